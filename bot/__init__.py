@@ -1,0 +1,1 @@
+"""Support desk for shared Slack channels."""

@@ -1,0 +1,257 @@
+"""The command line: ``serve`` (default), ``worker``, ``check``, ``clients``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+
+from aiohttp import web
+from redis.exceptions import RedisError
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot import blocks
+from bot.app import Runtime, build, http_app, redis_client, web_client
+from bot.config import CHANNEL_ID, USER_ID, ConfigError, Settings, load_settings
+from bot.embedded_redis import EmbeddedRedisError, embedded_redis
+from bot.notify import Retryable, Slack, Undeliverable, slack_call
+from bot.store import Store
+from bot.tickets import Client
+
+log = logging.getLogger("bot")
+
+
+class Failure(Exception):
+    """Stops the command with this message and exit code 1."""
+
+
+@contextlib.contextmanager
+def redis_url(settings: Settings) -> Iterator[str]:
+    if settings.redis_url:
+        yield settings.redis_url
+    else:
+        with embedded_redis(settings.data_dir) as url:
+            yield url
+
+
+def require(settings: Settings, command: str) -> None:
+    missing = settings.missing_for(command)
+    if missing:
+        raise ConfigError("Cannot start: Slack credentials are not configured.\n"
+                          + "\n".join(f"- {m}" for m in missing)
+                          + "\nSee README.md, 'Create the Slack app'.")
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def serve(runtime: Runtime, *, with_worker: bool) -> None:
+    settings = runtime.settings
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    await runtime.redis.ping()
+    worker = asyncio.create_task(runtime.worker.run(stop)) if with_worker else None
+    if settings.socket_mode and settings.slack_app_token:
+        handler = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token.get_secret_value())
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        log.info("serving Slack over Socket Mode%s", " with the timer loop" if worker else "")
+        await stop.wait()
+        await handler.close_async()  # type: ignore[no-untyped-call]
+    else:
+        runner = web.AppRunner(http_app(runtime), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "0.0.0.0", settings.port).start()
+        log.info("serving Slack on http://0.0.0.0:%d/slack/events%s", settings.port,
+                 " with the timer loop" if worker else "")
+        await stop.wait()
+        await runner.cleanup()
+    if worker:
+        await worker
+    await runtime.close()
+
+
+async def work(runtime: Runtime) -> None:
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    await runtime.redis.ping()
+    await runtime.worker.run(stop)
+    await runtime.close()
+
+
+async def check(settings: Settings, url: str) -> bool:
+    """Print each setting's state and reach Redis and Slack; False on any failure."""
+    ok = True
+
+    def line(name: str, state: str, good: bool = True) -> None:
+        nonlocal ok
+        ok = ok and good
+        print(f"  {'ok ' if good else 'ERR'} {name:<22} {state}")
+
+    print("Settings")
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        shown = ("set" if value is not None else "not set") if "token" in name or name in (
+            "slack_signing_secret", "smtp_url") else (value if value not in (None, "") else
+                                                       f"not set (default {field.default})")
+        line(name.upper(), str(shown))
+    for problem in settings.missing_for("check"):
+        line("missing", problem, good=False)
+    if not settings.smtp_url or not settings.support_lead_email:
+        line("email", "SMTP_URL or SUPPORT_LEAD_EMAIL not set: breaches are not emailed")
+    print("Redis")
+    try:
+        redis = redis_client(url)
+        info = await redis.info("server")
+        line("reach", f"{url.split('@')[-1]} (Redis {info.get('redis_version')})")
+        await redis.aclose()
+    except (RedisError, OSError) as exc:
+        line("reach", f"{url.split('@')[-1]}: {exc}", good=False)
+    if settings.slack_bot_token is None:
+        return False
+    print("Slack")
+    slack = Slack(web_client(settings, interactive=True))
+    try:
+        identity = await slack.identity()
+        line("auth.test", f"team {identity.team_id}, bot user {identity.bot_user_id}")
+    except (Retryable, Undeliverable) as exc:
+        line("auth.test", f"{settings.slack_api_url}: {exc}", good=False)
+        return False
+    for name, channel in (("TRIAGE_CHANNEL", settings.triage_channel),
+                          ("ENGINEERING_CHANNEL", settings.engineering_channel)):
+        if channel is None:
+            continue
+        try:
+            r = await slack_call(slack.client.conversations_info(channel=channel))
+            member = bool(r["channel"].get("is_member"))
+            line(name, f"#{r['channel'].get('name')}" + ("" if member else
+                 ": the app is not a member; invite it (/invite @app)"), good=member)
+        except (Retryable, Undeliverable) as exc:
+            line(name, f"{channel}: {exc}", good=False)
+    return ok
+
+
+async def clients(settings: Settings, url: str, args: argparse.Namespace) -> None:
+    r = redis_client(url)
+    store = Store(r)
+    try:
+        if args.action == "list":
+            listed = await store.clients()
+            if not listed:
+                print("No clients yet: python -m bot clients set --channel C.. --name NAME "
+                      "--account-manager U..")
+            for c in listed:
+                print(f"{c.channel}  {c.name}  plan={c.plan}  account_manager="
+                      f"{c.account_manager or '-'}  phone={c.phone or '-'}")
+        elif args.action == "remove":
+            if not await store.remove_client(args.channel):
+                raise Failure(f"No client is registered for channel {args.channel}.")
+            print(f"Removed the client of {args.channel}; its open tickets keep their data.")
+        else:
+            await set_client(settings, store, args)
+    finally:
+        await r.aclose()
+
+
+async def set_client(settings: Settings, store: Store, args: argparse.Namespace) -> None:
+    problems = []
+    if not CHANNEL_ID.match(args.channel):
+        problems.append(f"--channel {args.channel!r} is not a channel ID (C0123ABCD)")
+    if not USER_ID.match(args.account_manager):
+        problems.append(f"--account-manager {args.account_manager!r} is not a user ID (U0123ABCD)")
+    if args.plan not in settings.plan_table:
+        problems.append(f"--plan {args.plan!r} is not a plan; known: "
+                        f"{', '.join(sorted(settings.plan_table))} (add plans with PLANS)")
+    if problems:
+        raise Failure("\n".join(problems))
+    previous = await store.client(args.channel)
+    client = Client(channel=args.channel, name=args.name, plan=args.plan,
+                    account_manager=args.account_manager, phone=args.phone,
+                    welcome_ts=previous.welcome_ts if previous else None)
+    slack = Slack(web_client(settings, interactive=True))
+    text, body = blocks.welcome_message(client)
+    try:
+        ts = client.welcome_ts
+        if ts:
+            try:
+                await slack.update(client.channel, ts, text, body)
+            except Undeliverable as exc:
+                if exc.error != "message_not_found":
+                    raise
+                ts = None
+        if ts is None:
+            ts = await slack.post(client.channel, text, body)
+            await slack_call(slack.client.pins_add(channel=client.channel, timestamp=ts))
+    except Undeliverable as exc:
+        hint = (" Invite the app to the channel first (/invite @app)."
+                if exc.error in ("not_in_channel", "channel_not_found") else "")
+        raise Failure(f"Slack refused the welcome message in {client.channel}: "
+                      f"{exc.error}.{hint} Nothing was saved.") from exc
+    except Retryable as exc:
+        raise Failure(f"Slack is not answering ({exc}); nothing was saved. Try again.") from exc
+    await store.put_client(Client(**{**client.__dict__, "welcome_ts": ts}))
+    print(f"{'Updated' if previous else 'Registered'} {client.name} in {client.channel} "
+          f"(plan {client.plan}, account manager {client.account_manager}); welcome message "
+          f"{'updated' if previous and previous.welcome_ts == ts else 'posted and pinned'}.")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = p.add_subparsers(dest="command")
+    s = sub.add_parser("serve", help="serve Slack (HTTP, or Socket Mode with SLACK_APP_TOKEN)")
+    s.add_argument("--no-worker", action="store_true", help="do not run the timer loop here")
+    sub.add_parser("worker", help="run the timer loop alone")
+    sub.add_parser("check", help="validate the configuration and reach Redis and Slack")
+    c = sub.add_parser("clients", help="register client channels").add_subparsers(
+        dest="action", required=True)
+    cs = c.add_parser("set", help="register or update a client channel")
+    cs.add_argument("--channel", required=True)
+    cs.add_argument("--name", required=True)
+    cs.add_argument("--account-manager", required=True)
+    cs.add_argument("--plan", default="standard")
+    cs.add_argument("--phone")
+    c.add_parser("list", help="list the clients")
+    cr = c.add_parser("remove", help="unregister a client channel")
+    cr.add_argument("--channel", required=True)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    command = args.command or "serve"
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        if command in ("serve", "worker") or (command == "clients" and args.action == "set"):
+            require(settings, command)
+        with redis_url(settings) as url:
+            if command == "serve":
+                asyncio.run(serve(build(settings, url), with_worker=not args.no_worker))
+            elif command == "worker":
+                asyncio.run(work(build(settings, url)))
+            elif command == "check":
+                return 0 if asyncio.run(check(settings, url)) else 1
+            else:
+                asyncio.run(clients(settings, url, args))
+    except ConfigError as exc:
+        print(f"Configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    except (EmbeddedRedisError, Failure) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except (RedisError, OSError) as exc:
+        print(f"Cannot reach Redis: {exc}. Check REDIS_URL (or unset it to use the embedded "
+              "Redis).", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

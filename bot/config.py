@@ -1,0 +1,291 @@
+"""Settings: every knob of the desk, read from the environment (or ``.env``), validated at start.
+
+A wrong value stops the start with a message that names the variable and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.sla import STANDARD, Plan, default_plans, merge_plan
+from bot.tickets import Severity
+
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
+USERGROUP_ID = re.compile(r"^S[A-Z0-9]{6,}$")
+EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+_duration = TypeAdapter(timedelta)
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message names each setting at fault and the fix."""
+
+
+def parse_duration(value: Any, where: str) -> int:
+    """Seconds (a number) or ISO 8601 (``PT2H``, ``P1D``) -> whole seconds, positive."""
+    if isinstance(value, bool):
+        raise ValueError(f"{where}: {value!r} is not a duration; give seconds or ISO 8601")
+    try:
+        seconds = _duration.validate_python(value).total_seconds()
+    except ValidationError:
+        raise ValueError(
+            f"{where}: {value!r} is not a duration; give seconds (3600) or ISO 8601 (PT1H)"
+        ) from None
+    if seconds <= 0 or seconds != int(seconds):
+        raise ValueError(f"{where}: {value!r} must be a positive whole number of seconds")
+    return int(seconds)
+
+
+def _severity(name: str, where: str) -> Severity:
+    try:
+        return Severity(name.lower())
+    except ValueError:
+        known = ", ".join(s.value for s in Severity)
+        raise ValueError(f"{where}: unknown severity {name!r} (use {known})") from None
+
+
+def parse_plans(raw: str) -> dict[str, Plan]:
+    """``PLANS`` JSON merged over the defaults; every plan not named builds on ``standard``."""
+    plans = default_plans()
+    if not raw.strip():
+        return plans
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(data, dict):
+        raise ValueError('must be a JSON object: {"premium": {"critical": 1800, ...}}')
+    for name, spec in data.items():
+        if not isinstance(spec, dict):
+            raise ValueError(f"plan {name!r} must be an object of severity -> target")
+        targets: dict[Severity, int] = {}
+        update_every: dict[Severity, int | None] = {}
+        for key, value in spec.items():
+            if key == "update_every":
+                if not isinstance(value, dict):
+                    raise ValueError(f"{name}.update_every must be an object of severity -> period")
+                for sev, period in value.items():
+                    where = f"{name}.update_every.{sev}"
+                    update_every[_severity(sev, where)] = (
+                        None if period is None else parse_duration(period, where)
+                    )
+            else:
+                targets[_severity(key, f"plan {name!r}")] = parse_duration(value, f"{name}.{key}")
+        plans[name] = merge_plan(name, plans[STANDARD], targets, update_every)
+    return plans
+
+
+class Settings(BaseSettings):
+    """Every setting in the README's table; names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", validate_default=True)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    redis_url: str | None = None
+    triage_channel: str | None = None
+    support_lead: str | None = None
+    support_lead_email: str | None = None
+    support_team: str | None = None
+    smtp_url: SecretStr | None = None
+    email_from: str | None = None
+    warn_at: float = 0.75
+    claim_is_response: bool = False
+    plans: str = ""
+    engineering_channel: str | None = None
+    reopen_days: int = Field(default=7, ge=0)
+    data_dir: Path = Path("./data")
+    port: int = Field(default=3000, ge=1, le=65535)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return cls.model_fields[info.field_name or ""].default
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        token = value.get_secret_value() if value else None
+        if token is None or token.startswith("xoxb-"):
+            return value
+        if token.startswith("xoxp-"):
+            raise ValueError(
+                "this is a user token (xoxp-); use the Bot User OAuth Token (xoxb-) "
+                "from the app's OAuth & Permissions page"
+            )
+        if token.startswith("xapp-"):
+            raise ValueError("this is an app-level token (xapp-): it goes in SLACK_APP_TOKEN; "
+                             "SLACK_BOT_TOKEN takes the Bot User OAuth Token (xoxb-)")
+        raise ValueError("must be a bot token starting with xoxb- (OAuth & Permissions page)")
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp- (Basic Information "
+                             "page, App-Level Tokens, scope connections:write)")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL, e.g. {DEFAULT_SLACK_API_URL}")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("triage_channel", "engineering_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not CHANNEL_ID.match(value):
+            raise ValueError(
+                f"{value!r} is not a channel ID; give the ID (C0123ABCD), found at the bottom "
+                "of the channel's details in Slack, not its name"
+            )
+        return value
+
+    @field_validator("support_lead")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        if value is not None and not USER_ID.match(value):
+            raise ValueError(f"{value!r} is not a user ID (U0123ABCD): open the person's "
+                             "profile, ⋮ menu, Copy member ID")
+        return value
+
+    @field_validator("support_lead_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+    @field_validator("email_from")
+    @classmethod
+    def _email_from(cls, value: str | None) -> str | None:
+        return cls._email(value)
+
+    @field_validator("support_team")
+    @classmethod
+    def _team(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        if len(ids) == 1 and USERGROUP_ID.match(ids[0]):
+            return ids[0]
+        bad = [i for i in ids if not USER_ID.match(i)]
+        if bad or not ids:
+            raise ValueError(f"give one user group ID (S0123ABCD) or user IDs separated by "
+                             f"commas (U0123ABCD,U0456EFGH); not IDs: {', '.join(bad)}")
+        return ",".join(ids)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ValueError(f"unknown scheme {parts.scheme + '://' if parts.scheme else '(none)'};"
+                             " use smtp://user:pass@host:port or smtps:// for TLS")
+        if not parts.hostname:
+            raise ValueError("names no host: smtp://user:pass@host:port")
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise ValueError("has a port that is not a number") from None
+        return value
+
+    @field_validator("warn_at")
+    @classmethod
+    def _warn_at(cls, value: float) -> float:
+        if not 0 < value < 1:
+            raise ValueError(f"{value} must be a share of the window between 0 and 1, e.g. 0.75")
+        return value
+
+    @field_validator("plans")
+    @classmethod
+    def _plans(cls, value: str) -> str:
+        parse_plans(value)
+        return value
+
+    # -- derived views -------------------------------------------------------------------
+
+    @property
+    def plan_table(self) -> dict[str, Plan]:
+        return parse_plans(self.plans)
+
+    @property
+    def bot_token(self) -> str:
+        if self.slack_bot_token is None:
+            raise ConfigError(MISSING["SLACK_BOT_TOKEN"])
+        return self.slack_bot_token.get_secret_value()
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @property
+    def support_team_ids(self) -> frozenset[str]:
+        """The user IDs of ``SUPPORT_TEAM`` when it is a list (a user group is resolved live)."""
+        if self.support_team is None or USERGROUP_ID.match(self.support_team):
+            return frozenset()
+        return frozenset(self.support_team.split(","))
+
+    @property
+    def support_usergroup(self) -> str | None:
+        if self.support_team is not None and USERGROUP_ID.match(self.support_team):
+            return self.support_team
+        return None
+
+    def missing_for(self, command: str) -> list[str]:
+        """The settings ``command`` cannot run without, each with where to find it."""
+        needed = ["SLACK_BOT_TOKEN"]
+        if command in ("serve", "worker", "check"):
+            needed.append("TRIAGE_CHANNEL")
+        if command in ("serve", "check") and not self.socket_mode:
+            needed.append("SLACK_SIGNING_SECRET")
+        return [MISSING[name] for name in needed if getattr(self, name.lower()) is None]
+
+
+MISSING = {
+    "SLACK_BOT_TOKEN": "SLACK_BOT_TOKEN is not set: install the app (created from manifest.yml) "
+    "to your workspace and copy the Bot User OAuth Token (xoxb-...) from OAuth & Permissions",
+    "TRIAGE_CHANNEL": "TRIAGE_CHANNEL is not set: give the ID (C...) of the internal channel "
+    "where tickets land, and invite the app there",
+    "SLACK_SIGNING_SECRET": "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from the "
+    "app's Basic Information page (or set SLACK_APP_TOKEN, xapp-..., for Socket Mode)",
+}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the settings, or raise ConfigError naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{name}: {message}")
+        raise ConfigError("\n".join(lines)) from None

@@ -1,0 +1,164 @@
+"""Outbound: Slack posts, updates and DMs, and email over SMTP.
+
+Slack failures come out as one of two exceptions, so the worker can decide:
+``Retryable`` (429 with its Retry-After, 5xx, connection errors: try again later)
+or ``Undeliverable`` (Slack said no, e.g. ``not_in_channel``: retrying will not help).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+log = logging.getLogger(__name__)
+
+MARKER_EVENT: Final = "support_desk"
+"""``event_type`` of the metadata on every message the desk posts, to find it again."""
+
+_TRANSIENT_ERRORS = frozenset({
+    "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
+})
+
+
+class Retryable(Exception):
+    """Slack could not take the call now; ``retry_after`` is Slack's own wait, when it gave one."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.retry_after is not None
+
+
+class Undeliverable(Exception):
+    """Slack refused the call for good (the error code is the message)."""
+
+    @property
+    def error(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the app is, from ``auth.test``."""
+
+    team_id: str
+    bot_user_id: str
+    url: str
+
+    def permalink(self, channel: str, ts: str, thread_ts: str | None = None) -> str:
+        link = f"{self.url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+        return f"{link}?thread_ts={thread_ts}&cid={channel}" if thread_ts else link
+
+
+async def slack_call(call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
+    """Await a Slack Web API call, mapping each failure to Retryable or Undeliverable."""
+    try:
+        return await call
+    except SlackApiError as exc:
+        response = exc.response
+        error = str(response.get("error", "")) if isinstance(response.data, dict) else ""
+        if response.status_code == 429 or error == "ratelimited":
+            wait = response.headers.get("Retry-After") or response.headers.get("retry-after")
+            raise Retryable("rate limited", float(wait) if wait else 1.0) from exc
+        if response.status_code >= 500 or error in _TRANSIENT_ERRORS:
+            raise Retryable(f"Slack answered {response.status_code} {error}".strip()) from exc
+        raise Undeliverable(error or f"http_{response.status_code}") from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise Retryable(f"cannot reach Slack: {exc!r}") from exc
+
+
+def marker(ticket: str, notification: str) -> dict[str, Any]:
+    return {"event_type": MARKER_EVENT,
+            "event_payload": {"ticket": ticket, "notification": notification}}
+
+
+class Slack:
+    """The Slack calls the desk makes; every message carries a marker to find it again."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._identity: Identity | None = None
+
+    async def identity(self) -> Identity:
+        if self._identity is None:
+            r = await slack_call(self.client.auth_test())
+            self._identity = Identity(str(r["team_id"]), str(r["user_id"]), str(r["url"]))
+        return self._identity
+
+    async def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: Sequence[dict[str, Any]] | None = None,
+        *,
+        thread_ts: str | None = None,
+        mark: dict[str, Any] | None = None,
+    ) -> str:
+        """Post a message (to a channel, or a user ID for a DM); returns its ts."""
+        r = await slack_call(self.client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=mark,
+            unfurl_links=False, unfurl_media=False,
+        ))
+        return str(r["ts"])
+
+    async def update(
+        self, channel: str, ts: str, text: str, blocks: Sequence[dict[str, Any]]
+    ) -> None:
+        await slack_call(self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks))
+
+    async def ephemeral(self, channel: str, user: str, text: str) -> None:
+        await slack_call(self.client.chat_postEphemeral(channel=channel, user=user, text=text))
+
+    async def find_marked(
+        self, channel: str, mark: dict[str, Any], *, oldest: float, thread_ts: str | None = None
+    ) -> str | None:
+        """The ts of a message this app already posted with ``mark``, if any.
+
+        Asked only when a job runs again after a crash, so that a post which reached
+        Slack just before the crash is not posted twice.
+        """
+        if thread_ts:
+            call = self.client.conversations_replies(
+                channel=channel, ts=thread_ts, oldest=f"{oldest:.6f}", limit=200,
+                include_all_metadata=True)
+        else:
+            call = self.client.conversations_history(
+                channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True)
+        r = await slack_call(call)
+        for message in r.get("messages") or []:
+            meta = message.get("metadata") or {}
+            if (meta.get("event_type") == mark["event_type"]
+                    and meta.get("event_payload") == mark["event_payload"]):
+                return str(message["ts"])
+        return None
+
+    async def post_once(
+        self,
+        channel: str,
+        text: str,
+        blocks: Sequence[dict[str, Any]] | None,
+        *,
+        mark: dict[str, Any],
+        again: bool,
+        oldest: float,
+        thread_ts: str | None = None,
+    ) -> str:
+        """Post, unless ``again`` (a rerun) and Slack already has the marked message."""
+        if again:
+            found = await self.find_marked(channel, mark, oldest=oldest, thread_ts=thread_ts)
+            if found:
+                log.info("found %s already posted in %s, not posting it again",
+                         mark["event_payload"], channel)
+                return found
+        return await self.post(channel, text, blocks, thread_ts=thread_ts, mark=mark)
+

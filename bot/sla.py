@@ -1,0 +1,141 @@
+"""Service levels: plans, deadlines and the timers a ticket should have.
+
+Pure functions of a ticket's state, its plan and the time: the timer queue in
+Redis is only a projection of ``desired_timers`` and can always be rebuilt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.tickets import Severity, Ticket
+
+DAY = 86_400
+
+DEFAULT_TARGETS: Mapping[Severity, int] = {
+    Severity.CRITICAL: 3_600,
+    Severity.HIGH: 4 * 3_600,
+    Severity.MEDIUM: 8 * 3_600,
+    Severity.LOW: DAY,
+}
+
+DEFAULT_UPDATE_EVERY: Mapping[Severity, int | None] = {
+    Severity.CRITICAL: 3_600,
+    Severity.HIGH: 4 * 3_600,
+    Severity.MEDIUM: DAY,
+    Severity.LOW: None,
+}
+
+STANDARD = "standard"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A support plan: severity -> initial-response target, in seconds of calendar time."""
+
+    name: str
+    targets: Mapping[Severity, int]
+    update_every: Mapping[Severity, int | None]
+
+    def target(self, severity: Severity) -> int:
+        return self.targets[severity]
+
+
+def default_plans() -> dict[str, Plan]:
+    return {STANDARD: Plan(STANDARD, dict(DEFAULT_TARGETS), dict(DEFAULT_UPDATE_EVERY))}
+
+
+def merge_plan(
+    name: str,
+    base: Plan,
+    targets: Mapping[Severity, int],
+    update_every: Mapping[Severity, int | None],
+) -> Plan:
+    """``base`` with the given entries overridden: a plan names only what differs."""
+    return Plan(name, {**base.targets, **targets}, {**base.update_every, **update_every})
+
+
+class Step(StrEnum):
+    WARNING = "warning"
+    BREACH = "breach"
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A reminder the ticket should get: ``step`` at ``due``, for the deadline ``generation``."""
+
+    step: Step
+    due: float
+    generation: int
+
+    @property
+    def notification(self) -> str:
+        """The once-ever identity of what this timer sends (see ``Ticket.sent``)."""
+        return f"{self.step.value}:{self.generation}"
+
+
+@dataclass(frozen=True)
+class Window:
+    """The current response window: it ends at ``deadline`` and lasts ``length`` seconds."""
+
+    deadline: float
+    length: int
+
+    @property
+    def generation(self) -> int:
+        """Changes whenever the deadline moves: the deadline itself, in milliseconds."""
+        return round(self.deadline * 1000)
+
+
+def response_window(ticket: Ticket, plan: Plan) -> Window:
+    """The initial-response window after every severity change.
+
+    A downgrade counts the new target from creation; an upgrade never makes the
+    deadline later, and gives at most the new target counted from the change.
+    """
+    length = plan.target(ticket.severity_changes[0].old if ticket.severity_changes
+                         else ticket.severity)
+    deadline = ticket.created_at + length
+    for change in ticket.severity_changes:
+        target = plan.target(change.new)
+        if target >= plan.target(change.old):
+            deadline, length = ticket.created_at + target, target
+        elif change.at + target < deadline:
+            deadline, length = change.at + target, target
+    return Window(deadline, length)
+
+
+def deadline(ticket: Ticket, plan: Plan) -> float:
+    return response_window(ticket, plan).deadline
+
+
+def is_breached(ticket: Ticket, plan: Plan, now: float) -> bool:
+    """Breached from the deadline itself on (``now >= deadline``) when nobody responded in time."""
+    window = response_window(ticket, plan)
+    if ticket.first_response_at is not None:
+        return ticket.first_response_at >= window.deadline
+    return now >= window.deadline
+
+
+def clock_running(ticket: Ticket) -> bool:
+    """The initial-response clock is one-shot: a response or a resolution stops it for good."""
+    return ticket.first_response_at is None and ticket.resolved_at is None
+
+
+def desired_timers(ticket: Ticket, plan: Plan, now: float, warn_at: float) -> list[Timer]:
+    """The reminders ``ticket`` should still get, in due order.
+
+    Past the deadline only the breach remains (a warning then a breach at once
+    would be noise); a notification already sent for this deadline is never due again.
+    """
+    if not clock_running(ticket):
+        return []
+    window = response_window(ticket, plan)
+    gen = window.generation
+    timers = [Timer(Step.BREACH, window.deadline, gen)]
+    if now < window.deadline:
+        warn_due = window.deadline - (1 - warn_at) * window.length
+        timers.insert(0, Timer(Step.WARNING, warn_due, gen))
+    return [t for t in timers if t.notification not in ticket.sent]

@@ -1,0 +1,95 @@
+"""The loop that fires due timers and runs the Slack jobs: any number of workers, one Redis.
+
+A worker leases a batch of due jobs, runs them concurrently, and acks each one
+when done. Slack's 429 pushes the job back by Retry-After (no worker sleeps on
+it); 5xx and connection errors back off exponentially; after too many attempts a
+job goes to the dead letters, logged with its ticket number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from pydantic import ValidationError
+
+from bot.desk import Desk, JobPayload
+from bot.notify import Retryable, Undeliverable
+from bot.tickets import ticket_key
+from bot.timers import Leased, TimerQueue
+
+log = logging.getLogger(__name__)
+
+MAX_IDLE = 5.0
+"""Longest sleep between claims when nothing is due (a new due-now job wakes it sooner)."""
+
+
+def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
+    """Seconds before attempt ``attempt + 1``: 1, 2, 4, ... up to ``cap``."""
+    return float(min(cap, base * 2 ** max(0, attempt - 1)))
+
+
+class Worker:
+    def __init__(
+        self, queue: TimerQueue, desk: Desk, *, batch: int = 100, concurrency: int = 32
+    ) -> None:
+        self.queue = queue
+        self.desk = desk
+        self.batch = batch
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set; jobs already leased are finished first."""
+        log.info("worker started")
+        while not stop.is_set():
+            try:
+                sleep = await self.run_once()
+            except (ConnectionError, OSError) as exc:
+                log.error("worker cannot reach Redis (%s); trying again in 1 s", exc)
+                sleep = 1.0
+            if sleep > 0:
+                waiter = asyncio.ensure_future(self.queue.wait(sleep))
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                for task in (waiter, stopper):
+                    task.cancel()
+        log.info("worker stopped")
+
+    async def run_once(self) -> float:
+        """Claim and run one batch; returns how long to sleep before the next claim."""
+        batch = await self.queue.claim(self.batch)
+        if batch.jobs:
+            await asyncio.gather(*(self._run(job) for job in batch.jobs))
+            return 0.0
+        if batch.next_wake_ms is None:
+            return MAX_IDLE
+        return min(MAX_IDLE, max(0.0, (batch.next_wake_ms - batch.now_ms) / 1000))
+
+    async def _run(self, job: Leased) -> None:
+        async with self._slots:
+            try:
+                payload = JobPayload.model_validate(job.payload)
+            except ValidationError as exc:
+                log.error("job %s has an unreadable payload, dead-lettered: %s", job.id, exc)
+                await self.queue.retry(job, 0, f"unreadable payload: {exc}", final=True)
+                return
+            key = ticket_key(payload.ticket)
+            try:
+                await self.desk.perform(payload, again=job.attempt > 1)
+            except Retryable as exc:
+                delay = exc.retry_after if exc.rate_limited else backoff(job.attempt)
+                outcome = await self.queue.retry(job, delay or 1.0, str(exc),
+                                                 counts=not exc.rate_limited)
+                log.warning("%s: job %s (attempt %d) not done: %s; %s in %.1f s", key, job.id,
+                            job.attempt, exc, outcome, delay)
+            except Undeliverable as exc:
+                outcome = await self.queue.retry(job, backoff(job.attempt), exc.error)
+                log.error("%s: job %s (attempt %d): Slack refused it: %s; %s", key, job.id,
+                          job.attempt, exc.error, outcome)
+            except Exception as exc:
+                outcome = await self.queue.retry(job, backoff(job.attempt), repr(exc))
+                log.exception("%s: job %s (attempt %d) failed; %s", key, job.id, job.attempt,
+                              outcome)
+            else:
+                if not await self.queue.ack(job):
+                    log.warning("%s: job %s finished after its lease expired", key, job.id)

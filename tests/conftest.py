@@ -1,0 +1,173 @@
+"""Fixtures: a real redis-server, the Slack stand-in, and the app serving HTTP on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import redis
+from aiohttp import web
+from redis.asyncio import Redis
+
+from bot.app import Runtime, build, http_app
+from bot.config import Settings, load_settings
+from tests.slack_standin import BOT_USER, SlackStandIn
+from tests.slackreq import SIGNING_SECRET, SlackClientSide
+
+TRIAGE = "C0TRIAGE01"
+CLIENT_CHANNEL = "C0ACME0001"
+STAFF = "U0STAFF001"
+STAFF_2 = "U0STAFF002"
+AM = "U0AMGR0001"
+LEAD = "U0LEAD0001"
+GUEST = "U0GUEST001"
+EXTERNAL = "U0EXTRN001"
+CLIENT_USER = "U0CLIENT01"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RedisServer:
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    dir: Path
+
+
+def start_redis(directory: Path, *, appendonly: bool = False,
+                port: int | None = None) -> RedisServer:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed: run the README's test command")
+    port = port or free_port()
+    directory.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
+         "--save", "", "--appendonly", "yes" if appendonly else "no",
+         "--appendfsync", "always", "--maxmemory-policy", "noeviction"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    for _ in range(200):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.02)
+    else:
+        process.kill()
+        raise RuntimeError("redis-server did not start")
+    return RedisServer(f"redis://127.0.0.1:{port}/0", port, process, directory)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.process.terminate()
+    server.process.wait(10)
+
+
+@pytest.fixture
+async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
+    r = Redis.from_url(redis_server.url)
+    await r.flushall()
+    await r.aclose()
+    yield redis_server.url
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackStandIn]:
+    standin = SlackStandIn()
+    for user in (STAFF, STAFF_2, AM, LEAD):
+        standin.add_user(user)
+    standin.add_user(GUEST, is_restricted=True)
+    standin.add_user(EXTERNAL, team_id="T0OTHER001")
+    standin.add_user(CLIENT_USER, team_id="T0OTHER001")
+    standin.add_user(BOT_USER, is_bot=True)
+    standin.add_channel(TRIAGE, "support-triage")
+    standin.add_channel(CLIENT_CHANNEL, "acme-support")
+    await standin.start()
+    yield standin
+    await standin.stop()
+
+
+def settings_for(slack: SlackStandIn, redis_url: str, **extra: Any) -> Settings:
+    env = {
+        "slack_bot_token": "xoxb-test-token", "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack.url, "redis_url": redis_url, "triage_channel": TRIAGE,
+        "support_lead": LEAD, "support_lead_email": "lead@vendor.example",
+        **extra,
+    }
+    return load_settings(_env_file=None, **env)
+
+
+@dataclass
+class RunningApp:
+    runtime: Runtime
+    url: str
+    slack: SlackStandIn
+    client: SlackClientSide
+    stop: asyncio.Event
+
+
+class Clock:
+    """A settable clock: real time shifted by ``offset`` seconds."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings_extra() -> dict[str, Any]:
+    """Override in a test module (or parametrize) to change the app's settings."""
+    return {}
+
+
+@pytest.fixture
+async def app(slack: SlackStandIn, redis_url: str, clock: Clock,
+              settings_extra: dict[str, Any]) -> AsyncIterator[RunningApp]:
+    """The app serving HTTP on loopback with its worker running, as ``serve`` runs it."""
+    runtime = build(settings_for(slack, redis_url, **settings_extra), redis_url, clock)
+    runner = web.AppRunner(http_app(runtime), access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    stop = asyncio.Event()
+    worker = asyncio.create_task(runtime.worker.run(stop))
+    url = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as session:
+        yield RunningApp(runtime, url, slack, SlackClientSide(url, session), stop)
+    stop.set()
+    await worker
+    await runner.cleanup()
+    await runtime.close()
+
+
+@pytest.fixture
+def env_without_slack(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "REDIS_", "TRIAGE_", "SUPPORT_", "SMTP_", "PLANS")):
+            monkeypatch.delenv(name)
