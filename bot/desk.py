@@ -122,12 +122,17 @@ class Desk:
     async def change(
         self, number: int, apply: Callable[[Ticket], Ticket], jobs: Sequence[Job] = ()
     ) -> Versioned:
-        """Apply a domain change with optimistic concurrency; timers follow the new state."""
+        """Apply a domain change with optimistic concurrency; timers follow the new state.
+
+        A change that returns the very ticket it was given is no change: nothing is written.
+        """
         for _ in range(CONFLICT_RETRIES):
             current = await self.store.get(number)
             if current is None:
                 raise TicketError(f"{ticket_key(number)} does not exist")
             changed = apply(current.ticket)
+            if changed is current.ticket:
+                return current
             _, plan = await self.client_and_plan(changed.channel)
             timers = desired_timers(changed, plan, self.clock(), self.settings.warn_at)
             try:

@@ -65,7 +65,8 @@ def _start(data_dir: Path) -> subprocess.Popen[bytes]:
         "--maxmemory-policy", "noeviction", "--save", "", "--daemonize", "no",
         "--logfile", str(data_dir.resolve() / "redis.log"),
     ]
-    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -226,6 +226,8 @@ class Store:
         self._commit = redis.register_script(_COMMIT)
 
     async def _run(self, spec: dict[str, Any]) -> tuple[str, int, int]:
+        # Absent, not null: cjson decodes null to a truthy userdata.
+        spec = {k: v for k, v in spec.items() if v is not None}
         status, number, version = await self._commit(keys=[SEQ], args=[NS, json.dumps(spec)])
         return str(status), int(number), int(version)
 

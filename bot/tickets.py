@@ -102,7 +102,12 @@ def parse_ticket_key(text: str) -> int | None:
 
 
 def claim(ticket: Ticket, user: str, now: float, *, claim_is_response: bool) -> Ticket:
-    """Assign an open ticket to ``user``; a claim does not stop the clock unless configured."""
+    """Assign an open ticket to ``user``; a claim does not stop the clock unless configured.
+
+    Claiming again what one already holds (a double click) changes nothing.
+    """
+    if ticket.assignee == user:
+        return ticket
     if ticket.assignee is not None:
         raise AlreadyClaimed(ticket.assignee)
     if ticket.status is not Status.OPEN:

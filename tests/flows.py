@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
-from tests.conftest import CLIENT_CHANNEL, STAFF, RunningApp
-from tests.slack_standin import Message
-from tests.slackreq import values_by_label
+from tests.conftest import CLIENT_CHANNEL, STAFF, TRIAGE
+from tests.slack_standin import Message, SlackStandIn
+from tests.slackreq import SlackClientSide, values_by_label
 
 
-async def open_modal(app: RunningApp, text: str = "", *, user: str = STAFF,
+class Driven(Protocol):
+    """A running app as the flows see it: Slack's side of it (in-process or a real process)."""
+
+    @property
+    def slack(self) -> SlackStandIn: ...
+
+    @property
+    def client(self) -> SlackClientSide: ...
+
+
+async def open_modal(app: Driven, text: str = "", *, user: str = STAFF,
                      channel: str = CLIENT_CHANNEL) -> dict[str, Any]:
     """Run ``/ticket text`` and return the modal the app opened."""
     before = len(app.slack.calls_to("views.open"))
@@ -24,7 +34,7 @@ async def open_modal(app: RunningApp, text: str = "", *, user: str = STAFF,
     return view
 
 
-async def submit(app: RunningApp, view: dict[str, Any], *, title: str | None,
+async def submit(app: Driven, view: dict[str, Any], *, title: str | None,
                  severity: str | None, description: str | None, user: str = STAFF,
                  view_id: str = "V0VIEW0001") -> tuple[int, dict[str, Any] | None]:
     values = values_by_label(view, {"Title": title, "Severity": severity,
@@ -32,7 +42,7 @@ async def submit(app: RunningApp, view: dict[str, Any], *, title: str | None,
     return await app.client.submit(view, values, user=user, view_id=view_id)
 
 
-async def open_ticket(app: RunningApp, title: str = "Login fails", severity: str = "High",
+async def open_ticket(app: Driven, title: str = "Login fails", severity: str = "High",
                       description: str = "Nobody can log in since 9:00.", *,
                       user: str = STAFF, channel: str = CLIENT_CHANNEL,
                       view_id: str | None = None) -> int:
@@ -49,14 +59,12 @@ async def open_ticket(app: RunningApp, title: str = "Login fails", severity: str
     return number
 
 
-def find_post(app: RunningApp, channel: str, key: str) -> Message | None:
+def find_post(app: Driven, channel: str, key: str) -> Message | None:
     return next((m for m in app.slack.posts(channel) if m.thread_ts is None
                  and m.text.find(key + " ") != -1), None)
 
 
-async def triage_post(app: RunningApp, number: int) -> Message:
-    from tests.conftest import TRIAGE
-
+async def triage_post(app: Driven, number: int) -> Message:
     key = f"T-{number}"
     message: Message = await app.slack.wait_for(lambda: find_post(app, TRIAGE, key))
     return message
@@ -79,7 +87,7 @@ def text_of(message: Message) -> str:
     return "\n".join(parts)
 
 
-async def click(app: RunningApp, message: Message, button: str, *, user: str
+async def click(app: Driven, message: Message, button: str, *, user: str
                 ) -> tuple[int, dict[str, Any] | None]:
     element = buttons(message)[button]
     return await app.client.click(element["action_id"], element.get("value", ""), user=user,

@@ -34,6 +34,8 @@ class Failure:
     error: str | None = None
     retry_after: int | None = None
     times: int = 1
+    after_effect: bool = False
+    """Do the call's work, then answer with the failure (the answer was lost on the way)."""
 
 
 @dataclass
@@ -76,9 +78,10 @@ class SlackStandIn:
                               "is_channel": True, "is_ext_shared": False}
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
-             retry_after: int | None = None, times: int = 1) -> None:
-        self.failures.setdefault(method, []).append(
-            Failure(status=status, error=error, retry_after=retry_after, times=times))
+             retry_after: int | None = None, times: int = 1, after_effect: bool = False) -> None:
+        self.failures.setdefault(method, []).append(Failure(
+            status=status, error=error, retry_after=retry_after, times=times,
+            after_effect=after_effect))
 
     # -- reading ---------------------------------------------------------------------
 
@@ -143,12 +146,15 @@ class SlackStandIn:
             await asyncio.sleep(self.delay)
         if request.headers.get("Authorization", "") != "Bearer xoxb-test-token":
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
         scripted = self.failures.get(method)
         if scripted:
             failure = scripted[0]
             failure.times -= 1
             if failure.times <= 0:
                 scripted.pop(0)
+            if failure.after_effect and handler:
+                handler(args)
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             if failure.status == 429:
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
@@ -156,7 +162,6 @@ class SlackStandIn:
             if failure.status >= 500:
                 return web.Response(status=failure.status, text="upstream trouble")
             return web.json_response({"ok": False, "error": failure.error})
-        handler = getattr(self, "_" + method.replace(".", "_"), None)
         body = handler(args) if handler else {}
         if body.get("ok") is False:
             return web.json_response(body)

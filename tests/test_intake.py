@@ -37,7 +37,7 @@ async def test_views_open_is_the_first_call_after_the_command(app: RunningApp) -
     app.slack.calls.clear()
     await open_modal(app)
     # Bolt asks auth.test once per process, on its first request; nothing else comes first.
-    assert [c.method for c in app.slack.calls if c.method != "auth.test"][0] == "views.open"
+    assert next(c.method for c in app.slack.calls if c.method != "auth.test") == "views.open"
 
 
 async def test_opening_posts_the_client_thread_and_the_triage_post(app: RunningApp) -> None:
@@ -134,7 +134,7 @@ async def test_open_a_ticket_button_works_for_an_external_member(app: RunningApp
     from bot import blocks
     from bot.tickets import Client
 
-    text, body = blocks.welcome_message(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
+    _, body = blocks.welcome_message(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
     button = body[1]["elements"][0]
     assert button["text"]["text"] == "Open a ticket"
     status, _ = await app.client.click(button["action_id"], button["value"], user=EXTERNAL,

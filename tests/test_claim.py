@@ -1,0 +1,114 @@
+"""Claiming a ticket from the triage post: staff only, atomic, visible to the client."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.conftest import (
+    CLIENT_CHANNEL,
+    CLIENT_USER,
+    EXTERNAL,
+    GUEST,
+    STAFF,
+    STAFF_2,
+    TRIAGE,
+    RunningApp,
+)
+from tests.flows import buttons, click, find_post, open_ticket, text_of, triage_post
+from tests.slack_standin import BOT_USER
+
+
+async def test_claim_updates_the_triage_post_and_tells_the_client(app: RunningApp) -> None:
+    number = await open_ticket(app)
+    post = await triage_post(app, number)
+    status, _ = await click(app, post, "Claim", user=STAFF_2)
+    assert status == 200
+    await app.slack.wait_for(lambda: post.updates >= 1)
+    assert "Claim" not in buttons(post)
+    assert f"Claimed by <@{STAFF_2}>" in text_of(post)
+    client_post = find_post(app, CLIENT_CHANNEL, "T-1001")
+    assert client_post is not None
+    ack = await app.slack.wait_for(lambda: app.slack.posts(CLIENT_CHANNEL, client_post.ts))
+    assert f"<@{STAFF_2}>" in ack[0].text
+    assert len([m for m in app.slack.posts(TRIAGE) if m.thread_ts is None]) == 1
+    stored = await app.runtime.redis.hgetall(f"sd:{{desk}}:ticket:{number}")
+    assert stored["status"] == "claimed" and stored["assignee"] == STAFF_2
+
+
+async def test_two_engineers_click_claim_together_one_wins(app: RunningApp) -> None:
+    number = await open_ticket(app)
+    post = await triage_post(app, number)
+    results = await asyncio.gather(click(app, post, "Claim", user=STAFF),
+                                   click(app, post, "Claim", user=STAFF_2))
+    assert [s for s, _ in results] == [200, 200]
+    refusals = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral"))
+    assert len(refusals) == 1
+    stored = await app.runtime.redis.hgetall(f"sd:{{desk}}:ticket:{number}")
+    winner = str(stored["assignee"])
+    loser = STAFF_2 if winner == STAFF else STAFF
+    assert refusals[0].args["user"] == loser
+    assert f"already claimed by <@{winner}>" in refusals[0].args["text"]
+    client_post = find_post(app, CLIENT_CHANNEL, "T-1001")
+    assert client_post is not None
+    await app.slack.wait_for(lambda: app.slack.posts(CLIENT_CHANNEL, client_post.ts))
+    await asyncio.sleep(0.3)
+    assert len(app.slack.posts(CLIENT_CHANNEL, client_post.ts)) == 1
+
+
+async def test_double_click_by_the_same_engineer_acknowledges_once(app: RunningApp) -> None:
+    number = await open_ticket(app)
+    post = await triage_post(app, number)
+    claim = buttons(post)["Claim"]
+    for _ in range(2):
+        await app.client.click(claim["action_id"], claim["value"], user=STAFF, channel=TRIAGE)
+    client_post = find_post(app, CLIENT_CHANNEL, "T-1001")
+    assert client_post is not None
+    await app.slack.wait_for(lambda: app.slack.posts(CLIENT_CHANNEL, client_post.ts))
+    await asyncio.sleep(0.3)
+    assert len(app.slack.posts(CLIENT_CHANNEL, client_post.ts)) == 1
+    assert app.slack.calls_to("chat.postEphemeral") == []
+
+
+@pytest.mark.parametrize("user", [EXTERNAL, CLIENT_USER, GUEST, BOT_USER])
+async def test_only_staff_may_claim(app: RunningApp, user: str) -> None:
+    number = await open_ticket(app)
+    post = await triage_post(app, number)
+    team = "T0OTHER001" if user in (EXTERNAL, CLIENT_USER) else None
+    element = buttons(post)["Claim"]
+    kwargs = {"team": team} if team else {}
+    status, _ = await app.client.click(element["action_id"], element["value"], user=user,
+                                       channel=TRIAGE, message_ts=post.ts, **kwargs)
+    assert status == 200
+    refusal = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral"))
+    assert refusal[0].args["user"] == user
+    assert "Only the support team" in refusal[0].args["text"]
+    stored = await app.runtime.redis.hgetall(f"sd:{{desk}}:ticket:{number}")
+    assert stored["status"] == "open" and "assignee" not in stored
+    assert post.updates == 0
+
+
+@pytest.mark.parametrize("settings_extra", [{"support_team": STAFF}], indirect=False)
+async def test_support_team_list_narrows_who_may_claim(app: RunningApp) -> None:
+    number = await open_ticket(app)
+    post = await triage_post(app, number)
+    await click(app, post, "Claim", user=STAFF_2)
+    refusal = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral"))
+    assert "Only the support team" in refusal[0].args["text"]
+    await click(app, post, "Claim", user=STAFF)
+    await app.slack.wait_for(lambda: post.updates >= 1)
+    assert f"<@{STAFF}>" in text_of(post)
+
+
+@pytest.mark.parametrize("settings_extra", [{"support_team": "S0SUPPORT1"}])
+async def test_support_team_user_group_narrows_who_may_claim(app: RunningApp) -> None:
+    app.slack.usergroups["S0SUPPORT1"] = [STAFF_2]
+    number = await open_ticket(app)
+    post = await triage_post(app, number)
+    await click(app, post, "Claim", user=STAFF)
+    refusal = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral"))
+    assert "Only the support team" in refusal[0].args["text"]
+    await click(app, post, "Claim", user=STAFF_2)
+    await app.slack.wait_for(lambda: post.updates >= 1)
+    assert f"<@{STAFF_2}>" in text_of(post)

@@ -1,0 +1,112 @@
+"""End to end: ``python -m bot serve`` as a real process, driven as Slack drives it."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from redis.asyncio import Redis
+
+from bot.store import Store
+from bot.tickets import Client
+from tests.cli import ROOT, bot_env
+from tests.conftest import AM, CLIENT_CHANNEL, STAFF, STAFF_2, free_port, start_redis
+from tests.flows import buttons, click, find_post, open_modal, submit, text_of, triage_post
+from tests.slack_standin import SlackStandIn
+from tests.slackreq import SlackClientSide
+
+
+@dataclass
+class Served:
+    url: str
+    slack: SlackStandIn
+    client: SlackClientSide
+    process: asyncio.subprocess.Process
+
+
+async def serve_process(slack: SlackStandIn, redis_url: str, port: int,
+                        **env: str) -> asyncio.subprocess.Process:
+    """Start ``python -m bot serve`` and wait until its /healthz answers 200."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve",
+        env=bot_env(slack, redis_url, PORT=str(port), **env), cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as r:
+                    if r.status == 200:
+                        return process
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    process.kill()
+    raise AssertionError("python -m bot serve did not come up")
+
+
+@pytest.fixture
+async def served(slack: SlackStandIn, redis_url: str) -> AsyncIterator[Served]:
+    port = free_port()
+    process = await serve_process(slack, redis_url, port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield Served(url, slack, SlackClientSide(url, session), process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 15) == 0
+
+
+async def test_ticket_to_claim_against_the_running_process(served: Served,
+                                                           redis_url: str) -> None:
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    await Store(redis).put_client(
+        Client(CLIENT_CHANNEL, "Acme Media", "standard", AM, "+1 555 0100"))
+    await redis.aclose()
+
+    view = await open_modal(served, "Videos do not play")
+    bad = await submit(served, view, title="", severity=None, description="",
+                       view_id="V0BADFORM1")
+    assert bad[1] is not None and set(bad[1]["errors"]) == {"title", "severity", "description"}
+    status, body = await submit(served, view, title="Videos do not play", severity="Critical",
+                                description="Every video shows a black frame.")
+    assert status == 200 and body is not None and body["response_action"] == "update"
+
+    triage = await triage_post(served, 1001)
+    client_post = find_post(served, CLIENT_CHANNEL, "T-1001")
+    assert client_post is not None and "+1 555 0100" in text_of(client_post)
+    assert "Acme Media" in text_of(triage)
+
+    claim = buttons(triage)["Claim"]
+    await click(served, triage, "Claim", user=STAFF)
+    await served.slack.wait_for(lambda: triage.updates >= 1)
+    assert "Claim" not in buttons(triage) and f"<@{STAFF}>" in text_of(triage)
+    ack = await served.slack.wait_for(lambda: served.slack.posts(CLIENT_CHANNEL, client_post.ts))
+    assert f"<@{STAFF}>" in ack[0].text
+
+    # A second engineer clicking the (now stale) button is told who has it.
+    await served.client.click(claim["action_id"], claim["value"], user=STAFF_2,
+                              channel=triage.channel)
+    refusal = await served.slack.wait_for(lambda: served.slack.calls_to("chat.postEphemeral"))
+    assert f"already claimed by <@{STAFF}>" in refusal[0].args["text"]
+
+
+async def test_healthz_is_503_while_redis_is_down(slack: SlackStandIn, tmp_path: Path) -> None:
+    server = start_redis(tmp_path / "redis")
+    port = free_port()
+    process = await serve_process(slack, server.url, port)
+    try:
+        server.process.kill()
+        server.process.wait()
+        async with aiohttp.ClientSession() as session, \
+                session.get(f"http://127.0.0.1:{port}/healthz") as r:
+            assert r.status == 503
+    finally:
+        process.kill()
+        await process.wait()
