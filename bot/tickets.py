@@ -125,6 +125,16 @@ def record_response(ticket: Ticket, at: float) -> Ticket:
     return replace(ticket, first_response_at=at)
 
 
+def change_severity(ticket: Ticket, new: Severity, by: str, now: float) -> Ticket:
+    """Set a new severity, recorded with who and when (the SLA recomputes the deadline)."""
+    if ticket.status is Status.RESOLVED:
+        raise TicketError(f"{ticket.key} is resolved; reopen it to change its severity")
+    if new is ticket.severity:
+        return ticket
+    change = SeverityChange(at=now, by=by, old=ticket.severity, new=new)
+    return replace(ticket, severity=new, severity_changes=(*ticket.severity_changes, change))
+
+
 def mark_sent(ticket: Ticket, notification: str) -> Ticket:
     return replace(ticket, sent=ticket.sent | {notification})
 
