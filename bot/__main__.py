@@ -123,6 +123,13 @@ async def check(settings: Settings, url: str) -> bool:
     except (Retryable, Undeliverable) as exc:
         line("auth.test", f"{settings.slack_api_url}: {exc}", good=False)
         return False
+    if settings.slack_app_token:
+        try:
+            await slack_call(slack.client.apps_connections_open(
+                app_token=settings.slack_app_token.get_secret_value()))
+            line("SLACK_APP_TOKEN", "Socket Mode connection allowed")
+        except (Retryable, Undeliverable) as exc:
+            line("SLACK_APP_TOKEN", f"apps.connections.open: {exc}", good=False)
     for name, channel in (("TRIAGE_CHANNEL", settings.triage_channel),
                           ("ENGINEERING_CHANNEL", settings.engineering_channel)):
         if channel is None:

@@ -65,6 +65,8 @@ class SlackStandIn:
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     url: str = ""
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _ts: int = 0
     _runner: web.AppRunner | None = None
 
@@ -111,6 +113,7 @@ class SlackStandIn:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -118,7 +121,24 @@ class SlackStandIn:
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}/api/"
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then record the app's acknowledgements."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+        return ws
+
+    async def send_over_socket(self, envelope: dict[str, Any]) -> None:
+        await self.wait_for(lambda: self._sockets)
+        await self._sockets[-1].send_json(envelope)
+
     async def stop(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
         if self._runner:
             await self._runner.cleanup()
 
@@ -144,7 +164,8 @@ class SlackStandIn:
         self.calls.append(Call(method, args, time.time()))
         if self.delay:
             await asyncio.sleep(self.delay)
-        if request.headers.get("Authorization", "") != "Bearer xoxb-test-token":
+        expected = "xapp-1-test" if method == "apps.connections.open" else "xoxb-test-token"
+        if request.headers.get("Authorization", "") != f"Bearer {expected}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         scripted = self.failures.get(method)
@@ -188,6 +209,9 @@ class SlackStandIn:
             channel, ts, args.get("text", ""), args.get("blocks") or [],
             args.get("thread_ts"), args.get("metadata"))
         return {"channel": channel, "ts": ts, "message": {"text": args.get("text", "")}}
+
+    def _apps_connections_open(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.url.replace("http://", "ws://").replace("/api/", "/socket")}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         message = self.messages.get((args["channel"], args["ts"]))

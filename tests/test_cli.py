@@ -120,3 +120,11 @@ async def test_clients_set_refuses_bad_input_and_saves_nothing(slack: SlackStand
     assert refused.code == 1 and "not_in_channel" in refused.err and "Invite" in refused.err
     listed = await run_bot("clients", "list", env=bot_env(slack, redis_url))
     assert CLIENT_CHANNEL not in listed.out
+
+
+async def test_check_reaches_socket_mode_with_the_app_token(slack: SlackStandIn,
+                                                           redis_url: str) -> None:
+    good = await run_bot("check", env=bot_env(slack, redis_url, SLACK_APP_TOKEN="xapp-1-test"))
+    assert good.code == 0 and "Socket Mode connection allowed" in good.out
+    bad = await run_bot("check", env=bot_env(slack, redis_url, SLACK_APP_TOKEN="xapp-1-wrong"))
+    assert bad.code == 1 and "invalid_auth" in bad.out

@@ -110,3 +110,25 @@ async def test_healthz_is_503_while_redis_is_down(slack: SlackStandIn, tmp_path:
     finally:
         process.kill()
         await process.wait()
+
+
+async def test_socket_mode_serves_commands_through_slack_api_url(slack: SlackStandIn,
+                                                                 redis_url: str) -> None:
+    env = bot_env(slack, redis_url, SLACK_APP_TOKEN="xapp-1-test")
+    del env["SLACK_SIGNING_SECRET"]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", env=env, cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        await slack.wait_for(lambda: slack.calls_to("apps.connections.open"))
+        await slack.send_over_socket({
+            "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
+            "payload": {"command": "/ticket", "text": "Uploads fail", "user_id": STAFF,
+                        "team_id": "T0DESK0001", "channel_id": CLIENT_CHANNEL,
+                        "trigger_id": "1.socket", "api_app_id": "A0APP00001"}})
+        opened = await slack.wait_for(lambda: slack.calls_to("views.open"))
+        assert opened[0].args["view"]["blocks"][0]["element"]["initial_value"] == "Uploads fail"
+        assert any(a.get("envelope_id") == "env-1" for a in slack.socket_acks)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 15) == 0
