@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -19,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.desk import Clock, Desk
 from bot.embedded_redis import connection_name
-from bot.notify import Slack
+from bot.notify import Mailer, Slack
 from bot.store import Store
 from bot.timers import TimerQueue
 from bot.worker import Worker
@@ -63,9 +64,13 @@ class Runtime:
 def build(settings: Settings, redis_url: str, clock: Clock | None = None) -> Runtime:
     redis = redis_client(redis_url)
     store = Store(redis)
-    kw = {"clock": clock} if clock else {}
-    desk = Desk(settings, store, Slack(web_client(settings, interactive=True)), **kw)
-    worker_desk = Desk(settings, store, Slack(web_client(settings, interactive=False)), **kw)
+    clock = clock or time.time
+    mailer = (Mailer(settings.smtp_url.get_secret_value(),
+                     settings.email_from or "support-desk@localhost")
+              if settings.smtp_url else None)
+    desk = Desk(settings, store, Slack(web_client(settings, interactive=True)), clock, mailer)
+    worker_desk = Desk(settings, store, Slack(web_client(settings, interactive=False)), clock,
+                       mailer)
     bolt = AsyncApp(
         client=desk.slack.client,
         signing_secret=(settings.slack_signing_secret.get_secret_value()
@@ -74,7 +79,7 @@ def build(settings: Settings, redis_url: str, clock: Clock | None = None) -> Run
     )
     for surface in (events, commands, views, actions):
         surface.register(bolt, desk)
-    worker = Worker(TimerQueue(redis), worker_desk)
+    worker = Worker(TimerQueue(redis, lease_seconds=settings.job_lease_seconds), worker_desk)
     return Runtime(settings, redis, store, desk, bolt, worker)
 
 

@@ -23,10 +23,11 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     RadioButtonsElement,
     SectionBlock,
+    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
-from bot.notify import Identity
+from bot.notify import Email, Identity
 from bot.sla import Window
 from bot.tickets import Client, Severity, Status, Ticket
 
@@ -38,6 +39,7 @@ SECTION_MAX: Final = 3000
 class ActionId(StrEnum):
     OPEN_TICKET = "open_ticket"
     CLAIM = "claim_ticket"
+    CHANGE_SEVERITY = "change_severity"
     TITLE = "title_input"
     SEVERITY = "severity_input"
     DESCRIPTION = "description_input"
@@ -72,6 +74,13 @@ class TicketRef(BaseModel):
     """Value of a button that acts on one ticket."""
 
     ticket: int
+
+
+class SeverityChoice(BaseModel):
+    """Value of an option of the triage post's severity menu."""
+
+    ticket: int
+    severity: Severity
 
 
 class TicketForm(BaseModel):
@@ -278,11 +287,21 @@ def triage_message(
         ContextBlock(elements=[MarkdownTextObject(
             text=fit(ticket.description, SECTION_MAX - 200))]),
     ]
+    ref = TicketRef(ticket=ticket.number).model_dump_json()
+    actions: list[ButtonElement | StaticSelectElement] = []
     if ticket.status is Status.OPEN:
-        blocks.append(ActionsBlock(elements=[ButtonElement(
-            text=PlainTextObject(text="Claim"), action_id=ActionId.CLAIM,
-            value=TicketRef(ticket=ticket.number).model_dump_json(), style="primary",
-        )]))
+        actions.append(ButtonElement(text=PlainTextObject(text="Claim"),
+                                     action_id=ActionId.CLAIM, value=ref, style="primary"))
+    if ticket.status is not Status.RESOLVED:
+        actions.append(StaticSelectElement(
+            action_id=ActionId.CHANGE_SEVERITY,
+            placeholder=PlainTextObject(text="Change severity"),
+            options=[Option(value=SeverityChoice(ticket=ticket.number, severity=s)
+                            .model_dump_json(), text=PlainTextObject(text=s.label))
+                     for s in Severity if s is not ticket.severity],
+        ))
+    if actions:
+        blocks.append(ActionsBlock(elements=actions))
     flag = "BREACHED " if breached and ticket.first_response_at is None else ""
     text = f"{flag}{ticket.key} · {ticket.severity.label}: {fit(ticket.title, TITLE_MAX)}"
     return text, _dicts(blocks)
@@ -291,3 +310,99 @@ def triage_message(
 def claim_ack(ticket: Ticket) -> str:
     return f"<@{ticket.assignee}> from support has picked up {ticket.key} and is looking into it."
 
+
+
+# -- reminders ---------------------------------------------------------------------------
+
+
+def humanize(seconds: float) -> str:
+    """A duration as people say it: ``45 s``, ``15 min``, ``1 h 5 min``, ``2 d 3 h``."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def _headline(ticket: Ticket, client: Client | None) -> str:
+    who = fit(client.name, 200) if client else f"unregistered channel <#{ticket.channel}>"
+    return f"*{ticket.key}* · {ticket.severity.label} · {who}: {fit(ticket.title, TITLE_MAX)}"
+
+
+def warning_dm(ticket: Ticket, client: Client | None, window: Window, now: float,
+               thread_link: str | None) -> str:
+    link = f"\n<{thread_link}|Open the ticket's thread>" if thread_link else ""
+    return (f":hourglass_flowing_sand: {_headline(ticket, client)}\n"
+            f"No response yet: *{humanize(window.deadline - now)} left* "
+            f"(due {slack_date(window.deadline)}).{link}")
+
+
+def warning_note(ticket: Ticket, client: Client | None, window: Window, now: float,
+                 warned: list[str]) -> str:
+    note = (f":hourglass_flowing_sand: No response yet on {ticket.key}: "
+            f"{humanize(window.deadline - now)} left (due {slack_date(window.deadline)}). ")
+    if client is None or client.account_manager is None:
+        note += "This client has no account manager, so nobody was warned directly. "
+    if warned:
+        note += "Warned: " + ", ".join(f"<@{u}>" for u in warned) + "."
+    return note.strip()
+
+
+def breach_dm(ticket: Ticket, client: Client | None, window: Window, now: float,
+              thread_link: str | None, triage_link: str | None) -> str:
+    links = " · ".join(f"<{url}|{label}>" for url, label in
+                       ((thread_link, "client thread"), (triage_link, "triage post")) if url)
+    owner = f"Assigned to <@{ticket.assignee}>." if ticket.assignee else "Nobody has claimed it."
+    return (f":rotating_light: *SLA breached* — {_headline(ticket, client)}\n"
+            f"No response {humanize(now - window.deadline)} after the deadline "
+            f"({slack_date(window.deadline)}). {owner}\n{links}").strip()
+
+
+def breach_note(ticket: Ticket, window: Window, now: float) -> str:
+    return (f":rotating_light: {ticket.key} breached its response deadline "
+            f"({slack_date(window.deadline)}); the head of support has been alerted.")
+
+
+def breach_email(ticket: Ticket, client: Client | None, window: Window, now: float, *,
+                 to: str, thread_link: str | None, triage_link: str | None,
+                 generation: int) -> Email:
+    when = datetime.fromtimestamp(window.deadline, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    who = client.name if client else f"unregistered channel {ticket.channel}"
+    lines = [
+        f"Ticket {ticket.key} has had no response {humanize(now - window.deadline)} after its "
+        "deadline.",
+        "",
+        f"Client:    {who}",
+        f"Severity:  {ticket.severity.label}",
+        f"Title:     {ticket.title}",
+        f"Deadline:  {when}",
+        f"Late by:   {humanize(now - window.deadline)}",
+        f"Assignee:  {ticket.assignee or 'nobody has claimed it'}",
+        "",
+    ]
+    if thread_link:
+        lines.append(f"Client thread: {thread_link}")
+    if triage_link:
+        lines.append(f"Triage post:   {triage_link}")
+    return Email(
+        to=to,
+        subject=f"[SLA breach] {ticket.key} {ticket.severity.label} — {who}: "
+                f"{cut_plain(ticket.title, 100)}",
+        body="\n".join(lines) + "\n",
+        message_id=f"<{ticket.key}.breach.{generation}@support-desk>",
+    )
+
+
+def severity_notice(ticket: Ticket, window: Window) -> str:
+    change = ticket.severity_changes[-1]
+    text = (f"Severity changed from {change.old.label} to {change.new.label} "
+            f"by <@{change.by}>.")
+    if ticket.first_response_at is None and ticket.resolved_at is None:
+        text += f" First response now due by {slack_date(window.deadline)}."
+    return text

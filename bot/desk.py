@@ -18,10 +18,30 @@ from pydantic import BaseModel
 from bot import blocks
 from bot.blocks import TicketForm
 from bot.config import Settings
-from bot.notify import Slack, Undeliverable, marker, slack_call
-from bot.sla import STANDARD, Plan, Step, Window, desired_timers, is_breached, response_window
+from bot.notify import Mailer, Slack, Undeliverable, marker, slack_call
+from bot.sla import (
+    STANDARD,
+    Plan,
+    Step,
+    Timer,
+    Window,
+    desired_timers,
+    is_breached,
+    response_window,
+)
 from bot.store import Conflict, Job, Store, Versioned
-from bot.tickets import Client, Ticket, TicketError, claim, mark_sent, ticket_key
+from bot.tickets import (
+    Client,
+    Severity,
+    Status,
+    Ticket,
+    TicketError,
+    change_severity,
+    claim,
+    mark_sent,
+    record_response,
+    ticket_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +57,7 @@ class JobKind(StrEnum):
     OPENED = "ticket_opened"
     SYNC_TRIAGE = "sync_triage"
     CLAIM_ACK = "claim_ack"
+    SEVERITY_NOTICE = "severity_notice"
     SLA = "sla"
 
 
@@ -45,6 +66,8 @@ class JobPayload(BaseModel):
     ticket: int
     step: Step | None = None
     generation: int | None = None
+    change: int | None = None
+    """For a severity notice: which change (its index in the ticket's history)."""
 
 
 @dataclass(frozen=True)
@@ -55,11 +78,13 @@ class Opened:
 
 
 class Desk:
-    def __init__(self, settings: Settings, store: Store, slack: Slack, clock: Clock = time.time):
+    def __init__(self, settings: Settings, store: Store, slack: Slack, clock: Clock = time.time,
+                 mailer: Mailer | None = None):
         self.settings = settings
         self.store = store
         self.slack = slack
         self.clock = clock
+        self.mailer = mailer
         self.plans = settings.plan_table
         self._users: dict[str, tuple[float, dict[str, Any]]] = {}
         self._team: tuple[float, frozenset[str]] | None = None
@@ -119,24 +144,100 @@ class Desk:
         log.info("%s claimed by %s", ticket_key(number), user)
         return None
 
+    async def record_reply(
+        self, *, channel: str, thread_ts: str, user: str, team: str | None, ts: str
+    ) -> bool:
+        """A message in a ticket's client thread: a staff one is the response. True if it was."""
+        number = await self.store.ticket_for_thread(channel, thread_ts)
+        if number is None or not await self.is_staff(user, team):
+            return False
+        current = await self.store.get(number)
+        if current is None or current.ticket.channel != channel:
+            return False
+        responded = current.ticket.first_response_at
+        saved = await self.change(number, lambda t: record_response(t, float(ts)),
+                                  jobs=[Job("triage:#", {"kind": JobKind.SYNC_TRIAGE})])
+        if saved.ticket.first_response_at != responded:
+            log.info("%s: first response by %s at %s", saved.ticket.key, user, ts)
+        return True
+
+    async def change_severity(
+        self, number: int, severity: Severity, user: str, team: str | None
+    ) -> str | None:
+        """Change the severity (staff only); returns why not, or None when done."""
+        if not await self.is_staff(user, team):
+            return "Only the support team can change a ticket's severity."
+        now = self.clock()
+
+        def notices(changed: Ticket) -> list[Job]:
+            index = len(changed.severity_changes) - 1
+            return [Job("triage:#", {"kind": JobKind.SYNC_TRIAGE}),
+                    Job(f"severity:#:{index}", {"kind": JobKind.SEVERITY_NOTICE, "change": index})]
+
+        try:
+            saved = await self.change(
+                number, lambda t: change_severity(t, severity, user, now), jobs=notices)
+        except TicketError as refusal:
+            return str(refusal)
+        changes = saved.ticket.severity_changes
+        if changes and changes[-1].at == now:
+            log.info("%s: severity %s -> %s by %s", saved.ticket.key, changes[-1].old.value,
+                     severity.value, user)
+        return None
+
+    async def rearm(self, number: int) -> None:
+        """Rebuild the ticket's timers from its state (after a plan change, or a sweep)."""
+        await self.change(number, lambda t: t, force=True)
+
+    async def follow_plan(self, channel: str) -> int:
+        """Recompute the open tickets of a client whose plan changed; how many there were."""
+        count = 0
+        for number in await self.store.open_numbers():
+            current = await self.store.get(number)
+            if current is not None and current.ticket.channel == channel:
+                await self.rearm(number)
+                count += 1
+        return count
+
+    async def sweep(self) -> int:
+        """Rebuild every open ticket's timers from its state; a missed breach becomes due now.
+
+        Returns how many tickets were swept.
+        """
+        numbers = await self.store.open_numbers()
+        for number in numbers:
+            try:
+                await self.rearm(number)
+            except (TicketError, Conflict) as exc:
+                log.error("%s: sweep could not rebuild its timers: %s", ticket_key(number), exc)
+        return len(numbers)
+
     async def change(
-        self, number: int, apply: Callable[[Ticket], Ticket], jobs: Sequence[Job] = ()
+        self,
+        number: int,
+        apply: Callable[[Ticket], Ticket],
+        jobs: Sequence[Job] | Callable[[Ticket], Sequence[Job]] = (),
+        *,
+        force: bool = False,
     ) -> Versioned:
         """Apply a domain change with optimistic concurrency; timers follow the new state.
 
-        A change that returns the very ticket it was given is no change: nothing is written.
+        A change that returns the very ticket it was given is no change: nothing is
+        written, unless ``force`` (to rebuild the timers or add jobs all the same).
         """
         for _ in range(CONFLICT_RETRIES):
             current = await self.store.get(number)
             if current is None:
                 raise TicketError(f"{ticket_key(number)} does not exist")
             changed = apply(current.ticket)
-            if changed is current.ticket:
+            if changed is current.ticket and not force:
                 return current
             _, plan = await self.client_and_plan(changed.channel)
             timers = desired_timers(changed, plan, self.clock(), self.settings.warn_at)
             try:
-                return await self.store.save(current, changed, jobs=jobs, timers=timers)
+                return await self.store.save(
+                    current, changed, jobs=jobs(changed) if callable(jobs) else jobs,
+                    timers=timers)
             except Conflict:
                 continue
         raise Conflict(f"{ticket_key(number)} kept changing; gave up after {CONFLICT_RETRIES}")
@@ -179,8 +280,12 @@ class Desk:
 
     # -- jobs --------------------------------------------------------------------------
 
-    async def perform(self, payload: JobPayload, *, again: bool) -> None:
-        """Do one job. ``again``: an earlier attempt may have reached Slack before failing."""
+    async def perform(self, payload: JobPayload, *, again: bool, now: float) -> None:
+        """Do one job. ``again``: an earlier attempt may have reached Slack before failing.
+
+        ``now`` is the queue's clock (Redis's) when the job was claimed: a timer fires by
+        the same clock that made it due.
+        """
         current = await self.store.get(payload.ticket)
         if current is None:
             log.warning("%s: job %s for a ticket that does not exist, dropped",
@@ -193,8 +298,10 @@ class Desk:
             await self.sync_triage(ticket)
         elif payload.kind is JobKind.CLAIM_ACK:
             await self._post_claim_ack(ticket, again=again)
+        elif payload.kind is JobKind.SEVERITY_NOTICE:
+            await self._post_severity_notice(ticket, payload.change or 0, again=again)
         else:
-            raise NotImplementedError(f"{ticket.key}: no handler for job kind {payload.kind}")
+            await self._fire(ticket, payload, now=now, again=again)
 
     async def _post_opened(self, ticket: Ticket, *, again: bool) -> None:
         client, plan = await self.client_and_plan(ticket.channel)
@@ -225,7 +332,7 @@ class Desk:
             await self._record_ts(ticket, "triage_ts", ts)
 
     async def _record_ts(self, ticket: Ticket, name: str, ts: str) -> None:
-        if not await self.store.set_message_ts(ticket.number, name, ts):
+        if not await self.store.set_message_ts(ticket, name, ts):
             log.warning("%s: %s was already recorded; a second message %s may exist",
                         ticket.key, name, ts)
 
@@ -249,3 +356,121 @@ class Desk:
             ticket.channel, blocks.claim_ack(ticket), None, thread_ts=ticket.client_ts,
             mark=marker(ticket.key, "claim_ack"), again=again, oldest=ticket.created_at - 60)
         await self.change(ticket.number, lambda t: mark_sent(t, "claim_ack"))
+
+    async def _post_severity_notice(self, ticket: Ticket, index: int, *, again: bool) -> None:
+        name = f"severity_notice:{index}"
+        if name in ticket.sent or ticket.client_ts is None or index >= len(
+                ticket.severity_changes):
+            return
+        _, plan = await self.client_and_plan(ticket.channel)
+        shown = replace(ticket, severity_changes=ticket.severity_changes[: index + 1])
+        await self.slack.post_once(
+            ticket.channel, blocks.severity_notice(shown, response_window(shown, plan)), None,
+            thread_ts=ticket.client_ts, mark=marker(ticket.key, name), again=again,
+            oldest=ticket.created_at - 60)
+        await self.change(ticket.number, lambda t: mark_sent(t, name))
+
+    # -- SLA reminders -------------------------------------------------------------------
+
+    async def _fire(self, ticket: Ticket, payload: JobPayload, *, now: float,
+                    again: bool) -> None:
+        """Send a warning or breach if the ticket's state still wants it (the fencing check)."""
+        client, plan = await self.client_and_plan(ticket.channel)
+        wanted = [t for t in desired_timers(ticket, plan, now, self.settings.warn_at)
+                  if t.step is payload.step and t.generation == payload.generation]
+        if not wanted:
+            log.info("%s: %s timer (generation %s) no longer wanted, dropped", ticket.key,
+                     payload.step, payload.generation)
+            return
+        timer = wanted[0]
+        if timer.due > now:
+            log.warning("%s: %s timer claimed %.3f s early; left for its due time",
+                        ticket.key, timer.step.value, timer.due - now)
+            await self.rearm(ticket.number)
+            return
+        sender = Reminder(self, ticket, client, plan, timer, now=now, again=again)
+        await (sender.warn() if timer.step is Step.WARNING else sender.escalate())
+        await self.change(ticket.number, lambda t: mark_sent(t, timer.notification),
+                          jobs=[Job("triage:#", {"kind": JobKind.SYNC_TRIAGE})]
+                          if timer.step is Step.BREACH else ())
+        log.info("%s: %s sent (deadline %s)", ticket.key, timer.step.value,
+                 time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(timer.generation / 1000)))
+
+
+class Reminder:
+    """The messages of one SLA notification, each sent once and recorded as it goes.
+
+    Each part (a DM, the triage note, the email) is recorded in the ticket's ``sent`` as
+    soon as it is out, so a rerun after a crash sends only what is missing.
+    """
+
+    def __init__(self, desk: Desk, ticket: Ticket, client: Client | None, plan: Plan,
+                 timer: Timer, *, now: float, again: bool) -> None:
+        self.desk, self.ticket, self.client, self.timer = desk, ticket, client, timer
+        self.window = response_window(ticket, plan)
+        self.now, self.again = now, again
+
+    async def _once(self, part: str, channel: str, text: str, thread_ts: str | None = None
+                    ) -> None:
+        name = f"{self.timer.notification}/{part}"
+        if name in self.ticket.sent:
+            return
+        await self.desk.slack.post_once(
+            channel, text, None, thread_ts=thread_ts, again=self.again,
+            mark=marker(self.ticket.key, name), oldest=self.timer.due - 60)
+        await self._record(name)
+
+    async def _record(self, name: str) -> None:
+        saved = await self.desk.change(self.ticket.number, lambda t: mark_sent(t, name))
+        self.ticket = saved.ticket
+
+    async def _links(self) -> tuple[str | None, str | None]:
+        identity = await self.desk.slack.identity()
+        thread = (identity.permalink(self.ticket.channel, self.ticket.client_ts)
+                  if self.ticket.client_ts else None)
+        triage_channel = self.desk.settings.triage_channel
+        triage = (identity.permalink(triage_channel, self.ticket.triage_ts)
+                  if self.ticket.triage_ts and triage_channel else None)
+        return thread, triage
+
+    async def warn(self) -> None:
+        thread_link, _ = await self._links()
+        manager = self.client.account_manager if self.client else None
+        warned = list(dict.fromkeys(u for u in (manager, self.ticket.assignee) if u))
+        text = blocks.warning_dm(self.ticket, self.client, self.window, self.now, thread_link)
+        for user in warned:
+            await self._once(f"dm:{user}", user, text)
+        await self._triage_note(blocks.warning_note(self.ticket, self.client, self.window,
+                                                    self.now, warned))
+
+    async def escalate(self) -> None:
+        thread_link, triage_link = await self._links()
+        settings = self.desk.settings
+        if settings.support_lead:
+            await self._once(f"dm:{settings.support_lead}", settings.support_lead,
+                             blocks.breach_dm(self.ticket, self.client, self.window, self.now,
+                                              thread_link, triage_link))
+        else:
+            log.warning("%s breached, and SUPPORT_LEAD is not set: no one to DM",
+                        self.ticket.key)
+        await self._email(thread_link, triage_link)
+        await self._triage_note(blocks.breach_note(self.ticket, self.window, self.now))
+
+    async def _triage_note(self, text: str) -> None:
+        channel = self.desk.settings.triage_channel
+        if channel and self.ticket.triage_ts:
+            await self._once("triage", channel, text, thread_ts=self.ticket.triage_ts)
+
+    async def _email(self, thread_link: str | None, triage_link: str | None) -> None:
+        name = f"{self.timer.notification}/email"
+        to = self.desk.settings.support_lead_email
+        if name in self.ticket.sent:
+            return
+        if self.desk.mailer is None or to is None:
+            log.warning("%s breached; no email sent (SMTP_URL or SUPPORT_LEAD_EMAIL not set)",
+                        self.ticket.key)
+            return
+        await self.desk.mailer.send(blocks.breach_email(
+            self.ticket, self.client, self.window, self.now, to=to, thread_link=thread_link,
+            triage_link=triage_link, generation=self.timer.generation))
+        await self._record(name)

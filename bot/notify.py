@@ -7,10 +7,16 @@ or ``Undeliverable`` (Slack said no, e.g. ``not_in_channel``: retrying will not 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import smtplib
+import ssl
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
 from typing import Any, Final
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -153,12 +159,72 @@ class Slack:
         oldest: float,
         thread_ts: str | None = None,
     ) -> str:
-        """Post, unless ``again`` (a rerun) and Slack already has the marked message."""
+        """Post, unless ``again`` (a rerun) and Slack already has the marked message.
+
+        ``channel`` may be a user ID: the message goes to the app's DM with that person.
+        """
         if again:
-            found = await self.find_marked(channel, mark, oldest=oldest, thread_ts=thread_ts)
+            where = channel
+            if channel.startswith(("U", "W")):
+                opened = await slack_call(self.client.conversations_open(users=channel))
+                where = str(opened["channel"]["id"])
+            found = await self.find_marked(where, mark, oldest=oldest, thread_ts=thread_ts)
             if found:
                 log.info("found %s already posted in %s, not posting it again",
                          mark["event_payload"], channel)
                 return found
         return await self.post(channel, text, blocks, thread_ts=thread_ts, mark=mark)
 
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    body: str
+    message_id: str
+    """Stable per notification, so that mail clients fold a resend into one message."""
+
+
+class Mailer:
+    """Email over SMTP: ``smtp://`` (STARTTLS when the server offers it) or ``smtps://``."""
+
+    TIMEOUT = 20
+
+    def __init__(self, url: str, sender: str) -> None:
+        parts = urlsplit(url)
+        self.tls = parts.scheme == "smtps"
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or (465 if self.tls else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else ""
+        self.sender = sender
+
+    async def send(self, email: Email) -> None:
+        try:
+            await asyncio.to_thread(self._send, email)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise Retryable(f"SMTP {self.host}:{self.port}: {exc!r}") from exc
+
+    def _send(self, email: Email) -> None:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = email.to
+        message["Subject"] = email.subject
+        message["Message-ID"] = email.message_id
+        message["Date"] = formatdate(localtime=False)
+        message.set_content(email.body)
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self.tls:
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.TIMEOUT, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.TIMEOUT)
+        with smtp:
+            smtp.ehlo()
+            if not self.tls and smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(message)

@@ -7,7 +7,9 @@ layout runs unchanged on Redis Cluster::
     sd:{desk}:ticket:<n>        HASH    one ticket: a field per attribute, plus ``version``
     sd:{desk}:open              ZSET    tickets not resolved, scored by creation (ms)
     sd:{desk}:timers:<n>        SET     ids of the SLA timers armed for ticket <n>
+    sd:{desk}:thread:<c>:<ts>   STRING  ticket number of the client thread at channel <c>, ts <ts>
     sd:{desk}:clients           HASH    client channel ID -> client (JSON)
+    sd:{desk}:sweep             STRING  lock: one worker sweeps at a time (TTL)
     sd:{desk}:once:<key>        STRING  idempotency record (a view submission, an event id), TTL
     sd:{desk}:q:due             ZSET    job id -> due time (ms, Redis clock)
     sd:{desk}:q:lease           ZSET    job id -> lease expiry (ms) while a worker holds it
@@ -51,6 +53,10 @@ def ticket_hash(number: int) -> str:
 
 def timer_set(number: int) -> str:
     return f"{NS}timers:{number}"
+
+
+def thread_key(channel: str, ts: str) -> str:
+    return f"{NS}thread:{channel}:{ts}"
 
 
 def once_key(key: str) -> str:
@@ -291,15 +297,32 @@ class Store:
     async def open_numbers(self) -> list[int]:
         return [int(n) for n in cast(list[str], await self.redis.zrange(OPEN, 0, -1))]
 
-    async def set_message_ts(self, number: int, name: str, ts: str) -> bool:
+    async def set_message_ts(self, ticket: Ticket, name: str, ts: str) -> bool:
         """Record where a ticket's message lives (``client_ts``, ``triage_ts``), once."""
         if name not in _WRITE_ONCE:
             raise ValueError(f"{name} is not a message timestamp field")
-        return bool(await self.redis.hsetnx(ticket_hash(number), name, ts))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(ticket_hash(ticket.number), name, ts)
+            if name == "client_ts":
+                pipe.set(thread_key(ticket.channel, ts), ticket.number, nx=True)
+            first, *_ = await pipe.execute()
+        return bool(first)
+
+    async def ticket_for_thread(self, channel: str, thread_ts: str) -> int | None:
+        """The ticket whose client thread is ``thread_ts`` in ``channel``, if any."""
+        number = await self.redis.get(thread_key(channel, thread_ts))
+        return int(number) if number else None
 
     async def remember_once(self, key: str, ttl: int) -> bool:
         """True the first time ``key`` is seen within ``ttl`` seconds (Slack retries, doubles)."""
         return bool(await self.redis.set(once_key(key), "1", nx=True, ex=ttl))
+
+    async def forget_once(self, key: str) -> None:
+        """Undo ``remember_once`` when the work failed, so that Slack's retry is taken."""
+        await self.redis.delete(once_key(key))
+
+    async def lock(self, name: str, ttl: int) -> bool:
+        return bool(await self.redis.set(NS + name, "1", nx=True, ex=ttl))
 
     # -- clients --------------------------------------------------------------------------
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from bot.desk import Desk, JobPayload
 from bot.notify import Retryable, Undeliverable
@@ -23,6 +25,9 @@ log = logging.getLogger(__name__)
 MAX_IDLE = 5.0
 """Longest sleep between claims when nothing is due (a new due-now job wakes it sooner)."""
 
+SWEEP_EVERY = 300.0
+"""Seconds between sweeps that rebuild timers from ticket state (also one at start)."""
+
 
 def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
     """Seconds before attempt ``attempt + 1``: 1, 2, 4, ... up to ``cap``."""
@@ -31,20 +36,25 @@ def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
 
 class Worker:
     def __init__(
-        self, queue: TimerQueue, desk: Desk, *, batch: int = 100, concurrency: int = 32
+        self, queue: TimerQueue, desk: Desk, *, batch: int = 100, concurrency: int = 32,
+        sweep_every: float = SWEEP_EVERY,
     ) -> None:
         self.queue = queue
         self.desk = desk
         self.batch = batch
+        self.sweep_every = sweep_every
         self._slots = asyncio.Semaphore(concurrency)
+        self._next_sweep = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set; jobs already leased are finished first."""
         log.info("worker started")
         while not stop.is_set():
             try:
-                sleep = await self.run_once()
-            except (ConnectionError, OSError) as exc:
+                await self._sweep_when_due()
+                sleep = min(await self.run_once(),
+                            max(0.0, self._next_sweep - time.monotonic()))
+            except (RedisError, OSError) as exc:
                 log.error("worker cannot reach Redis (%s); trying again in 1 s", exc)
                 sleep = 1.0
             if sleep > 0:
@@ -55,17 +65,27 @@ class Worker:
                     task.cancel()
         log.info("worker stopped")
 
+    async def _sweep_when_due(self) -> None:
+        if time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + self.sweep_every
+        # One sweep at a time across workers; a sweep is idempotent, so overlap is only waste.
+        if await self.desk.store.lock("sweep", ttl=max(1, int(self.sweep_every / 2))):
+            swept = await self.desk.sweep()
+            log.info("sweep: timers of %d open tickets rebuilt from their state", swept)
+
     async def run_once(self) -> float:
         """Claim and run one batch; returns how long to sleep before the next claim."""
         batch = await self.queue.claim(self.batch)
         if batch.jobs:
-            await asyncio.gather(*(self._run(job) for job in batch.jobs))
+            now = batch.now_ms / 1000
+            await asyncio.gather(*(self._run(job, now) for job in batch.jobs))
             return 0.0
         if batch.next_wake_ms is None:
             return MAX_IDLE
         return min(MAX_IDLE, max(0.0, (batch.next_wake_ms - batch.now_ms) / 1000))
 
-    async def _run(self, job: Leased) -> None:
+    async def _run(self, job: Leased, now: float) -> None:
         async with self._slots:
             try:
                 payload = JobPayload.model_validate(job.payload)
@@ -75,7 +95,7 @@ class Worker:
                 return
             key = ticket_key(payload.ticket)
             try:
-                await self.desk.perform(payload, again=job.attempt > 1)
+                await self.desk.perform(payload, again=job.attempt > 1, now=now)
             except Retryable as exc:
                 delay = exc.retry_after if exc.rate_limited else backoff(job.attempt)
                 outcome = await self.queue.retry(job, delay or 1.0, str(exc),

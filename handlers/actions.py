@@ -37,3 +37,16 @@ def register(app: AsyncApp, desk: Desk) -> None:
         if refusal:
             await slack_call(client.chat_postEphemeral(
                 channel=body["channel"]["id"], user=user["id"], text=refusal))
+
+    @app.action(blocks.ActionId.CHANGE_SEVERITY)
+    async def change_severity(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        choice = blocks.SeverityChoice.model_validate_json(action["selected_option"]["value"])
+        user = body["user"]
+        refusal = await desk.change_severity(choice.ticket, choice.severity, user["id"],
+                                             user.get("team_id"))
+        await ack()
+        if refusal:
+            await slack_call(client.chat_postEphemeral(
+                channel=body["channel"]["id"], user=user["id"], text=refusal))

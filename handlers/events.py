@@ -1,4 +1,9 @@
-"""Events API: Slack's redeliveries are dropped on ``event_id`` before any listener runs."""
+"""Events API: replies in ticket threads (the first response).
+
+Slack's redeliveries are dropped on ``event_id``. What an event means is written to
+Redis before Bolt acknowledges it (in a listener middleware), so an event is either
+recorded or redelivered by Slack, never lost.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +21,40 @@ log = logging.getLogger(__name__)
 EVENT_ID_TTL = 3600
 """Slack retries an event for about 6 minutes; an hour is ample."""
 
+REPLY_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
+"""Message subtypes that are a person writing (edits, deletions and bots are not)."""
+
+Next = Callable[[], Awaitable[BoltResponse]]
+
 
 def register(app: AsyncApp, desk: Desk) -> None:
     @app.middleware
-    async def drop_redelivered_events(
-        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
-    ) -> BoltResponse | None:
+    async def drop_redelivered_events(body: dict[str, Any], next: Next) -> BoltResponse | None:
         event_id = body.get("event_id")
-        if event_id and not await desk.store.remember_once(f"event:{event_id}", EVENT_ID_TTL):
+        key = f"event:{event_id}"
+        if not event_id:
+            return await next()
+        if not await desk.store.remember_once(key, EVENT_ID_TTL):
             log.info("event %s already handled: Slack redelivery dropped", event_id)
             return BoltResponse(status=200, body="")
+        try:
+            response = await next()
+        except BaseException:
+            await desk.store.forget_once(key)
+            raise
+        if response is not None and response.status >= 500:
+            await desk.store.forget_once(key)  # let Slack's retry through
+        return response
+
+    async def record_reply(event: dict[str, Any], next: Next) -> BoltResponse:
+        if (event.get("subtype") in REPLY_SUBTYPES and not event.get("bot_id")
+                and event.get("user") and event.get("thread_ts")
+                and event["thread_ts"] != event["ts"]):
+            await desk.record_reply(
+                channel=event["channel"], thread_ts=event["thread_ts"], user=event["user"],
+                team=event.get("user_team"), ts=event["ts"])
         return await next()
+
+    @app.event("message", middleware=[record_reply])
+    async def message_recorded() -> None:
+        """Nothing left to do: ``record_reply`` ran before the ack."""

@@ -10,8 +10,11 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -171,3 +174,36 @@ def env_without_slack(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("SLACK_", "REDIS_", "TRIAGE_", "SUPPORT_", "SMTP_", "PLANS")):
             monkeypatch.delenv(name)
+
+
+@dataclass
+class SmtpSink:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+    port: int
+    messages: list[EmailMessage]
+    refuse: list[str]
+    """Replies to give instead of accepting, one per message, e.g. ``451 try later``."""
+
+
+class _SinkHandler:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.sink.refuse:
+            return self.sink.refuse.pop(0)
+        self.sink.messages.append(
+            cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(envelope.content)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink(free_port(), [], [])
+    controller = Controller(_SinkHandler(sink), hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
