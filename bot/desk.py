@@ -33,7 +33,6 @@ from bot.store import Conflict, Job, Store, Versioned
 from bot.tickets import (
     Client,
     Severity,
-    Status,
     Ticket,
     TicketError,
     change_severity,

@@ -45,7 +45,7 @@ async def register_client(app: RunningApp, manager: str | None = AM) -> None:
 
 
 async def created_at(app: RunningApp, number: int) -> float:
-    return float(await app.runtime.redis.hget(f"sd:{{desk}}:ticket:{number}", "created_at"))
+    return float(str(await app.runtime.redis.hget(f"sd:{{desk}}:ticket:{number}", "created_at")))
 
 
 def dms(app: RunningApp, user: str) -> list[Call]:
@@ -218,7 +218,7 @@ async def test_rate_limited_reminder_waits_retry_after_and_arrives_once(
     await open_ticket(app, "Uploads fail", "Critical", "All of them.")
     app.slack.fail("chat.postMessage", status=429, retry_after=1)
     await app.slack.wait_for(lambda: dms(app, AM), timeout=8)
-    attempts = [c for c in app.slack.calls_to("chat.postMessage")]
+    attempts = app.slack.calls_to("chat.postMessage")
     assert attempts[-1].at - attempts[-2].at >= 0.95
     await asyncio.sleep(1)
     assert len(dms(app, AM)) == 1
