@@ -14,7 +14,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
 import pytest
@@ -194,7 +194,7 @@ class _SinkHandler:
         if self.sink.refuse:
             return self.sink.refuse.pop(0)
         self.sink.messages.append(
-            cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(envelope.content)))
+            BytesParser(policy=policy.default).parsebytes(envelope.content))
         return "250 OK"
 
 
