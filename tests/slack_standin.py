@@ -66,6 +66,9 @@ class SlackStandIn:
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     url: str = ""
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    gates: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)
+    """(method, channel) -> a gate: such calls take effect, then wait for it to answer."""
+    held: list[Call] = field(default_factory=list)
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _ts: int = 0
     _runner: web.AppRunner | None = None
@@ -184,6 +187,10 @@ class SlackStandIn:
                 return web.Response(status=failure.status, text="upstream trouble")
             return web.json_response({"ok": False, "error": failure.error})
         body = handler(args) if handler else {}
+        gate = self.gates.get((method, str(args.get("channel", ""))))
+        if gate is not None:
+            self.held.append(self.calls[-1])
+            await gate.wait()
         if body.get("ok") is False:
             return web.json_response(body)
         return web.json_response({"ok": True, **body})
@@ -252,6 +259,10 @@ class SlackStandIn:
                  and (m.thread_ts is None if thread is None else thread in (m.thread_ts, m.ts))]
         return {"messages": [{"ts": m.ts, "text": m.text, "metadata": m.metadata}
                              for m in sorted(found, key=lambda m: m.ts, reverse=True)]}
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("users", ""))
+        return {"channel": {"id": "D" + user[1:]}}
 
     def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         return self._history(args, None)

@@ -1,0 +1,245 @@
+"""Each reminder reaches Slack (and each breach email the SMTP server) exactly once:
+workers killed mid-work, several workers, Redis restarted, timers lost and swept back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Runtime, build
+from bot.blocks import TicketForm
+from bot.tickets import Client, Severity
+from tests.cli import ROOT, bot_env
+from tests.conftest import (
+    AM,
+    CLIENT_CHANNEL,
+    LEAD,
+    STAFF,
+    TRIAGE,
+    SmtpSink,
+    settings_for,
+    start_redis,
+)
+from tests.slack_standin import SlackStandIn
+
+PLANS = json.dumps({"standard": {"critical": 3}})
+LEASE = 2
+SLOW_PLANS = json.dumps({"standard": {"critical": 12}})
+"""Warning at 9 s: a warning whose worker dies is taken over (lease 2 s) before the breach."""
+
+
+def worker_env(slack: SlackStandIn, redis_url: str, smtp: SmtpSink,
+               plans: str = PLANS) -> dict[str, str]:
+    return bot_env(slack, redis_url, PLANS=plans, SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
+                   SUPPORT_LEAD_EMAIL="lead@vendor.example", JOB_LEASE_SECONDS=str(LEASE))
+
+
+async def start_worker(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "worker", env=env, cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+
+
+@pytest.fixture
+def plans() -> str:
+    return PLANS
+
+
+@pytest.fixture
+async def desk(slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink, plans: str
+               ) -> AsyncIterator[Runtime]:
+    """The desk without a worker of its own: the workers under test are processes."""
+    runtime = build(settings_for(slack, redis_url, plans=plans,
+                                 smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}",
+                                 job_lease_seconds=LEASE), redis_url)
+    await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
+    yield runtime
+    await runtime.close()
+
+
+async def open_tickets(runtime: Runtime, count: int) -> list[str]:
+    form = TicketForm(title="Down", severity=Severity.CRITICAL, description="All of it.")
+    keys = []
+    for i in range(count):
+        opened = await runtime.desk.open_ticket(channel=CLIENT_CHANNEL, reporter=STAFF,
+                                                form=form, once=f"test:{i}")
+        keys.append(opened.ticket.key)
+    return keys
+
+
+def marked(slack: SlackStandIn, channel: str, notification_prefix: str) -> Counter[str]:
+    """How many messages each ticket got in ``channel`` whose marker starts so."""
+    found: Counter[str] = Counter()
+    for message in slack.messages.values():
+        meta = (message.metadata or {}).get("event_payload") or {}
+        if message.channel == channel and str(meta.get("notification", "")).startswith(
+                notification_prefix):
+            found[meta["ticket"]] += 1
+    return found
+
+
+def dm_channel(user: str) -> str:
+    return "D" + user[1:]
+
+
+async def everything_delivered(slack: SlackStandIn, smtp: SmtpSink, keys: list[str],
+                               timeout: float = 40) -> None:
+    """Wait for every breach, then a lease more: anything doubled would show by then."""
+    def done() -> bool:
+        return (len(marked(slack, dm_channel(LEAD), "breach")) == len(keys)
+                and len(smtp.messages) >= len(keys)
+                and len(marked(slack, TRIAGE, "breach")) == len(keys))
+    await slack.wait_for(done, timeout=timeout)
+    await asyncio.sleep(LEASE + 0.5)
+
+
+def assert_each_once(slack: SlackStandIn, smtp: SmtpSink, keys: list[str]) -> None:
+    expected = Counter({key: 1 for key in keys})
+    assert marked(slack, CLIENT_CHANNEL, "client_thread") == expected
+    assert marked(slack, TRIAGE, "triage") == expected
+    assert marked(slack, dm_channel(AM), "warning") == expected
+    assert marked(slack, dm_channel(LEAD), "breach") == expected
+    assert marked(slack, TRIAGE, "warning") == expected
+    assert marked(slack, TRIAGE, "breach") == expected
+    subjects = Counter(m["Subject"].split()[2] for m in smtp.messages)
+    assert subjects == expected
+
+
+@pytest.mark.parametrize("plans", [SLOW_PLANS])
+async def test_worker_killed_after_slack_took_a_reminder_but_before_it_acked(
+        desk: Runtime, slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink,
+        plans: str) -> None:
+    env = worker_env(slack, redis_url, smtp_sink, plans)
+    gate = slack.gates[("chat.postMessage", AM)] = asyncio.Event()
+    keys = await open_tickets(desk, 1)
+    first = await start_worker(env)
+    try:
+        await slack.wait_for(lambda: slack.held, timeout=10)  # Slack has the DM; no answer yet
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+        del slack.gates[("chat.postMessage", AM)]
+        gate.set()
+        second = await start_worker(env)
+        try:
+            await everything_delivered(slack, smtp_sink, keys)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(second.wait(), 15) == 0
+    finally:
+        if first.returncode is None:
+            first.kill()
+    assert_each_once(slack, smtp_sink, keys)
+
+
+@pytest.mark.parametrize("plans", [SLOW_PLANS])
+async def test_burst_with_three_workers_one_killed_midway(
+        desk: Runtime, slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink,
+        plans: str) -> None:
+    slack.delay = 0.02
+    env = worker_env(slack, redis_url, smtp_sink, plans)
+    keys = await open_tickets(desk, 30)
+    workers = [await start_worker(env) for _ in range(3)]
+    try:
+        await slack.wait_for(lambda: len(marked(slack, dm_channel(AM), "warning")) >= 5,
+                             timeout=15)
+        workers[0].send_signal(signal.SIGKILL)
+        await workers[0].wait()
+        await everything_delivered(slack, smtp_sink, keys, timeout=60)
+    finally:
+        for worker in workers[1:]:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            await asyncio.wait_for(worker.wait(), 15)
+    assert_each_once(slack, smtp_sink, keys)
+
+
+async def test_sigterm_finishes_the_reminders_in_flight(
+        desk: Runtime, slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink) -> None:
+    env = worker_env(slack, redis_url, smtp_sink)
+    gate = slack.gates[("chat.postMessage", AM)] = asyncio.Event()
+    keys = await open_tickets(desk, 1)
+    worker = await start_worker(env)
+    await slack.wait_for(lambda: slack.held, timeout=10)
+    worker.send_signal(signal.SIGTERM)
+    await asyncio.sleep(0.5)
+    assert worker.returncode is None  # still finishing the DM in flight
+    gate.set()
+    assert await asyncio.wait_for(worker.wait(), 15) == 0
+    stored = await desk.redis.hgetall(f"sd:{{desk}}:ticket:{keys[0][2:]}")
+    assert any(s.startswith("warning:") and "/dm:" in s for s in json.loads(stored["sent"]))
+
+
+async def test_lost_timers_are_swept_back_and_a_missed_breach_fires(
+        desk: Runtime, slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink) -> None:
+    keys = await open_tickets(desk, 2)
+    # Timers lost (a restore from an old backup, a bad manual edit): only tickets remain.
+    await desk.redis.delete("sd:{desk}:q:due", "sd:{desk}:q:job", "sd:{desk}:timers:1001",
+                            "sd:{desk}:timers:1002")
+    await asyncio.sleep(3.2)  # past every deadline, with no worker running
+    worker = await start_worker(worker_env(slack, redis_url, smtp_sink))
+    try:
+        await slack.wait_for(lambda: len(marked(slack, dm_channel(LEAD), "breach")) == 2,
+                             timeout=15)
+        await asyncio.sleep(1)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(worker.wait(), 15)
+    assert marked(slack, dm_channel(AM), "warning") == Counter()  # past due: breach only
+    assert marked(slack, dm_channel(LEAD), "breach") == Counter({k: 1 for k in keys})
+
+
+async def test_tickets_and_timers_survive_a_redis_restart(
+        slack: SlackStandIn, smtp_sink: SmtpSink, tmp_path: Path) -> None:
+    server = start_redis(tmp_path / "aof", appendonly=True)
+    runtime = build(settings_for(slack, server.url, plans=PLANS,
+                                 smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}"), server.url)
+    try:
+        await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
+        keys = await open_tickets(runtime, 1)
+        server.process.kill()
+        server.process.wait()
+        server = start_redis(tmp_path / "aof", appendonly=True, port=server.port)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(runtime.worker.run(stop))
+        await slack.wait_for(lambda: marked(slack, dm_channel(LEAD), "breach"), timeout=15)
+        await asyncio.sleep(1)
+        stop.set()
+        await worker
+        assert marked(slack, dm_channel(AM), "warning") == Counter({keys[0]: 1})
+        assert marked(slack, dm_channel(LEAD), "breach") == Counter({keys[0]: 1})
+        assert len(smtp_sink.messages) == 1
+    finally:
+        await runtime.close()
+        server.process.terminate()
+        server.process.wait()
+
+
+async def test_plan_edits_and_plan_moves_apply_to_open_tickets(
+        slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink) -> None:
+    slow = json.dumps({"standard": {"critical": 3600}, "premium": {"critical": 3}})
+    runtime = build(settings_for(slack, redis_url, plans=slow), redis_url)
+    try:
+        await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
+        keys = await open_tickets(runtime, 1)
+        # The client moves to premium (3 s for Critical): its open ticket follows.
+        await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "premium", AM))
+        assert await runtime.desk.follow_plan(CLIENT_CHANNEL) == 1
+        stop = asyncio.Event()
+        worker = asyncio.create_task(runtime.worker.run(stop))
+        await slack.wait_for(lambda: marked(slack, dm_channel(LEAD), "breach"), timeout=8)
+        stop.set()
+        await worker
+        assert marked(slack, dm_channel(LEAD), "breach") == Counter({keys[0]: 1})
+    finally:
+        await runtime.close()
+
+
