@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from aiohttp import web
 from redis.exceptions import RedisError
@@ -17,6 +18,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot import blocks
 from bot.app import Runtime, build, http_app, redis_client, web_client
 from bot.config import CHANNEL_ID, USER_ID, ConfigError, Settings, load_settings
+from bot.desk import Desk
 from bot.embedded_redis import EmbeddedRedisError, embedded_redis
 from bot.notify import Retryable, Slack, Undeliverable, slack_call
 from bot.store import Store
@@ -202,10 +204,14 @@ async def set_client(settings: Settings, store: Store, args: argparse.Namespace)
                       f"{exc.error}.{hint} Nothing was saved.") from exc
     except Retryable as exc:
         raise Failure(f"Slack is not answering ({exc}); nothing was saved. Try again.") from exc
-    await store.put_client(Client(**{**client.__dict__, "welcome_ts": ts}))
+    await store.put_client(replace(client, welcome_ts=ts))
     print(f"{'Updated' if previous else 'Registered'} {client.name} in {client.channel} "
           f"(plan {client.plan}, account manager {client.account_manager}); welcome message "
           f"{'updated' if previous and previous.welcome_ts == ts else 'posted and pinned'}.")
+    if previous and (previous.plan, previous.account_manager) != (
+            client.plan, client.account_manager):
+        moved = await Desk(settings, store, slack).follow_plan(client.channel)
+        print(f"{moved} open ticket(s) of {client.name} now follow plan {client.plan}.")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -128,3 +128,29 @@ async def test_check_reaches_socket_mode_with_the_app_token(slack: SlackStandIn,
     assert good.code == 0 and "Socket Mode connection allowed" in good.out
     bad = await run_bot("check", env=bot_env(slack, redis_url, SLACK_APP_TOKEN="xapp-1-wrong"))
     assert bad.code == 1 and "invalid_auth" in bad.out
+
+
+async def test_moving_a_client_to_another_plan_moves_its_open_tickets(
+        slack: SlackStandIn, redis_url: str) -> None:
+    from bot.app import build
+    from bot.blocks import TicketForm
+    from bot.sla import response_window
+    from bot.tickets import Severity
+    from tests.conftest import STAFF, settings_for
+
+    plans = '{"premium": {"critical": 600}}'
+    env = bot_env(slack, redis_url, PLANS=plans)
+    base = ("clients", "set", "--channel", CLIENT_CHANNEL, "--name", "Acme",
+            "--account-manager", AM)
+    assert (await run_bot(*base, env=env)).code == 0
+    runtime = build(settings_for(slack, redis_url, plans=plans), redis_url)
+    opened = await runtime.desk.open_ticket(
+        channel=CLIENT_CHANNEL, reporter=STAFF, once="cli-plan",
+        form=TicketForm(title="t", severity=Severity.CRITICAL, description="d"))
+    moved = await run_bot(*base, "--plan", "premium", env=env)
+    assert moved.code == 0 and "1 open ticket(s) of Acme now follow plan premium" in moved.out
+    timers = await runtime.redis.smembers("sd:{desk}:timers:1001")
+    premium = runtime.desk.plans["premium"]
+    deadline = response_window(opened.ticket, premium).deadline
+    assert any(str(t).endswith(f":breach:{round(deadline * 1000)}") for t in timers)
+    await runtime.close()

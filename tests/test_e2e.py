@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,16 @@ from redis.asyncio import Redis
 from bot.store import Store
 from bot.tickets import Client
 from tests.cli import ROOT, bot_env
-from tests.conftest import AM, CLIENT_CHANNEL, STAFF, STAFF_2, free_port, start_redis
+from tests.conftest import (
+    AM,
+    CLIENT_CHANNEL,
+    LEAD,
+    STAFF,
+    STAFF_2,
+    SmtpSink,
+    free_port,
+    start_redis,
+)
 from tests.flows import buttons, click, find_post, open_modal, submit, text_of, triage_post
 from tests.slack_standin import SlackStandIn
 from tests.slackreq import SlackClientSide
@@ -51,9 +62,15 @@ async def serve_process(slack: SlackStandIn, redis_url: str, port: int,
 
 
 @pytest.fixture
-async def served(slack: SlackStandIn, redis_url: str) -> AsyncIterator[Served]:
+def serve_env() -> dict[str, str]:
+    return {}
+
+
+@pytest.fixture
+async def served(slack: SlackStandIn, redis_url: str, serve_env: dict[str, str]
+                 ) -> AsyncIterator[Served]:
     port = free_port()
-    process = await serve_process(slack, redis_url, port)
+    process = await serve_process(slack, redis_url, port, **serve_env)
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session:
@@ -132,3 +149,68 @@ async def test_socket_mode_serves_commands_through_slack_api_url(slack: SlackSta
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 15) == 0
+
+
+SECONDS_PLANS = {"PLANS": json.dumps({"standard": {"critical": 4}}),
+                 "SUPPORT_LEAD_EMAIL": "lead@vendor.example"}
+
+
+async def open_critical(served: Served, redis_url: str) -> tuple[int, float]:
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    await Store(redis).put_client(Client(CLIENT_CHANNEL, "Acme Media", "standard", AM))
+    view = await open_modal(served)
+    await submit(served, view, title="Payments down", severity="Critical",
+                 description="Every checkout fails.")
+    await triage_post(served, 1001)
+    created = float(str(await redis.hget("sd:{desk}:ticket:1001", "created_at")))
+    await redis.aclose()
+    return 1001, created
+
+
+@pytest.fixture
+def smtp_env(smtp_sink: SmtpSink) -> dict[str, str]:
+    return {**SECONDS_PLANS, "SMTP_URL": f"smtp://127.0.0.1:{smtp_sink.port}"}
+
+
+async def test_unclaimed_critical_warns_and_breaches_once_each_on_time(
+        slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink,
+        smtp_env: dict[str, str]) -> None:
+    port = free_port()
+    process = await serve_process(slack, redis_url, port, **smtp_env)
+    try:
+        async with aiohttp.ClientSession() as session:
+            served = Served(f"http://127.0.0.1:{port}", slack,
+                            SlackClientSide(f"http://127.0.0.1:{port}", session), process)
+            _, created = await open_critical(served, redis_url)
+            triage = await triage_post(served, 1001)
+            warning = (await slack.wait_for(
+                lambda: slack.calls_to("chat.postMessage", channel=AM), timeout=6))[0]
+            breach = (await slack.wait_for(
+                lambda: slack.calls_to("chat.postMessage", channel=LEAD), timeout=6))[0]
+            await slack.wait_for(lambda: smtp_sink.messages and "BREACHED" in text_of(triage))
+            received = time.time()
+            await asyncio.sleep(1.5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 15) == 0
+    assert 0 <= warning.at - (created + 3) <= 1
+    assert 0 <= breach.at - (created + 4) <= 1
+    assert received - (created + 4) <= 1.5
+    assert len(slack.calls_to("chat.postMessage", channel=AM)) == 1
+    assert len(slack.calls_to("chat.postMessage", channel=LEAD)) == 1
+    assert len(smtp_sink.messages) == 1
+
+
+@pytest.mark.parametrize("serve_env", [SECONDS_PLANS])
+async def test_a_staff_reply_before_the_warning_produces_neither(
+        served: Served, redis_url: str) -> None:
+    await open_critical(served, redis_url)
+    thread = find_post(served, CLIENT_CHANNEL, "T-1001")
+    assert thread is not None
+    response = await served.client.event(
+        {"type": "message", "channel": CLIENT_CHANNEL, "user": STAFF, "text": "Looking now",
+         "ts": f"{time.time():.6f}", "thread_ts": thread.ts}, event_id="EvE2eReply1")
+    assert response.status == 200
+    await asyncio.sleep(5)
+    assert served.slack.calls_to("chat.postMessage", channel=AM) == []
+    assert served.slack.calls_to("chat.postMessage", channel=LEAD) == []

@@ -1,0 +1,95 @@
+"""Breach emails over SMTP: plain (STARTTLS when offered) and implicit TLS with a login."""
+
+from __future__ import annotations
+
+import ssl
+import subprocess
+from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from bot.config import load_settings
+from bot.notify import Email, Mailer, Retryable
+from tests.conftest import SmtpSink, free_port
+
+MAIL = Email(to="lead@vendor.example", subject="[SLA breach] T-1001", body="late\n",
+             message_id="<T-1001.breach.1@support-desk>")
+
+
+class Keep:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
+        return "250 OK"
+
+
+def authenticate(server: Any, session: Any, envelope: Any, mechanism: str,
+                 auth_data: Any) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (
+        auth_data.login, auth_data.password) == (b"desk@vendor.example", b"s3cret/+")
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture
+def smtps_server(tls_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+                 ) -> Iterator[tuple[int, Keep]]:
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts this test CA
+    keep, port = Keep(), free_port()
+    controller = Controller(keep, hostname="127.0.0.1", port=port, ssl_context=context,
+                            authenticator=authenticate, auth_required=True,
+                            auth_require_tls=False)
+    controller.start()
+    yield port, keep
+    controller.stop()
+
+
+async def test_plain_smtp_delivers(smtp_sink: SmtpSink) -> None:
+    await Mailer(f"smtp://127.0.0.1:{smtp_sink.port}", "desk@vendor.example").send(MAIL)
+    [mail] = smtp_sink.messages
+    assert mail["Message-ID"] == MAIL.message_id and mail["To"] == MAIL.to
+    assert mail.get_content().strip() == "late"
+
+
+async def test_smtps_with_login_delivers(smtps_server: tuple[int, Keep]) -> None:
+    port, keep = smtps_server
+    url = f"smtps://desk%40vendor.example:s3cret%2F%2B@127.0.0.1:{port}"
+    settings = load_settings(_env_file=None, smtp_url=url)
+    assert settings.smtp_url is not None
+    await Mailer(settings.smtp_url.get_secret_value(), "desk@vendor.example").send(MAIL)
+    assert [m["Subject"] for m in keep.messages] == ["[SLA breach] T-1001"]
+
+
+async def test_smtps_with_a_wrong_password_is_retryable(smtps_server: tuple[int, Keep]) -> None:
+    port, keep = smtps_server
+    mailer = Mailer(f"smtps://desk%40vendor.example:nope@127.0.0.1:{port}", "d@v.example")
+    with pytest.raises(Retryable, match=r"SMTP 127\.0\.0\.1"):
+        await mailer.send(MAIL)
+    assert keep.messages == []
+
+
+async def test_an_unreachable_smtp_server_is_retryable() -> None:
+    with pytest.raises(Retryable):
+        await Mailer(f"smtp://127.0.0.1:{free_port()}", "d@v.example").send(MAIL)
