@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 
 from pydantic import ValidationError
 from redis.exceptions import RedisError
@@ -54,16 +55,29 @@ class Worker:
                 await self._sweep_when_due()
                 sleep = min(await self.run_once(),
                             max(0.0, self._next_sweep - time.monotonic()))
+                if sleep > 0:
+                    await self._idle(sleep, stop, self.queue.wait(sleep))
             except (RedisError, OSError) as exc:
                 log.error("worker cannot reach Redis (%s); trying again in 1 s", exc)
-                sleep = 1.0
-            if sleep > 0:
-                waiter = asyncio.ensure_future(self.queue.wait(sleep))
-                stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                for task in (waiter, stopper):
-                    task.cancel()
+                await self._idle(1.0, stop, asyncio.sleep(1.0))
         log.info("worker stopped")
+
+    @staticmethod
+    async def _idle(seconds: float, stop: asyncio.Event, wake: Awaitable[object]) -> None:
+        """Wait for ``wake`` (a due job, or time), or for ``stop``, whichever comes first."""
+        waiter: asyncio.Future[object] = asyncio.ensure_future(wake)
+        stopper: asyncio.Future[object] = asyncio.ensure_future(stop.wait())
+        done: set[asyncio.Future[object]] = set()
+        try:
+            done, _ = await asyncio.wait({waiter, stopper}, timeout=seconds + 1,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            stopper.cancel()
+            # Collect both, so that an error raised while cancelling is not left unread.
+            outcome, _ = await asyncio.gather(waiter, stopper, return_exceptions=True)
+        if waiter in done and isinstance(outcome, Exception):
+            raise outcome
 
     async def _sweep_when_due(self) -> None:
         if time.monotonic() < self._next_sweep:
