@@ -29,7 +29,7 @@ from slack_sdk.models.views import View
 
 from bot.notify import Email, Identity
 from bot.sla import Window
-from bot.tickets import Client, Severity, Status, Ticket
+from bot.tickets import Client, Severity, Status, StatusChange, Ticket, ticket_key
 
 TITLE_MAX: Final = 150
 DESCRIPTION_MAX: Final = 3000
@@ -40,6 +40,14 @@ class ActionId(StrEnum):
     OPEN_TICKET = "open_ticket"
     CLAIM = "claim_ticket"
     CHANGE_SEVERITY = "change_severity"
+    WAITING_ON_CLIENT = "status_waiting"
+    BACK_TO_SUPPORT = "status_claimed"
+    SEND_TO_ENGINEERING = "send_to_engineering"
+    POST_UPDATE = "post_update"
+    RESOLVE = "resolve_ticket"
+    REOPEN = "reopen_ticket"
+    RESOLUTION = "resolution_input"
+    UPDATE = "update_input"
     TITLE = "title_input"
     SEVERITY = "severity_input"
     DESCRIPTION = "description_input"
@@ -47,12 +55,25 @@ class ActionId(StrEnum):
 
 class CallbackId(StrEnum):
     TICKET_MODAL = "ticket_modal"
+    RESOLVE_MODAL = "resolve_modal"
+    UPDATE_MODAL = "update_modal"
+    OPEN_SUPPORT_TICKET = "open_support_ticket"
+    """The message shortcut."""
 
 
 class BlockId(StrEnum):
     TITLE = "title"
     SEVERITY = "severity"
     DESCRIPTION = "description"
+    RESOLUTION = "resolution"
+    UPDATE = "update"
+
+
+STATUS_BUTTONS: dict[ActionId, Status] = {
+    ActionId.WAITING_ON_CLIENT: Status.WAITING_ON_CLIENT,
+    ActionId.BACK_TO_SUPPORT: Status.CLAIMED,
+    ActionId.SEND_TO_ENGINEERING: Status.WITH_ENGINEERING,
+}
 
 
 class ModalMetadata(BaseModel):
@@ -61,13 +82,17 @@ class ModalMetadata(BaseModel):
     channel: str
     reporter: str | None = None
     """None: the person who submits the modal."""
+    source_link: str | None = None
+    """The message the ticket is opened from (shortcut, reaction), kept on the ticket."""
 
 
 class OpenTicketValue(BaseModel):
-    """Value of an **Open a ticket** button: what to pre-fill."""
+    """Value of an **Open a ticket** button: what to pre-fill, and whose message it was."""
 
     title: str = ""
     description: str = ""
+    reporter: str | None = None
+    source_link: str | None = None
 
 
 class TicketRef(BaseModel):
@@ -259,6 +284,7 @@ def triage_message(
     *,
     breached: bool,
     problem: str | None = None,
+    engineering_link: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The ticket's post in the triage channel, rendered from its current state."""
     who = (fit(client.name, 200) + (f" ({client.plan})" if client.plan != "standard" else "")
@@ -280,6 +306,12 @@ def triage_message(
         f"*Severity:* {ticket.severity.label}    *Deadline:* {due}",
         f"*Status:* {state}    {thread}",
     ]
+    if ticket.engineering_ts and engineering_link:
+        body.append(f"*Engineering:* <{engineering_link}|hand-off thread>")
+    if ticket.source_link:
+        body.append(f"*Opened from:* <{ticket.source_link}|the client's message>")
+    if ticket.resolution:
+        body.append(f"*Resolution:* {fit(ticket.resolution, 1000)}")
     if problem:
         body.append(f":warning: {fit(problem, 500)}")
     blocks: list[Block] = [
@@ -289,9 +321,25 @@ def triage_message(
     ]
     ref = TicketRef(ticket=ticket.number).model_dump_json()
     actions: list[ButtonElement | StaticSelectElement] = []
+
+    def button(label: str, action: ActionId, style: str | None = None) -> None:
+        actions.append(ButtonElement(text=PlainTextObject(text=label), action_id=action,
+                                     value=ref, style=style))
+
     if ticket.status is Status.OPEN:
-        actions.append(ButtonElement(text=PlainTextObject(text="Claim"),
-                                     action_id=ActionId.CLAIM, value=ref, style="primary"))
+        button("Claim", ActionId.CLAIM, "primary")
+    if ticket.status in (Status.WAITING_ON_CLIENT, Status.WITH_ENGINEERING):
+        button("Back to support", ActionId.BACK_TO_SUPPORT)
+    if ticket.status in (Status.CLAIMED, Status.WITH_ENGINEERING):
+        button("Waiting on client", ActionId.WAITING_ON_CLIENT)
+    if ticket.status in (Status.CLAIMED, Status.WAITING_ON_CLIENT):
+        button("Send to engineering", ActionId.SEND_TO_ENGINEERING)
+    if ticket.status is not Status.RESOLVED:
+        if ticket.status is not Status.OPEN:
+            button("Post update to client", ActionId.POST_UPDATE)
+        button("Resolve", ActionId.RESOLVE)
+    else:
+        button("Reopen", ActionId.REOPEN)
     if ticket.status is not Status.RESOLVED:
         actions.append(StaticSelectElement(
             action_id=ActionId.CHANGE_SEVERITY,
@@ -307,8 +355,123 @@ def triage_message(
     return text, _dicts(blocks)
 
 
-def claim_ack(ticket: Ticket) -> str:
-    return f"<@{ticket.assignee}> from support has picked up {ticket.key} and is looking into it."
+def status_notice(ticket: Ticket, change: StatusChange, reopen_days: int
+                  ) -> tuple[str, list[dict[str, Any]] | None]:
+    """The client-friendly line for a status change, posted in the ticket's thread."""
+    key = ticket.key
+    if change.new is Status.RESOLVED:
+        text = f"*{key} is resolved.* {fit(ticket.resolution or '', 2500)}"
+        return text, _dicts([
+            SectionBlock(text=MarkdownTextObject(text=text)),
+            ContextBlock(elements=[MarkdownTextObject(
+                text=f"Not solved for you? Reopen it within {reopen_days} days.")]),
+            ActionsBlock(elements=[ButtonElement(
+                text=PlainTextObject(text="Reopen"), action_id=ActionId.REOPEN,
+                value=TicketRef(ticket=ticket.number).model_dump_json())]),
+        ])
+    if change.old is Status.RESOLVED:
+        return f"{key} was reopened by <@{change.by}>; support will answer here.", None
+    if change.new is Status.CLAIMED and change.old is Status.OPEN:
+        return (f"<@{ticket.assignee}> from support has picked up {key} and is looking "
+                "into it."), None
+    lines = {
+        Status.CLAIMED: f"{key} is back with our support team.",
+        Status.WAITING_ON_CLIENT: (f"We need a reply from you to go on with {key}: please "
+                                   "answer in this thread."),
+        Status.WITH_ENGINEERING: (f"{key} is now with our engineering team. We will keep you "
+                                  "updated in this thread."),
+    }
+    return lines[change.new], None
+
+
+def resolve_modal(ref: TicketRef) -> dict[str, Any]:
+    return View(
+        type="modal", callback_id=CallbackId.RESOLVE_MODAL,
+        title=PlainTextObject(text=f"Resolve {ticket_key(ref.ticket)}"),
+        submit=PlainTextObject(text="Resolve"), close=PlainTextObject(text="Cancel"),
+        private_metadata=ref.model_dump_json(),
+        blocks=[InputBlock(
+            block_id=BlockId.RESOLUTION, label=PlainTextObject(text="Resolution"),
+            hint=PlainTextObject(text="The client reads this in the ticket's thread."),
+            element=PlainTextInputElement(action_id=ActionId.RESOLUTION, multiline=True,
+                                          max_length=DESCRIPTION_MAX))],
+    ).to_dict()
+
+
+def update_modal(ref: TicketRef) -> dict[str, Any]:
+    return View(
+        type="modal", callback_id=CallbackId.UPDATE_MODAL,
+        title=PlainTextObject(text=f"Update on {ticket_key(ref.ticket)}"),
+        submit=PlainTextObject(text="Post"), close=PlainTextObject(text="Cancel"),
+        private_metadata=ref.model_dump_json(),
+        blocks=[InputBlock(
+            block_id=BlockId.UPDATE, label=PlainTextObject(text="Update"),
+            hint=PlainTextObject(text="Posted in the client's thread under your name."),
+            element=PlainTextInputElement(action_id=ActionId.UPDATE, multiline=True,
+                                          max_length=DESCRIPTION_MAX))],
+    ).to_dict()
+
+
+def read_text(state: dict[str, Any], block: BlockId, action: ActionId,
+              missing: str) -> str | dict[str, str]:
+    """A required multi-line input, or the field error."""
+    value = str(((state.get("values", {}).get(block) or {}).get(action) or {}).get("value")
+                or "").strip()
+    if not value:
+        return {block: missing}
+    if len(value) > DESCRIPTION_MAX:
+        return {block: f"Keep it to {DESCRIPTION_MAX} characters (it has {len(value)})."}
+    return value
+
+
+def engineering_message(ticket: Ticket, client: Client | None, by: str,
+                        triage_link: str | None) -> tuple[str, list[dict[str, Any]]]:
+    link = f" · <{triage_link}|triage post>" if triage_link else ""
+    text = f"{_headline(ticket, client)}\nHanded over by <@{by}>{link}."
+    return text, _dicts([
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ContextBlock(elements=[MarkdownTextObject(
+            text=fit(ticket.description, SECTION_MAX - 200))]),
+        ContextBlock(elements=[MarkdownTextObject(
+            text="Discuss here: this thread is internal and never reaches the client. "
+                 "Support relays updates with *Post update to client*.")]),
+    ])
+
+
+def ticket_line(ticket: Ticket, window: Window, now: float, *, breached: bool) -> str:
+    if ticket.status is Status.RESOLVED:
+        clock = "resolved"
+    elif ticket.first_response_at is not None or ticket.reopened_at is not None:
+        clock = "responded"
+    elif breached:
+        clock = f"overdue by {humanize(now - window.deadline)}"
+    else:
+        clock = f"{humanize(window.deadline - now)} left"
+    return (f"*{ticket.key}* · {ticket.severity.label} · {ticket.status.value} · {clock} — "
+            f"{fit(ticket.title, TITLE_MAX)}")
+
+
+def reaction_prompt(prefill: OpenTicketValue) -> tuple[str, list[dict[str, Any]]]:
+    text = "Open a support ticket from this message?"
+    return text, _dicts([
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(elements=[ButtonElement(
+            text=PlainTextObject(text="Open a ticket"), action_id=ActionId.OPEN_TICKET,
+            value=prefill.model_dump_json(), style="primary")]),
+    ])
+
+
+def update_overdue_dm(ticket: Ticket, client: Client | None, since: float, now: float,
+                      thread_link: str | None) -> str:
+    link = f"\n<{thread_link}|Open the ticket's thread>" if thread_link else ""
+    return (f":speech_balloon: {_headline(ticket, client)}\nThe client is owed an update: "
+            f"the last one was {humanize(now - since)} ago.{link}")
+
+
+def update_overdue_note(ticket: Ticket, since: float, now: float) -> str:
+    owner = f" <@{ticket.assignee}> was reminded." if ticket.assignee else ""
+    return (f":speech_balloon: {ticket.key}: the client is owed an update (last one "
+            f"{humanize(now - since)} ago).{owner}")
 
 
 

@@ -25,6 +25,7 @@ from bot.sla import (
     Step,
     Timer,
     Window,
+    clock_running,
     desired_timers,
     is_breached,
     response_window,
@@ -33,12 +34,16 @@ from bot.store import Conflict, Job, Store, Versioned
 from bot.tickets import (
     Client,
     Severity,
+    Status,
     Ticket,
     TicketError,
     change_severity,
+    change_status,
     claim,
     mark_sent,
     record_response,
+    reopen,
+    resolve,
     ticket_key,
 )
 
@@ -48,6 +53,8 @@ Clock = Callable[[], float]
 """Epoch seconds now; injected so that tests own time."""
 
 ONCE_TTL = 24 * 3600
+REACTION_TTL = 90 * 86_400
+"""A message's :ticket: reaction is answered once; a quarter later, Slack history is stale."""
 DIRECTORY_TTL = 300.0
 CONFLICT_RETRIES = 20
 
@@ -55,18 +62,35 @@ CONFLICT_RETRIES = 20
 class JobKind(StrEnum):
     OPENED = "ticket_opened"
     SYNC_TRIAGE = "sync_triage"
-    CLAIM_ACK = "claim_ack"
+    STATUS_NOTICE = "status_notice"
     SEVERITY_NOTICE = "severity_notice"
+    ENGINEERING = "engineering_handoff"
+    RELAY_UPDATE = "relay_update"
+    REACTION_PROMPT = "reaction_prompt"
     SLA = "sla"
 
 
 class JobPayload(BaseModel):
     kind: JobKind
-    ticket: int
+    ticket: int = 0
+    """0 for the one job that is not about a ticket yet (a :ticket: reaction's prompt)."""
     step: Step | None = None
     generation: int | None = None
     change: int | None = None
-    """For a severity notice: which change (its index in the ticket's history)."""
+    """For a status or severity notice: which change (its index in the ticket's history)."""
+    by: str | None = None
+    text: str | None = None
+    channel: str | None = None
+    ts: str | None = None
+    ref: str | None = None
+    """What makes a relayed update unique (the modal submission it came from)."""
+
+
+def status_jobs(changed: Ticket) -> list[Job]:
+    """The jobs of a status change: the triage post re-rendered, the client told."""
+    index = len(changed.status_changes) - 1
+    return [Job("triage:#", {"kind": JobKind.SYNC_TRIAGE}),
+            Job(f"status:#:{index}", {"kind": JobKind.STATUS_NOTICE, "change": index})]
 
 
 @dataclass(frozen=True)
@@ -106,13 +130,15 @@ class Desk:
     # -- use cases ---------------------------------------------------------------------
 
     async def open_ticket(
-        self, *, channel: str, reporter: str, form: TicketForm, once: str
+        self, *, channel: str, reporter: str, form: TicketForm, once: str,
+        source_link: str | None = None,
     ) -> Opened:
         """Save a new ticket with its Slack posts and SLA timers; once per ``once`` key."""
         now = self.clock()
         client, plan = await self.client_and_plan(channel)
         draft = Ticket(number=0, channel=channel, reporter=reporter, title=form.title,
-                       description=form.description, severity=form.severity, created_at=now)
+                       description=form.description, severity=form.severity, created_at=now,
+                       source_link=source_link)
         saved, created = await self.store.create(
             draft, once=once, once_ttl=ONCE_TTL,
             jobs=[Job("opened:#", {"kind": JobKind.OPENED})],
@@ -135,9 +161,7 @@ class Desk:
             await self.change(
                 number,
                 lambda t: claim(t, user, now, claim_is_response=self.settings.claim_is_response),
-                jobs=[Job("triage:#", {"kind": JobKind.SYNC_TRIAGE}),
-                      Job("claimack:#", {"kind": JobKind.CLAIM_ACK})],
-            )
+                jobs=status_jobs)
         except TicketError as refusal:
             return f"{ticket_key(number)} is {refusal}."
         log.info("%s claimed by %s", ticket_key(number), user)
@@ -183,6 +207,115 @@ class Desk:
             log.info("%s: severity %s -> %s by %s", saved.ticket.key, changes[-1].old.value,
                      severity.value, user)
         return None
+
+    async def set_status(self, number: int, status: Status, user: str, team: str | None
+                         ) -> str | None:
+        """Move a ticket between working statuses (staff only); returns why not, or None."""
+        if not await self.is_staff(user, team):
+            return "Only the support team can change a ticket's status."
+        now = self.clock()
+
+        def jobs(changed: Ticket) -> list[Job]:
+            handoff = [Job("engineering:#", {"kind": JobKind.ENGINEERING, "by": user})]
+            return status_jobs(changed) + (
+                handoff if status is Status.WITH_ENGINEERING else [])
+
+        try:
+            await self.change(number, lambda t: change_status(t, status, user, now), jobs=jobs)
+        except TicketError as refusal:
+            return str(refusal)
+        log.info("%s: %s by %s", ticket_key(number), status.value, user)
+        return None
+
+    async def resolve(self, number: int, user: str, team: str | None, resolution: str
+                      ) -> str | None:
+        if not await self.is_staff(user, team):
+            return "Only the support team can resolve tickets."
+        now = self.clock()
+        try:
+            await self.change(number, lambda t: resolve(t, user, now, resolution),
+                              jobs=status_jobs)
+        except TicketError as refusal:
+            return str(refusal)
+        log.info("%s resolved by %s", ticket_key(number), user)
+        return None
+
+    async def reopen(self, number: int, user: str, team: str | None, channel: str
+                     ) -> str | None:
+        """Reopen from the client thread (anyone there) or the triage post (staff)."""
+        current = await self.store.get(number)
+        if current is None:
+            return f"{ticket_key(number)} does not exist."
+        in_client_thread = channel == current.ticket.channel
+        if not in_client_thread and not await self.is_staff(user, team):
+            return "Only the client or the support team can reopen this ticket."
+        now = self.clock()
+        within = self.settings.reopen_days * 86_400
+        try:
+            await self.change(number, lambda t: reopen(t, user, now, within=within),
+                              jobs=status_jobs)
+        except TicketError as refusal:
+            return str(refusal)
+        log.info("%s reopened by %s", ticket_key(number), user)
+        return None
+
+    async def post_update(self, number: int, user: str, team: str | None, text: str,
+                          once: str) -> str | None:
+        """Relay a staff-written update to the client thread, under the staff member's name.
+
+        It counts as a message from support to the client: the first response if none was
+        yet, and the latest update for the update cadence.
+        """
+        if not await self.is_staff(user, team):
+            return "Only the support team can post updates to the client."
+        now = self.clock()
+        try:
+            await self.change(number, lambda t: record_response(t, now), jobs=[
+                Job(f"relay:#:{once}", {"kind": JobKind.RELAY_UPDATE, "by": user, "text": text,
+                                        "ref": once}),
+                Job("triage:#", {"kind": JobKind.SYNC_TRIAGE})])
+        except TicketError as refusal:
+            return str(refusal)
+        return None
+
+    async def prompt_from_reaction(self, *, channel: str, ts: str, user: str) -> None:
+        """A :ticket: reaction in a client channel: offer an Open a ticket button, once."""
+        if await self.store.client(channel) is None:
+            return
+        if await self.store.remember_once(f"reaction:{channel}:{ts}", REACTION_TTL):
+            await self.store.enqueue(Job(f"prompt:{channel}:{ts}", {
+                "kind": JobKind.REACTION_PROMPT, "channel": channel, "ts": ts, "by": user}))
+
+    async def tickets_for(self, channel: str, user: str, team: str | None,
+                          only: int | None = None) -> str:
+        """``/ticket list`` and ``/ticket T-1042``: what this person may see from here.
+
+        In a client channel: that client's tickets only. In the triage channel: staff see all
+        open tickets, the most urgent first.
+        """
+        internal = channel == self.settings.triage_channel
+        if internal and not await self.is_staff(user, team):
+            return "Only the support team can list tickets here."
+        now = self.clock()
+        numbers = [only] if only is not None else await self.store.open_numbers()
+        rows: list[tuple[float, str]] = []
+        for number in numbers:
+            current = await self.store.get(number)
+            if current is None or (not internal and current.ticket.channel != channel):
+                continue
+            ticket = current.ticket
+            _, plan = await self.client_and_plan(ticket.channel)
+            window = response_window(ticket, plan)
+            line = blocks.ticket_line(ticket, window, now,
+                                      breached=is_breached(ticket, plan, now))
+            if internal:
+                line += f" (<#{ticket.channel}>)"
+            rows.append((window.deadline if clock_running(ticket) else float("inf"), line))
+        if only is not None and not rows:
+            return f"{ticket_key(only)} is not a ticket of this channel."
+        if not rows:
+            return "No open tickets."
+        return "\n".join(line for _, line in sorted(rows))
 
     async def rearm(self, number: int) -> None:
         """Rebuild the ticket's timers from its state (after a plan change, or a sweep)."""
@@ -285,6 +418,9 @@ class Desk:
         ``now`` is the queue's clock (Redis's) when the job was claimed: a timer fires by
         the same clock that made it due.
         """
+        if payload.kind is JobKind.REACTION_PROMPT:
+            await self._prompt_in_thread(payload, again=again)
+            return
         current = await self.store.get(payload.ticket)
         if current is None:
             log.warning("%s: job %s for a ticket that does not exist, dropped",
@@ -295,10 +431,14 @@ class Desk:
             await self._post_opened(ticket, again=again)
         elif payload.kind is JobKind.SYNC_TRIAGE:
             await self.sync_triage(ticket)
-        elif payload.kind is JobKind.CLAIM_ACK:
-            await self._post_claim_ack(ticket, again=again)
+        elif payload.kind is JobKind.STATUS_NOTICE:
+            await self._post_status_notice(ticket, payload.change or 0, again=again)
         elif payload.kind is JobKind.SEVERITY_NOTICE:
             await self._post_severity_notice(ticket, payload.change or 0, again=again)
+        elif payload.kind is JobKind.ENGINEERING:
+            await self._hand_to_engineering(ticket, payload.by or "", again=again)
+        elif payload.kind is JobKind.RELAY_UPDATE:
+            await self._relay_update(ticket, payload, again=again)
         else:
             await self._fire(ticket, payload, now=now, again=again)
 
@@ -340,21 +480,81 @@ class Desk:
         if ticket.triage_ts is None:
             return  # the post is still to come, and will show the current state
         client, plan = await self.client_and_plan(ticket.channel)
+        identity = await self.slack.identity()
+        engineering = (identity.permalink(self.settings.engineering_channel, ticket.engineering_ts)
+                       if ticket.engineering_ts and self.settings.engineering_channel else None)
         text, body = blocks.triage_message(
-            ticket, client, response_window(ticket, plan), await self.slack.identity(),
-            breached=is_breached(ticket, plan, self.clock()))
+            ticket, client, response_window(ticket, plan), identity,
+            breached=is_breached(ticket, plan, self.clock()), engineering_link=engineering)
         await self.slack.update(self.settings.triage_channel or "", ticket.triage_ts, text, body)
 
-    async def _post_claim_ack(self, ticket: Ticket, *, again: bool) -> None:
-        if "claim_ack" in ticket.sent or ticket.assignee is None:
+    async def _in_client_thread(self, ticket: Ticket, name: str, text: str,
+                                body: list[dict[str, Any]] | None, *, again: bool,
+                                **post: Any) -> None:
+        """Post once in the ticket's client thread, recorded in ``sent`` as ``name``."""
+        if name in ticket.sent:
             return
         if ticket.client_ts is None:
-            log.warning("%s: claimed, but there is no client thread to tell", ticket.key)
+            log.warning("%s: no client thread to post %s in", ticket.key, name)
             return
         await self.slack.post_once(
-            ticket.channel, blocks.claim_ack(ticket), None, thread_ts=ticket.client_ts,
-            mark=marker(ticket.key, "claim_ack"), again=again, oldest=ticket.created_at - 60)
-        await self.change(ticket.number, lambda t: mark_sent(t, "claim_ack"))
+            ticket.channel, text, body, thread_ts=ticket.client_ts,
+            mark=marker(ticket.key, name), again=again, oldest=ticket.created_at - 60, **post)
+        await self.change(ticket.number, lambda t: mark_sent(t, name))
+
+    async def _post_status_notice(self, ticket: Ticket, index: int, *, again: bool) -> None:
+        if index >= len(ticket.status_changes):
+            return
+        text, body = blocks.status_notice(ticket, ticket.status_changes[index],
+                                          self.settings.reopen_days)
+        await self._in_client_thread(ticket, f"status:{index}", text, body, again=again)
+
+    async def _hand_to_engineering(self, ticket: Ticket, by: str, *, again: bool) -> None:
+        channel = self.settings.engineering_channel
+        if ticket.engineering_ts:
+            return
+        if channel is None:
+            log.warning("%s sent to engineering, but ENGINEERING_CHANNEL is not set",
+                        ticket.key)
+            return
+        client, _ = await self.client_and_plan(ticket.channel)
+        identity = await self.slack.identity()
+        triage = (identity.permalink(self.settings.triage_channel or "", ticket.triage_ts)
+                  if ticket.triage_ts else None)
+        text, body = blocks.engineering_message(ticket, client, by, triage)
+        ts = await self.slack.post_once(channel, text, body, mark=marker(ticket.key, "engineering"),
+                                        again=again, oldest=ticket.created_at - 60)
+        await self._record_ts(ticket, "engineering_ts", ts)
+        await self.sync_triage(replace(ticket, engineering_ts=ts))
+
+    async def _relay_update(self, ticket: Ticket, payload: JobPayload, *, again: bool) -> None:
+        author = await self._user(payload.by or "")
+        profile = author.get("profile") or {}
+        name = str(profile.get("display_name") or profile.get("real_name")
+                   or author.get("name") or "Support")
+        text = blocks.fit(payload.text or "", blocks.SECTION_MAX)
+        await self._in_client_thread(
+            ticket, f"update:{payload.ref}",
+            text, None, again=again, username=f"{name} (support)",
+            icon_url=profile.get("image_72"))
+
+    async def _prompt_in_thread(self, payload: JobPayload, *, again: bool) -> None:
+        channel, ts = payload.channel or "", payload.ts or ""
+        message = await self.slack.message(channel, ts)
+        if message is None:
+            log.info("reaction on %s/%s: the message is gone, no prompt", channel, ts)
+            return
+        text = str(message.get("text") or "")
+        identity = await self.slack.identity()
+        prefill = blocks.OpenTicketValue(
+            title=blocks.cut_plain(text.split("\n", 1)[0], blocks.TITLE_MAX),
+            description=blocks.cut_plain(text, 1500),
+            reporter=message.get("user"), source_link=identity.permalink(channel, ts))
+        body_text, body = blocks.reaction_prompt(prefill)
+        await self.slack.post_once(
+            channel, body_text, body, thread_ts=message.get("thread_ts") or ts,
+            mark=marker(f"{channel}:{ts}", "reaction_prompt"), again=again,
+            oldest=float(ts) - 1)
 
     async def _post_severity_notice(self, ticket: Ticket, index: int, *, again: bool) -> None:
         name = f"severity_notice:{index}"
@@ -388,7 +588,12 @@ class Desk:
             await self.rearm(ticket.number)
             return
         sender = Reminder(self, ticket, client, plan, timer, now=now, again=again)
-        await (sender.warn() if timer.step is Step.WARNING else sender.escalate())
+        if timer.step is Step.WARNING:
+            await sender.warn()
+        elif timer.step is Step.BREACH:
+            await sender.escalate()
+        else:
+            await sender.ask_for_update()
         await self.change(ticket.number, lambda t: mark_sent(t, timer.notification),
                           jobs=[Job("triage:#", {"kind": JobKind.SYNC_TRIAGE})]
                           if timer.step is Step.BREACH else ())
@@ -454,6 +659,15 @@ class Reminder:
                         self.ticket.key)
         await self._email(thread_link, triage_link)
         await self._triage_note(blocks.breach_note(self.ticket, self.window, self.now))
+
+    async def ask_for_update(self) -> None:
+        thread_link, _ = await self._links()
+        since = self.timer.generation / 1000
+        if self.ticket.assignee:
+            await self._once(f"dm:{self.ticket.assignee}", self.ticket.assignee,
+                             blocks.update_overdue_dm(self.ticket, self.client, since, self.now,
+                                                      thread_link))
+        await self._triage_note(blocks.update_overdue_note(self.ticket, since, self.now))
 
     async def _triage_note(self, text: str) -> None:
         channel = self.desk.settings.triage_channel

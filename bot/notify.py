@@ -125,6 +125,20 @@ class Slack:
     async def ephemeral(self, channel: str, user: str, text: str) -> None:
         await slack_call(self.client.chat_postEphemeral(channel=channel, user=user, text=text))
 
+    async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """One message by its ts: a top-level one, or else a reply in a thread."""
+        r = await slack_call(self.client.conversations_history(
+            channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1))
+        for message in r.get("messages") or []:
+            if message.get("ts") == ts:
+                return dict(message)
+        r = await slack_call(self.client.conversations_replies(
+            channel=channel, ts=ts, latest=ts, oldest=ts, inclusive=True, limit=1))
+        for message in r.get("messages") or []:
+            if message.get("ts") == ts:
+                return dict(message)
+        return None
+
     async def find_marked(
         self, channel: str, mark: dict[str, Any], *, oldest: float, thread_ts: str | None = None
     ) -> str | None:

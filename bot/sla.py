@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.tickets import Severity, Ticket
+from bot.tickets import Severity, Status, Ticket
 
 DAY = 86_400
 
@@ -60,6 +60,8 @@ def merge_plan(
 class Step(StrEnum):
     WARNING = "warning"
     BREACH = "breach"
+    UPDATE = "update"
+    """The client is owed an update (the cadence while support or engineering works)."""
 
 
 @dataclass(frozen=True)
@@ -111,17 +113,45 @@ def deadline(ticket: Ticket, plan: Plan) -> float:
     return response_window(ticket, plan).deadline
 
 
-def is_breached(ticket: Ticket, plan: Plan, now: float) -> bool:
-    """Breached from the deadline itself on (``now >= deadline``) when nobody responded in time."""
-    window = response_window(ticket, plan)
+def clock_stopped_at(ticket: Ticket) -> float | None:
+    """When the initial-response clock stopped: the first response or the first resolution.
+
+    The clock is one-shot: once stopped it never runs again, reopened or not.
+    """
+    stops = [c.at for c in ticket.status_changes if c.new is Status.RESOLVED]
+    if ticket.resolved_at is not None:
+        stops.append(ticket.resolved_at)
     if ticket.first_response_at is not None:
-        return ticket.first_response_at >= window.deadline
-    return now >= window.deadline
+        stops.append(ticket.first_response_at)
+    return min(stops) if stops else None
 
 
 def clock_running(ticket: Ticket) -> bool:
-    """The initial-response clock is one-shot: a response or a resolution stops it for good."""
-    return ticket.first_response_at is None and ticket.resolved_at is None
+    return clock_stopped_at(ticket) is None
+
+
+def is_breached(ticket: Ticket, plan: Plan, now: float) -> bool:
+    """Breached from the deadline itself on (``now >= deadline``) if the clock was still running."""
+    deadline = response_window(ticket, plan).deadline
+    stopped = clock_stopped_at(ticket)
+    return (now if stopped is None else stopped) >= deadline
+
+
+UPDATE_OWED = frozenset({Status.CLAIMED, Status.WITH_ENGINEERING})
+
+
+def update_timer(ticket: Ticket, plan: Plan) -> Timer | None:
+    """When the client is next owed an update, while support or engineering works on it.
+
+    Counted from the last staff message to the client, or from when the ticket entered
+    its status, whichever is later; only once there has been a first response.
+    """
+    period = plan.update_every.get(ticket.severity)
+    if (ticket.status not in UPDATE_OWED or ticket.first_response_at is None
+            or not period):
+        return None
+    anchor = max(ticket.last_update_at or ticket.first_response_at, ticket.status_since)
+    return Timer(Step.UPDATE, anchor + period, round(anchor * 1000))
 
 
 def desired_timers(ticket: Ticket, plan: Plan, now: float, warn_at: float) -> list[Timer]:
@@ -130,12 +160,15 @@ def desired_timers(ticket: Ticket, plan: Plan, now: float, warn_at: float) -> li
     Past the deadline only the breach remains (a warning then a breach at once
     would be noise); a notification already sent for this deadline is never due again.
     """
-    if not clock_running(ticket):
-        return []
-    window = response_window(ticket, plan)
-    gen = window.generation
-    timers = [Timer(Step.BREACH, window.deadline, gen)]
-    if now < window.deadline:
-        warn_due = window.deadline - (1 - warn_at) * window.length
-        timers.insert(0, Timer(Step.WARNING, warn_due, gen))
+    timers: list[Timer] = []
+    if clock_running(ticket):
+        window = response_window(ticket, plan)
+        gen = window.generation
+        if now < window.deadline:
+            warn_due = window.deadline - (1 - warn_at) * window.length
+            timers.append(Timer(Step.WARNING, warn_due, gen))
+        timers.append(Timer(Step.BREACH, window.deadline, gen))
+    update = update_timer(ticket, plan)
+    if update is not None:
+        timers.append(update)
     return [t for t in timers if t.notification not in ticket.sent]

@@ -32,7 +32,7 @@ from typing import Any, Final, cast
 from redis.asyncio import Redis
 
 from bot.sla import Timer
-from bot.tickets import Client, Severity, SeverityChange, Status, Ticket
+from bot.tickets import Client, Severity, SeverityChange, Status, StatusChange, Ticket
 
 NS: Final = "sd:{desk}:"
 SEQ: Final = NS + "seq"
@@ -167,8 +167,22 @@ end
 return {'ok', n, version}
 """
 
+_ENQUEUE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local at = tonumber(ARGV[3])
+if at == 0 then at = now end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[1], 'NX', at, ARGV[1])
+if at <= now then
+  redis.call('LPUSH', KEYS[3], '1')
+  redis.call('LTRIM', KEYS[3], 0, 0)
+end
+return 1
+"""
+
 _TICKET_FIELDS = tuple(f.name for f in fields(Ticket))
-_WRITE_ONCE = frozenset({"client_ts", "triage_ts"})
+_WRITE_ONCE = frozenset({"client_ts", "triage_ts", "engineering_ts"})
 """Message timestamps, set with HSETNX by whoever posted: a save never deletes them."""
 
 
@@ -181,7 +195,7 @@ def encode_ticket(ticket: Ticket) -> tuple[dict[str, str], list[str]]:
         if value is None:
             if name not in _WRITE_ONCE:
                 unset.append(name)
-        elif name == "severity_changes":
+        elif name in ("severity_changes", "status_changes"):
             values[name] = json.dumps([asdict(c) for c in value])
         elif name == "sent":
             values[name] = json.dumps(sorted(value))
@@ -213,6 +227,15 @@ def decode_ticket(raw: dict[str, str]) -> Ticket:
             SeverityChange(c["at"], c["by"], Severity(c["old"]), Severity(c["new"]))
             for c in json.loads(raw.get("severity_changes", "[]"))
         ),
+        status_changes=tuple(
+            StatusChange(c["at"], c["by"], Status(c["old"]), Status(c["new"]))
+            for c in json.loads(raw.get("status_changes", "[]"))
+        ),
+        resolution=raw.get("resolution"),
+        reopened_at=opt_float("reopened_at"),
+        last_update_at=opt_float("last_update_at"),
+        engineering_ts=raw.get("engineering_ts"),
+        source_link=raw.get("source_link"),
         sent=frozenset(json.loads(raw.get("sent", "[]"))),
     )
 
@@ -230,6 +253,7 @@ class Store:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self._commit = redis.register_script(_COMMIT)
+        self._enqueue = redis.register_script(_ENQUEUE)
 
     async def _run(self, spec: dict[str, Any]) -> tuple[str, int, int]:
         # Absent, not null: cjson decodes null to a truthy userdata.
@@ -287,6 +311,11 @@ class Store:
         if status == "conflict":
             raise Conflict(ticket.key)
         return Versioned(ticket, version)
+
+    async def enqueue(self, job: Job) -> None:
+        """Arm a job that is not part of a ticket change (due now unless ``job.due``)."""
+        await self._enqueue(keys=[DUE, JOB, WAKE],
+                            args=[job.id, json.dumps(job.payload), round(job.due * 1000)])
 
     async def get(self, number: int) -> Versioned | None:
         raw = cast(dict[str, str], await self.redis.hgetall(ticket_hash(number)))

@@ -52,6 +52,28 @@ class AlreadyClaimed(TicketError):
         self.assignee = assignee
 
 
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.OPEN: frozenset({Status.CLAIMED, Status.RESOLVED}),
+    Status.CLAIMED: frozenset({Status.WAITING_ON_CLIENT, Status.WITH_ENGINEERING,
+                               Status.RESOLVED}),
+    Status.WAITING_ON_CLIENT: frozenset({Status.CLAIMED, Status.WITH_ENGINEERING,
+                                         Status.RESOLVED}),
+    Status.WITH_ENGINEERING: frozenset({Status.CLAIMED, Status.WAITING_ON_CLIENT,
+                                        Status.RESOLVED}),
+    Status.RESOLVED: frozenset({Status.OPEN, Status.CLAIMED}),
+}
+"""Where each status may go. Out of ``resolved`` only by ``reopen``; into ``claimed``
+from ``open`` only by ``claim``."""
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    at: float
+    by: str
+    old: Status
+    new: Status
+
+
 @dataclass(frozen=True)
 class SeverityChange:
     at: float
@@ -77,6 +99,14 @@ class Ticket:
     client_ts: str | None = None
     triage_ts: str | None = None
     severity_changes: tuple[SeverityChange, ...] = ()
+    status_changes: tuple[StatusChange, ...] = ()
+    resolution: str | None = None
+    reopened_at: float | None = None
+    last_update_at: float | None = None
+    """When staff last wrote to the client in the ticket's thread."""
+    engineering_ts: str | None = None
+    source_link: str | None = None
+    """The client's message the ticket was opened from (shortcut or reaction), if any."""
     sent: frozenset[str] = field(default_factory=frozenset)
     """Notifications already delivered, as ``step:generation`` (one each, ever)."""
 
@@ -87,6 +117,10 @@ class Ticket:
     @property
     def responded(self) -> bool:
         return self.first_response_at is not None
+
+    @property
+    def status_since(self) -> float:
+        return self.status_changes[-1].at if self.status_changes else self.created_at
 
 
 def ticket_key(number: int) -> str:
@@ -112,17 +146,64 @@ def claim(ticket: Ticket, user: str, now: float, *, claim_is_response: bool) -> 
         raise AlreadyClaimed(ticket.assignee)
     if ticket.status is not Status.OPEN:
         raise TicketError(f"{ticket.key} is {ticket.status.value} and cannot be claimed")
-    claimed = replace(ticket, status=Status.CLAIMED, assignee=user, claimed_at=now)
+    claimed = replace(_moved(ticket, Status.CLAIMED, user, now), assignee=user, claimed_at=now)
     if claim_is_response:
         claimed = record_response(claimed, now)
     return claimed
 
 
-def record_response(ticket: Ticket, at: float) -> Ticket:
-    """Record a staff response at ``at``; the earliest one wins, whatever order they come in."""
-    if ticket.first_response_at is not None and ticket.first_response_at <= at:
+def _moved(ticket: Ticket, new: Status, by: str, now: float) -> Ticket:
+    change = StatusChange(at=now, by=by, old=ticket.status, new=new)
+    return replace(ticket, status=new, status_changes=(*ticket.status_changes, change))
+
+
+def change_status(ticket: Ticket, new: Status, by: str, now: float) -> Ticket:
+    """Move between the working statuses (claim, resolve and reopen have their own rules)."""
+    if new is ticket.status:
         return ticket
-    return replace(ticket, first_response_at=at)
+    if new in (Status.RESOLVED, Status.OPEN) or ticket.status is Status.RESOLVED:
+        raise TicketError(f"{ticket.key}: use resolve or reopen for that")
+    if ticket.assignee is None:
+        raise TicketError(f"{ticket.key} must be claimed first")
+    if new not in TRANSITIONS[ticket.status]:
+        raise TicketError(f"{ticket.key} cannot go from {ticket.status.value} to {new.value}")
+    return _moved(ticket, new, by, now)
+
+
+def resolve(ticket: Ticket, by: str, now: float, resolution: str) -> Ticket:
+    if ticket.status is Status.RESOLVED:
+        raise TicketError(f"{ticket.key} is already resolved")
+    if not resolution.strip():
+        raise TicketError("a resolution note is required")
+    return replace(_moved(ticket, Status.RESOLVED, by, now), resolved_at=now,
+                   resolution=resolution.strip())
+
+
+def reopen(ticket: Ticket, by: str, now: float, *, within: float) -> Ticket:
+    """Reopen a resolved ticket within ``within`` seconds of its resolution.
+
+    The initial-response clock is one-shot: a reopened ticket never runs it again.
+    """
+    if ticket.status is not Status.RESOLVED or ticket.resolved_at is None:
+        raise TicketError(f"{ticket.key} is not resolved")
+    if now - ticket.resolved_at > within:
+        raise TicketError(f"{ticket.key} was resolved too long ago to reopen; "
+                          "please open a new ticket")
+    status = Status.CLAIMED if ticket.assignee else Status.OPEN
+    return replace(_moved(ticket, status, by, now), resolved_at=None, resolution=None,
+                   reopened_at=now)
+
+
+def record_response(ticket: Ticket, at: float) -> Ticket:
+    """Record a staff message to the client at ``at``: the earliest one is the first
+    response (whatever order they come in), the latest is the last update."""
+    first = ticket.first_response_at
+    last = ticket.last_update_at
+    new_first = at if first is None or at < first else first
+    new_last = at if last is None or at > last else last
+    if (new_first, new_last) == (first, last):
+        return ticket
+    return replace(ticket, first_response_at=new_first, last_update_at=new_last)
 
 
 def change_severity(ticket: Ticket, new: Severity, by: str, now: float) -> Ticket:

@@ -1,4 +1,5 @@
-"""Slash commands: ``/ticket [title]`` opens the ticket modal."""
+"""Slash commands: ``/ticket [title]`` opens the ticket modal; ``/ticket list`` and
+``/ticket T-1042`` show tickets (ephemeral, and only what this channel may see)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.desk import Desk
+from bot.notify import slack_call
+from bot.tickets import parse_ticket_key
 
 
 def register(app: AsyncApp, desk: Desk) -> None:
     @app.command("/ticket")
-    async def open_ticket_modal(
-        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    async def ticket(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await client.views_open(
-            trigger_id=command["trigger_id"],
-            view=blocks.ticket_modal(
-                blocks.ModalMetadata(channel=command["channel_id"]),
-                blocks.OpenTicketValue(title=command.get("text") or ""),
-            ),
-        )
+        text = (command.get("text") or "").strip()
+        number = parse_ticket_key(text)
+        if text.lower() != "list" and number is None:
+            await client.views_open(
+                trigger_id=command["trigger_id"],
+                view=blocks.ticket_modal(blocks.ModalMetadata(channel=command["channel_id"]),
+                                         blocks.OpenTicketValue(title=text)))
+            return
+        channel, user = command["channel_id"], command["user_id"]
+        listing = await desk.tickets_for(channel, user, command.get("team_id"), only=number)
+        await slack_call(client.chat_postEphemeral(channel=channel, user=user, text=listing))

@@ -1,4 +1,4 @@
-"""Events API: replies in ticket threads (the first response).
+"""Events API: replies in ticket threads (the first response), :ticket: reactions.
 
 Slack's redeliveries are dropped on ``event_id``. What an event means is written to
 Redis before Bolt acknowledges it (in a listener middleware), so an event is either
@@ -23,6 +23,9 @@ EVENT_ID_TTL = 3600
 
 REPLY_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 """Message subtypes that are a person writing (edits, deletions and bots are not)."""
+
+TICKET_REACTION = "ticket"
+"""The :ticket: emoji: a reaction with it offers to open a ticket from the message."""
 
 Next = Callable[[], Awaitable[BoltResponse]]
 
@@ -58,3 +61,14 @@ def register(app: AsyncApp, desk: Desk) -> None:
     @app.event("message", middleware=[record_reply])
     async def message_recorded() -> None:
         """Nothing left to do: ``record_reply`` ran before the ack."""
+
+    async def record_ticket_reaction(event: dict[str, Any], next: Next) -> BoltResponse:
+        item = event.get("item") or {}
+        if event.get("reaction") == TICKET_REACTION and item.get("type") == "message":
+            await desk.prompt_from_reaction(channel=item["channel"], ts=item["ts"],
+                                            user=event["user"])
+        return await next()
+
+    @app.event("reaction_added", middleware=[record_ticket_reaction])
+    async def reaction_recorded() -> None:
+        """Nothing left to do: ``record_ticket_reaction`` ran before the ack."""
