@@ -81,17 +81,17 @@ class ModalMetadata(BaseModel):
 
     channel: str
     reporter: str | None = None
-    """None: the person who submits the modal."""
+    """Whose ticket it is when staff open it on their behalf (the shortcut); None: the
+    person who submits the modal."""
     source_link: str | None = None
     """The message the ticket is opened from (shortcut, reaction), kept on the ticket."""
 
 
 class OpenTicketValue(BaseModel):
-    """Value of an **Open a ticket** button: what to pre-fill, and whose message it was."""
+    """Value of an **Open a ticket** button: what to pre-fill, and the message it is from."""
 
     title: str = ""
     description: str = ""
-    reporter: str | None = None
     source_link: str | None = None
 
 

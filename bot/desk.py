@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from bot import blocks
 from bot.blocks import TicketForm
 from bot.config import Settings
-from bot.notify import Mailer, Slack, Undeliverable, marker, slack_call
+from bot.notify import Author, Mailer, Slack, Undeliverable, marker, slack_call
 from bot.sla import (
     STANDARD,
     Plan,
@@ -490,7 +490,7 @@ class Desk:
 
     async def _in_client_thread(self, ticket: Ticket, name: str, text: str,
                                 body: list[dict[str, Any]] | None, *, again: bool,
-                                **post: Any) -> None:
+                                author: Author | None = None) -> None:
         """Post once in the ticket's client thread, recorded in ``sent`` as ``name``."""
         if name in ticket.sent:
             return
@@ -499,7 +499,8 @@ class Desk:
             return
         await self.slack.post_once(
             ticket.channel, text, body, thread_ts=ticket.client_ts,
-            mark=marker(ticket.key, name), again=again, oldest=ticket.created_at - 60, **post)
+            mark=marker(ticket.key, name), again=again, oldest=ticket.created_at - 60,
+            author=author)
         await self.change(ticket.number, lambda t: mark_sent(t, name))
 
     async def _post_status_notice(self, ticket: Ticket, index: int, *, again: bool) -> None:
@@ -535,8 +536,7 @@ class Desk:
         text = blocks.fit(payload.text or "", blocks.SECTION_MAX)
         await self._in_client_thread(
             ticket, f"update:{payload.ref}",
-            text, None, again=again, username=f"{name} (support)",
-            icon_url=profile.get("image_72"))
+            text, None, again=again, author=Author(f"{name} (support)", profile.get("image_72")))
 
     async def _prompt_in_thread(self, payload: JobPayload, *, again: bool) -> None:
         channel, ts = payload.channel or "", payload.ts or ""
@@ -549,7 +549,7 @@ class Desk:
         prefill = blocks.OpenTicketValue(
             title=blocks.cut_plain(text.split("\n", 1)[0], blocks.TITLE_MAX),
             description=blocks.cut_plain(text, 1500),
-            reporter=message.get("user"), source_link=identity.permalink(channel, ts))
+            source_link=identity.permalink(channel, ts))
         body_text, body = blocks.reaction_prompt(prefill)
         await self.slack.post_once(
             channel, body_text, body, thread_ts=message.get("thread_ts") or ts,

@@ -66,6 +66,14 @@ class Identity:
         return f"{link}?thread_ts={thread_ts}&cid={channel}" if thread_ts else link
 
 
+@dataclass(frozen=True)
+class Author:
+    """Who a message is shown as written by (``chat:write.customize``)."""
+
+    name: str
+    icon_url: str | None = None
+
+
 async def slack_call(call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
     """Await a Slack Web API call, mapping each failure to Retryable or Undeliverable."""
     try:
@@ -109,11 +117,17 @@ class Slack:
         *,
         thread_ts: str | None = None,
         mark: dict[str, Any] | None = None,
+        author: Author | None = None,
     ) -> str:
-        """Post a message (to a channel, or a user ID for a DM); returns its ts."""
+        """Post a message (to a channel, or a user ID for a DM); returns its ts.
+
+        ``author``: shown as the sender's name and picture instead of the app's.
+        """
         r = await slack_call(self.client.chat_postMessage(
             channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=mark,
             unfurl_links=False, unfurl_media=False,
+            username=author.name if author else None,
+            icon_url=author.icon_url if author else None,
         ))
         return str(r["ts"])
 
@@ -172,6 +186,7 @@ class Slack:
         again: bool,
         oldest: float,
         thread_ts: str | None = None,
+        author: Author | None = None,
     ) -> str:
         """Post, unless ``again`` (a rerun) and Slack already has the marked message.
 
@@ -187,7 +202,8 @@ class Slack:
                 log.info("found %s already posted in %s, not posting it again",
                          mark["event_payload"], channel)
                 return found
-        return await self.post(channel, text, blocks, thread_ts=thread_ts, mark=mark)
+        return await self.post(channel, text, blocks, thread_ts=thread_ts, mark=mark,
+                               author=author)
 
 
 

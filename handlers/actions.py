@@ -53,8 +53,8 @@ def register(app: AsyncApp, desk: Desk) -> None:
         await ack()
         prefill = blocks.OpenTicketValue.model_validate_json(action.get("value") or "{}")
         await client.views_open(trigger_id=body["trigger_id"], view=blocks.ticket_modal(
-            blocks.ModalMetadata(channel=body["channel"]["id"], reporter=prefill.reporter,
-                                 source_link=prefill.source_link), prefill))
+            blocks.ModalMetadata(channel=body["channel"]["id"], source_link=prefill.source_link),
+            prefill))
 
     @app.shortcut(blocks.CallbackId.OPEN_SUPPORT_TICKET)
     async def open_support_ticket(

@@ -27,8 +27,15 @@ def register(app: AsyncApp, desk: Desk) -> None:
             await ack(response_action="errors", errors=form)
             return
         meta = blocks.ModalMetadata.model_validate_json(view["private_metadata"])
+        user = body["user"]
+        if meta.reporter and meta.reporter != user["id"] and not await desk.is_staff(
+                user["id"], user.get("team_id")):
+            await ack(response_action="errors", errors={
+                blocks.BlockId.TITLE: "Only the support team can open a ticket for someone "
+                                      "else."})
+            return
         opened = await desk.open_ticket(
-            channel=meta.channel, reporter=meta.reporter or body["user"]["id"], form=form,
+            channel=meta.channel, reporter=meta.reporter or user["id"], form=form,
             once=f"view:{view['id']}", source_link=meta.source_link,
         )
         await ack(response_action="update",

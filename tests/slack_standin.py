@@ -47,6 +47,7 @@ class Message:
     thread_ts: str | None
     metadata: dict[str, Any] | None
     updates: int = 0
+    user: str = BOT_USER
 
 
 def _user(uid: str, **extra: Any) -> dict[str, Any]:
@@ -87,6 +88,15 @@ class SlackStandIn:
         self.failures.setdefault(method, []).append(Failure(
             status=status, error=error, retry_after=retry_after, times=times,
             after_effect=after_effect))
+
+    def add_message(self, channel: str, user: str, text: str,
+                    thread_ts: str | None = None) -> str:
+        """A message someone wrote in Slack (not through the app); its ts."""
+        ts = self._next_ts()
+        message = Message(channel, ts, text, [], thread_ts, None)
+        message.user = user
+        self.messages[(channel, ts)] = message
+        return ts
 
     # -- reading ---------------------------------------------------------------------
 
@@ -257,7 +267,8 @@ class SlackStandIn:
         found = [m for m in self.messages.values()
                  if m.channel == args["channel"] and float(m.ts) >= oldest
                  and (m.thread_ts is None if thread is None else thread in (m.thread_ts, m.ts))]
-        return {"messages": [{"ts": m.ts, "text": m.text, "metadata": m.metadata}
+        return {"messages": [{"ts": m.ts, "text": m.text, "metadata": m.metadata, "user": m.user,
+                              "thread_ts": m.thread_ts}
                              for m in sorted(found, key=lambda m: m.ts, reverse=True)]}
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
