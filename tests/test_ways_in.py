@@ -115,7 +115,7 @@ async def test_the_shortcut_opens_a_ticket_on_behalf_of_the_author(app: RunningA
     assert f"<@{CLIENT_USER}>" in text_of(triage) and "Opened from" in text_of(triage)
     stored = await app.runtime.redis.hgetall("sd:{desk}:ticket:1001")
     assert stored["reporter"] == CLIENT_USER
-    assert stored["source_link"].endswith(f"p{ts.replace('.', '')}")
+    assert str(stored["source_link"]).endswith(f"p{ts.replace('.', '')}")
 
 
 async def test_a_guest_cannot_open_a_ticket_for_someone_else(app: RunningApp) -> None:
