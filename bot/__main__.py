@@ -59,6 +59,7 @@ async def serve(runtime: Runtime, *, with_worker: bool) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
     await runtime.redis.ping()
+    await runtime.start()
     worker = asyncio.create_task(runtime.worker.run(stop)) if with_worker else None
     if settings.socket_mode and settings.slack_app_token:
         handler = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token.get_secret_value())
@@ -83,6 +84,7 @@ async def work(runtime: Runtime) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
     await runtime.redis.ping()
+    await runtime.start()
     await runtime.worker.run(stop)
     await runtime.close()
 

@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -56,8 +57,18 @@ class Runtime:
     desk: Desk
     bolt: AsyncApp
     worker: Worker
+    http: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        """Give the worker's Slack client one HTTP connection pool (slack-sdk opens a new
+        session for every call otherwise: a TCP handshake each time). Bolt's own client
+        stays without one: Bolt deep-copies it for every lazy listener."""
+        self.http = aiohttp.ClientSession()
+        self.worker.desk.slack.client.session = self.http
 
     async def close(self) -> None:
+        if self.http is not None:
+            await self.http.close()
         await self.redis.aclose()
 
 
@@ -76,6 +87,7 @@ def build(settings: Settings, redis_url: str, clock: Clock | None = None) -> Run
         signing_secret=(settings.slack_signing_secret.get_secret_value()
                         if settings.slack_signing_secret else None),
         logger=logging.getLogger("slack_bolt"),
+        process_before_response=True,
     )
     for surface in (events, commands, views, actions):
         surface.register(bolt, desk)

@@ -2,6 +2,7 @@
 
 **Open a ticket** works for everyone (external members of shared channels too); the
 triage post's buttons and menu, and the shortcut, are for staff (the desk checks).
+A change is made before the ack; a refusal is shown right after, to the clicker only.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
@@ -17,12 +18,16 @@ from bot.blocks import ActionId, TicketRef
 from bot.desk import Desk
 from bot.notify import slack_call
 from bot.tickets import Status
+from handlers import acknowledge
 
-Listener = Callable[..., Awaitable[None]]
+Change = Callable[[dict[str, Any], dict[str, Any]], Awaitable[str | None]]
+"""Makes a change for the clicker, from the payload and the action; returns a refusal."""
 
 
-async def tell(client: AsyncWebClient, body: dict[str, Any], refusal: str | None) -> None:
+async def tell_refusal(body: dict[str, Any], context: AsyncBoltContext,
+                       client: AsyncWebClient) -> None:
     """Show a refusal to the person who clicked, and to nobody else."""
+    refusal = context.get("refusal")
     if refusal:
         await slack_call(client.chat_postEphemeral(
             channel=body["channel"]["id"], user=body["user"]["id"], text=refusal))
@@ -32,85 +37,74 @@ def who(body: dict[str, Any]) -> tuple[str, str | None]:
     return body["user"]["id"], body["user"].get("team_id")
 
 
-def status_listener(desk: Desk, status: Status) -> Listener:
-    """The listener of a button that moves a ticket to ``status``."""
+def ticket_of(action: dict[str, Any]) -> int:
+    return TicketRef.model_validate_json(action["value"]).ticket
 
-    async def set_status(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                         client: AsyncWebClient) -> None:
-        ref = TicketRef.model_validate_json(action["value"])
-        refusal = await desk.set_status(ref.ticket, status, *who(body))
+
+def changing(change: Change) -> Callable[..., Awaitable[None]]:
+    """The ack part of a button or menu that changes a ticket."""
+
+    async def act(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                  context: AsyncBoltContext) -> None:
+        context["refusal"] = await change(body, action)
         await ack()
-        await tell(client, body, refusal)
 
-    return set_status
+    return act
 
 
 def register(app: AsyncApp, desk: Desk) -> None:
-    @app.action(ActionId.OPEN_TICKET)
-    async def open_ticket_modal(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
+    def on_change(action_id: ActionId, change: Change) -> None:
+        app.action(action_id)(ack=changing(change), lazy=[tell_refusal])
+
+    def on_modal(action_id: ActionId, modal: Callable[[TicketRef], dict[str, Any]]) -> None:
+        async def open_modal(body: dict[str, Any], action: dict[str, Any],
+                             client: AsyncWebClient) -> None:
+            ref = TicketRef.model_validate_json(action["value"])
+            await client.views_open(trigger_id=body["trigger_id"], view=modal(ref))
+
+        app.action(action_id)(ack=acknowledge, lazy=[open_modal])
+
+    async def open_ticket_modal(body: dict[str, Any], action: dict[str, Any],
+                                client: AsyncWebClient) -> None:
         prefill = blocks.OpenTicketValue.model_validate_json(action.get("value") or "{}")
         await client.views_open(trigger_id=body["trigger_id"], view=blocks.ticket_modal(
             blocks.ModalMetadata(channel=body["channel"]["id"], source_link=prefill.source_link),
             prefill))
 
-    @app.shortcut(blocks.CallbackId.OPEN_SUPPORT_TICKET)
-    async def open_support_ticket(
-        ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
+    app.action(ActionId.OPEN_TICKET)(ack=acknowledge, lazy=[open_ticket_modal])
+
+    async def open_support_ticket(shortcut: dict[str, Any], client: AsyncWebClient) -> None:
         message, channel = shortcut["message"], shortcut["channel"]["id"]
         identity = await desk.slack.identity()
-        text = str(message.get("text") or "")
         await client.views_open(trigger_id=shortcut["trigger_id"], view=blocks.ticket_modal(
             blocks.ModalMetadata(channel=channel, reporter=message.get("user"),
                                  source_link=identity.permalink(channel, message["ts"])),
-            blocks.OpenTicketValue(description=text)))
+            blocks.OpenTicketValue(description=str(message.get("text") or ""))))
 
-    @app.action(ActionId.CLAIM)
-    async def claim(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        ref = TicketRef.model_validate_json(action["value"])
-        refusal = await desk.claim(ref.ticket, *who(body))
-        await ack()
-        await tell(client, body, refusal)
+    app.shortcut(blocks.CallbackId.OPEN_SUPPORT_TICKET)(ack=acknowledge,
+                                                         lazy=[open_support_ticket])
 
-    for action_id, status in blocks.STATUS_BUTTONS.items():
-        app.action(action_id)(status_listener(desk, status))
+    on_modal(ActionId.RESOLVE, blocks.resolve_modal)
+    on_modal(ActionId.POST_UPDATE, blocks.update_modal)
 
-    @app.action(ActionId.REOPEN)
-    async def reopen(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        ref = TicketRef.model_validate_json(action["value"])
-        refusal = await desk.reopen(ref.ticket, *who(body), channel=body["channel"]["id"])
-        await ack()
-        await tell(client, body, refusal)
+    async def claim(body: dict[str, Any], action: dict[str, Any]) -> str | None:
+        return await desk.claim(ticket_of(action), *who(body))
 
-    @app.action(ActionId.RESOLVE)
-    async def resolve_modal(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        ref = TicketRef.model_validate_json(action["value"])
-        await client.views_open(trigger_id=body["trigger_id"], view=blocks.resolve_modal(ref))
+    async def reopen(body: dict[str, Any], action: dict[str, Any]) -> str | None:
+        return await desk.reopen(ticket_of(action), *who(body), channel=body["channel"]["id"])
 
-    @app.action(ActionId.POST_UPDATE)
-    async def update_modal(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        ref = TicketRef.model_validate_json(action["value"])
-        await client.views_open(trigger_id=body["trigger_id"], view=blocks.update_modal(ref))
-
-    @app.action(ActionId.CHANGE_SEVERITY)
-    async def change_severity(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    async def change_severity(body: dict[str, Any], action: dict[str, Any]) -> str | None:
         choice = blocks.SeverityChoice.model_validate_json(action["selected_option"]["value"])
-        refusal = await desk.change_severity(choice.ticket, choice.severity, *who(body))
-        await ack()
-        await tell(client, body, refusal)
+        return await desk.change_severity(choice.ticket, choice.severity, *who(body))
+
+    def set_status(status: Status) -> Change:
+        async def change(body: dict[str, Any], action: dict[str, Any]) -> str | None:
+            return await desk.set_status(ticket_of(action), status, *who(body))
+
+        return change
+
+    on_change(ActionId.CLAIM, claim)
+    on_change(ActionId.REOPEN, reopen)
+    on_change(ActionId.CHANGE_SEVERITY, change_severity)
+    for action_id, status in blocks.STATUS_BUTTONS.items():
+        on_change(action_id, set_status(status))

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.desk import Desk
 from bot.notify import slack_call
 from bot.tickets import parse_ticket_key
+from handlers import acknowledge
 
 
 def register(app: AsyncApp, desk: Desk) -> None:
-    @app.command("/ticket")
-    async def ticket(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
+    async def ticket(command: dict[str, Any], client: AsyncWebClient) -> None:
         text = (command.get("text") or "").strip()
         number = parse_ticket_key(text)
         if text.lower() != "list" and number is None:
@@ -29,3 +28,5 @@ def register(app: AsyncApp, desk: Desk) -> None:
         channel, user = command["channel_id"], command["user_id"]
         listing = await desk.tickets_for(channel, user, command.get("team_id"), only=number)
         await slack_call(client.chat_postEphemeral(channel=channel, user=user, text=listing))
+
+    app.command("/ticket")(ack=acknowledge, lazy=[ticket])

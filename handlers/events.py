@@ -1,8 +1,7 @@
 """Events API: replies in ticket threads (the first response), :ticket: reactions.
 
-Slack's redeliveries are dropped on ``event_id``. What an event means is written to
-Redis before Bolt acknowledges it (in a listener middleware), so an event is either
-recorded or redelivered by Slack, never lost.
+Slack's redeliveries are dropped on ``event_id``. A listener's work is written to Redis
+before Slack gets its answer; when it fails, Slack gets a 500 and redelivers the event.
 """
 
 from __future__ import annotations
@@ -49,26 +48,18 @@ def register(app: AsyncApp, desk: Desk) -> None:
             await desk.store.forget_once(key)  # let Slack's retry through
         return response
 
-    async def record_reply(event: dict[str, Any], next: Next) -> BoltResponse:
+    @app.event("message")
+    async def reply_in_thread(event: dict[str, Any]) -> None:
         if (event.get("subtype") in REPLY_SUBTYPES and not event.get("bot_id")
                 and event.get("user") and event.get("thread_ts")
                 and event["thread_ts"] != event["ts"]):
             await desk.record_reply(
                 channel=event["channel"], thread_ts=event["thread_ts"], user=event["user"],
                 team=event.get("user_team"), ts=event["ts"])
-        return await next()
 
-    @app.event("message", middleware=[record_reply])
-    async def message_recorded() -> None:
-        """Nothing left to do: ``record_reply`` ran before the ack."""
-
-    async def record_ticket_reaction(event: dict[str, Any], next: Next) -> BoltResponse:
+    @app.event("reaction_added")
+    async def ticket_reaction(event: dict[str, Any]) -> None:
         item = event.get("item") or {}
         if event.get("reaction") == TICKET_REACTION and item.get("type") == "message":
             await desk.prompt_from_reaction(channel=item["channel"], ts=item["ts"],
                                             user=event["user"])
-        return await next()
-
-    @app.event("reaction_added", middleware=[record_ticket_reaction])
-    async def reaction_recorded() -> None:
-        """Nothing left to do: ``record_ticket_reaction`` ran before the ack."""

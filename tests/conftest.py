@@ -154,6 +154,7 @@ async def app(slack: SlackStandIn, redis_url: str, clock: Clock,
               settings_extra: dict[str, Any]) -> AsyncIterator[RunningApp]:
     """The app serving HTTP on loopback with its worker running, as ``serve`` runs it."""
     runtime = build(settings_for(slack, redis_url, **settings_extra), redis_url, clock)
+    await runtime.start()
     runner = web.AppRunner(http_app(runtime), access_log=None)
     await runner.setup()
     port = free_port()

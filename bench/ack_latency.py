@@ -1,0 +1,125 @@
+"""Acknowledgement latency: how fast Slack gets its HTTP 200, the desk against a bare app.
+
+Runs ``python -m bot serve`` (HTTP mode, real Redis, timer loop in-process) and a bare
+AsyncApp that only acks, each as a process, against the Slack stand-in answering every
+Web API call after ``--delay`` (50 ms). Sends N signed /ticket commands, N modal
+submissions and N Claim clicks, ``--concurrency`` at a time, and prints the latency
+percentiles of each and the p99 ratio (goal: at most 1.25).
+
+    python -m bench.ack_latency [--n 200] [--concurrency 20] [--delay 0.05]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+
+from bench.common import (
+    CLIENT_CHANNEL,
+    STAFF,
+    STAFF_2,
+    TRIAGE,
+    free,
+    machine,
+    percentiles,
+    process,
+    redis_server,
+    serve_args,
+    serve_env,
+    show,
+    standin_process,
+)
+from bot import blocks
+from tests.slackreq import SIGNING_SECRET, SlackClientSide, values_by_label
+
+WARMUP = 5
+Phase = dict[str, list[float]]
+
+
+async def timed(call: Awaitable[object]) -> float:
+    started = time.perf_counter()
+    await call
+    return time.perf_counter() - started
+
+
+async def drive(url: str, n: int, concurrency: int, first_ticket: int) -> Phase:
+    """Warm up, then time N of each request; returns the latencies by kind."""
+    view = blocks.ticket_modal(blocks.ModalMetadata(channel=CLIENT_CHANNEL))
+    values = values_by_label(view, {"Title": "Checkout fails", "Severity": "High",
+                                    "Description": "502 on every payment."})
+    slots = asyncio.Semaphore(concurrency)
+    results: Phase = {}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as s:
+        client = SlackClientSide(url, s)
+
+        async def run(kind: str, make: Callable[[int], Awaitable[object]], count: int,
+                      offset: int) -> None:
+            async def one(i: int) -> float:
+                async with slots:
+                    return await timed(make(offset + i))
+            results[kind] = list(await asyncio.gather(*(one(i) for i in range(count))))
+
+        def command(i: int) -> Awaitable[object]:
+            return client.command("/ticket", f"issue {i}", user=STAFF, channel=CLIENT_CHANNEL)
+
+        def submission(i: int) -> Awaitable[object]:
+            return client.submit(view, values, user=STAFF, view_id=f"V{i:09d}")
+
+        def claim(i: int) -> Awaitable[object]:
+            return client.click("claim_ticket", json.dumps({"ticket": first_ticket + i}),
+                                user=(STAFF, STAFF_2)[i % 2], channel=TRIAGE)
+
+        for kind, make in (("/ticket command", command), ("modal submission", submission),
+                           ("Claim click", claim)):
+            await run(kind + " (warm-up)", make, WARMUP, 0)
+            await run(kind, make, n, WARMUP)
+    return {k: v for k, v in results.items() if "warm-up" not in k}
+
+
+async def main(n: int, concurrency: int, delay: float, extra: tuple[str, ...] = ()
+               ) -> dict[str, float]:
+    print(f"Ack latency: {n} of each request, {concurrency} at a time, Slack stand-in "
+          f"delay {delay * 1000:.0f} ms\nMachine: {machine()}")
+    ratios: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        async with redis_server(Path(tmp)) as redis_url, standin_process(delay) as slack_url:
+            port = free()
+            async with process(serve_args(*extra), serve_env(slack_url, redis_url, port),
+                               port) as url:
+                desk = await drive(url, n, concurrency, first_ticket=1001 + WARMUP)
+            port = free()
+            bare_args = [sys.executable, "-m", "bench.bare_app", "--port", str(port),
+                         "--api-url", slack_url, "--token", "xoxb-test-token",
+                         "--secret", SIGNING_SECRET]
+            async with process(bare_args, serve_env(slack_url, redis_url, port), port) as url:
+                bare = await drive(url, n, concurrency, first_ticket=1001 + WARMUP)
+    for kind in desk:
+        mine, base = percentiles(desk[kind]), percentiles(bare[kind])
+        print(f"{kind}")
+        show("support desk", mine)
+        show("bare AsyncApp (acks only)", base)
+        ratios[kind] = mine["p99"] / base["p99"]
+        verdict = "met" if ratios[kind] <= 1.25 else "MISSED"
+        print(f"  p99 ratio desk/bare: {ratios[kind]:.2f} (goal <= 1.25: {verdict})")
+    return ratios
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--delay", type=float, default=0.05)
+    parser.add_argument("--no-worker", action="store_true",
+                        help="serve without the in-process timer loop (web: in the Procfile)")
+    args = parser.parse_args()
+    asyncio.run(main(args.n, args.concurrency, args.delay,
+                     ("--no-worker",) if args.no_worker else ()))

@@ -1,0 +1,154 @@
+"""What the benchmarks share: a real Redis, the Slack stand-in, the app as a process, load."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+
+from tests.cli import ROOT, bot_env
+from tests.conftest import CLIENT_CHANNEL, STAFF, STAFF_2, TRIAGE, free_port, start_redis
+from tests.slack_standin import SlackStandIn
+from tests.slackreq import SIGNING_SECRET
+
+__all__ = ["CLIENT_CHANNEL", "STAFF", "STAFF_2", "TRIAGE"]
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
+            f"Python {platform.python_version()}")
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+    return {"n": len(ordered), "p50": at(0.50), "p95": at(0.95), "p99": at(0.99),
+            "max": ordered[-1], "mean": statistics.fmean(ordered)}
+
+
+def show(label: str, stats: dict[str, float], unit: str = "ms", scale: float = 1000) -> None:
+    print(f"  {label:<28} n={int(stats['n']):>5}  p50={stats['p50'] * scale:8.2f}{unit}  "
+          f"p95={stats['p95'] * scale:8.2f}{unit}  p99={stats['p99'] * scale:8.2f}{unit}  "
+          f"max={stats['max'] * scale:8.2f}{unit}")
+
+
+@asynccontextmanager
+async def redis_server(tmp: Path) -> AsyncIterator[str]:
+    server = start_redis(tmp / "redis")
+    try:
+        yield server.url
+    finally:
+        server.process.terminate()
+        server.process.wait()
+
+
+def prepared(delay: float) -> SlackStandIn:
+    """A stand-in that knows the bench's users and channels."""
+    slack = SlackStandIn(delay=delay)
+    for user in (STAFF, STAFF_2, "U0AMGR0001", "U0LEAD0001"):
+        slack.add_user(user)
+    slack.add_channel(TRIAGE, "support-triage")
+    slack.add_channel(CLIENT_CHANNEL, "acme-support")
+    return slack
+
+
+@asynccontextmanager
+async def standin_process(delay: float) -> AsyncIterator[str]:
+    """The stand-in in its own process; yields its Web API base URL."""
+    port = free_port()
+    async with process([sys.executable, "-m", "bench.standin", "--port", str(port),
+                        "--delay", str(delay)], dict(os.environ), port, path="/api/api.test"
+                       ) as url:
+        yield url + "/api/"
+
+
+@asynccontextmanager
+async def standin(delay: float) -> AsyncIterator[SlackStandIn]:
+    slack = prepared(delay)
+    await slack.start()
+    try:
+        yield slack
+    finally:
+        await slack.stop()
+
+
+@asynccontextmanager
+async def process(args: list[str], env: dict[str, str], port: int,
+                  path: str = "/slack/events") -> AsyncIterator[str]:
+    """Run ``args`` (a server on ``port``) until the block ends; yields its base URL."""
+    proc = await asyncio.create_subprocess_exec(
+        *args, env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(400):
+                try:
+                    async with session.post(url + path, data="") as r:
+                        if r.status:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+            else:
+                raise RuntimeError(f"{' '.join(args)} did not come up")
+        yield url
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+def serve_args(*extra: str) -> list[str]:
+    return [sys.executable, "-m", "bot", "serve", *extra]
+
+
+def serve_env(slack_url: str, redis_url: str, port: int, **extra: str) -> dict[str, str]:
+    return bot_env(None, redis_url, PORT=str(port), SLACK_BOT_TOKEN="xoxb-test-token",
+                   SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack_url,
+                   TRIAGE_CHANNEL=TRIAGE, SUPPORT_LEAD="U0LEAD0001", **extra)
+
+
+async def run_load(requests: list[Callable[[], Awaitable[float]]], concurrency: int
+                   ) -> list[float]:
+    """Run the requests ``concurrency`` at a time; each returns its own latency (s)."""
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(request: Callable[[], Awaitable[float]]) -> float:
+        async with slots:
+            return await request()
+
+    return list(await asyncio.gather(*(one(r) for r in requests)))
+
+
+async def timed_post(session: aiohttp.ClientSession, url: str, body: str,
+                     headers: dict[str, str]) -> float:
+    started = time.perf_counter()
+    async with session.post(url, data=body, headers=headers) as response:
+        await response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{url} answered {response.status}")
+    return time.perf_counter() - started
+
+
+def free() -> int:
+    return free_port()
+
+
