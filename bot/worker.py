@@ -46,6 +46,9 @@ class Worker:
         self.sweep_every = sweep_every
         self._slots = asyncio.Semaphore(concurrency)
         self._next_sweep = 0.0
+        # Another worker's leases are not in this one's wake-up time: look again within
+        # half a lease, so a job whose worker died is taken over soon after it expires.
+        self.max_idle = min(MAX_IDLE, queue.lease_ms / 2000)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set; jobs already leased are finished first."""
@@ -96,8 +99,8 @@ class Worker:
             await asyncio.gather(*(self._run(job, now) for job in batch.jobs))
             return 0.0
         if batch.next_wake_ms is None:
-            return MAX_IDLE
-        return min(MAX_IDLE, max(0.0, (batch.next_wake_ms - batch.now_ms) / 1000))
+            return self.max_idle
+        return min(self.max_idle, max(0.0, (batch.next_wake_ms - batch.now_ms) / 1000))
 
     async def _run(self, job: Leased, now: float) -> None:
         async with self._slots:

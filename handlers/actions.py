@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
@@ -18,19 +18,18 @@ from bot.blocks import ActionId, TicketRef
 from bot.desk import Desk
 from bot.notify import slack_call
 from bot.tickets import Status
-from handlers import acknowledge
+from handlers import after_ack
 
 Change = Callable[[dict[str, Any], dict[str, Any]], Awaitable[str | None]]
 """Makes a change for the clicker, from the payload and the action; returns a refusal."""
 
 
-async def tell_refusal(body: dict[str, Any], context: AsyncBoltContext,
-                       client: AsyncWebClient) -> None:
+def tell_refusal(body: dict[str, Any], client: AsyncWebClient, refusal: str | None) -> None:
     """Show a refusal to the person who clicked, and to nobody else."""
-    refusal = context.get("refusal")
     if refusal:
-        await slack_call(client.chat_postEphemeral(
-            channel=body["channel"]["id"], user=body["user"]["id"], text=refusal))
+        after_ack(slack_call(client.chat_postEphemeral(
+            channel=body["channel"]["id"], user=body["user"]["id"], text=refusal)),
+            "ephemeral refusal")
 
 
 def who(body: dict[str, Any]) -> tuple[str, str | None]:
@@ -45,44 +44,48 @@ def changing(change: Change) -> Callable[..., Awaitable[None]]:
     """The ack part of a button or menu that changes a ticket."""
 
     async def act(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                  context: AsyncBoltContext) -> None:
-        context["refusal"] = await change(body, action)
+                  client: AsyncWebClient) -> None:
+        refusal = await change(body, action)
         await ack()
+        tell_refusal(body, client, refusal)
 
     return act
 
 
 def register(app: AsyncApp, desk: Desk) -> None:
     def on_change(action_id: ActionId, change: Change) -> None:
-        app.action(action_id)(ack=changing(change), lazy=[tell_refusal])
+        app.action(action_id)(changing(change))
 
     def on_modal(action_id: ActionId, modal: Callable[[TicketRef], dict[str, Any]]) -> None:
-        async def open_modal(body: dict[str, Any], action: dict[str, Any],
+        async def open_modal(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                              client: AsyncWebClient) -> None:
+            await ack()
             ref = TicketRef.model_validate_json(action["value"])
-            await client.views_open(trigger_id=body["trigger_id"], view=modal(ref))
+            after_ack(client.views_open(trigger_id=body["trigger_id"], view=modal(ref)),
+                      f"{action_id} views.open")
 
-        app.action(action_id)(ack=acknowledge, lazy=[open_modal])
+        app.action(action_id)(open_modal)
 
-    async def open_ticket_modal(body: dict[str, Any], action: dict[str, Any],
+    @app.action(ActionId.OPEN_TICKET)
+    async def open_ticket_modal(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                                 client: AsyncWebClient) -> None:
+        await ack()
         prefill = blocks.OpenTicketValue.model_validate_json(action.get("value") or "{}")
-        await client.views_open(trigger_id=body["trigger_id"], view=blocks.ticket_modal(
+        after_ack(client.views_open(trigger_id=body["trigger_id"], view=blocks.ticket_modal(
             blocks.ModalMetadata(channel=body["channel"]["id"], source_link=prefill.source_link),
-            prefill))
+            prefill)), "Open a ticket views.open")
 
-    app.action(ActionId.OPEN_TICKET)(ack=acknowledge, lazy=[open_ticket_modal])
-
-    async def open_support_ticket(shortcut: dict[str, Any], client: AsyncWebClient) -> None:
+    @app.shortcut(blocks.CallbackId.OPEN_SUPPORT_TICKET)
+    async def open_support_ticket(ack: AsyncAck, shortcut: dict[str, Any],
+                                  client: AsyncWebClient) -> None:
+        await ack()
         message, channel = shortcut["message"], shortcut["channel"]["id"]
         identity = await desk.slack.identity()
-        await client.views_open(trigger_id=shortcut["trigger_id"], view=blocks.ticket_modal(
+        after_ack(client.views_open(trigger_id=shortcut["trigger_id"], view=blocks.ticket_modal(
             blocks.ModalMetadata(channel=channel, reporter=message.get("user"),
                                  source_link=identity.permalink(channel, message["ts"])),
-            blocks.OpenTicketValue(description=str(message.get("text") or ""))))
-
-    app.shortcut(blocks.CallbackId.OPEN_SUPPORT_TICKET)(ack=acknowledge,
-                                                         lazy=[open_support_ticket])
+            blocks.OpenTicketValue(description=str(message.get("text") or "")))),
+            "shortcut views.open")
 
     on_modal(ActionId.RESOLVE, blocks.resolve_modal)
     on_modal(ActionId.POST_UPDATE, blocks.update_modal)

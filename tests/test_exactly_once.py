@@ -33,12 +33,14 @@ from tests.slack_standin import SlackStandIn
 PLANS = json.dumps({"standard": {"critical": 3}})
 LEASE = 2
 SLOW_PLANS = json.dumps({"standard": {"critical": 12}})
-"""Warning at 9 s: a warning whose worker dies is taken over (lease 2 s) before the breach."""
 
 
 def worker_env(slack: SlackStandIn, redis_url: str, smtp: SmtpSink,
                plans: str = PLANS) -> dict[str, str]:
+    # With the slow plan the warning is due at 6 s, the breach at 12 s: a warning whose
+    # worker dies is taken over (lease 2 s) well before the breach makes it moot.
     return bot_env(slack, redis_url, PLANS=plans, SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
+                   WARN_AT="0.5" if plans == SLOW_PLANS else "0.75",
                    SUPPORT_LEAD_EMAIL="lead@vendor.example", JOB_LEASE_SECONDS=str(LEASE))
 
 
@@ -59,6 +61,7 @@ async def desk(slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink, plans: 
     """The desk without a worker of its own: the workers under test are processes."""
     runtime = build(settings_for(slack, redis_url, plans=plans,
                                  smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}",
+                                 warn_at=0.5 if plans == SLOW_PLANS else 0.75,
                                  job_lease_seconds=LEASE), redis_url)
     await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
     yield runtime
