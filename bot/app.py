@@ -60,10 +60,11 @@ class Runtime:
     http: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
-        """Give the worker's Slack client one HTTP connection pool (slack-sdk opens a new
-        session for every call otherwise: a TCP handshake each time). Bolt's own client
-        stays without one: Bolt deep-copies it for every lazy listener."""
+        """Share one HTTP connection pool among the Slack clients (slack-sdk opens a new
+        session for every call otherwise: a TCP handshake each time). (This is also why
+        no listener is lazy: Bolt deep-copies the client for each lazy listener.)"""
         self.http = aiohttp.ClientSession()
+        self.desk.slack.client.session = self.http
         self.worker.desk.slack.client.session = self.http
 
     async def close(self) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Final, cast
 
 from redis.asyncio import Redis
@@ -276,16 +276,18 @@ class Store:
         the ticket is the one it created then).
         """
         values, unset = encode_ticket(draft)
-        status, number, _ = await self._run({
+        status, number, version = await self._run({
             "once": once, "once_ttl": once_ttl, "number": 0, "first": FIRST_NUMBER,
             "fields": values, "unset": unset, "open": True,
             "created": round(draft.created_at * 1000),
             "jobs": [_job_spec(j) for j in jobs], "timers": _timer_spec(timers),
         })
+        if status == "ok":
+            return Versioned(replace(draft, number=number), version), True
         saved = await self.get(number)
         if saved is None:
-            raise LookupError(f"T-{number} vanished right after it was created")
-        return saved, status == "ok"
+            raise LookupError(f"T-{number} was opened by an earlier submission, then deleted")
+        return saved, False
 
     async def save(
         self,
