@@ -18,11 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 from bench.common import machine, percentiles, redis_server, show, standin
@@ -145,28 +145,36 @@ async def burst_desk(slack: SlackStandIn, redis_url: str, n: int, count: int) ->
     return done - start
 
 
+def arq_python() -> str | None:
+    """A python with arq in a virtualenv of its own (arq pins redis-py below ours)."""
+    venv = ROOT / ".venv-arq"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print("  (installing arq into .venv-arq for the comparison)")
+        made = subprocess.run([sys.executable, "-m", "venv", str(venv)], check=False)
+        installed = made.returncode == 0 and subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+             "arq", "slack-sdk", "aiohttp"], check=False, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL).returncode == 0
+        if not installed:
+            print("  arq could not be installed: no comparison")
+            return None
+    return str(python)
+
+
 async def burst_arq(slack: SlackStandIn, redis_url: str, n: int, jobs: int) -> float | None:
-    try:
-        from arq import create_pool
-        from arq.connections import RedisSettings
-    except ImportError:
-        print("  arq is not installed (pip install -e '.[bench]'): no comparison")
+    python = arq_python()
+    if python is None:
         return None
-    pool = await create_pool(RedisSettings.from_dsn(redis_url))
-    start = time.time() + 5 + n / 2000
-    when = datetime.fromtimestamp(start).astimezone()
+    start = time.time() + 5 + n / 500
     keys = [f"A-{i}" for i in range(n)]
-    for key in keys:
-        await pool.enqueue_job("warn", key, AM, TRIAGE, "2.000001", _defer_until=when,
-                               _job_id=key)
-    await pool.aclose()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url,
-           "SLACK_API_URL": slack.url, "ARQ_MAX_JOBS": str(jobs)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "arq", "bench.arq_worker.WorkerSettings", env=env, cwd=ROOT,
+        python, "-m", "bench.arq_worker", "--redis", redis_url, "--slack", slack.url,
+        "--n", str(n), "--at", str(start), "--jobs", str(jobs),
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     try:
-        done = await wait_all(slack, "warning:arq", keys, 600)
+        done = await wait_all(slack, "warning:arq", keys, 60 + n / 10)
     finally:
         await stop([proc])
     doubled, lost = integrity(slack, keys, "warning:arq")

@@ -1,0 +1,207 @@
+"""Scale: the timer queue's claim cost as open tickets grow, Redis memory per open
+ticket, and Redis round trips and Slack calls per ticket opened (counted, not estimated).
+
+    python -m bench.scale [--small 1000] [--large 100000] [--tickets 1000] [--opened 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from bench.common import CLIENT_CHANNEL, STAFF, machine, redis_server, standin
+from bot import blocks
+from bot.app import Runtime, build, http_app
+from bot.store import DUE, JOB, LEASE, TRIES, once_key, thread_key, ticket_hash, timer_set
+from bot.tickets import Client
+from bot.timers import TimerQueue
+from tests.conftest import AM, free_port, settings_for
+from tests.slack_standin import SlackStandIn
+from tests.slackreq import SlackClientSide, values_by_label
+
+
+async def fill_queue(redis: Redis, tickets: int) -> None:
+    """Two future timers per open ticket (a warning and a breach), as the desk arms them."""
+    far = (time.time() + 86_400) * 1000
+    for start in range(0, tickets, 5000):
+        async with redis.pipeline(transaction=False) as pipe:
+            for n in range(start, min(tickets, start + 5000)):
+                for step, offset in (("warning", 0), ("breach", 900_000)):
+                    job_id = f"sla:{n}:{step}:1"
+                    pipe.zadd(DUE, {job_id: far + n + offset})
+                    pipe.hset(JOB, job_id, json.dumps(
+                        {"kind": "sla", "ticket": n, "step": step, "generation": 1}))
+            await pipe.execute()
+
+
+async def claim_cost(redis: Redis, rounds: int) -> float:
+    """Seconds per claim of one due job (then its ack), the queue around it untouched."""
+    queue = TimerQueue(redis)
+    started = time.perf_counter()
+    for i in range(rounds):
+        await redis.hset(JOB, f"probe:{i}", '{"kind": "sync_triage", "ticket": 1}')
+        await redis.zadd(DUE, {f"probe:{i}": 0})
+        batch = await queue.claim(10)
+        for job in batch.jobs:
+            await queue.ack(job)
+    return (time.perf_counter() - started) / rounds
+
+
+async def queue_scale(redis_url: str, small: int, large: int, rounds: int) -> None:
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    costs = {}
+    for size in (small, large):
+        await redis.flushall()
+        await fill_queue(redis, size)
+        await claim_cost(redis, 50)  # warm up
+        costs[size] = await claim_cost(redis, rounds)
+        print(f"  claim + ack with {size:>7} open tickets ({2 * size} timers): "
+              f"{costs[size] * 1e6:8.1f} µs")
+    ratio = costs[large] / costs[small]
+    print(f"  ratio {ratio:.2f} (goal <= 1.5: {'met' if ratio <= 1.5 else 'MISSED'})")
+    await redis.aclose()
+
+
+class Counter:
+    """Counts Redis round trips: every command, and every pipeline (one trip each)."""
+
+    def __init__(self) -> None:
+        self.trips = 0
+        self.on = False
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        self.on = True
+        try:
+            yield
+        finally:
+            self.on = False
+
+
+def instrument(counter: Counter) -> None:
+    """Wrap redis-py's command and pipeline execution to count round trips."""
+    original_command = Redis.execute_command
+    original_pipeline = Pipeline.execute
+
+    async def command(self: Redis, *args: Any, **options: Any) -> Any:
+        if counter.on:
+            counter.trips += 1
+        return await original_command(self, *args, **options)  # type: ignore[no-untyped-call]
+
+    async def pipeline(self: Pipeline, raise_on_error: bool = True) -> Any:
+        if counter.on:
+            counter.trips += 1
+        return await original_pipeline(self, raise_on_error)
+
+    Redis.execute_command = command  # type: ignore[method-assign]
+    Pipeline.execute = pipeline  # type: ignore[method-assign]
+
+
+async def drain(runtime: Runtime) -> None:
+    """Run the worker until nothing is due (the SLA timers stay armed for later)."""
+    while await runtime.worker.run_once() == 0:
+        pass
+
+
+async def per_ticket(slack: SlackStandIn, redis_url: str, tickets: int, opened: int) -> None:
+    counter = Counter()
+    instrument(counter)
+    runtime = build(settings_for(slack, redis_url), redis_url)
+    await runtime.start()
+    runner = web.AppRunner(http_app(runtime))
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
+    view = blocks.ticket_modal(blocks.ModalMetadata(channel=CLIENT_CHANNEL))
+    values = values_by_label(view, {"Title": "Checkout fails", "Severity": "High",
+                                    "Description": "502 on every payment."})
+    async with aiohttp.ClientSession() as session:
+        client = SlackClientSide(f"http://127.0.0.1:{port}", session)
+        await client.command("/ticket", "warm-up", user=STAFF, channel=CLIENT_CHANNEL)
+        await client.submit(view, values, user=STAFF, view_id="Vwarmup")
+        await asyncio.sleep(0.05)
+        await drain(runtime)
+        slack.calls.clear()
+        web_trips = worker_trips = 0
+        for i in range(opened):
+            with counter.counting():
+                await client.command("/ticket", "", user=STAFF, channel=CLIENT_CHANNEL)
+                await client.submit(view, values, user=STAFF, view_id=f"V{i:08d}")
+            await asyncio.sleep(0.01)  # let views.open, started after the ack, go out
+            web_trips += counter.trips
+            counter.trips = 0
+            with counter.counting():
+                await drain(runtime)
+            worker_trips += counter.trips
+            counter.trips = 0
+        slack_calls = len([c for c in slack.calls if c.method != "auth.test"])
+        print(f"  Redis round trips per ticket opened: {web_trips / opened:.1f} while Slack "
+              f"waits for its answer (/ticket and the submission), "
+              f"{worker_trips / opened:.1f} in the worker (posting it, and its last look "
+              "at an empty queue); "
+              f"{(web_trips + worker_trips) / opened:.1f} in all")
+        print(f"  Slack calls per ticket opened: {slack_calls / opened:.1f} "
+              f"({', '.join(sorted({c.method for c in slack.calls}))})")
+        for i in range(tickets):
+            await client.submit(view, values, user=STAFF, view_id=f"W{i:08d}")
+        await drain(runtime)
+    redis = runtime.redis
+    numbers = await runtime.store.open_numbers()
+    own = 0
+    for number in numbers:
+        stored = await runtime.store.get(number)
+        assert stored is not None
+        keys = [ticket_hash(number), timer_set(number),
+                thread_key(CLIENT_CHANNEL, stored.ticket.client_ts or "")]
+        for key in keys:
+            own += int(await redis.memory_usage(key, samples=0) or 0)
+    shared = 0
+    for key in (DUE, JOB, LEASE, TRIES, "sd:{desk}:open"):
+        shared += int(await redis.memory_usage(key, samples=0) or 0)
+    once = [k async for k in redis.scan_iter(once_key("*"))]
+    for key in once:
+        shared += int(await redis.memory_usage(key, samples=0) or 0)
+    per = (own + shared) / len(numbers)
+    print(f"  Redis memory per open ticket: {per:,.0f} bytes over {len(numbers)} tickets "
+          f"(its hash, timer set and thread index: {own / len(numbers):,.0f}; its share of "
+          f"the queue, the open index and the 24 h submission records: "
+          f"{shared / len(numbers):,.0f}) (goal <= 2,048: {'met' if per <= 2048 else 'MISSED'})")
+    await runner.cleanup()
+    await runtime.close()
+
+
+async def main(small: int, large: int, rounds: int, tickets: int, opened: int) -> None:
+    print(f"Scale\nMachine: {machine()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        async with redis_server(Path(tmp)) as redis_url:
+            await queue_scale(redis_url, small, large, rounds)
+            redis = Redis.from_url(redis_url)
+            await redis.flushall()
+            await redis.aclose()
+            async with standin(0.0) as slack:
+                await per_ticket(slack, redis_url, tickets, opened)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=2000)
+    parser.add_argument("--tickets", type=int, default=1000)
+    parser.add_argument("--opened", type=int, default=50)
+    a = parser.parse_args()
+    asyncio.run(main(a.small, a.large, a.rounds, a.tickets, a.opened))

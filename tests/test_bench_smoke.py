@@ -1,0 +1,39 @@
+"""The benchmarks run, with tiny counts, so that they cannot rot (their figures are
+printed by the real runs; see the README)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from tests.cli import ROOT
+
+
+async def bench(module: str, *args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", f"bench.{module}", *args, cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(process.communicate(), 240)
+    text = out.decode()
+    assert process.returncode == 0, text
+    return text
+
+
+async def test_ack_latency_bench_runs() -> None:
+    out = await bench("ack_latency", "--n", "5", "--concurrency", "2")
+    for kind in ("/ticket command", "modal submission", "Claim click"):
+        assert kind in out
+    assert out.count("p99 ratio desk/bare") == 3
+
+
+async def test_reminders_bench_runs() -> None:
+    out = await bench("reminders", "--rate", "5", "--seconds", "1", "--burst", "10")
+    assert "doubled 0, lost 0" in out
+    assert "lateness at the stand-in" in out and "Burst: 10 warnings" in out
+
+
+async def test_scale_bench_runs() -> None:
+    out = await bench("scale", "--small", "10", "--large", "100", "--rounds", "5",
+                      "--tickets", "5", "--opened", "2")
+    assert "ratio" in out and "Slack calls per ticket opened: 3.0" in out
+    assert "Redis memory per open ticket" in out
