@@ -59,6 +59,14 @@ DIRECTORY_TTL = 300.0
 CONFLICT_RETRIES = 20
 
 
+class NotDue(Exception):
+    """A timer came up before its due time (the ticket changed since it was armed)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"due in {seconds:.3f} s")
+        self.seconds = seconds
+
+
 class JobKind(StrEnum):
     OPENED = "ticket_opened"
     SYNC_TRIAGE = "sync_triage"
@@ -582,11 +590,9 @@ class Desk:
                      payload.step, payload.generation)
             return
         timer = wanted[0]
-        if timer.due > now:
-            log.warning("%s: %s timer claimed %.3f s early; left for its due time",
-                        ticket.key, timer.step.value, timer.due - now)
-            await self.rearm(ticket.number)
-            return
+        # The queue scores due times in whole milliseconds: compare at that grain.
+        if round(timer.due * 1000) > round(now * 1000):
+            raise NotDue(timer.due - now)
         sender = Reminder(self, ticket, client, plan, timer, now=now, again=again)
         if timer.step is Step.WARNING:
             await sender.warn()

@@ -16,7 +16,7 @@ from collections.abc import Awaitable
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from bot.desk import Desk, JobPayload
+from bot.desk import Desk, JobPayload, NotDue
 from bot.notify import Retryable, Undeliverable
 from bot.tickets import ticket_key
 from bot.timers import Leased, TimerQueue
@@ -46,6 +46,7 @@ class Worker:
         self.sweep_every = sweep_every
         self._slots = asyncio.Semaphore(concurrency)
         self._next_sweep = 0.0
+        self._sweep: asyncio.Task[None] | None = None
         # Another worker's leases are not in this one's wake-up time: look again within
         # half a lease, so a job whose worker died is taken over soon after it expires.
         self.max_idle = min(MAX_IDLE, queue.lease_ms / 2000)
@@ -63,6 +64,8 @@ class Worker:
             except (RedisError, OSError) as exc:
                 log.error("worker cannot reach Redis (%s); trying again in 1 s", exc)
                 await self._idle(1.0, stop, asyncio.sleep(1.0))
+        if self._sweep is not None:
+            await self._sweep
         log.info("worker stopped")
 
     @staticmethod
@@ -83,12 +86,20 @@ class Worker:
             raise outcome
 
     async def _sweep_when_due(self) -> None:
-        if time.monotonic() < self._next_sweep:
+        """Start a sweep in the background when one is due: due jobs keep firing meanwhile."""
+        if time.monotonic() < self._next_sweep or (self._sweep and not self._sweep.done()):
             return
         self._next_sweep = time.monotonic() + self.sweep_every
         # One sweep at a time across workers; a sweep is idempotent, so overlap is only waste.
         if await self.desk.store.lock("sweep", ttl=max(1, int(self.sweep_every / 2))):
+            self._sweep = asyncio.create_task(self._run_sweep())
+
+    async def _run_sweep(self) -> None:
+        try:
             swept = await self.desk.sweep()
+        except (RedisError, OSError) as exc:
+            log.error("sweep stopped: cannot reach Redis (%s); the next one will redo it", exc)
+        else:
             log.info("sweep: timers of %d open tickets rebuilt from their state", swept)
 
     async def run_once(self) -> float:
@@ -113,6 +124,8 @@ class Worker:
             key = ticket_key(payload.ticket)
             try:
                 await self.desk.perform(payload, again=job.attempt > 1, now=now)
+            except NotDue as early:
+                await self.queue.retry(job, max(early.seconds, 0.001), str(early), counts=False)
             except Retryable as exc:
                 delay = exc.retry_after if exc.rate_limited else backoff(job.attempt)
                 outcome = await self.queue.retry(job, delay or 1.0, str(exc),

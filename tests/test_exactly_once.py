@@ -245,3 +245,50 @@ async def test_plan_edits_and_plan_moves_apply_to_open_tickets(
         await runtime.close()
 
 
+
+
+async def test_a_timer_claimed_in_its_due_millisecond_is_not_lost(
+        slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink) -> None:
+    # The queue scores in whole ms; a due time of x.0004 s is claimable at x.000 s. Such a
+    # claim must put the timer back for its due time, never ack it away.
+    clock = _FixedFractionClock()
+    runtime = build(settings_for(slack, redis_url, plans=PLANS), redis_url, clock)
+    try:
+        await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
+        keys = await open_tickets(runtime, 1)
+        queue = runtime.worker.queue
+        job = None
+        for _ in range(100):
+            batch = await queue.claim()
+            job = next((j for j in batch.jobs if ":warning:" in j.id), None)
+            if job:
+                break
+            for other in batch.jobs:
+                await queue.retry(other, 60, "not under test", counts=False)
+            await asyncio.sleep(0.05)
+        assert job is not None
+        due_ms = int(job.id.rsplit(":", 1)[1]) - 750  # the warning: 0.75 s before the deadline
+        await runtime.worker._run(job, (due_ms - 1) / 1000)  # claimed a hair early
+        assert await desk_pending(runtime, job.id)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(runtime.worker.run(stop))
+        await slack.wait_for(lambda: marked(slack, dm_channel(AM), "warning"), timeout=5)
+        stop.set()
+        await worker
+        assert marked(slack, dm_channel(AM), "warning") == Counter({keys[0]: 1})
+    finally:
+        await runtime.close()
+
+
+class _FixedFractionClock:
+    """Real time with a sub-millisecond fraction of 0.4 ms, as real clocks have."""
+
+    def __call__(self) -> float:
+        import time
+
+        now = time.time()
+        return float(int(now * 1000)) / 1000 + 0.0004
+
+
+async def desk_pending(runtime: Runtime, job_id: str) -> bool:
+    return await runtime.redis.zscore("sd:{desk}:q:due", job_id) is not None
