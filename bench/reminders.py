@@ -192,7 +192,8 @@ async def main(rate: int, seconds: int, burst: int, count: int, delay: float,
                 await steady(slack, redis_url, rate, seconds, count)
             if burst > 0:
                 ours = await burst_desk(slack, redis_url, burst, count)
-                theirs = await burst_arq(slack, redis_url, burst, arq_jobs)
+                theirs = (await burst_arq(slack, redis_url, burst, arq_jobs)
+                          if arq_jobs > 0 else None)
                 if theirs:
                     verdict = "met" if theirs / ours >= 2 else "MISSED"
                     print(f"  desk drained {theirs / ours:.2f}x faster than arq "
@@ -207,6 +208,7 @@ if __name__ == "__main__":
     parser.add_argument("--burst", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--delay", type=float, default=0.05)
-    parser.add_argument("--arq-jobs", type=int, default=32)
+    parser.add_argument("--arq-jobs", type=int, default=32,
+                        help="arq's concurrency in the comparison; 0 leaves arq out")
     a = parser.parse_args()
     asyncio.run(main(a.rate, a.seconds, a.burst, a.workers, a.delay, a.arq_jobs))
