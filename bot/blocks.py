@@ -384,32 +384,32 @@ def status_notice(ticket: Ticket, change: StatusChange, reopen_days: int
     return lines[change.new], None
 
 
-def resolve_modal(ref: TicketRef) -> dict[str, Any]:
+def _note_modal(ref: TicketRef, callback: CallbackId, title: str, submit: str,
+                block: BlockId, action: ActionId, label: str, hint: str) -> dict[str, Any]:
+    """A modal asking staff for one text about a ticket."""
     return View(
-        type="modal", callback_id=CallbackId.RESOLVE_MODAL,
-        title=PlainTextObject(text=f"Resolve {ticket_key(ref.ticket)}"),
-        submit=PlainTextObject(text="Resolve"), close=PlainTextObject(text="Cancel"),
+        type="modal", callback_id=callback,
+        title=PlainTextObject(text=f"{title} {ticket_key(ref.ticket)}"),
+        submit=PlainTextObject(text=submit), close=PlainTextObject(text="Cancel"),
         private_metadata=ref.model_dump_json(),
         blocks=[InputBlock(
-            block_id=BlockId.RESOLUTION, label=PlainTextObject(text="Resolution"),
-            hint=PlainTextObject(text="The client reads this in the ticket's thread."),
-            element=PlainTextInputElement(action_id=ActionId.RESOLUTION, multiline=True,
+            block_id=block, label=PlainTextObject(text=label),
+            hint=PlainTextObject(text=hint),
+            element=PlainTextInputElement(action_id=action, multiline=True,
                                           max_length=DESCRIPTION_MAX))],
     ).to_dict()
+
+
+def resolve_modal(ref: TicketRef) -> dict[str, Any]:
+    return _note_modal(ref, CallbackId.RESOLVE_MODAL, "Resolve", "Resolve", BlockId.RESOLUTION,
+                       ActionId.RESOLUTION, "Resolution",
+                       "The client reads this in the ticket's thread.")
 
 
 def update_modal(ref: TicketRef) -> dict[str, Any]:
-    return View(
-        type="modal", callback_id=CallbackId.UPDATE_MODAL,
-        title=PlainTextObject(text=f"Update on {ticket_key(ref.ticket)}"),
-        submit=PlainTextObject(text="Post"), close=PlainTextObject(text="Cancel"),
-        private_metadata=ref.model_dump_json(),
-        blocks=[InputBlock(
-            block_id=BlockId.UPDATE, label=PlainTextObject(text="Update"),
-            hint=PlainTextObject(text="Posted in the client's thread under your name."),
-            element=PlainTextInputElement(action_id=ActionId.UPDATE, multiline=True,
-                                          max_length=DESCRIPTION_MAX))],
-    ).to_dict()
+    return _note_modal(ref, CallbackId.UPDATE_MODAL, "Update on", "Post", BlockId.UPDATE,
+                       ActionId.UPDATE, "Update",
+                       "Posted in the client's thread under your name.")
 
 
 def read_text(state: dict[str, Any], block: BlockId, action: ActionId,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -9,6 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot import blocks
 from bot.blocks import ActionId, BlockId, CallbackId, TicketRef
 from bot.desk import Desk
+
+Apply = Callable[[int, str, str | None, str, str], Awaitable[str | None]]
+"""(ticket, user, team, the text, the view's id) -> a refusal, or None when done."""
 
 
 async def answer(ack: AsyncAck, block: BlockId, refusal: str | None) -> None:
@@ -41,27 +45,32 @@ def register(app: AsyncApp, desk: Desk) -> None:
         await ack(response_action="update",
                   view=blocks.ticket_opened_modal(opened.ticket, opened.window))
 
-    @app.view(CallbackId.RESOLVE_MODAL)
-    async def submit_resolution(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
-                                ) -> None:
-        note = blocks.read_text(view["state"], BlockId.RESOLUTION, ActionId.RESOLUTION,
-                                "Tell the client how it was solved.")
-        if isinstance(note, dict):
-            await ack(response_action="errors", errors=note)
-            return
-        ref = TicketRef.model_validate_json(view["private_metadata"])
-        refusal = await desk.resolve(ref.ticket, body["user"]["id"],
-                                     body["user"].get("team_id"), note)
-        await answer(ack, BlockId.RESOLUTION, refusal)
+    def note_modal(callback: CallbackId, block: BlockId, action: ActionId, missing: str,
+                   apply: Apply) -> None:
+        """A modal asking staff for one text about a ticket, then ``apply`` it."""
 
-    @app.view(CallbackId.UPDATE_MODAL)
-    async def submit_update(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        text = blocks.read_text(view["state"], BlockId.UPDATE, ActionId.UPDATE,
-                                "Write the update for the client.")
-        if isinstance(text, dict):
-            await ack(response_action="errors", errors=text)
-            return
-        ref = TicketRef.model_validate_json(view["private_metadata"])
-        refusal = await desk.post_update(ref.ticket, body["user"]["id"],
-                                         body["user"].get("team_id"), text, once=view["id"])
-        await answer(ack, BlockId.UPDATE, refusal)
+        @app.view(callback)
+        async def submit_note(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+                              ) -> None:
+            text = blocks.read_text(view["state"], block, action, missing)
+            if isinstance(text, dict):
+                await ack(response_action="errors", errors=text)
+                return
+            ref = TicketRef.model_validate_json(view["private_metadata"])
+            user = body["user"]
+            refusal = await apply(ref.ticket, user["id"], user.get("team_id"), text,
+                                  view["id"])
+            await answer(ack, block, refusal)
+
+    async def resolve(number: int, user: str, team: str | None, text: str, _: str
+                      ) -> str | None:
+        return await desk.resolve(number, user, team, text)
+
+    async def post_update(number: int, user: str, team: str | None, text: str,
+                          view_id: str) -> str | None:
+        return await desk.post_update(number, user, team, text, once=view_id)
+
+    note_modal(CallbackId.RESOLVE_MODAL, BlockId.RESOLUTION, ActionId.RESOLUTION,
+               "Tell the client how it was solved.", resolve)
+    note_modal(CallbackId.UPDATE_MODAL, BlockId.UPDATE, ActionId.UPDATE,
+               "Write the update for the client.", post_update)
