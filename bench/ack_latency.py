@@ -27,7 +27,6 @@ from bench.common import (
     STAFF,
     STAFF_2,
     TRIAGE,
-    free,
     machine,
     percentiles,
     process,
@@ -38,6 +37,7 @@ from bench.common import (
     standin_process,
 )
 from bot import blocks
+from tests.conftest import free_port
 from tests.slackreq import SIGNING_SECRET, SlackClientSide, values_by_label
 
 WARMUP = 5
@@ -91,11 +91,11 @@ async def main(n: int, concurrency: int, delay: float, extra: tuple[str, ...] = 
     ratios: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         async with redis_server(Path(tmp)) as redis_url, standin_process(delay) as slack_url:
-            port = free()
+            port = free_port()
             async with process(serve_args(*extra), serve_env(slack_url, redis_url, port),
                                port) as url:
                 desk = await drive(url, n, concurrency, first_ticket=1001 + WARMUP)
-            port = free()
+            port = free_port()
             bare_args = [sys.executable, "-m", "bench.bare_app", "--port", str(port),
                          "--api-url", slack_url, "--token", "xoxb-test-token",
                          "--secret", SIGNING_SECRET]

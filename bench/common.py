@@ -7,8 +7,7 @@ import os
 import platform
 import statistics
 import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -124,31 +123,5 @@ def serve_env(slack_url: str, redis_url: str, port: int, **extra: str) -> dict[s
     return bot_env(None, redis_url, PORT=str(port), SLACK_BOT_TOKEN="xoxb-test-token",
                    SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack_url,
                    TRIAGE_CHANNEL=TRIAGE, SUPPORT_LEAD="U0LEAD0001", **extra)
-
-
-async def run_load(requests: list[Callable[[], Awaitable[float]]], concurrency: int
-                   ) -> list[float]:
-    """Run the requests ``concurrency`` at a time; each returns its own latency (s)."""
-    slots = asyncio.Semaphore(concurrency)
-
-    async def one(request: Callable[[], Awaitable[float]]) -> float:
-        async with slots:
-            return await request()
-
-    return list(await asyncio.gather(*(one(r) for r in requests)))
-
-
-async def timed_post(session: aiohttp.ClientSession, url: str, body: str,
-                     headers: dict[str, str]) -> float:
-    started = time.perf_counter()
-    async with session.post(url, data=body, headers=headers) as response:
-        await response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{url} answered {response.status}")
-    return time.perf_counter() - started
-
-
-def free() -> int:
-    return free_port()
 
 
