@@ -179,16 +179,13 @@ class Desk:
         self, *, channel: str, thread_ts: str, user: str, team: str | None, ts: str
     ) -> bool:
         """A message in a ticket's client thread: a staff one is the response. True if it was."""
+        # The thread index is per channel: a thread found here is this ticket's client thread.
         number = await self.store.ticket_for_thread(channel, thread_ts)
         if number is None or not await self.is_staff(user, team):
             return False
-        current = await self.store.get(number)
-        if current is None or current.ticket.channel != channel:
-            return False
-        responded = current.ticket.first_response_at
         saved = await self.change(number, lambda t: record_response(t, float(ts)),
                                   jobs=[Job("triage:#", {"kind": JobKind.SYNC_TRIAGE})])
-        if saved.ticket.first_response_at != responded:
+        if saved.ticket.first_response_at == float(ts):
             log.info("%s: first response by %s at %s", saved.ticket.key, user, ts)
         return True
 
