@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -36,7 +35,8 @@ from bench.common import (
     show,
     standin_process,
 )
-from bot import blocks
+from bot.slack_ui.ids import ActionId, ModalMetadata, TicketRef
+from bot.slack_ui.modals import ticket_modal
 from tests.conftest import free_port
 from tests.slackreq import SIGNING_SECRET, SlackClientSide, values_by_label
 
@@ -52,7 +52,7 @@ async def timed(call: Awaitable[object]) -> float:
 
 async def drive(url: str, n: int, concurrency: int, first_ticket: int) -> Phase:
     """Warm up, then time N of each request; returns the latencies by kind."""
-    view = blocks.ticket_modal(blocks.ModalMetadata(channel=CLIENT_CHANNEL))
+    view = ticket_modal(ModalMetadata(channel=CLIENT_CHANNEL))
     values = values_by_label(view, {"Title": "Checkout fails", "Severity": "High",
                                     "Description": "502 on every payment."})
     slots = asyncio.Semaphore(concurrency)
@@ -74,8 +74,8 @@ async def drive(url: str, n: int, concurrency: int, first_ticket: int) -> Phase:
             return client.submit(view, values, user=STAFF, view_id=f"V{i:09d}")
 
         def claim(i: int) -> Awaitable[object]:
-            return client.click("claim_ticket", json.dumps({"ticket": first_ticket + i}),
-                                user=(STAFF, STAFF_2)[i % 2], channel=TRIAGE)
+            ref = TicketRef(ticket=first_ticket + i).model_dump_json()
+            return client.click(ActionId.CLAIM, ref, user=(STAFF, STAFF_2)[i % 2], channel=TRIAGE)
 
         for kind, make in (("/ticket command", command), ("modal submission", submission),
                            ("Claim click", claim)):

@@ -19,7 +19,7 @@ from arq.connections import RedisSettings
 from arq.worker import Worker
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.notify import marker
+from bot.adapters.slack import marker
 
 MANAGER, TRIAGE, THREAD = "U0AMGR0001", "C0TRIAGE01", "2.000001"
 

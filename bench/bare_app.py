@@ -10,6 +10,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_ui.ids import ActionId, CallbackId
+
 
 def bare(token: str, secret: str, api_url: str) -> web.Application:
     app = AsyncApp(client=AsyncWebClient(token=token, base_url=api_url), signing_secret=secret)
@@ -18,11 +20,11 @@ def bare(token: str, secret: str, api_url: str) -> web.Application:
     async def command(ack: AsyncAck) -> None:
         await ack()
 
-    @app.view("ticket_modal")
+    @app.view(CallbackId.TICKET_MODAL)
     async def view(ack: AsyncAck) -> None:
         await ack()
 
-    @app.action("claim_ticket")
+    @app.action(ActionId.CLAIM)
     async def claim(ack: AsyncAck) -> None:
         await ack()
 

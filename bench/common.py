@@ -1,4 +1,5 @@
-"""What the benchmarks share: a real Redis, the Slack stand-in, the app as a process, load."""
+"""What the benchmarks share: a real Redis, the Slack stand-in, the app as a process, load,
+and counting Redis round trips."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import os
 import platform
 import statistics
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from tests.cli import ROOT, bot_env
 from tests.conftest import CLIENT_CHANNEL, STAFF, STAFF_2, TRIAGE, free_port, start_redis
@@ -125,3 +129,67 @@ def serve_env(slack_url: str, redis_url: str, port: int, **extra: str) -> dict[s
                    TRIAGE_CHANNEL=TRIAGE, SUPPORT_LEAD="U0LEAD0001", **extra)
 
 
+class RedisCounts:
+    """Redis round trips and commands sent while ``counting``, in this process.
+
+    A command on its own is one trip; a pipeline is one trip for all its commands (with
+    MULTI and EXEC around a transaction), plus the ``SCRIPT EXISTS`` redis-py sends before
+    a pipeline that runs scripts (and a ``SCRIPT LOAD`` per script Redis does not have yet).
+    """
+
+    def __init__(self) -> None:
+        self.trips = 0
+        self.commands = 0
+        self.on = False
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        self.on = True
+        try:
+            yield
+        finally:
+            self.on = False
+
+    def reset(self) -> None:
+        self.trips = self.commands = 0
+
+    def add(self, trips: int, commands: int) -> None:
+        if self.on:
+            self.trips += trips
+            self.commands += commands
+
+
+_counters: list[RedisCounts] = []
+
+
+def instrument(counts: RedisCounts) -> None:
+    """Have redis-py's command and pipeline execution report to ``counts`` (the wrapping is
+    installed once per process; every instrumented counter sees every call)."""
+    _counters.append(counts)
+    if len(_counters) > 1:
+        return
+    original_command = Redis.execute_command
+    original_immediate = Pipeline.immediate_execute_command
+    original_pipeline = Pipeline.execute
+
+    def add(trips: int, commands: int) -> None:
+        for counter in _counters:
+            counter.add(trips, commands)
+
+    async def command(self: Redis, *args: Any, **options: Any) -> Any:
+        add(1, 1)
+        return await original_command(self, *args, **options)  # type: ignore[no-untyped-call]
+
+    async def immediate(self: Pipeline, *args: Any, **options: Any) -> Any:
+        add(1, 1)  # WATCH and what follows it, and SCRIPT EXISTS / LOAD before a pipeline
+        return await original_immediate(self, *args, **options)  # type: ignore[no-untyped-call]
+
+    async def pipeline(self: Pipeline, raise_on_error: bool = True) -> Any:
+        if self.command_stack:
+            wrapped = 2 if self.is_transaction or self.explicit_transaction else 0  # MULTI, EXEC
+            add(1, len(self.command_stack) + wrapped)
+        return await original_pipeline(self, raise_on_error)
+
+    Redis.execute_command = command  # type: ignore[method-assign]
+    Pipeline.immediate_execute_command = immediate  # type: ignore[method-assign]
+    Pipeline.execute = pipeline  # type: ignore[method-assign]

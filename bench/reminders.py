@@ -6,9 +6,12 @@
    stand-in, duplicates and losses; then the same burst as arq deferred jobs on the same
    Redis and stand-in (goal: drained at least 2x faster than arq, none doubled or lost).
 
-Each warning is a DM to the account manager and a note in the triage thread; the
-stand-in answers every call after ``--delay`` (50 ms). One ``python -m bot worker``
-process works the desk's queue; one arq worker (``--arq-jobs`` at a time, 32 as ours).
+Each warning is an SLA timer (a ``FireTimer`` job) that, when it fires, arms its messages
+as jobs of their own: a ``ReminderDM`` to the account manager and a ``TriageNote`` in the
+triage thread. Lateness is measured on the DMs, when they reach the stand-in; doubled and
+lost count both messages. The stand-in answers every call after ``--delay`` (50 ms).
+One ``python -m bot worker`` process works the desk's queue; one arq worker
+(``--arq-jobs`` at a time, 32 as ours).
 
     python -m bench.reminders [--rate 50] [--seconds 60] [--burst 2000] [--workers 1]
 """
@@ -26,9 +29,9 @@ from collections import Counter
 from pathlib import Path
 
 from bench.common import machine, percentiles, redis_server, show, standin
-from bot.sla import Step, default_plans, desired_timers
-from bot.store import Store
-from bot.tickets import Client, Severity, Ticket
+from bot.adapters.store import Store
+from bot.domain.sla import Step, default_plans, desired_timers
+from bot.domain.tickets import Client, Severity, Ticket
 from tests.cli import ROOT, bot_env
 from tests.conftest import AM, CLIENT_CHANNEL, TRIAGE
 from tests.slack_standin import SlackStandIn
@@ -40,7 +43,8 @@ LEAD = TARGET * WARN_AT
 
 
 async def arm(redis_url: str, dues: list[float], first: int) -> list[str]:
-    """Open tickets whose warnings are due at ``dues`` (already posted in Slack)."""
+    """Open tickets whose warnings are due at ``dues`` (already posted in Slack): one armed
+    warning timer each (``timer:<n>:warning:<gen>``)."""
     from redis.asyncio import Redis
 
     redis = Redis.from_url(redis_url, decode_responses=True)

@@ -8,50 +8,71 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 
-from bench.common import CLIENT_CHANNEL, STAFF, machine, redis_server, standin
-from bot import blocks
-from bot.app import Runtime, build, http_app
-from bot.store import DUE, JOB, LEASE, TRIES, once_key, thread_key, ticket_hash, timer_set
-from bot.tickets import Client
-from bot.timers import TimerQueue
+from bench.common import (
+    CLIENT_CHANNEL,
+    STAFF,
+    RedisCounts,
+    instrument,
+    machine,
+    redis_server,
+    standin,
+)
+from bot.adapters.keys import (
+    AGAIN,
+    DEAD,
+    DUE,
+    JOB,
+    LEASE,
+    OPEN,
+    TRIES,
+    done_set,
+    once_key,
+    thread_key,
+    ticket_hash,
+    timer_set,
+)
+from bot.adapters.queue import JobQueue
+from bot.bootstrap import Runtime, http_app, open_runtime
+from bot.domain.jobs import FireTimer, SyncTriage
+from bot.domain.sla import Step
+from bot.domain.tickets import Client
+from bot.slack_ui.ids import ModalMetadata
+from bot.slack_ui.modals import ticket_modal
 from tests.conftest import AM, free_port, settings_for
 from tests.slack_standin import SlackStandIn
 from tests.slackreq import SlackClientSide, values_by_label
 
 
 async def fill_queue(redis: Redis, tickets: int) -> None:
-    """Two future timers per open ticket (a warning and a breach), as the desk arms them."""
+    """Two future timers per open ticket (a warning and a breach), as the desk arms them:
+    ``FireTimer`` jobs ``timer:<n>:<step>:<gen>``."""
     far = (time.time() + 86_400) * 1000
     for start in range(0, tickets, 5000):
         async with redis.pipeline(transaction=False) as pipe:
             for n in range(start, min(tickets, start + 5000)):
-                for step, offset in (("warning", 0), ("breach", 900_000)):
-                    job_id = f"sla:{n}:{step}:1"
-                    pipe.zadd(DUE, {job_id: far + n + offset})
-                    pipe.hset(JOB, job_id, json.dumps(
-                        {"kind": "sla", "ticket": n, "step": step, "generation": 1}))
+                deadline = round(far + n + 900_000)
+                for step, due in ((Step.WARNING, far + n), (Step.BREACH, deadline)):
+                    job = FireTimer(ticket=n, step=step, generation=deadline)
+                    pipe.zadd(DUE, {job.id: due})
+                    pipe.hset(JOB, job.id, job.model_dump_json())
             await pipe.execute()
 
 
 async def claim_cost(redis: Redis, rounds: int) -> float:
     """Seconds per claim of one due job (then its ack), the queue around it untouched."""
-    queue = TimerQueue(redis)
+    queue = JobQueue(redis)
+    probe = SyncTriage(ticket=1).model_dump_json()
     started = time.perf_counter()
     for i in range(rounds):
-        await redis.hset(JOB, f"probe:{i}", '{"kind": "sync_triage", "ticket": 1}')
+        await redis.hset(JOB, f"probe:{i}", probe)
         await redis.zadd(DUE, {f"probe:{i}": 0})
         batch = await queue.claim(10)
         for job in batch.jobs:
@@ -74,41 +95,6 @@ async def queue_scale(redis_url: str, small: int, large: int, rounds: int) -> No
     await redis.aclose()
 
 
-class Counter:
-    """Counts Redis round trips: every command, and every pipeline (one trip each)."""
-
-    def __init__(self) -> None:
-        self.trips = 0
-        self.on = False
-
-    @contextmanager
-    def counting(self) -> Iterator[None]:
-        self.on = True
-        try:
-            yield
-        finally:
-            self.on = False
-
-
-def instrument(counter: Counter) -> None:
-    """Wrap redis-py's command and pipeline execution to count round trips."""
-    original_command = Redis.execute_command
-    original_pipeline = Pipeline.execute
-
-    async def command(self: Redis, *args: Any, **options: Any) -> Any:
-        if counter.on:
-            counter.trips += 1
-        return await original_command(self, *args, **options)  # type: ignore[no-untyped-call]
-
-    async def pipeline(self: Pipeline, raise_on_error: bool = True) -> Any:
-        if counter.on:
-            counter.trips += 1
-        return await original_pipeline(self, raise_on_error)
-
-    Redis.execute_command = command  # type: ignore[method-assign]
-    Pipeline.execute = pipeline  # type: ignore[method-assign]
-
-
 async def drain(runtime: Runtime) -> None:
     """Run the worker until nothing is due (the SLA timers stay armed for later)."""
     while await runtime.worker.run_once() == 0:
@@ -116,16 +102,20 @@ async def drain(runtime: Runtime) -> None:
 
 
 async def per_ticket(slack: SlackStandIn, redis_url: str, tickets: int, opened: int) -> None:
-    counter = Counter()
+    counter = RedisCounts()
     instrument(counter)
-    runtime = build(settings_for(slack, redis_url), redis_url)
-    await runtime.start()
+    async with open_runtime(settings_for(slack, redis_url), redis_url) as runtime:
+        await measure(runtime, slack, counter, tickets, opened)
+
+
+async def measure(runtime: Runtime, slack: SlackStandIn, counter: RedisCounts, tickets: int,
+                  opened: int) -> None:
     runner = web.AppRunner(http_app(runtime))
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
-    view = blocks.ticket_modal(blocks.ModalMetadata(channel=CLIENT_CHANNEL))
+    view = ticket_modal(ModalMetadata(channel=CLIENT_CHANNEL))
     values = values_by_label(view, {"Title": "Checkout fails", "Severity": "High",
                                     "Description": "502 on every payment."})
     async with aiohttp.ClientSession() as session:
@@ -142,11 +132,11 @@ async def per_ticket(slack: SlackStandIn, redis_url: str, tickets: int, opened: 
                 await client.submit(view, values, user=STAFF, view_id=f"V{i:08d}")
             await asyncio.sleep(0.01)  # let views.open, started after the ack, go out
             web_trips += counter.trips
-            counter.trips = 0
+            counter.reset()
             with counter.counting():
                 await drain(runtime)
             worker_trips += counter.trips
-            counter.trips = 0
+            counter.reset()
         slack_calls = len([c for c in slack.calls if c.method != "auth.test"])
         print(f"  Redis round trips per ticket opened: {web_trips / opened:.1f} while Slack "
               f"waits for its answer (/ticket and the submission), "
@@ -164,23 +154,22 @@ async def per_ticket(slack: SlackStandIn, redis_url: str, tickets: int, opened: 
     for number in numbers:
         stored = await runtime.store.get(number)
         assert stored is not None
-        keys = [ticket_hash(number), timer_set(number),
+        keys = [ticket_hash(number), done_set(number), timer_set(number),
                 thread_key(CLIENT_CHANNEL, stored.ticket.client_ts or "")]
         for key in keys:
             own += int(await redis.memory_usage(key, samples=0) or 0)
     shared = 0
-    for key in (DUE, JOB, LEASE, TRIES, "sd:{desk}:open"):
+    for key in (DUE, JOB, LEASE, TRIES, AGAIN, DEAD, OPEN):
         shared += int(await redis.memory_usage(key, samples=0) or 0)
     once = [k async for k in redis.scan_iter(once_key("*"))]
     for key in once:
         shared += int(await redis.memory_usage(key, samples=0) or 0)
     per = (own + shared) / len(numbers)
     print(f"  Redis memory per open ticket: {per:,.0f} bytes over {len(numbers)} tickets "
-          f"(its hash, timer set and thread index: {own / len(numbers):,.0f}; its share of "
-          f"the queue, the open index and the 24 h submission records: "
+          f"(its hash, done set, timer set and thread index: {own / len(numbers):,.0f}; "
+          f"its share of the queue, the open index and the 24 h submission records: "
           f"{shared / len(numbers):,.0f}) (goal <= 2,048: {'met' if per <= 2048 else 'MISSED'})")
     await runner.cleanup()
-    await runtime.close()
 
 
 async def main(small: int, large: int, rounds: int, tickets: int, opened: int) -> None:

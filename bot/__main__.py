@@ -8,21 +8,21 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from urllib.parse import urlsplit, urlunsplit
 
+import aiohttp
 from aiohttp import web
 from redis.exceptions import RedisError
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot import blocks
-from bot.app import Runtime, build, http_app, redis_client, web_client
+from bot.adapters.embedded_redis import EmbeddedRedisError, embedded_redis
+from bot.adapters.slack import Retryable, Slack, Undeliverable, slack_call
+from bot.bootstrap import Runtime, http_app, open_runtime, redis_client, web_client
 from bot.config import CHANNEL_ID, USER_ID, ConfigError, Settings, load_settings
-from bot.desk import Desk
-from bot.embedded_redis import EmbeddedRedisError, embedded_redis
-from bot.notify import Retryable, Slack, Undeliverable, slack_call
-from bot.store import Store
-from bot.tickets import Client
+from bot.domain.tickets import Client
+from bot.slack_ui.messages import welcome_message
 
 log = logging.getLogger("bot")
 
@@ -54,12 +54,16 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def serve(runtime: Runtime, *, with_worker: bool) -> None:
+async def serve(settings: Settings, url: str, *, with_worker: bool) -> None:
+    async with open_runtime(settings, url) as runtime:
+        await serving(runtime, with_worker=with_worker)
+
+
+async def serving(runtime: Runtime, *, with_worker: bool) -> None:
     settings = runtime.settings
     stop = asyncio.Event()
     _stop_on_signals(stop)
     await runtime.redis.ping()
-    await runtime.start()
     worker = asyncio.create_task(runtime.worker.run(stop)) if with_worker else None
     if settings.socket_mode and settings.slack_app_token:
         handler = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token.get_secret_value())
@@ -77,16 +81,24 @@ async def serve(runtime: Runtime, *, with_worker: bool) -> None:
         await runner.cleanup()
     if worker:
         await worker
-    await runtime.close()
 
 
-async def work(runtime: Runtime) -> None:
-    stop = asyncio.Event()
-    _stop_on_signals(stop)
-    await runtime.redis.ping()
-    await runtime.start()
-    await runtime.worker.run(stop)
-    await runtime.close()
+async def work(settings: Settings, url: str) -> None:
+    async with open_runtime(settings, url) as runtime:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        await runtime.redis.ping()
+        await runtime.worker.run(stop)
+
+
+def without_password(url: str) -> str:
+    """A URL fit to print: any password in it replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + netloc))
 
 
 async def check(settings: Settings, url: str) -> bool:
@@ -104,6 +116,8 @@ async def check(settings: Settings, url: str) -> bool:
         shown = ("set" if value is not None else "not set") if "token" in name or name in (
             "slack_signing_secret", "smtp_url") else (value if value not in (None, "") else
                                                        f"not set (default {field.default})")
+        if name == "redis_url" and value:
+            shown = without_password(str(value))
         line(name.upper(), str(shown))
     for problem in settings.missing_for("check"):
         line("missing", problem, good=False)
@@ -113,19 +127,31 @@ async def check(settings: Settings, url: str) -> bool:
     try:
         redis = redis_client(url)
         info = await redis.info("server")
-        line("reach", f"{url.split('@')[-1]} (Redis {info.get('redis_version')})")
+        line("reach", f"{without_password(url)} (Redis {info.get('redis_version')})")
         await redis.aclose()
     except (RedisError, OSError) as exc:
-        line("reach", f"{url.split('@')[-1]}: {exc}", good=False)
+        line("reach", f"{without_password(url)}: {type(exc).__name__}", good=False)
     if settings.slack_bot_token is None:
         return False
     print("Slack")
-    slack = Slack(web_client(settings, interactive=True))
+    async with aiohttp.ClientSession() as http:
+        return await check_slack(settings, Slack(web_client(settings, http, interactive=True)),
+                                 line) and ok
+
+
+async def check_slack(settings: Settings, slack: Slack, line: Callable[..., None]) -> bool:
+    ok = True
+
+    def failed(name: str, state: str) -> None:
+        nonlocal ok
+        ok = False
+        line(name, state, good=False)
+
     try:
         identity = await slack.identity()
         line("auth.test", f"team {identity.team_id}, bot user {identity.bot_user_id}")
     except (Retryable, Undeliverable) as exc:
-        line("auth.test", f"{settings.slack_api_url}: {exc}", good=False)
+        failed("auth.test", f"{settings.slack_api_url}: {exc}")
         return False
     if settings.slack_app_token:
         try:
@@ -133,25 +159,26 @@ async def check(settings: Settings, url: str) -> bool:
                 app_token=settings.slack_app_token.get_secret_value()))
             line("SLACK_APP_TOKEN", "Socket Mode connection allowed")
         except (Retryable, Undeliverable) as exc:
-            line("SLACK_APP_TOKEN", f"apps.connections.open: {exc}", good=False)
+            failed("SLACK_APP_TOKEN", f"apps.connections.open: {exc}")
     for name, channel in (("TRIAGE_CHANNEL", settings.triage_channel),
                           ("ENGINEERING_CHANNEL", settings.engineering_channel)):
         if channel is None:
             continue
         try:
             r = await slack_call(slack.client.conversations_info(channel=channel))
-            member = bool(r["channel"].get("is_member"))
-            line(name, f"#{r['channel'].get('name')}" + ("" if member else
-                 ": the app is not a member; invite it (/invite @app)"), good=member)
+            if r["channel"].get("is_member"):
+                line(name, f"#{r['channel'].get('name')}")
+            else:
+                failed(name, f"#{r['channel'].get('name')}: the app is not a member; invite "
+                       "it (/invite @app)")
         except (Retryable, Undeliverable) as exc:
-            line(name, f"{channel}: {exc}", good=False)
+            failed(name, f"{channel}: {exc}")
     return ok
 
 
 async def clients(settings: Settings, url: str, args: argparse.Namespace) -> None:
-    r = redis_client(url)
-    store = Store(r)
-    try:
+    async with open_runtime(settings, url) as runtime:
+        store = runtime.store
         if args.action == "list":
             listed = await store.clients()
             if not listed:
@@ -165,28 +192,30 @@ async def clients(settings: Settings, url: str, args: argparse.Namespace) -> Non
                 raise Failure(f"No client is registered for channel {args.channel}.")
             print(f"Removed the client of {args.channel}; its open tickets keep their data.")
         else:
-            await set_client(settings, store, args)
-    finally:
-        await r.aclose()
+            await set_client(runtime, channel=args.channel, name=args.name,
+                             account_manager=args.account_manager, plan=args.plan,
+                             phone=args.phone)
 
 
-async def set_client(settings: Settings, store: Store, args: argparse.Namespace) -> None:
+async def set_client(runtime: Runtime, *, channel: str, name: str, account_manager: str,
+                     plan: str = "standard", phone: str | None = None) -> None:
+    """``clients set``: register or update a client channel, with its welcome message."""
+    settings, store = runtime.settings, runtime.store
     problems = []
-    if not CHANNEL_ID.match(args.channel):
-        problems.append(f"--channel {args.channel!r} is not a channel ID (C0123ABCD)")
-    if not USER_ID.match(args.account_manager):
-        problems.append(f"--account-manager {args.account_manager!r} is not a user ID (U0123ABCD)")
-    if args.plan not in settings.plan_table:
-        problems.append(f"--plan {args.plan!r} is not a plan; known: "
+    if not CHANNEL_ID.match(channel):
+        problems.append(f"--channel {channel!r} is not a channel ID (C0123ABCD)")
+    if not USER_ID.match(account_manager):
+        problems.append(f"--account-manager {account_manager!r} is not a user ID (U0123ABCD)")
+    if plan not in settings.plan_table:
+        problems.append(f"--plan {plan!r} is not a plan; known: "
                         f"{', '.join(sorted(settings.plan_table))} (add plans with PLANS)")
     if problems:
         raise Failure("\n".join(problems))
-    previous = await store.client(args.channel)
-    client = Client(channel=args.channel, name=args.name, plan=args.plan,
-                    account_manager=args.account_manager, phone=args.phone,
-                    welcome_ts=previous.welcome_ts if previous else None)
-    slack = Slack(web_client(settings, interactive=True))
-    text, body = blocks.welcome_message(client)
+    previous = await store.client(channel)
+    client = Client(channel=channel, name=name, plan=plan, account_manager=account_manager,
+                    phone=phone, welcome_ts=previous.welcome_ts if previous else None)
+    slack = runtime.slack
+    text, body = welcome_message(client)
     try:
         ts = client.welcome_ts
         if ts:
@@ -212,7 +241,7 @@ async def set_client(settings: Settings, store: Store, args: argparse.Namespace)
           f"{'updated' if previous and previous.welcome_ts == ts else 'posted and pinned'}.")
     if previous and (previous.plan, previous.account_manager) != (
             client.plan, client.account_manager):
-        moved = await Desk(settings, store, slack).follow_plan(client.channel)
+        moved = await runtime.desk.sweeper.follow_plan(client.channel)
         print(f"{moved} open ticket(s) of {client.name} now follow plan {client.plan}.")
 
 
@@ -248,9 +277,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             require(settings, command)
         with redis_url(settings) as url:
             if command == "serve":
-                asyncio.run(serve(build(settings, url), with_worker=not args.no_worker))
+                asyncio.run(serve(settings, url, with_worker=not args.no_worker))
             elif command == "worker":
-                asyncio.run(work(build(settings, url)))
+                asyncio.run(work(settings, url))
             elif command == "check":
                 return 0 if asyncio.run(check(settings, url)) else 1
             else:

@@ -22,8 +22,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.sla import STANDARD, Plan, default_plans, merge_plan
-from bot.tickets import Severity
+from bot.domain.sla import STANDARD, Plan, default_plans, merge_plan
+from bot.domain.tickets import Severity
 
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")

@@ -1,7 +1,9 @@
-"""Bolt listeners, one module per Slack surface, each with a ``register(app, desk)``.
+"""Bolt listeners, one module per Slack surface, each with a ``register(app)``.
 
-The app runs with ``process_before_response``: a listener's own work (Redis only) is
-done before Slack gets its answer, which goes out the moment the listener returns.
+Listeners are named top-level functions: they parse the payload, call a service, render.
+The services reach them through Bolt's context (``provide``, installed by the composition
+root). The app runs with ``process_before_response``: a listener's own work (Redis only)
+is done before Slack gets its answer, which goes out the moment the listener returns.
 Slack calls that may wait (``views.open``, an ephemeral refusal) are started with
 ``after_ack`` and run while the answer is on its way. (Bolt's other mode polls for the
 ack every 10 ms; its lazy listeners deep-copy the whole request: both cost every
@@ -12,8 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, cast
+
+from slack_bolt.context.async_context import AsyncBoltContext
+
+from bot.services.desk import Desk
 
 log = logging.getLogger(__name__)
 
@@ -34,3 +40,18 @@ def after_ack(work: Coroutine[Any, Any, Any], what: str) -> None:
             log.error("%s failed after the ack", what, exc_info=finished.exception())
 
     task.add_done_callback(done)
+
+
+def provide(desk: Desk) -> Callable[..., Awaitable[None]]:
+    """A middleware that hands the services to every listener (``desk_of(context)``)."""
+
+    async def provide_desk(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+                           ) -> None:
+        context["desk"] = desk
+        await next()
+
+    return provide_desk
+
+
+def desk_of(context: AsyncBoltContext) -> Desk:
+    return cast(Desk, context["desk"])

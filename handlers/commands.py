@@ -6,31 +6,43 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
-from bot.desk import Desk
-from bot.notify import slack_call
-from bot.tickets import parse_ticket_key
-from handlers import after_ack
+from bot.adapters.slack import slack_call
+from bot.domain.tickets import TicketError, parse_ticket_key
+from bot.services.staff import Actor
+from bot.slack_ui import messages, modals
+from bot.slack_ui.ids import ModalMetadata, OpenTicketValue
+from handlers import after_ack, desk_of
 
 
-def register(app: AsyncApp, desk: Desk) -> None:
-    async def show_tickets(command: dict[str, Any], client: AsyncWebClient,
-                           number: int | None) -> None:
-        channel, user = command["channel_id"], command["user_id"]
-        listing = await desk.tickets_for(channel, user, command.get("team_id"), only=number)
-        await slack_call(client.chat_postEphemeral(channel=channel, user=user, text=listing))
+def register(app: AsyncApp) -> None:
+    app.command("/ticket")(ticket_command)
 
-    @app.command("/ticket")
-    async def ticket(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        text = (command.get("text") or "").strip()
-        number = parse_ticket_key(text)
-        if text.lower() == "list" or number is not None:
-            after_ack(show_tickets(command, client, number), "/ticket " + text)
-            return
-        after_ack(client.views_open(
-            trigger_id=command["trigger_id"],
-            view=blocks.ticket_modal(blocks.ModalMetadata(channel=command["channel_id"]),
-                                     blocks.OpenTicketValue(title=text))), "/ticket views.open")
+
+async def ticket_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient,
+                         context: AsyncBoltContext) -> None:
+    await ack()
+    text = (command.get("text") or "").strip()
+    number = parse_ticket_key(text)
+    if text.lower() == "list" or number is not None:
+        after_ack(show_tickets(command, client, context, number), "/ticket " + text)
+        return
+    after_ack(client.views_open(
+        trigger_id=command["trigger_id"],
+        view=modals.ticket_modal(ModalMetadata(channel=command["channel_id"]),
+                                 OpenTicketValue(title=text))), "/ticket views.open")
+
+
+async def show_tickets(command: dict[str, Any], client: AsyncWebClient,
+                       context: AsyncBoltContext, number: int | None) -> None:
+    channel, user = command["channel_id"], command["user_id"]
+    queries = desk_of(context).queries
+    try:
+        rows = await queries.tickets_for(channel, Actor(user, command.get("team_id")), only=number)
+        listing = messages.ticket_listing(rows, queries.changes.clock(),
+                                          internal=queries.is_internal(channel))
+    except TicketError as refusal:
+        listing = messages.refusal_text(refusal)
+    await slack_call(client.chat_postEphemeral(channel=channel, user=user, text=listing))

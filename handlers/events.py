@@ -11,9 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
-from bot.desk import Desk
+from bot.services.staff import Actor
+from handlers import desk_of
 
 log = logging.getLogger(__name__)
 
@@ -29,37 +31,43 @@ TICKET_REACTION = "ticket"
 Next = Callable[[], Awaitable[BoltResponse]]
 
 
-def register(app: AsyncApp, desk: Desk) -> None:
-    @app.middleware
-    async def drop_redelivered_events(body: dict[str, Any], next: Next) -> BoltResponse | None:
-        event_id = body.get("event_id")
-        key = f"event:{event_id}"
-        if not event_id:
-            return await next()
-        if not await desk.store.remember_once(key, EVENT_ID_TTL):
-            log.info("event %s already handled: Slack redelivery dropped", event_id)
-            return BoltResponse(status=200, body="")
-        try:
-            response = await next()
-        except BaseException:
-            await desk.store.forget_once(key)
-            raise
-        if response is not None and response.status >= 500:
-            await desk.store.forget_once(key)  # let Slack's retry through
-        return response
+def register(app: AsyncApp) -> None:
+    app.middleware(drop_redelivered_events)
+    app.event("message")(reply_in_thread)
+    app.event("reaction_added")(ticket_reaction)
 
-    @app.event("message")
-    async def reply_in_thread(event: dict[str, Any]) -> None:
-        if (event.get("subtype") in REPLY_SUBTYPES and not event.get("bot_id")
-                and event.get("user") and event.get("thread_ts")
-                and event["thread_ts"] != event["ts"]):
-            await desk.record_reply(
-                channel=event["channel"], thread_ts=event["thread_ts"], user=event["user"],
-                team=event.get("user_team"), ts=event["ts"])
 
-    @app.event("reaction_added")
-    async def ticket_reaction(event: dict[str, Any]) -> None:
-        item = event.get("item") or {}
-        if event.get("reaction") == TICKET_REACTION and item.get("type") == "message":
-            await desk.prompt_from_reaction(channel=item["channel"], ts=item["ts"],
-                                            user=event["user"])
+async def drop_redelivered_events(body: dict[str, Any], context: AsyncBoltContext,
+                                  next: Next) -> BoltResponse | None:
+    event_id = body.get("event_id")
+    if not event_id:
+        return await next()
+    store = desk_of(context).store
+    key = f"event:{event_id}"
+    if not await store.remember_once(key, EVENT_ID_TTL):
+        log.info("event %s already handled: Slack redelivery dropped", event_id)
+        return BoltResponse(status=200, body="")
+    try:
+        response = await next()
+    except BaseException:
+        await store.forget_once(key)
+        raise
+    if response is not None and response.status >= 500:
+        await store.forget_once(key)  # let Slack's retry through
+    return response
+
+
+async def reply_in_thread(event: dict[str, Any], context: AsyncBoltContext) -> None:
+    if (event.get("subtype") in REPLY_SUBTYPES and not event.get("bot_id")
+            and event.get("user") and event.get("thread_ts")
+            and event["thread_ts"] != event["ts"]):
+        await desk_of(context).tickets.record_reply(
+            channel=event["channel"], thread_ts=event["thread_ts"], ts=event["ts"],
+            actor=Actor(event["user"], event.get("user_team")))
+
+
+async def ticket_reaction(event: dict[str, Any], context: AsyncBoltContext) -> None:
+    item = event.get("item") or {}
+    if event.get("reaction") == TICKET_REACTION and item.get("type") == "message":
+        await desk_of(context).tickets.prompt_from_reaction(
+            channel=item["channel"], ts=item["ts"], user=event["user"])

@@ -1,76 +1,91 @@
-"""Modal submissions: the ticket modal, the resolution, an update for the client."""
+"""Modal submissions: the ticket modal, the resolution, an update for the client.
+
+A submission is in Redis before Slack gets its answer; a refusal keeps the modal open
+with the reason on the field (``response_action: errors``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 
-from bot import blocks
-from bot.blocks import ActionId, BlockId, CallbackId, TicketRef
-from bot.desk import Desk
-
-Apply = Callable[[int, str, str | None, str, str], Awaitable[str | None]]
-"""(ticket, user, team, the text, the view's id) -> a refusal, or None when done."""
-
-
-async def answer(ack: AsyncAck, block: BlockId, refusal: str | None) -> None:
-    """Close the modal, or keep it open with the refusal shown on the field."""
-    if refusal:
-        await ack(response_action="errors", errors={block: refusal})
-    else:
-        await ack()
+from bot.domain.tickets import TicketError
+from bot.services.staff import Actor
+from bot.services.tickets import NewTicket
+from bot.slack_ui import modals
+from bot.slack_ui.ids import ActionId, BlockId, CallbackId, ModalMetadata, TicketForm, TicketRef
+from bot.slack_ui.messages import refusal_text
+from handlers import desk_of
 
 
-def register(app: AsyncApp, desk: Desk) -> None:
-    @app.view(CallbackId.TICKET_MODAL)
-    async def submit_ticket(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        form = blocks.read_ticket_form(view["state"])
-        if not isinstance(form, blocks.TicketForm):
-            await ack(response_action="errors", errors=form)
-            return
-        meta = blocks.ModalMetadata.model_validate_json(view["private_metadata"])
-        user = body["user"]
-        if meta.reporter and meta.reporter != user["id"] and not await desk.is_staff(
-                user["id"], user.get("team_id")):
-            await ack(response_action="errors", errors={
-                blocks.BlockId.TITLE: "Only the support team can open a ticket for someone "
-                                      "else."})
-            return
-        opened = await desk.open_ticket(
-            channel=meta.channel, reporter=meta.reporter or user["id"], form=form,
-            once=f"view:{view['id']}", source_link=meta.source_link,
-        )
-        await ack(response_action="update",
-                  view=blocks.ticket_opened_modal(opened.ticket, opened.window))
+def register(app: AsyncApp) -> None:
+    app.view(CallbackId.TICKET_MODAL)(submit_ticket)
+    app.view(CallbackId.RESOLVE_MODAL)(submit_resolution)
+    app.view(CallbackId.UPDATE_MODAL)(submit_update)
 
-    def note_modal(callback: CallbackId, block: BlockId, action: ActionId, missing: str,
-                   apply: Apply) -> None:
-        """A modal asking staff for one text about a ticket, then ``apply`` it."""
 
-        @app.view(callback)
-        async def submit_note(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
-                              ) -> None:
-            text = blocks.read_text(view["state"], block, action, missing)
-            if isinstance(text, dict):
-                await ack(response_action="errors", errors=text)
-                return
-            ref = TicketRef.model_validate_json(view["private_metadata"])
-            user = body["user"]
-            refusal = await apply(ref.ticket, user["id"], user.get("team_id"), text,
-                                  view["id"])
-            await answer(ack, block, refusal)
+def actor(body: dict[str, Any]) -> Actor:
+    return Actor(body["user"]["id"], body["user"].get("team_id"))
 
-    async def resolve(number: int, user: str, team: str | None, text: str, _: str
-                      ) -> str | None:
-        return await desk.resolve(number, user, team, text)
 
-    async def post_update(number: int, user: str, team: str | None, text: str,
-                          view_id: str) -> str | None:
-        return await desk.post_update(number, user, team, text, once=view_id)
+async def submit_ticket(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                        context: AsyncBoltContext) -> None:
+    form = modals.read_ticket_form(view["state"])
+    if not isinstance(form, TicketForm):
+        await ack(response_action="errors", errors=form)
+        return
+    meta = ModalMetadata.model_validate_json(view["private_metadata"])
+    who = actor(body)
+    try:
+        opened = await desk_of(context).tickets.open(NewTicket(
+            channel=meta.channel, reporter=meta.reporter or who.user, title=form.title,
+            severity=form.severity, description=form.description, once=f"view:{view['id']}",
+            source_link=meta.source_link), who)
+    except TicketError as refusal:
+        await ack(response_action="errors", errors={BlockId.TITLE: refusal_text(refusal)})
+        return
+    await ack(response_action="update",
+              view=modals.ticket_opened_modal(opened.ticket, opened.window))
 
-    note_modal(CallbackId.RESOLVE_MODAL, BlockId.RESOLUTION, ActionId.RESOLUTION,
-               "Tell the client how it was solved.", resolve)
-    note_modal(CallbackId.UPDATE_MODAL, BlockId.UPDATE, ActionId.UPDATE,
-               "Write the update for the client.", post_update)
+
+async def submit_resolution(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                            context: AsyncBoltContext) -> None:
+    text = await read_note(ack, view, BlockId.RESOLUTION, ActionId.RESOLUTION,
+                           "Tell the client how it was solved.")
+    if text is not None:
+        ref = TicketRef.model_validate_json(view["private_metadata"])
+        await answer(ack, BlockId.RESOLUTION,
+                     desk_of(context).tickets.resolve(ref.ticket, text, actor(body)))
+
+
+async def submit_update(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                        context: AsyncBoltContext) -> None:
+    text = await read_note(ack, view, BlockId.UPDATE, ActionId.UPDATE,
+                           "Write the update for the client.")
+    if text is not None:
+        ref = TicketRef.model_validate_json(view["private_metadata"])
+        await answer(ack, BlockId.UPDATE, desk_of(context).tickets.post_update(
+            ref.ticket, text, actor(body), once=view["id"]))
+
+
+async def read_note(ack: AsyncAck, view: dict[str, Any], block: BlockId, action: ActionId,
+                    missing: str) -> str | None:
+    """The text of a one-field modal, or None once its field error is shown."""
+    text = modals.read_text(view["state"], block, action, missing)
+    if isinstance(text, dict):
+        await ack(response_action="errors", errors=text)
+        return None
+    return text
+
+
+async def answer(ack: AsyncAck, block: BlockId, change: Awaitable[None]) -> None:
+    """Make the change; close the modal, or keep it open with the refusal on the field."""
+    try:
+        await change
+    except TicketError as refusal:
+        await ack(response_action="errors", errors={block: refusal_text(refusal)})
+        return
+    await ack()

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -22,8 +22,10 @@ import redis
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.app import Runtime, build, http_app
+from bot.adapters.clock import Clock
+from bot.bootstrap import Runtime, http_app, open_runtime
 from bot.config import Settings, load_settings
+from bot.domain.tickets import Ticket
 from tests.slack_standin import BOT_USER, SlackStandIn
 from tests.slackreq import SIGNING_SECRET, SlackClientSide
 
@@ -128,18 +130,9 @@ class RunningApp:
     stop: asyncio.Event
 
 
-class Clock:
-    """A settable clock: real time shifted by ``offset`` seconds."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-
 @pytest.fixture
 def clock() -> Clock:
+    """The app's clock: tests move it forward (``advance``) instead of sleeping."""
     return Clock()
 
 
@@ -153,21 +146,20 @@ def settings_extra() -> dict[str, Any]:
 async def app(slack: SlackStandIn, redis_url: str, clock: Clock,
               settings_extra: dict[str, Any]) -> AsyncIterator[RunningApp]:
     """The app serving HTTP on loopback with its worker running, as ``serve`` runs it."""
-    runtime = build(settings_for(slack, redis_url, **settings_extra), redis_url, clock)
-    await runtime.start()
-    runner = web.AppRunner(http_app(runtime), access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    stop = asyncio.Event()
-    worker = asyncio.create_task(runtime.worker.run(stop))
-    url = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession() as session:
-        yield RunningApp(runtime, url, slack, SlackClientSide(url, session), stop)
-    stop.set()
-    await worker
-    await runner.cleanup()
-    await runtime.close()
+    async with open_runtime(settings_for(slack, redis_url, **settings_extra), redis_url,
+                            clock) as runtime:
+        runner = web.AppRunner(http_app(runtime), access_log=None)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        stop = asyncio.Event()
+        worker = asyncio.create_task(runtime.worker.run(stop))
+        url = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as session:
+            yield RunningApp(runtime, url, slack, SlackClientSide(url, session), stop)
+        stop.set()
+        await worker
+        await runner.cleanup()
 
 
 @pytest.fixture
@@ -185,13 +177,32 @@ class SmtpSink:
     messages: list[EmailMessage]
     refuse: list[str]
     """Replies to give instead of accepting, one per message, e.g. ``451 try later``."""
+    refuse_rcpt: list[str] = field(default_factory=list)
+    """Replies to RCPT TO instead of accepting the recipient, e.g. ``550 no such user``."""
+    slow: float = 0.0
+    """Seconds to take before answering DATA (a slow relay)."""
+    sessions: int = 0
+    """Recipients asked for (each attempt to send an email counts one)."""
 
 
 class _SinkHandler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any,  # noqa: N802
+                          address: str, rcpt_options: list[str]) -> str:
+        self.sink.sessions += 1
+        if self.sink.refuse_rcpt:
+            return self.sink.refuse_rcpt.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.sink.slow:
+            await asyncio.sleep(self.sink.slow)
+            transport = getattr(server, "transport", None)
+            if transport is None or transport.is_closing():
+                return "451 the sender went away"  # never delivered: no one got the 250
         if self.sink.refuse:
             return self.sink.refuse.pop(0)
         self.sink.messages.append(
@@ -208,3 +219,35 @@ def smtp_sink() -> Iterator[SmtpSink]:
     controller.start()
     yield sink
     controller.stop()
+
+
+async def register_client(runtime: Runtime, channel: str = CLIENT_CHANNEL, name: str = "Acme Media",
+                          manager: str = AM, plan: str = "standard",
+                          phone: str | None = "+1 555 0100") -> None:
+    """``clients set``, as an operator runs it (the welcome message goes to the stand-in)."""
+    from bot.__main__ import set_client
+
+    await set_client(runtime, channel=channel, name=name, account_manager=manager, plan=plan,
+                     phone=phone)
+
+
+async def ticket(runtime: Runtime, number: int) -> Ticket:
+    """The ticket as the store reads it back."""
+    found = await runtime.store.get(number)
+    assert found is not None, f"T-{number} is not stored"
+    return found.ticket
+
+
+async def drained(runtime: Runtime, timeout: float = 10.0) -> None:
+    """Wait until no job is due or running: everything the desk had to do now is done."""
+    deadline = time.monotonic() + timeout
+    while await runtime.queue.busy():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the queue still has work after {timeout} s")
+        await asyncio.sleep(0.02)
+
+
+async def advance(runtime: Runtime, seconds: float) -> None:
+    """Move the desk's clock forward (and wake its worker): SLA time passes at once."""
+    runtime.clock.advance(seconds)
+    await runtime.queue.wake()

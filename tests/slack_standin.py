@@ -219,6 +219,8 @@ class SlackStandIn:
         channel = args["channel"]
         if channel in self.channels and not self.channels[channel]["is_member"]:
             return {"ok": False, "error": "not_in_channel"}
+        if self.users.get(channel, {}).get("deleted"):
+            return {"ok": False, "error": "user_disabled"}
         if channel.startswith(("U", "W")):
             channel = "D" + channel[1:]
         ts = self._next_ts()
@@ -273,6 +275,8 @@ class SlackStandIn:
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("users", ""))
+        if self.users.get(user, {}).get("deleted"):
+            return {"ok": False, "error": "user_disabled"}
         return {"channel": {"id": "D" + user[1:]}}
 
     def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -39,3 +39,8 @@ async def test_scale_bench_runs() -> None:
                       "--tickets", "5", "--opened", "2")
     assert "ratio" in out and "Slack calls per ticket opened: 3.0" in out
     assert "Redis memory per open ticket" in out
+
+
+async def test_sweep_bench_runs() -> None:
+    out = await bench("sweep", "--tickets", "200")
+    assert "versions before == after both sweeps: yes" in out

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from bot.domain.tickets import Status
 from tests.conftest import (
     CLIENT_CHANNEL,
     CLIENT_USER,
@@ -15,6 +16,8 @@ from tests.conftest import (
     STAFF_2,
     TRIAGE,
     RunningApp,
+    drained,
+    ticket,
 )
 from tests.flows import buttons, click, find_post, open_ticket, text_of, triage_post
 from tests.slack_standin import BOT_USER
@@ -33,8 +36,8 @@ async def test_claim_updates_the_triage_post_and_tells_the_client(app: RunningAp
     ack = await app.slack.wait_for(lambda: app.slack.posts(CLIENT_CHANNEL, client_post.ts))
     assert f"<@{STAFF_2}>" in ack[0].text
     assert len([m for m in app.slack.posts(TRIAGE) if m.thread_ts is None]) == 1
-    stored = await app.runtime.redis.hgetall(f"sd:{{desk}}:ticket:{number}")
-    assert stored["status"] == "claimed" and stored["assignee"] == STAFF_2
+    stored = await ticket(app.runtime, number)
+    assert stored.status is Status.CLAIMED and stored.assignee == STAFF_2
 
 
 async def test_two_engineers_click_claim_together_one_wins(app: RunningApp) -> None:
@@ -45,15 +48,16 @@ async def test_two_engineers_click_claim_together_one_wins(app: RunningApp) -> N
     assert [s for s, _ in results] == [200, 200]
     refusals = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral"))
     assert len(refusals) == 1
-    stored = await app.runtime.redis.hgetall(f"sd:{{desk}}:ticket:{number}")
-    winner = str(stored["assignee"])
+    stored = await ticket(app.runtime, number)
+    assert stored.status is Status.CLAIMED and stored.assignee in (STAFF, STAFF_2)
+    winner = stored.assignee
     loser = STAFF_2 if winner == STAFF else STAFF
     assert refusals[0].args["user"] == loser
     assert f"already claimed by <@{winner}>" in refusals[0].args["text"]
     client_post = find_post(app, CLIENT_CHANNEL, "T-1001")
     assert client_post is not None
     await app.slack.wait_for(lambda: app.slack.posts(CLIENT_CHANNEL, client_post.ts))
-    await asyncio.sleep(0.3)
+    await drained(app.runtime)
     assert len(app.slack.posts(CLIENT_CHANNEL, client_post.ts)) == 1
 
 
@@ -66,7 +70,7 @@ async def test_double_click_by_the_same_engineer_acknowledges_once(app: RunningA
     client_post = find_post(app, CLIENT_CHANNEL, "T-1001")
     assert client_post is not None
     await app.slack.wait_for(lambda: app.slack.posts(CLIENT_CHANNEL, client_post.ts))
-    await asyncio.sleep(0.3)
+    await drained(app.runtime)
     assert len(app.slack.posts(CLIENT_CHANNEL, client_post.ts)) == 1
     assert app.slack.calls_to("chat.postEphemeral") == []
 
@@ -84,8 +88,9 @@ async def test_only_staff_may_claim(app: RunningApp, user: str) -> None:
     refusal = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral"))
     assert refusal[0].args["user"] == user
     assert "Only the support team" in refusal[0].args["text"]
-    stored = await app.runtime.redis.hgetall(f"sd:{{desk}}:ticket:{number}")
-    assert stored["status"] == "open" and "assignee" not in stored
+    stored = await ticket(app.runtime, number)
+    assert stored.status is Status.OPEN and stored.assignee is None
+    await drained(app.runtime)
     assert post.updates == 0
 
 
@@ -96,6 +101,7 @@ async def test_support_team_list_narrows_who_may_claim(app: RunningApp) -> None:
     await click(app, post, "Claim", user=STAFF_2)
     refusal = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral"))
     assert "Only the support team" in refusal[0].args["text"]
+    assert (await ticket(app.runtime, number)).assignee is None
     await click(app, post, "Claim", user=STAFF)
     await app.slack.wait_for(lambda: post.updates >= 1)
     assert f"<@{STAFF}>" in text_of(post)
@@ -109,6 +115,7 @@ async def test_support_team_user_group_narrows_who_may_claim(app: RunningApp) ->
     await click(app, post, "Claim", user=STAFF)
     refusal = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral"))
     assert "Only the support team" in refusal[0].args["text"]
+    assert (await ticket(app.runtime, number)).assignee is None
     await click(app, post, "Claim", user=STAFF_2)
     await app.slack.wait_for(lambda: post.updates >= 1)
     assert f"<@{STAFF_2}>" in text_of(post)

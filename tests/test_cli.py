@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
+import pytest
+
+from bot.bootstrap import open_runtime
+from bot.domain.sla import response_window
+from bot.domain.tickets import Severity
+from bot.services.staff import Actor
+from bot.services.tickets import NewTicket
 from tests.cli import bot_env, run_bot
-from tests.conftest import AM, CLIENT_CHANNEL, TRIAGE
+from tests.conftest import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE, advance, settings_for
 from tests.flows import text_of
 from tests.slack_standin import SlackStandIn
 
@@ -131,26 +140,43 @@ async def test_check_reaches_socket_mode_with_the_app_token(slack: SlackStandIn,
 
 
 async def test_moving_a_client_to_another_plan_moves_its_open_tickets(
-        slack: SlackStandIn, redis_url: str) -> None:
-    from bot.app import build
-    from bot.blocks import TicketForm
-    from bot.sla import response_window
-    from bot.tickets import Severity
-    from tests.conftest import STAFF, settings_for
-
+        slack: SlackStandIn, redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
     plans = '{"premium": {"critical": 600}}'
     env = bot_env(slack, redis_url, PLANS=plans)
     base = ("clients", "set", "--channel", CLIENT_CHANNEL, "--name", "Acme",
             "--account-manager", AM)
     assert (await run_bot(*base, env=env)).code == 0
-    runtime = build(settings_for(slack, redis_url, plans=plans), redis_url)
-    opened = await runtime.desk.open_ticket(
-        channel=CLIENT_CHANNEL, reporter=STAFF, once="cli-plan",
-        form=TicketForm(title="t", severity=Severity.CRITICAL, description="d"))
-    moved = await run_bot(*base, "--plan", "premium", env=env)
-    assert moved.code == 0 and "1 open ticket(s) of Acme now follow plan premium" in moved.out
-    timers = await runtime.redis.smembers("sd:{desk}:timers:1001")
-    premium = runtime.desk.plans["premium"]
-    deadline = response_window(opened.ticket, premium).deadline
-    assert any(str(t).endswith(f":breach:{round(deadline * 1000)}") for t in timers)
-    await runtime.close()
+    caplog.set_level(logging.INFO, logger="bot.delivery.worker")
+    async with open_runtime(settings_for(slack, redis_url, plans=plans), redis_url) as runtime:
+        stop = asyncio.Event()
+        worker = asyncio.create_task(runtime.worker.run(stop))
+        try:
+            opened = await runtime.desk.tickets.open(NewTicket(
+                channel=CLIENT_CHANNEL, reporter=STAFF, title="Checkout down",
+                severity=Severity.CRITICAL, description="d", once="cli-plan"), Actor(STAFF))
+            standard_deadline = opened.window.deadline
+            assert standard_deadline == opened.ticket.created_at + 3600
+            await slack.wait_for(lambda: slack.posts(TRIAGE))
+            # The worker's start-up sweep is over: from here only the move can re-time it.
+            await slack.wait_for(lambda: any(r.getMessage().startswith("sweep:")
+                                             for r in caplog.records))
+
+            moved = await run_bot(*base, "--plan", "premium", env=env)
+            assert moved.code == 0, moved.err
+            assert "1 open ticket(s) of Acme now follow plan premium" in moved.out
+            plan = runtime.desk.changes.plan(await runtime.store.client(CLIENT_CHANNEL))
+            assert plan.name == "premium"
+            current = await runtime.store.get(opened.ticket.number)
+            assert current is not None
+            deadline = response_window(current.ticket, plan).deadline
+            assert deadline == opened.ticket.created_at + 600
+            # The breach comes at the premium deadline, 50 minutes before the standard one.
+            await advance(runtime, deadline - runtime.clock() + 1)
+            breach = await slack.wait_for(lambda: slack.calls_to("chat.postMessage",
+                                                                 channel=LEAD))
+            assert "SLA breached" in breach[0].args["text"]
+            assert opened.ticket.key in breach[0].args["text"]
+            assert runtime.clock() < standard_deadline
+        finally:
+            stop.set()
+            await worker

@@ -13,11 +13,9 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
 
-from bot.store import Store
-from bot.tickets import Client
-from tests.cli import ROOT, bot_env
+from bot.bootstrap import open_runtime
+from tests.cli import ROOT, bot_env, run_bot
 from tests.conftest import (
     AM,
     CLIENT_CHANNEL,
@@ -25,8 +23,11 @@ from tests.conftest import (
     STAFF,
     STAFF_2,
     SmtpSink,
+    drained,
     free_port,
+    settings_for,
     start_redis,
+    ticket,
 )
 from tests.flows import buttons, click, find_post, open_modal, submit, text_of, triage_post
 from tests.slack_standin import SlackStandIn
@@ -80,12 +81,25 @@ async def served(slack: SlackStandIn, redis_url: str, serve_env: dict[str, str]
         assert await asyncio.wait_for(process.wait(), 15) == 0
 
 
+async def register_acme(slack: SlackStandIn, redis_url: str, *more: str) -> None:
+    """``python -m bot clients set`` for Acme Media, as an operator runs it."""
+    result = await run_bot("clients", "set", "--channel", CLIENT_CHANNEL, "--name",
+                           "Acme Media", "--account-manager", AM, *more,
+                           env=bot_env(slack, redis_url))
+    assert result.code == 0, result.err
+
+
+async def settled(slack: SlackStandIn, redis_url: str) -> int:
+    """Wait until the desk has nothing due or running; how many jobs are still armed
+    for later (a reminder, a retry)."""
+    async with open_runtime(settings_for(slack, redis_url), redis_url) as runtime:
+        await drained(runtime)
+        return await runtime.queue.pending()
+
+
 async def test_ticket_to_claim_against_the_running_process(served: Served,
                                                            redis_url: str) -> None:
-    redis = Redis.from_url(redis_url, decode_responses=True)
-    await Store(redis).put_client(
-        Client(CLIENT_CHANNEL, "Acme Media", "standard", AM, "+1 555 0100"))
-    await redis.aclose()
+    await register_acme(served.slack, redis_url, "--phone", "+1 555 0100")
 
     view = await open_modal(served, "Videos do not play")
     bad = await submit(served, view, title="", severity=None, description="",
@@ -102,8 +116,8 @@ async def test_ticket_to_claim_against_the_running_process(served: Served,
 
     claim = buttons(triage)["Claim"]
     await click(served, triage, "Claim", user=STAFF)
-    await served.slack.wait_for(lambda: triage.updates >= 1)
-    assert "Claim" not in buttons(triage) and f"<@{STAFF}>" in text_of(triage)
+    await served.slack.wait_for(lambda: "Claim" not in buttons(triage))
+    assert triage.updates >= 1 and f"<@{STAFF}>" in text_of(triage)
     ack = await served.slack.wait_for(lambda: served.slack.posts(CLIENT_CHANNEL, client_post.ts))
     assert f"<@{STAFF}>" in ack[0].text
 
@@ -156,14 +170,13 @@ SECONDS_PLANS = {"PLANS": json.dumps({"standard": {"critical": 4}}),
 
 
 async def open_critical(served: Served, redis_url: str) -> tuple[int, float]:
-    redis = Redis.from_url(redis_url, decode_responses=True)
-    await Store(redis).put_client(Client(CLIENT_CHANNEL, "Acme Media", "standard", AM))
+    await register_acme(served.slack, redis_url)
     view = await open_modal(served)
     await submit(served, view, title="Payments down", severity="Critical",
                  description="Every checkout fails.")
     await triage_post(served, 1001)
-    created = float(str(await redis.hget("sd:{desk}:ticket:1001", "created_at")))
-    await redis.aclose()
+    async with open_runtime(settings_for(served.slack, redis_url), redis_url) as runtime:
+        created = (await ticket(runtime, 1001)).created_at
     return 1001, created
 
 
@@ -189,7 +202,8 @@ async def test_unclaimed_critical_warns_and_breaches_once_each_on_time(
                 lambda: slack.calls_to("chat.postMessage", channel=LEAD), timeout=6))[0]
             await slack.wait_for(lambda: smtp_sink.messages and "BREACHED" in text_of(triage))
             received = time.time()
-            await asyncio.sleep(1.5)
+            # Nothing is left to run, now or later: no second warning, breach or email.
+            assert await settled(slack, redis_url) == 0
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 15) == 0
@@ -204,13 +218,20 @@ async def test_unclaimed_critical_warns_and_breaches_once_each_on_time(
 @pytest.mark.parametrize("serve_env", [SECONDS_PLANS])
 async def test_a_staff_reply_before_the_warning_produces_neither(
         served: Served, redis_url: str) -> None:
-    await open_critical(served, redis_url)
+    _, created = await open_critical(served, redis_url)
     thread = find_post(served, CLIENT_CHANNEL, "T-1001")
     assert thread is not None
     response = await served.client.event(
         {"type": "message", "channel": CLIENT_CHANNEL, "user": STAFF, "text": "Looking now",
          "ts": f"{time.time():.6f}", "thread_ts": thread.ts}, event_id="EvE2eReply1")
     assert response.status == 200
-    await asyncio.sleep(5)
+    async with open_runtime(settings_for(served.slack, redis_url), redis_url) as runtime:
+        assert (await ticket(runtime, 1001)).first_response_at is not None
+        await drained(runtime)
+        # The reply disarmed both reminders: nothing is armed for later.
+        assert await runtime.queue.pending() == 0
+    # And past the breach deadline (4 s after opening), neither was sent.
+    await asyncio.sleep(max(0.0, created + 4.5 - time.time()))
+    assert await settled(served.slack, redis_url) == 0
     assert served.slack.calls_to("chat.postMessage", channel=AM) == []
     assert served.slack.calls_to("chat.postMessage", channel=LEAD) == []

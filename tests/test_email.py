@@ -15,8 +15,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from bot.adapters.mail import Email, Mailer
+from bot.adapters.slack import Retryable, Undeliverable
 from bot.config import load_settings
-from bot.notify import Email, Mailer, Retryable
 from tests.conftest import SmtpSink, free_port
 
 MAIL = Email(to="lead@vendor.example", subject="[SLA breach] T-1001", body="late\n",
@@ -82,12 +83,34 @@ async def test_smtps_with_login_delivers(smtps_server: tuple[int, Keep]) -> None
     assert [m["Subject"] for m in keep.messages] == ["[SLA breach] T-1001"]
 
 
-async def test_smtps_with_a_wrong_password_is_retryable(smtps_server: tuple[int, Keep]) -> None:
+async def test_smtps_with_a_wrong_password_is_undeliverable(
+        smtps_server: tuple[int, Keep]) -> None:
+    # 535: the server refuses the credentials for good; retrying cannot help.
     port, keep = smtps_server
     mailer = Mailer(f"smtps://desk%40vendor.example:nope@127.0.0.1:{port}", "d@v.example")
-    with pytest.raises(Retryable, match=r"SMTP 127\.0\.0\.1"):
+    with pytest.raises(Undeliverable, match=rf"SMTP 127\.0\.0\.1:{port} answered 535"):
         await mailer.send(MAIL)
     assert keep.messages == []
+
+
+async def test_a_refused_recipient_is_undeliverable(smtp_sink: SmtpSink) -> None:
+    smtp_sink.refuse.append("550 5.1.1 <lead@vendor.example>: recipient unknown")
+    mailer = Mailer(f"smtp://127.0.0.1:{smtp_sink.port}", "desk@vendor.example")
+    with pytest.raises(Undeliverable, match="550") as refused:
+        await mailer.send(MAIL)
+    assert "550" in refused.value.error
+    assert smtp_sink.refuse == [] and smtp_sink.messages == []
+
+
+async def test_a_temporary_refusal_is_retryable_and_the_retry_delivers(
+        smtp_sink: SmtpSink) -> None:
+    smtp_sink.refuse.append("451 4.3.0 try again later")
+    mailer = Mailer(f"smtp://127.0.0.1:{smtp_sink.port}", "desk@vendor.example")
+    with pytest.raises(Retryable, match="451"):
+        await mailer.send(MAIL)
+    assert smtp_sink.messages == []
+    await mailer.send(MAIL)
+    assert [m["Message-ID"] for m in smtp_sink.messages] == [MAIL.message_id]
 
 
 async def test_an_unreachable_smtp_server_is_retryable() -> None:

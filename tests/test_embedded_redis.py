@@ -85,7 +85,10 @@ async def share_then_stop(data: Path, env: dict[str, str], tmp_path: Path,
                           r: redis.Redis) -> None:
     await asyncio.sleep(1.5)
     assert len(redis_processes(data)) == 1
-    r.set("kept", "1")
+    registered = await run_bot("clients", "set", "--channel", "C0ACME0001", "--name",
+                               "Acme Media", "--account-manager", "U0AMGR0001", env=env,
+                               cwd=tmp_path)
+    assert registered.code == 0, registered.err
     # The first to leave keeps it running for the other; the last one stops it.
     web.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(web.wait(), 15) == 0
@@ -97,6 +100,7 @@ async def share_then_stop(data: Path, env: dict[str, str], tmp_path: Path,
     # Data survives: the next start reads the append-only file back.
     result = await run_bot("clients", "list", env=env, cwd=tmp_path)
     assert result.code == 0
+    assert "C0ACME0001  Acme Media  plan=standard  account_manager=U0AMGR0001" in result.out
     assert any(p.name.startswith("appendonly") for p in os.scandir(data))
     await wait_until(lambda: redis_processes(data) == [])
 

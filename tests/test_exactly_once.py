@@ -14,9 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Runtime, build
-from bot.blocks import TicketForm
-from bot.tickets import Client, Severity
+from bot.adapters.clock import Clock
+from bot.bootstrap import Runtime, open_runtime
+from bot.domain.jobs import FireTimer
+from bot.domain.sla import Step, desired_timers
+from bot.domain.tickets import Severity
+from bot.services.reminders import NotDue
+from bot.services.staff import Actor
+from bot.services.tickets import NewTicket
 from tests.cli import ROOT, bot_env
 from tests.conftest import (
     AM,
@@ -25,8 +30,11 @@ from tests.conftest import (
     STAFF,
     TRIAGE,
     SmtpSink,
+    drained,
+    register_client,
     settings_for,
     start_redis,
+    ticket,
 )
 from tests.slack_standin import SlackStandIn
 
@@ -59,21 +67,20 @@ def plans() -> str:
 async def desk(slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink, plans: str
                ) -> AsyncIterator[Runtime]:
     """The desk without a worker of its own: the workers under test are processes."""
-    runtime = build(settings_for(slack, redis_url, plans=plans,
-                                 smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}",
-                                 warn_at=0.5 if plans == SLOW_PLANS else 0.75,
-                                 job_lease_seconds=LEASE), redis_url)
-    await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
-    yield runtime
-    await runtime.close()
+    async with open_runtime(settings_for(slack, redis_url, plans=plans,
+                                         smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}",
+                                         warn_at=0.5 if plans == SLOW_PLANS else 0.75,
+                                         job_lease_seconds=LEASE), redis_url) as runtime:
+        await register_client(runtime, name="Acme")
+        yield runtime
 
 
 async def open_tickets(runtime: Runtime, count: int) -> list[str]:
-    form = TicketForm(title="Down", severity=Severity.CRITICAL, description="All of it.")
     keys = []
     for i in range(count):
-        opened = await runtime.desk.open_ticket(channel=CLIENT_CHANNEL, reporter=STAFF,
-                                                form=form, once=f"test:{i}")
+        opened = await runtime.desk.tickets.open(NewTicket(
+            channel=CLIENT_CHANNEL, reporter=STAFF, title="Down", severity=Severity.CRITICAL,
+            description="All of it.", once=f"test:{i}"), Actor(STAFF))
         keys.append(opened.ticket.key)
     return keys
 
@@ -176,51 +183,57 @@ async def test_sigterm_finishes_the_reminders_in_flight(
     assert worker.returncode is None  # still finishing the DM in flight
     gate.set()
     assert await asyncio.wait_for(worker.wait(), 15) == 0
-    stored = await desk.redis.hgetall(f"sd:{{desk}}:ticket:{keys[0][2:]}")
-    assert any(s.startswith("warning:") and "/dm:" in s for s in json.loads(stored["sent"]))
+    sent = (await ticket(desk, int(keys[0][2:]))).sent
+    assert any(s.startswith(f"dm:{keys[0][2:]}:warning:") for s in sent)
 
 
 async def test_lost_timers_are_swept_back_and_a_missed_breach_fires(
         desk: Runtime, slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink) -> None:
     keys = await open_tickets(desk, 2)
-    # Timers lost (a restore from an old backup, a bad manual edit): only tickets remain.
+    # The queue lost (a restore from an old backup, a bad manual edit): timers and the
+    # jobs that post the tickets are gone; only the tickets remain.
     await desk.redis.delete("sd:{desk}:q:due", "sd:{desk}:q:job", "sd:{desk}:timers:1001",
                             "sd:{desk}:timers:1002")
     await asyncio.sleep(3.2)  # past every deadline, with no worker running
     worker = await start_worker(worker_env(slack, redis_url, smtp_sink))
     try:
-        await slack.wait_for(lambda: len(marked(slack, dm_channel(LEAD), "breach")) == 2,
-                             timeout=15)
+        await slack.wait_for(lambda: len(marked(slack, dm_channel(LEAD), "breach")) == 2
+                             and len(marked(slack, TRIAGE, "breach")) == 2, timeout=15)
         await asyncio.sleep(1)
     finally:
         worker.send_signal(signal.SIGTERM)
         await asyncio.wait_for(worker.wait(), 15)
+    once = Counter({k: 1 for k in keys})
     assert marked(slack, dm_channel(AM), "warning") == Counter()  # past due: breach only
-    assert marked(slack, dm_channel(LEAD), "breach") == Counter({k: 1 for k in keys})
+    assert marked(slack, dm_channel(LEAD), "breach") == once
+    # The sweep put back the posts too: each ticket's client thread and triage post, once.
+    assert marked(slack, CLIENT_CHANNEL, "client_thread") == once
+    assert marked(slack, TRIAGE, "triage") == once
+    assert len(smtp_sink.messages) == 2
 
 
 async def test_tickets_and_timers_survive_a_redis_restart(
         slack: SlackStandIn, smtp_sink: SmtpSink, tmp_path: Path) -> None:
     server = start_redis(tmp_path / "aof", appendonly=True)
-    runtime = build(settings_for(slack, server.url, plans=PLANS,
-                                 smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}"), server.url)
+    settings = settings_for(slack, server.url, plans=PLANS,
+                            smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}")
     try:
-        await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
-        keys = await open_tickets(runtime, 1)
-        server.process.kill()
-        server.process.wait()
-        server = start_redis(tmp_path / "aof", appendonly=True, port=server.port)
-        stop = asyncio.Event()
-        worker = asyncio.create_task(runtime.worker.run(stop))
-        await slack.wait_for(lambda: marked(slack, dm_channel(LEAD), "breach"), timeout=15)
-        await asyncio.sleep(1)
-        stop.set()
-        await worker
-        assert marked(slack, dm_channel(AM), "warning") == Counter({keys[0]: 1})
-        assert marked(slack, dm_channel(LEAD), "breach") == Counter({keys[0]: 1})
-        assert len(smtp_sink.messages) == 1
+        async with open_runtime(settings, server.url) as runtime:
+            await register_client(runtime, name="Acme")
+            keys = await open_tickets(runtime, 1)
+            server.process.kill()
+            server.process.wait()
+            server = start_redis(tmp_path / "aof", appendonly=True, port=server.port)
+            stop = asyncio.Event()
+            worker = asyncio.create_task(runtime.worker.run(stop))
+            await slack.wait_for(lambda: marked(slack, dm_channel(LEAD), "breach"), timeout=15)
+            await asyncio.sleep(1)
+            stop.set()
+            await worker
+            assert marked(slack, dm_channel(AM), "warning") == Counter({keys[0]: 1})
+            assert marked(slack, dm_channel(LEAD), "breach") == Counter({keys[0]: 1})
+            assert len(smtp_sink.messages) == 1
     finally:
-        await runtime.close()
         server.process.terminate()
         server.process.wait()
 
@@ -228,67 +241,46 @@ async def test_tickets_and_timers_survive_a_redis_restart(
 async def test_plan_edits_and_plan_moves_apply_to_open_tickets(
         slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink) -> None:
     slow = json.dumps({"standard": {"critical": 3600}, "premium": {"critical": 3}})
-    runtime = build(settings_for(slack, redis_url, plans=slow), redis_url)
-    try:
-        await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
+    async with open_runtime(settings_for(slack, redis_url, plans=slow), redis_url) as runtime:
+        await register_client(runtime, name="Acme")
         keys = await open_tickets(runtime, 1)
         # The client moves to premium (3 s for Critical): its open ticket follows.
-        await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "premium", AM))
-        assert await runtime.desk.follow_plan(CLIENT_CHANNEL) == 1
+        await register_client(runtime, name="Acme", plan="premium")
         stop = asyncio.Event()
         worker = asyncio.create_task(runtime.worker.run(stop))
         await slack.wait_for(lambda: marked(slack, dm_channel(LEAD), "breach"), timeout=8)
         stop.set()
         await worker
         assert marked(slack, dm_channel(LEAD), "breach") == Counter({keys[0]: 1})
-    finally:
-        await runtime.close()
 
 
-
-
-async def test_a_timer_claimed_in_its_due_millisecond_is_not_lost(
+async def test_a_timer_that_comes_up_early_is_not_lost(
         slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink) -> None:
     # The queue scores in whole ms; a due time of x.0004 s is claimable at x.000 s. Such a
-    # claim must put the timer back for its due time, never ack it away.
+    # firing must put the timer back for its due time, never drop it.
     clock = _FixedFractionClock()
-    runtime = build(settings_for(slack, redis_url, plans=PLANS), redis_url, clock)
-    try:
-        await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
+    async with open_runtime(settings_for(slack, redis_url, plans=PLANS), redis_url,
+                            clock) as runtime:
+        await register_client(runtime, name="Acme")
         keys = await open_tickets(runtime, 1)
-        queue = runtime.worker.queue
-        job = None
-        for _ in range(100):
-            batch = await queue.claim()
-            job = next((j for j in batch.jobs if ":warning:" in j.id), None)
-            if job:
-                break
-            for other in batch.jobs:
-                await queue.retry(other, 60, "not under test", counts=False)
-            await asyncio.sleep(0.05)
-        assert job is not None
-        due_ms = int(job.id.rsplit(":", 1)[1]) - 750  # the warning: 0.75 s before the deadline
-        await runtime.worker._run(job, (due_ms - 1) / 1000)  # claimed a hair early
-        assert await desk_pending(runtime, job.id)
+        opened = await ticket(runtime, int(keys[0][2:]))
+        plan = runtime.desk.changes.plan(await runtime.store.client(CLIENT_CHANNEL))
+        warning = desired_timers(opened, plan, opened.created_at, 0.75)[0]
+        assert warning.step is Step.WARNING
+        job = FireTimer(ticket=opened.number, step=warning.step, generation=warning.generation)
+        with pytest.raises(NotDue):
+            await runtime.desk.reminders.fire(job, warning.due - 0.001)  # a hair early
         stop = asyncio.Event()
         worker = asyncio.create_task(runtime.worker.run(stop))
         await slack.wait_for(lambda: marked(slack, dm_channel(AM), "warning"), timeout=5)
+        await drained(runtime)
         stop.set()
         await worker
         assert marked(slack, dm_channel(AM), "warning") == Counter({keys[0]: 1})
-    finally:
-        await runtime.close()
 
 
-class _FixedFractionClock:
-    """Real time with a sub-millisecond fraction of 0.4 ms, as real clocks have."""
+class _FixedFractionClock(Clock):
+    """Redis's clock with a sub-millisecond fraction of 0.4 ms, as real clocks have."""
 
-    def __call__(self) -> float:
-        import time
-
-        now = time.time()
-        return float(int(now * 1000)) / 1000 + 0.0004
-
-
-async def desk_pending(runtime: Runtime, job_id: str) -> bool:
-    return await runtime.redis.zscore("sd:{desk}:q:due", job_id) is not None
+    def now(self) -> float:
+        return float(int(super().now() * 1000)) / 1000 + 0.0004

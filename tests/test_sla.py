@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.sla import (
+from bot.domain.sla import (
     DAY,
     Plan,
     Step,
@@ -16,7 +16,7 @@ from bot.sla import (
     merge_plan,
     response_window,
 )
-from bot.tickets import (
+from bot.domain.tickets import (
     AlreadyClaimed,
     Severity,
     Status,
@@ -24,13 +24,16 @@ from bot.tickets import (
     TicketError,
     change_severity,
     claim,
-    mark_sent,
     record_response,
 )
 
 T0 = 1_700_000_000.0
 STANDARD = default_plans()["standard"]
 HOUR = 3600
+
+
+def mark_sent(t: Ticket, notification: str) -> Ticket:
+    return replace(t, sent=t.sent | {notification})
 
 
 def ticket(severity: Severity = Severity.CRITICAL, created: float = T0) -> Ticket:
@@ -54,11 +57,26 @@ def test_warning_at_75_percent_then_breach_at_the_deadline() -> None:
     assert timers[0].generation == timers[1].generation
 
 
-def test_one_day_is_86400_seconds_across_a_dst_change() -> None:
-    # 2026-03-29 01:00 UTC: Europe/Rome moves its clocks forward that night.
-    created = 1_774_742_400.0
-    window = response_window(ticket(Severity.LOW, created), STANDARD)
-    assert window.deadline - created == 86_400
+@pytest.mark.parametrize(("zone", "local", "wall_hours"), [
+    ("Europe/Rome", "2026-03-28T12:00", 25),      # spring forward: the next day is 23 h
+    ("Europe/Rome", "2026-10-24T12:00", 23),      # fall back: the next day is 25 h
+    ("America/New_York", "2026-03-07T12:00", 25),
+    ("America/New_York", "2026-10-31T12:00", 23),
+])
+def test_one_day_is_86400_seconds_across_a_dst_change(zone: str, local: str,
+                                                      wall_hours: int) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    created = datetime.fromisoformat(local).replace(tzinfo=tz)
+    window = response_window(ticket(Severity.LOW, created.timestamp()), STANDARD)
+    assert window.deadline - created.timestamp() == 86_400
+    # Not "the same time tomorrow": across the change the local clock shows an hour more
+    # or less than a day later.
+    due = datetime.fromtimestamp(window.deadline, tz)
+    wall = (due.replace(tzinfo=None) - created.replace(tzinfo=None)).total_seconds() / 3600
+    assert wall == wall_hours
 
 
 @pytest.mark.parametrize(("offset", "breached"), [(-0.001, False), (0.0, True), (0.001, True)])
@@ -124,8 +142,15 @@ def test_a_sent_notification_is_never_desired_again() -> None:
 def test_plan_edits_and_plan_moves_recompute_the_deadline() -> None:
     premium = merge_plan("premium", STANDARD, {Severity.CRITICAL: 1800}, {})
     t = ticket()
-    assert response_window(t, premium).deadline == T0 + 1800
-    assert response_window(t, STANDARD).deadline == T0 + HOUR
+    # Warned under the old plan: the new plan's deadline is another generation, so it gets
+    # its own warning, and the old timers are not the ones the ticket now wants.
+    warned = mark_sent(t, desired_timers(t, STANDARD, T0, 0.75)[0].notification)
+    moved = desired_timers(warned, premium, T0 + 60, 0.75)
+    assert steps(moved) == [(Step.WARNING, T0 + 1350), (Step.BREACH, T0 + 1800)]
+    assert {x.generation for x in moved} != {
+        x.generation for x in desired_timers(warned, STANDARD, T0 + 60, 0.75)}
+    # Moved after the new deadline passed: the breach is due at once, with no warning.
+    assert steps(desired_timers(warned, premium, T0 + 2000, 0.75)) == [(Step.BREACH, T0 + 1800)]
 
 
 def test_a_response_stops_the_clock_and_a_late_one_keeps_the_breach() -> None:

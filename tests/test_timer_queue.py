@@ -1,4 +1,8 @@
-"""The Redis timer queue: due order, leases, fencing, retry, dead letters."""
+"""The Redis job queue: due order, leases, renewal, fencing, re-arming, retry, dead letters.
+
+Jobs are armed the way the desk arms them (``Store.enqueue``) and read back through the
+queue's own calls.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from bot.store import DUE, JOB
-from bot.timers import TimerQueue
+from bot.adapters.queue import JobQueue
+from bot.adapters.store import Armed, Store
+from bot.domain.jobs import StatusNotice, SyncTriage
 
 
 @pytest.fixture
@@ -20,48 +25,75 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
     await client.aclose()
 
 
-async def arm(redis: Redis, job_id: str, due_in: float) -> None:
-    await redis.hset(JOB, job_id, '{"kind": "sync_triage", "ticket": 1}')
-    await redis.zadd(DUE, {job_id: round((time.time() + due_in) * 1000)})
+async def arm(redis: Redis, number: int, due_in: float) -> str:
+    job = SyncTriage(ticket=number)
+    await Store(redis).enqueue(Armed(job, time.time() + due_in))
+    return job.id
 
 
 async def test_claims_only_due_jobs_in_due_order(redis: Redis) -> None:
-    queue = TimerQueue(redis)
-    await arm(redis, "b", -1)
-    await arm(redis, "a", -2)
-    await arm(redis, "later", 60)
+    queue = JobQueue(redis)
+    b = await arm(redis, 2, -1)
+    a = await arm(redis, 1, -2)
+    await arm(redis, 3, 60)
     batch = await queue.claim()
-    assert [j.id for j in batch.jobs] == ["a", "b"]
+    assert [j.id for j in batch.jobs] == [a, b]
+    assert batch.jobs[0].payload == {"kind": "sync_triage", "ticket": 1}
     assert batch.next_wake_ms is not None
     assert (await queue.claim()).jobs == []
 
 
 async def test_an_expired_lease_returns_the_job(redis: Redis) -> None:
-    queue = TimerQueue(redis, lease_seconds=0.2)
-    await arm(redis, "j", -1)
+    queue = JobQueue(redis, lease_seconds=0.2)
+    await arm(redis, 1, -1)
     first = (await queue.claim()).jobs
     assert [j.attempt for j in first] == [1]
     assert (await queue.claim()).jobs == []
     await asyncio.sleep(0.25)
     again = (await queue.claim()).jobs
-    assert [(j.id, j.attempt) for j in again] == [("j", 2)]
+    assert [j.attempt for j in again] == [2]
     assert not await queue.ack(first[0])  # the first holder lost its lease: fenced off
+    assert not await queue.renew(first[0])
     assert await queue.ack(again[0])
     assert await queue.pending() == 0
 
 
+async def test_a_renewed_lease_outlives_its_first_expiry(redis: Redis) -> None:
+    queue = JobQueue(redis, lease_seconds=0.3)
+    await arm(redis, 1, -1)
+    held = (await queue.claim()).jobs[0]
+    for _ in range(3):
+        await asyncio.sleep(0.15)
+        assert await queue.renew(held)
+    assert (await queue.claim()).jobs == []  # nobody else got it, 0.45 s after the claim
+    assert await queue.ack(held)
+
+
+async def test_a_job_armed_again_while_it_runs_runs_once_more_after(redis: Redis) -> None:
+    queue = JobQueue(redis)
+    job_id = await arm(redis, 1, -1)
+    running = (await queue.claim()).jobs[0]
+    await arm(redis, 1, -1)  # a change while the triage post is being updated
+    assert (await queue.claim()).jobs == []  # never twice at once
+    assert await queue.ack(running)
+    rerun = (await queue.claim()).jobs
+    assert [j.id for j in rerun] == [job_id]
+    assert await queue.ack(rerun[0])
+    assert await queue.pending() == 0
+
+
 async def test_concurrent_claimers_never_share_a_job(redis: Redis) -> None:
-    queue = TimerQueue(redis)
+    queue = JobQueue(redis)
     for i in range(500):
-        await arm(redis, f"j{i}", -1)
+        await arm(redis, i, -1)
     batches = await asyncio.gather(*(queue.claim(limit=40) for _ in range(20)))
     ids = [j.id for b in batches for j in b.jobs]
     assert len(ids) == len(set(ids)) == 500
 
 
 async def test_retry_reschedules_and_dead_letters_after_max_attempts(redis: Redis) -> None:
-    queue = TimerQueue(redis, max_attempts=2)
-    await arm(redis, "j", -1)
+    queue = JobQueue(redis, max_attempts=2)
+    job_id = await arm(redis, 1, -1)
     job = (await queue.claim()).jobs[0]
     assert await queue.retry(job, 0.1, "boom") == "retry"
     assert (await queue.claim()).jobs == []
@@ -70,12 +102,26 @@ async def test_retry_reschedules_and_dead_letters_after_max_attempts(redis: Redi
     assert job.attempt == 2
     assert await queue.retry(job, 0.1, "boom again") == "dead"
     dead = await queue.dead_letters()
-    assert dead["j"]["error"] == "boom again" and dead["j"]["attempts"] == 2
+    assert dead[job_id]["error"] == "boom again" and dead[job_id]["attempts"] == 2
+
+
+async def test_arming_again_keeps_a_deferral_and_its_attempts(redis: Redis) -> None:
+    # The sweep or a change re-arms a job that Slack rate-limited: it still waits its
+    # Retry-After, and its attempts are not reset.
+    queue = JobQueue(redis, max_attempts=2)
+    await arm(redis, 1, -1)
+    job = (await queue.claim()).jobs[0]
+    assert await queue.retry(job, 0.5, "boom") == "retry"
+    await arm(redis, 1, -1)
+    assert (await queue.claim()).jobs == []
+    await asyncio.sleep(0.55)
+    job = (await queue.claim()).jobs[0]
+    assert job.attempt == 2
 
 
 async def test_rate_limits_do_not_count_toward_dead_letters(redis: Redis) -> None:
-    queue = TimerQueue(redis, max_attempts=2)
-    await arm(redis, "j", -1)
+    queue = JobQueue(redis, max_attempts=2)
+    await arm(redis, 1, -1)
     for _ in range(4):
         job = (await queue.claim()).jobs[0]
         assert await queue.retry(job, 0, "rate limited", counts=False) == "retry"
@@ -83,13 +129,34 @@ async def test_rate_limits_do_not_count_toward_dead_letters(redis: Redis) -> Non
     assert await queue.dead_letters() == {}
 
 
-async def test_wait_returns_early_when_a_job_is_armed(redis_url: str, redis: Redis) -> None:
-    from bot.store import WAKE
-
-    queue = TimerQueue(redis)
+async def test_wait_returns_when_a_job_becomes_the_earliest_due(redis: Redis) -> None:
+    queue = JobQueue(redis)
+    await arm(redis, 1, 60)
+    await queue.wait(0.01)  # the wake-up that first job gave
     started = time.monotonic()
     waiter = asyncio.create_task(queue.wait(5))
     await asyncio.sleep(0.1)
-    await redis.lpush(WAKE, "1")
-    await waiter
+    assert not waiter.done()
+    await arm(redis, 2, 30)  # not due yet, but earlier than anything queued
+    await asyncio.wait_for(waiter, 2)
     assert time.monotonic() - started < 1
+
+
+async def test_wait_sleeps_through_a_job_armed_later_than_the_earliest(redis: Redis) -> None:
+    queue = JobQueue(redis)
+    await arm(redis, 1, 30)
+    await queue.wait(0.01)  # the wake-up that first job gave
+    waiter = asyncio.create_task(queue.wait(0.5))
+    await arm(redis, 2, 60)
+    await asyncio.sleep(0.3)
+    assert not waiter.done()
+    await waiter
+
+
+async def test_a_status_notice_keeps_its_own_id(redis: Redis) -> None:
+    # Two notices of one ticket are two jobs: one failing never stops the other.
+    queue = JobQueue(redis)
+    store = Store(redis)
+    for change in (0, 1):
+        await store.enqueue(Armed(StatusNotice(ticket=7, change=change)))
+    assert sorted(j.id for j in (await queue.claim()).jobs) == ["status:7:0", "status:7:1"]

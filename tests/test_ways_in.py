@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
-from bot.tickets import Client
 from tests.conftest import (
-    AM,
     CLIENT_CHANNEL,
     CLIENT_USER,
     EXTERNAL,
@@ -16,17 +13,21 @@ from tests.conftest import (
     STAFF,
     TRIAGE,
     RunningApp,
+    drained,
+    register_client,
+    ticket,
 )
 from tests.flows import buttons, open_ticket, submit, text_of, triage_post
 from tests.slack_standin import SlackStandIn
+from tests.slackreq import values_by_label
 
 OTHER_CLIENT = "C0GLOBEX01"
 
 
 async def register(app: RunningApp) -> None:
     app.slack.add_channel(OTHER_CLIENT, "globex-support")
-    await app.runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
-    await app.runtime.store.put_client(Client(OTHER_CLIENT, "Globex", "standard", AM))
+    await register_client(app.runtime, channel=CLIENT_CHANNEL, name="Acme")
+    await register_client(app.runtime, channel=OTHER_CLIENT, name="Globex")
 
 
 async def react(app: RunningApp, user: str, channel: str, ts: str, reaction: str = "ticket",
@@ -50,7 +51,7 @@ async def test_a_ticket_reaction_offers_a_prefilled_button_once(app: RunningApp)
     await react(app, EXTERNAL, CLIENT_CHANNEL, ts)
     await react(app, CLIENT_USER, CLIENT_CHANNEL, ts, event_id="EvReact002")
     prompt = (await app.slack.wait_for(lambda: prompts(app.slack, CLIENT_CHANNEL, ts)))[0]
-    await asyncio.sleep(0.3)
+    await drained(app.runtime)
     assert len(prompts(app.slack, CLIENT_CHANNEL, ts)) == 1
 
     button = buttons(prompt)["Open a ticket"]
@@ -62,14 +63,18 @@ async def test_a_ticket_reaction_offers_a_prefilled_button_once(app: RunningApp)
               if b["type"] == "input"}
     assert fields["Title"] == "Videos stopped playing"
     assert "every video is black" in fields["Description"]
-    status, body = await submit(app, view, title=fields["Title"], severity="Critical",
-                                description=fields["Description"], user=EXTERNAL)
-    assert body is not None and body["response_action"] == "update"
+    # The external member submits it, from their own organisation.
+    values = values_by_label(view, {"Title": fields["Title"], "Severity": "Critical",
+                                    "Description": fields["Description"]})
+    status, body = await app.client.submit(view, values, user=EXTERNAL, team="T0OTHER001")
+    assert status == 200 and body is not None and body["response_action"] == "update"
     triage = await triage_post(app, 1001)
     assert "Opened from" in text_of(triage)
     assert f"archives/{CLIENT_CHANNEL}/p{ts.replace('.', '')}" in text_of(triage)
-    stored = await app.runtime.redis.hgetall("sd:{desk}:ticket:1001")
-    assert stored["reporter"] == EXTERNAL
+    stored = await ticket(app.runtime, 1001)
+    assert stored.reporter == EXTERNAL and stored.title == "Videos stopped playing"
+    assert stored.source_link is not None and stored.source_link.endswith(
+        f"p{ts.replace('.', '')}")
 
 
 async def test_other_reactions_and_unregistered_channels_are_ignored(app: RunningApp) -> None:
@@ -77,8 +82,12 @@ async def test_other_reactions_and_unregistered_channels_are_ignored(app: Runnin
     await react(app, CLIENT_USER, CLIENT_CHANNEL, ts)  # not a client channel yet
     await register(app)
     await react(app, CLIENT_USER, CLIENT_CHANNEL, ts, reaction="eyes", event_id="EvReact003")
-    await asyncio.sleep(0.5)
+    await drained(app.runtime)
     assert prompts(app.slack, CLIENT_CHANNEL, ts) == []
+    # Now registered, a :ticket: on the same message is answered: the ignored one did not
+    # use up the message's one prompt.
+    await react(app, CLIENT_USER, CLIENT_CHANNEL, ts, event_id="EvReact004")
+    await app.slack.wait_for(lambda: prompts(app.slack, CLIENT_CHANNEL, ts))
 
 
 async def test_a_reaction_on_a_thread_reply_answers_in_that_thread(app: RunningApp) -> None:
@@ -113,9 +122,10 @@ async def test_the_shortcut_opens_a_ticket_on_behalf_of_the_author(app: RunningA
     assert body is not None and body["response_action"] == "update"
     triage = await triage_post(app, 1001)
     assert f"<@{CLIENT_USER}>" in text_of(triage) and "Opened from" in text_of(triage)
-    stored = await app.runtime.redis.hgetall("sd:{desk}:ticket:1001")
-    assert stored["reporter"] == CLIENT_USER
-    assert str(stored["source_link"]).endswith(f"p{ts.replace('.', '')}")
+    stored = await ticket(app.runtime, 1001)
+    assert stored.reporter == CLIENT_USER and stored.title == "CMS logouts"
+    assert stored.source_link is not None
+    assert stored.source_link.endswith(f"p{ts.replace('.', '')}")
 
 
 async def test_a_guest_cannot_open_a_ticket_for_someone_else(app: RunningApp) -> None:
@@ -127,7 +137,9 @@ async def test_a_guest_cannot_open_a_ticket_for_someone_else(app: RunningApp) ->
                            user=GUEST)
     assert body is not None and body["response_action"] == "errors"
     assert "Only the support team" in body["errors"]["title"]
-    assert await app.runtime.redis.exists("sd:{desk}:ticket:1001") == 0
+    assert await app.runtime.store.get(1001) is None
+    await drained(app.runtime)
+    assert app.slack.posts(TRIAGE) == []
 
 
 async def listing(app: RunningApp, text: str, user: str, channel: str) -> str:

@@ -1,27 +1,24 @@
-"""Outbound: Slack posts, updates and DMs, and email over SMTP.
+"""Slack's Web API as the desk uses it: posts, updates and DMs, each findable again.
 
-Slack failures come out as one of two exceptions, so the worker can decide:
-``Retryable`` (429 with its Retry-After, 5xx, connection errors: try again later)
-or ``Undeliverable`` (Slack said no, e.g. ``not_in_channel``: retrying will not help).
+Failures come out as one of two exceptions, so the worker can decide: ``Retryable``
+(429 with its Retry-After, 5xx, connection errors: try again later) or
+``Undeliverable`` (Slack said no for good, e.g. ``user_disabled``: retrying will not
+help, so the job is dead-lettered at once and the failure shown to people).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import smtplib
-import ssl
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate
 from typing import Any, Final
-from urllib.parse import unquote, urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.adapters.identity import Identity
 
 log = logging.getLogger(__name__)
 
@@ -46,24 +43,11 @@ class Retryable(Exception):
 
 
 class Undeliverable(Exception):
-    """Slack refused the call for good (the error code is the message)."""
+    """The call was refused for good (the error code, e.g. ``user_disabled``, is the message)."""
 
     @property
     def error(self) -> str:
         return str(self.args[0])
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who the app is, from ``auth.test``."""
-
-    team_id: str
-    bot_user_id: str
-    url: str
-
-    def permalink(self, channel: str, ts: str, thread_ts: str | None = None) -> str:
-        link = f"{self.url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
-        return f"{link}?thread_ts={thread_ts}&cid={channel}" if thread_ts else link
 
 
 @dataclass(frozen=True)
@@ -106,7 +90,9 @@ class Slack:
     async def identity(self) -> Identity:
         if self._identity is None:
             r = await slack_call(self.client.auth_test())
-            self._identity = Identity(str(r["team_id"]), str(r["user_id"]), str(r["url"]))
+            self._identity = Identity(str(r["team_id"]), str(r["user_id"]), str(r["url"]),
+                                      str(r["enterprise_id"]) if r.get("enterprise_id")
+                                      else None)
         return self._identity
 
     async def post(
@@ -135,9 +121,6 @@ class Slack:
         self, channel: str, ts: str, text: str, blocks: Sequence[dict[str, Any]]
     ) -> None:
         await slack_call(self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks))
-
-    async def ephemeral(self, channel: str, user: str, text: str) -> None:
-        await slack_call(self.client.chat_postEphemeral(channel=channel, user=user, text=text))
 
     async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """One message by its ts: a top-level one, or else a reply in a thread."""
@@ -204,57 +187,3 @@ class Slack:
                 return found
         return await self.post(channel, text, blocks, thread_ts=thread_ts, mark=mark,
                                author=author)
-
-
-
-@dataclass(frozen=True)
-class Email:
-    to: str
-    subject: str
-    body: str
-    message_id: str
-    """Stable per notification, so that mail clients fold a resend into one message."""
-
-
-class Mailer:
-    """Email over SMTP: ``smtp://`` (STARTTLS when the server offers it) or ``smtps://``."""
-
-    TIMEOUT = 20
-
-    def __init__(self, url: str, sender: str) -> None:
-        parts = urlsplit(url)
-        self.tls = parts.scheme == "smtps"
-        self.host = parts.hostname or "localhost"
-        self.port = parts.port or (465 if self.tls else 25)
-        self.username = unquote(parts.username) if parts.username else None
-        self.password = unquote(parts.password) if parts.password else ""
-        self.sender = sender
-
-    async def send(self, email: Email) -> None:
-        try:
-            await asyncio.to_thread(self._send, email)
-        except (smtplib.SMTPException, OSError) as exc:
-            raise Retryable(f"SMTP {self.host}:{self.port}: {exc!r}") from exc
-
-    def _send(self, email: Email) -> None:
-        message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = email.to
-        message["Subject"] = email.subject
-        message["Message-ID"] = email.message_id
-        message["Date"] = formatdate(localtime=False)
-        message.set_content(email.body)
-        context = ssl.create_default_context()
-        smtp: smtplib.SMTP
-        if self.tls:
-            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.TIMEOUT, context=context)
-        else:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.TIMEOUT)
-        with smtp:
-            smtp.ehlo()
-            if not self.tls and smtp.has_extn("starttls"):
-                smtp.starttls(context=context)
-                smtp.ehlo()
-            if self.username:
-                smtp.login(self.username, self.password)
-            smtp.send_message(message)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.tickets import Severity, Status, Ticket
+from bot.domain.tickets import Severity, Status, Ticket
 
 DAY = 86_400
 
@@ -109,10 +109,6 @@ def response_window(ticket: Ticket, plan: Plan) -> Window:
     return Window(deadline, length)
 
 
-def deadline(ticket: Ticket, plan: Plan) -> float:
-    return response_window(ticket, plan).deadline
-
-
 def clock_stopped_at(ticket: Ticket) -> float | None:
     """When the initial-response clock stopped: the first response or the first resolution.
 
@@ -172,3 +168,18 @@ def desired_timers(ticket: Ticket, plan: Plan, now: float, warn_at: float) -> li
     if update is not None:
         timers.append(update)
     return [t for t in timers if t.notification not in ticket.sent]
+
+
+def reminder_current(ticket: Ticket, plan: Plan, step: Step, generation: int) -> bool:
+    """Whether a fired reminder still says something true when its messages go out.
+
+    A warning or an update reminder whose deadline moved, or whose clock stopped, since it
+    fired is dropped; a breach is a fact, and is told however late.
+    """
+    if step is Step.BREACH:
+        return True
+    if step is Step.WARNING:
+        return (clock_running(ticket)
+                and response_window(ticket, plan).generation == generation)
+    update = update_timer(ticket, plan)
+    return update is not None and update.generation == generation

@@ -1,7 +1,7 @@
 """The ticket: severities, statuses and the transitions between them.
 
 Pure domain: no Slack, no Redis, no clock of its own (every time is an argument,
-in epoch seconds).
+in epoch seconds). Refusals are ``TicketError``s whose text carries no markup.
 """
 
 from __future__ import annotations
@@ -47,23 +47,19 @@ class TicketError(Exception):
 
 
 class AlreadyClaimed(TicketError):
-    def __init__(self, assignee: str) -> None:
-        super().__init__(f"already claimed by <@{assignee}>")
+    """Someone else holds the ticket; ``assignee`` is their user ID (the UI names them)."""
+
+    def __init__(self, key: str, assignee: str) -> None:
+        super().__init__(f"{key} is already claimed")
         self.assignee = assignee
 
 
-TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.OPEN: frozenset({Status.CLAIMED, Status.RESOLVED}),
-    Status.CLAIMED: frozenset({Status.WAITING_ON_CLIENT, Status.WITH_ENGINEERING,
-                               Status.RESOLVED}),
-    Status.WAITING_ON_CLIENT: frozenset({Status.CLAIMED, Status.WITH_ENGINEERING,
-                                         Status.RESOLVED}),
-    Status.WITH_ENGINEERING: frozenset({Status.CLAIMED, Status.WAITING_ON_CLIENT,
-                                        Status.RESOLVED}),
-    Status.RESOLVED: frozenset({Status.OPEN, Status.CLAIMED}),
+WORKING_MOVES: dict[Status, frozenset[Status]] = {
+    Status.CLAIMED: frozenset({Status.WAITING_ON_CLIENT, Status.WITH_ENGINEERING}),
+    Status.WAITING_ON_CLIENT: frozenset({Status.CLAIMED, Status.WITH_ENGINEERING}),
+    Status.WITH_ENGINEERING: frozenset({Status.CLAIMED, Status.WAITING_ON_CLIENT}),
 }
-"""Where each status may go. Out of ``resolved`` only by ``reopen``; into ``claimed``
-from ``open`` only by ``claim``."""
+"""Moves between the working statuses; claim, resolve and reopen have rules of their own."""
 
 
 @dataclass(frozen=True)
@@ -108,15 +104,12 @@ class Ticket:
     source_link: str | None = None
     """The client's message the ticket was opened from (shortcut or reaction), if any."""
     sent: frozenset[str] = field(default_factory=frozenset)
-    """Notifications already delivered, as ``step:generation`` (one each, ever)."""
+    """What has gone out for this ticket, each once ever: SLA notifications fired
+    (``step:generation``) and the effects delivered (their job ids)."""
 
     @property
     def key(self) -> str:
         return ticket_key(self.number)
-
-    @property
-    def responded(self) -> bool:
-        return self.first_response_at is not None
 
     @property
     def status_since(self) -> float:
@@ -143,7 +136,7 @@ def claim(ticket: Ticket, user: str, now: float, *, claim_is_response: bool) -> 
     if ticket.assignee == user:
         return ticket
     if ticket.assignee is not None:
-        raise AlreadyClaimed(ticket.assignee)
+        raise AlreadyClaimed(ticket.key, ticket.assignee)
     if ticket.status is not Status.OPEN:
         raise TicketError(f"{ticket.key} is {ticket.status.value} and cannot be claimed")
     claimed = replace(_moved(ticket, Status.CLAIMED, user, now), assignee=user, claimed_at=now)
@@ -165,7 +158,7 @@ def change_status(ticket: Ticket, new: Status, by: str, now: float) -> Ticket:
         raise TicketError(f"{ticket.key}: use resolve or reopen for that")
     if ticket.assignee is None:
         raise TicketError(f"{ticket.key} must be claimed first")
-    if new not in TRANSITIONS[ticket.status]:
+    if new not in WORKING_MOVES.get(ticket.status, frozenset()):
         raise TicketError(f"{ticket.key} cannot go from {ticket.status.value} to {new.value}")
     return _moved(ticket, new, by, now)
 
@@ -214,10 +207,6 @@ def change_severity(ticket: Ticket, new: Severity, by: str, now: float) -> Ticke
         return ticket
     change = SeverityChange(at=now, by=by, old=ticket.severity, new=new)
     return replace(ticket, severity=new, severity_changes=(*ticket.severity_changes, change))
-
-
-def mark_sent(ticket: Ticket, notification: str) -> Ticket:
-    return replace(ticket, sent=ticket.sent | {notification})
 
 
 @dataclass(frozen=True)

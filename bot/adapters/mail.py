@@ -1,0 +1,83 @@
+"""Email over SMTP: ``smtp://`` (STARTTLS when the server offers it) or ``smtps://``.
+
+A refusal the server means for good (a 5xx reply: unknown recipient, relay denied, bad
+credentials) and a message that cannot be built are ``Undeliverable``; a 4xx reply or a
+connection that fails is ``Retryable``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from urllib.parse import unquote, urlsplit
+
+from bot.adapters.slack import Retryable, Undeliverable
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    body: str
+    message_id: str
+    """Stable per notification, so that mail clients fold a resend into one message."""
+
+
+class Mailer:
+
+    TIMEOUT = 20
+
+    def __init__(self, url: str, sender: str) -> None:
+        parts = urlsplit(url)
+        self.tls = parts.scheme == "smtps"
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or (465 if self.tls else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else ""
+        self.sender = sender
+
+    async def send(self, email: Email) -> None:
+        try:
+            await asyncio.to_thread(self._send, email)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            error = f"SMTP refused {', '.join(exc.recipients)}: {codes}"
+            if all(code >= 500 for code in codes):
+                raise Undeliverable(error) from exc
+            raise Retryable(error) from exc
+        except smtplib.SMTPResponseException as exc:
+            error = f"SMTP {self.host}:{self.port} answered {exc.smtp_code}"
+            if exc.smtp_code >= 500:
+                raise Undeliverable(error) from exc
+            raise Retryable(error) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise Retryable(f"SMTP {self.host}:{self.port}: {type(exc).__name__}") from exc
+        except ValueError as exc:  # the email package refuses a header
+            raise Undeliverable(f"the email could not be built: {exc}") from exc
+
+    def _send(self, email: Email) -> None:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = email.to
+        message["Subject"] = email.subject
+        message["Message-ID"] = email.message_id
+        message["Date"] = formatdate(localtime=False)
+        message.set_content(email.body)
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self.tls:
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.TIMEOUT, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.TIMEOUT)
+        with smtp:
+            smtp.ehlo()
+            if not self.tls and smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(message)

@@ -1,0 +1,205 @@
+"""The Redis job queue: claim due jobs into leases, renew, ack, retry, dead-letter.
+
+Jobs are armed by ``bot.adapters.store`` together with the change that wants them.
+Redis's own clock (``TIME``, plus the clock's deliberate shift, 0 outside tests) is the
+only clock here, so workers on hosts whose clocks disagree still agree. A claimed job is
+leased: while its worker runs it the lease is renewed; if the worker dies, the lease
+expires and the job returns to the queue. The lease's expiry is the fencing token of
+ack, renew and retry: a worker that lost its lease can no longer touch the job.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from redis.asyncio import Redis
+
+from bot.adapters.keys import AGAIN, ARM_LUA, DEAD, DUE, JOB, LEASE, TRIES, WAKE
+
+_LEASED_LUA = ARM_LUA + """
+-- Whether the lease on ``id`` is still the one whose expiry is ``token`` (the fencing check).
+local function held(id, token)
+  return tonumber(redis.call('ZSCORE', K_LEASE, id) or '-1') == tonumber(token)
+end
+"""
+
+_CLAIM = ARM_LUA + """
+local now = now_ms(ARGV[3])
+local expired = redis.call('ZRANGEBYSCORE', K_LEASE, '-inf', now, 'LIMIT', 0, 1000)
+for _, id in ipairs(expired) do
+  redis.call('ZREM', K_LEASE, id)
+  redis.call('SREM', K_AGAIN, id)
+  redis.call('ZADD', K_DUE, 'NX', now, id)
+end
+local ids = redis.call('ZRANGEBYSCORE', K_DUE, '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {now, -1}
+local until_ = now + tonumber(ARGV[1])
+for _, id in ipairs(ids) do
+  redis.call('ZREM', K_DUE, id)
+  local payload = redis.call('HGET', K_JOB, id)
+  if payload then
+    redis.call('ZADD', K_LEASE, until_, id)
+    out[#out + 1] = id
+    out[#out + 1] = payload
+    out[#out + 1] = redis.call('HINCRBY', K_TRIES, id, 1)
+    out[#out + 1] = until_
+  end
+end
+local nxt = redis.call('ZRANGE', K_DUE, 0, 0, 'WITHSCORES')
+local lease = redis.call('ZRANGE', K_LEASE, 0, 0, 'WITHSCORES')
+local wake = -1
+if nxt[2] then wake = tonumber(nxt[2]) end
+if lease[2] and (wake < 0 or tonumber(lease[2]) < wake) then wake = tonumber(lease[2]) end
+out[2] = wake
+return out
+"""
+
+# ARGV: id, token, shift, lease ms. A new token (the new expiry), or 0: the lease is lost.
+_RENEW = _LEASED_LUA + """
+if not held(ARGV[1], ARGV[2]) then return 0 end
+local until_ = now_ms(ARGV[3]) + tonumber(ARGV[4])
+redis.call('ZADD', K_LEASE, 'XX', until_, ARGV[1])
+return until_
+"""
+
+# ARGV: id, token, shift. Done: forget the job, unless it was armed again meanwhile.
+_ACK = _LEASED_LUA + """
+if not held(ARGV[1], ARGV[2]) then return 0 end
+redis.call('ZREM', K_LEASE, ARGV[1])
+redis.call('HDEL', K_TRIES, ARGV[1])
+if redis.call('SREM', K_AGAIN, ARGV[1]) == 1 then
+  arm(ARGV[1], now_ms(ARGV[3]), redis.call('HGET', K_JOB, ARGV[1]))
+elseif not redis.call('ZSCORE', K_DUE, ARGV[1]) then
+  redis.call('HDEL', K_JOB, ARGV[1])
+end
+return 1
+"""
+
+# KEYS[7]: dead. ARGV: id, token, shift, delay ms, max attempts (0: dead now), error,
+# counts (1: this failure counts toward max attempts; 0: a rate limit, it does not).
+_RETRY = _LEASED_LUA + """
+if not held(ARGV[1], ARGV[2]) then return 0 end
+redis.call('ZREM', K_LEASE, ARGV[1])
+redis.call('SREM', K_AGAIN, ARGV[1])
+local tries = tonumber(redis.call('HGET', K_TRIES, ARGV[1]) or '0')
+if ARGV[7] == '0' then
+  tries = tries - 1
+  redis.call('HSET', K_TRIES, ARGV[1], tries)
+end
+if tries >= tonumber(ARGV[5]) then
+  local payload = redis.call('HGET', K_JOB, ARGV[1])
+  redis.call('HSET', KEYS[7], ARGV[1], cjson.encode({payload = payload, attempts = tries,
+    error = ARGV[6]}))
+  redis.call('HDEL', K_JOB, ARGV[1])
+  redis.call('HDEL', K_TRIES, ARGV[1])
+  return 2
+end
+redis.call('ZADD', K_DUE, 'NX', now_ms(ARGV[3]) + tonumber(ARGV[4]), ARGV[1])
+return 1
+"""
+
+_KEYS = [DUE, LEASE, JOB, TRIES, AGAIN, WAKE]
+
+
+@dataclass
+class Leased:
+    """A job this worker holds until ``token`` (lease expiry, ms by Redis's clock)."""
+
+    id: str
+    payload: dict[str, Any]
+    attempt: int
+    token: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    now_ms: int
+    next_wake_ms: int | None
+    """When the earliest pending job is due or lease expires; None when the queue is empty."""
+    jobs: list[Leased]
+
+
+class JobQueue:
+    def __init__(self, redis: Redis, *, lease_seconds: float = 30.0, max_attempts: int = 12,
+                 shift_ms: Callable[[], int] | None = None) -> None:
+        self.redis = redis
+        self.lease_ms = round(lease_seconds * 1000)
+        self.max_attempts = max_attempts
+        self._shift = shift_ms or (lambda: 0)
+        self._claim = redis.register_script(_CLAIM)
+        self._renew = redis.register_script(_RENEW)
+        self._ack = redis.register_script(_ACK)
+        self._retry = redis.register_script(_RETRY)
+
+    async def claim(self, limit: int = 100) -> Batch:
+        """Lease up to ``limit`` due jobs, earliest first; expired leases are due again."""
+        raw = await self._claim(keys=_KEYS, args=[self.lease_ms, limit, self._shift()])
+        jobs = [
+            Leased(str(raw[i]), json.loads(raw[i + 1]), int(raw[i + 2]), int(raw[i + 3]))
+            for i in range(2, len(raw), 4)
+        ]
+        wake = int(raw[1])
+        return Batch(int(raw[0]), None if wake < 0 else wake, jobs)
+
+    async def renew(self, job: Leased) -> bool:
+        """Extend the lease of a job still running; False if it was lost (the worker must
+        stop: another may hold it now)."""
+        token = int(await self._renew(keys=_KEYS, args=[job.id, job.token, self._shift(),
+                                                          self.lease_ms]))
+        if token:
+            job.token = token
+        return bool(token)
+
+    async def ack(self, job: Leased) -> bool:
+        """Done: forget the job (or run it once more if it was armed again meanwhile).
+
+        False when the lease was lost (another worker has it now)."""
+        return bool(await self._ack(keys=_KEYS, args=[job.id, job.token, self._shift()]))
+
+    async def retry(self, job: Leased, delay: float, error: str, *, counts: bool = True,
+                    final: bool = False) -> str:
+        """Run ``job`` again after ``delay`` seconds; after max attempts (or at once when
+        ``final``) it goes to the dead letters.
+
+        Returns ``"retry"``, ``"dead"`` or ``"lost"`` (the lease had expired).
+        """
+        result = await self._retry(keys=[*_KEYS, DEAD], args=[
+            job.id, job.token, self._shift(), round(delay * 1000),
+            0 if final else self.max_attempts, error[:500], 1 if counts else 0])
+        return {0: "lost", 1: "retry", 2: "dead"}[int(result)]
+
+    async def wait(self, seconds: float) -> None:
+        """Block until a job becomes the earliest due or ``seconds`` pass (one connection)."""
+        if seconds > 0:
+            await self.redis.blpop([WAKE], timeout=max(seconds, 0.01))
+
+    async def wake(self) -> None:
+        """Wake idle workers (after the clock moved, say)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(WAKE, "1")
+            pipe.ltrim(WAKE, 0, 0)
+            await pipe.execute()
+
+    async def dead_letters(self) -> dict[str, dict[str, Any]]:
+        raw = cast(dict[str, str], await self.redis.hgetall(DEAD))
+        return {k: json.loads(v) for k, v in raw.items()}
+
+    async def pending(self) -> int:
+        """Jobs waiting or running."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zcard(DUE)
+            pipe.zcard(LEASE)
+            due, leased = await pipe.execute()
+        return int(due) + int(leased)
+
+    async def busy(self) -> bool:
+        """Whether a job is due now or running: False once everything due has been done."""
+        now = (await self.claim(0)).now_ms
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zcount(DUE, "-inf", now)
+            pipe.zcard(LEASE)
+            due, leased = await pipe.execute()
+        return bool(due or leased)

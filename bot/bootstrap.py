@@ -1,0 +1,148 @@
+"""The one composition root: settings -> clients -> services -> the Bolt app and the worker."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.clock import Clock
+from bot.adapters.directory import Directory
+from bot.adapters.embedded_redis import connection_name
+from bot.adapters.mail import Mailer
+from bot.adapters.queue import JobQueue
+from bot.adapters.slack import Slack
+from bot.adapters.store import Store
+from bot.config import Settings
+from bot.delivery.registry import Deps
+from bot.delivery.worker import MAX_IDLE, Worker
+from bot.services.changes import Changes
+from bot.services.desk import Desk
+from bot.services.queries import Queries
+from bot.services.reminders import Reminders
+from bot.services.staff import StaffCheck
+from bot.services.sweep import Sweeper
+from bot.services.tickets import Tickets
+from handlers import actions, commands, events, provide, views
+
+log = logging.getLogger(__name__)
+
+SLACK_TIMEOUT = 10
+REDIS_TIMEOUT = MAX_IDLE + 5
+"""Longer than the worker's longest idle wait (a BLPOP), so that wait is never cut."""
+
+
+def web_client(settings: Settings, http: aiohttp.ClientSession, *,
+               interactive: bool) -> AsyncWebClient:
+    """A Web API client on ``SLACK_API_URL``, on the shared connection pool.
+
+    ``interactive`` (serving a user who waits): one quick retry of a connection error or a
+    5xx. Otherwise (the worker): no retry here, the queue reschedules the job instead.
+    """
+    retry = ([AsyncConnectionErrorRetryHandler(max_retry_count=1),
+              AsyncServerErrorRetryHandler(max_retry_count=1)] if interactive else [])
+    return AsyncWebClient(token=settings.bot_token, base_url=settings.slack_api_url,
+                          timeout=SLACK_TIMEOUT, retry_handlers=retry, session=http)
+
+
+def redis_client(url: str) -> Redis:
+    return Redis.from_url(url, decode_responses=True, health_check_interval=30,
+                          socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=5,
+                          client_name=connection_name())
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    redis: Redis
+    clock: Clock
+    store: Store
+    queue: JobQueue
+    slack: Slack
+    """The Slack client of people-facing calls (the CLI's too)."""
+    desk: Desk
+    bolt: AsyncApp
+    worker: Worker
+    http: aiohttp.ClientSession
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: Settings, redis_url: str,
+                       clock: Clock | None = None) -> AsyncIterator[Runtime]:
+    """Build the desk on one Redis client and one HTTP connection pool; close them after."""
+    redis = redis_client(redis_url)
+    clock = clock or Clock()
+    # One pool for every Slack call (slack-sdk opens a session per call otherwise: a TCP
+    # handshake each time). This is also why no listener is lazy: Bolt deep-copies the
+    # client for each lazy listener.
+    http = aiohttp.ClientSession()
+    try:
+        with contextlib.suppress(RedisError, OSError):
+            await clock.calibrate(redis)  # a Redis that is down is reported by the caller
+        yield build(settings, redis, clock, http)
+    finally:
+        await http.close()
+        await redis.aclose()
+
+
+def build(settings: Settings, redis: Redis, clock: Clock, http: aiohttp.ClientSession
+          ) -> Runtime:
+    store = Store(redis, clock.shift_ms)
+    queue = JobQueue(redis, lease_seconds=settings.job_lease_seconds, shift_ms=clock.shift_ms)
+    interactive = Slack(web_client(settings, http, interactive=True))
+    worker_slack = Slack(web_client(settings, http, interactive=False))
+    changes = Changes(store, settings, clock)
+    staff = StaffCheck(Directory(interactive, settings.support_usergroup), settings)
+    reminders = Reminders(changes)
+    desk = Desk(Tickets(changes, staff), Queries(changes, staff, settings.triage_channel),
+                staff, changes, reminders, Sweeper(changes), store, interactive.identity)
+    mailer = (Mailer(settings.smtp_url.get_secret_value(),
+                     settings.email_from or "support-desk@localhost")
+              if settings.smtp_url else None)
+    deps = Deps(settings, store, worker_slack, mailer, changes, reminders,
+                StaffCheck(Directory(worker_slack, settings.support_usergroup), settings))
+    bolt = AsyncApp(
+        client=interactive.client,
+        signing_secret=(settings.slack_signing_secret.get_secret_value()
+                        if settings.slack_signing_secret else None),
+        logger=logging.getLogger("slack_bolt"),
+        process_before_response=True,
+    )
+    bolt.use(provide(desk))
+    for surface in (events, commands, views, actions):
+        surface.register(bolt)
+    worker = Worker(queue, deps, clock)
+    return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http)
+
+
+def http_app(runtime: Runtime) -> web.Application:
+    """``POST /slack/events`` for Slack, ``GET /healthz`` (200 only while Redis answers)."""
+
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_response = await runtime.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(_: web.Request) -> web.Response:
+        try:
+            await runtime.redis.ping()
+        except (RedisError, OSError) as exc:
+            log.error("health check: Redis does not answer: %s", type(exc).__name__)
+            return web.json_response({"ok": False}, status=503)
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.add_routes([web.post("/slack/events", slack_events), web.get("/healthz", healthz)])
+    return app

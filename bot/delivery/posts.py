@@ -1,0 +1,185 @@
+"""Posts about a ticket: its client thread, its triage post (kept current), the notices
+in the client thread, the engineering hand-off, updates relayed, reaction prompts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from bot.adapters.slack import Author, marker
+from bot.adapters.store import Armed
+from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
+from bot.domain.jobs import (
+    EngineeringHandoff,
+    JobKind,
+    PostClientThread,
+    PostTriage,
+    ReactionPrompt,
+    RelayUpdate,
+    SeverityNotice,
+    StatusNotice,
+    SyncTriage,
+)
+from bot.domain.sla import is_breached, response_window
+from bot.domain.tickets import Ticket
+from bot.slack_ui import messages
+from bot.slack_ui.ids import SECTION_MAX, TITLE_MAX, OpenTicketValue
+from bot.slack_ui.text import cut_plain, fit
+
+log = logging.getLogger(__name__)
+
+
+def since(ticket: Ticket) -> float:
+    """Where to look for a message of this ticket's that an earlier attempt may have posted."""
+    return ticket.created_at - 60
+
+
+@REGISTRY.handles(JobKind.POST_CLIENT_THREAD)
+async def post_client_thread(job: PostClientThread, run: Run) -> None:
+    loaded = await load(run, job.ticket)
+    if loaded is None or loaded.ticket.client_ts is not None:
+        return
+    ticket = loaded.ticket
+    text, body = messages.client_thread_message(ticket, loaded.client, loaded.window)
+    ts = await run.deps.slack.post_once(
+        ticket.channel, text, body, mark=marker(ticket.key, "client_thread"), again=run.again,
+        oldest=since(ticket))
+    await record_ts(run, ticket, "client_ts", ts)
+    # The triage post links to this thread: post it now, or bring it up to date.
+    after = await run.deps.store.get(ticket.number)
+    follow = SyncTriage if after and after.ticket.triage_ts else PostTriage
+    await run.deps.store.enqueue(Armed(follow(ticket=ticket.number)))
+
+
+@REGISTRY.handles(JobKind.POST_TRIAGE)
+async def post_triage(job: PostTriage, run: Run) -> None:
+    loaded = await load(run, job.ticket)
+    if loaded is None or loaded.ticket.triage_ts is not None:
+        return
+    ticket = loaded.ticket
+    text, body = triage_view(loaded, run)
+    ts = await run.deps.slack.post_once(
+        run.deps.settings.triage_channel or "", text, body, mark=marker(ticket.key, "triage"),
+        again=run.again, oldest=since(ticket))
+    await record_ts(run, ticket, "triage_ts", ts)
+    after = await run.deps.store.get(ticket.number)
+    if after and (after.version, after.ticket.client_ts) != (loaded.current.version,
+                                                            ticket.client_ts):
+        # It changed while the post was on its way: show the latest state.
+        await run.deps.store.enqueue(Armed(SyncTriage(ticket=ticket.number)))
+
+
+@REGISTRY.handles(JobKind.SYNC_TRIAGE)
+async def sync_triage(job: SyncTriage, run: Run) -> None:
+    """Re-render the triage post from the ticket's state (idempotent; a change made while
+    this runs arms it again, so the post always ends showing the latest state)."""
+    loaded = await load(run, job.ticket)
+    if loaded is None or loaded.ticket.triage_ts is None:
+        return  # the post is still to come, and will show the current state
+    text, body = triage_view(loaded, run)
+    await run.deps.slack.update(run.deps.settings.triage_channel or "", loaded.ticket.triage_ts,
+                                text, body)
+
+
+def triage_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]:
+    settings = run.deps.settings
+    ticket = loaded.ticket
+    engineering = (loaded.identity.permalink(settings.engineering_channel, ticket.engineering_ts)
+                   if ticket.engineering_ts and settings.engineering_channel else None)
+    return messages.triage_message(
+        ticket, loaded.client, loaded.window, loaded.identity,
+        breached=is_breached(ticket, loaded.plan, run.deps.changes.clock()),
+        engineering_link=engineering)
+
+
+async def record_ts(run: Run, ticket: Ticket, name: str, ts: str) -> None:
+    if not await run.deps.store.set_message_ts(ticket, name, ts):
+        log.warning("%s: %s was already recorded; a second message %s may exist",
+                    ticket.key, name, ts)
+
+
+async def in_client_thread(run: Run, ticket: Ticket, job_id: str, name: str, text: str,
+                           body: list[dict[str, object]] | None = None,
+                           author: Author | None = None) -> None:
+    """Post once in the ticket's client thread; ``name`` marks the message in Slack."""
+    if job_id in ticket.sent:
+        return
+    if ticket.client_ts is None:
+        raise NotReady(f"{ticket.key} has no client thread yet to post {name} in")
+    await run.deps.slack.post_once(
+        ticket.channel, text, body, thread_ts=ticket.client_ts, mark=marker(ticket.key, name),
+        again=run.again, oldest=since(ticket), author=author)
+    await run.deps.store.mark_done(ticket.number, job_id)
+
+
+@REGISTRY.handles(JobKind.STATUS_NOTICE)
+async def status_notice(job: StatusNotice, run: Run) -> None:
+    loaded = await load(run, job.ticket)
+    if loaded is None or job.change >= len(loaded.ticket.status_changes):
+        return
+    ticket = loaded.ticket
+    text, body = messages.status_notice(ticket, ticket.status_changes[job.change],
+                                        run.deps.settings.reopen_days)
+    await in_client_thread(run, ticket, job.id, f"status:{job.change}", text, body)
+
+
+@REGISTRY.handles(JobKind.SEVERITY_NOTICE)
+async def severity_notice(job: SeverityNotice, run: Run) -> None:
+    loaded = await load(run, job.ticket)
+    if loaded is None or job.change >= len(loaded.ticket.severity_changes):
+        return
+    ticket = loaded.ticket
+    shown = replace(ticket, severity_changes=ticket.severity_changes[: job.change + 1])
+    text = messages.severity_notice(shown, response_window(shown, loaded.plan))
+    await in_client_thread(run, ticket, job.id, f"severity_notice:{job.change}", text)
+
+
+@REGISTRY.handles(JobKind.RELAY_UPDATE)
+async def relay_update(job: RelayUpdate, run: Run) -> None:
+    loaded = await load(run, job.ticket)
+    if loaded is None:
+        return
+    member = await run.deps.staff.directory.member(job.by)
+    name = member.name if member and member.name else "Support"
+    await in_client_thread(
+        run, loaded.ticket, job.id, f"update:{job.ref}", fit(job.text, SECTION_MAX),
+        author=Author(f"{name} (support)", member.image if member else None))
+
+
+@REGISTRY.handles(JobKind.ENGINEERING_HANDOFF)
+async def engineering_handoff(job: EngineeringHandoff, run: Run) -> None:
+    channel = run.deps.settings.engineering_channel
+    loaded = await load(run, job.ticket)
+    if loaded is None or loaded.ticket.engineering_ts:
+        return
+    ticket = loaded.ticket
+    if channel is None:
+        log.warning("%s sent to engineering, but ENGINEERING_CHANNEL is not set", ticket.key)
+        return
+    text, body = messages.engineering_message(
+        ticket, loaded.client, job.by, loaded.triage_link(run.deps.settings.triage_channel))
+    ts = await run.deps.slack.post_once(channel, text, body,
+                                        mark=marker(ticket.key, "engineering"),
+                                        again=run.again, oldest=since(ticket))
+    await record_ts(run, ticket, "engineering_ts", ts)
+    await run.deps.store.enqueue(Armed(SyncTriage(ticket=ticket.number)))
+
+
+@REGISTRY.handles(JobKind.REACTION_PROMPT)
+async def reaction_prompt(job: ReactionPrompt, run: Run) -> None:
+    slack = run.deps.slack
+    message = await slack.message(job.channel, job.ts)
+    if message is None:
+        log.info("reaction on %s/%s: the message is gone, no prompt", job.channel, job.ts)
+        return
+    text = str(message.get("text") or "")
+    identity = await slack.identity()
+    prefill = OpenTicketValue(
+        title=cut_plain(text.split("\n", 1)[0], TITLE_MAX),
+        description=cut_plain(text, 1500),
+        source_link=identity.permalink(job.channel, job.ts))
+    body_text, body = messages.reaction_prompt(prefill)
+    await slack.post_once(
+        job.channel, body_text, body, thread_ts=message.get("thread_ts") or job.ts,
+        mark=marker(f"{job.channel}:{job.ts}", "reaction_prompt"), again=run.again,
+        oldest=float(job.ts) - 1)

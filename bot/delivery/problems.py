@@ -1,0 +1,43 @@
+"""What people are told when an effect fails for good, and what follows from it."""
+
+from __future__ import annotations
+
+from bot.domain.jobs import (
+    BreachEmail,
+    Job,
+    PostClientThread,
+    PostTriage,
+    ProblemNote,
+    RelayUpdate,
+    ReminderDM,
+    Role,
+    SeverityNotice,
+    StatusNotice,
+)
+
+_HINTS = {
+    Role.ACCOUNT_MANAGER: "update the client with `clients set --account-manager`.",
+    Role.HEAD_OF_SUPPORT: "check SUPPORT_LEAD.",
+    Role.ASSIGNEE: "another engineer should take this ticket over.",
+}
+
+def consequences(job: Job, error: str) -> list[Job]:
+    """The jobs to arm when ``job`` failed for good with ``error``: a note in the ticket's
+    triage thread saying who or what could not be reached and why (once per cause)."""
+    n = job.ticket
+    if isinstance(job, ReminderDM):
+        return [ProblemNote(ticket=n, what=f"DM <@{job.user}> ({job.role.value}) about the "
+                            f"{job.step.value}", error=error, hint=_HINTS[job.role],
+                            recipient=job.user)]
+    if isinstance(job, BreachEmail):
+        return [ProblemNote(ticket=n, what=f"email the breach to {job.to}", error=error,
+                            hint="check SUPPORT_LEAD_EMAIL and SMTP_URL.", recipient=job.to)]
+    if isinstance(job, PostClientThread):
+        # The triage post goes out all the same, and says the client has not seen it.
+        return [PostTriage(ticket=n), ProblemNote(
+            ticket=n, what="post this ticket in the client channel", error=error,
+            hint="The client has not seen it. Invite the app to that channel.")]
+    if isinstance(job, StatusNotice | SeverityNotice | RelayUpdate):
+        return [ProblemNote(ticket=n, what="post in the client thread", error=error,
+                            hint="The client has not been told.")]
+    return []

@@ -1,0 +1,126 @@
+"""SLA reminders: a timer firing, and each of its messages (a DM, the triage note, the
+breach email), plus the note that tells the triage thread what could not be delivered."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.adapters.slack import marker
+from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
+from bot.domain.jobs import (
+    BreachEmail,
+    FireTimer,
+    JobKind,
+    ProblemNote,
+    ReminderDM,
+    TriageNote,
+)
+from bot.domain.sla import Step, Window, reminder_current
+from bot.slack_ui import notices
+
+log = logging.getLogger(__name__)
+
+
+@REGISTRY.handles(JobKind.FIRE_TIMER)
+async def fire_timer(job: FireTimer, run: Run) -> None:
+    await run.deps.reminders.fire(job, run.now)
+
+
+def notification(step: Step, generation: int) -> str:
+    return f"{step.value}:{generation}"
+
+
+async def still_worth_sending(run: Run, job: ReminderDM | TriageNote) -> Loaded | None:
+    """The ticket, unless this message was sent already or no longer says something true."""
+    loaded = await load(run, job.ticket)
+    if loaded is None or job.id in loaded.ticket.sent:
+        return None
+    if not reminder_current(loaded.ticket, loaded.plan, job.step, job.generation):
+        log.info("%s: %s message %s dropped: the deadline moved or the clock stopped",
+                 loaded.ticket.key, job.step.value, job.id)
+        return None
+    return loaded
+
+
+def fired_window(loaded: Loaded, generation: int) -> Window:
+    """The window as it was when the reminder fired (its generation is its deadline)."""
+    return Window(generation / 1000, loaded.window.length)
+
+
+@REGISTRY.handles(JobKind.REMINDER_DM)
+async def reminder_dm(job: ReminderDM, run: Run) -> None:
+    loaded = await still_worth_sending(run, job)
+    if loaded is None:
+        return
+    ticket, client, now = loaded.ticket, loaded.client, run.deps.changes.clock()
+    window = fired_window(loaded, job.generation)
+    if job.step is Step.WARNING:
+        text = notices.warning_dm(ticket, client, window, now, loaded.thread_link())
+    elif job.step is Step.BREACH:
+        text = notices.breach_dm(ticket, client, window, now, loaded.thread_link(),
+                                 loaded.triage_link(run.deps.settings.triage_channel))
+    else:
+        text = notices.update_overdue_dm(ticket, client, job.generation / 1000, now,
+                                         loaded.thread_link())
+    await run.deps.slack.post_once(
+        job.user, text, None, again=run.again, oldest=ticket.created_at - 60,
+        mark=marker(ticket.key, f"{notification(job.step, job.generation)}/dm:{job.user}"))
+    await run.deps.store.mark_done(ticket.number, job.id)
+
+
+@REGISTRY.handles(JobKind.TRIAGE_NOTE)
+async def triage_note(job: TriageNote, run: Run) -> None:
+    loaded = await still_worth_sending(run, job)
+    if loaded is None:
+        return
+    ticket, now = loaded.ticket, run.deps.changes.clock()
+    window = fired_window(loaded, job.generation)
+    if job.step is Step.WARNING:
+        text = notices.warning_note(ticket, loaded.client, window, now, job.told)
+    elif job.step is Step.BREACH:
+        text = notices.breach_note(ticket, window, now)
+    else:
+        text = notices.update_overdue_note(ticket, job.generation / 1000, now, job.told)
+    await in_triage_thread(run, loaded, job.id,
+                           f"{notification(job.step, job.generation)}/triage", text)
+
+
+@REGISTRY.handles(JobKind.BREACH_EMAIL)
+async def breach_email(job: BreachEmail, run: Run) -> None:
+    mailer = run.deps.mailer
+    loaded = await load(run, job.ticket)
+    if loaded is None or job.id in loaded.ticket.sent:
+        return
+    if mailer is None:
+        log.warning("%s: breach email dropped: SMTP_URL is not set", loaded.ticket.key)
+        return
+    email = notices.breach_email(
+        loaded.ticket, loaded.client, fired_window(loaded, job.generation),
+        run.deps.changes.clock(), to=job.to, thread_link=loaded.thread_link(),
+        triage_link=loaded.triage_link(run.deps.settings.triage_channel),
+        generation=job.generation)
+    await run.fence()  # an email cannot be looked for afterwards: never send it twice
+    await mailer.send(email)
+    await run.deps.store.mark_done(loaded.ticket.number, job.id)
+
+
+@REGISTRY.handles(JobKind.PROBLEM_NOTE)
+async def problem_note(job: ProblemNote, run: Run) -> None:
+    loaded = await load(run, job.ticket)
+    if loaded is None or job.id in loaded.ticket.sent:
+        return
+    await in_triage_thread(run, loaded, job.id, job.id.split(":", 2)[0] + ":" + job.id[-12:],
+                           notices.problem_note(job.what, job.error, job.hint))
+
+
+async def in_triage_thread(run: Run, loaded: Loaded, job_id: str, name: str, text: str) -> None:
+    channel = run.deps.settings.triage_channel
+    ticket = loaded.ticket
+    if channel is None:
+        return
+    if ticket.triage_ts is None:
+        raise NotReady(f"{ticket.key} has no triage post yet")
+    await run.deps.slack.post_once(channel, text, None, thread_ts=ticket.triage_ts,
+                                   mark=marker(ticket.key, name), again=run.again,
+                                   oldest=ticket.created_at - 60)
+    await run.deps.store.mark_done(ticket.number, job_id)

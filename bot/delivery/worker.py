@@ -1,0 +1,237 @@
+"""The loop that runs due jobs: any number of workers, one Redis.
+
+A worker leases a batch of due jobs, runs each with its handler (renewing its lease
+while it runs) and acks it when done. Slack's 429 pushes the job back by Retry-After (no
+worker sleeps on it); 5xx and connection errors back off exponentially; a permanent
+refusal is dead-lettered at once, and so is a job out of attempts; either way the
+ticket's triage thread is told. At start and every few minutes it sweeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable
+
+from pydantic import ValidationError
+from redis.exceptions import RedisError
+
+from bot.adapters.clock import Clock
+from bot.adapters.queue import JobQueue, Leased
+from bot.adapters.slack import Retryable, Undeliverable
+from bot.adapters.store import Armed
+from bot.delivery import posts, reminders  # noqa: F401 - they register their handlers
+from bot.delivery.problems import consequences
+from bot.delivery.registry import REGISTRY, Deps, LeaseLost, NotReady, Run
+from bot.domain.jobs import JOB, Job, ProblemNote
+from bot.domain.tickets import ticket_key
+from bot.services.reminders import NotDue
+from bot.services.sweep import Sweeper, failed
+
+log = logging.getLogger(__name__)
+
+MAX_IDLE = 5.0
+"""Longest wait between claims when nothing is due (a job armed earlier wakes it)."""
+
+SWEEP_EVERY = 300.0
+"""Seconds between sweeps that rebuild timers and posts from ticket state (one at start)."""
+
+
+def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
+    """Seconds before attempt ``attempt + 1``: 1, 2, 4, ... up to ``cap``."""
+    return float(min(cap, base * 2 ** max(0, attempt - 1)))
+
+
+class Worker:
+    def __init__(self, queue: JobQueue, deps: Deps, clock: Clock, *, batch: int = 100,
+                 concurrency: int = 32, sweep_every: float = SWEEP_EVERY) -> None:
+        self.queue = queue
+        self.deps = deps
+        self.clock = clock
+        self.sweeper = Sweeper(deps.changes)
+        self.batch = batch
+        self.sweep_every = sweep_every
+        self._slots = asyncio.Semaphore(concurrency)
+        self._next_sweep = 0.0
+        self._started = False
+        self._sweep: asyncio.Task[None] | None = None
+        # Another worker's leases are not in this one's wake-up time: look again within
+        # half a lease, so a job whose worker died is taken over soon after it expires.
+        self.max_idle = min(MAX_IDLE, queue.lease_ms / 2000)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set; jobs already leased are finished first."""
+        log.info("worker started")
+        while not stop.is_set():
+            try:
+                await self._sweep_when_due()
+                sleep = min(await self.run_once(),
+                            max(0.0, self._next_sweep - time.monotonic()))
+                if sleep > 0:
+                    await self._idle(sleep, stop, self.queue.wait(sleep))
+            except (RedisError, OSError) as exc:
+                log.error("worker cannot reach Redis (%s); trying again in 1 s", exc)
+                await self._idle(1.0, stop, asyncio.sleep(1.0))
+        if self._sweep is not None:
+            await self._sweep
+        log.info("worker stopped")
+
+    @staticmethod
+    async def _idle(seconds: float, stop: asyncio.Event, wake: Awaitable[object]) -> None:
+        """Wait for ``wake`` (a due job, or time), or for ``stop``, whichever comes first."""
+        waiter: asyncio.Future[object] = asyncio.ensure_future(wake)
+        stopper: asyncio.Future[object] = asyncio.ensure_future(stop.wait())
+        done: set[asyncio.Future[object]] = set()
+        try:
+            done, _ = await asyncio.wait({waiter, stopper}, timeout=seconds + 1,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            stopper.cancel()
+            # Collect both, so that an error raised while cancelling is not left unread.
+            outcome, _ = await asyncio.gather(waiter, stopper, return_exceptions=True)
+        if waiter in done and isinstance(outcome, Exception):
+            raise outcome
+
+    # -- the sweep ------------------------------------------------------------------------
+
+    async def _sweep_when_due(self) -> None:
+        """Start a sweep in the background when one is due: due jobs keep firing meanwhile.
+
+        One sweep runs at a time across workers (``sweep:running``, kept while it runs);
+        after one, none is due for ``sweep_every`` (``sweep:recent``), except a worker's
+        first, which always runs.
+        """
+        if time.monotonic() < self._next_sweep or (self._sweep and not self._sweep.done()):
+            return
+        self._next_sweep = time.monotonic() + self.sweep_every
+        store = self.deps.store
+        first, self._started = not self._started, True
+        if not first and not await store.lock("sweep:recent", self.sweep_every):
+            return
+        if await store.lock("sweep:running", self.lease_seconds()):
+            self._sweep = asyncio.create_task(self._run_sweep())
+
+    def lease_seconds(self) -> float:
+        return max(30.0, self.queue.lease_ms / 1000)
+
+    async def _run_sweep(self) -> None:
+        store = self.deps.store
+        started = time.monotonic()
+
+        async def heartbeat() -> None:
+            await store.extend_lock("sweep:running", self.lease_seconds())
+
+        try:
+            skew = await self.clock.calibrate(store.redis)
+            if abs(skew) > 1:
+                log.warning("this host's clock is %.1f s off Redis's; the desk keeps Redis's",
+                            skew)
+            result = await self.sweeper.sweep(heartbeat)
+        except (RedisError, OSError) as exc:
+            log.error("sweep stopped: cannot reach Redis (%s); the next one will redo it", exc)
+        else:
+            log.info("sweep: %d open tickets in %.2f s (%d had posts missing, %d changed "
+                     "meanwhile)", result.tickets, time.monotonic() - started, result.repaired,
+                     result.skipped)
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await store.unlock("sweep:running")
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    async def run_once(self) -> float:
+        """Claim and run one batch; returns how long to sleep before the next claim."""
+        batch = await self.queue.claim(self.batch)
+        if batch.jobs:
+            now = batch.now_ms / 1000
+            await asyncio.gather(*(self._run(job, now) for job in batch.jobs))
+            return 0.0
+        if batch.next_wake_ms is None:
+            return self.max_idle
+        return min(self.max_idle, max(0.0, (batch.next_wake_ms - batch.now_ms) / 1000))
+
+    async def _run(self, leased: Leased, now: float) -> None:
+        async with self._slots:
+            try:
+                job = JOB.validate_python(leased.payload)
+            except ValidationError as exc:
+                log.error("job %s has an unreadable payload, dead-lettered: %s", leased.id, exc)
+                await self.queue.retry(leased, 0, f"unreadable payload: {exc}", final=True)
+                return
+            await self._attempt(job, leased, now)
+
+    async def _attempt(self, job: Job, leased: Leased, now: float) -> None:
+        key = ticket_key(job.ticket)
+
+        async def fence() -> None:
+            if not await self.queue.renew(leased):
+                raise LeaseLost(leased.id)
+
+        run = Run(self.deps, again=leased.attempt > 1, now=now, fence=fence)
+        work = asyncio.ensure_future(REGISTRY.run(job, run))
+        lost = asyncio.Event()
+        keeper = asyncio.ensure_future(self._keep_lease(leased, work, lost))
+        try:
+            await work
+        except NotDue as early:
+            await self.queue.retry(leased, max(early.seconds, 0.001), str(early), counts=False)
+        except Retryable as exc:
+            delay = exc.retry_after if exc.rate_limited else backoff(leased.attempt)
+            outcome = await self.queue.retry(leased, delay or 1.0, str(exc),
+                                             counts=not exc.rate_limited)
+            log.warning("%s: job %s (attempt %d) not done: %s; %s in %.1f s", key, leased.id,
+                        leased.attempt, exc, outcome, delay)
+            await self._after(job, outcome, str(exc))
+        except Undeliverable as exc:
+            outcome = await self.queue.retry(leased, 0, exc.error, final=True)
+            log.error("%s: job %s refused for good: %s; dead-lettered", key, leased.id,
+                      exc.error)
+            await self._after(job, outcome, exc.error)
+        except (LeaseLost, asyncio.CancelledError) as exc:
+            if isinstance(exc, asyncio.CancelledError) and not lost.is_set():
+                raise  # this worker is being stopped, not fenced off
+            log.warning("%s: job %s lost its lease mid-run; another worker takes it over",
+                        key, leased.id)
+        except NotReady as exc:
+            outcome = await self.queue.retry(leased, backoff(leased.attempt), str(exc))
+            log.info("%s: job %s waits: %s (%s)", key, leased.id, exc, outcome)
+            await self._after(job, outcome, str(exc))
+        except Exception as exc:
+            outcome = await self.queue.retry(leased, backoff(leased.attempt), repr(exc))
+            log.exception("%s: job %s (attempt %d) failed; %s", key, leased.id, leased.attempt,
+                          outcome)
+            await self._after(job, outcome, type(exc).__name__)
+        else:
+            if not await self.queue.ack(leased):
+                log.warning("%s: job %s finished after its lease expired", key, leased.id)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep_lease(self, leased: Leased, work: asyncio.Future[None],
+                          lost: asyncio.Event) -> None:
+        """Renew the lease every third of it while the job runs; stop the job if it is lost."""
+        while not work.done():
+            await asyncio.sleep(self.queue.lease_ms / 3000)
+            try:
+                if not await self.queue.renew(leased):
+                    lost.set()
+                    work.cancel()
+                    return
+            except (RedisError, OSError) as exc:
+                log.warning("job %s: cannot renew its lease (%s)", leased.id, exc)
+
+    async def _after(self, job: Job, outcome: str, error: str) -> None:
+        """A job dead-lettered: record it on the ticket, and tell its triage thread."""
+        if outcome != "dead" or job.ticket == 0:
+            return
+        store = self.deps.store
+        await store.mark_done(job.ticket, failed(job.id))
+        if isinstance(job, ProblemNote):
+            return
+        for follow in consequences(job, error):
+            await store.enqueue(Armed(follow))

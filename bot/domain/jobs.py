@@ -1,0 +1,214 @@
+"""The effects the desk has on the world, each a typed job of its own.
+
+Every Slack post, update, DM, email and triage note is one job: it has its own id (its
+idempotency record and its place in the queue), its own retries and its own dead
+letter, so one effect that fails never stops another. Pure data: no I/O here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from bot.domain.sla import Step
+
+
+class JobKind(StrEnum):
+    POST_CLIENT_THREAD = "post_client_thread"
+    POST_TRIAGE = "post_triage"
+    SYNC_TRIAGE = "sync_triage"
+    STATUS_NOTICE = "status_notice"
+    SEVERITY_NOTICE = "severity_notice"
+    RELAY_UPDATE = "relay_update"
+    ENGINEERING_HANDOFF = "engineering_handoff"
+    REACTION_PROMPT = "reaction_prompt"
+    FIRE_TIMER = "fire_timer"
+    REMINDER_DM = "reminder_dm"
+    TRIAGE_NOTE = "triage_note"
+    BREACH_EMAIL = "breach_email"
+    PROBLEM_NOTE = "problem_note"
+
+
+class Role(StrEnum):
+    """Why a person is told about a ticket: names them in notes about delivery problems."""
+
+    ACCOUNT_MANAGER = "account manager"
+    ASSIGNEE = "assignee"
+    HEAD_OF_SUPPORT = "head of support"
+
+
+class _Job(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticket: int
+    """The ticket's number; 0 for a job that is not about a ticket yet."""
+
+    @property
+    def id(self) -> str:
+        raise NotImplementedError
+
+
+class PostClientThread(_Job):
+    """The ticket's first message in the client channel: it becomes the ticket's thread."""
+
+    kind: Literal[JobKind.POST_CLIENT_THREAD] = JobKind.POST_CLIENT_THREAD
+
+    @property
+    def id(self) -> str:
+        return f"client_thread:{self.ticket}"
+
+
+class PostTriage(_Job):
+    """The ticket's post in the triage channel."""
+
+    kind: Literal[JobKind.POST_TRIAGE] = JobKind.POST_TRIAGE
+
+    @property
+    def id(self) -> str:
+        return f"triage:{self.ticket}"
+
+
+class SyncTriage(_Job):
+    """Re-render the triage post from the ticket's latest state."""
+
+    kind: Literal[JobKind.SYNC_TRIAGE] = JobKind.SYNC_TRIAGE
+
+    @property
+    def id(self) -> str:
+        return f"sync_triage:{self.ticket}"
+
+
+class StatusNotice(_Job):
+    """The client told of a status change (``change``: its index in the history)."""
+
+    kind: Literal[JobKind.STATUS_NOTICE] = JobKind.STATUS_NOTICE
+    change: int
+
+    @property
+    def id(self) -> str:
+        return f"status:{self.ticket}:{self.change}"
+
+
+class SeverityNotice(_Job):
+    kind: Literal[JobKind.SEVERITY_NOTICE] = JobKind.SEVERITY_NOTICE
+    change: int
+
+    @property
+    def id(self) -> str:
+        return f"severity:{self.ticket}:{self.change}"
+
+
+class RelayUpdate(_Job):
+    """A staff member's update, posted in the client thread under their name."""
+
+    kind: Literal[JobKind.RELAY_UPDATE] = JobKind.RELAY_UPDATE
+    ref: str
+    """What makes it unique: the modal submission it came from."""
+    by: str
+    text: str
+
+    @property
+    def id(self) -> str:
+        return f"update:{self.ticket}:{self.ref}"
+
+
+class EngineeringHandoff(_Job):
+    kind: Literal[JobKind.ENGINEERING_HANDOFF] = JobKind.ENGINEERING_HANDOFF
+    by: str
+
+    @property
+    def id(self) -> str:
+        return f"engineering:{self.ticket}"
+
+
+class ReactionPrompt(_Job):
+    """A :ticket: reaction answered in its thread with an Open a ticket button."""
+
+    kind: Literal[JobKind.REACTION_PROMPT] = JobKind.REACTION_PROMPT
+    ticket: int = 0
+    channel: str
+    ts: str
+    by: str
+
+    @property
+    def id(self) -> str:
+        return f"prompt:{self.channel}:{self.ts}"
+
+
+class FireTimer(_Job):
+    """An SLA timer: when due, and if the ticket still wants it, it fans out its effects."""
+
+    kind: Literal[JobKind.FIRE_TIMER] = JobKind.FIRE_TIMER
+    step: Step
+    generation: int
+
+    @property
+    def id(self) -> str:
+        return f"timer:{self.ticket}:{self.step.value}:{self.generation}"
+
+
+class ReminderDM(_Job):
+    kind: Literal[JobKind.REMINDER_DM] = JobKind.REMINDER_DM
+    step: Step
+    generation: int
+    user: str
+    role: Role
+
+    @property
+    def id(self) -> str:
+        return f"dm:{self.ticket}:{self.step.value}:{self.generation}:{self.user}"
+
+
+class TriageNote(_Job):
+    """A reminder's note in the ticket's triage thread, naming who was told."""
+
+    kind: Literal[JobKind.TRIAGE_NOTE] = JobKind.TRIAGE_NOTE
+    step: Step
+    generation: int
+    told: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"note:{self.ticket}:{self.step.value}:{self.generation}"
+
+
+class BreachEmail(_Job):
+    kind: Literal[JobKind.BREACH_EMAIL] = JobKind.BREACH_EMAIL
+    generation: int
+    to: str
+
+    @property
+    def id(self) -> str:
+        return f"email:{self.ticket}:breach:{self.generation}"
+
+
+class ProblemNote(_Job):
+    """An effect that could not be delivered, told in the ticket's triage thread."""
+
+    kind: Literal[JobKind.PROBLEM_NOTE] = JobKind.PROBLEM_NOTE
+    what: str
+    """What failed, in plain words: ``DM to U0123 (account manager)``."""
+    error: str
+    hint: str = ""
+    recipient: str | None = None
+    """The person who could not be reached, if it was a person."""
+
+    @property
+    def id(self) -> str:
+        """Once per cause: the same person unreachable for the same reason is told once."""
+        cause = hashlib.sha1(f"{self.recipient or self.what}|{self.error}".encode()).hexdigest()
+        return f"problem:{self.ticket}:{cause[:12]}"
+
+
+Job = Annotated[
+    PostClientThread | PostTriage | SyncTriage | StatusNotice | SeverityNotice | RelayUpdate
+    | EngineeringHandoff | ReactionPrompt | FireTimer | ReminderDM | TriageNote | BreachEmail
+    | ProblemNote,
+    Field(discriminator="kind"),
+]
+
+JOB: TypeAdapter[Job] = TypeAdapter(Job)
+"""Reads a job from its JSON in the queue (raises ``ValidationError`` on anything else)."""

@@ -1,0 +1,67 @@
+"""Changing a ticket: optimistic concurrency, and the timers that follow its new state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from bot.adapters.store import Armed, Conflict, Versioned
+from bot.config import Settings
+from bot.domain.sla import STANDARD, Plan, Timer, desired_timers
+from bot.domain.tickets import Client, Ticket, TicketError, ticket_key
+from bot.services.ports import Clock, TicketStore
+
+log = logging.getLogger(__name__)
+
+CONFLICT_RETRIES = 20
+
+JobsFor = Sequence[Armed] | Callable[[Ticket], Sequence[Armed]]
+"""The jobs a change arms: fixed, or made from the changed ticket."""
+
+
+class Changes:
+    def __init__(self, store: TicketStore, settings: Settings, clock: Clock) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.plans = settings.plan_table
+
+    def plan(self, client: Client | None) -> Plan:
+        name = client.plan if client else STANDARD
+        plan = self.plans.get(name)
+        if plan is None:
+            log.warning("client %s is on unknown plan %r: using %s",
+                        client.channel if client else "-", name, STANDARD)
+            return self.plans[STANDARD]
+        return plan
+
+    async def client_and_plan(self, channel: str) -> tuple[Client | None, Plan]:
+        client = await self.store.client(channel)
+        return client, self.plan(client)
+
+    async def timers(self, ticket: Ticket, now: float | None = None) -> list[Timer]:
+        _, plan = await self.client_and_plan(ticket.channel)
+        return desired_timers(ticket, plan, self.clock() if now is None else now,
+                              self.settings.warn_at)
+
+    async def change(self, number: int, apply: Callable[[Ticket], Ticket],
+                     jobs: JobsFor = (), *, always: bool = False) -> Versioned:
+        """Apply a domain change with optimistic concurrency; timers follow the new state.
+
+        A change that returns the very ticket it was given is no change: nothing is written,
+        unless ``always`` (its jobs must go out all the same).
+        """
+        for _ in range(CONFLICT_RETRIES):
+            current = await self.store.get(number)
+            if current is None:
+                raise TicketError(f"{ticket_key(number)} does not exist")
+            changed = apply(current.ticket)
+            if changed is current.ticket and not always:
+                return current
+            try:
+                return await self.store.save(
+                    current, changed, jobs=jobs(changed) if callable(jobs) else jobs,
+                    timers=await self.timers(changed))
+            except Conflict:
+                continue
+        raise Conflict(f"{ticket_key(number)} kept changing; gave up after {CONFLICT_RETRIES}")

@@ -1,0 +1,53 @@
+"""What the services need from the world, as protocols (Redis and Slack implement them;
+the tests' in-memory fakes do too)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from bot.adapters.store import Armed, Versioned
+from bot.domain.sla import Timer
+from bot.domain.staff import Member, Organisation
+from bot.domain.tickets import Client, Ticket
+
+Clock = Callable[[], float]
+"""Epoch seconds now (Redis's clock, as ``bot.adapters.clock`` reads it)."""
+
+
+class TicketStore(Protocol):
+    async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
+                     jobs: Sequence[Armed], timers: Sequence[Timer]
+                     ) -> tuple[Versioned, bool]: ...
+
+    async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
+                   timers: Sequence[Timer]) -> Versioned: ...
+
+    async def commit_effects(self, current: Versioned, *, marks: Sequence[str] = (),
+                             jobs: Sequence[Armed] = (),
+                             timers: Sequence[Timer] | None = None) -> bool: ...
+
+    async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
+                                                       Sequence[Timer]]]) -> list[bool]: ...
+
+    async def enqueue(self, armed: Armed) -> None: ...
+
+    async def get(self, number: int) -> Versioned | None: ...
+
+    async def get_many(self, numbers: Sequence[int]) -> list[Versioned | None]: ...
+
+    async def open_numbers(self) -> list[int]: ...
+
+    async def ticket_for_thread(self, channel: str, thread_ts: str) -> int | None: ...
+
+    async def remember_once(self, key: str, ttl: int) -> bool: ...
+
+    async def client(self, channel: str) -> Client | None: ...
+
+
+class Directory(Protocol):
+    async def organisation(self) -> Organisation: ...
+
+    async def member(self, user: str) -> Member | None: ...
+
+    async def support_team(self) -> frozenset[str] | None: ...

@@ -1,0 +1,53 @@
+"""Queries: the tickets a person may see from where they ask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.sla import Window, clock_running, is_breached, response_window
+from bot.domain.tickets import Ticket, TicketError, ticket_key
+from bot.services.changes import Changes
+from bot.services.staff import Actor, StaffCheck
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    ticket: Ticket
+    window: Window
+    breached: bool
+
+
+class Queries:
+    def __init__(self, changes: Changes, staff: StaffCheck, triage_channel: str | None) -> None:
+        self.changes = changes
+        self.staff = staff
+        self.triage_channel = triage_channel
+
+    def is_internal(self, channel: str) -> bool:
+        return channel == self.triage_channel
+
+    async def tickets_for(self, channel: str, actor: Actor, only: int | None = None
+                          ) -> list[TicketRow]:
+        """``/ticket list`` and ``/ticket T-1042``: what this person may see from here.
+
+        In a client channel: that client's tickets only. In the triage channel: staff see
+        all open tickets. The most urgent first.
+        """
+        internal = self.is_internal(channel)
+        if internal:
+            await self.staff.require(actor, "list tickets here")
+        store = self.changes.store
+        numbers = [only] if only is not None else await store.open_numbers()
+        now = self.changes.clock()
+        rows: list[tuple[float, TicketRow]] = []
+        for current in await store.get_many(numbers):
+            if current is None or (not internal and current.ticket.channel != channel):
+                continue
+            ticket = current.ticket
+            _, plan = await self.changes.client_and_plan(ticket.channel)
+            window = response_window(ticket, plan)
+            row = TicketRow(ticket, window, is_breached(ticket, plan, now))
+            rows.append((window.deadline if clock_running(ticket) else float("inf"), row))
+        if only is not None and not rows:
+            raise TicketError(f"{ticket_key(only)} is not a ticket of this channel.")
+        return [row for _, row in sorted(rows, key=lambda r: r[0])]

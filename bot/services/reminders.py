@@ -1,0 +1,109 @@
+"""Firing an SLA timer: the fencing check, then one job per message the step sends.
+
+The timer's notification is marked fired and its messages armed in one script, checked
+against the ticket's version: a change that lands in between (a staff reply) makes the
+timer look again, so nothing stale goes out, and nothing goes out twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.adapters.store import Armed
+from bot.domain.jobs import (
+    BreachEmail,
+    FireTimer,
+    Job,
+    ReminderDM,
+    Role,
+    SyncTriage,
+    TriageNote,
+)
+from bot.domain.sla import Step, Timer, desired_timers
+from bot.domain.tickets import Client, Ticket, ticket_key
+from bot.services.changes import CONFLICT_RETRIES, Changes
+
+log = logging.getLogger(__name__)
+
+
+class NotDue(Exception):
+    """A timer came up before its due time (the ticket changed since it was armed)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"due in {seconds:.3f} s")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class Fired:
+    timer: Timer
+    jobs: list[Job]
+
+
+class Reminders:
+    def __init__(self, changes: Changes) -> None:
+        self.changes = changes
+        self.settings = changes.settings
+
+    async def fire(self, job: FireTimer, now: float) -> Fired | None:
+        """Fire the timer if the ticket still wants it at ``now`` (the queue's clock).
+
+        Returns what was armed, or None when the timer is no longer wanted.
+        Raises NotDue when it came up early.
+        """
+        store = self.changes.store
+        for _ in range(CONFLICT_RETRIES):
+            current = await store.get(job.ticket)
+            if current is None:
+                log.warning("%s: timer for a ticket that does not exist, dropped",
+                            ticket_key(job.ticket))
+                return None
+            ticket = current.ticket
+            client, plan = await self.changes.client_and_plan(ticket.channel)
+            timer = next((t for t in desired_timers(ticket, plan, now, self.settings.warn_at)
+                          if t.step is job.step and t.generation == job.generation), None)
+            if timer is None:
+                log.info("%s: %s timer (generation %s) no longer wanted, dropped", ticket.key,
+                         job.step.value, job.generation)
+                return None
+            # The queue scores due times in whole milliseconds: compare at that grain.
+            if round(timer.due * 1000) > round(now * 1000):
+                raise NotDue(timer.due - now)
+            jobs = self.effects(ticket, client, timer)
+            if await store.commit_effects(current, marks=[timer.notification],
+                                          jobs=[Armed(j) for j in jobs]):
+                log.info("%s: %s fired (%d messages)", ticket.key, timer.step.value, len(jobs))
+                return Fired(timer, jobs)
+        log.error("%s: the ticket kept changing while its %s fired; the next claim retries",
+                  ticket_key(job.ticket), job.step.value)
+        raise NotDue(0.1)
+
+    def effects(self, ticket: Ticket, client: Client | None, timer: Timer) -> list[Job]:
+        """The messages of one SLA step, each a job of its own."""
+        n, step, gen = ticket.number, timer.step, timer.generation
+        manager = client.account_manager if client else None
+        if step is Step.WARNING:
+            told = [(u, r) for u, r in ((manager, Role.ACCOUNT_MANAGER),
+                                        (ticket.assignee, Role.ASSIGNEE)) if u]
+        elif step is Step.BREACH:
+            lead = self.settings.support_lead
+            told = [(lead, Role.HEAD_OF_SUPPORT)] if lead else []
+            if not lead:
+                log.warning("%s breached, and SUPPORT_LEAD is not set: no one to DM", ticket.key)
+        else:
+            told = [(ticket.assignee, Role.ASSIGNEE)] if ticket.assignee else []
+        people = list(dict.fromkeys(u for u, _ in told))
+        roles = dict(reversed(told))  # the first role named for each person
+        jobs: list[Job] = [ReminderDM(ticket=n, step=step, generation=gen, user=u, role=roles[u])
+                           for u in people]
+        jobs.append(TriageNote(ticket=n, step=step, generation=gen, told=tuple(people)))
+        if step is Step.BREACH:
+            to = self.settings.support_lead_email
+            if to and self.settings.smtp_url:
+                jobs.append(BreachEmail(ticket=n, generation=gen, to=to))
+            else:
+                log.warning("%s breached; no email sent (SMTP_URL or SUPPORT_LEAD_EMAIL not set)",
+                            ticket.key)
+            jobs.append(SyncTriage(ticket=n))
+        return jobs

@@ -1,0 +1,41 @@
+"""Who is acting, and whether they are staff (the rule itself is ``bot.domain.staff``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.domain.staff import is_staff
+from bot.domain.tickets import TicketError
+from bot.services.ports import Directory
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person acting through Slack: their user ID, and the team their payload names."""
+
+    user: str
+    team: str | None = None
+
+
+class NotStaff(TicketError):
+    """Only the support team may do this."""
+
+
+class StaffCheck:
+    def __init__(self, directory: Directory, settings: Settings) -> None:
+        self.directory = directory
+        self.listed = settings.support_team_ids or None
+
+    async def is_staff(self, actor: Actor) -> bool:
+        member = await self.directory.member(actor.user)
+        if member is None:
+            return False
+        team = await self.directory.support_team()
+        return is_staff(member, await self.directory.organisation(), payload_team=actor.team,
+                        support_team=team if team is not None else self.listed)
+
+    async def require(self, actor: Actor, doing: str) -> None:
+        """Raise NotStaff (``Only the support team can <doing>.``) unless ``actor`` is staff."""
+        if not await self.is_staff(actor):
+            raise NotStaff(f"Only the support team can {doing}.")

@@ -1,0 +1,94 @@
+"""The sweep: rebuild every open ticket's timers and missing posts from its state.
+
+Redis holds timers as a projection of ticket state; the sweep puts back what was lost
+(a restore from an old backup, a bad manual edit, queued posts gone) and a missed
+breach becomes due at once. It never rewrites a ticket or bumps its version, keeps the
+attempts and deferrals of the jobs it finds, and reads tickets in batches.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.adapters.store import Armed, Versioned
+from bot.domain.jobs import PostClientThread, PostTriage
+from bot.domain.sla import desired_timers
+from bot.domain.tickets import Ticket
+from bot.services.changes import Changes
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+def failed(job_id: str) -> str:
+    """The done-set record of an effect that failed for good (no sweep retries it)."""
+    return f"failed:{job_id}"
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    tickets: int
+    repaired: int
+    """Tickets with a post still to come (their jobs are put back if they were lost)."""
+    skipped: int
+    """Tickets that changed while swept (their change rebuilt their timers already)."""
+
+
+class Sweeper:
+    def __init__(self, changes: Changes) -> None:
+        self.changes = changes
+
+    def repairs(self, ticket: Ticket) -> list[Armed]:
+        """The post jobs a ticket should have (unless they failed for good); the store arms
+        those that are not in the queue already."""
+        wanted: list[PostClientThread | PostTriage] = []
+        if ticket.client_ts is None:
+            wanted.append(PostClientThread(ticket=ticket.number))
+        if ticket.triage_ts is None:
+            wanted.append(PostTriage(ticket=ticket.number))
+        return [Armed(j) for j in wanted if failed(j.id) not in ticket.sent]
+
+    async def sweep(self, heartbeat: Callable[[], Awaitable[object]] | None = None
+                    ) -> SweepResult:
+        """Sweep every open ticket; ``heartbeat`` is awaited after each batch (the lock)."""
+        store = self.changes.store
+        numbers = await store.open_numbers()
+        repaired = skipped = 0
+        for start in range(0, len(numbers), BATCH):
+            batch = [v for v in await store.get_many(numbers[start:start + BATCH]) if v]
+            outcome = await self._batch(batch)
+            repaired += outcome[0]
+            skipped += outcome[1]
+            if heartbeat is not None:
+                await heartbeat()
+        return SweepResult(len(numbers), repaired, skipped)
+
+    async def _batch(self, batch: list[Versioned]) -> tuple[int, int]:
+        now = self.changes.clock()
+        warn_at = self.changes.settings.warn_at
+        plans = {}
+        for channel in {v.ticket.channel for v in batch}:
+            plans[channel] = (await self.changes.client_and_plan(channel))[1]
+        items = []
+        repaired = 0
+        for current in batch:
+            ticket = current.ticket
+            repairs = self.repairs(ticket)
+            repaired += bool(repairs)
+            items.append((current, repairs,
+                          desired_timers(ticket, plans[ticket.channel], now, warn_at)))
+        results = await self.changes.store.rebuild_many(items)
+        return repaired, results.count(False)
+
+    async def follow_plan(self, channel: str) -> int:
+        """Recompute the open tickets of a client whose plan changed; how many there were."""
+        store = self.changes.store
+        mine = [v for v in await store.get_many(await store.open_numbers())
+                if v and v.ticket.channel == channel]
+        # A ticket that changed meanwhile was rebuilt by its own change, on the new plan.
+        await self.changes.store.rebuild_many(
+            [(v, [], await self.changes.timers(v.ticket)) for v in mine])
+        return len(mine)

@@ -1,0 +1,182 @@
+"""Commands that change tickets: open, claim, work, resolve, reopen, responses.
+
+Each one is in Redis, with the jobs that tell Slack about it, before it returns: the
+handlers answer Slack after that, and the posts follow from the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.adapters.store import Armed
+from bot.domain import tickets as rules
+from bot.domain.jobs import (
+    EngineeringHandoff,
+    PostClientThread,
+    PostTriage,
+    ReactionPrompt,
+    RelayUpdate,
+    SeverityNotice,
+    StatusNotice,
+    SyncTriage,
+)
+from bot.domain.sla import Window, desired_timers, response_window
+from bot.domain.tickets import Severity, Status, Ticket, TicketError, ticket_key
+from bot.services.changes import Changes
+from bot.services.staff import Actor, StaffCheck
+
+log = logging.getLogger(__name__)
+
+ONCE_TTL = 24 * 3600
+REACTION_TTL = 90 * 86_400
+"""A message's :ticket: reaction is answered once; a quarter later, Slack history is stale."""
+TRIAGE_WAIT = 10.0
+"""How long the triage post waits for the client thread it links to before going first."""
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    channel: str
+    reporter: str
+    title: str
+    severity: Severity
+    description: str
+    once: str
+    """What makes the request unique (the modal submission): opened at most once."""
+    source_link: str | None = None
+
+
+@dataclass(frozen=True)
+class Opened:
+    ticket: Ticket
+    window: Window
+
+
+def status_jobs(changed: Ticket) -> list[Armed]:
+    """The jobs of a status change: the triage post re-rendered, the client told."""
+    index = len(changed.status_changes) - 1
+    return [Armed(SyncTriage(ticket=changed.number)),
+            Armed(StatusNotice(ticket=changed.number, change=index))]
+
+
+class Tickets:
+    def __init__(self, changes: Changes, staff: StaffCheck) -> None:
+        self.changes = changes
+        self.store = changes.store
+        self.staff = staff
+        self.settings = changes.settings
+        self.clock = changes.clock
+
+    async def open(self, new: NewTicket, actor: Actor) -> Opened:
+        """Save a new ticket with its Slack posts and SLA timers; once per ``new.once``."""
+        if new.reporter != actor.user:
+            await self.staff.require(actor, "open a ticket for someone else")
+        now = self.clock()
+        client, plan = await self.changes.client_and_plan(new.channel)
+        draft = Ticket(number=0, channel=new.channel, reporter=new.reporter, title=new.title,
+                       description=new.description, severity=new.severity, created_at=now,
+                       source_link=new.source_link)
+        saved, created = await self.store.create(
+            draft, once=new.once, once_ttl=ONCE_TTL,
+            jobs=[Armed(PostClientThread(ticket=0)), Armed(PostTriage(ticket=0),
+                                                           now + TRIAGE_WAIT)],
+            timers=desired_timers(draft, plan, now, self.settings.warn_at))
+        ticket = saved.ticket
+        if created:
+            log.info("%s opened by %s in %s (%s, %s)", ticket.key, new.reporter, new.channel,
+                     ticket.severity.value, client.name if client else "unregistered channel")
+        else:
+            log.info("%s: repeated submission %s, not opening another", ticket.key, new.once)
+        return Opened(ticket, response_window(ticket, plan))
+
+    async def claim(self, number: int, actor: Actor) -> None:
+        await self.staff.require(actor, "claim tickets")
+        now = self.clock()
+        await self.changes.change(
+            number, lambda t: rules.claim(t, actor.user, now,
+                                          claim_is_response=self.settings.claim_is_response),
+            jobs=status_jobs)
+        log.info("%s claimed by %s", ticket_key(number), actor.user)
+
+    async def set_status(self, number: int, status: Status, actor: Actor) -> None:
+        """Move a ticket between working statuses; to engineering, it is handed over too."""
+        await self.staff.require(actor, "change a ticket's status")
+        now = self.clock()
+
+        def jobs(changed: Ticket) -> list[Armed]:
+            handoff = [Armed(EngineeringHandoff(ticket=number, by=actor.user))]
+            return status_jobs(changed) + (handoff if status is Status.WITH_ENGINEERING else [])
+
+        await self.changes.change(
+            number, lambda t: rules.change_status(t, status, actor.user, now), jobs=jobs)
+        log.info("%s: %s by %s", ticket_key(number), status.value, actor.user)
+
+    async def change_severity(self, number: int, severity: Severity, actor: Actor) -> None:
+        await self.staff.require(actor, "change a ticket's severity")
+        now = self.clock()
+
+        def jobs(changed: Ticket) -> list[Armed]:
+            index = len(changed.severity_changes) - 1
+            return [Armed(SyncTriage(ticket=number)),
+                    Armed(SeverityNotice(ticket=number, change=index))]
+
+        saved = await self.changes.change(
+            number, lambda t: rules.change_severity(t, severity, actor.user, now), jobs=jobs)
+        changes = saved.ticket.severity_changes
+        if changes and changes[-1].at == now:
+            log.info("%s: severity %s -> %s by %s", saved.ticket.key, changes[-1].old.value,
+                     severity.value, actor.user)
+
+    async def resolve(self, number: int, resolution: str, actor: Actor) -> None:
+        await self.staff.require(actor, "resolve tickets")
+        now = self.clock()
+        await self.changes.change(
+            number, lambda t: rules.resolve(t, actor.user, now, resolution), jobs=status_jobs)
+        log.info("%s resolved by %s", ticket_key(number), actor.user)
+
+    async def reopen(self, number: int, actor: Actor, *, channel: str) -> None:
+        """Reopen from the client thread (anyone there) or the triage post (staff)."""
+        current = await self.store.get(number)
+        if current is None:
+            raise TicketError(f"{ticket_key(number)} does not exist.")
+        if channel != current.ticket.channel and not await self.staff.is_staff(actor):
+            raise TicketError("Only the client or the support team can reopen this ticket.")
+        now = self.clock()
+        within = self.settings.reopen_days * 86_400
+        await self.changes.change(
+            number, lambda t: rules.reopen(t, actor.user, now, within=within), jobs=status_jobs)
+        log.info("%s reopened by %s", ticket_key(number), actor.user)
+
+    async def post_update(self, number: int, text: str, actor: Actor, *, once: str) -> None:
+        """Relay a staff-written update to the client thread, under the staff member's name.
+
+        It counts as a message from support to the client: the first response if none was
+        yet, and the latest update for the update cadence.
+        """
+        await self.staff.require(actor, "post updates to the client")
+        now = self.clock()
+        # Relayed even when it changes no time on record (a reply stamped by Slack's clock,
+        # ahead of this one, is already the latest update).
+        await self.changes.change(number, lambda t: rules.record_response(t, now), jobs=[
+            Armed(RelayUpdate(ticket=number, ref=once, by=actor.user, text=text)),
+            Armed(SyncTriage(ticket=number))], always=True)
+
+    async def record_reply(self, *, channel: str, thread_ts: str, ts: str, actor: Actor) -> bool:
+        """A message in a ticket's client thread: a staff one is the response. True if it was."""
+        # The thread index is per channel: a thread found here is this ticket's client thread.
+        number = await self.store.ticket_for_thread(channel, thread_ts)
+        if number is None or not await self.staff.is_staff(actor):
+            return False
+        saved = await self.changes.change(number, lambda t: rules.record_response(t, float(ts)),
+                                          jobs=[Armed(SyncTriage(ticket=number))])
+        if saved.ticket.first_response_at == float(ts):
+            log.info("%s: first response by %s at %s", saved.ticket.key, actor.user, ts)
+        return True
+
+    async def prompt_from_reaction(self, *, channel: str, ts: str, user: str) -> None:
+        """A :ticket: reaction in a client channel: offer an Open a ticket button, once."""
+        if await self.store.client(channel) is None:
+            return
+        if await self.store.remember_once(f"reaction:{channel}:{ts}", REACTION_TTL):
+            await self.store.enqueue(Armed(ReactionPrompt(channel=channel, ts=ts, by=user)))

@@ -1,0 +1,96 @@
+"""Action, callback and block ids, and the typed payloads buttons and modals carry.
+
+Every button ``value``, option value and ``private_metadata`` is one of the pydantic
+models here, read back with ``model_validate_json``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+from pydantic import BaseModel
+
+from bot.domain.tickets import Severity, Status
+
+TITLE_MAX: Final = 150
+DESCRIPTION_MAX: Final = 3000
+SECTION_MAX: Final = 3000
+
+
+class ActionId(StrEnum):
+    OPEN_TICKET = "open_ticket"
+    CLAIM = "claim_ticket"
+    CHANGE_SEVERITY = "change_severity"
+    WAITING_ON_CLIENT = "status_waiting"
+    BACK_TO_SUPPORT = "status_claimed"
+    SEND_TO_ENGINEERING = "send_to_engineering"
+    POST_UPDATE = "post_update"
+    RESOLVE = "resolve_ticket"
+    REOPEN = "reopen_ticket"
+    RESOLUTION = "resolution_input"
+    UPDATE = "update_input"
+    TITLE = "title_input"
+    SEVERITY = "severity_input"
+    DESCRIPTION = "description_input"
+
+
+class CallbackId(StrEnum):
+    TICKET_MODAL = "ticket_modal"
+    RESOLVE_MODAL = "resolve_modal"
+    UPDATE_MODAL = "update_modal"
+    OPEN_SUPPORT_TICKET = "open_support_ticket"
+    """The message shortcut."""
+
+
+class BlockId(StrEnum):
+    TITLE = "title"
+    SEVERITY = "severity"
+    DESCRIPTION = "description"
+    RESOLUTION = "resolution"
+    UPDATE = "update"
+
+
+STATUS_BUTTONS: dict[ActionId, Status] = {
+    ActionId.WAITING_ON_CLIENT: Status.WAITING_ON_CLIENT,
+    ActionId.BACK_TO_SUPPORT: Status.CLAIMED,
+    ActionId.SEND_TO_ENGINEERING: Status.WITH_ENGINEERING,
+}
+
+
+class ModalMetadata(BaseModel):
+    """``private_metadata`` of the ticket modal: where the ticket is opened, and for whom."""
+
+    channel: str
+    reporter: str | None = None
+    """Whose ticket it is when staff open it on their behalf (the shortcut); None: the
+    person who submits the modal."""
+    source_link: str | None = None
+    """The message the ticket is opened from (shortcut, reaction), kept on the ticket."""
+
+
+class OpenTicketValue(BaseModel):
+    """Value of an **Open a ticket** button: what to pre-fill, and the message it is from."""
+
+    title: str = ""
+    description: str = ""
+    source_link: str | None = None
+
+
+class TicketRef(BaseModel):
+    """Value of a button that acts on one ticket."""
+
+    ticket: int
+
+
+class SeverityChoice(BaseModel):
+    """Value of an option of the triage post's severity menu."""
+
+    ticket: int
+    severity: Severity
+
+
+class TicketForm(BaseModel):
+    title: str
+    severity: Severity
+    description: str

@@ -1,0 +1,260 @@
+"""The desk's messages: welcome, the client thread, the triage post, notices, hand-offs.
+
+User text is escaped (``&``, ``<``, ``>``) before it goes into mrkdwn, so nobody can
+make the bot ping @channel or a person, and is cut to Block Kit's limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+
+from bot.adapters.identity import Identity
+from bot.domain.sla import Window
+from bot.domain.tickets import (
+    AlreadyClaimed,
+    Client,
+    Severity,
+    Status,
+    StatusChange,
+    Ticket,
+    TicketError,
+)
+from bot.services.queries import TicketRow
+from bot.slack_ui.ids import (
+    SECTION_MAX,
+    TITLE_MAX,
+    ActionId,
+    OpenTicketValue,
+    SeverityChoice,
+    TicketRef,
+)
+from bot.slack_ui.text import fit, humanize, slack_date
+
+
+def dicts(blocks: list[Block]) -> list[dict[str, Any]]:
+    return [b.to_dict() for b in blocks]
+
+
+def headline(ticket: Ticket, client: Client | None) -> str:
+    who = fit(client.name, 200) if client else f"unregistered channel <#{ticket.channel}>"
+    return f"*{ticket.key}* · {ticket.severity.label} · {who}: {fit(ticket.title, TITLE_MAX)}"
+
+
+def welcome_message(client: Client) -> tuple[str, list[dict[str, Any]]]:
+    text = f"Welcome, {fit(client.name, 200)}: open a support ticket here any time."
+    return text, dicts([
+        SectionBlock(text=MarkdownTextObject(text=(
+            f"*Welcome, {fit(client.name, 200)}!* This channel is your line to our support team.\n"
+            "Open a ticket with the button below (or `/ticket`), choose how severe it is, "
+            "and follow it in its thread: support answers there."
+        ))),
+        ActionsBlock(elements=[ButtonElement(
+            text=PlainTextObject(text="Open a ticket"), action_id=ActionId.OPEN_TICKET,
+            value=OpenTicketValue().model_dump_json(), style="primary",
+        )]),
+    ])
+
+
+def client_thread_message(
+    ticket: Ticket, client: Client | None, window: Window
+) -> tuple[str, list[dict[str, Any]]]:
+    """The message in the client channel that becomes the ticket's thread."""
+    lines = [
+        f"*{ticket.key}* · {ticket.severity.label} · {fit(ticket.title, TITLE_MAX)}",
+        f"Opened by <@{ticket.reporter}>. First response by {slack_date(window.deadline)}.",
+    ]
+    if ticket.severity is Severity.CRITICAL and client and client.account_manager:
+        line = f"Your account manager <@{client.account_manager}> is on alert"
+        if client.phone:
+            line += f", direct line {fit(client.phone, 40)}"
+        lines.append(line + ".")
+    lines.append("Support will answer in this thread; add anything useful here.")
+    text = f"{ticket.key} · {ticket.severity.label}: {fit(ticket.title, TITLE_MAX)}"
+    return text, dicts([
+        SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
+        ContextBlock(elements=[MarkdownTextObject(
+            text=fit(ticket.description, SECTION_MAX - 200))]),
+    ])
+
+
+def triage_message(
+    ticket: Ticket,
+    client: Client | None,
+    window: Window,
+    identity: Identity,
+    *,
+    breached: bool,
+    engineering_link: str | None = None,
+) -> tuple[str, list[dict[str, Any]]]:
+    """The ticket's post in the triage channel, rendered from its current state."""
+    who = (fit(client.name, 200) + (f" ({client.plan})" if client.plan != "standard" else "")
+           if client else f"unregistered channel <#{ticket.channel}>")
+    thread = (f"<{identity.permalink(ticket.channel, ticket.client_ts)}|client thread>"
+              if ticket.client_ts else "not posted in the client channel")
+    state = ticket.status.value.capitalize()
+    if ticket.assignee:
+        state += f" by <@{ticket.assignee}>"
+    if ticket.first_response_at is not None:
+        due = f"responded {slack_date(ticket.first_response_at)}"
+    elif breached:
+        due = f":rotating_light: *BREACHED* — was due {slack_date(window.deadline)}"
+    else:
+        due = f"respond by {slack_date(window.deadline)}"
+    body = [
+        f"*{ticket.key}* · {ticket.severity.label} · {fit(ticket.title, TITLE_MAX)}",
+        f"*Client:* {who}    *Reporter:* <@{ticket.reporter}>",
+        f"*Severity:* {ticket.severity.label}    *Deadline:* {due}",
+        f"*Status:* {state}    {thread}",
+    ]
+    if ticket.engineering_ts and engineering_link:
+        body.append(f"*Engineering:* <{engineering_link}|hand-off thread>")
+    if ticket.source_link:
+        body.append(f"*Opened from:* <{ticket.source_link}|the client's message>")
+    if ticket.resolution:
+        body.append(f"*Resolution:* {fit(ticket.resolution, 1000)}")
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text="\n".join(body))),
+        ContextBlock(elements=[MarkdownTextObject(
+            text=fit(ticket.description, SECTION_MAX - 200))]),
+    ]
+    ref = TicketRef(ticket=ticket.number).model_dump_json()
+    actions: list[ButtonElement | StaticSelectElement] = []
+
+    def button(label: str, action: ActionId, style: str | None = None) -> None:
+        actions.append(ButtonElement(text=PlainTextObject(text=label), action_id=action,
+                                     value=ref, style=style))
+
+    if ticket.status is Status.OPEN:
+        button("Claim", ActionId.CLAIM, "primary")
+    if ticket.status in (Status.WAITING_ON_CLIENT, Status.WITH_ENGINEERING):
+        button("Back to support", ActionId.BACK_TO_SUPPORT)
+    if ticket.status in (Status.CLAIMED, Status.WITH_ENGINEERING):
+        button("Waiting on client", ActionId.WAITING_ON_CLIENT)
+    if ticket.status in (Status.CLAIMED, Status.WAITING_ON_CLIENT):
+        button("Send to engineering", ActionId.SEND_TO_ENGINEERING)
+    if ticket.status is not Status.RESOLVED:
+        if ticket.status is not Status.OPEN:
+            button("Post update to client", ActionId.POST_UPDATE)
+        button("Resolve", ActionId.RESOLVE)
+    else:
+        button("Reopen", ActionId.REOPEN)
+    if ticket.status is not Status.RESOLVED:
+        actions.append(StaticSelectElement(
+            action_id=ActionId.CHANGE_SEVERITY,
+            placeholder=PlainTextObject(text="Change severity"),
+            options=[Option(value=SeverityChoice(ticket=ticket.number, severity=s)
+                            .model_dump_json(), text=PlainTextObject(text=s.label))
+                     for s in Severity if s is not ticket.severity],
+        ))
+    if actions:
+        blocks.append(ActionsBlock(elements=actions))
+    flag = "BREACHED " if breached and ticket.first_response_at is None else ""
+    text = f"{flag}{ticket.key} · {ticket.severity.label}: {fit(ticket.title, TITLE_MAX)}"
+    return text, dicts(blocks)
+
+
+def status_notice(ticket: Ticket, change: StatusChange, reopen_days: int
+                  ) -> tuple[str, list[dict[str, Any]] | None]:
+    """The client-friendly line for a status change, posted in the ticket's thread."""
+    key = ticket.key
+    if change.new is Status.RESOLVED:
+        text = f"*{key} is resolved.* {fit(ticket.resolution or '', 2500)}"
+        return text, dicts([
+            SectionBlock(text=MarkdownTextObject(text=text)),
+            ContextBlock(elements=[MarkdownTextObject(
+                text=f"Not solved for you? Reopen it within {reopen_days} days.")]),
+            ActionsBlock(elements=[ButtonElement(
+                text=PlainTextObject(text="Reopen"), action_id=ActionId.REOPEN,
+                value=TicketRef(ticket=ticket.number).model_dump_json())]),
+        ])
+    if change.old is Status.RESOLVED:
+        return f"{key} was reopened by <@{change.by}>; support will answer here.", None
+    if change.new is Status.CLAIMED and change.old is Status.OPEN:
+        return (f"<@{ticket.assignee}> from support has picked up {key} and is looking "
+                "into it."), None
+    lines = {
+        Status.CLAIMED: f"{key} is back with our support team.",
+        Status.WAITING_ON_CLIENT: (f"We need a reply from you to go on with {key}: please "
+                                   "answer in this thread."),
+        Status.WITH_ENGINEERING: (f"{key} is now with our engineering team. We will keep you "
+                                  "updated in this thread."),
+    }
+    return lines[change.new], None
+
+
+def engineering_message(ticket: Ticket, client: Client | None, by: str,
+                        triage_link: str | None) -> tuple[str, list[dict[str, Any]]]:
+    link = f" · <{triage_link}|triage post>" if triage_link else ""
+    text = f"{headline(ticket, client)}\nHanded over by <@{by}>{link}."
+    return text, dicts([
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ContextBlock(elements=[MarkdownTextObject(
+            text=fit(ticket.description, SECTION_MAX - 200))]),
+        ContextBlock(elements=[MarkdownTextObject(
+            text="Discuss here: this thread is internal and never reaches the client. "
+                 "Support relays updates with *Post update to client*.")]),
+    ])
+
+
+def ticket_line(ticket: Ticket, window: Window, now: float, *, breached: bool) -> str:
+    if ticket.status is Status.RESOLVED:
+        clock = "resolved"
+    elif ticket.first_response_at is not None or ticket.reopened_at is not None:
+        clock = "responded"
+    elif breached:
+        clock = f"overdue by {humanize(now - window.deadline)}"
+    else:
+        clock = f"{humanize(window.deadline - now)} left"
+    return (f"*{ticket.key}* · {ticket.severity.label} · {ticket.status.value} · {clock} — "
+            f"{fit(ticket.title, TITLE_MAX)}")
+
+
+def reaction_prompt(prefill: OpenTicketValue) -> tuple[str, list[dict[str, Any]]]:
+    text = "Open a support ticket from this message?"
+    return text, dicts([
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(elements=[ButtonElement(
+            text=PlainTextObject(text="Open a ticket"), action_id=ActionId.OPEN_TICKET,
+            value=prefill.model_dump_json(), style="primary")]),
+    ])
+
+
+def severity_notice(ticket: Ticket, window: Window) -> str:
+    change = ticket.severity_changes[-1]
+    text = (f"Severity changed from {change.old.label} to {change.new.label} "
+            f"by <@{change.by}>.")
+    if ticket.first_response_at is None and ticket.resolved_at is None:
+        text += f" First response now due by {slack_date(window.deadline)}."
+    return text
+
+
+def refusal_text(refusal: TicketError) -> str:
+    """A refusal as the person who was refused reads it."""
+    if isinstance(refusal, AlreadyClaimed):
+        return f"{refusal} by <@{refusal.assignee}>."
+    text = str(refusal)
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def ticket_listing(rows: Sequence[TicketRow], now: float, *, internal: bool) -> str:
+    """``/ticket list``: a line per ticket (with its channel, seen from triage)."""
+    if not rows:
+        return "No open tickets."
+    lines = []
+    for row in rows:
+        line = ticket_line(row.ticket, row.window, now, breached=row.breached)
+        lines.append(line + (f" (<#{row.ticket.channel}>)" if internal else ""))
+    return "\n".join(lines)

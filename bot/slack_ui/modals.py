@@ -1,0 +1,156 @@
+"""The modals: opening a ticket, a resolution, an update for the client; reading them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.domain.sla import Window
+from bot.domain.tickets import Severity, Ticket, ticket_key
+from bot.slack_ui.ids import (
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+    ActionId,
+    BlockId,
+    CallbackId,
+    ModalMetadata,
+    OpenTicketValue,
+    TicketForm,
+    TicketRef,
+)
+from bot.slack_ui.text import cut_plain, fit, slack_date
+
+
+def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) -> dict[str, Any]:
+    prefill = prefill or OpenTicketValue()
+    options = [
+        Option(value=s.value, text=PlainTextObject(text=s.label),
+               description=PlainTextObject(text=s.meaning))
+        for s in Severity
+    ]
+    view = View(
+        type="modal",
+        callback_id=CallbackId.TICKET_MODAL,
+        title=PlainTextObject(text="Open a support ticket"),
+        submit=PlainTextObject(text="Open ticket"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=meta.model_dump_json(exclude_none=True),
+        blocks=[
+            InputBlock(
+                block_id=BlockId.TITLE,
+                label=PlainTextObject(text="Title"),
+                element=PlainTextInputElement(
+                    action_id=ActionId.TITLE, max_length=TITLE_MAX,
+                    initial_value=cut_plain(prefill.title, TITLE_MAX) or None,
+                    placeholder=PlainTextObject(text="What is wrong, in a few words")),
+            ),
+            InputBlock(
+                block_id=BlockId.SEVERITY,
+                label=PlainTextObject(text="Severity"),
+                element=RadioButtonsElement(action_id=ActionId.SEVERITY, options=options),
+            ),
+            InputBlock(
+                block_id=BlockId.DESCRIPTION,
+                label=PlainTextObject(text="Description"),
+                element=PlainTextInputElement(
+                    action_id=ActionId.DESCRIPTION, multiline=True, max_length=DESCRIPTION_MAX,
+                    initial_value=cut_plain(prefill.description, DESCRIPTION_MAX) or None,
+                    placeholder=PlainTextObject(
+                        text="What happens, since when, who is affected, steps to reproduce")),
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+def read_ticket_form(state: dict[str, Any]) -> TicketForm | dict[str, str]:
+    """The submitted form, or the field errors to show (``block_id`` -> message)."""
+    values = state.get("values", {})
+
+    def text(block: BlockId, action: ActionId) -> str:
+        return str((values.get(block, {}).get(action) or {}).get("value") or "").strip()
+
+    title = text(BlockId.TITLE, ActionId.TITLE)
+    description = text(BlockId.DESCRIPTION, ActionId.DESCRIPTION)
+    selected = (values.get(BlockId.SEVERITY, {}).get(ActionId.SEVERITY) or {}).get(
+        "selected_option") or {}
+    errors: dict[str, str] = {}
+    if not title:
+        errors[BlockId.TITLE] = "Give the ticket a title."
+    elif len(title) > TITLE_MAX:
+        errors[BlockId.TITLE] = f"Keep the title to {TITLE_MAX} characters (it has {len(title)})."
+    if not description:
+        errors[BlockId.DESCRIPTION] = "Describe the problem: what happens, and since when."
+    elif len(description) > DESCRIPTION_MAX:
+        errors[BlockId.DESCRIPTION] = (
+            f"Keep the description to {DESCRIPTION_MAX} characters (it has {len(description)}).")
+    try:
+        severity = Severity(selected.get("value", ""))
+    except ValueError:
+        errors[BlockId.SEVERITY] = "Choose a severity."
+    if errors:
+        return errors
+    return TicketForm(title=title, severity=severity, description=description)
+
+
+def ticket_opened_modal(ticket: Ticket, window: Window) -> dict[str, Any]:
+    return View(
+        type="modal",
+        title=PlainTextObject(text="Ticket opened"),
+        close=PlainTextObject(text="Done"),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=(
+            f"*{ticket.key}* is open: {fit(ticket.title, TITLE_MAX)}\n"
+            f"Support will answer in the ticket's thread in <#{ticket.channel}> "
+            f"by {slack_date(window.deadline)}."
+        )))],
+    ).to_dict()
+
+
+def _note_modal(ref: TicketRef, callback: CallbackId, title: str, submit: str,
+                block: BlockId, action: ActionId, label: str, hint: str) -> dict[str, Any]:
+    """A modal asking staff for one text about a ticket."""
+    return View(
+        type="modal", callback_id=callback,
+        title=PlainTextObject(text=f"{title} {ticket_key(ref.ticket)}"),
+        submit=PlainTextObject(text=submit), close=PlainTextObject(text="Cancel"),
+        private_metadata=ref.model_dump_json(),
+        blocks=[InputBlock(
+            block_id=block, label=PlainTextObject(text=label),
+            hint=PlainTextObject(text=hint),
+            element=PlainTextInputElement(action_id=action, multiline=True,
+                                          max_length=DESCRIPTION_MAX))],
+    ).to_dict()
+
+
+def resolve_modal(ref: TicketRef) -> dict[str, Any]:
+    return _note_modal(ref, CallbackId.RESOLVE_MODAL, "Resolve", "Resolve", BlockId.RESOLUTION,
+                       ActionId.RESOLUTION, "Resolution",
+                       "The client reads this in the ticket's thread.")
+
+
+def update_modal(ref: TicketRef) -> dict[str, Any]:
+    return _note_modal(ref, CallbackId.UPDATE_MODAL, "Update on", "Post", BlockId.UPDATE,
+                       ActionId.UPDATE, "Update",
+                       "Posted in the client's thread under your name.")
+
+
+def read_text(state: dict[str, Any], block: BlockId, action: ActionId,
+              missing: str) -> str | dict[str, str]:
+    """A required multi-line input, or the field error."""
+    value = str(((state.get("values", {}).get(block) or {}).get(action) or {}).get("value")
+                or "").strip()
+    if not value:
+        return {block: missing}
+    if len(value) > DESCRIPTION_MAX:
+        return {block: f"Keep it to {DESCRIPTION_MAX} characters (it has {len(value)})."}
+    return value

@@ -1,0 +1,103 @@
+"""What SLA reminders say: DMs, triage notes, the breach email, delivery problems."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from bot.adapters.mail import Email
+from bot.domain.sla import Window
+from bot.domain.tickets import Client, Ticket
+from bot.slack_ui.messages import headline
+from bot.slack_ui.text import cut_plain, fit, humanize, slack_date
+
+
+def update_overdue_dm(ticket: Ticket, client: Client | None, since: float, now: float,
+                      thread_link: str | None) -> str:
+    link = f"\n<{thread_link}|Open the ticket's thread>" if thread_link else ""
+    return (f":speech_balloon: {headline(ticket, client)}\nThe client is owed an update: "
+            f"the last one was {humanize(now - since)} ago.{link}")
+
+
+def update_overdue_note(ticket: Ticket, since: float, now: float, told: Sequence[str]) -> str:
+    owner = f" {mentions(told)} was reminded." if told else ""
+    return (f":speech_balloon: {ticket.key}: the client is owed an update (last one "
+            f"{humanize(now - since)} ago).{owner}")
+
+
+def mentions(users: Sequence[str]) -> str:
+    return ", ".join(f"<@{u}>" for u in users)
+
+
+def warning_dm(ticket: Ticket, client: Client | None, window: Window, now: float,
+               thread_link: str | None) -> str:
+    link = f"\n<{thread_link}|Open the ticket's thread>" if thread_link else ""
+    return (f":hourglass_flowing_sand: {headline(ticket, client)}\n"
+            f"No response yet: *{humanize(window.deadline - now)} left* "
+            f"(due {slack_date(window.deadline)}).{link}")
+
+
+def warning_note(ticket: Ticket, client: Client | None, window: Window, now: float,
+                 warned: Sequence[str]) -> str:
+    note = (f":hourglass_flowing_sand: No response yet on {ticket.key}: "
+            f"{humanize(window.deadline - now)} left (due {slack_date(window.deadline)}). ")
+    if client is None or client.account_manager is None:
+        note += "This client has no account manager, so nobody was warned directly. "
+    if warned:
+        note += f"Warned: {mentions(warned)}."
+    return note.strip()
+
+
+def breach_dm(ticket: Ticket, client: Client | None, window: Window, now: float,
+              thread_link: str | None, triage_link: str | None) -> str:
+    links = " · ".join(f"<{url}|{label}>" for url, label in
+                       ((thread_link, "client thread"), (triage_link, "triage post")) if url)
+    owner = f"Assigned to <@{ticket.assignee}>." if ticket.assignee else "Nobody has claimed it."
+    return (f":rotating_light: *SLA breached* — {headline(ticket, client)}\n"
+            f"No response {humanize(now - window.deadline)} after the deadline "
+            f"({slack_date(window.deadline)}). {owner}\n{links}").strip()
+
+
+def breach_note(ticket: Ticket, window: Window, now: float) -> str:
+    return (f":rotating_light: {ticket.key} breached its response deadline "
+            f"({slack_date(window.deadline)}); the head of support has been alerted.")
+
+
+def breach_email(ticket: Ticket, client: Client | None, window: Window, now: float, *,
+                 to: str, thread_link: str | None, triage_link: str | None,
+                 generation: int) -> Email:
+    when = datetime.fromtimestamp(window.deadline, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    who = client.name if client else f"unregistered channel {ticket.channel}"
+    lines = [
+        f"Ticket {ticket.key} has had no response {humanize(now - window.deadline)} after its "
+        "deadline.",
+        "",
+        f"Client:    {who}",
+        f"Severity:  {ticket.severity.label}",
+        f"Title:     {ticket.title}",
+        f"Deadline:  {when}",
+        f"Late by:   {humanize(now - window.deadline)}",
+        f"Assignee:  {ticket.assignee or 'nobody has claimed it'}",
+        "",
+    ]
+    if thread_link:
+        lines.append(f"Client thread: {thread_link}")
+    if triage_link:
+        lines.append(f"Triage post:   {triage_link}")
+    return Email(
+        to=to,
+        subject=one_line(f"[SLA breach] {ticket.key} {ticket.severity.label} — {who}: "
+                         f"{cut_plain(ticket.title, 100)}"),
+        body="\n".join(lines) + "\n",
+        message_id=f"<{ticket.key}.breach.{generation}@support-desk>",
+    )
+
+
+def problem_note(what: str, error: str, hint: str) -> str:
+    """A delivery that failed for good, said in the ticket's triage thread."""
+    return f":warning: Could not {what}: `{fit(error, 200)}`.{' ' + hint if hint else ''}"
+
+
+def one_line(text: str) -> str:
+    """Text for a header: every run of whitespace (line separators too) one space."""
+    return " ".join(text.split())
