@@ -124,7 +124,8 @@ def serve_args(*extra: str) -> list[str]:
 
 
 def serve_env(slack_url: str, redis_url: str, port: int, **extra: str) -> dict[str, str]:
-    return bot_env(None, redis_url, PORT=str(port), SLACK_BOT_TOKEN="xoxb-test-token",
+    return bot_env(None, redis_url, PORT=str(port), INTAKE_LIMIT="1000000",
+                   SLACK_BOT_TOKEN="xoxb-test-token",
                    SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack_url,
                    TRIAGE_CHANNEL=TRIAGE, SUPPORT_LEAD="U0LEAD0001", **extra)
 

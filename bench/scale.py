@@ -104,7 +104,8 @@ async def drain(runtime: Runtime) -> None:
 async def per_ticket(slack: SlackStandIn, redis_url: str, tickets: int, opened: int) -> None:
     counter = RedisCounts()
     instrument(counter)
-    async with open_runtime(settings_for(slack, redis_url), redis_url) as runtime:
+    async with open_runtime(settings_for(slack, redis_url, intake_limit=10**6),
+                            redis_url) as runtime:
         await measure(runtime, slack, counter, tickets, opened)
 
 

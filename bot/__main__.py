@@ -21,10 +21,15 @@ from bot.adapters.embedded_redis import EmbeddedRedisError, embedded_redis
 from bot.adapters.slack import Retryable, Slack, Undeliverable, slack_call
 from bot.bootstrap import Runtime, http_app, open_runtime, redis_client, web_client
 from bot.config import CHANNEL_ID, USER_ID, ConfigError, Settings, load_settings
+from bot.domain.text import clean_line
 from bot.domain.tickets import Client
 from bot.slack_ui.messages import welcome_message
 
 log = logging.getLogger("bot")
+
+
+NAME_MAX = 100
+PHONE_MAX = 40
 
 
 class Failure(Exception):
@@ -206,14 +211,20 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
         problems.append(f"--channel {channel!r} is not a channel ID (C0123ABCD)")
     if not USER_ID.match(account_manager):
         problems.append(f"--account-manager {account_manager!r} is not a user ID (U0123ABCD)")
+    if len(clean_line(name)) > NAME_MAX or not clean_line(name):
+        problems.append(f"--name must be 1 to {NAME_MAX} characters (it has "
+                        f"{len(clean_line(name))})")
+    if phone and len(clean_line(phone)) > PHONE_MAX:
+        problems.append(f"--phone must be at most {PHONE_MAX} characters")
     if plan not in settings.plan_table:
         problems.append(f"--plan {plan!r} is not a plan; known: "
                         f"{', '.join(sorted(settings.plan_table))} (add plans with PLANS)")
     if problems:
         raise Failure("\n".join(problems))
     previous = await store.client(channel)
-    client = Client(channel=channel, name=name, plan=plan, account_manager=account_manager,
-                    phone=phone, welcome_ts=previous.welcome_ts if previous else None)
+    client = Client(channel=channel, name=clean_line(name), plan=plan,
+                    account_manager=account_manager, phone=clean_line(phone) if phone else None,
+                    welcome_ts=previous.welcome_ts if previous else None)
     slack = runtime.slack
     text, body = welcome_message(client)
     try:
@@ -227,7 +238,9 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
                 ts = None
         if ts is None:
             ts = await slack.post(client.channel, text, body)
-            await slack_call(slack.client.pins_add(channel=client.channel, timestamp=ts))
+            # Saved before pinning: a pin that fails must not make a rerun post a second one.
+            await store.put_client(replace(client, welcome_ts=ts))
+        await pin(slack, client.channel, ts)
     except Undeliverable as exc:
         hint = (" Invite the app to the channel first (/invite @app)."
                 if exc.error in ("not_in_channel", "channel_not_found") else "")
@@ -243,6 +256,18 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
             client.plan, client.account_manager):
         moved = await runtime.desk.sweeper.follow_plan(client.channel)
         print(f"{moved} open ticket(s) of {client.name} now follow plan {client.plan}.")
+
+
+async def pin(slack: Slack, channel: str, ts: str) -> None:
+    try:
+        await slack_call(slack.client.pins_add(channel=channel, timestamp=ts))
+    except Undeliverable as exc:
+        if exc.error != "already_pinned":
+            print(f"Could not pin the welcome message ({exc}); pin it by hand, or run this "
+                  "again.", file=sys.stderr)
+    except Retryable as exc:
+        print(f"Could not pin the welcome message ({exc}); pin it by hand, or run this again.",
+              file=sys.stderr)
 
 
 def parser() -> argparse.ArgumentParser:

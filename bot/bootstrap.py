@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -108,7 +109,8 @@ def build(settings: Settings, redis: Redis, clock: Clock, http: aiohttp.ClientSe
     staff = StaffCheck(Directory(interactive, settings.support_usergroup), settings)
     reminders = Reminders(changes)
     desk = Desk(Tickets(changes, staff), Queries(changes, staff, settings.triage_channel),
-                staff, changes, reminders, Sweeper(changes), store, interactive.identity)
+                staff, changes, reminders, Sweeper(changes), store, interactive.identity,
+                lambda user, text: interactive.post(user, text))
     mailer = (Mailer(settings.smtp_url.get_secret_value(),
                      settings.email_from or "support-desk@localhost")
               if settings.smtp_url else None)
@@ -128,11 +130,31 @@ def build(settings: Settings, redis: Redis, clock: Clock, http: aiohttp.ClientSe
     return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http)
 
 
+def well_formed(body: Any) -> bool:
+    """Whether a request has the envelope every Slack request has (Bolt's own middleware
+    assumes it): an object, whose ``event``, ``user``, ``team``, ``view`` and ``container``,
+    if present, are objects too, and a view has its type."""
+    return (isinstance(body, dict)
+            and all(isinstance(body[key], dict)
+                    for key in ("event", "user", "team", "view", "container") if key in body)
+            and isinstance(body.get("channel") or {}, dict)
+            and isinstance(body.get("view", {"type": ""}).get("type"), str))
+
+
 def http_app(runtime: Runtime) -> web.Application:
     """``POST /slack/events`` for Slack, ``GET /healthz`` (200 only while Redis answers)."""
 
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await runtime.bolt.async_dispatch(await to_bolt_request(request))
+        try:
+            bolt_request = await to_bolt_request(request)
+            malformed = not well_formed(bolt_request.body)
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+            # Bolt reads its context (team, user, channel...) as it builds the request.
+            log.info("a request Slack would not send was refused: %s", type(exc).__name__)
+            malformed = True
+        if malformed:
+            return web.Response(status=400, text="not a request Slack sends")
+        bolt_response = await runtime.bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_: web.Request) -> web.Response:

@@ -113,6 +113,7 @@ class Settings(BaseSettings):
     plans: str = ""
     engineering_channel: str | None = None
     reopen_days: int = Field(default=7, ge=0)
+    intake_limit: int = Field(default=10, ge=1)
     data_dir: Path = Path("./data")
     job_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
     port: int = Field(default=3000, ge=1, le=65535)

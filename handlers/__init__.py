@@ -42,6 +42,38 @@ def after_ack(work: Coroutine[Any, Any, Any], what: str) -> None:
     task.add_done_callback(done)
 
 
+ACK_BUDGET = 2.0
+"""Seconds a listener may spend on its work before Slack gets its answer (Slack allows 3)."""
+
+
+async def in_time(work: Coroutine[Any, Any, Any], what: str,
+                  late: Callable[[BaseException | None], Awaitable[None]]) -> bool:
+    """Run ``work`` for at most ``ACK_BUDGET`` seconds; True if it finished in time.
+
+    If it did not (Slack answering ``users.info`` slowly, say), it goes on after the ack,
+    and ``late`` is called with its refusal or failure (None when it went through), so
+    the person still hears of it. Its own exceptions are raised when it finished in time.
+    """
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET)
+    if done:
+        task.result()
+        return True
+
+    async def finish() -> None:
+        try:
+            await task
+        except Exception as exc:  # noqa: BLE001 - handed to ``late``, which tells the person
+            await late(exc)
+        else:
+            await late(None)
+
+    log.info("%s is taking longer than %.0f s: answering Slack now, finishing after", what,
+             ACK_BUDGET)
+    after_ack(finish(), what)
+    return False
+
+
 def provide(desk: Desk) -> Callable[..., Awaitable[None]]:
     """A middleware that hands the services to every listener (``desk_of(context)``)."""
 

@@ -7,7 +7,8 @@ A change is made before the ack; a refusal is shown right after, to the clicker 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -15,20 +16,30 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import slack_call
+from bot.adapters.store import Store
 from bot.domain.tickets import TicketError
-from bot.services.staff import Actor
+from bot.services.desk import Desk
 from bot.slack_ui import modals
 from bot.slack_ui.ids import (
     STATUS_BUTTONS,
     ActionId,
     CallbackId,
     ModalMetadata,
+    OpenTicketButton,
     OpenTicketValue,
     SeverityChoice,
     TicketRef,
 )
 from bot.slack_ui.messages import refusal_text
-from handlers import after_ack, desk_of
+from handlers import after_ack, desk_of, in_time
+from handlers.payloads import Click, Shortcut, read, value_of
+
+log = logging.getLogger(__name__)
+
+STALE = "That button is out of date: use the ticket's latest triage post."
+
+Change = Callable[[Desk, Click], Coroutine[Any, Any, None] | None]
+"""The change a click asks for, or None when its value is not one the desk made."""
 
 
 def register(app: AsyncApp) -> None:
@@ -43,84 +54,149 @@ def register(app: AsyncApp) -> None:
         app.action(action_id)(set_status)
 
 
-def actor(body: dict[str, Any]) -> Actor:
-    return Actor(body["user"]["id"], body["user"].get("team_id"))
-
-
-def ticket_of(action: dict[str, Any]) -> int:
-    return TicketRef.model_validate_json(action["value"]).ticket
-
-
 async def acting(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                 change: Awaitable[None]) -> None:
-    """Make the change, answer Slack, then show a refusal to the clicker and nobody else."""
+                 context: AsyncBoltContext, change: Change) -> None:
+    """Make the change, answer Slack, then show a refusal to the clicker and nobody else.
+
+    A change that cannot be decided within the ack budget is decided after the ack."""
+    click = read(Click, body, "click")
+    work = change(desk_of(context), click) if click else None
+    if click is None or work is None:
+        await ack()
+        if click is not None:
+            after_ack(tell(client, click, STALE), "ephemeral refusal")
+        return
+
+    async def late(refused: BaseException | None) -> None:
+        if isinstance(refused, TicketError):
+            await tell(client, click, refusal_text(refused))
+        elif refused is not None:
+            log.error("a click on %s failed after the ack: %r", click.action.action_id, refused)
+            await tell(client, click, "Sorry, that did not go through: Slack or the desk is "
+                                      "not answering. Please try again in a minute.")
+
     try:
-        await change
-        refusal = None
+        await in_time(work, "a click", late)
     except TicketError as refused:
-        refusal = refusal_text(refused)
+        await ack()
+        after_ack(tell(client, click, refusal_text(refused)), "ephemeral refusal")
+        return
     await ack()
-    if refusal:
-        after_ack(slack_call(client.chat_postEphemeral(
-            channel=body["channel"]["id"], user=body["user"]["id"], text=refusal)),
-            "ephemeral refusal")
 
 
-async def claim_ticket(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                       client: AsyncWebClient, context: AsyncBoltContext) -> None:
-    await acting(ack, body, client, desk_of(context).tickets.claim(ticket_of(action),
-                                                                   actor(body)))
+async def tell(client: AsyncWebClient, click: Click, text: str) -> None:
+    """An ephemeral message to the clicker (nowhere to say it without a channel)."""
+    if click.channel is not None:
+        await slack_call(client.chat_postEphemeral(channel=click.channel.id,
+                                                   user=click.user.id, text=text))
 
 
-async def reopen_ticket(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                        client: AsyncWebClient, context: AsyncBoltContext) -> None:
-    await acting(ack, body, client, desk_of(context).tickets.reopen(
-        ticket_of(action), actor(body), channel=body["channel"]["id"]))
+def ticket_of(click: Click) -> int | None:
+    ref = value_of(TicketRef, click.action.value)
+    return ref.ticket if ref else None
 
 
-async def change_severity(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                          client: AsyncWebClient, context: AsyncBoltContext) -> None:
-    choice = SeverityChoice.model_validate_json(action["selected_option"]["value"])
-    await acting(ack, body, client, desk_of(context).tickets.change_severity(
-        choice.ticket, choice.severity, actor(body)))
+def claim(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
+    number = ticket_of(click)
+    return desk.tickets.claim(number, click.user.actor) if number else None
 
 
-async def set_status(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                     client: AsyncWebClient, context: AsyncBoltContext) -> None:
-    status = STATUS_BUTTONS[ActionId(action["action_id"])]
-    await acting(ack, body, client, desk_of(context).tickets.set_status(
-        ticket_of(action), status, actor(body)))
+def reopen(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
+    number = ticket_of(click)
+    if number is None or click.channel is None:
+        return None
+    return desk.tickets.reopen(number, click.user.actor, channel=click.channel.id)
 
 
-async def open_ticket_modal(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                            client: AsyncWebClient) -> None:
+def severity(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
+    chosen = click.action.selected_option
+    choice = value_of(SeverityChoice, chosen.value if chosen else None)
+    if choice is None:
+        return None
+    return desk.tickets.change_severity(choice.ticket, choice.severity, click.user.actor)
+
+
+def status(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
+    number = ticket_of(click)
+    try:
+        new = STATUS_BUTTONS[ActionId(click.action.action_id)]
+    except ValueError:
+        return None
+    return desk.tickets.set_status(number, new, click.user.actor) if number else None
+
+
+async def claim_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                       context: AsyncBoltContext) -> None:
+    await acting(ack, body, client, context, claim)
+
+
+async def reopen_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                        context: AsyncBoltContext) -> None:
+    await acting(ack, body, client, context, reopen)
+
+
+async def change_severity(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                          context: AsyncBoltContext) -> None:
+    await acting(ack, body, client, context, severity)
+
+
+async def set_status(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                     context: AsyncBoltContext) -> None:
+    await acting(ack, body, client, context, status)
+
+
+async def open_ticket_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                            context: AsyncBoltContext) -> None:
     await ack()
-    prefill = OpenTicketValue.model_validate_json(action.get("value") or "{}")
-    after_ack(client.views_open(trigger_id=body["trigger_id"], view=modals.ticket_modal(
-        ModalMetadata(channel=body["channel"]["id"], source_link=prefill.source_link),
-        prefill)), "Open a ticket views.open")
+    click = read(Click, body, "click")
+    if click and click.trigger_id and click.channel:
+        after_ack(open_prefilled(click.action.value, click.channel.id, click.trigger_id,
+                                 client, desk_of(context).store), "Open a ticket views.open")
 
 
-async def open_support_ticket(ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient,
+async def open_prefilled(value: str | None, channel: str, trigger_id: str,
+                         client: AsyncWebClient, store: Store) -> None:
+    """The ticket modal, pre-filled from the message a reaction prompt was made for."""
+    button = value_of(OpenTicketButton, value) or OpenTicketButton()
+    # A pre-fill is a client's message: only ever opened from that client's channel.
+    mine = button.prefill is not None and button.prefill.split(":", 1)[0] == channel
+    kept = await store.prefill(button.prefill) if button.prefill and mine else None
+    prefill = value_of(OpenTicketValue, kept) or OpenTicketValue()
+    await client.views_open(trigger_id=trigger_id, view=modals.ticket_modal(
+        ModalMetadata(channel=channel, source_link=prefill.source_link), prefill))
+
+
+async def open_support_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                               context: AsyncBoltContext) -> None:
     await ack()
-    message, channel = shortcut["message"], shortcut["channel"]["id"]
+    shortcut = read(Shortcut, body, "message shortcut")
+    if shortcut is None:
+        return
+    channel, message = shortcut.channel.id, shortcut.message
     identity = await desk_of(context).identity()
-    after_ack(client.views_open(trigger_id=shortcut["trigger_id"], view=modals.ticket_modal(
-        ModalMetadata(channel=channel, reporter=message.get("user"),
-                      source_link=identity.permalink(channel, message["ts"])),
-        OpenTicketValue(description=str(message.get("text") or "")))), "shortcut views.open")
+    after_ack(client.views_open(trigger_id=shortcut.trigger_id, view=modals.ticket_modal(
+        ModalMetadata(channel=channel, reporter=message.user,
+                      source_link=identity.permalink(channel, message.ts)),
+        OpenTicketValue(description=message.text or ""))), "shortcut views.open")
 
 
-async def open_resolve_modal(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+async def open_note_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                          modal: Callable[[TicketRef], dict[str, Any]]) -> None:
+    await ack()
+    click = read(Click, body, "click")
+    ref = value_of(TicketRef, click.action.value) if click else None
+    if click and ref and click.trigger_id:
+        after_ack(client.views_open(trigger_id=click.trigger_id, view=modal(ref)),
+                  f"{click.action.action_id} views.open")
+    elif click:
+        after_ack(tell(client, click, STALE), "ephemeral refusal")
+
+
+async def open_resolve_modal(ack: AsyncAck, body: dict[str, Any],
                              client: AsyncWebClient) -> None:
-    await ack()
-    after_ack(client.views_open(trigger_id=body["trigger_id"], view=modals.resolve_modal(
-        TicketRef.model_validate_json(action["value"]))), "Resolve views.open")
+    await open_note_modal(ack, body, client, modals.resolve_modal)
 
 
-async def open_update_modal(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+async def open_update_modal(ack: AsyncAck, body: dict[str, Any],
                             client: AsyncWebClient) -> None:
-    await ack()
-    after_ack(client.views_open(trigger_id=body["trigger_id"], view=modals.update_modal(
-        TicketRef.model_validate_json(action["value"]))), "Post update views.open")
+    await open_note_modal(ack, body, client, modals.update_modal)

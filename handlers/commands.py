@@ -24,15 +24,20 @@ def register(app: AsyncApp) -> None:
 async def ticket_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient,
                          context: AsyncBoltContext) -> None:
     await ack()
-    text = (command.get("text") or "").strip()
+    raw = command.get("text")
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not all(isinstance(command.get(k), str) for k in ("channel_id", "user_id")):
+        return
     number = parse_ticket_key(text)
     if text.lower() == "list" or number is not None:
-        after_ack(show_tickets(command, client, context, number), "/ticket " + text)
+        after_ack(show_tickets(command, client, context, number), "/ticket list")
         return
-    after_ack(client.views_open(
-        trigger_id=command["trigger_id"],
-        view=modals.ticket_modal(ModalMetadata(channel=command["channel_id"]),
-                                 OpenTicketValue(title=text))), "/ticket views.open")
+    trigger = command.get("trigger_id")
+    if isinstance(trigger, str):
+        after_ack(client.views_open(
+            trigger_id=trigger,
+            view=modals.ticket_modal(ModalMetadata(channel=command["channel_id"]),
+                                     OpenTicketValue(title=text))), "/ticket views.open")
 
 
 async def show_tickets(command: dict[str, Any], client: AsyncWebClient,

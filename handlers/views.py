@@ -6,19 +6,21 @@ with the reason on the field (``response_action: errors``).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.domain.tickets import TicketError
-from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
 from bot.slack_ui import modals
 from bot.slack_ui.ids import ActionId, BlockId, CallbackId, ModalMetadata, TicketForm, TicketRef
 from bot.slack_ui.messages import refusal_text
-from handlers import desk_of
+from handlers import desk_of, in_time
+from handlers.payloads import Submission, read, value_of
+
+STALE = "This form is out of date: close it and start again."
 
 
 def register(app: AsyncApp) -> None:
@@ -27,23 +29,26 @@ def register(app: AsyncApp) -> None:
     app.view(CallbackId.UPDATE_MODAL)(submit_update)
 
 
-def actor(body: dict[str, Any]) -> Actor:
-    return Actor(body["user"]["id"], body["user"].get("team_id"))
-
-
-async def submit_ticket(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
-                        context: AsyncBoltContext) -> None:
-    form = modals.read_ticket_form(view["state"])
+async def submit_ticket(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+                        ) -> None:
+    submission = read(Submission, body, "submission")
+    if submission is None:
+        await ack()
+        return
+    form = modals.read_ticket_form(submission.view.state)
     if not isinstance(form, TicketForm):
         await ack(response_action="errors", errors=form)
         return
-    meta = ModalMetadata.model_validate_json(view["private_metadata"])
-    who = actor(body)
+    meta = value_of(ModalMetadata, submission.view.private_metadata)
+    if meta is None:
+        await ack(response_action="errors", errors={BlockId.TITLE: STALE})
+        return
+    who = submission.user.actor
     try:
         opened = await desk_of(context).tickets.open(NewTicket(
             channel=meta.channel, reporter=meta.reporter or who.user, title=form.title,
-            severity=form.severity, description=form.description, once=f"view:{view['id']}",
-            source_link=meta.source_link), who)
+            severity=form.severity, description=form.description,
+            once=f"view:{submission.view.id}", source_link=meta.source_link), who)
     except TicketError as refusal:
         await ack(response_action="errors", errors={BlockId.TITLE: refusal_text(refusal)})
         return
@@ -51,40 +56,63 @@ async def submit_ticket(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any
               view=modals.ticket_opened_modal(opened.ticket, opened.window))
 
 
-async def submit_resolution(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
-                            context: AsyncBoltContext) -> None:
-    text = await read_note(ack, view, BlockId.RESOLUTION, ActionId.RESOLUTION,
+async def submit_resolution(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+                            ) -> None:
+    note = await read_note(ack, body, BlockId.RESOLUTION, ActionId.RESOLUTION,
                            "Tell the client how it was solved.")
-    if text is not None:
-        ref = TicketRef.model_validate_json(view["private_metadata"])
-        await answer(ack, BlockId.RESOLUTION,
-                     desk_of(context).tickets.resolve(ref.ticket, text, actor(body)))
+    if note is not None:
+        submission, ref, text = note
+        await answer(ack, submission, context, BlockId.RESOLUTION,
+                     desk_of(context).tickets.resolve(ref.ticket, text, submission.user.actor))
 
 
-async def submit_update(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
-                        context: AsyncBoltContext) -> None:
-    text = await read_note(ack, view, BlockId.UPDATE, ActionId.UPDATE,
+async def submit_update(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+                        ) -> None:
+    note = await read_note(ack, body, BlockId.UPDATE, ActionId.UPDATE,
                            "Write the update for the client.")
-    if text is not None:
-        ref = TicketRef.model_validate_json(view["private_metadata"])
-        await answer(ack, BlockId.UPDATE, desk_of(context).tickets.post_update(
-            ref.ticket, text, actor(body), once=view["id"]))
+    if note is not None:
+        submission, ref, text = note
+        await answer(ack, submission, context, BlockId.UPDATE, desk_of(context).tickets
+                     .post_update(ref.ticket, text, submission.user.actor,
+                                  once=submission.view.id))
 
 
-async def read_note(ack: AsyncAck, view: dict[str, Any], block: BlockId, action: ActionId,
-                    missing: str) -> str | None:
-    """The text of a one-field modal, or None once its field error is shown."""
-    text = modals.read_text(view["state"], block, action, missing)
+async def read_note(ack: AsyncAck, body: dict[str, Any], block: BlockId, action: ActionId,
+                    missing: str) -> tuple[Submission, TicketRef, str] | None:
+    """The submission, its ticket and the text of a one-field modal; or None once the
+    field error (or a quiet ack, for what Slack never sends) is answered."""
+    submission = read(Submission, body, "submission")
+    if submission is None:
+        await ack()
+        return None
+    text = modals.read_text(submission.view.state, block, action, missing)
     if isinstance(text, dict):
         await ack(response_action="errors", errors=text)
         return None
-    return text
+    ref = value_of(TicketRef, submission.view.private_metadata)
+    if ref is None:
+        await ack(response_action="errors", errors={block: STALE})
+        return None
+    return submission, ref, text
 
 
-async def answer(ack: AsyncAck, block: BlockId, change: Awaitable[None]) -> None:
-    """Make the change; close the modal, or keep it open with the refusal on the field."""
+async def answer(ack: AsyncAck, submission: Submission, context: AsyncBoltContext,
+                 block: BlockId, change: Coroutine[Any, Any, None]) -> None:
+    """Make the change; close the modal, or keep it open with the refusal on the field.
+
+    A change that cannot be decided within the ack budget closes the modal and is decided
+    after; a refusal then comes as a direct message."""
+    user = submission.user.id
+
+    async def tell(refused: BaseException | None) -> None:
+        if refused is None:
+            return
+        text = (refusal_text(refused) if isinstance(refused, TicketError) else
+                "Sorry, that did not go through: please try again in a minute.")
+        await desk_of(context).tell(user, text)
+
     try:
-        await change
+        await in_time(change, "a submission", tell)
     except TicketError as refusal:
         await ack(response_action="errors", errors={block: refusal_text(refusal)})
         return

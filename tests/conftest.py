@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -142,24 +143,32 @@ def settings_extra() -> dict[str, Any]:
     return {}
 
 
+@contextlib.asynccontextmanager
+async def serving(runtime: Runtime, slack: SlackStandIn) -> AsyncIterator[RunningApp]:
+    """The desk serving HTTP on loopback with its worker running, as ``serve`` runs it."""
+    runner = web.AppRunner(http_app(runtime), access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    stop = asyncio.Event()
+    worker = asyncio.create_task(runtime.worker.run(stop))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield RunningApp(runtime, url, slack, SlackClientSide(url, session), stop)
+    finally:
+        stop.set()
+        await worker
+        await runner.cleanup()
+
+
 @pytest.fixture
 async def app(slack: SlackStandIn, redis_url: str, clock: Clock,
               settings_extra: dict[str, Any]) -> AsyncIterator[RunningApp]:
     """The app serving HTTP on loopback with its worker running, as ``serve`` runs it."""
     async with open_runtime(settings_for(slack, redis_url, **settings_extra), redis_url,
-                            clock) as runtime:
-        runner = web.AppRunner(http_app(runtime), access_log=None)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        stop = asyncio.Event()
-        worker = asyncio.create_task(runtime.worker.run(stop))
-        url = f"http://127.0.0.1:{port}"
-        async with aiohttp.ClientSession() as session:
-            yield RunningApp(runtime, url, slack, SlackClientSide(url, session), stop)
-        stop.set()
-        await worker
-        await runner.cleanup()
+                            clock) as runtime, serving(runtime, slack) as running:
+        yield running
 
 
 @pytest.fixture

@@ -25,7 +25,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.adapters.store import FIRST_NUMBER, Armed, Conflict, Versioned, timer_jobs
+from bot.adapters.store import (
+    FIRST_NUMBER,
+    Armed,
+    Conflict,
+    IntakeLimit,
+    TooMany,
+    Versioned,
+    timer_jobs,
+)
 from bot.domain.jobs import FireTimer, Job
 from bot.domain.sla import Step, Timer
 from bot.domain.staff import Member, Organisation
@@ -79,6 +87,7 @@ class FakeStore:
         self.timer_ids: dict[int, set[str]] = {}
         self.threads: dict[tuple[str, str], int] = {}
         self.once: dict[str, tuple[int, float]] = {}
+        self.intake: Counter[tuple[str, int]] = Counter()
         self.remembered: dict[str, float] = {}
         self.client_records: dict[str, Client] = {}
         self.calls: Counter[str] = Counter()
@@ -171,8 +180,8 @@ class FakeStore:
     # -- ports.TicketStore --------------------------------------------------------------
 
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
-                     jobs: Sequence[Armed], timers: Sequence[Timer]
-                     ) -> tuple[Versioned, bool]:
+                     jobs: Sequence[Armed], timers: Sequence[Timer],
+                     limit: IntakeLimit | None = None) -> tuple[Versioned, bool]:
         await self._enter("create")
         if once is not None:
             seen = self.once.get(once)
@@ -182,6 +191,11 @@ class FakeStore:
                     raise LookupError(f"T-{seen[0]} was opened by an earlier submission, "
                                       "then deleted")
                 return saved, False
+        if limit is not None:
+            bucket = (draft.reporter, int(draft.created_at // limit.window))
+            if self.intake[bucket] >= limit.most:
+                raise TooMany(limit.most)
+            self.intake[bucket] += 1
         self._seq += 1
         n = self._seq
         if once is not None:
@@ -268,6 +282,15 @@ class FakeStore:
         if expires is not None and expires > self.clock():
             return False
         self.remembered[key] = self.clock() + ttl
+        return True
+
+    async def index_thread(self, channel: str, thread_ts: str, number: int) -> None:
+        self.threads[(channel, thread_ts)] = number
+
+    async def enqueue_once(self, once: str, ttl: int, armed: Armed) -> bool:
+        if not await self.remember_once(once, ttl):
+            return False
+        await self.enqueue(armed)
         return True
 
     async def client(self, channel: str) -> Client | None:

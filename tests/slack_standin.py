@@ -59,11 +59,16 @@ def _user(uid: str, **extra: Any) -> dict[str, Any]:
 @dataclass
 class SlackStandIn:
     delay: float = 0.0
+    enterprise_id: str | None = None
+    """The Enterprise Grid org the installing workspace belongs to, if any."""
+    delays: dict[str, float] = field(default_factory=dict)
+    """Method -> seconds to take before answering (on top of ``delay``)."""
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
+    pins: dict[str, set[str]] = field(default_factory=dict)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     url: str = ""
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
@@ -175,8 +180,8 @@ class SlackStandIn:
         method = request.match_info["method"]
         args = await self._args(request)
         self.calls.append(Call(method, args, time.time()))
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        if self.delay or method in self.delays:
+            await asyncio.sleep(self.delay + self.delays.get(method, 0.0))
         expected = "xapp-1-test" if method == "apps.connections.open" else "xoxb-test-token"
         if request.headers.get("Authorization", "") != f"Bearer {expected}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -212,8 +217,9 @@ class SlackStandIn:
     # -- methods ---------------------------------------------------------------------
 
     def _auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
+        grid = {"enterprise_id": self.enterprise_id} if self.enterprise_id else {}
         return {"team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": "B0BOT00001",
-                "url": TEAM_URL, "team": "Desk Test", "user": "desk"}
+                "url": TEAM_URL, "team": "Desk Test", "user": "desk", **grid}
 
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args["channel"]
@@ -245,6 +251,10 @@ class SlackStandIn:
         return {"message_ts": self._next_ts()}
 
     def _pins_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        pinned = self.pins.setdefault(args["channel"], set())
+        if args["timestamp"] in pinned:
+            return {"ok": False, "error": "already_pinned"}
+        pinned.add(args["timestamp"])
         return {}
 
     def _views_open(self, _: dict[str, Any]) -> dict[str, Any]:

@@ -94,7 +94,7 @@ async def test_clients_set_posts_and_pins_the_welcome_once(slack: SlackStandIn,
     assert again.code == 0, again.err
     assert len(slack.posts(CLIENT_CHANNEL)) == 1
     assert "Acme Media Ltd" in text_of(welcome[0]) and welcome[0].updates == 1
-    assert len(slack.calls_to("pins.add")) == 1
+    assert slack.pins[CLIENT_CHANNEL] == {welcome[0].ts}
     listed = await run_bot("clients", "list", env=bot_env(slack, redis_url))
     assert CLIENT_CHANNEL in listed.out and "Acme Media Ltd" in listed.out and AM in listed.out
     removed = await run_bot("clients", "remove", "--channel", CLIENT_CHANNEL,
@@ -113,6 +113,19 @@ async def test_clients_set_reposts_when_the_welcome_was_deleted(slack: SlackStan
     assert (await run_bot(*args, env=bot_env(slack, redis_url))).code == 0
     assert len(slack.posts(CLIENT_CHANNEL)) == 1
     assert len(slack.calls_to("pins.add")) == 2
+
+
+async def test_clients_set_is_idempotent_when_pinning_fails(slack: SlackStandIn,
+                                                            redis_url: str) -> None:
+    args = ("clients", "set", "--channel", CLIENT_CHANNEL, "--name", "Acme",
+            "--account-manager", AM)
+    slack.fail("pins.add", error="no_permission")
+    first = await run_bot(*args, env=bot_env(slack, redis_url))
+    assert first.code == 0 and "Could not pin the welcome message" in first.err
+    again = await run_bot(*args, env=bot_env(slack, redis_url))
+    assert again.code == 0, again.err
+    [welcome] = slack.posts(CLIENT_CHANNEL)  # one welcome, never a second
+    assert slack.pins[CLIENT_CHANNEL] == {welcome.ts}  # pinned by the rerun
 
 
 async def test_clients_set_refuses_bad_input_and_saves_nothing(slack: SlackStandIn,

@@ -116,3 +116,24 @@ async def test_a_temporary_refusal_is_retryable_and_the_retry_delivers(
 async def test_an_unreachable_smtp_server_is_retryable() -> None:
     with pytest.raises(Retryable):
         await Mailer(f"smtp://127.0.0.1:{free_port()}", "d@v.example").send(MAIL)
+
+
+async def test_a_password_is_never_sent_without_tls(smtp_sink: SmtpSink) -> None:
+    # The sink offers no STARTTLS: with credentials in SMTP_URL, the desk refuses to log in
+    # in clear text (for good, and says why) instead of leaking the password.
+    mailer = Mailer(f"smtp://desk:s3cret@127.0.0.1:{smtp_sink.port}", "desk@vendor.example")
+    with pytest.raises(Undeliverable, match="offers no STARTTLS") as refused:
+        await mailer.send(MAIL)
+    assert "s3cret" not in refused.value.error
+    assert smtp_sink.messages == [] and smtp_sink.sessions == 0
+
+
+async def test_a_title_with_line_breaks_makes_a_one_line_subject(smtp_sink: SmtpSink) -> None:
+    from bot.slack_ui.notices import one_line
+
+    subject = one_line("[SLA breach] T-1001 Login\u2028fails\r\nBcc: x@evil.example")
+    await Mailer(f"smtp://127.0.0.1:{smtp_sink.port}", "desk@vendor.example").send(
+        Email(to=MAIL.to, subject=subject, body="late\n", message_id=MAIL.message_id))
+    [mail] = smtp_sink.messages
+    assert mail["Bcc"] is None
+    assert mail["Subject"] == "[SLA breach] T-1001 Login fails Bcc: x@evil.example"

@@ -70,7 +70,8 @@ async def desk(slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink, plans: 
     async with open_runtime(settings_for(slack, redis_url, plans=plans,
                                          smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}",
                                          warn_at=0.5 if plans == SLOW_PLANS else 0.75,
-                                         job_lease_seconds=LEASE), redis_url) as runtime:
+                                         job_lease_seconds=LEASE, intake_limit=1000),
+                            redis_url) as runtime:
         await register_client(runtime, name="Acme")
         yield runtime
 

@@ -538,6 +538,7 @@ async def test_staff_reply_records_the_first_response_and_disarms_the_timers(w: 
     n = await open_ticket(w)
     thread = await posted_in_client_channel(w, n)
     warning = w.store.timer(n, Step.WARNING)
+    w.clock.set(T0 + 301)  # the event arrives a moment after Slack stamped the reply
     assert await w.tickets.record_reply(channel=CLIENT, thread_ts=thread,
                                         ts="1700000300.000200", actor=Actor(STAFF))
     ticket = await read(w, n)
@@ -1015,3 +1016,13 @@ async def test_a_ticket_reaction_is_answered_once_in_a_client_channel(w: World) 
                                          user=CLIENT_USER)
     assert w.store.armed_since(0) == [
         ReactionPrompt(channel=CLIENT, ts="1700000000.000100", by=CLIENT_USER)]
+
+
+async def test_a_reply_stamped_ahead_of_the_desks_clock_counts_when_it_is_seen(
+        w: World) -> None:
+    n = await open_ticket(w)
+    thread = await posted_in_client_channel(w, n)
+    w.clock.set(T0 + 100)
+    assert await w.tickets.record_reply(channel=CLIENT, thread_ts=thread,
+                                        ts=f"{T0 + 130:.6f}", actor=Actor(STAFF))
+    assert (await read(w, n)).first_response_at == T0 + 100

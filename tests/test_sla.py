@@ -195,3 +195,28 @@ def test_plans_default_and_merge() -> None:
     merged: Plan = merge_plan("p", plans["standard"], {Severity.HIGH: 60}, {Severity.LOW: 600})
     assert merged.target(Severity.HIGH) == 60 and merged.target(Severity.CRITICAL) == HOUR
     assert merged.update_every[Severity.LOW] == 600
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("T-1042", 1042), (" t-7 ", 7), ("T-²", None), ("T-١٢", None), ("T-" + "9" * 13, None),
+    ("T-", None), ("T-12x", None), ("list", None), ("", None), ("T--1", None),
+])
+def test_ticket_keys_are_ascii_digits_only(text: str, number: int | None) -> None:
+    from bot.domain.tickets import parse_ticket_key
+
+    assert parse_ticket_key(text) == number
+
+
+@pytest.mark.parametrize(("raw", "block", "line"), [
+    ("Login\u2028fails", "Login\nfails", "Login fails"),
+    ("a\r\nb\rc\x0bd\x0ce\x85f\u2029g", "a\nb\nc\nd\ne\nf\ng", "a b c d e f g"),
+    ("bell\x07 nul\x00 esc\x1b[31m", "bell nul esc[31m", "bell nul esc[31m"),
+    ("  tab\there  \n\n next ", "tab\there\n\n next", "tab here next"),
+])
+def test_intake_text_is_cleaned_but_never_cut(raw: str, block: str, line: str) -> None:
+    from bot.domain.text import clean_block, clean_line
+
+    assert clean_block(raw) == block
+    assert clean_line(raw) == line
+    long = "x" * 100_000
+    assert clean_block(long) == long

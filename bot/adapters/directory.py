@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.adapters.slack import Slack, Undeliverable, slack_call
-from bot.domain.staff import Member, Organisation
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.adapters.slack import Retryable, Slack, Undeliverable, slack_call
+from bot.domain.staff import Member, Organisation, WhoUnknown
+
+log = logging.getLogger(__name__)
 
 DIRECTORY_TTL = 300.0
+"""A profile is fresh this long; after that it is still used at once while a fresh copy is
+fetched in the background (the cache is kept warm), for up to ``STALE_FOR``."""
+STALE_FOR = 86_400.0
+PATIENCE = 10.0
+"""How long a lookup retries Slack's 429 and 5xx answers before giving up."""
 
 
 def member_from(info: dict[str, Any]) -> Member:
@@ -34,18 +46,38 @@ class Directory:
         self.ttl = ttl
         self._members: dict[str, tuple[float, Member]] = {}
         self._team: tuple[float, frozenset[str]] | None = None
+        self._refreshing: set[str] = set()
 
     async def organisation(self) -> Organisation:
         identity = await self.slack.identity()
         return Organisation(identity.team_id, identity.enterprise_id)
 
     async def member(self, user: str) -> Member | None:
-        """The user's profile; None when Slack knows no such user."""
+        """The user's profile; None when Slack knows no such user.
+
+        Raises WhoUnknown when Slack does not answer within ``PATIENCE``.
+        """
         cached = self._members.get(user)
-        if cached and cached[0] > time.monotonic():
+        now = time.monotonic()
+        if cached and cached[0] > now:
             return cached[1]
+        if cached and cached[0] + STALE_FOR > now:
+            if user not in self._refreshing:
+                self._refreshing.add(user)
+                task = asyncio.create_task(self._refresh(user))
+                task.add_done_callback(lambda _: self._refreshing.discard(user))
+            return cached[1]
+        return await self._fetch(user)
+
+    async def _refresh(self, user: str) -> None:
         try:
-            r = await slack_call(self.slack.client.users_info(user=user))
+            await self._fetch(user)
+        except (WhoUnknown, Undeliverable) as exc:
+            log.warning("could not refresh the profile of %s: %s", user, exc)
+
+    async def _fetch(self, user: str) -> Member | None:
+        try:
+            r = await patiently(lambda: self.slack.client.users_info(user=user))
         except Undeliverable as exc:
             if exc.error == "user_not_found":
                 return None
@@ -60,7 +92,22 @@ class Directory:
             return None
         if self._team and self._team[0] > time.monotonic():
             return self._team[1]
-        r = await slack_call(self.slack.client.usergroups_users_list(usergroup=self.usergroup))
+        group = self.usergroup
+        r = await patiently(lambda: self.slack.client.usergroups_users_list(usergroup=group))
         members = frozenset(r.get("users") or [])
         self._team = (time.monotonic() + self.ttl, members)
         return members
+
+
+async def patiently(call: Callable[[], Awaitable[AsyncSlackResponse]]) -> AsyncSlackResponse:
+    """A directory call, retried on 429 (after Retry-After) and 5xx for up to ``PATIENCE``."""
+    deadline = time.monotonic() + PATIENCE
+    while True:
+        try:
+            return await slack_call(call())
+        except Retryable as exc:
+            wait = exc.retry_after or 0.5
+            if time.monotonic() + wait > deadline:
+                log.warning("Slack's directory is not answering: %s", exc)
+                raise WhoUnknown() from exc
+            await asyncio.sleep(wait)

@@ -15,6 +15,8 @@ mean partitioning the queue too.)::
     sd:{desk}:clients           HASH    client channel ID -> client (JSON)
     sd:{desk}:lock:<name>       STRING  a lock held by one process (TTL)
     sd:{desk}:once:<key>        STRING  idempotency record (a view submission, an event id), TTL
+    sd:{desk}:prefill:<c>:<ts>  STRING  what a reaction prompt's button pre-fills (JSON), TTL
+    sd:{desk}:intake:<u>:<hour> STRING  tickets user <u> opened in that hour (INTAKE_LIMIT), TTL
     sd:{desk}:q:due             ZSET    job id -> due time (ms, Redis clock)
     sd:{desk}:q:lease           ZSET    job id -> lease expiry (ms) while a worker holds it
     sd:{desk}:q:job             HASH    job id -> the typed job (JSON)
@@ -64,6 +66,14 @@ def thread_key(channel: str, ts: str) -> str:
 
 def once_key(key: str) -> str:
     return f"{NS}once:{key}"
+
+
+def intake_key(user: str, bucket: int) -> str:
+    return f"{NS}intake:{user}:{bucket}"
+
+
+def prefill_key(key: str) -> str:
+    return f"{NS}prefill:{key}"
 
 
 def lock_key(name: str) -> str:

@@ -18,6 +18,10 @@ from urllib.parse import unquote, urlsplit
 from bot.adapters.slack import Retryable, Undeliverable
 
 
+class CleartextRefused(Exception):
+    """The server offers no TLS, and the desk would have to send a password in clear."""
+
+
 @dataclass(frozen=True)
 class Email:
     to: str
@@ -43,6 +47,8 @@ class Mailer:
     async def send(self, email: Email) -> None:
         try:
             await asyncio.to_thread(self._send, email)
+        except CleartextRefused as exc:
+            raise Undeliverable(str(exc)) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             error = f"SMTP refused {', '.join(exc.recipients)}: {codes}"
@@ -78,6 +84,10 @@ class Mailer:
             if not self.tls and smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
                 smtp.ehlo()
+            elif not self.tls and self.username:
+                raise CleartextRefused(
+                    f"{self.host}:{self.port} offers no STARTTLS: the SMTP password is not "
+                    "sent in clear text; use smtps:// or a server that offers STARTTLS")
             if self.username:
                 smtp.login(self.username, self.password)
             smtp.send_message(message)

@@ -22,8 +22,10 @@ from bot.adapters.keys import (
     OPEN,
     QUEUE,
     done_set,
+    intake_key,
     lock_key,
     once_key,
+    prefill_key,
     thread_key,
     ticket_hash,
 )
@@ -48,6 +50,22 @@ class Armed:
 
     job: Job
     due: float = 0.0
+
+
+@dataclass(frozen=True)
+class IntakeLimit:
+    """At most ``most`` tickets per reporter in each ``window`` seconds."""
+
+    most: int
+    window: int = 3600
+
+
+class TooMany(Exception):
+    """The reporter reached the intake limit."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"more than {most} tickets")
+        self.most = most
 
 
 class Conflict(Exception):
@@ -88,6 +106,14 @@ _COMMIT = _TICKET_LUA + """
 if spec.once then
   local seen = redis.call('GET', ns .. 'once:' .. spec.once)
   if seen then return {'seen', tonumber(seen), 0} end
+end
+if spec.limit then
+  local count = redis.call('INCR', spec.limit.key)
+  if count == 1 then redis.call('EXPIRE', spec.limit.key, spec.limit.window) end
+  if count > spec.limit.most then
+    redis.call('DECR', spec.limit.key)
+    return {'limited', 0, 0}
+  end
 end
 local n = spec.number
 local key
@@ -139,6 +165,16 @@ if spec.missing then
     if redis.call('HEXISTS', K_JOB, j.id) == 0 then arm(j.id, now, j.payload) end
   end
 end
+return 1
+"""
+
+# KEYS[7]: the idempotency record. ARGV: id, shift, due ms, job, ttl s. Arms the job only
+# the first time the record is set: a dedupe and its enqueue in one step.
+_ENQUEUE_ONCE = ARM_LUA + """
+if not redis.call('SET', KEYS[7], '1', 'NX', 'EX', tonumber(ARGV[5])) then return 0 end
+local at = tonumber(ARGV[3])
+if at == 0 then at = now_ms(ARGV[2]) end
+arm(ARGV[1], at, ARGV[4])
 return 1
 """
 
@@ -202,6 +238,7 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         last_update_at=opt_float("last_update_at"),
         engineering_ts=raw.get("engineering_ts"),
         source_link=raw.get("source_link"),
+        previous_resolution=raw.get("previous_resolution"),
         sent=frozenset(done),
     )
 
@@ -226,6 +263,7 @@ class Store:
         self._commit = redis.register_script(_COMMIT)
         self._effects = redis.register_script(_EFFECTS)
         self._enqueue = redis.register_script(_ENQUEUE)
+        self._enqueue_once = redis.register_script(_ENQUEUE_ONCE)
 
     def _args(self, spec: dict[str, Any]) -> list[Any]:
         # Absent, not null: cjson decodes null to a truthy userdata.
@@ -233,14 +271,21 @@ class Store:
         return [NS, int(self._shift()), json.dumps({**spec, "new": str(_NEW)})]
 
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
-                     jobs: Sequence[Armed], timers: Sequence[Timer]) -> tuple[Versioned, bool]:
+                     jobs: Sequence[Armed], timers: Sequence[Timer],
+                     limit: IntakeLimit | None = None) -> tuple[Versioned, bool]:
         """Number and save a new ticket with its jobs and timers, at most once per ``once``.
 
         Returns the ticket and whether it was created now (False: ``once`` was seen, the
-        ticket is the one it created then).
+        ticket is the one it created then). Raises TooMany past the reporter's ``limit``.
         """
         values, unset = encode_ticket(draft)
+        window = None
+        if limit is not None:
+            bucket = int(draft.created_at // limit.window)
+            window = {"key": intake_key(draft.reporter, bucket), "window": limit.window,
+                      "most": limit.most}
         status, number, version = await self._commit(keys=list(QUEUE), args=self._args({
+            "limit": window,
             "once": once, "once_ttl": once_ttl, "number": 0, "first": FIRST_NUMBER,
             "fields": values, "unset": unset, "open": True,
             "created": round(draft.created_at * 1000),
@@ -249,6 +294,8 @@ class Store:
         }))
         if status == "ok":
             return Versioned(replace(draft, number=int(number)), int(version)), True
+        if status == "limited":
+            raise TooMany(limit.most if limit else 0)
         saved = await self.get(int(number))
         if saved is None:
             raise LookupError(f"T-{number} was opened by an earlier submission, then deleted")
@@ -310,6 +357,21 @@ class Store:
         await self._enqueue(keys=list(QUEUE), args=[
             job.id, int(self._shift()), round(armed.due * 1000), job.model_dump_json()])
 
+    async def enqueue_once(self, once: str, ttl: int, armed: Armed) -> bool:
+        """Arm ``armed`` unless ``once`` was seen within ``ttl`` seconds; True if armed."""
+        job = armed.job
+        return bool(await self._enqueue_once(keys=[*QUEUE, once_key(once)], args=[
+            job.id, int(self._shift()), round(armed.due * 1000), job.model_dump_json(), ttl]))
+
+    async def begin_once(self, key: str, running_ttl: float) -> bool:
+        """Start the work of ``key`` unless it is done or running (a concurrent retry)."""
+        return bool(await self.redis.set(once_key(key), "running", nx=True,
+                                         px=round(running_ttl * 1000)))
+
+    async def finish_once(self, key: str, ttl: int) -> None:
+        """The work of ``key`` is done: later deliveries of it are dropped for ``ttl`` s."""
+        await self.redis.set(once_key(key), "done", ex=ttl)
+
     async def mark_done(self, number: int, record: str) -> bool:
         """Record that ``record`` went out for the ticket; False if it already had."""
         return bool(await self.redis.sadd(done_set(number), record))
@@ -345,6 +407,10 @@ class Store:
             first, *_ = await pipe.execute()
         return bool(first)
 
+    async def index_thread(self, channel: str, thread_ts: str, number: int) -> None:
+        """Tie a client thread to its ticket (again: after the channel's ID changed)."""
+        await self.redis.set(thread_key(channel, thread_ts), number)
+
     async def ticket_for_thread(self, channel: str, thread_ts: str) -> int | None:
         """The ticket whose client thread is ``thread_ts`` in ``channel``, if any."""
         number = await self.redis.get(thread_key(channel, thread_ts))
@@ -357,6 +423,13 @@ class Store:
     async def forget_once(self, key: str) -> None:
         """Undo ``remember_once`` when the work failed, so that Slack's retry is taken."""
         await self.redis.delete(once_key(key))
+
+    async def put_prefill(self, key: str, value: str, ttl: int) -> None:
+        """Keep what an Open a ticket button pre-fills (its value names it by ``key``)."""
+        await self.redis.set(prefill_key(key), value, ex=ttl)
+
+    async def prefill(self, key: str) -> str | None:
+        return cast(str | None, await self.redis.get(prefill_key(key)))
 
     async def lock(self, name: str, ttl: float) -> bool:
         return bool(await self.redis.set(lock_key(name), "1", nx=True, px=round(ttl * 1000)))

@@ -21,12 +21,16 @@ from bot.domain.jobs import (
     SyncTriage,
 )
 from bot.domain.sla import is_breached, response_window
+from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import Ticket
 from bot.slack_ui import messages
-from bot.slack_ui.ids import SECTION_MAX, TITLE_MAX, OpenTicketValue
-from bot.slack_ui.text import cut_plain, fit
+from bot.slack_ui.ids import OpenTicketButton, OpenTicketValue
+from bot.slack_ui.text import cut_plain, escape
 
 log = logging.getLogger(__name__)
+
+PREFILL_TTL = 30 * 86_400
+"""How long a reaction prompt's Open a ticket button keeps the message it was made from."""
 
 
 def since(ticket: Ticket) -> float:
@@ -142,7 +146,8 @@ async def relay_update(job: RelayUpdate, run: Run) -> None:
     member = await run.deps.staff.directory.member(job.by)
     name = member.name if member and member.name else "Support"
     await in_client_thread(
-        run, loaded.ticket, job.id, f"update:{job.ref}", fit(job.text, SECTION_MAX),
+        run, loaded.ticket, job.id, f"update:{job.ref}", escape(cut_plain(job.text, 3000)),
+        messages.message_sections(job.text),
         author=Author(f"{name} (support)", member.image if member else None))
 
 
@@ -172,13 +177,14 @@ async def reaction_prompt(job: ReactionPrompt, run: Run) -> None:
     if message is None:
         log.info("reaction on %s/%s: the message is gone, no prompt", job.channel, job.ts)
         return
-    text = str(message.get("text") or "")
+    text = clean_block(str(message.get("text") or ""))
     identity = await slack.identity()
     prefill = OpenTicketValue(
-        title=cut_plain(text.split("\n", 1)[0], TITLE_MAX),
-        description=cut_plain(text, 1500),
+        title=clean_line(text.split("\n", 1)[0]), description=text,
         source_link=identity.permalink(job.channel, job.ts))
-    body_text, body = messages.reaction_prompt(prefill)
+    key = f"{job.channel}:{job.ts}"
+    await run.deps.store.put_prefill(key, prefill.model_dump_json(), PREFILL_TTL)
+    body_text, body = messages.reaction_prompt(OpenTicketButton(prefill=key))
     await slack.post_once(
         job.channel, body_text, body, thread_ts=message.get("thread_ts") or job.ts,
         mark=marker(f"{job.channel}:{job.ts}", "reaction_prompt"), again=run.again,

@@ -78,7 +78,9 @@ async def triage_note(job: TriageNote, run: Run) -> None:
     if job.step is Step.WARNING:
         text = notices.warning_note(ticket, loaded.client, window, now, job.told)
     elif job.step is Step.BREACH:
-        text = notices.breach_note(ticket, window, now)
+        settings = run.deps.settings
+        emailed = bool(settings.smtp_url and settings.support_lead_email)
+        text = notices.breach_note(ticket, window, now, alerted=bool(job.told) or emailed)
     else:
         text = notices.update_overdue_note(ticket, job.generation / 1000, now, job.told)
     await in_triage_thread(run, loaded, job.id,

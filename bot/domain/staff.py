@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain.tickets import TicketError
+
 SLACKBOT = "USLACKBOT"
+
+
+class WhoUnknown(TicketError):
+    """Slack could not say in time who is acting; nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__("Slack did not say in time who you are, so nothing was changed; "
+                         "please try again in a minute")
 
 
 @dataclass(frozen=True)

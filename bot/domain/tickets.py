@@ -6,6 +6,7 @@ in epoch seconds). Refusals are ``TicketError``s whose text carries no markup.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -103,6 +104,8 @@ class Ticket:
     engineering_ts: str | None = None
     source_link: str | None = None
     """The client's message the ticket was opened from (shortcut or reaction), if any."""
+    previous_resolution: str | None = None
+    """The resolution of before the ticket was reopened."""
     sent: frozenset[str] = field(default_factory=frozenset)
     """What has gone out for this ticket, each once ever: SLA notifications fired
     (``step:generation``) and the effects delivered (their job ids)."""
@@ -120,12 +123,17 @@ def ticket_key(number: int) -> str:
     return f"T-{number}"
 
 
+_TICKET_KEY = re.compile(r"T-([0-9]{1,12})", re.ASCII | re.IGNORECASE)
+
+
 def parse_ticket_key(text: str) -> int | None:
-    """``T-1042`` (any case, surrounding spaces allowed) -> 1042; anything else -> None."""
-    text = text.strip().upper()
-    if text.startswith("T-") and text[2:].isdigit():
-        return int(text[2:])
-    return None
+    """``T-1042`` (any case, surrounding spaces allowed) -> 1042; anything else -> None.
+
+    Only ASCII digits, at most 12 of them: ``T-²`` or a number of a thousand digits is
+    not a ticket key.
+    """
+    found = _TICKET_KEY.fullmatch(text.strip())
+    return int(found.group(1)) if found else None
 
 
 def claim(ticket: Ticket, user: str, now: float, *, claim_is_response: bool) -> Ticket:
@@ -184,7 +192,7 @@ def reopen(ticket: Ticket, by: str, now: float, *, within: float) -> Ticket:
                           "please open a new ticket")
     status = Status.CLAIMED if ticket.assignee else Status.OPEN
     return replace(_moved(ticket, status, by, now), resolved_at=None, resolution=None,
-                   reopened_at=now)
+                   reopened_at=now, previous_resolution=ticket.resolution)
 
 
 def record_response(ticket: Ticket, at: float) -> Ticket:

@@ -27,3 +27,5 @@ class Desk:
     """For the idempotency records of Slack's deliveries (event ids)."""
     identity: Callable[[], Awaitable[Identity]]
     """Who the app is (cached ``auth.test``): for permalinks."""
+    tell: Callable[[str, str], Awaitable[object]]
+    """A direct message to a person (user ID, text): a refusal decided after the ack."""

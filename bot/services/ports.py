@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from bot.adapters.store import Armed, Versioned
+from bot.adapters.store import Armed, IntakeLimit, Versioned
 from bot.domain.sla import Timer
 from bot.domain.staff import Member, Organisation
 from bot.domain.tickets import Client, Ticket
@@ -17,8 +17,8 @@ Clock = Callable[[], float]
 
 class TicketStore(Protocol):
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
-                     jobs: Sequence[Armed], timers: Sequence[Timer]
-                     ) -> tuple[Versioned, bool]: ...
+                     jobs: Sequence[Armed], timers: Sequence[Timer],
+                     limit: IntakeLimit | None = None) -> tuple[Versioned, bool]: ...
 
     async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
                    timers: Sequence[Timer]) -> Versioned: ...
@@ -42,7 +42,15 @@ class TicketStore(Protocol):
 
     async def remember_once(self, key: str, ttl: int) -> bool: ...
 
+    async def enqueue_once(self, once: str, ttl: int, armed: Armed) -> bool: ...
+
     async def client(self, channel: str) -> Client | None: ...
+
+    async def put_client(self, client: Client) -> None: ...
+
+    async def remove_client(self, channel: str) -> bool: ...
+
+    async def index_thread(self, channel: str, thread_ts: str, number: int) -> None: ...
 
 
 class Directory(Protocol):

@@ -7,9 +7,9 @@ handlers answer Slack after that, and the posts follow from the queue.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bot.adapters.store import Armed
+from bot.adapters.store import Armed, IntakeLimit, TooMany
 from bot.domain import tickets as rules
 from bot.domain.jobs import (
     EngineeringHandoff,
@@ -22,6 +22,7 @@ from bot.domain.jobs import (
     SyncTriage,
 )
 from bot.domain.sla import Window, desired_timers, response_window
+from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import Severity, Status, Ticket, TicketError, ticket_key
 from bot.services.changes import Changes
 from bot.services.staff import Actor, StaffCheck
@@ -74,14 +75,22 @@ class Tickets:
             await self.staff.require(actor, "open a ticket for someone else")
         now = self.clock()
         client, plan = await self.changes.client_and_plan(new.channel)
-        draft = Ticket(number=0, channel=new.channel, reporter=new.reporter, title=new.title,
-                       description=new.description, severity=new.severity, created_at=now,
-                       source_link=new.source_link)
-        saved, created = await self.store.create(
-            draft, once=new.once, once_ttl=ONCE_TTL,
-            jobs=[Armed(PostClientThread(ticket=0)), Armed(PostTriage(ticket=0),
-                                                           now + TRIAGE_WAIT)],
-            timers=desired_timers(draft, plan, now, self.settings.warn_at))
+        draft = Ticket(number=0, channel=new.channel, reporter=new.reporter,
+                       title=clean_line(new.title), description=clean_block(new.description),
+                       severity=new.severity, created_at=now, source_link=new.source_link)
+        try:
+            saved, created = await self.store.create(
+                draft, once=new.once, once_ttl=ONCE_TTL,
+                jobs=[Armed(PostClientThread(ticket=0)), Armed(PostTriage(ticket=0),
+                                                               now + TRIAGE_WAIT)],
+                timers=desired_timers(draft, plan, now, self.settings.warn_at),
+                limit=IntakeLimit(self.settings.intake_limit))
+        except TooMany as exc:
+            log.warning("%s reached the intake limit (%d tickets an hour) in %s", new.reporter,
+                        exc.most, new.channel)
+            raise TicketError(f"You have opened {exc.most} tickets in the last hour, the most "
+                              "one person can; add to an open ticket's thread, or try again "
+                              "later") from None
         ticket = saved.ticket
         if created:
             log.info("%s opened by %s in %s (%s, %s)", ticket.key, new.reporter, new.channel,
@@ -132,7 +141,8 @@ class Tickets:
         await self.staff.require(actor, "resolve tickets")
         now = self.clock()
         await self.changes.change(
-            number, lambda t: rules.resolve(t, actor.user, now, resolution), jobs=status_jobs)
+            number, lambda t: rules.resolve(t, actor.user, now, clean_block(resolution)),
+            jobs=status_jobs)
         log.info("%s resolved by %s", ticket_key(number), actor.user)
 
     async def reopen(self, number: int, actor: Actor, *, channel: str) -> None:
@@ -159,7 +169,7 @@ class Tickets:
         # Relayed even when it changes no time on record (a reply stamped by Slack's clock,
         # ahead of this one, is already the latest update).
         await self.changes.change(number, lambda t: rules.record_response(t, now), jobs=[
-            Armed(RelayUpdate(ticket=number, ref=once, by=actor.user, text=text)),
+            Armed(RelayUpdate(ticket=number, ref=once, by=actor.user, text=clean_block(text))),
             Armed(SyncTriage(ticket=number))], always=True)
 
     async def record_reply(self, *, channel: str, thread_ts: str, ts: str, actor: Actor) -> bool:
@@ -168,9 +178,14 @@ class Tickets:
         number = await self.store.ticket_for_thread(channel, thread_ts)
         if number is None or not await self.staff.is_staff(actor):
             return False
-        saved = await self.changes.change(number, lambda t: rules.record_response(t, float(ts)),
-                                          jobs=[Armed(SyncTriage(ticket=number))])
-        if saved.ticket.first_response_at == float(ts):
+        # Slack's clock stamps the message; the desk's says when it was seen at the latest.
+        # A Slack clock running ahead must not make a response look later than it was.
+        # And no response comes before the ticket it answers.
+        at = min(float(ts), self.clock())
+        saved = await self.changes.change(
+            number, lambda t: rules.record_response(t, max(at, t.created_at)),
+            jobs=[Armed(SyncTriage(ticket=number))])
+        if saved.ticket.first_response_at == max(at, saved.ticket.created_at):
             log.info("%s: first response by %s at %s", saved.ticket.key, actor.user, ts)
         return True
 
@@ -178,5 +193,30 @@ class Tickets:
         """A :ticket: reaction in a client channel: offer an Open a ticket button, once."""
         if await self.store.client(channel) is None:
             return
-        if await self.store.remember_once(f"reaction:{channel}:{ts}", REACTION_TTL):
-            await self.store.enqueue(Armed(ReactionPrompt(channel=channel, ts=ts, by=user)))
+        await self.store.enqueue_once(f"reaction:{channel}:{ts}", REACTION_TTL,
+                                      Armed(ReactionPrompt(channel=channel, ts=ts, by=user)))
+
+    async def follow_channel(self, old: str, new: str) -> int:
+        """A channel's ID changed (it became shared): its client and open tickets follow.
+
+        Returns how many open tickets moved."""
+        if await self.store.client(new) is not None:
+            log.warning("channel %s is said to be now %s, but %s is another client's channel: "
+                      "nothing moved", old, new, new)
+            return 0
+        client = await self.store.client(old)
+        if client is not None:
+            await self.store.put_client(replace(client, channel=new))
+            await self.store.remove_client(old)
+        moved = 0
+        for current in await self.store.get_many(await self.store.open_numbers()):
+            if current is None or current.ticket.channel != old:
+                continue
+            saved = await self.changes.change(current.ticket.number,
+                                              lambda t: replace(t, channel=new))
+            if saved.ticket.client_ts:
+                await self.store.index_thread(new, saved.ticket.client_ts, saved.ticket.number)
+            moved += 1
+        log.info("channel %s is now %s: its client%s and %d open ticket(s) follow", old, new,
+                 "" if client else " (none registered)", moved)
+        return moved

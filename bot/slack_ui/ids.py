@@ -7,9 +7,9 @@ models here, read back with ``model_validate_json``.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final
+from typing import Annotated, Final
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bot.domain.tickets import Severity, Status
 
@@ -70,23 +70,33 @@ class ModalMetadata(BaseModel):
 
 
 class OpenTicketValue(BaseModel):
-    """Value of an **Open a ticket** button: what to pre-fill, and the message it is from."""
+    """What the ticket modal is pre-filled with, and the message it is from."""
 
     title: str = ""
     description: str = ""
     source_link: str | None = None
 
 
+class OpenTicketButton(BaseModel):
+    """Value of an **Open a ticket** button. A pre-fill is kept in Redis and named here by
+    its key: a button value holds 2,000 characters, a pasted message may hold far more."""
+
+    prefill: str | None = None
+
+
+TicketNumber = Annotated[int, Field(ge=1, le=999_999_999_999)]
+
+
 class TicketRef(BaseModel):
     """Value of a button that acts on one ticket."""
 
-    ticket: int
+    ticket: TicketNumber
 
 
 class SeverityChoice(BaseModel):
     """Value of an option of the triage post's severity menu."""
 
-    ticket: int
+    ticket: TicketNumber
     severity: Severity
 
 

@@ -35,35 +35,53 @@ from bot.domain.tickets import (
 from bot.services.queries import TicketRow
 from bot.slack_ui.ids import (
     SECTION_MAX,
-    TITLE_MAX,
     ActionId,
-    OpenTicketValue,
+    OpenTicketButton,
     SeverityChoice,
     TicketRef,
 )
-from bot.slack_ui.text import fit, humanize, slack_date
+from bot.slack_ui.text import cut_plain, escape, humanize, pieces, slack_date
 
 
 def dicts(blocks: list[Block]) -> list[dict[str, Any]]:
     return [b.to_dict() for b in blocks]
 
 
+def quoted(text: str) -> list[Block]:
+    """What a person wrote, whole: escaped, in as many blocks as it takes."""
+    return [ContextBlock(elements=[MarkdownTextObject(text=piece)])
+            for piece in pieces(text, SECTION_MAX)]
+
+
+def labelled(label: str, text: str) -> list[Block]:
+    """``*label:*`` then what a person wrote, whole, in sections."""
+    first, *rest = pieces(text, SECTION_MAX - len(label) - 5)
+    return [SectionBlock(text=MarkdownTextObject(text=f"*{label}:* {first}")),
+            *(SectionBlock(text=MarkdownTextObject(text=piece)) for piece in rest)]
+
+
+def message_sections(text: str) -> list[dict[str, Any]]:
+    """A message made of what a person wrote (an update to the client), whole."""
+    return dicts([SectionBlock(text=MarkdownTextObject(text=piece))
+                  for piece in pieces(text, SECTION_MAX)])
+
+
 def headline(ticket: Ticket, client: Client | None) -> str:
-    who = fit(client.name, 200) if client else f"unregistered channel <#{ticket.channel}>"
-    return f"*{ticket.key}* · {ticket.severity.label} · {who}: {fit(ticket.title, TITLE_MAX)}"
+    who = escape(client.name) if client else f"unregistered channel <#{ticket.channel}>"
+    return f"*{ticket.key}* · {ticket.severity.label} · {who}: {escape(ticket.title)}"
 
 
 def welcome_message(client: Client) -> tuple[str, list[dict[str, Any]]]:
-    text = f"Welcome, {fit(client.name, 200)}: open a support ticket here any time."
+    text = f"Welcome, {escape(client.name)}: open a support ticket here any time."
     return text, dicts([
         SectionBlock(text=MarkdownTextObject(text=(
-            f"*Welcome, {fit(client.name, 200)}!* This channel is your line to our support team.\n"
+            f"*Welcome, {escape(client.name)}!* This channel is your line to our support team.\n"
             "Open a ticket with the button below (or `/ticket`), choose how severe it is, "
             "and follow it in its thread: support answers there."
         ))),
         ActionsBlock(elements=[ButtonElement(
             text=PlainTextObject(text="Open a ticket"), action_id=ActionId.OPEN_TICKET,
-            value=OpenTicketValue().model_dump_json(), style="primary",
+            value=OpenTicketButton().model_dump_json(), style="primary",
         )]),
     ])
 
@@ -73,21 +91,18 @@ def client_thread_message(
 ) -> tuple[str, list[dict[str, Any]]]:
     """The message in the client channel that becomes the ticket's thread."""
     lines = [
-        f"*{ticket.key}* · {ticket.severity.label} · {fit(ticket.title, TITLE_MAX)}",
+        f"*{ticket.key}* · {ticket.severity.label} · {escape(ticket.title)}",
         f"Opened by <@{ticket.reporter}>. First response by {slack_date(window.deadline)}.",
     ]
     if ticket.severity is Severity.CRITICAL and client and client.account_manager:
         line = f"Your account manager <@{client.account_manager}> is on alert"
         if client.phone:
-            line += f", direct line {fit(client.phone, 40)}"
+            line += f", direct line {escape(client.phone)}"
         lines.append(line + ".")
     lines.append("Support will answer in this thread; add anything useful here.")
-    text = f"{ticket.key} · {ticket.severity.label}: {fit(ticket.title, TITLE_MAX)}"
-    return text, dicts([
-        SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
-        ContextBlock(elements=[MarkdownTextObject(
-            text=fit(ticket.description, SECTION_MAX - 200))]),
-    ])
+    text = f"{ticket.key} · {ticket.severity.label}: {escape(ticket.title)}"
+    return text, dicts([SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
+                        *quoted(ticket.description)])
 
 
 def triage_message(
@@ -100,7 +115,8 @@ def triage_message(
     engineering_link: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The ticket's post in the triage channel, rendered from its current state."""
-    who = (fit(client.name, 200) + (f" ({client.plan})" if client.plan != "standard" else "")
+    who = (escape(client.name) + (f" ({escape(client.plan)})" if client.plan != "standard"
+                                  else "")
            if client else f"unregistered channel <#{ticket.channel}>")
     thread = (f"<{identity.permalink(ticket.channel, ticket.client_ts)}|client thread>"
               if ticket.client_ts else "not posted in the client channel")
@@ -114,7 +130,7 @@ def triage_message(
     else:
         due = f"respond by {slack_date(window.deadline)}"
     body = [
-        f"*{ticket.key}* · {ticket.severity.label} · {fit(ticket.title, TITLE_MAX)}",
+        f"*{ticket.key}* · {ticket.severity.label} · {escape(ticket.title)}",
         f"*Client:* {who}    *Reporter:* <@{ticket.reporter}>",
         f"*Severity:* {ticket.severity.label}    *Deadline:* {due}",
         f"*Status:* {state}    {thread}",
@@ -123,13 +139,16 @@ def triage_message(
         body.append(f"*Engineering:* <{engineering_link}|hand-off thread>")
     if ticket.source_link:
         body.append(f"*Opened from:* <{ticket.source_link}|the client's message>")
+    reopened = next((c for c in reversed(ticket.status_changes)
+                     if c.old is Status.RESOLVED), None)
+    if reopened is not None and ticket.status is not Status.RESOLVED:
+        body.append(f"*Reopened* by <@{reopened.by}> {slack_date(reopened.at)}")
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text="\n".join(body))),
+                           *quoted(ticket.description)]
     if ticket.resolution:
-        body.append(f"*Resolution:* {fit(ticket.resolution, 1000)}")
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text="\n".join(body))),
-        ContextBlock(elements=[MarkdownTextObject(
-            text=fit(ticket.description, SECTION_MAX - 200))]),
-    ]
+        blocks += labelled("Resolution", ticket.resolution)
+    elif ticket.previous_resolution:
+        blocks += labelled("Previous resolution", ticket.previous_resolution)
     ref = TicketRef(ticket=ticket.number).model_dump_json()
     actions: list[ButtonElement | StaticSelectElement] = []
 
@@ -162,7 +181,7 @@ def triage_message(
     if actions:
         blocks.append(ActionsBlock(elements=actions))
     flag = "BREACHED " if breached and ticket.first_response_at is None else ""
-    text = f"{flag}{ticket.key} · {ticket.severity.label}: {fit(ticket.title, TITLE_MAX)}"
+    text = f"{flag}{ticket.key} · {ticket.severity.label}: {escape(ticket.title)}"
     return text, dicts(blocks)
 
 
@@ -171,11 +190,12 @@ def status_notice(ticket: Ticket, change: StatusChange, reopen_days: int
     """The client-friendly line for a status change, posted in the ticket's thread."""
     key = ticket.key
     if change.new is Status.RESOLVED:
-        text = f"*{key} is resolved.* {fit(ticket.resolution or '', 2500)}"
+        text = f"{key} is resolved: {escape(cut_plain(ticket.resolution or '', 1000))}"
         return text, dicts([
-            SectionBlock(text=MarkdownTextObject(text=text)),
+            *labelled(f"{key} is resolved", ticket.resolution or ""),
             ContextBlock(elements=[MarkdownTextObject(
-                text=f"Not solved for you? Reopen it within {reopen_days} days.")]),
+                text=f"Not solved for you? Reopen it within {reopen_days} "
+                     f"day{'' if reopen_days == 1 else 's'}.")]),
             ActionsBlock(elements=[ButtonElement(
                 text=PlainTextObject(text="Reopen"), action_id=ActionId.REOPEN,
                 value=TicketRef(ticket=ticket.number).model_dump_json())]),
@@ -201,8 +221,7 @@ def engineering_message(ticket: Ticket, client: Client | None, by: str,
     text = f"{headline(ticket, client)}\nHanded over by <@{by}>{link}."
     return text, dicts([
         SectionBlock(text=MarkdownTextObject(text=text)),
-        ContextBlock(elements=[MarkdownTextObject(
-            text=fit(ticket.description, SECTION_MAX - 200))]),
+        *quoted(ticket.description),
         ContextBlock(elements=[MarkdownTextObject(
             text="Discuss here: this thread is internal and never reaches the client. "
                  "Support relays updates with *Post update to client*.")]),
@@ -219,10 +238,10 @@ def ticket_line(ticket: Ticket, window: Window, now: float, *, breached: bool) -
     else:
         clock = f"{humanize(window.deadline - now)} left"
     return (f"*{ticket.key}* · {ticket.severity.label} · {ticket.status.value} · {clock} — "
-            f"{fit(ticket.title, TITLE_MAX)}")
+            f"{escape(ticket.title)}")
 
 
-def reaction_prompt(prefill: OpenTicketValue) -> tuple[str, list[dict[str, Any]]]:
+def reaction_prompt(prefill: OpenTicketButton) -> tuple[str, list[dict[str, Any]]]:
     text = "Open a support ticket from this message?"
     return text, dicts([
         SectionBlock(text=MarkdownTextObject(text=text)),
@@ -249,12 +268,19 @@ def refusal_text(refusal: TicketError) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
+LISTED_MAX = 25
+"""``/ticket list`` shows the most urgent this many; it says how many more there are."""
+
+
 def ticket_listing(rows: Sequence[TicketRow], now: float, *, internal: bool) -> str:
     """``/ticket list``: a line per ticket (with its channel, seen from triage)."""
     if not rows:
         return "No open tickets."
     lines = []
-    for row in rows:
+    for row in rows[:LISTED_MAX]:
         line = ticket_line(row.ticket, row.window, now, breached=row.breached)
         lines.append(line + (f" (<#{row.ticket.channel}>)" if internal else ""))
+    if len(rows) > LISTED_MAX:
+        lines.append(f"…and {len(rows) - LISTED_MAX} more, less urgent: ask for one with "
+                     "`/ticket T-1234`.")
     return "\n".join(lines)

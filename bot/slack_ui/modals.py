@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.sla import Window
+from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import Severity, Ticket, ticket_key
 from bot.slack_ui.ids import (
     DESCRIPTION_MAX,
@@ -28,7 +29,7 @@ from bot.slack_ui.ids import (
     TicketForm,
     TicketRef,
 )
-from bot.slack_ui.text import cut_plain, fit, slack_date
+from bot.slack_ui.text import cut_marked, cut_plain, escape, slack_date
 
 
 def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) ->
                 label=PlainTextObject(text="Title"),
                 element=PlainTextInputElement(
                     action_id=ActionId.TITLE, max_length=TITLE_MAX,
-                    initial_value=cut_plain(prefill.title, TITLE_MAX) or None,
+                    initial_value=cut_plain(clean_line(prefill.title), TITLE_MAX) or None,
                     placeholder=PlainTextObject(text="What is wrong, in a few words")),
             ),
             InputBlock(
@@ -64,7 +65,8 @@ def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) ->
                 label=PlainTextObject(text="Description"),
                 element=PlainTextInputElement(
                     action_id=ActionId.DESCRIPTION, multiline=True, max_length=DESCRIPTION_MAX,
-                    initial_value=cut_plain(prefill.description, DESCRIPTION_MAX) or None,
+                    initial_value=cut_marked(clean_block(prefill.description),
+                                              DESCRIPTION_MAX) or None,
                     placeholder=PlainTextObject(
                         text="What happens, since when, who is affected, steps to reproduce")),
             ),
@@ -73,17 +75,29 @@ def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) ->
     return view.to_dict()
 
 
-def read_ticket_form(state: dict[str, Any]) -> TicketForm | dict[str, str]:
+def submitted(state: Any, block: BlockId, action: ActionId, key: str) -> Any:
+    """``state.values[block][action][key]`` as Slack sends it; None where any part is
+    missing or not what Slack sends."""
+    found: Any = state
+    for part in ("values", block, action, key):
+        if not isinstance(found, dict):
+            return None
+        found = found.get(part)
+    return found
+
+
+def typed(state: Any, block: BlockId, action: ActionId) -> str:
+    """A text input's value (what a person typed, cleaned of surrounding space)."""
+    value = submitted(state, block, action, "value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def read_ticket_form(state: Any) -> TicketForm | dict[str, str]:
     """The submitted form, or the field errors to show (``block_id`` -> message)."""
-    values = state.get("values", {})
-
-    def text(block: BlockId, action: ActionId) -> str:
-        return str((values.get(block, {}).get(action) or {}).get("value") or "").strip()
-
-    title = text(BlockId.TITLE, ActionId.TITLE)
-    description = text(BlockId.DESCRIPTION, ActionId.DESCRIPTION)
-    selected = (values.get(BlockId.SEVERITY, {}).get(ActionId.SEVERITY) or {}).get(
-        "selected_option") or {}
+    title = typed(state, BlockId.TITLE, ActionId.TITLE)
+    description = typed(state, BlockId.DESCRIPTION, ActionId.DESCRIPTION)
+    selected = submitted(state, BlockId.SEVERITY, ActionId.SEVERITY, "selected_option")
+    chosen = selected.get("value") if isinstance(selected, dict) else None
     errors: dict[str, str] = {}
     if not title:
         errors[BlockId.TITLE] = "Give the ticket a title."
@@ -95,7 +109,7 @@ def read_ticket_form(state: dict[str, Any]) -> TicketForm | dict[str, str]:
         errors[BlockId.DESCRIPTION] = (
             f"Keep the description to {DESCRIPTION_MAX} characters (it has {len(description)}).")
     try:
-        severity = Severity(selected.get("value", ""))
+        severity = Severity(chosen if isinstance(chosen, str) else "")
     except ValueError:
         errors[BlockId.SEVERITY] = "Choose a severity."
     if errors:
@@ -109,7 +123,7 @@ def ticket_opened_modal(ticket: Ticket, window: Window) -> dict[str, Any]:
         title=PlainTextObject(text="Ticket opened"),
         close=PlainTextObject(text="Done"),
         blocks=[SectionBlock(text=MarkdownTextObject(text=(
-            f"*{ticket.key}* is open: {fit(ticket.title, TITLE_MAX)}\n"
+            f"*{ticket.key}* is open: {escape(ticket.title)}\n"
             f"Support will answer in the ticket's thread in <#{ticket.channel}> "
             f"by {slack_date(window.deadline)}."
         )))],
@@ -144,11 +158,10 @@ def update_modal(ref: TicketRef) -> dict[str, Any]:
                        "Posted in the client's thread under your name.")
 
 
-def read_text(state: dict[str, Any], block: BlockId, action: ActionId,
+def read_text(state: Any, block: BlockId, action: ActionId,
               missing: str) -> str | dict[str, str]:
     """A required multi-line input, or the field error."""
-    value = str(((state.get("values", {}).get(block) or {}).get(action) or {}).get("value")
-                or "").strip()
+    value = typed(state, block, action)
     if not value:
         return {block: missing}
     if len(value) > DESCRIPTION_MAX:

@@ -58,9 +58,11 @@ def breach_dm(ticket: Ticket, client: Client | None, window: Window, now: float,
             f"({slack_date(window.deadline)}). {owner}\n{links}").strip()
 
 
-def breach_note(ticket: Ticket, window: Window, now: float) -> str:
+def breach_note(ticket: Ticket, window: Window, now: float, *, alerted: bool) -> str:
+    told = ("the head of support has been alerted" if alerted else
+            "nobody could be alerted: set SUPPORT_LEAD, or SMTP_URL and SUPPORT_LEAD_EMAIL")
     return (f":rotating_light: {ticket.key} breached its response deadline "
-            f"({slack_date(window.deadline)}); the head of support has been alerted.")
+            f"({slack_date(window.deadline)}); {told}.")
 
 
 def breach_email(ticket: Ticket, client: Client | None, window: Window, now: float, *,

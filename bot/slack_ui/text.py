@@ -26,6 +26,32 @@ def cut_plain(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def cut_marked(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, saying how much was left out when it was cut."""
+    if len(text) <= limit:
+        return text
+    keep = limit - 60  # room for the note
+    return text[:keep].rstrip() + f" […{len(text) - keep} more characters in the original]"
+
+
+def pieces(text: str, limit: int) -> list[str]:
+    """``text`` escaped, in pieces of at most ``limit`` characters, all of it: cut after a
+    line or a space where one is near, never inside an entity (``&amp;``)."""
+    escaped = escape(text)
+    out: list[str] = []
+    while len(escaped) > limit:
+        cut = max(escaped.rfind("\n", 0, limit), escaped.rfind(" ", 0, limit))
+        if cut < limit // 2:
+            cut = limit
+            amp = escaped.rfind("&", cut - 5, cut)
+            if amp != -1 and ";" not in escaped[amp:cut]:
+                cut = amp
+        out.append(escaped[:cut])
+        escaped = escaped[cut:].lstrip(" \n")
+    out.append(escaped)
+    return [p for p in out if p] or [""]
+
+
 def slack_date(epoch: float) -> str:
     """A time every reader sees in their own timezone (with a UTC fallback)."""
     fallback = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")

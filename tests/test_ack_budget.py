@@ -1,0 +1,55 @@
+"""Slack gets its answer within 3 seconds whatever Slack's own directory does, and the
+click still counts (or is refused privately) once it can be decided."""
+
+from __future__ import annotations
+
+import time
+
+from bot.domain.tickets import Status
+from tests.conftest import STAFF, STAFF_2, RunningApp, ticket
+from tests.flows import buttons, click, open_ticket, triage_post
+
+
+async def timed_click(app: RunningApp, label: str, user: str) -> float:
+    number = await open_ticket(app, user=STAFF_2)
+    post = await triage_post(app, number)
+    started = time.monotonic()
+    status, _ = await click(app, post, label, user=user)
+    assert status == 200
+    return time.monotonic() - started
+
+
+async def test_a_claim_with_users_info_taking_2_5_s_is_answered_in_time_and_made(
+        app: RunningApp) -> None:
+    app.slack.delays["users.info"] = 2.5
+    took = await timed_click(app, "Claim", STAFF)
+    assert took < 3.0
+    post = await triage_post(app, 1001)
+    await app.slack.wait_for(lambda: "Claim" not in buttons(post), timeout=8)
+    claimed = await ticket(app.runtime, 1001)
+    assert claimed.status is Status.CLAIMED and claimed.assignee == STAFF
+
+
+async def test_a_claim_with_users_info_rate_limited_is_made(app: RunningApp) -> None:
+    app.slack.fail("users.info", status=429, retry_after=1, times=2)
+    took = await timed_click(app, "Claim", STAFF)
+    assert took < 3.0
+    post = await triage_post(app, 1001)
+    await app.slack.wait_for(lambda: "Claim" not in buttons(post), timeout=8)
+    assert (await ticket(app.runtime, 1001)).assignee == STAFF
+    assert app.slack.calls_to("chat.postEphemeral") == []
+
+
+async def test_a_directory_that_keeps_failing_refuses_privately_and_changes_nothing(
+        app: RunningApp) -> None:
+    number = await open_ticket(app, user=STAFF_2)
+    post = await triage_post(app, number)
+    app.slack.fail("users.info", status=500, times=1000)
+    started = time.monotonic()
+    status, _ = await click(app, post, "Claim", user=STAFF)
+    assert status == 200 and time.monotonic() - started < 3.0
+    refusal = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral"),
+                                       timeout=15)
+    assert refusal[0].args["user"] == STAFF
+    assert "did not say in time who you are" in refusal[0].args["text"]
+    assert (await ticket(app.runtime, number)).status is Status.OPEN
