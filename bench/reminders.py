@@ -30,7 +30,8 @@ from pathlib import Path
 
 from bench.common import machine, percentiles, redis_server, show, standin
 from bot.adapters.store import Store
-from bot.domain.sla import Step, default_plans, desired_timers
+from bot.domain.plans import default_plans
+from bot.domain.sla import Step, desired_timers
 from bot.domain.tickets import Client, Severity, Ticket
 from tests.cli import ROOT, bot_env
 from tests.conftest import AM, CLIENT_CHANNEL, TRIAGE

@@ -29,7 +29,8 @@ from bot.adapters.keys import DUE, JOB, TRIES
 from bot.adapters.store import Store
 from bot.bootstrap import Runtime, open_runtime
 from bot.config import Settings, load_settings
-from bot.domain.sla import Plan, desired_timers
+from bot.domain.plans import Plan
+from bot.domain.sla import desired_timers
 from bot.domain.tickets import Client, Severity, Ticket, claim
 from bot.services.sweep import SweepResult
 from tests.conftest import AM

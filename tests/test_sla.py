@@ -6,14 +6,11 @@ from dataclasses import replace
 
 import pytest
 
+from bot.domain.plans import DAY, Plan, default_plans, merge_plan
 from bot.domain.sla import (
-    DAY,
-    Plan,
     Step,
-    default_plans,
     desired_timers,
     is_breached,
-    merge_plan,
     response_window,
 )
 from bot.domain.tickets import (
@@ -140,7 +137,7 @@ def test_a_sent_notification_is_never_desired_again() -> None:
 
 
 def test_plan_edits_and_plan_moves_recompute_the_deadline() -> None:
-    premium = merge_plan("premium", STANDARD, {Severity.CRITICAL: 1800}, {})
+    premium = merge_plan("premium", STANDARD, targets={Severity.CRITICAL: 1800})
     t = ticket()
     # Warned under the old plan: the new plan's deadline is another generation, so it gets
     # its own warning, and the old timers are not the ones the ticket now wants.
@@ -192,7 +189,8 @@ def test_claim_rules() -> None:
 def test_plans_default_and_merge() -> None:
     plans = default_plans()
     assert set(plans) == {"standard"}
-    merged: Plan = merge_plan("p", plans["standard"], {Severity.HIGH: 60}, {Severity.LOW: 600})
+    merged: Plan = merge_plan("p", plans["standard"], targets={Severity.HIGH: 60},
+                             update_every={Severity.LOW: 600})
     assert merged.target(Severity.HIGH) == 60 and merged.target(Severity.CRITICAL) == HOUR
     assert merged.update_every[Severity.LOW] == 600
 

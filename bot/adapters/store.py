@@ -239,6 +239,7 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         engineering_ts=raw.get("engineering_ts"),
         source_link=raw.get("source_link"),
         previous_resolution=raw.get("previous_resolution"),
+        awaiting_since=opt_float("awaiting_since"),
         sent=frozenset(done),
     )
 

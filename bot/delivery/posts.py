@@ -20,7 +20,7 @@ from bot.domain.jobs import (
     StatusNotice,
     SyncTriage,
 )
-from bot.domain.sla import is_breached, response_window
+from bot.domain.sla import clock_states, is_breached, response_window
 from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import Ticket
 from bot.slack_ui import messages
@@ -90,10 +90,13 @@ def triage_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]
     ticket = loaded.ticket
     engineering = (loaded.identity.permalink(settings.engineering_channel, ticket.engineering_ts)
                    if ticket.engineering_ts and settings.engineering_channel else None)
+    now = run.deps.changes.clock()
+    calendar = loaded.plan.calendar_for(ticket.severity)
     return messages.triage_message(
         ticket, loaded.client, loaded.window, loaded.identity,
-        breached=is_breached(ticket, loaded.plan, run.deps.changes.clock()),
-        engineering_link=engineering)
+        breached=is_breached(ticket, loaded.plan, now), engineering_link=engineering,
+        clocks=clock_states(ticket, loaded.plan, now),
+        hours=calendar.describe() if calendar else None)
 
 
 async def record_ts(run: Run, ticket: Ticket, name: str, ts: str) -> None:

@@ -27,8 +27,8 @@ def consequences(job: Job, error: str) -> list[Job]:
     n = job.ticket
     if isinstance(job, ReminderDM):
         return [ProblemNote(ticket=n, what=f"DM <@{job.user}> ({job.role.value}) about the "
-                            f"{job.step.value}", error=error, hint=_HINTS[job.role],
-                            recipient=job.user)]
+                            f"{job.step.value.replace('_', ' ')}", error=error,
+                            hint=_HINTS[job.role], recipient=job.user)]
     if isinstance(job, BreachEmail):
         return [ProblemNote(ticket=n, what=f"email the breach to {job.to}", error=error,
                             hint="check SUPPORT_LEAD_EMAIL and SMTP_URL.", recipient=job.to)]

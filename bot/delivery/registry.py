@@ -12,7 +12,8 @@ from bot.adapters.slack import Slack
 from bot.adapters.store import Store, Versioned
 from bot.config import Settings
 from bot.domain.jobs import Job, JobKind
-from bot.domain.sla import Plan, Window, response_window
+from bot.domain.plans import Plan
+from bot.domain.sla import Window, response_window
 from bot.domain.tickets import Client, Ticket
 from bot.services.changes import Changes
 from bot.services.reminders import Reminders

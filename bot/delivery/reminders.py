@@ -4,6 +4,7 @@ breach email), plus the note that tells the triage thread what could not be deli
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from bot.adapters.slack import marker
 from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
@@ -15,7 +16,7 @@ from bot.domain.jobs import (
     ReminderDM,
     TriageNote,
 )
-from bot.domain.sla import Step, Window, reminder_current
+from bot.domain.sla import Step, Window, reminder_current, windows
 from bot.slack_ui import notices
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,10 @@ async def still_worth_sending(run: Run, job: ReminderDM | TriageNote) -> Loaded 
     return loaded
 
 
-def fired_window(loaded: Loaded, generation: int) -> Window:
-    """The window as it was when the reminder fired (its generation is its deadline)."""
-    return Window(generation / 1000, loaded.window.length)
+def fired_window(loaded: Loaded, step: Step, generation: int) -> Window:
+    """The step's window as it was when the reminder fired (its generation is its deadline)."""
+    current = windows(loaded.ticket, loaded.plan).get(step.clock) or loaded.window
+    return replace(current, deadline=generation / 1000)
 
 
 @REGISTRY.handles(JobKind.REMINDER_DM)
@@ -53,15 +55,16 @@ async def reminder_dm(job: ReminderDM, run: Run) -> None:
     if loaded is None:
         return
     ticket, client, now = loaded.ticket, loaded.client, run.deps.changes.clock()
-    window = fired_window(loaded, job.generation)
-    if job.step is Step.WARNING:
-        text = notices.warning_dm(ticket, client, window, now, loaded.thread_link())
-    elif job.step is Step.BREACH:
-        text = notices.breach_dm(ticket, client, window, now, loaded.thread_link(),
-                                 loaded.triage_link(run.deps.settings.triage_channel))
-    else:
+    window = fired_window(loaded, job.step, job.generation)
+    clock = job.step.clock
+    if job.step is Step.UPDATE:
         text = notices.update_overdue_dm(ticket, client, job.generation / 1000, now,
                                          loaded.thread_link())
+    elif job.step.is_breach:
+        text = notices.breach_dm(ticket, client, window, now, loaded.thread_link(),
+                                 loaded.triage_link(run.deps.settings.triage_channel), clock)
+    else:
+        text = notices.warning_dm(ticket, client, window, now, loaded.thread_link(), clock)
     await run.deps.slack.post_once(
         job.user, text, None, again=run.again, oldest=ticket.created_at - 60,
         mark=marker(ticket.key, f"{notification(job.step, job.generation)}/dm:{job.user}"))
@@ -74,15 +77,17 @@ async def triage_note(job: TriageNote, run: Run) -> None:
     if loaded is None:
         return
     ticket, now = loaded.ticket, run.deps.changes.clock()
-    window = fired_window(loaded, job.generation)
-    if job.step is Step.WARNING:
-        text = notices.warning_note(ticket, loaded.client, window, now, job.told)
-    elif job.step is Step.BREACH:
+    window = fired_window(loaded, job.step, job.generation)
+    clock = job.step.clock
+    if job.step is Step.UPDATE:
+        text = notices.update_overdue_note(ticket, job.generation / 1000, now, job.told)
+    elif job.step.is_breach:
         settings = run.deps.settings
         emailed = bool(settings.smtp_url and settings.support_lead_email)
-        text = notices.breach_note(ticket, window, now, alerted=bool(job.told) or emailed)
+        text = notices.breach_note(ticket, window, now, alerted=bool(job.told) or emailed,
+                                   clock=clock, told=job.told)
     else:
-        text = notices.update_overdue_note(ticket, job.generation / 1000, now, job.told)
+        text = notices.warning_note(ticket, loaded.client, window, now, job.told, clock)
     await in_triage_thread(run, loaded, job.id,
                            f"{notification(job.step, job.generation)}/triage", text)
 
@@ -97,10 +102,10 @@ async def breach_email(job: BreachEmail, run: Run) -> None:
         log.warning("%s: breach email dropped: SMTP_URL is not set", loaded.ticket.key)
         return
     email = notices.breach_email(
-        loaded.ticket, loaded.client, fired_window(loaded, job.generation),
+        loaded.ticket, loaded.client, fired_window(loaded, job.step, job.generation),
         run.deps.changes.clock(), to=job.to, thread_link=loaded.thread_link(),
         triage_link=loaded.triage_link(run.deps.settings.triage_channel),
-        generation=job.generation)
+        generation=job.generation, clock=job.step.clock)
     await run.fence()  # an email cannot be looked for afterwards: never send it twice
     await mailer.send(email)
     await run.deps.store.mark_done(loaded.ticket.number, job.id)

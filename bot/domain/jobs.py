@@ -179,10 +179,11 @@ class BreachEmail(_Job):
     kind: Literal[JobKind.BREACH_EMAIL] = JobKind.BREACH_EMAIL
     generation: int
     to: str
+    step: Step = Step.BREACH
 
     @property
     def id(self) -> str:
-        return f"email:{self.ticket}:breach:{self.generation}"
+        return f"email:{self.ticket}:{self.step.value}:{self.generation}"
 
 
 class ProblemNote(_Job):

@@ -1,60 +1,26 @@
-"""Service levels: plans, deadlines and the timers a ticket should have.
+"""Service levels: the four clocks, their deadlines, and the timers a ticket should have.
 
-Pure functions of a ticket's state, its plan and the time: the timer queue in
-Redis is only a projection of ``desired_timers`` and can always be rebuilt.
+Pure functions of a ticket's state, its plan and the time: the timer queue in Redis is
+only a projection of ``desired_timers`` and can always be rebuilt. Every deadline is
+business time under the plan's calendar for the ticket's severity (``bot.domain.calendar``)
+and moves by the business time a pause lasted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.domain.tickets import Severity, Status, Ticket
-
-DAY = 86_400
-
-DEFAULT_TARGETS: Mapping[Severity, int] = {
-    Severity.CRITICAL: 3_600,
-    Severity.HIGH: 4 * 3_600,
-    Severity.MEDIUM: 8 * 3_600,
-    Severity.LOW: DAY,
-}
-
-DEFAULT_UPDATE_EVERY: Mapping[Severity, int | None] = {
-    Severity.CRITICAL: 3_600,
-    Severity.HIGH: 4 * 3_600,
-    Severity.MEDIUM: DAY,
-    Severity.LOW: None,
-}
-
-STANDARD = "standard"
+from bot.domain.calendar import Calendar, Span, add
+from bot.domain.plans import Plan
+from bot.domain.tickets import Status, Ticket
 
 
-@dataclass(frozen=True)
-class Plan:
-    """A support plan: severity -> initial-response target, in seconds of calendar time."""
-
-    name: str
-    targets: Mapping[Severity, int]
-    update_every: Mapping[Severity, int | None]
-
-    def target(self, severity: Severity) -> int:
-        return self.targets[severity]
-
-
-def default_plans() -> dict[str, Plan]:
-    return {STANDARD: Plan(STANDARD, dict(DEFAULT_TARGETS), dict(DEFAULT_UPDATE_EVERY))}
-
-
-def merge_plan(
-    name: str,
-    base: Plan,
-    targets: Mapping[Severity, int],
-    update_every: Mapping[Severity, int | None],
-) -> Plan:
-    """``base`` with the given entries overridden: a plan names only what differs."""
-    return Plan(name, {**base.targets, **targets}, {**base.update_every, **update_every})
+class Clock(StrEnum):
+    INITIAL = "first response"
+    NEXT = "next response"
+    UPDATE = "update"
+    RESOLUTION = "resolution"
 
 
 class Step(StrEnum):
@@ -62,6 +28,28 @@ class Step(StrEnum):
     BREACH = "breach"
     UPDATE = "update"
     """The client is owed an update (the cadence while support or engineering works)."""
+    NEXT_WARNING = "next_warning"
+    NEXT_BREACH = "next_breach"
+    RESOLVE_WARNING = "resolve_warning"
+    RESOLVE_BREACH = "resolve_breach"
+
+    @property
+    def clock(self) -> Clock:
+        return _CLOCK_OF[self]
+
+    @property
+    def is_breach(self) -> bool:
+        return self in (Step.BREACH, Step.NEXT_BREACH, Step.RESOLVE_BREACH)
+
+
+_CLOCK_OF = {
+    Step.WARNING: Clock.INITIAL, Step.BREACH: Clock.INITIAL, Step.UPDATE: Clock.UPDATE,
+    Step.NEXT_WARNING: Clock.NEXT, Step.NEXT_BREACH: Clock.NEXT,
+    Step.RESOLVE_WARNING: Clock.RESOLUTION, Step.RESOLVE_BREACH: Clock.RESOLUTION,
+}
+_STEPS = {Clock.INITIAL: (Step.WARNING, Step.BREACH),
+          Clock.NEXT: (Step.NEXT_WARNING, Step.NEXT_BREACH),
+          Clock.RESOLUTION: (Step.RESOLVE_WARNING, Step.RESOLVE_BREACH)}
 
 
 @dataclass(frozen=True)
@@ -80,15 +68,28 @@ class Timer:
 
 @dataclass(frozen=True)
 class Window:
-    """The current response window: it ends at ``deadline`` and lasts ``length`` seconds."""
+    """A clock's current window: ``length`` business seconds from ``start``, not counting
+    ``pauses``, ending at ``deadline``."""
 
-    deadline: float
+    start: float
     length: int
+    deadline: float
+    calendar: Calendar | None = None
+    pauses: tuple[Span, ...] = ()
 
     @property
     def generation(self) -> int:
         """Changes whenever the deadline moves: the deadline itself, in milliseconds."""
         return round(self.deadline * 1000)
+
+    def warning_due(self, warn_at: float) -> float:
+        """``warn_at`` of the window, in business time: never in closed time."""
+        return add(self.start, warn_at * self.length, self.calendar, self.pauses)
+
+
+def _window(start: float, length: int, calendar: Calendar | None,
+            pauses: tuple[Span, ...] = ()) -> Window:
+    return Window(start, length, add(start, length, calendar, pauses), calendar, pauses)
 
 
 def response_window(ticket: Ticket, plan: Plan) -> Window:
@@ -97,16 +98,18 @@ def response_window(ticket: Ticket, plan: Plan) -> Window:
     A downgrade counts the new target from creation; an upgrade never makes the
     deadline later, and gives at most the new target counted from the change.
     """
-    length = plan.target(ticket.severity_changes[0].old if ticket.severity_changes
-                         else ticket.severity)
-    deadline = ticket.created_at + length
+    calendar = plan.calendar_for(ticket.severity)
+    first = ticket.severity_changes[0].old if ticket.severity_changes else ticket.severity
+    window = _window(ticket.created_at, plan.target(first), calendar)
     for change in ticket.severity_changes:
         target = plan.target(change.new)
         if target >= plan.target(change.old):
-            deadline, length = ticket.created_at + target, target
-        elif change.at + target < deadline:
-            deadline, length = change.at + target, target
-    return Window(deadline, length)
+            window = _window(ticket.created_at, target, calendar)
+        else:
+            sooner = _window(change.at, target, calendar)
+            if sooner.deadline < window.deadline:
+                window = sooner
+    return window
 
 
 def clock_stopped_at(ticket: Ticket) -> float | None:
@@ -133,6 +136,47 @@ def is_breached(ticket: Ticket, plan: Plan, now: float) -> bool:
     return (now if stopped is None else stopped) >= deadline
 
 
+def periods(ticket: Ticket, *statuses: Status) -> tuple[Span, ...]:
+    """When the ticket was in one of ``statuses`` (a period still going ends at infinity)."""
+    spans: list[Span] = []
+    since = ticket.created_at if Status.OPEN in statuses else None
+    for change in ticket.status_changes:
+        if change.new in statuses and since is None:
+            since = change.at
+        elif change.new not in statuses and since is not None:
+            spans.append((since, change.at))
+            since = None
+    if since is not None:
+        spans.append((since, float("inf")))
+    return tuple(spans)
+
+
+PAUSED = Status.WAITING_ON_CLIENT
+"""While the ticket waits on the client, the next-response, update and resolution clocks
+stand still."""
+
+
+def next_response_window(ticket: Ticket, plan: Plan) -> Window | None:
+    """The window of the client's latest unanswered message (after a staff one), if the plan
+    has a next-response target for the ticket's severity."""
+    target = plan.next_response.get(ticket.severity)
+    if (not target or ticket.awaiting_since is None or ticket.status is Status.RESOLVED
+            or ticket.status is PAUSED):
+        return None
+    pauses = tuple(p for p in periods(ticket, PAUSED) if p[1] > ticket.awaiting_since)
+    return _window(ticket.awaiting_since, target, plan.calendar_for(ticket.severity), pauses)
+
+
+def resolution_window(ticket: Ticket, plan: Plan) -> Window | None:
+    """The resolution window while the ticket is open and not waiting on the client; time
+    waiting on the client or resolved (before a reopen) does not count."""
+    target = plan.resolve_within.get(ticket.severity)
+    if not target or ticket.status in (Status.RESOLVED, PAUSED):
+        return None
+    pauses = periods(ticket, PAUSED, Status.RESOLVED)
+    return _window(ticket.created_at, target, plan.calendar_for(ticket.severity), pauses)
+
+
 UPDATE_OWED = frozenset({Status.CLAIMED, Status.WITH_ENGINEERING})
 
 
@@ -147,27 +191,36 @@ def update_timer(ticket: Ticket, plan: Plan) -> Timer | None:
             or not period):
         return None
     anchor = max(ticket.last_update_at or ticket.first_response_at, ticket.status_since)
-    return Timer(Step.UPDATE, anchor + period, round(anchor * 1000))
+    due = add(anchor, period, plan.calendar_for(ticket.severity))
+    return Timer(Step.UPDATE, due, round(anchor * 1000))
+
+
+def windows(ticket: Ticket, plan: Plan) -> dict[Clock, Window]:
+    """The windows of the clocks that run now (not the update cadence, a timer of its own)."""
+    found: dict[Clock, Window | None] = {
+        Clock.INITIAL: response_window(ticket, plan) if clock_running(ticket) else None,
+        Clock.NEXT: next_response_window(ticket, plan),
+        Clock.RESOLUTION: resolution_window(ticket, plan),
+    }
+    return {clock: window for clock, window in found.items() if window is not None}
 
 
 def desired_timers(ticket: Ticket, plan: Plan, now: float, warn_at: float) -> list[Timer]:
     """The reminders ``ticket`` should still get, in due order.
 
-    Past the deadline only the breach remains (a warning then a breach at once
-    would be noise); a notification already sent for this deadline is never due again.
+    Past a deadline only the breach remains (a warning then a breach at once would be
+    noise); a notification already sent for a deadline is never due again.
     """
     timers: list[Timer] = []
-    if clock_running(ticket):
-        window = response_window(ticket, plan)
-        gen = window.generation
+    for clock, window in windows(ticket, plan).items():
+        warning, breach = _STEPS[clock]
         if now < window.deadline:
-            warn_due = window.deadline - (1 - warn_at) * window.length
-            timers.append(Timer(Step.WARNING, warn_due, gen))
-        timers.append(Timer(Step.BREACH, window.deadline, gen))
+            timers.append(Timer(warning, window.warning_due(warn_at), window.generation))
+        timers.append(Timer(breach, window.deadline, window.generation))
     update = update_timer(ticket, plan)
     if update is not None:
         timers.append(update)
-    return [t for t in timers if t.notification not in ticket.sent]
+    return sorted((t for t in timers if t.notification not in ticket.sent), key=lambda t: t.due)
 
 
 def reminder_current(ticket: Ticket, plan: Plan, step: Step, generation: int) -> bool:
@@ -176,10 +229,45 @@ def reminder_current(ticket: Ticket, plan: Plan, step: Step, generation: int) ->
     A warning or an update reminder whose deadline moved, or whose clock stopped, since it
     fired is dropped; a breach is a fact, and is told however late.
     """
-    if step is Step.BREACH:
+    if step.is_breach:
         return True
-    if step is Step.WARNING:
-        return (clock_running(ticket)
-                and response_window(ticket, plan).generation == generation)
+    if step is Step.UPDATE:
+        update = update_timer(ticket, plan)
+        return update is not None and update.generation == generation
+    window = windows(ticket, plan).get(step.clock)
+    return window is not None and window.generation == generation
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """How a clock other than the initial response stands, for the ticket's posts."""
+
+    clock: Clock
+    due: float | None
+    """The deadline (None while paused)."""
+    breached: bool = False
+
+    @property
+    def paused(self) -> bool:
+        return self.due is None
+
+
+def clock_states(ticket: Ticket, plan: Plan, now: float) -> list[ClockState]:
+    """The next-response, update and resolution clocks that apply now, in that order."""
+    states: list[ClockState] = []
+    paused = ticket.status is PAUSED
+    running = windows(ticket, plan)
+    if Clock.NEXT in running:
+        due = running[Clock.NEXT].deadline
+        states.append(ClockState(Clock.NEXT, due, now >= due))
+    elif paused and ticket.awaiting_since is not None and plan.next_response.get(ticket.severity):
+        states.append(ClockState(Clock.NEXT, None))
     update = update_timer(ticket, plan)
-    return update is not None and update.generation == generation
+    if update is not None:
+        states.append(ClockState(Clock.UPDATE, update.due, now >= update.due))
+    if Clock.RESOLUTION in running:
+        due = running[Clock.RESOLUTION].deadline
+        states.append(ClockState(Clock.RESOLUTION, due, now >= due))
+    elif paused and plan.resolve_within.get(ticket.severity):
+        states.append(ClockState(Clock.RESOLUTION, None))
+    return states

@@ -106,6 +106,9 @@ class Ticket:
     """The client's message the ticket was opened from (shortcut or reaction), if any."""
     previous_resolution: str | None = None
     """The resolution of before the ticket was reopened."""
+    awaiting_since: float | None = None
+    """When the client wrote, after support's last message, and is waiting for an answer
+    (the start of the next-response clock); None when support spoke last."""
     sent: frozenset[str] = field(default_factory=frozenset)
     """What has gone out for this ticket, each once ever: SLA notifications fired
     (``step:generation``) and the effects delivered (their job ids)."""
@@ -197,14 +200,29 @@ def reopen(ticket: Ticket, by: str, now: float, *, within: float) -> Ticket:
 
 def record_response(ticket: Ticket, at: float) -> Ticket:
     """Record a staff message to the client at ``at``: the earliest one is the first
-    response (whatever order they come in), the latest is the last update."""
+    response (whatever order they come in), the latest is the last update; it answers
+    the client's messages before it."""
     first = ticket.first_response_at
     last = ticket.last_update_at
     new_first = at if first is None or at < first else first
     new_last = at if last is None or at > last else last
-    if (new_first, new_last) == (first, last):
+    awaiting = ticket.awaiting_since
+    if awaiting is not None and at >= awaiting:
+        awaiting = None
+    if (new_first, new_last, awaiting) == (first, last, ticket.awaiting_since):
         return ticket
-    return replace(ticket, first_response_at=new_first, last_update_at=new_last)
+    return replace(ticket, first_response_at=new_first, last_update_at=new_last,
+                   awaiting_since=awaiting)
+
+
+def record_client_message(ticket: Ticket, at: float) -> Ticket:
+    """A message from the client's side in the thread: after a staff message, it starts
+    the wait for support's next response (the earliest such message counts)."""
+    last = ticket.last_update_at
+    if (ticket.status is Status.RESOLVED or last is None or at < last
+            or (ticket.awaiting_since is not None and ticket.awaiting_since <= at)):
+        return ticket
+    return replace(ticket, awaiting_since=at)
 
 
 def change_severity(ticket: Ticket, new: Severity, by: str, now: float) -> Ticket:

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 
 from bot.adapters.store import Armed, Conflict, Versioned
 from bot.config import Settings
-from bot.domain.sla import STANDARD, Plan, Timer, desired_timers
+from bot.domain.plans import STANDARD, Plan
+from bot.domain.sla import Timer, desired_timers
 from bot.domain.tickets import Client, Ticket, TicketError, ticket_key
 from bot.services.ports import Clock, TicketStore
 

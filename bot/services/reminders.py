@@ -27,6 +27,20 @@ from bot.services.changes import CONFLICT_RETRIES, Changes
 log = logging.getLogger(__name__)
 
 
+TOLD: dict[Step, tuple[Role, ...]] = {
+    Step.WARNING: (Role.ACCOUNT_MANAGER, Role.ASSIGNEE),
+    Step.NEXT_WARNING: (Role.ACCOUNT_MANAGER, Role.ASSIGNEE),
+    Step.BREACH: (Role.HEAD_OF_SUPPORT,),
+    Step.NEXT_BREACH: (Role.HEAD_OF_SUPPORT,),
+    Step.UPDATE: (Role.ASSIGNEE,),
+    Step.RESOLVE_WARNING: (Role.ASSIGNEE,),
+    Step.RESOLVE_BREACH: (Role.ASSIGNEE, Role.HEAD_OF_SUPPORT),
+}
+"""Who each SLA step tells by DM (DESIGN.md, "Clocks, calendars and pauses")."""
+EMAILED = frozenset({Step.BREACH, Step.NEXT_BREACH})
+"""The steps that also email the head of support."""
+
+
 class NotDue(Exception):
     """A timer came up before its due time (the ticket changed since it was armed)."""
 
@@ -82,28 +96,24 @@ class Reminders:
     def effects(self, ticket: Ticket, client: Client | None, timer: Timer) -> list[Job]:
         """The messages of one SLA step, each a job of its own."""
         n, step, gen = ticket.number, timer.step, timer.generation
-        manager = client.account_manager if client else None
-        if step is Step.WARNING:
-            told = [(u, r) for u, r in ((manager, Role.ACCOUNT_MANAGER),
-                                        (ticket.assignee, Role.ASSIGNEE)) if u]
-        elif step is Step.BREACH:
-            lead = self.settings.support_lead
-            told = [(lead, Role.HEAD_OF_SUPPORT)] if lead else []
-            if not lead:
-                log.warning("%s breached, and SUPPORT_LEAD is not set: no one to DM", ticket.key)
-        else:
-            told = [(ticket.assignee, Role.ASSIGNEE)] if ticket.assignee else []
-        people = list(dict.fromkeys(u for u, _ in told))
+        who = {Role.ACCOUNT_MANAGER: client.account_manager if client else None,
+               Role.ASSIGNEE: ticket.assignee, Role.HEAD_OF_SUPPORT: self.settings.support_lead}
+        told = [(who[role], role) for role in TOLD[step] if who[role]]
+        if Role.HEAD_OF_SUPPORT in TOLD[step] and not who[Role.HEAD_OF_SUPPORT]:
+            log.warning("%s: %s, and SUPPORT_LEAD is not set: no one to DM", ticket.key,
+                        step.value)
+        people = list(dict.fromkeys(str(u) for u, _ in told))
         roles = dict(reversed(told))  # the first role named for each person
         jobs: list[Job] = [ReminderDM(ticket=n, step=step, generation=gen, user=u, role=roles[u])
                            for u in people]
         jobs.append(TriageNote(ticket=n, step=step, generation=gen, told=tuple(people)))
-        if step is Step.BREACH:
+        if step in EMAILED:
             to = self.settings.support_lead_email
             if to and self.settings.smtp_url:
-                jobs.append(BreachEmail(ticket=n, generation=gen, to=to))
+                jobs.append(BreachEmail(ticket=n, generation=gen, to=to, step=step))
             else:
                 log.warning("%s breached; no email sent (SMTP_URL or SUPPORT_LEAD_EMAIL not set)",
                             ticket.key)
+        if step.is_breach:
             jobs.append(SyncTriage(ticket=n))
         return jobs

@@ -173,15 +173,21 @@ class Tickets:
             Armed(SyncTriage(ticket=number))], always=True)
 
     async def record_reply(self, *, channel: str, thread_ts: str, ts: str, actor: Actor) -> bool:
-        """A message in a ticket's client thread: a staff one is the response. True if it was."""
+        """A message in a ticket's client thread: a staff one is the response (True), one
+        from the client's side starts the wait for support's next response."""
         # The thread index is per channel: a thread found here is this ticket's client thread.
         number = await self.store.ticket_for_thread(channel, thread_ts)
-        if number is None or not await self.staff.is_staff(actor):
+        if number is None:
             return False
         # Slack's clock stamps the message; the desk's says when it was seen at the latest.
         # A Slack clock running ahead must not make a response look later than it was.
-        # And no response comes before the ticket it answers.
+        # And no message comes before the ticket it is about.
         at = min(float(ts), self.clock())
+        if not await self.staff.is_staff(actor):
+            await self.changes.change(
+                number, lambda t: rules.record_client_message(t, max(at, t.created_at)),
+                jobs=[Armed(SyncTriage(ticket=number))])
+            return False
         saved = await self.changes.change(
             number, lambda t: rules.record_response(t, max(at, t.created_at)),
             jobs=[Armed(SyncTriage(ticket=number))])

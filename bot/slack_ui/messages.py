@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.adapters.identity import Identity
-from bot.domain.sla import Window
+from bot.domain.sla import Clock, ClockState, Window
 from bot.domain.tickets import (
     AlreadyClaimed,
     Client,
@@ -45,6 +45,25 @@ from bot.slack_ui.text import cut_plain, escape, humanize, pieces, slack_date
 
 def dicts(blocks: list[Block]) -> list[dict[str, Any]]:
     return [b.to_dict() for b in blocks]
+
+
+CLOCK_LABELS = {Clock.NEXT: "Next response", Clock.UPDATE: "Next update",
+                Clock.RESOLUTION: "Resolution"}
+
+
+def clock_lines(clocks: Sequence[ClockState]) -> list[str]:
+    """A line per running clock: due when, breached, or paused while waiting on the client."""
+    lines = []
+    for state in clocks:
+        label = CLOCK_LABELS[state.clock]
+        if state.due is None:
+            lines.append(f"*{label}:* paused while waiting on the client")
+        elif state.breached:
+            lines.append(f"*{label}:* :rotating_light: *BREACHED* — was due "
+                         f"{slack_date(state.due)}")
+        else:
+            lines.append(f"*{label}:* due {slack_date(state.due)}")
+    return lines
 
 
 def quoted(text: str) -> list[Block]:
@@ -113,6 +132,8 @@ def triage_message(
     *,
     breached: bool,
     engineering_link: str | None = None,
+    clocks: Sequence[ClockState] = (),
+    hours: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The ticket's post in the triage channel, rendered from its current state."""
     who = (escape(client.name) + (f" ({escape(client.plan)})" if client.plan != "standard"
@@ -134,7 +155,10 @@ def triage_message(
         f"*Client:* {who}    *Reporter:* <@{ticket.reporter}>",
         f"*Severity:* {ticket.severity.label}    *Deadline:* {due}",
         f"*Status:* {state}    {thread}",
+        *clock_lines(clocks),
     ]
+    if hours:
+        body.append(f"*Hours:* {escape(hours)}")
     if ticket.engineering_ts and engineering_link:
         body.append(f"*Engineering:* <{engineering_link}|hand-off thread>")
     if ticket.source_link:
@@ -180,7 +204,9 @@ def triage_message(
         ))
     if actions:
         blocks.append(ActionsBlock(elements=actions))
-    flag = "BREACHED " if breached and ticket.first_response_at is None else ""
+    late = [c.clock.value for c in clocks if c.breached]
+    flag = ("BREACHED " if breached and ticket.first_response_at is None else
+            f"BREACHED ({', '.join(late)}) " if late else "")
     text = f"{flag}{ticket.key} · {ticket.severity.label}: {escape(ticket.title)}"
     return text, dicts(blocks)
 

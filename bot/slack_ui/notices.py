@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.adapters.mail import Email
-from bot.domain.sla import Window
+from bot.domain.calendar import elapsed
+from bot.domain.sla import Clock, Window
 from bot.domain.tickets import Client, Ticket
 from bot.slack_ui.messages import headline
 from bot.slack_ui.text import cut_plain, fit, humanize, slack_date
@@ -29,19 +30,30 @@ def mentions(users: Sequence[str]) -> str:
     return ", ".join(f"<@{u}>" for u in users)
 
 
+WAITING = {Clock.INITIAL: "No response yet", Clock.NEXT: "The client is waiting for an answer",
+           Clock.RESOLUTION: "Not resolved yet"}
+MISSED = {Clock.INITIAL: "No response", Clock.NEXT: "No answer to the client",
+          Clock.RESOLUTION: "Not resolved"}
+
+
+def left(window: Window, now: float) -> str:
+    """The business time left before the deadline, as people say it."""
+    return humanize(elapsed(now, window.deadline, window.calendar, window.pauses))
+
+
 def warning_dm(ticket: Ticket, client: Client | None, window: Window, now: float,
-               thread_link: str | None) -> str:
+               thread_link: str | None, clock: Clock = Clock.INITIAL) -> str:
     link = f"\n<{thread_link}|Open the ticket's thread>" if thread_link else ""
     return (f":hourglass_flowing_sand: {headline(ticket, client)}\n"
-            f"No response yet: *{humanize(window.deadline - now)} left* "
+            f"{WAITING[clock]}: *{left(window, now)} left* "
             f"(due {slack_date(window.deadline)}).{link}")
 
 
 def warning_note(ticket: Ticket, client: Client | None, window: Window, now: float,
-                 warned: Sequence[str]) -> str:
-    note = (f":hourglass_flowing_sand: No response yet on {ticket.key}: "
-            f"{humanize(window.deadline - now)} left (due {slack_date(window.deadline)}). ")
-    if client is None or client.account_manager is None:
+                 warned: Sequence[str], clock: Clock = Clock.INITIAL) -> str:
+    note = (f":hourglass_flowing_sand: {WAITING[clock]} on {ticket.key}: "
+            f"{left(window, now)} left (due {slack_date(window.deadline)}). ")
+    if clock is not Clock.RESOLUTION and (client is None or client.account_manager is None):
         note += "This client has no account manager, so nobody was warned directly. "
     if warned:
         note += f"Warned: {mentions(warned)}."
@@ -49,30 +61,37 @@ def warning_note(ticket: Ticket, client: Client | None, window: Window, now: flo
 
 
 def breach_dm(ticket: Ticket, client: Client | None, window: Window, now: float,
-              thread_link: str | None, triage_link: str | None) -> str:
+              thread_link: str | None, triage_link: str | None,
+              clock: Clock = Clock.INITIAL) -> str:
     links = " · ".join(f"<{url}|{label}>" for url, label in
                        ((thread_link, "client thread"), (triage_link, "triage post")) if url)
     owner = f"Assigned to <@{ticket.assignee}>." if ticket.assignee else "Nobody has claimed it."
-    return (f":rotating_light: *SLA breached* — {headline(ticket, client)}\n"
-            f"No response {humanize(now - window.deadline)} after the deadline "
+    which = "" if clock is Clock.INITIAL else f" ({clock.value})"
+    return (f":rotating_light: *SLA breached{which}* — {headline(ticket, client)}\n"
+            f"{MISSED[clock]} {humanize(now - window.deadline)} after the deadline "
             f"({slack_date(window.deadline)}). {owner}\n{links}").strip()
 
 
-def breach_note(ticket: Ticket, window: Window, now: float, *, alerted: bool) -> str:
-    told = ("the head of support has been alerted" if alerted else
-            "nobody could be alerted: set SUPPORT_LEAD, or SMTP_URL and SUPPORT_LEAD_EMAIL")
-    return (f":rotating_light: {ticket.key} breached its response deadline "
-            f"({slack_date(window.deadline)}); {told}.")
+def breach_note(ticket: Ticket, window: Window, now: float, *, alerted: bool,
+                clock: Clock = Clock.INITIAL, told: Sequence[str] = ()) -> str:
+    if clock is Clock.RESOLUTION:
+        said = f"{mentions(told)} told" if told else "nobody could be told"
+    else:
+        said = ("the head of support has been alerted" if alerted else
+                "nobody could be alerted: set SUPPORT_LEAD, or SMTP_URL and SUPPORT_LEAD_EMAIL")
+    deadline = "response" if clock is Clock.INITIAL else clock.value
+    return (f":rotating_light: {ticket.key} breached its {deadline} deadline "
+            f"({slack_date(window.deadline)}); {said}.")
 
 
 def breach_email(ticket: Ticket, client: Client | None, window: Window, now: float, *,
                  to: str, thread_link: str | None, triage_link: str | None,
-                 generation: int) -> Email:
+                 generation: int, clock: Clock = Clock.INITIAL) -> Email:
     when = datetime.fromtimestamp(window.deadline, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     who = client.name if client else f"unregistered channel {ticket.channel}"
     lines = [
-        f"Ticket {ticket.key} has had no response {humanize(now - window.deadline)} after its "
-        "deadline.",
+        f"Ticket {ticket.key}: {MISSED[clock].lower()} {humanize(now - window.deadline)} "
+        f"after its {clock.value} deadline.",
         "",
         f"Client:    {who}",
         f"Severity:  {ticket.severity.label}",
@@ -88,10 +107,11 @@ def breach_email(ticket: Ticket, client: Client | None, window: Window, now: flo
         lines.append(f"Triage post:   {triage_link}")
     return Email(
         to=to,
-        subject=one_line(f"[SLA breach] {ticket.key} {ticket.severity.label} — {who}: "
+        subject=one_line(f"[SLA breach{'' if clock is Clock.INITIAL else ': ' + clock.value}] "
+                         f"{ticket.key} {ticket.severity.label} — {who}: "
                          f"{cut_plain(ticket.title, 100)}"),
         body="\n".join(lines) + "\n",
-        message_id=f"<{ticket.key}.breach.{generation}@support-desk>",
+        message_id=f"<{ticket.key}.{clock.name.lower()}.breach.{generation}@support-desk>",
     )
 
 

@@ -5,9 +5,7 @@ A wrong value stops the start with a message that names the variable and the fix
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,15 +13,14 @@ from urllib.parse import urlsplit
 from pydantic import (
     Field,
     SecretStr,
-    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.domain.sla import STANDARD, Plan, default_plans, merge_plan
-from bot.domain.tickets import Severity
+from bot.config.plans import parse_calendars, parse_plans
+from bot.domain.plans import Plan
 
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
@@ -31,65 +28,8 @@ USERGROUP_ID = re.compile(r"^S[A-Z0-9]{6,}$")
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
-_duration = TypeAdapter(timedelta)
-
-
 class ConfigError(Exception):
     """The configuration cannot work; the message names each setting at fault and the fix."""
-
-
-def parse_duration(value: Any, where: str) -> int:
-    """Seconds (a number) or ISO 8601 (``PT2H``, ``P1D``) -> whole seconds, positive."""
-    if isinstance(value, bool):
-        raise ValueError(f"{where}: {value!r} is not a duration; give seconds or ISO 8601")
-    try:
-        seconds = _duration.validate_python(value).total_seconds()
-    except ValidationError:
-        raise ValueError(
-            f"{where}: {value!r} is not a duration; give seconds (3600) or ISO 8601 (PT1H)"
-        ) from None
-    if seconds <= 0 or seconds != int(seconds):
-        raise ValueError(f"{where}: {value!r} must be a positive whole number of seconds")
-    return int(seconds)
-
-
-def _severity(name: str, where: str) -> Severity:
-    try:
-        return Severity(name.lower())
-    except ValueError:
-        known = ", ".join(s.value for s in Severity)
-        raise ValueError(f"{where}: unknown severity {name!r} (use {known})") from None
-
-
-def parse_plans(raw: str) -> dict[str, Plan]:
-    """``PLANS`` JSON merged over the defaults; every plan not named builds on ``standard``."""
-    plans = default_plans()
-    if not raw.strip():
-        return plans
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
-    if not isinstance(data, dict):
-        raise ValueError('must be a JSON object: {"premium": {"critical": 1800, ...}}')
-    for name, spec in data.items():
-        if not isinstance(spec, dict):
-            raise ValueError(f"plan {name!r} must be an object of severity -> target")
-        targets: dict[Severity, int] = {}
-        update_every: dict[Severity, int | None] = {}
-        for key, value in spec.items():
-            if key == "update_every":
-                if not isinstance(value, dict):
-                    raise ValueError(f"{name}.update_every must be an object of severity -> period")
-                for sev, period in value.items():
-                    where = f"{name}.update_every.{sev}"
-                    update_every[_severity(sev, where)] = (
-                        None if period is None else parse_duration(period, where)
-                    )
-            else:
-                targets[_severity(key, f"plan {name!r}")] = parse_duration(value, f"{name}.{key}")
-        plans[name] = merge_plan(name, plans[STANDARD], targets, update_every)
-    return plans
 
 
 class Settings(BaseSettings):
@@ -110,6 +50,7 @@ class Settings(BaseSettings):
     email_from: str | None = None
     warn_at: float = 0.75
     claim_is_response: bool = False
+    calendars: str = ""
     plans: str = ""
     engineering_channel: str | None = None
     reopen_days: int = Field(default=7, ge=0)
@@ -225,17 +166,24 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} must be a share of the window between 0 and 1, e.g. 0.75")
         return value
 
+    @field_validator("calendars")
+    @classmethod
+    def _calendars(cls, value: str) -> str:
+        parse_calendars(value)
+        return value
+
     @field_validator("plans")
     @classmethod
-    def _plans(cls, value: str) -> str:
-        parse_plans(value)
+    def _plans(cls, value: str, info: ValidationInfo) -> str:
+        calendars = info.data.get("calendars")
+        parse_plans(value, parse_calendars(calendars) if isinstance(calendars, str) else {})
         return value
 
     # -- derived views -------------------------------------------------------------------
 
     @property
     def plan_table(self) -> dict[str, Plan]:
-        return parse_plans(self.plans)
+        return parse_plans(self.plans, parse_calendars(self.calendars))
 
     @property
     def bot_token(self) -> str:
