@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import tempfile
 import time
@@ -24,12 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from bench.calendar import CALENDARS, OFFICE
 from bench.common import STAFF, TRIAGE, RedisCounts, instrument, machine, redis_server
 from bot.adapters.keys import DUE, JOB, TRIES
 from bot.adapters.store import Store
 from bot.bootstrap import Runtime, open_runtime
 from bot.config import Settings, load_settings
-from bot.domain.plans import Plan
+from bot.domain.plans import STANDARD, Plan
 from bot.domain.sla import desired_timers
 from bot.domain.tickets import Client, Severity, Ticket, claim
 from bot.services.sweep import SweepResult
@@ -41,11 +43,16 @@ connection of its own: the desk's Redis client keeps at most 100)."""
 READ_BATCH = 5000
 
 
-def bench_settings(redis_url: str) -> Settings:
+CALENDAR_PLANS = json.dumps({STANDARD: {"calendar": OFFICE}})
+"""``PLANS`` with the standard plan, which every other plan builds on, on the office."""
+
+
+def bench_settings(redis_url: str, calendar: bool = False) -> Settings:
     # The sweep never calls Slack: nothing answers at this address.
+    hours = {"calendars": CALENDARS, "plans": CALENDAR_PLANS} if calendar else {}
     return load_settings(_env_file=None, slack_bot_token="xoxb-bench-token",
                          slack_api_url="http://127.0.0.1:9/api/", redis_url=redis_url,
-                         triage_channel=TRIAGE)
+                         triage_channel=TRIAGE, **hours)
 
 
 def channels(clients: int) -> list[str]:
@@ -72,7 +79,7 @@ async def fill(runtime: Runtime, tickets: int, clients: int) -> float:
     names = channels(clients)
     for n, channel in enumerate(names):
         await store.put_client(Client(channel, f"Client {n}", "standard", AM))
-    plan: Plan = settings.plan_table["standard"]
+    plan: Plan = settings.plan_table[STANDARD]
     now = runtime.clock()
     started = time.perf_counter()
 
@@ -136,14 +143,18 @@ def report(label: str, t: Timed, before: int, after: int) -> None:
           f"{t.result.skipped}; timers in the queue: {before:,} before, {after:,} after")
 
 
-async def main(tickets: int, clients: int, keep_queue: bool) -> bool:
+async def main(tickets: int, clients: int, keep_queue: bool, calendar: bool = False) -> bool:
     print(f"Sweep: {tickets:,} open tickets over {clients} client channels\n"
           f"Machine: {machine()}")
     counts = RedisCounts()
     instrument(counts)
     with tempfile.TemporaryDirectory() as tmp:
         async with redis_server(Path(tmp)) as redis_url, \
-                open_runtime(bench_settings(redis_url), redis_url) as runtime:
+                open_runtime(bench_settings(redis_url, calendar), redis_url) as runtime:
+            if calendar:
+                hours = runtime.settings.plan_table[STANDARD].calendar
+                print(f"  every plan on business hours: "
+                      f"{hours.describe() if hours else 'none (24x7)'}")
             seconds = await fill(runtime, tickets, clients)
             memory = cast(dict[str, int], await runtime.redis.info("memory"))["used_memory"]
             print(f"  filled in {seconds:.1f} s with store.create, {IN_FLIGHT} at a time "
@@ -177,7 +188,10 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--keep-queue", action="store_true",
                         help="do not lose the queue's jobs before the first sweep")
+    parser.add_argument("--calendar", action="store_true",
+                        help="every plan on business hours (Rome office, lunch break, "
+                             "IT holidays)")
     a = parser.parse_args()
     if a.tickets < 1 or a.clients < 1:
         parser.error("--tickets and --clients must be at least 1")
-    sys.exit(0 if asyncio.run(main(a.tickets, a.clients, a.keep_queue)) else 1)
+    sys.exit(0 if asyncio.run(main(a.tickets, a.clients, a.keep_queue, a.calendar)) else 1)

@@ -47,7 +47,8 @@ async def show_tickets(command: dict[str, Any], client: AsyncWebClient,
     try:
         rows = await queries.tickets_for(channel, Actor(user, command.get("team_id")), only=number)
         listing = messages.ticket_listing(rows, queries.changes.clock(),
-                                          internal=queries.is_internal(channel))
+                                          internal=queries.is_internal(channel),
+                                          detailed=number is not None)
     except TicketError as refusal:
         listing = messages.refusal_text(refusal)
     await slack_call(client.chat_postEphemeral(channel=channel, user=user, text=listing))

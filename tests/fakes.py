@@ -30,6 +30,7 @@ from bot.adapters.store import (
     Armed,
     Conflict,
     IntakeLimit,
+    SlaEvent,
     TooMany,
     Versioned,
     timer_jobs,
@@ -88,6 +89,7 @@ class FakeStore:
         self.threads: dict[tuple[str, str], int] = {}
         self.once: dict[str, tuple[int, float]] = {}
         self.intake: Counter[tuple[str, int]] = Counter()
+        self.fired: dict[int, dict[str, SlaEvent]] = {}
         self.remembered: dict[str, float] = {}
         self.client_records: dict[str, Client] = {}
         self.calls: Counter[str] = Counter()
@@ -229,12 +231,15 @@ class FakeStore:
 
     async def commit_effects(self, current: Versioned, *, marks: Sequence[str] = (),
                              jobs: Sequence[Armed] = (),
-                             timers: Sequence[Timer] | None = None) -> bool:
+                             timers: Sequence[Timer] | None = None,
+                             fired: SlaEvent | None = None) -> bool:
         await self._enter("commit_effects")
         if self._stale(current):
             return False
         n = current.ticket.number
         self.done.setdefault(n, set()).update(marks)
+        if fired is not None:
+            self.fired.setdefault(n, {}).setdefault(fired.notification, fired)
         for a in jobs:
             self._arm(a.job, a.due)
         if timers is not None:

@@ -44,3 +44,18 @@ async def test_scale_bench_runs() -> None:
 async def test_sweep_bench_runs() -> None:
     out = await bench("sweep", "--tickets", "200")
     assert "versions before == after both sweeps: yes" in out
+
+
+async def test_calendar_bench_runs() -> None:
+    out = await bench("calendar", "--n", "200")
+    for figure in ("add, warm", "add, cold", "desired_timers, busy ticket",
+                   "desired_timers, fresh ticket", "cProfile of the warm add loop"):
+        assert figure in out
+    assert "clocks running next response, resolution, update" in out
+    assert out.count("median") >= 4 and "p99" in out
+
+
+async def test_sweep_bench_runs_on_a_calendar() -> None:
+    out = await bench("sweep", "--tickets", "200", "--calendar")
+    assert "every plan on business hours: mon-fri 09:00-13:00, 14:00-18:00" in out
+    assert "versions before == after both sweeps: yes" in out

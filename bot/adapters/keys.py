@@ -9,6 +9,8 @@ mean partitioning the queue too.)::
     sd:{desk}:done:<n>          SET     what went out for ticket <n>, once each: SLA
                                         notifications fired (``warning:<gen>``), effects
                                         delivered (their job ids), ``failed:<job id>``
+    sd:{desk}:fired:<n>         HASH    SLA notification (``breach:<gen>``) -> clock, step, due and
+                                        fired (JSON): every warning and breach, for reports
     sd:{desk}:open              ZSET    tickets not resolved, scored by creation (ms)
     sd:{desk}:timers:<n>        SET     ids of the SLA timer jobs armed for ticket <n>
     sd:{desk}:thread:<c>:<ts>   STRING  ticket number of the client thread at channel <c>, ts <ts>
@@ -54,6 +56,10 @@ def ticket_hash(number: int) -> str:
 
 def done_set(number: int) -> str:
     return f"{NS}done:{number}"
+
+
+def fired_hash(number: int) -> str:
+    return f"{NS}fired:{number}"
 
 
 def timer_set(number: int) -> str:

@@ -176,7 +176,9 @@ class Settings(BaseSettings):
     @classmethod
     def _plans(cls, value: str, info: ValidationInfo) -> str:
         calendars = info.data.get("calendars")
-        parse_plans(value, parse_calendars(calendars) if isinstance(calendars, str) else {})
+        if not isinstance(calendars, str):
+            return value  # CALENDARS is wrong: that is the error to show, not its effects
+        parse_plans(value, parse_calendars(calendars))
         return value
 
     # -- derived views -------------------------------------------------------------------

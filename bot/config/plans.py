@@ -151,7 +151,19 @@ def _week(hours: dict[str, Any], name: str) -> tuple[tuple[tuple[int, int], ...]
                 raise ValueError(f"{where}: intervals overlap")
         for day in _day_range(days, where):
             week[day] += spans
-    return tuple(tuple(sorted(day)) for day in week)
+    return tuple(_merged(day) for day in week)
+
+
+def _merged(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """A day's intervals, overlapping or touching ones made one (a day given twice, by a
+    range and by its own name, counts its hours once)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
 
 
 def _day_range(text: str, where: str) -> range:

@@ -8,12 +8,13 @@ and moves by the business time a pause lasted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.calendar import Calendar, Span, add
 from bot.domain.plans import Plan
-from bot.domain.tickets import Status, Ticket
+from bot.domain.tickets import Severity, Status, Ticket
 
 
 class Clock(StrEnum):
@@ -92,23 +93,38 @@ def _window(start: float, length: int, calendar: Calendar | None,
     return Window(start, length, add(start, length, calendar, pauses), calendar, pauses)
 
 
-def response_window(ticket: Ticket, plan: Plan) -> Window:
-    """The initial-response window after every severity change.
+def _changed_window(ticket: Ticket, start: float, target: Callable[[Severity], int | None],
+                    calendar: Calendar | None, pauses: tuple[Span, ...] = ()) -> Window | None:
+    """A clock's window from ``start``, after the severity changes made since.
 
-    A downgrade counts the new target from creation; an upgrade never makes the
-    deadline later, and gives at most the new target counted from the change.
+    A downgrade counts the new target from the clock's start; an upgrade never makes the
+    deadline later, and gives at most the new target counted from the change. None when
+    the current severity has no target for this clock.
     """
-    calendar = plan.calendar_for(ticket.severity)
-    first = ticket.severity_changes[0].old if ticket.severity_changes else ticket.severity
-    window = _window(ticket.created_at, plan.target(first), calendar)
-    for change in ticket.severity_changes:
-        target = plan.target(change.new)
-        if target >= plan.target(change.old):
-            window = _window(ticket.created_at, target, calendar)
+    before = [c for c in ticket.severity_changes if c.at <= start]
+    after = [c for c in ticket.severity_changes if c.at > start]
+    first = before[-1].new if before else (
+        after[0].old if after else ticket.severity)
+    length = target(first)
+    window = _window(start, length, calendar, pauses) if length else None
+    for change in after:
+        new, old = target(change.new), target(change.old)
+        if not new:
+            window = None
+        elif window is None or old is None or new >= old:
+            window = _window(start, new, calendar, pauses)
         else:
-            sooner = _window(change.at, target, calendar)
+            sooner = _window(change.at, new, calendar, pauses)
             if sooner.deadline < window.deadline:
                 window = sooner
+    return window
+
+
+def response_window(ticket: Ticket, plan: Plan) -> Window:
+    """The initial-response window after every severity change (see ``_changed_window``)."""
+    window = _changed_window(ticket, ticket.created_at, plan.target,
+                             plan.calendar_for(ticket.severity))
+    assert window is not None, "every severity has an initial-response target"
     return window
 
 
@@ -159,22 +175,22 @@ stand still."""
 def next_response_window(ticket: Ticket, plan: Plan) -> Window | None:
     """The window of the client's latest unanswered message (after a staff one), if the plan
     has a next-response target for the ticket's severity."""
-    target = plan.next_response.get(ticket.severity)
-    if (not target or ticket.awaiting_since is None or ticket.status is Status.RESOLVED
-            or ticket.status is PAUSED):
+    since = ticket.awaiting_since
+    if since is None or ticket.status in (Status.RESOLVED, PAUSED):
         return None
-    pauses = tuple(p for p in periods(ticket, PAUSED) if p[1] > ticket.awaiting_since)
-    return _window(ticket.awaiting_since, target, plan.calendar_for(ticket.severity), pauses)
+    pauses = tuple(p for p in periods(ticket, PAUSED, Status.RESOLVED) if p[1] > since)
+    return _changed_window(ticket, since, plan.next_response.get,
+                           plan.calendar_for(ticket.severity), pauses)
 
 
 def resolution_window(ticket: Ticket, plan: Plan) -> Window | None:
     """The resolution window while the ticket is open and not waiting on the client; time
     waiting on the client or resolved (before a reopen) does not count."""
-    target = plan.resolve_within.get(ticket.severity)
-    if not target or ticket.status in (Status.RESOLVED, PAUSED):
+    if ticket.status in (Status.RESOLVED, PAUSED):
         return None
-    pauses = periods(ticket, PAUSED, Status.RESOLVED)
-    return _window(ticket.created_at, target, plan.calendar_for(ticket.severity), pauses)
+    return _changed_window(ticket, ticket.created_at, plan.resolve_within.get,
+                           plan.calendar_for(ticket.severity),
+                           periods(ticket, PAUSED, Status.RESOLVED))
 
 
 UPDATE_OWED = frozenset({Status.CLAIMED, Status.WITH_ENGINEERING})

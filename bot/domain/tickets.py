@@ -180,7 +180,7 @@ def resolve(ticket: Ticket, by: str, now: float, resolution: str) -> Ticket:
     if not resolution.strip():
         raise TicketError("a resolution note is required")
     return replace(_moved(ticket, Status.RESOLVED, by, now), resolved_at=now,
-                   resolution=resolution.strip())
+                   resolution=resolution.strip(), awaiting_since=None)
 
 
 def reopen(ticket: Ticket, by: str, now: float, *, within: float) -> Ticket:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from bot.adapters.store import Armed, IntakeLimit, Versioned
+from bot.adapters.store import Armed, IntakeLimit, SlaEvent, Versioned
 from bot.domain.sla import Timer
 from bot.domain.staff import Member, Organisation
 from bot.domain.tickets import Client, Ticket
@@ -25,7 +25,8 @@ class TicketStore(Protocol):
 
     async def commit_effects(self, current: Versioned, *, marks: Sequence[str] = (),
                              jobs: Sequence[Armed] = (),
-                             timers: Sequence[Timer] | None = None) -> bool: ...
+                             timers: Sequence[Timer] | None = None,
+                             fired: SlaEvent | None = None) -> bool: ...
 
     async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
                                                        Sequence[Timer]]]) -> list[bool]: ...

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bot.domain.sla import Window, clock_running, is_breached, response_window
+from bot.domain.sla import (
+    ClockState,
+    Window,
+    clock_running,
+    clock_states,
+    is_breached,
+    response_window,
+)
 from bot.domain.tickets import Ticket, TicketError, ticket_key
 from bot.services.changes import Changes
 from bot.services.staff import Actor, StaffCheck
@@ -15,6 +22,10 @@ class TicketRow:
     ticket: Ticket
     window: Window
     breached: bool
+    clocks: list[ClockState] = field(default_factory=list)
+    """The next-response, update and resolution clocks that apply."""
+    hours: str | None = None
+    """The business hours the ticket's clocks count, if not 24x7."""
 
 
 class Queries:
@@ -46,7 +57,10 @@ class Queries:
             ticket = current.ticket
             _, plan = await self.changes.client_and_plan(ticket.channel)
             window = response_window(ticket, plan)
-            row = TicketRow(ticket, window, is_breached(ticket, plan, now))
+            calendar = plan.calendar_for(ticket.severity)
+            row = TicketRow(ticket, window, is_breached(ticket, plan, now),
+                            clock_states(ticket, plan, now),
+                            calendar.describe() if calendar else None)
             rows.append((window.deadline if clock_running(ticket) else float("inf"), row))
         if only is not None and not rows:
             raise TicketError(f"{ticket_key(only)} is not a ticket of this channel.")

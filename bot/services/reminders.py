@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.adapters.store import Armed
+from bot.adapters.store import Armed, SlaEvent
 from bot.domain.jobs import (
     BreachEmail,
     FireTimer,
@@ -85,8 +85,10 @@ class Reminders:
             if round(timer.due * 1000) > round(now * 1000):
                 raise NotDue(timer.due - now)
             jobs = self.effects(ticket, client, timer)
+            fired = SlaEvent(timer.notification, timer.step.clock.value, timer.step.value,
+                          timer.due, now)
             if await store.commit_effects(current, marks=[timer.notification],
-                                          jobs=[Armed(j) for j in jobs]):
+                                          jobs=[Armed(j) for j in jobs], fired=fired):
                 log.info("%s: %s fired (%d messages)", ticket.key, timer.step.value, len(jobs))
                 return Fired(timer, jobs)
         log.error("%s: the ticket kept changing while its %s fired; the next claim retries",

@@ -298,10 +298,19 @@ LISTED_MAX = 25
 """``/ticket list`` shows the most urgent this many; it says how many more there are."""
 
 
-def ticket_listing(rows: Sequence[TicketRow], now: float, *, internal: bool) -> str:
-    """``/ticket list``: a line per ticket (with its channel, seen from triage)."""
+def ticket_listing(rows: Sequence[TicketRow], now: float, *, internal: bool,
+                   detailed: bool = False) -> str:
+    """``/ticket list``: a line per ticket (with its channel, seen from triage);
+    ``/ticket T-1042`` (``detailed``): the ticket's line, then each running clock."""
     if not rows:
         return "No open tickets."
+    if detailed:
+        row = rows[0]
+        lines = [ticket_line(row.ticket, row.window, now, breached=row.breached),
+                 *clock_lines(row.clocks)]
+        if row.hours:
+            lines.append(f"*Hours:* {escape(row.hours)}")
+        return "\n".join(lines)
     lines = []
     for row in rows[:LISTED_MAX]:
         line = ticket_line(row.ticket, row.window, now, breached=row.breached)

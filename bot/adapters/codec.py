@@ -1,0 +1,82 @@
+"""A ticket as Redis hash fields and back; jobs as the scripts take them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, fields
+from typing import Any
+
+from bot.adapters.model import NEW, Armed
+from bot.domain.jobs import FireTimer
+from bot.domain.sla import Timer
+from bot.domain.tickets import Severity, SeverityChange, Status, StatusChange, Ticket
+
+_TICKET_FIELDS = tuple(f.name for f in fields(Ticket) if f.name != "sent")
+WRITE_ONCE = frozenset({"client_ts", "triage_ts", "engineering_ts"})
+"""Message timestamps, set with HSETNX by whoever posted: a save never deletes them."""
+
+
+def encode_ticket(ticket: Ticket) -> tuple[dict[str, str], list[str]]:
+    """A ticket as hash fields to set, and the names of the unset ones to delete."""
+    values: dict[str, str] = {}
+    unset: list[str] = []
+    for name in _TICKET_FIELDS:
+        value = getattr(ticket, name)
+        if value is None:
+            if name not in WRITE_ONCE:
+                unset.append(name)
+        elif name in ("severity_changes", "status_changes"):
+            values[name] = json.dumps([asdict(c) for c in value])
+        else:
+            values[name] = str(value.value if isinstance(value, Severity | Status) else value)
+    return values, unset
+
+
+def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozenset()) -> Ticket:
+    def opt_float(name: str) -> float | None:
+        return float(raw[name]) if name in raw else None
+
+    return Ticket(
+        number=int(raw["number"]),
+        channel=raw["channel"],
+        reporter=raw["reporter"],
+        title=raw["title"],
+        description=raw["description"],
+        severity=Severity(raw["severity"]),
+        created_at=float(raw["created_at"]),
+        status=Status(raw["status"]),
+        assignee=raw.get("assignee"),
+        claimed_at=opt_float("claimed_at"),
+        first_response_at=opt_float("first_response_at"),
+        resolved_at=opt_float("resolved_at"),
+        client_ts=raw.get("client_ts"),
+        triage_ts=raw.get("triage_ts"),
+        severity_changes=tuple(
+            SeverityChange(c["at"], c["by"], Severity(c["old"]), Severity(c["new"]))
+            for c in json.loads(raw.get("severity_changes", "[]"))
+        ),
+        status_changes=tuple(
+            StatusChange(c["at"], c["by"], Status(c["old"]), Status(c["new"]))
+            for c in json.loads(raw.get("status_changes", "[]"))
+        ),
+        resolution=raw.get("resolution"),
+        reopened_at=opt_float("reopened_at"),
+        last_update_at=opt_float("last_update_at"),
+        engineering_ts=raw.get("engineering_ts"),
+        source_link=raw.get("source_link"),
+        previous_resolution=raw.get("previous_resolution"),
+        awaiting_since=opt_float("awaiting_since"),
+        sent=frozenset(done),
+    )
+
+
+def job_spec(armed: Armed, new: bool = False) -> dict[str, Any]:
+    """An armed job as the scripts take it (``new``: for a ticket not numbered yet)."""
+    job = armed.job.model_copy(update={"ticket": NEW}) if new else armed.job
+    return {"id": job.id, "payload": job.model_dump_json(), "due": round(armed.due * 1000)}
+
+
+def timer_jobs(number: int, timers: Sequence[Timer]) -> list[Armed]:
+    return [Armed(FireTimer(ticket=number, step=t.step, generation=t.generation), t.due)
+            for t in timers]
