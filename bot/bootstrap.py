@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.clock import Clock
 from bot.adapters.directory import Directory
 from bot.adapters.embedded_redis import connection_name
+from bot.adapters.hooks import Pager, Webhook
 from bot.adapters.mail import Mailer
 from bot.adapters.queue import JobQueue
 from bot.adapters.slack import Slack
@@ -32,6 +33,7 @@ from bot.delivery.registry import Deps
 from bot.delivery.worker import MAX_IDLE, Worker
 from bot.services.changes import Changes
 from bot.services.desk import Desk
+from bot.services.events import Events
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
 from bot.services.staff import StaffCheck
@@ -107,15 +109,22 @@ def build(settings: Settings, redis: Redis, clock: Clock, http: aiohttp.ClientSe
     worker_slack = Slack(web_client(settings, http, interactive=False))
     changes = Changes(store, settings, clock)
     staff = StaffCheck(Directory(interactive, settings.support_usergroup), settings)
-    reminders = Reminders(changes)
-    desk = Desk(Tickets(changes, staff), Queries(changes, staff, settings.triage_channel),
-                staff, changes, reminders, Sweeper(changes), store, interactive.identity,
+    ticket_events = Events(settings)
+    reminders = Reminders(changes, ticket_events)
+    desk = Desk(Tickets(changes, staff, ticket_events),
+                Queries(changes, staff, settings.triage_channel), staff, changes, reminders,
+                Sweeper(changes), store, interactive.identity,
                 lambda user, text: interactive.post(user, text))
     mailer = (Mailer(settings.smtp_url.get_secret_value(),
                      settings.email_from or "support-desk@localhost")
               if settings.smtp_url else None)
     deps = Deps(settings, store, worker_slack, mailer, changes, reminders,
-                StaffCheck(Directory(worker_slack, settings.support_usergroup), settings))
+                StaffCheck(Directory(worker_slack, settings.support_usergroup), settings),
+                pager=Pager(http, settings.pagerduty_routing_key.get_secret_value(),
+                            settings.pagerduty_url) if settings.pagerduty_routing_key else None,
+                webhook=Webhook(http, settings.webhook_url,
+                                settings.webhook_secret.get_secret_value())
+                if settings.webhook_url and settings.webhook_secret else None)
     bolt = AsyncApp(
         client=interactive.client,
         signing_secret=(settings.slack_signing_secret.get_secret_value()

@@ -25,7 +25,7 @@ from tests.conftest import (
     register_client,
     ticket,
 )
-from tests.flows import buttons, click, find_post, open_ticket, text_of, triage_post
+from tests.flows import Driven, buttons, click, find_post, open_ticket, text_of, triage_post
 from tests.slack_standin import Message
 from tests.slackreq import values_by_label
 
@@ -77,7 +77,7 @@ async def press(app: RunningApp, post: Message, label: str, user: str = STAFF) -
     await app.slack.wait_for(lambda: post.updates > updates)
 
 
-async def submit_modal(app: RunningApp, post: Message, button: str, label: str, text: str,
+async def submit_modal(app: Driven, post: Message, button: str, label: str, text: str,
                        user: str = STAFF, view_id: str = "V0MODAL001"
                        ) -> dict[str, Any] | None:
     before = len(app.slack.calls_to("views.open"))

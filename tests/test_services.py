@@ -17,6 +17,7 @@ from bot.config import Settings, load_settings
 from bot.domain.jobs import (
     JOB,
     BreachEmail,
+    DeliverOutbox,
     EngineeringHandoff,
     FireTimer,
     Job,
@@ -29,14 +30,17 @@ from bot.domain.jobs import (
     ReminderDM,
     Role,
     SeverityNotice,
+    Sink,
     StatusNotice,
     SyncTriage,
+    TicketEvent,
     TriageNote,
 )
 from bot.domain.sla import Step
 from bot.domain.staff import SLACKBOT, Member, Organisation, is_staff
 from bot.domain.tickets import AlreadyClaimed, Client, Severity, Status, Ticket, TicketError
 from bot.services.changes import Changes
+from bot.services.events import Events
 from bot.services.queries import Queries
 from bot.services.reminders import NotDue, Reminders
 from bot.services.staff import Actor, NotStaff, StaffCheck
@@ -105,9 +109,10 @@ def make_world(*, group: frozenset[str] | None = None, **overrides: Any) -> Worl
     )
     changes = Changes(store, settings, clock)
     staff = StaffCheck(directory, settings)
-    return World(settings, clock, store, directory, changes, staff, Tickets(changes, staff),
-                 Reminders(changes), Queries(changes, staff, settings.triage_channel),
-                 Sweeper(changes))
+    events = Events(settings)
+    return World(settings, clock, store, directory, changes, staff,
+                 Tickets(changes, staff, events), Reminders(changes, events),
+                 Queries(changes, staff, settings.triage_channel), Sweeper(changes))
 
 
 @pytest.fixture
@@ -224,6 +229,9 @@ EVERY_JOB: list[Job] = [
     BreachEmail(ticket=1001, generation=GEN, to=LEAD_EMAIL),
     ProblemNote(ticket=1001, what=f"DM to {AM} (account manager)", error="user_not_found",
                 hint="Check the client's account manager.", recipient=AM),
+    TicketEvent(ticket=1001, event="claimed", at=T0, sinks=(Sink.WEBHOOK, Sink.PAGER),
+                data={"by": STAFF, "severity": "critical"}, seq=3),
+    DeliverOutbox(ticket=1001, sink=Sink.PAGER),
 ]
 
 

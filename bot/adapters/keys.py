@@ -11,6 +11,9 @@ mean partitioning the queue too.)::
                                         delivered (their job ids), ``failed:<job id>``
     sd:{desk}:fired:<n>         HASH    SLA notification (``breach:<gen>``) -> clock, step, due and
                                         fired (JSON): every warning and breach, for reports
+    sd:{desk}:outbox:<s>:<n>    LIST    ticket <n>'s events still to send to sink <s> (pager,
+                                        webhook), oldest first (JSON); the ticket hash counts
+                                        them in ``event_seq``
     sd:{desk}:open              ZSET    tickets not resolved, scored by creation (ms)
     sd:{desk}:timers:<n>        SET     ids of the SLA timer jobs armed for ticket <n>
     sd:{desk}:thread:<c>:<ts>   STRING  ticket number of the client thread at channel <c>, ts <ts>
@@ -60,6 +63,10 @@ def done_set(number: int) -> str:
 
 def fired_hash(number: int) -> str:
     return f"{NS}fired:{number}"
+
+
+def outbox(sink: str, number: int) -> str:
+    return f"{NS}outbox:{sink}:{number}"
 
 
 def timer_set(number: int) -> str:

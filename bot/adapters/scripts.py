@@ -16,11 +16,26 @@ local spec = cjson.decode(ARGV[3])
 local now = now_ms(ARGV[2])
 -- In the jobs of a ticket being created, NEW stands for its number.
 local function numbered(text, n) return (string.gsub(text, spec.new, tostring(n))) end
+-- A ticket event: numbered per ticket, appended to each of its sinks' outboxes, whose
+-- delivery job (one per ticket and sink, so its events go out in order) is armed.
+local function append_event(n, j)
+  local seq = redis.call('HINCRBY', ns .. 'ticket:' .. n, 'event_seq', 1)
+  local record = string.gsub(numbered(j.event, n), '"seq":0', '"seq":' .. seq, 1)
+  for _, sink in ipairs(j.sinks) do
+    redis.call('RPUSH', ns .. 'outbox:' .. sink .. ':' .. n, record)
+    arm('outbox:' .. sink .. ':' .. n, now,
+        '{"kind":"deliver_outbox","ticket":' .. n .. ',"sink":"' .. sink .. '"}')
+  end
+end
 local function arm_all(n, jobs)
   for _, j in ipairs(jobs) do
-    local at = j.due
-    if at == 0 then at = now end
-    arm(numbered(j.id, n), at, numbered(j.payload, n))
+    if j.event then
+      append_event(n, j)
+    else
+      local at = j.due
+      if at == 0 then at = now end
+      arm(numbered(j.id, n), at, numbered(j.payload, n))
+    end
   end
 end
 -- Replace the ticket's armed timers by ``timers``: the ones kept keep their attempts and

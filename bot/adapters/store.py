@@ -27,6 +27,7 @@ from bot.adapters.keys import (
     intake_key,
     lock_key,
     once_key,
+    outbox,
     prefill_key,
     thread_key,
     ticket_hash,
@@ -177,6 +178,14 @@ class Store:
         raw = cast(dict[str, str], await self.redis.hgetall(fired_hash(number)))
         found = [SlaEvent(name, **json.loads(record)) for name, record in raw.items()]
         return sorted(found, key=lambda f: f.due)
+
+    async def outbox_head(self, sink: str, number: int) -> str | None:
+        """The oldest event still to send to ``sink`` for the ticket."""
+        return cast(str | None, await self.redis.lindex(outbox(sink, number), 0))
+
+    async def outbox_sent(self, sink: str, number: int, head: str) -> None:
+        """The oldest event went out: the next one is the head now."""
+        await self.redis.lrem(outbox(sink, number), 1, head)
 
     async def mark_done(self, number: int, record: str) -> bool:
         """Record that ``record`` went out for the ticket; False if it already had."""

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     calendars: str = ""
     plans: str = ""
     engineering_channel: str | None = None
+    pagerduty_routing_key: SecretStr | None = None
+    pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
     reopen_days: int = Field(default=7, ge=0)
     intake_limit: int = Field(default=10, ge=1)
     data_dir: Path = Path("./data")
@@ -88,6 +92,24 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().startswith("xapp-"):
             raise ValueError("must be an app-level token starting with xapp- (Basic Information "
                              "page, App-Level Tokens, scope connections:write)")
+        return value
+
+    @field_validator("pagerduty_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if info.data.get("webhook_url") and (value is None or
+                                             len(value.get_secret_value()) < 16):
+            raise ValueError("set WEBHOOK_SECRET (16 characters or more) with WEBHOOK_URL: "
+                             "receivers check every event's signature with it")
         return value
 
     @field_validator("slack_api_url")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain.jobs import (
     BreachEmail,
+    DeliverOutbox,
     Job,
     PostClientThread,
     PostTriage,
@@ -37,6 +38,10 @@ def consequences(job: Job, error: str) -> list[Job]:
         return [PostTriage(ticket=n), ProblemNote(
             ticket=n, what="post this ticket in the client channel", error=error,
             hint="The client has not seen it. Invite the app to that channel.")]
+    if isinstance(job, DeliverOutbox):
+        return [ProblemNote(ticket=n, what=f"send this ticket's events to the {job.sink.value}",
+                            error=error, hint="They stay queued, and go out with the ticket's "
+                            "next event.", recipient=job.sink.value)]
     if isinstance(job, StatusNotice | SeverityNotice | RelayUpdate):
         return [ProblemNote(ticket=n, what="post in the client thread", error=error,
                             hint="The client has not been told.")]

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bot.adapters.hooks import Pager, Webhook
 from bot.adapters.identity import Identity
 from bot.adapters.mail import Mailer
 from bot.adapters.slack import Slack
@@ -39,6 +40,8 @@ class Deps:
     changes: Changes
     reminders: Reminders
     staff: StaffCheck
+    pager: Pager | None = None
+    webhook: Webhook | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ class JobKind(StrEnum):
     TRIAGE_NOTE = "triage_note"
     BREACH_EMAIL = "breach_email"
     PROBLEM_NOTE = "problem_note"
+    TICKET_EVENT = "ticket_event"
+    DELIVER_OUTBOX = "deliver_outbox"
 
 
 class Role(StrEnum):
@@ -204,10 +206,46 @@ class ProblemNote(_Job):
         return f"problem:{self.ticket}:{cause[:12]}"
 
 
+class Sink(StrEnum):
+    """Where ticket events go besides Slack: on-call paging, a webhook receiver."""
+
+    PAGER = "pager"
+    WEBHOOK = "webhook"
+
+
+class TicketEvent(_Job):
+    """Something that happened to a ticket, for the event sinks. Not run by the worker:
+    the change that makes it appends it, numbered, to each sink's outbox for the ticket,
+    and arms that outbox's delivery (one job per ticket and sink, so events go in order)."""
+
+    kind: Literal[JobKind.TICKET_EVENT] = JobKind.TICKET_EVENT
+    event: str
+    at: float
+    sinks: tuple[Sink, ...]
+    data: dict[str, str | int | float | bool | None] = {}
+    seq: int = 0
+    """Numbered by the change's script: 1, 2, 3... per ticket."""
+
+    @property
+    def id(self) -> str:
+        return f"event:{self.ticket}:{self.seq}"
+
+
+class DeliverOutbox(_Job):
+    """Send a ticket's pending events to one sink, oldest first, each once."""
+
+    kind: Literal[JobKind.DELIVER_OUTBOX] = JobKind.DELIVER_OUTBOX
+    sink: Sink
+
+    @property
+    def id(self) -> str:
+        return f"outbox:{self.sink.value}:{self.ticket}"
+
+
 Job = Annotated[
     PostClientThread | PostTriage | SyncTriage | StatusNotice | SeverityNotice | RelayUpdate
     | EngineeringHandoff | ReactionPrompt | FireTimer | ReminderDM | TriageNote | BreachEmail
-    | ProblemNote,
+    | ProblemNote | TicketEvent | DeliverOutbox,
     Field(discriminator="kind"),
 ]
 

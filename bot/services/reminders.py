@@ -23,6 +23,7 @@ from bot.domain.jobs import (
 from bot.domain.sla import Step, Timer, desired_timers
 from bot.domain.tickets import Client, Ticket, ticket_key
 from bot.services.changes import CONFLICT_RETRIES, Changes
+from bot.services.events import Events
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,10 @@ class Fired:
 
 
 class Reminders:
-    def __init__(self, changes: Changes) -> None:
+    def __init__(self, changes: Changes, events: Events) -> None:
         self.changes = changes
         self.settings = changes.settings
+        self.events = events
 
     async def fire(self, job: FireTimer, now: float) -> Fired | None:
         """Fire the timer if the ticket still wants it at ``now`` (the queue's clock).
@@ -87,8 +89,13 @@ class Reminders:
             jobs = self.effects(ticket, client, timer)
             fired = SlaEvent(timer.notification, timer.step.clock.value, timer.step.value,
                           timer.due, now)
+            event = self.events(ticket, "breach" if timer.step.is_breach else
+                                "update_overdue" if timer.step is Step.UPDATE
+                                else "warning", now, clock=timer.step.clock.value,
+                                step=timer.step.value, due=timer.due)
             if await store.commit_effects(current, marks=[timer.notification],
-                                          jobs=[Armed(j) for j in jobs], fired=fired):
+                                          jobs=[*(Armed(j) for j in jobs), *event],
+                                          fired=fired):
                 log.info("%s: %s fired (%d messages)", ticket.key, timer.step.value, len(jobs))
                 return Fired(timer, jobs)
         log.error("%s: the ticket kept changing while its %s fired; the next claim retries",

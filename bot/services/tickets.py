@@ -7,6 +7,7 @@ handlers answer Slack after that, and the posts follow from the queue.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.adapters.store import Armed, IntakeLimit, TooMany
@@ -25,6 +26,7 @@ from bot.domain.sla import Window, desired_timers, response_window
 from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import Severity, Status, Ticket, TicketError, ticket_key
 from bot.services.changes import Changes
+from bot.services.events import Events
 from bot.services.staff import Actor, StaffCheck
 
 log = logging.getLogger(__name__)
@@ -61,13 +63,31 @@ def status_jobs(changed: Ticket) -> list[Armed]:
             Armed(StatusNotice(ticket=changed.number, change=index))]
 
 
+STATUS_EVENTS = {Status.CLAIMED: "claimed", Status.RESOLVED: "resolved"}
+"""The events a status change is, where it is more than a ``status`` event."""
+
+
 class Tickets:
-    def __init__(self, changes: Changes, staff: StaffCheck) -> None:
+    def __init__(self, changes: Changes, staff: StaffCheck, events: Events) -> None:
         self.changes = changes
+        self.events = events
         self.store = changes.store
         self.staff = staff
         self.settings = changes.settings
         self.clock = changes.clock
+
+    def status_change(self, now: float, actor: Actor) -> Callable[[Ticket], list[Armed]]:
+        """A status change's jobs, with its event (``claimed``, ``resolved`` or ``status``)."""
+        def jobs(changed: Ticket) -> list[Armed]:
+            event = STATUS_EVENTS.get(changed.status, "status")
+            return status_jobs(changed) + self.events(changed, event, now, by=actor.user)
+        return jobs
+
+    def responded(self, changed: Ticket, at: float, actor: Actor) -> list[Armed]:
+        """The ``responded`` event, when this staff message is the ticket's first response."""
+        if changed.first_response_at != max(at, changed.created_at):
+            return []
+        return self.events(changed, "responded", at, by=actor.user)
 
     async def open(self, new: NewTicket, actor: Actor) -> Opened:
         """Save a new ticket with its Slack posts and SLA timers; once per ``new.once``."""
@@ -81,8 +101,10 @@ class Tickets:
         try:
             saved, created = await self.store.create(
                 draft, once=new.once, once_ttl=ONCE_TTL,
-                jobs=[Armed(PostClientThread(ticket=0)), Armed(PostTriage(ticket=0),
-                                                               now + TRIAGE_WAIT)],
+                jobs=[Armed(PostClientThread(ticket=0)),
+                      Armed(PostTriage(ticket=0), now + TRIAGE_WAIT),
+                      *self.events(draft, "opened", now, title=draft.title,
+                                   reporter=draft.reporter, channel=draft.channel)],
                 timers=desired_timers(draft, plan, now, self.settings.warn_at),
                 limit=IntakeLimit(self.settings.intake_limit))
         except TooMany as exc:
@@ -105,7 +127,7 @@ class Tickets:
         await self.changes.change(
             number, lambda t: rules.claim(t, actor.user, now,
                                           claim_is_response=self.settings.claim_is_response),
-            jobs=status_jobs)
+            jobs=self.status_change(now, actor))
         log.info("%s claimed by %s", ticket_key(number), actor.user)
 
     async def set_status(self, number: int, status: Status, actor: Actor) -> None:
@@ -115,7 +137,8 @@ class Tickets:
 
         def jobs(changed: Ticket) -> list[Armed]:
             handoff = [Armed(EngineeringHandoff(ticket=number, by=actor.user))]
-            return status_jobs(changed) + (handoff if status is Status.WITH_ENGINEERING else [])
+            return self.status_change(now, actor)(changed) + (
+                handoff if status is Status.WITH_ENGINEERING else [])
 
         await self.changes.change(
             number, lambda t: rules.change_status(t, status, actor.user, now), jobs=jobs)
@@ -127,8 +150,11 @@ class Tickets:
 
         def jobs(changed: Ticket) -> list[Armed]:
             index = len(changed.severity_changes) - 1
+            change = changed.severity_changes[index]
             return [Armed(SyncTriage(ticket=number)),
-                    Armed(SeverityNotice(ticket=number, change=index))]
+                    Armed(SeverityNotice(ticket=number, change=index)),
+                    *self.events(changed, "severity", now, by=actor.user,
+                                 old=change.old.value, new=change.new.value)]
 
         saved = await self.changes.change(
             number, lambda t: rules.change_severity(t, severity, actor.user, now), jobs=jobs)
@@ -142,7 +168,7 @@ class Tickets:
         now = self.clock()
         await self.changes.change(
             number, lambda t: rules.resolve(t, actor.user, now, clean_block(resolution)),
-            jobs=status_jobs)
+            jobs=self.status_change(now, actor))
         log.info("%s resolved by %s", ticket_key(number), actor.user)
 
     async def reopen(self, number: int, actor: Actor, *, channel: str) -> None:
@@ -155,7 +181,8 @@ class Tickets:
         now = self.clock()
         within = self.settings.reopen_days * 86_400
         await self.changes.change(
-            number, lambda t: rules.reopen(t, actor.user, now, within=within), jobs=status_jobs)
+            number, lambda t: rules.reopen(t, actor.user, now, within=within),
+            jobs=lambda t: status_jobs(t) + self.events(t, "reopened", now, by=actor.user))
         log.info("%s reopened by %s", ticket_key(number), actor.user)
 
     async def post_update(self, number: int, text: str, actor: Actor, *, once: str) -> None:
@@ -168,9 +195,9 @@ class Tickets:
         now = self.clock()
         # Relayed even when it changes no time on record (a reply stamped by Slack's clock,
         # ahead of this one, is already the latest update).
-        await self.changes.change(number, lambda t: rules.record_response(t, now), jobs=[
+        await self.changes.change(number, lambda t: rules.record_response(t, now), jobs=lambda t: [
             Armed(RelayUpdate(ticket=number, ref=once, by=actor.user, text=clean_block(text))),
-            Armed(SyncTriage(ticket=number))], always=True)
+            Armed(SyncTriage(ticket=number)), *self.responded(t, now, actor)], always=True)
 
     async def record_reply(self, *, channel: str, thread_ts: str, ts: str, actor: Actor) -> bool:
         """A message in a ticket's client thread: a staff one is the response (True), one
@@ -190,7 +217,7 @@ class Tickets:
             return False
         saved = await self.changes.change(
             number, lambda t: rules.record_response(t, max(at, t.created_at)),
-            jobs=[Armed(SyncTriage(ticket=number))])
+            jobs=lambda t: [Armed(SyncTriage(ticket=number)), *self.responded(t, at, actor)])
         if saved.ticket.first_response_at == max(at, saved.ticket.created_at):
             log.info("%s: first response by %s at %s", saved.ticket.key, actor.user, ts)
         return True

@@ -1,0 +1,76 @@
+"""Ticket events to their sinks: the webhook receiver and PagerDuty, each ticket's events
+in order (one delivery job per ticket and sink works its outbox, oldest first)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from bot.adapters.slack import Undeliverable
+from bot.adapters.store import Armed
+from bot.delivery.registry import REGISTRY, Loaded, Run, load
+from bot.domain.jobs import DeliverOutbox, JobKind, ProblemNote, Sink, TicketEvent
+from bot.domain.tickets import Severity, ticket_key
+from bot.services.events import PAGER_ACTIONS
+
+log = logging.getLogger(__name__)
+
+PER_RUN = 50
+"""Events one run sends before it hands over to a new run (others' jobs go meanwhile)."""
+
+PAGER_SEVERITY = {Severity.CRITICAL: "critical", Severity.HIGH: "error",
+                  Severity.MEDIUM: "warning", Severity.LOW: "info"}
+
+
+def record(event: TicketEvent) -> dict[str, object]:
+    """The webhook body: the event, named by its idempotency key."""
+    key = ticket_key(event.ticket)
+    return {"id": f"{key}:{event.seq}", "event": event.event, "ticket": key,
+            "seq": event.seq, "at": event.at, "data": event.data}
+
+
+async def page(run: Run, event: TicketEvent, loaded: Loaded | None) -> None:
+    pager = run.deps.pager
+    if pager is None:
+        return
+    key, action = ticket_key(event.ticket), PAGER_ACTIONS[event.event]
+    if action != "trigger" or loaded is None:
+        await pager.send(action, key)
+        return
+    ticket = loaded.ticket
+    who = loaded.client.name if loaded.client else ticket.channel
+    links = [{"href": link, "text": text} for link, text in (
+        (loaded.thread_link(), "Client thread"),
+        (loaded.triage_link(run.deps.settings.triage_channel), "Triage post")) if link]
+    await pager.send(action, key, {
+        "summary": f"{key} {ticket.severity.label} — {who}: {ticket.title}"[:1024],
+        "source": "support-desk", "severity": PAGER_SEVERITY[ticket.severity],
+        "timestamp": datetime.fromtimestamp(event.at, UTC).isoformat(),
+        "component": who, "group": ticket.channel, "class": event.event,
+        "custom_details": {"ticket": key, **event.data},
+    }, links)
+
+
+@REGISTRY.handles(JobKind.DELIVER_OUTBOX)
+async def deliver_outbox(job: DeliverOutbox, run: Run) -> None:
+    store = run.deps.store
+    for _ in range(PER_RUN):
+        head = await store.outbox_head(job.sink.value, job.ticket)
+        if head is None:
+            return
+        event = TicketEvent.model_validate_json(head)
+        try:
+            if job.sink is Sink.WEBHOOK:
+                if run.deps.webhook is not None:
+                    await run.deps.webhook.send(record(event))
+            else:
+                await page(run, event, await load(run, job.ticket))
+        except Undeliverable as exc:
+            # This event is refused for good; the ones after it still go, in order.
+            log.error("%s: the %s refused event %d (%s) for good: %s", ticket_key(job.ticket),
+                      job.sink.value, event.seq, event.event, exc.error)
+            await store.enqueue(Armed(ProblemNote(
+                ticket=job.ticket, what=f"send the {event.event} event to the {job.sink.value}",
+                error=exc.error, recipient=job.sink.value)))
+        await store.outbox_sent(job.sink.value, job.ticket, head)
+    await store.enqueue(Armed(job))

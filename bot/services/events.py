@@ -1,0 +1,35 @@
+"""Which ticket events go to which sink: every event to the webhook, when one is set; to
+the pager, a Critical ticket's opening and any breach (triggers), its claim (acknowledge)
+and its resolution (resolve)."""
+
+from __future__ import annotations
+
+from bot.adapters.store import Armed
+from bot.config import Settings
+from bot.domain.jobs import Sink, TicketEvent
+from bot.domain.tickets import Severity, Ticket
+
+PAGER_ACTIONS = {"opened": "trigger", "breach": "trigger", "claimed": "acknowledge",
+                 "resolved": "resolve"}
+"""Events the pager hears of, and the PagerDuty action each one is."""
+
+
+class Events:
+    def __init__(self, settings: Settings) -> None:
+        self.webhook = settings.webhook_url is not None
+        self.pager = settings.pagerduty_routing_key is not None
+
+    def __call__(self, ticket: Ticket, event: str, at: float,
+                 **data: str | int | float | bool | None) -> list[Armed]:
+        """The event as armed with the change that makes it (nothing without a sink)."""
+        sinks = []
+        if self.webhook:
+            sinks.append(Sink.WEBHOOK)
+        if self.pager and event in PAGER_ACTIONS and (
+                event != "opened" or ticket.severity is Severity.CRITICAL):
+            sinks.append(Sink.PAGER)
+        if not sinks:
+            return []
+        return [Armed(TicketEvent(ticket=ticket.number, event=event, at=at, sinks=tuple(sinks),
+                                  data={"severity": ticket.severity.value,
+                                        "status": ticket.status.value, **data}))]
