@@ -20,6 +20,7 @@ from bot.domain.jobs import (
     DeliverOutbox,
     EngineeringHandoff,
     FireTimer,
+    GroupAlert,
     Job,
     JobKind,
     PostClientThread,
@@ -232,6 +233,8 @@ EVERY_JOB: list[Job] = [
     TicketEvent(ticket=1001, event="claimed", at=T0, sinks=(Sink.WEBHOOK, Sink.PAGER),
                 data={"by": STAFF, "severity": "critical"}, seq=3),
     DeliverOutbox(ticket=1001, sink=Sink.PAGER),
+    GroupAlert(ticket=1001, step=Step.BREACH, generation=GEN, target="S0ONCALL01", rung=1,
+               repeat=2),
 ]
 
 

@@ -81,5 +81,5 @@ def job_spec(armed: Armed, new: bool = False) -> dict[str, Any]:
 
 
 def timer_jobs(number: int, timers: Sequence[Timer]) -> list[Armed]:
-    return [Armed(FireTimer(ticket=number, step=t.step, generation=t.generation), t.due)
-            for t in timers]
+    return [Armed(FireTimer(ticket=number, step=t.step, generation=t.generation, rung=t.rung,
+                            repeat=t.repeat), t.due) for t in timers]

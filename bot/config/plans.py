@@ -12,7 +12,7 @@ import holidays
 from pydantic import TypeAdapter, ValidationError
 
 from bot.domain.calendar import DAY, Calendar, CalendarError
-from bot.domain.plans import STANDARD, Plan, default_plans, merge_plan
+from bot.domain.plans import ROLES, STANDARD, Ladder, Plan, Rung, default_plans, merge_plan
 from bot.domain.tickets import Severity
 
 _duration = TypeAdapter(timedelta)
@@ -20,7 +20,9 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _INTERVAL = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2}))?-(\d{2}):(\d{2})(?::(\d{2}))?$")
 _HOLIDAY_CODE = re.compile(r"^([A-Z]{2,3})(?:-([A-Z0-9]{1,5}))?$")
 PLAN_TABLES = ("update_every", "next_response", "resolve_within")
-PLAN_KEYS = (*PLAN_TABLES, "calendar", "24x7", "csat")
+PLAN_KEYS = (*PLAN_TABLES, "calendar", "24x7", "csat", "escalation")
+_GROUP_OR_CHANNEL = re.compile(r"^[SC][A-Z0-9]{6,}$")
+_AFTER_BREACH = re.compile(r"^breach(?:\+(.+))?$")
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -84,6 +86,11 @@ def parse_plans(raw: str, calendars: dict[str, Calendar]) -> dict[str, Plan]:
                 if not isinstance(value, list):
                     raise ValueError(f"{where} must be a list of severities: [\"critical\"]")
                 changes["always"] = frozenset(_severity(s, where) for s in value)
+            elif key == "escalation":
+                table = _object(value, where, 'severity -> [{"at": 0.5, "notify": [...]}, ...]')
+                changes["escalation"] = {_severity(sev, f"{where}.{sev}"):
+                                         _ladder(steps, f"{where}.{sev}")
+                                         for sev, steps in table.items()}
             elif key == "csat":
                 if not isinstance(value, bool):
                     raise ValueError(f"{where} must be true or false")
@@ -99,6 +106,46 @@ def parse_plans(raw: str, calendars: dict[str, Calendar]) -> dict[str, Plan]:
                 changes["targets"][severity] = parse_duration(value, where)
         plans[name] = merge_plan(name, plans[STANDARD], **changes)
     return plans
+
+
+def _ladder(steps: Any, where: str) -> Ladder:
+    """An escalation ladder: a list of steps, each ``{"at": 0.5 | "breach" | "breach+PT1H",
+    "notify": [...], "every": duration, "times": n}``."""
+    if not isinstance(steps, list) or not steps:
+        raise ValueError(f"{where} must be a non-empty list of steps: "
+                         '[{"at": 0.5, "notify": ["account_manager"]}, ...]')
+    rungs = []
+    for i, step in enumerate(steps):
+        here = f"{where}[{i}]"
+        step = _object(step, here, '{"at": 0.5, "notify": ["account_manager"]}')
+        unknown = set(step) - {"at", "notify", "every", "times"}
+        if unknown:
+            raise ValueError(f"{here}: unknown key(s) {', '.join(sorted(unknown))} "
+                             "(use at, notify, every, times)")
+        notify = step.get("notify")
+        if not isinstance(notify, list) or not notify or not all(
+                isinstance(n, str) and (n in ROLES or _GROUP_OR_CHANNEL.match(n))
+                for n in notify):
+            raise ValueError(f"{here}.notify must list some of {', '.join(ROLES)}, a user "
+                             "group ID (S0123ABCD) or a channel ID (C0123ABCD)")
+        at = step.get("at")
+        share, after = None, 0
+        if isinstance(at, int | float) and not isinstance(at, bool) and 0 < at < 1:
+            share = float(at)
+        elif isinstance(at, str) and (found := _AFTER_BREACH.match(at)):
+            after = parse_duration(found.group(1), f"{here}.at") if found.group(1) else 0
+        else:
+            raise ValueError(f"{here}.at must be a share of the window (0.5), \"breach\", or "
+                             f"\"breach+PT1H\"; not {at!r}")
+        every = parse_duration(step["every"], f"{here}.every") if "every" in step else None
+        times = step.get("times", 0)
+        if not isinstance(times, int) or isinstance(times, bool) or not 0 <= times <= 100:
+            raise ValueError(f"{here}.times must be a whole number from 0 to 100")
+        if (every is None) != (times == 0) or (every and share is not None):
+            raise ValueError(f"{here}: re-notify with both every and times, on a step at or "
+                             "after the breach")
+        rungs.append(Rung(tuple(notify), share=share, after=after, every=every, times=times))
+    return tuple(rungs)
 
 
 def parse_calendars(raw: str, today: date | None = None) -> dict[str, Calendar]:

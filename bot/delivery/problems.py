@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.domain.jobs import (
     BreachEmail,
     DeliverOutbox,
+    GroupAlert,
     Job,
     PostClientThread,
     PostTriage,
@@ -38,6 +39,11 @@ def consequences(job: Job, error: str) -> list[Job]:
         return [PostTriage(ticket=n), ProblemNote(
             ticket=n, what="post this ticket in the client channel", error=error,
             hint="The client has not seen it. Invite the app to that channel.")]
+    if isinstance(job, GroupAlert):
+        return [ProblemNote(ticket=n, what=f"alert {job.target} about the "
+                            f"{job.step.value.replace('_', ' ')}", error=error,
+                            hint="Check the ladder in PLANS, and invite the app to the channel.",
+                            recipient=job.target)]
     if isinstance(job, DeliverOutbox):
         return [ProblemNote(ticket=n, what=f"send this ticket's events to the {job.sink.value}",
                             error=error, hint="They stay queued, and go out with the ticket's "

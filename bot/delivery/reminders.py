@@ -11,12 +11,13 @@ from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
 from bot.domain.jobs import (
     BreachEmail,
     FireTimer,
+    GroupAlert,
     JobKind,
     ProblemNote,
     ReminderDM,
     TriageNote,
 )
-from bot.domain.sla import Step, Window, reminder_current, windows
+from bot.domain.sla import Step, Window, reminder_current, rung_suffix, windows
 from bot.slack_ui import notices
 
 log = logging.getLogger(__name__)
@@ -27,11 +28,13 @@ async def fire_timer(job: FireTimer, run: Run) -> None:
     await run.deps.reminders.fire(job, run.now)
 
 
-def notification(step: Step, generation: int) -> str:
-    return f"{step.value}:{generation}"
+def notification(job: ReminderDM | TriageNote | GroupAlert) -> str:
+    """The fired notification a message belongs to (its marker in Slack)."""
+    return f"{job.step.value}:{job.generation}{rung_suffix(job.rung, job.repeat)}"
 
 
-async def still_worth_sending(run: Run, job: ReminderDM | TriageNote) -> Loaded | None:
+async def still_worth_sending(run: Run, job: ReminderDM | TriageNote | GroupAlert
+                              ) -> Loaded | None:
     """The ticket, unless this message was sent already or no longer says something true."""
     loaded = await load(run, job.ticket)
     if loaded is None or job.id in loaded.ticket.sent:
@@ -67,7 +70,7 @@ async def reminder_dm(job: ReminderDM, run: Run) -> None:
         text = notices.warning_dm(ticket, client, window, now, loaded.thread_link(), clock)
     await run.deps.slack.post_once(
         job.user, text, None, again=run.again, oldest=ticket.created_at - 60,
-        mark=marker(ticket.key, f"{notification(job.step, job.generation)}/dm:{job.user}"))
+        mark=marker(ticket.key, f"{notification(job)}/dm:{job.user}"))
     await run.deps.store.mark_done(ticket.number, job.id)
 
 
@@ -88,8 +91,26 @@ async def triage_note(job: TriageNote, run: Run) -> None:
                                    clock=clock, told=job.told)
     else:
         text = notices.warning_note(ticket, loaded.client, window, now, job.told, clock)
-    await in_triage_thread(run, loaded, job.id,
-                           f"{notification(job.step, job.generation)}/triage", text)
+    await in_triage_thread(run, loaded, job.id, f"{notification(job)}/triage", text)
+
+
+@REGISTRY.handles(JobKind.GROUP_ALERT)
+async def group_alert(job: GroupAlert, run: Run) -> None:
+    """An escalation step to a user group (mentioned in the triage thread, so Slack
+    notifies its members) or to a channel (a post there, linking to the triage post)."""
+    loaded = await still_worth_sending(run, job)
+    if loaded is None:
+        return
+    ticket = loaded.ticket
+    text = notices.group_alert(ticket, loaded.client, job.step.clock, job.step.is_breach,
+                               job.target, loaded.triage_link(run.deps.settings.triage_channel))
+    if job.target.startswith("S"):
+        await in_triage_thread(run, loaded, job.id, f"{notification(job)}/alert", text)
+        return
+    await run.deps.slack.post_once(job.target, text, None, again=run.again,
+                                   mark=marker(ticket.key, f"{notification(job)}/alert"),
+                                   oldest=ticket.created_at - 60)
+    await run.deps.store.mark_done(ticket.number, job.id)
 
 
 @REGISTRY.handles(JobKind.BREACH_EMAIL)
@@ -105,7 +126,8 @@ async def breach_email(job: BreachEmail, run: Run) -> None:
         loaded.ticket, loaded.client, fired_window(loaded, job.step, job.generation),
         run.deps.changes.clock(), to=job.to, thread_link=loaded.thread_link(),
         triage_link=loaded.triage_link(run.deps.settings.triage_channel),
-        generation=job.generation, clock=job.step.clock)
+        generation=job.generation, clock=job.step.clock,
+        again=rung_suffix(job.rung, job.repeat).replace(":", "."))
     await run.fence()  # an email cannot be looked for afterwards: never send it twice
     await mailer.send(email)
     await run.deps.store.mark_done(loaded.ticket.number, job.id)

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from bot.domain.sla import Step
+from bot.domain.sla import Step, rung_suffix
 
 
 class JobKind(StrEnum):
@@ -30,6 +30,7 @@ class JobKind(StrEnum):
     TRIAGE_NOTE = "triage_note"
     BREACH_EMAIL = "breach_email"
     PROBLEM_NOTE = "problem_note"
+    GROUP_ALERT = "group_alert"
     TICKET_EVENT = "ticket_event"
     DELIVER_OUTBOX = "deliver_outbox"
 
@@ -146,10 +147,13 @@ class FireTimer(_Job):
     kind: Literal[JobKind.FIRE_TIMER] = JobKind.FIRE_TIMER
     step: Step
     generation: int
+    rung: int = 0
+    repeat: int = 0
 
     @property
     def id(self) -> str:
-        return f"timer:{self.ticket}:{self.step.value}:{self.generation}"
+        return (f"timer:{self.ticket}:{self.step.value}:{self.generation}"
+                f"{rung_suffix(self.rung, self.repeat)}")
 
 
 class ReminderDM(_Job):
@@ -158,10 +162,13 @@ class ReminderDM(_Job):
     generation: int
     user: str
     role: Role
+    rung: int = 0
+    repeat: int = 0
 
     @property
     def id(self) -> str:
-        return f"dm:{self.ticket}:{self.step.value}:{self.generation}:{self.user}"
+        return (f"dm:{self.ticket}:{self.step.value}:{self.generation}:{self.user}"
+                f"{rung_suffix(self.rung, self.repeat)}")
 
 
 class TriageNote(_Job):
@@ -171,10 +178,13 @@ class TriageNote(_Job):
     step: Step
     generation: int
     told: tuple[str, ...] = ()
+    rung: int = 0
+    repeat: int = 0
 
     @property
     def id(self) -> str:
-        return f"note:{self.ticket}:{self.step.value}:{self.generation}"
+        return (f"note:{self.ticket}:{self.step.value}:{self.generation}"
+                f"{rung_suffix(self.rung, self.repeat)}")
 
 
 class BreachEmail(_Job):
@@ -182,10 +192,31 @@ class BreachEmail(_Job):
     generation: int
     to: str
     step: Step = Step.BREACH
+    rung: int = 0
+    repeat: int = 0
 
     @property
     def id(self) -> str:
-        return f"email:{self.ticket}:{self.step.value}:{self.generation}"
+        return (f"email:{self.ticket}:{self.step.value}:{self.generation}"
+                f"{rung_suffix(self.rung, self.repeat)}")
+
+
+class GroupAlert(_Job):
+    """An escalation step to a user group (mentioned in the triage thread) or a channel (a
+    post there)."""
+
+    kind: Literal[JobKind.GROUP_ALERT] = JobKind.GROUP_ALERT
+    step: Step
+    generation: int
+    target: str
+    """``S...``: a user group; ``C...``: a channel."""
+    rung: int = 0
+    repeat: int = 0
+
+    @property
+    def id(self) -> str:
+        return (f"alert:{self.ticket}:{self.step.value}:{self.generation}:{self.target}"
+                f"{rung_suffix(self.rung, self.repeat)}")
 
 
 class ProblemNote(_Job):
@@ -245,7 +276,7 @@ class DeliverOutbox(_Job):
 Job = Annotated[
     PostClientThread | PostTriage | SyncTriage | StatusNotice | SeverityNotice | RelayUpdate
     | EngineeringHandoff | ReactionPrompt | FireTimer | ReminderDM | TriageNote | BreachEmail
-    | ProblemNote | TicketEvent | DeliverOutbox,
+    | GroupAlert | ProblemNote | TicketEvent | DeliverOutbox,
     Field(discriminator="kind"),
 ]
 

@@ -27,6 +27,40 @@ DEFAULT_UPDATE_EVERY: Mapping[Severity, int | None] = {
 }
 
 
+ROLES = ("account_manager", "assignee", "head_of_support", "pager", "webhook")
+"""Who an escalation step can notify, besides a user group (``S...``) or a channel (``C...``)."""
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One step of an escalation ladder: whom to notify, and when.
+
+    At ``share`` of a response clock's window (a warning), or ``after`` seconds after its
+    breach (0: at the breach itself); then again every ``every`` seconds, up to ``times``
+    more, until someone responds.
+    """
+
+    notify: tuple[str, ...]
+    share: float | None = None
+    after: int = 0
+    every: int | None = None
+    times: int = 0
+
+    @property
+    def at_breach(self) -> bool:
+        return self.share is None
+
+
+Ladder = tuple[Rung, ...]
+
+
+def default_ladder(warn_at: float) -> Ladder:
+    """Today's escalation: the account manager and the assignee at ``WARN_AT``; the head of
+    support at the breach."""
+    return (Rung(("account_manager", "assignee"), share=warn_at),
+            Rung(("head_of_support",)))
+
+
 @dataclass(frozen=True)
 class Plan:
     """A support plan: each clock's target per severity, and the hours they count in."""
@@ -41,6 +75,11 @@ class Plan:
     always: frozenset[Severity] = frozenset()
     """Severities that keep calendar time (24x7) under this plan's calendar."""
     csat: bool = True
+    escalation: Mapping[Severity, Ladder] = field(default_factory=dict)
+    """The response clocks' escalation ladder per severity (the default where none)."""
+
+    def ladder(self, severity: Severity, warn_at: float) -> Ladder:
+        return self.escalation.get(severity) or default_ladder(warn_at)
 
     def target(self, severity: Severity) -> int:
         return self.targets[severity]
@@ -61,7 +100,7 @@ def merge_plan(name: str, base: Plan, **changes: Any) -> Plan:
     ``resolve_within``) are merged entry by entry; the rest replace the base's.
     """
     merged = dict(changes)
-    for table in ("targets", "update_every", "next_response", "resolve_within"):
+    for table in ("targets", "update_every", "next_response", "resolve_within", "escalation"):
         if table in changes:
             merged[table] = {**getattr(base, table), **changes[table]}
     return replace(base, name=name, **merged)

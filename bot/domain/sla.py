@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.calendar import Calendar, Span, add
-from bot.domain.plans import Plan
+from bot.domain.plans import Ladder, Plan, default_ladder
 from bot.domain.tickets import Severity, Status, Ticket
 
 
@@ -60,11 +60,21 @@ class Timer:
     step: Step
     due: float
     generation: int
+    rung: int = 0
+    """Which of the ladder's warning (or breach) steps this is: 0 is the first."""
+    repeat: int = 0
+    """Which re-notification of its step: 0 is the first notification."""
 
     @property
     def notification(self) -> str:
         """The once-ever identity of what this timer sends (see ``Ticket.sent``)."""
-        return f"{self.step.value}:{self.generation}"
+        return f"{self.step.value}:{self.generation}{rung_suffix(self.rung, self.repeat)}"
+
+
+def rung_suffix(rung: int, repeat: int) -> str:
+    """How a ladder's later steps and re-notifications are told apart in ids (the first
+    step's first notification has none: its ids are as they have always been)."""
+    return f":r{rung}.{repeat}" if rung or repeat else ""
 
 
 @dataclass(frozen=True)
@@ -229,14 +239,36 @@ def desired_timers(ticket: Ticket, plan: Plan, now: float, warn_at: float) -> li
     """
     timers: list[Timer] = []
     for clock, window in windows(ticket, plan).items():
-        warning, breach = _STEPS[clock]
-        if now < window.deadline:
-            timers.append(Timer(warning, window.warning_due(warn_at), window.generation))
-        timers.append(Timer(breach, window.deadline, window.generation))
+        ladder = (plan.ladder(ticket.severity, warn_at) if clock is not Clock.RESOLUTION
+                  else default_ladder(warn_at))
+        timers += _ladder_timers(clock, window, ladder, now)
     update = update_timer(ticket, plan)
     if update is not None:
         timers.append(update)
     return sorted((t for t in timers if t.notification not in ticket.sent), key=lambda t: t.due)
+
+
+def _ladder_timers(clock: Clock, window: Window, ladder: Ladder, now: float) -> list[Timer]:
+    """A clock's timers from its ladder: its warnings while the deadline is ahead; each
+    breach step and its re-notifications, of which after an outage only the latest due is
+    sent (three reminders at once would be noise)."""
+    warning, breach = _STEPS[clock]
+    gen, timers = window.generation, []
+    warnings = [r for r in ladder if not r.at_breach]
+    breaches = [r for r in ladder if r.at_breach]
+    if now < window.deadline:
+        timers += [Timer(warning, window.warning_due(r.share or 0.0), gen, i)
+                   for i, r in enumerate(warnings)]
+    for i, rung in enumerate(breaches):
+        first = add(window.deadline, rung.after, window.calendar) if rung.after else \
+            window.deadline
+        dues = [first]
+        for _ in range(rung.times if rung.every else 0):
+            dues.append(add(dues[-1], rung.every or 0, window.calendar))
+        steps = [Timer(breach, due, gen, i, k) for k, due in enumerate(dues)]
+        past = [t for t in steps if t.due <= now]
+        timers += [t for t in steps if t.due > now] + past[-1:]
+    return timers
 
 
 def reminder_current(ticket: Ticket, plan: Plan, step: Step, generation: int) -> bool:

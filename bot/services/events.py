@@ -1,6 +1,6 @@
 """Which ticket events go to which sink: every event to the webhook, when one is set; to
-the pager, a Critical ticket's opening and any breach (triggers), its claim (acknowledge)
-and its resolution (resolve)."""
+the pager, a Critical ticket's opening, any breach and an escalation step that names the
+pager (triggers), its claim (acknowledge) and its resolution (resolve)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from bot.config import Settings
 from bot.domain.jobs import Sink, TicketEvent
 from bot.domain.tickets import Severity, Ticket
 
-PAGER_ACTIONS = {"opened": "trigger", "breach": "trigger", "claimed": "acknowledge",
-                 "resolved": "resolve"}
+PAGER_ACTIONS = {"opened": "trigger", "breach": "trigger", "warning": "trigger",
+                 "escalation": "trigger", "claimed": "acknowledge", "resolved": "resolve"}
 """Events the pager hears of, and the PagerDuty action each one is."""
 
 
@@ -19,14 +19,17 @@ class Events:
         self.webhook = settings.webhook_url is not None
         self.pager = settings.pagerduty_routing_key is not None
 
-    def __call__(self, ticket: Ticket, event: str, at: float,
+    def __call__(self, ticket: Ticket, event: str, at: float, *, page: bool = False,
                  **data: str | int | float | bool | None) -> list[Armed]:
-        """The event as armed with the change that makes it (nothing without a sink)."""
+        """The event as armed with the change that makes it (nothing without a sink).
+
+        ``page``: an escalation step asks for on-call (a warning is paged only so)."""
         sinks = []
         if self.webhook:
             sinks.append(Sink.WEBHOOK)
-        if self.pager and event in PAGER_ACTIONS and (
-                event != "opened" or ticket.severity is Severity.CRITICAL):
+        pages = {"opened": ticket.severity is Severity.CRITICAL, "warning": page,
+                 "escalation": page}
+        if self.pager and event in PAGER_ACTIONS and pages.get(event, True):
             sinks.append(Sink.PAGER)
         if not sinks:
             return []

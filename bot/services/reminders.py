@@ -8,19 +8,22 @@ timer look again, so nothing stale goes out, and nothing goes out twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.adapters.store import Armed, SlaEvent
 from bot.domain.jobs import (
     BreachEmail,
     FireTimer,
+    GroupAlert,
     Job,
     ReminderDM,
     Role,
     SyncTriage,
     TriageNote,
 )
-from bot.domain.sla import Step, Timer, desired_timers
+from bot.domain.plans import Plan
+from bot.domain.sla import Clock, Step, Timer, desired_timers
 from bot.domain.tickets import Client, Ticket, ticket_key
 from bot.services.changes import CONFLICT_RETRIES, Changes
 from bot.services.events import Events
@@ -39,7 +42,20 @@ TOLD: dict[Step, tuple[Role, ...]] = {
 }
 """Who each SLA step tells by DM (DESIGN.md, "Clocks, calendars and pauses")."""
 EMAILED = frozenset({Step.BREACH, Step.NEXT_BREACH})
-"""The steps that also email the head of support."""
+"""The steps that also email the head of support (when they notify them)."""
+ROLE_NAMES = {Role.ACCOUNT_MANAGER: "account_manager", Role.ASSIGNEE: "assignee",
+              Role.HEAD_OF_SUPPORT: "head_of_support"}
+"""How a ladder names each role (PLANS' ``escalation``)."""
+
+
+def event_name(timer: Timer) -> str:
+    """The ticket event a firing is: a ladder's first warning and first breach are
+    ``warning`` and ``breach``; its later steps and re-notifications ``escalation``."""
+    if timer.step is Step.UPDATE:
+        return "update_overdue"
+    if timer.rung or timer.repeat:
+        return "escalation"
+    return "breach" if timer.step.is_breach else "warning"
 
 
 class NotDue(Exception):
@@ -78,7 +94,8 @@ class Reminders:
             ticket = current.ticket
             client, plan = await self.changes.client_and_plan(ticket.channel)
             timer = next((t for t in desired_timers(ticket, plan, now, self.settings.warn_at)
-                          if t.step is job.step and t.generation == job.generation), None)
+                          if (t.step, t.generation, t.rung, t.repeat)
+                          == (job.step, job.generation, job.rung, job.repeat)), None)
             if timer is None:
                 log.info("%s: %s timer (generation %s) no longer wanted, dropped", ticket.key,
                          job.step.value, job.generation)
@@ -86,13 +103,13 @@ class Reminders:
             # The queue scores due times in whole milliseconds: compare at that grain.
             if round(timer.due * 1000) > round(now * 1000):
                 raise NotDue(timer.due - now)
-            jobs = self.effects(ticket, client, timer)
+            notify = self.notified(ticket, plan, timer)
+            jobs = self.effects(ticket, client, timer, notify)
             fired = SlaEvent(timer.notification, timer.step.clock.value, timer.step.value,
                           timer.due, now)
-            event = self.events(ticket, "breach" if timer.step.is_breach else
-                                "update_overdue" if timer.step is Step.UPDATE
-                                else "warning", now, clock=timer.step.clock.value,
-                                step=timer.step.value, due=timer.due)
+            event = self.events(ticket, event_name(timer), now, page="pager" in notify,
+                                clock=timer.step.clock.value, step=timer.step.value,
+                                due=timer.due, rung=timer.rung, repeat=timer.repeat)
             if await store.commit_effects(current, marks=[timer.notification],
                                           jobs=[*(Armed(j) for j in jobs), *event],
                                           fired=fired):
@@ -102,24 +119,40 @@ class Reminders:
                   ticket_key(job.ticket), job.step.value)
         raise NotDue(0.1)
 
-    def effects(self, ticket: Ticket, client: Client | None, timer: Timer) -> list[Job]:
+    def notified(self, ticket: Ticket, plan: Plan, timer: Timer) -> tuple[str, ...]:
+        """Whom the timer's step notifies: its rung of the plan's escalation ladder for the
+        response clocks; the fixed table for the update cadence and the resolution clock."""
+        if timer.step.clock in (Clock.INITIAL, Clock.NEXT):
+            ladder = plan.ladder(ticket.severity, self.settings.warn_at)
+            rungs = [r for r in ladder if r.at_breach == timer.step.is_breach]
+            if timer.rung < len(rungs):
+                return rungs[timer.rung].notify
+        return tuple(ROLE_NAMES[role] for role in TOLD[timer.step])
+
+    def effects(self, ticket: Ticket, client: Client | None, timer: Timer,
+                notify: Sequence[str] | None = None) -> list[Job]:
         """The messages of one SLA step, each a job of its own."""
         n, step, gen = ticket.number, timer.step, timer.generation
+        rung = {"rung": timer.rung, "repeat": timer.repeat}
+        names = tuple(ROLE_NAMES[r] for r in TOLD[step]) if notify is None else tuple(notify)
         who = {Role.ACCOUNT_MANAGER: client.account_manager if client else None,
                Role.ASSIGNEE: ticket.assignee, Role.HEAD_OF_SUPPORT: self.settings.support_lead}
-        told = [(who[role], role) for role in TOLD[step] if who[role]]
-        if Role.HEAD_OF_SUPPORT in TOLD[step] and not who[Role.HEAD_OF_SUPPORT]:
+        wanted = [role for role in Role if ROLE_NAMES[role] in names]
+        told = [(who[role], role) for role in wanted if who[role]]
+        if Role.HEAD_OF_SUPPORT in wanted and not who[Role.HEAD_OF_SUPPORT]:
             log.warning("%s: %s, and SUPPORT_LEAD is not set: no one to DM", ticket.key,
                         step.value)
         people = list(dict.fromkeys(str(u) for u, _ in told))
         roles = dict(reversed(told))  # the first role named for each person
-        jobs: list[Job] = [ReminderDM(ticket=n, step=step, generation=gen, user=u, role=roles[u])
-                           for u in people]
-        jobs.append(TriageNote(ticket=n, step=step, generation=gen, told=tuple(people)))
-        if step in EMAILED:
+        jobs: list[Job] = [ReminderDM(ticket=n, step=step, generation=gen, user=u, role=roles[u],
+                                      **rung) for u in people]
+        jobs += [GroupAlert(ticket=n, step=step, generation=gen, target=t, **rung)
+                 for t in names if t[:1] in ("S", "C")]
+        jobs.append(TriageNote(ticket=n, step=step, generation=gen, told=tuple(people), **rung))
+        if step in EMAILED and Role.HEAD_OF_SUPPORT in wanted:
             to = self.settings.support_lead_email
             if to and self.settings.smtp_url:
-                jobs.append(BreachEmail(ticket=n, generation=gen, to=to, step=step))
+                jobs.append(BreachEmail(ticket=n, generation=gen, to=to, step=step, **rung))
             else:
                 log.warning("%s breached; no email sent (SMTP_URL or SUPPORT_LEAD_EMAIL not set)",
                             ticket.key)

@@ -86,7 +86,7 @@ def breach_note(ticket: Ticket, window: Window, now: float, *, alerted: bool,
 
 def breach_email(ticket: Ticket, client: Client | None, window: Window, now: float, *,
                  to: str, thread_link: str | None, triage_link: str | None,
-                 generation: int, clock: Clock = Clock.INITIAL) -> Email:
+                 generation: int, clock: Clock = Clock.INITIAL, again: str = "") -> Email:
     when = datetime.fromtimestamp(window.deadline, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     who = client.name if client else f"unregistered channel {ticket.channel}"
     lines = [
@@ -111,7 +111,8 @@ def breach_email(ticket: Ticket, client: Client | None, window: Window, now: flo
                          f"{ticket.key} {ticket.severity.label} — {who}: "
                          f"{cut_plain(ticket.title, 100)}"),
         body="\n".join(lines) + "\n",
-        message_id=f"<{ticket.key}.{clock.name.lower()}.breach.{generation}@support-desk>",
+        message_id=f"<{ticket.key}.{clock.name.lower()}.breach.{generation}{again}"
+                   "@support-desk>",
     )
 
 
@@ -123,3 +124,14 @@ def problem_note(what: str, error: str, hint: str) -> str:
 def one_line(text: str) -> str:
     """Text for a header: every run of whitespace (line separators too) one space."""
     return " ".join(text.split())
+
+
+def group_alert(ticket: Ticket, client: Client | None, clock: Clock, breached: bool,
+                target: str, triage_link: str | None) -> str:
+    """An escalation to a user group (mentioned) or a channel."""
+    who = f"<!subteam^{target}> " if target.startswith("S") else ""
+    state = "breached its" if breached else "is close to its"
+    link = f"\n<{triage_link}|Triage post>" if triage_link else ""
+    deadline = "response" if clock is Clock.INITIAL else clock.value
+    return (f":rotating_light: {who}{headline(ticket, client)}\n"
+            f"{ticket.key} {state} {deadline} deadline.{link}")
