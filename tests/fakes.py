@@ -232,11 +232,13 @@ class FakeStore:
     async def commit_effects(self, current: Versioned, *, marks: Sequence[str] = (),
                              jobs: Sequence[Armed] = (),
                              timers: Sequence[Timer] | None = None,
-                             fired: SlaEvent | None = None) -> bool:
+                             fired: SlaEvent | None = None) -> bool | None:
         await self._enter("commit_effects")
         if self._stale(current):
             return False
         n = current.ticket.number
+        if fired is not None and fired.notification in self.done.get(n, set()):
+            return None
         self.done.setdefault(n, set()).update(marks)
         if fired is not None:
             self.fired.setdefault(n, {}).setdefault(fired.notification, fired)

@@ -856,3 +856,28 @@ def test_load_settings_reads_good_plans_and_calendars() -> None:
     assert premium.calendar is not None and premium.calendar.name == "office"
     assert premium.always == frozenset({Severity.CRITICAL})
     assert premium.next_response[Severity.HIGH] == 2 * H
+
+
+def test_an_upgrade_to_a_24x7_severity_counts_the_old_window_in_office_hours() -> None:
+    # Regression: the window before the change was recomputed in the new severity's hours
+    # (calendar time), so High Friday 17:00 (due Monday 12:00 in office hours) raised to
+    # Critical on Saturday 10:00 was "due" Friday 21:00: breached at once.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.config.plans import parse_calendars, parse_plans
+    from bot.domain.sla import response_window
+    from bot.domain.tickets import Severity, Ticket, change_severity
+
+    rome = ZoneInfo("Europe/Rome")
+    calendars = parse_calendars('{"office": {"timezone": "Europe/Rome", "hours": '
+                                '{"mon-fri": ["09:00-13:00", "14:00-18:00"]}}}')
+    plan = parse_plans('{"premium": {"calendar": "office", "24x7": ["critical"], '
+                       '"high": "PT4H"}}', calendars)["premium"]
+    opened = datetime(2026, 12, 4, 17, 0, tzinfo=rome).timestamp()
+    ticket = Ticket(number=1, channel="C0ACME0001", reporter="U0CLIENT01", title="t",
+                    description="d", severity=Severity.HIGH, created_at=opened)
+    raised_at = datetime(2026, 12, 5, 10, 0, tzinfo=rome).timestamp()
+    raised = change_severity(ticket, Severity.CRITICAL, "U0STAFF001", raised_at)
+    due = datetime.fromtimestamp(response_window(raised, plan).deadline, rome)
+    assert due == datetime(2026, 12, 5, 11, 0, tzinfo=rome)  # an hour from the change

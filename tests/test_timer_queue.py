@@ -160,3 +160,85 @@ async def test_a_status_notice_keeps_its_own_id(redis: Redis) -> None:
     for change in (0, 1):
         await store.enqueue(Armed(StatusNotice(ticket=7, change=change)))
     assert sorted(j.id for j in (await queue.claim()).jobs) == ["status:7:0", "status:7:1"]
+
+
+async def test_a_change_during_a_jobs_last_attempt_still_goes_out(redis: Redis) -> None:
+    # Regression: the dead letter of the failed attempt dropped the re-arm a change made
+    # meanwhile, so the triage post stayed on the old state.
+    queue = JobQueue(redis)
+    job_id = await arm(redis, 1, -1)
+    running = (await queue.claim()).jobs[0]
+    await arm(redis, 1, -1)  # a claim while Slack refuses the update
+    assert await queue.retry(running, 0, "channel_not_found", final=True) == "dead"
+    assert job_id in await queue.dead_letters()
+    assert [j.id for j in (await queue.claim()).jobs] == [job_id]
+
+
+async def test_a_job_whose_lease_keeps_expiring_is_dead_lettered(
+        redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression: a job that kills or stalls its worker every time went round forever.
+    import bot.adapters.queue
+
+    monkeypatch.setattr(bot.adapters.queue, "MAX_CLAIMS", 3)
+    queue = JobQueue(redis, lease_seconds=0.05)
+    job_id = await arm(redis, 1, -1)
+    for _ in range(3):
+        assert [j.id for j in (await queue.claim()).jobs] == [job_id]
+        await asyncio.sleep(0.06)  # the worker died: its lease runs out
+    assert (await queue.claim()).jobs == []
+    assert "lease expired every time" in (await queue.dead_letters())[job_id]["error"]
+    assert await queue.pending() == 0
+
+
+async def test_a_timer_fires_once_even_when_two_runs_commit(redis: Redis) -> None:
+    # Regression: two runs of one timer (a stalled worker's and its successor's) both
+    # committed, so every message and the breach event went out twice.
+    from bot.adapters.store import SlaEvent
+    from bot.domain.jobs import ReminderDM, Role
+    from bot.domain.sla import Step
+    from bot.domain.tickets import Severity, Ticket
+
+    store = Store(redis)
+    draft = Ticket(number=0, channel="C0ACME0001", reporter="U0CLIENT01", title="t",
+                   description="d", severity=Severity.CRITICAL, created_at=time.time())
+    saved, _ = await store.create(draft, once=None, once_ttl=60, jobs=[], timers=[])
+    fired = SlaEvent("breach:1", "first response", "breach", 1.0, 2.0)
+    dm = ReminderDM(ticket=saved.ticket.number, step=Step.BREACH, generation=1,
+                    user="U0LEAD0001", role=Role.HEAD_OF_SUPPORT)
+    assert await store.commit_effects(saved, marks=["breach:1"], jobs=[Armed(dm)],
+                                      fired=fired) is True
+    await JobQueue(redis).claim()  # the DM is being sent
+    assert await store.commit_effects(saved, marks=["breach:1"], jobs=[Armed(dm)],
+                                      fired=fired) is None
+    assert [e.step for e in await store.sla_events(saved.ticket.number)] == ["breach"]
+
+
+async def test_a_dead_timer_is_not_brought_back_by_the_sweep(redis: Redis) -> None:
+    from bot.domain.sla import Step, Timer
+    from bot.domain.tickets import Severity, Ticket
+
+    store = Store(redis)
+    draft = Ticket(number=0, channel="C0ACME0001", reporter="U0CLIENT01", title="t",
+                   description="d", severity=Severity.CRITICAL, created_at=time.time())
+    saved, _ = await store.create(draft, once=None, once_ttl=60, jobs=[], timers=[])
+    n = saved.ticket.number
+    timer = Timer(Step.BREACH, time.time() - 1, 7)
+    await store.mark_done(n, f"failed:timer:{n}:breach:7")
+    assert await store.rebuild_many([(saved, [], [timer])]) == [True]
+    assert (await JobQueue(redis).claim()).jobs == []
+
+
+async def test_ticket_numbers_in_what_people_wrote_are_left_alone(redis: Redis) -> None:
+    # Regression: the placeholder for a new ticket's number was replaced in every text.
+    from bot.domain.jobs import RelayUpdate
+    from bot.domain.tickets import Severity, Ticket
+
+    store = Store(redis)
+    draft = Ticket(number=0, channel="C0ACME0001", reporter="U0CLIENT01", title="t",
+                   description="d", severity=Severity.LOW, created_at=time.time())
+    saved, _ = await store.create(draft, once=None, once_ttl=60, jobs=[], timers=[])
+    text = "Your order 999999999999 is refunded"
+    update = RelayUpdate(ticket=saved.ticket.number, ref="V1", by="U0STAFF001", text=text)
+    await store.save(saved, saved.ticket, jobs=[Armed(update)], timers=[])
+    [job] = (await JobQueue(redis).claim()).jobs
+    assert job.payload["text"] == text

@@ -77,7 +77,8 @@ def job_spec(armed: Armed, new: bool = False) -> dict[str, Any]:
     job = armed.job.model_copy(update={"ticket": NEW}) if new else armed.job
     if isinstance(job, TicketEvent):
         return {"event": job.model_dump_json(), "sinks": [s.value for s in job.sinks]}
-    return {"id": job.id, "payload": job.model_dump_json(), "due": round(armed.due * 1000)}
+    return {"id": job.id, "payload": job.model_dump_json(), "due": round(armed.due * 1000),
+            "timer": isinstance(job, FireTimer)}
 
 
 def timer_jobs(number: int, timers: Sequence[Timer]) -> list[Armed]:

@@ -41,11 +41,20 @@ for _, id in ipairs(ids) do
   redis.call('ZREM', K_DUE, id)
   local payload = redis.call('HGET', K_JOB, id)
   if payload then
-    redis.call('ZADD', K_LEASE, until_, id)
-    out[#out + 1] = id
-    out[#out + 1] = payload
-    out[#out + 1] = redis.call('HINCRBY', K_TRIES, id, 1)
-    out[#out + 1] = until_
+    local tries = redis.call('HINCRBY', K_TRIES, id, 1)
+    if tries > tonumber(ARGV[4]) then
+      -- Claimed this often without an outcome: its worker dies or stalls on it each time.
+      redis.call('HSET', KEYS[7], id, cjson.encode({payload = payload, attempts = tries - 1,
+        error = 'its lease expired every time: the job kills or stalls its worker'}))
+      redis.call('HDEL', K_JOB, id)
+      redis.call('HDEL', K_TRIES, id)
+    else
+      redis.call('ZADD', K_LEASE, until_, id)
+      out[#out + 1] = id
+      out[#out + 1] = payload
+      out[#out + 1] = tries
+      out[#out + 1] = until_
+    end
   end
 end
 local nxt = redis.call('ZRANGE', K_DUE, 0, 0, 'WITHSCORES')
@@ -83,7 +92,7 @@ return 1
 _RETRY = _LEASED_LUA + """
 if not held(ARGV[1], ARGV[2]) then return 0 end
 redis.call('ZREM', K_LEASE, ARGV[1])
-redis.call('SREM', K_AGAIN, ARGV[1])
+local again = redis.call('SREM', K_AGAIN, ARGV[1]) == 1
 local tries = tonumber(redis.call('HGET', K_TRIES, ARGV[1]) or '0')
 if ARGV[7] == '0' then
   tries = tries - 1
@@ -93,8 +102,13 @@ if tries >= tonumber(ARGV[5]) then
   local payload = redis.call('HGET', K_JOB, ARGV[1])
   redis.call('HSET', KEYS[7], ARGV[1], cjson.encode({payload = payload, attempts = tries,
     error = ARGV[6]}))
-  redis.call('HDEL', K_JOB, ARGV[1])
   redis.call('HDEL', K_TRIES, ARGV[1])
+  if again then
+    -- Armed again by a change while this attempt ran: that change still goes out.
+    redis.call('ZADD', K_DUE, now_ms(ARGV[3]), ARGV[1])
+  else
+    redis.call('HDEL', K_JOB, ARGV[1])
+  end
   return 2
 end
 redis.call('ZADD', K_DUE, 'NX', now_ms(ARGV[3]) + tonumber(ARGV[4]), ARGV[1])
@@ -102,6 +116,9 @@ return 1
 """
 
 _KEYS = [DUE, LEASE, JOB, TRIES, AGAIN, WAKE]
+MAX_CLAIMS = 400
+"""Claims of one job without an outcome (its own retries count too) before it is dead:
+a job whose worker dies or stalls on it every time must not go round forever."""
 
 
 @dataclass
@@ -136,7 +153,8 @@ class JobQueue:
 
     async def claim(self, limit: int = 100) -> Batch:
         """Lease up to ``limit`` due jobs, earliest first; expired leases are due again."""
-        raw = await self._claim(keys=_KEYS, args=[self.lease_ms, limit, self._shift()])
+        raw = await self._claim(keys=[*_KEYS, DEAD],
+                                args=[self.lease_ms, limit, self._shift(), MAX_CLAIMS])
         jobs = [
             Leased(str(raw[i]), json.loads(raw[i + 1]), int(raw[i + 2]), int(raw[i + 3]))
             for i in range(2, len(raw), 4)
@@ -160,7 +178,7 @@ class JobQueue:
         return bool(await self._ack(keys=_KEYS, args=[job.id, job.token, self._shift()]))
 
     async def retry(self, job: Leased, delay: float, error: str, *, counts: bool = True,
-                    final: bool = False) -> str:
+                    final: bool = False, max_attempts: int | None = None) -> str:
         """Run ``job`` again after ``delay`` seconds; after max attempts (or at once when
         ``final``) it goes to the dead letters.
 
@@ -168,7 +186,8 @@ class JobQueue:
         """
         result = await self._retry(keys=[*_KEYS, DEAD], args=[
             job.id, job.token, self._shift(), round(delay * 1000),
-            0 if final else self.max_attempts, error[:500], 1 if counts else 0])
+            0 if final else (max_attempts or self.max_attempts), error[:500],
+            1 if counts else 0])
         return {0: "lost", 1: "retry", 2: "dead"}[int(result)]
 
     async def wait(self, seconds: float) -> None:

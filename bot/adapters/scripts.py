@@ -14,13 +14,21 @@ TICKET_LUA = ARM_LUA + """
 local ns = ARGV[1]
 local spec = cjson.decode(ARGV[3])
 local now = now_ms(ARGV[2])
--- In the jobs of a ticket being created, NEW stands for its number.
-local function numbered(text, n) return (string.gsub(text, spec.new, tostring(n))) end
+-- In the jobs of a ticket being created, NEW stands for its number: in their ids, and as
+-- the payloads' "ticket" (never inside text a person wrote).
+local function numbered(text, n)
+  if spec.number ~= 0 then return text end
+  return (string.gsub(text, spec.new, tostring(n)))
+end
+local function numbered_payload(text, n)
+  if spec.number ~= 0 then return text end
+  return (string.gsub(text, '"ticket":' .. spec.new, '"ticket":' .. tostring(n), 1))
+end
 -- A ticket event: numbered per ticket, appended to each of its sinks' outboxes, whose
 -- delivery job (one per ticket and sink, so its events go out in order) is armed.
 local function append_event(n, j)
   local seq = redis.call('HINCRBY', ns .. 'ticket:' .. n, 'event_seq', 1)
-  local record = string.gsub(numbered(j.event, n), '"seq":0', '"seq":' .. seq, 1)
+  local record = string.gsub(numbered_payload(j.event, n), '"seq":0', '"seq":' .. seq, 1)
   for _, sink in ipairs(j.sinks) do
     redis.call('RPUSH', ns .. 'outbox:' .. sink .. ':' .. n, record)
     arm('outbox:' .. sink .. ':' .. n, now,
@@ -34,7 +42,11 @@ local function arm_all(n, jobs)
     else
       local at = j.due
       if at == 0 then at = now end
-      arm(numbered(j.id, n), at, numbered(j.payload, n))
+      local id = numbered(j.id, n)
+      -- A timer dead-lettered for good is not brought back (by the sweep, say).
+      if not j.timer or redis.call('SISMEMBER', ns .. 'done:' .. n, 'failed:' .. id) == 0 then
+        arm(id, at, numbered_payload(j.payload, n))
+      end
     end
   end
 end
@@ -108,6 +120,10 @@ EFFECTS = TICKET_LUA + """
 local n = spec.number
 local current = tonumber(redis.call('HGET', ns .. 'ticket:' .. n, 'version') or '0')
 if current ~= spec.version then return 0 end
+-- A timer fires once: a second run of it (a stalled worker's) finds it fired already.
+if spec.fired and redis.call('SADD', ns .. 'done:' .. n, spec.fired.name) == 0 then
+  return 2
+end
 if #spec.marks > 0 then redis.call('SADD', ns .. 'done:' .. n, unpack(spec.marks)) end
 if spec.fired then
   redis.call('HSETNX', ns .. 'fired:' .. n, spec.fired.name, spec.fired.record)

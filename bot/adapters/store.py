@@ -118,14 +118,16 @@ class Store:
     async def commit_effects(self, current: Versioned, *, marks: Sequence[str] = (),
                              jobs: Sequence[Armed] = (),
                              timers: Sequence[Timer] | None = None,
-                             fired: SlaEvent | None = None) -> bool:
+                             fired: SlaEvent | None = None) -> bool | None:
         """Record ``marks`` (and what ``fired``) and arm ``jobs`` (and replace the timers) for
         the ticket as read.
 
-        False, with nothing written, if the ticket changed since ``current`` was read.
+        False, with nothing written, if the ticket changed since ``current`` was read; None
+        if ``fired`` had fired already (nothing written either).
         """
         n = current.ticket.number
-        return bool(await self._effects(keys=list(QUEUE), args=self._args({
+        outcome = {0: False, 1: True, 2: None}
+        return outcome[int(await self._effects(keys=list(QUEUE), args=self._args({
             "fired": None if fired is None else {
                 "name": fired.notification,
                 "record": json.dumps({"clock": fired.clock, "step": fired.step,
@@ -134,7 +136,7 @@ class Store:
             "jobs": [job_spec(a) for a in jobs],
             "timers": None if timers is None else [job_spec(a)
                                                    for a in timer_jobs(n, timers)],
-        })))
+        })))]
 
     async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
                                                        Sequence[Timer]]]) -> list[bool]:

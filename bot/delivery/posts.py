@@ -41,9 +41,13 @@ def since(ticket: Ticket) -> float:
 @REGISTRY.handles(JobKind.POST_CLIENT_THREAD)
 async def post_client_thread(job: PostClientThread, run: Run) -> None:
     loaded = await load(run, job.ticket)
-    if loaded is None or loaded.ticket.client_ts is not None:
+    if loaded is None:
         return
     ticket = loaded.ticket
+    if ticket.client_ts is not None:  # posted by an earlier run: its follow-up, once more
+        follow = SyncTriage if ticket.triage_ts else PostTriage
+        await run.deps.store.enqueue(Armed(follow(ticket=ticket.number)))
+        return
     text, body = messages.client_thread_message(ticket, loaded.client, loaded.window)
     ts = await run.deps.slack.post_once(
         ticket.channel, text, body, mark=marker(ticket.key, "client_thread"), again=run.again,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.domain.jobs import (
     BreachEmail,
     DeliverOutbox,
+    FireTimer,
     GroupAlert,
     Job,
     PostClientThread,
@@ -39,6 +40,10 @@ def consequences(job: Job, error: str) -> list[Job]:
         return [PostTriage(ticket=n), ProblemNote(
             ticket=n, what="post this ticket in the client channel", error=error,
             hint="The client has not seen it. Invite the app to that channel.")]
+    if isinstance(job, FireTimer):
+        return [ProblemNote(ticket=n, what=f"send the {job.step.value.replace('_', ' ')} "
+                            "reminder", error=error, hint="Its deadline is on this post; "
+                            "the desk's log says why.")]
     if isinstance(job, GroupAlert):
         return [ProblemNote(ticket=n, what=f"alert {job.target} about the "
                             f"{job.step.value.replace('_', ' ')}", error=error,

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable
+from typing import Any
 
 from pydantic import ValidationError
 from redis.exceptions import RedisError
@@ -39,6 +40,38 @@ SWEEP_EVERY = 300.0
 """Seconds between sweeps that rebuild timers and posts from ticket state (one at start)."""
 
 
+TRANSIENT_ATTEMPTS = 300
+"""Attempts of a job Slack (or SMTP, a receiver) cannot take now: at the 300 s cap of the
+backoff, about a day. An outage of hours ends with everything delivered, late."""
+
+
+def ticket_of_id(job_id: str) -> str:
+    """The ticket a job's id names (``dm:1001:...`` -> ``T-1001``), for a log line."""
+    number = next((part for part in job_id.split(":") if part.isdigit()), None)
+    return ticket_key(int(number)) if number else "-"
+
+
+class Hold:
+    """A leased job's calls to the queue, one at a time: a renewal changes the lease's
+    token, so an ack or retry must not race it."""
+
+    def __init__(self, queue: JobQueue, leased: Leased) -> None:
+        self.queue, self.leased = queue, leased
+        self._lock = asyncio.Lock()
+
+    async def renew(self) -> bool:
+        async with self._lock:
+            return await self.queue.renew(self.leased)
+
+    async def ack(self) -> bool:
+        async with self._lock:
+            return await self.queue.ack(self.leased)
+
+    async def retry(self, delay: float, error: str, **options: Any) -> str:
+        async with self._lock:
+            return await self.queue.retry(self.leased, delay, error, **options)
+
+
 def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
     """Seconds before attempt ``attempt + 1``: 1, 2, 4, ... up to ``cap``."""
     return float(min(cap, base * 2 ** max(0, attempt - 1)))
@@ -53,7 +86,9 @@ class Worker:
         self.sweeper = Sweeper(deps.changes)
         self.batch = batch
         self.sweep_every = sweep_every
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
+        self._running = 0
         self._next_sweep = 0.0
         self._started = False
         self._sweep: asyncio.Task[None] | None = None
@@ -132,6 +167,8 @@ class Worker:
             result = await self.sweeper.sweep(heartbeat)
         except (RedisError, OSError) as exc:
             log.error("sweep stopped: cannot reach Redis (%s); the next one will redo it", exc)
+        except Exception:
+            log.exception("sweep stopped by an error; the next one will try again")
         else:
             log.info("sweep: %d open tickets in %.2f s (%d had posts missing, %d changed "
                      "meanwhile)", result.tickets, time.monotonic() - started, result.repaired,
@@ -143,8 +180,12 @@ class Worker:
     # -- jobs -----------------------------------------------------------------------------
 
     async def run_once(self) -> float:
-        """Claim and run one batch; returns how long to sleep before the next claim."""
-        batch = await self.queue.claim(self.batch)
+        """Claim and run one batch; returns how long to sleep before the next claim.
+
+        A worker claims no more jobs than it has free slots: a job must not wait for a
+        slot while its lease runs out (another worker would take it over meanwhile)."""
+        free = self.concurrency - self._running
+        batch = await self.queue.claim(max(0, min(self.batch, free)))
         if batch.jobs:
             now = batch.now_ms / 1000
             await asyncio.gather(*(self._run(job, now) for job in batch.jobs))
@@ -154,39 +195,47 @@ class Worker:
         return min(self.max_idle, max(0.0, (batch.next_wake_ms - batch.now_ms) / 1000))
 
     async def _run(self, leased: Leased, now: float) -> None:
+        hold = Hold(self.queue, leased)
         async with self._slots:
+            self._running += 1
             try:
-                job = JOB.validate_python(leased.payload)
-            except ValidationError as exc:
-                log.error("job %s has an unreadable payload, dead-lettered: %s", leased.id, exc)
-                await self.queue.retry(leased, 0, f"unreadable payload: {exc}", final=True)
-                return
-            await self._attempt(job, leased, now)
+                try:
+                    job = JOB.validate_python(leased.payload)
+                except ValidationError as exc:
+                    # Another version's job (a rolling deploy): give that version's workers
+                    # an hour to take it, then dead-letter it.
+                    log.error("%s: job %s has a payload this version cannot read: %s",
+                              ticket_of_id(leased.id), leased.id, exc.errors()[:1])
+                    await hold.retry(60.0, f"unreadable payload: {exc}", max_attempts=60)
+                    return
+                await self._attempt(job, hold, now)
+            finally:
+                self._running -= 1
 
-    async def _attempt(self, job: Job, leased: Leased, now: float) -> None:
-        key = ticket_key(job.ticket)
+    async def _attempt(self, job: Job, hold: Hold, now: float) -> None:
+        key, leased = ticket_key(job.ticket), hold.leased
 
         async def fence() -> None:
-            if not await self.queue.renew(leased):
+            if not await hold.renew():
                 raise LeaseLost(leased.id)
 
         run = Run(self.deps, again=leased.attempt > 1, now=now, fence=fence)
         work = asyncio.ensure_future(REGISTRY.run(job, run))
         lost = asyncio.Event()
-        keeper = asyncio.ensure_future(self._keep_lease(leased, work, lost))
+        keeper = asyncio.ensure_future(self._keep_lease(hold, work, lost))
         try:
             await work
         except NotDue as early:
-            await self.queue.retry(leased, max(early.seconds, 0.001), str(early), counts=False)
+            await hold.retry(max(early.seconds, 0.001), str(early), counts=False)
         except Retryable as exc:
             delay = exc.retry_after if exc.rate_limited else backoff(leased.attempt)
-            outcome = await self.queue.retry(leased, delay or 1.0, str(exc),
-                                             counts=not exc.rate_limited)
+            outcome = await hold.retry(delay or 1.0, str(exc), counts=not exc.rate_limited,
+                                       max_attempts=TRANSIENT_ATTEMPTS)
             log.warning("%s: job %s (attempt %d) not done: %s; %s in %.1f s", key, leased.id,
                         leased.attempt, exc, outcome, delay)
             await self._after(job, outcome, str(exc))
         except Undeliverable as exc:
-            outcome = await self.queue.retry(leased, 0, exc.error, final=True)
+            outcome = await hold.retry(0, exc.error, final=True)
             log.error("%s: job %s refused for good: %s; dead-lettered", key, leased.id,
                       exc.error)
             await self._after(job, outcome, exc.error)
@@ -196,34 +245,35 @@ class Worker:
             log.warning("%s: job %s lost its lease mid-run; another worker takes it over",
                         key, leased.id)
         except NotReady as exc:
-            outcome = await self.queue.retry(leased, backoff(leased.attempt), str(exc))
+            outcome = await hold.retry(backoff(leased.attempt), str(exc),
+                                       max_attempts=TRANSIENT_ATTEMPTS)
             log.info("%s: job %s waits: %s (%s)", key, leased.id, exc, outcome)
             await self._after(job, outcome, str(exc))
         except Exception as exc:
-            outcome = await self.queue.retry(leased, backoff(leased.attempt), repr(exc))
+            outcome = await hold.retry(backoff(leased.attempt), repr(exc))
             log.exception("%s: job %s (attempt %d) failed; %s", key, leased.id, leased.attempt,
                           outcome)
             await self._after(job, outcome, type(exc).__name__)
         else:
-            if not await self.queue.ack(leased):
+            if not await hold.ack():
                 log.warning("%s: job %s finished after its lease expired", key, leased.id)
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
 
-    async def _keep_lease(self, leased: Leased, work: asyncio.Future[None],
+    async def _keep_lease(self, hold: Hold, work: asyncio.Future[None],
                           lost: asyncio.Event) -> None:
         """Renew the lease every third of it while the job runs; stop the job if it is lost."""
         while not work.done():
             await asyncio.sleep(self.queue.lease_ms / 3000)
             try:
-                if not await self.queue.renew(leased):
+                if not await hold.renew():
                     lost.set()
                     work.cancel()
                     return
             except (RedisError, OSError) as exc:
-                log.warning("job %s: cannot renew its lease (%s)", leased.id, exc)
+                log.warning("job %s: cannot renew its lease (%s)", hold.leased.id, exc)
 
     async def _after(self, job: Job, outcome: str, error: str) -> None:
         """A job dead-lettered: record it on the ticket, and tell its triage thread."""

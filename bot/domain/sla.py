@@ -104,27 +104,29 @@ def _window(start: float, length: int, calendar: Calendar | None,
 
 
 def _changed_window(ticket: Ticket, start: float, target: Callable[[Severity], int | None],
-                    calendar: Calendar | None, pauses: tuple[Span, ...] = ()) -> Window | None:
+                    hours: Callable[[Severity], Calendar | None],
+                    pauses: tuple[Span, ...] = ()) -> Window | None:
     """A clock's window from ``start``, after the severity changes made since.
 
     A downgrade counts the new target from the clock's start; an upgrade never makes the
-    deadline later, and gives at most the new target counted from the change. None when
-    the current severity has no target for this clock.
+    deadline later, and gives at most the new target counted from the change. Each window
+    counts in the hours of its own severity (a plan may keep one 24x7). None when the
+    current severity has no target for this clock.
     """
     before = [c for c in ticket.severity_changes if c.at <= start]
     after = [c for c in ticket.severity_changes if c.at > start]
     first = before[-1].new if before else (
         after[0].old if after else ticket.severity)
     length = target(first)
-    window = _window(start, length, calendar, pauses) if length else None
+    window = _window(start, length, hours(first), pauses) if length else None
     for change in after:
         new, old = target(change.new), target(change.old)
         if not new:
             window = None
         elif window is None or old is None or new >= old:
-            window = _window(start, new, calendar, pauses)
+            window = _window(start, new, hours(change.new), pauses)
         else:
-            sooner = _window(change.at, new, calendar, pauses)
+            sooner = _window(change.at, new, hours(change.new), pauses)
             if sooner.deadline < window.deadline:
                 window = sooner
     return window
@@ -132,8 +134,7 @@ def _changed_window(ticket: Ticket, start: float, target: Callable[[Severity], i
 
 def response_window(ticket: Ticket, plan: Plan) -> Window:
     """The initial-response window after every severity change (see ``_changed_window``)."""
-    window = _changed_window(ticket, ticket.created_at, plan.target,
-                             plan.calendar_for(ticket.severity))
+    window = _changed_window(ticket, ticket.created_at, plan.target, plan.calendar_for)
     assert window is not None, "every severity has an initial-response target"
     return window
 
@@ -189,8 +190,7 @@ def next_response_window(ticket: Ticket, plan: Plan) -> Window | None:
     if since is None or ticket.status in (Status.RESOLVED, PAUSED):
         return None
     pauses = tuple(p for p in periods(ticket, PAUSED, Status.RESOLVED) if p[1] > since)
-    return _changed_window(ticket, since, plan.next_response.get,
-                           plan.calendar_for(ticket.severity), pauses)
+    return _changed_window(ticket, since, plan.next_response.get, plan.calendar_for, pauses)
 
 
 def resolution_window(ticket: Ticket, plan: Plan) -> Window | None:
@@ -199,8 +199,7 @@ def resolution_window(ticket: Ticket, plan: Plan) -> Window | None:
     if ticket.status in (Status.RESOLVED, PAUSED):
         return None
     return _changed_window(ticket, ticket.created_at, plan.resolve_within.get,
-                           plan.calendar_for(ticket.severity),
-                           periods(ticket, PAUSED, Status.RESOLVED))
+                           plan.calendar_for, periods(ticket, PAUSED, Status.RESOLVED))
 
 
 UPDATE_OWED = frozenset({Status.CLAIMED, Status.WITH_ENGINEERING})

@@ -110,9 +110,14 @@ class Reminders:
             event = self.events(ticket, event_name(timer), now, page="pager" in notify,
                                 clock=timer.step.clock.value, step=timer.step.value,
                                 due=timer.due, rung=timer.rung, repeat=timer.repeat)
-            if await store.commit_effects(current, marks=[timer.notification],
-                                          jobs=[*(Armed(j) for j in jobs), *event],
-                                          fired=fired):
+            committed = await store.commit_effects(
+                current, marks=[timer.notification], jobs=[*(Armed(j) for j in jobs), *event],
+                fired=fired)
+            if committed is None:
+                log.warning("%s: %s had fired already (a second run of it), nothing sent",
+                            ticket.key, timer.step.value)
+                return None
+            if committed:
                 log.info("%s: %s fired (%d messages)", ticket.key, timer.step.value, len(jobs))
                 return Fired(timer, jobs)
         log.error("%s: the ticket kept changing while its %s fired; the next claim retries",

@@ -76,10 +76,14 @@ class Sweeper:
         repaired = 0
         for current in batch:
             ticket = current.ticket
+            try:
+                timers = desired_timers(ticket, plans[ticket.channel], now, warn_at)
+            except Exception:  # one ticket's trouble must not stop the sweep of the others
+                log.exception("%s: the sweep could not work out its timers", ticket.key)
+                continue
             repairs = self.repairs(ticket)
             repaired += bool(repairs)
-            items.append((current, repairs,
-                          desired_timers(ticket, plans[ticket.channel], now, warn_at)))
+            items.append((current, repairs, timers))
         results = await self.changes.store.rebuild_many(items)
         return repaired, results.count(False)
 
