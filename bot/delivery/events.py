@@ -69,6 +69,7 @@ async def deliver_outbox(job: DeliverOutbox, run: Run) -> None:
             # This event is refused for good; the ones after it still go, in order.
             log.error("%s: the %s refused event %d (%s) for good: %s", ticket_key(job.ticket),
                       job.sink.value, event.seq, event.event, exc.error)
+            await store.mark_done(job.ticket, f"failed:{job.sink.value}:{event.id}")
             await store.enqueue(Armed(ProblemNote(
                 ticket=job.ticket, what=f"send the {event.event} event to the {job.sink.value}",
                 error=exc.error, recipient=job.sink.value)))
