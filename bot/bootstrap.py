@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from bot.adapters.directory import Directory
 from bot.adapters.embedded_redis import connection_name
 from bot.adapters.hooks import Pager, Webhook
 from bot.adapters.mail import Mailer
+from bot.adapters.metrics import HTTP_SECONDS, exposition
 from bot.adapters.queue import JobQueue
 from bot.adapters.slack import Slack
 from bot.adapters.store import Store
@@ -154,6 +156,12 @@ def http_app(runtime: Runtime) -> web.Application:
     """``POST /slack/events`` for Slack, ``GET /healthz`` (200 only while Redis answers)."""
 
     async def slack_events(request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        response, kind = await answer(request)
+        HTTP_SECONDS.labels(kind).observe(time.perf_counter() - started)
+        return response
+
+    async def answer(request: web.Request) -> tuple[web.Response, str]:
         try:
             bolt_request = await to_bolt_request(request)
             malformed = not well_formed(bolt_request.body)
@@ -162,9 +170,9 @@ def http_app(runtime: Runtime) -> web.Application:
             log.info("a request Slack would not send was refused: %s", type(exc).__name__)
             malformed = True
         if malformed:
-            return web.Response(status=400, text="not a request Slack sends")
+            return web.Response(status=400, text="not a request Slack sends"), "malformed"
         bolt_response = await runtime.bolt.async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
+        return await to_aiohttp_response(bolt_response), request_kind(bolt_request.body)
 
     async def healthz(_: web.Request) -> web.Response:
         try:
@@ -175,5 +183,32 @@ def http_app(runtime: Runtime) -> web.Application:
         return web.json_response({"ok": True})
 
     app = web.Application()
-    app.add_routes([web.post("/slack/events", slack_events), web.get("/healthz", healthz)])
+    app.add_routes([web.post("/slack/events", slack_events), web.get("/healthz", healthz),
+                    web.get("/metrics", metrics)])
     return app
+
+
+async def metrics(_: web.Request) -> web.Response:
+    return web.Response(body=exposition(), content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff"})
+
+
+def metrics_app() -> web.Application:
+    """``GET /metrics`` alone, on ``METRICS_PORT``, for a worker or Socket Mode."""
+    app = web.Application()
+    app.add_routes([web.get("/metrics", metrics)])
+    return app
+
+
+def request_kind(body: Any) -> str:
+    """What a request from Slack is, for the latency metric: a command, an event, or the
+    kind of interaction."""
+    if not isinstance(body, dict):
+        return "other"
+    if "command" in body:
+        return "command"
+    kind = body.get("type")
+    if kind == "event_callback":
+        return "event"
+    return kind if kind in ("block_actions", "view_submission", "shortcut",
+                            "message_action") else "other"

@@ -19,6 +19,11 @@ from aiohttp import web
 TEAM_ID = "T0DESK0001"
 BOT_USER = "U0BOT00001"
 TEAM_URL = "https://desk-test.slack.com/"
+MANIFEST_SCOPES = ("commands", "chat:write", "chat:write.customize", "im:write", "im:history",
+                   "users:read", "usergroups:read", "channels:read", "groups:read",
+                   "channels:history", "groups:history", "reactions:read", "pins:write",
+                   "pins:read")
+"""The bot scopes manifest.yml asks for: the stand-in grants them all unless told otherwise."""
 
 
 @dataclass
@@ -75,6 +80,8 @@ class SlackStandIn:
     gates: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)
     """(method, channel) -> a gate: such calls take effect, then wait for it to answer."""
     held: list[Call] = field(default_factory=list)
+    scopes: list[str] | None = field(default_factory=lambda: list(MANIFEST_SCOPES))
+    """Granted, as every answer's ``x-oauth-scopes`` header says; None: no such header."""
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _ts: int = 0
     _runner: web.AppRunner | None = None
@@ -208,7 +215,8 @@ class SlackStandIn:
             await gate.wait()
         if body.get("ok") is False:
             return web.json_response(body)
-        return web.json_response({"ok": True, **body})
+        scopes = {"x-oauth-scopes": ",".join(self.scopes)} if self.scopes is not None else {}
+        return web.json_response({"ok": True, **body}, headers=scopes)
 
     def _next_ts(self) -> str:
         self._ts += 1
@@ -256,6 +264,15 @@ class SlackStandIn:
             return {"ok": False, "error": "already_pinned"}
         pinned.add(args["timestamp"])
         return {}
+
+    def _pins_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args["channel"]
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"items": [{"type": "message", "channel": channel, "created": 0,
+                           "message": {"ts": ts, "text": self.messages[(channel, ts)].text
+                                       if (channel, ts) in self.messages else ""}}
+                          for ts in sorted(self.pins.get(channel, set()))]}
 
     def _views_open(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"view": {"id": "V" + self._next_ts().replace(".", "")}}

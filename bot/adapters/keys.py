@@ -28,6 +28,8 @@ mean partitioning the queue too.)::
     sd:{desk}:q:tries           HASH    job id -> attempts so far (only while unfinished)
     sd:{desk}:q:again           SET     job ids armed again while leased: run once more after
     sd:{desk}:q:dead            HASH    job id -> job, attempts and last error (JSON)
+    sd:{desk}:q:dead:at         ZSET    job id -> when it was dead-lettered (ms, Redis clock):
+                                        the oldest are dropped past ``DEAD_LETTERS_MAX``
     sd:{desk}:q:wake            LIST    a token pushed when a job becomes the earliest due
 
 A ticket change, its index entries, its jobs and its timers are written by one script
@@ -48,6 +50,7 @@ JOB: Final = NS + "q:job"
 TRIES: Final = NS + "q:tries"
 AGAIN: Final = NS + "q:again"
 DEAD: Final = NS + "q:dead"
+DEAD_AT: Final = NS + "q:dead:at"
 WAKE: Final = NS + "q:wake"
 QUEUE: Final = (DUE, LEASE, JOB, TRIES, AGAIN, WAKE)
 """The queue's keys in the order every arming script declares them (KEYS[1..6])."""

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
+from bot.adapters.metrics import SMTP_RESULTS
 from bot.adapters.slack import Retryable, Undeliverable
 
 
@@ -45,6 +46,17 @@ class Mailer:
         self.sender = sender
 
     async def send(self, email: Email) -> None:
+        try:
+            await self._sent(email)
+        except Undeliverable:
+            SMTP_RESULTS.labels("refused").inc()
+            raise
+        except Retryable:
+            SMTP_RESULTS.labels("retry").inc()
+            raise
+        SMTP_RESULTS.labels("sent").inc()
+
+    async def _sent(self, email: Email) -> None:
         try:
             await asyncio.to_thread(self._send, email)
         except CleartextRefused as exc:

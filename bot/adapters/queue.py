@@ -11,13 +11,53 @@ ack, renew and retry: a worker that lost its lease can no longer touch the job.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from redis.asyncio import Redis
 
-from bot.adapters.keys import AGAIN, ARM_LUA, DEAD, DUE, JOB, LEASE, TRIES, WAKE
+from bot.adapters.keys import (
+    AGAIN,
+    ARM_LUA,
+    DEAD,
+    DEAD_AT,
+    DUE,
+    JOB,
+    LEASE,
+    TRIES,
+    WAKE,
+    done_set,
+)
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTERS_MAX = 10_000
+"""Dead letters kept; past this the oldest are dropped (and a log line says how many)."""
+
+_BURY_LUA = """
+-- Dead-letter job ``id`` (KEYS[7]: the dead letters, KEYS[8]: when each was
+-- dead-lettered), then drop the oldest past ``cap``; returns how many were dropped.
+local function bury(id, entry, now, cap)
+  if redis.call('HLEN', KEYS[7]) > redis.call('ZCARD', KEYS[8]) then
+    -- Dead letters from before their times were kept: they count as the oldest.
+    for _, old in ipairs(redis.call('HKEYS', KEYS[7])) do
+      redis.call('ZADD', KEYS[8], 'NX', 0, old)
+    end
+  end
+  redis.call('HSET', KEYS[7], id, entry)
+  redis.call('ZADD', KEYS[8], now, id)
+  local over = redis.call('ZCARD', KEYS[8]) - cap
+  if over <= 0 then return 0 end
+  local oldest = redis.call('ZRANGE', KEYS[8], 0, over - 1)
+  for _, old in ipairs(oldest) do
+    redis.call('HDEL', KEYS[7], old)
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[8], 0, #oldest - 1)
+  return #oldest
+end
+"""
 
 _LEASED_LUA = ARM_LUA + """
 -- Whether the lease on ``id`` is still the one whose expiry is ``token`` (the fencing check).
@@ -26,7 +66,10 @@ local function held(id, token)
 end
 """
 
-_CLAIM = ARM_LUA + """
+# KEYS[7], KEYS[8]: dead letters and their times. ARGV: lease ms, limit, shift, max claims,
+# dead letters kept. Returns now, the next wake (-1: none), dead letters dropped, then
+# id, payload, attempt and token of each job claimed.
+_CLAIM = ARM_LUA + _BURY_LUA + """
 local now = now_ms(ARGV[3])
 local expired = redis.call('ZRANGEBYSCORE', K_LEASE, '-inf', now, 'LIMIT', 0, 1000)
 for _, id in ipairs(expired) do
@@ -35,7 +78,7 @@ for _, id in ipairs(expired) do
   redis.call('ZADD', K_DUE, 'NX', now, id)
 end
 local ids = redis.call('ZRANGEBYSCORE', K_DUE, '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
-local out = {now, -1}
+local out = {now, -1, 0}
 local until_ = now + tonumber(ARGV[1])
 for _, id in ipairs(ids) do
   redis.call('ZREM', K_DUE, id)
@@ -44,8 +87,9 @@ for _, id in ipairs(ids) do
     local tries = redis.call('HINCRBY', K_TRIES, id, 1)
     if tries > tonumber(ARGV[4]) then
       -- Claimed this often without an outcome: its worker dies or stalls on it each time.
-      redis.call('HSET', KEYS[7], id, cjson.encode({payload = payload, attempts = tries - 1,
-        error = 'its lease expired every time: the job kills or stalls its worker'}))
+      out[3] = out[3] + bury(id, cjson.encode({payload = payload, attempts = tries - 1,
+        error = 'its lease expired every time: the job kills or stalls its worker'}), now,
+        tonumber(ARGV[5]))
       redis.call('HDEL', K_JOB, id)
       redis.call('HDEL', K_TRIES, id)
     else
@@ -87,10 +131,12 @@ end
 return 1
 """
 
-# KEYS[7]: dead. ARGV: id, token, shift, delay ms, max attempts (0: dead now), error,
-# counts (1: this failure counts toward max attempts; 0: a rate limit, it does not).
-_RETRY = _LEASED_LUA + """
-if not held(ARGV[1], ARGV[2]) then return 0 end
+# KEYS[7], KEYS[8]: dead letters and their times. ARGV: id, token, shift, delay ms, max
+# attempts (0: dead now), error, counts (1: this failure counts toward max attempts; 0: a
+# rate limit, it does not), dead letters kept. Returns the outcome (0 lost, 1 retry, 2
+# dead) and how many old dead letters were dropped.
+_RETRY = _LEASED_LUA + _BURY_LUA + """
+if not held(ARGV[1], ARGV[2]) then return {0, 0} end
 redis.call('ZREM', K_LEASE, ARGV[1])
 local again = redis.call('SREM', K_AGAIN, ARGV[1]) == 1
 local tries = tonumber(redis.call('HGET', K_TRIES, ARGV[1]) or '0')
@@ -100,8 +146,8 @@ if ARGV[7] == '0' then
 end
 if tries >= tonumber(ARGV[5]) then
   local payload = redis.call('HGET', K_JOB, ARGV[1])
-  redis.call('HSET', KEYS[7], ARGV[1], cjson.encode({payload = payload, attempts = tries,
-    error = ARGV[6]}))
+  local dropped = bury(ARGV[1], cjson.encode({payload = payload, attempts = tries,
+    error = ARGV[6]}), now_ms(ARGV[3]), tonumber(ARGV[8]))
   redis.call('HDEL', K_TRIES, ARGV[1])
   if again then
     -- Armed again by a change while this attempt ran: that change still goes out.
@@ -109,16 +155,85 @@ if tries >= tonumber(ARGV[5]) then
   else
     redis.call('HDEL', K_JOB, ARGV[1])
   end
-  return 2
+  return {2, dropped}
 end
 redis.call('ZADD', K_DUE, 'NX', now_ms(ARGV[3]) + tonumber(ARGV[4]), ARGV[1])
+return {1, 0}
+"""
+
+# KEYS[7], KEYS[8]: dead letters and their times; KEYS[9]: the done set of the job's
+# ticket. ARGV: id, shift. A dead letter back in the queue, due now with its attempts reset
+# (a job armed again since keeps that newer payload). 1; 0: no such dead letter; -1: its
+# job was not kept, there is nothing to run.
+_REVIVE = ARM_LUA + """
+local entry = redis.call('HGET', KEYS[7], ARGV[1])
+if not entry then return 0 end
+local payload = redis.call('HGET', K_JOB, ARGV[1])
+if not payload then
+  payload = cjson.decode(entry).payload
+  if type(payload) ~= 'string' then return -1 end
+end
+redis.call('HDEL', KEYS[7], ARGV[1])
+redis.call('ZREM', KEYS[8], ARGV[1])
+redis.call('SREM', KEYS[9], 'failed:' .. ARGV[1])
+if not redis.call('ZSCORE', K_LEASE, ARGV[1]) then
+  redis.call('HDEL', K_TRIES, ARGV[1])
+end
+arm(ARGV[1], now_ms(ARGV[2]), payload)
 return 1
 """
 
 _KEYS = [DUE, LEASE, JOB, TRIES, AGAIN, WAKE]
+
+
+def _dropped(count: int) -> None:
+    if count:
+        log.warning("dead letters: dropped the %d oldest (more than %d are kept)", count,
+                    DEAD_LETTERS_MAX)
 MAX_CLAIMS = 400
 """Claims of one job without an outcome (its own retries count too) before it is dead:
 a job whose worker dies or stalls on it every time must not go round forever."""
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A job that failed for good (or ran out of attempts), as the dead letters keep it."""
+
+    id: str
+    job: dict[str, Any] | None
+    """The typed job (JSON); None when it was not kept or cannot be read."""
+    attempts: int
+    error: str
+    at_ms: int | None
+    """When it was dead-lettered (ms, Redis clock); None when not known."""
+
+    @property
+    def ticket(self) -> int | None:
+        number = (self.job or {}).get("ticket")
+        return number if isinstance(number, int) and number > 0 else None
+
+    @property
+    def kind(self) -> str:
+        return str((self.job or {}).get("kind") or "-")
+
+
+def _dead_letter(job_id: str, raw: str, at: float | None) -> DeadLetter:
+    try:
+        entry = json.loads(raw)
+    except ValueError:
+        entry = {}
+    if not isinstance(entry, dict):
+        entry = {}
+    job: dict[str, Any] | None = None
+    if isinstance(entry.get("payload"), str):
+        try:
+            parsed = json.loads(entry["payload"])
+        except ValueError:
+            parsed = None
+        job = parsed if isinstance(parsed, dict) else None
+    attempts = entry.get("attempts")
+    return DeadLetter(job_id, job, attempts if isinstance(attempts, int) else 0,
+                      str(entry.get("error") or ""), round(at) if at else None)
 
 
 @dataclass
@@ -150,14 +265,17 @@ class JobQueue:
         self._renew = redis.register_script(_RENEW)
         self._ack = redis.register_script(_ACK)
         self._retry = redis.register_script(_RETRY)
+        self._revive = redis.register_script(_REVIVE)
 
     async def claim(self, limit: int = 100) -> Batch:
         """Lease up to ``limit`` due jobs, earliest first; expired leases are due again."""
-        raw = await self._claim(keys=[*_KEYS, DEAD],
-                                args=[self.lease_ms, limit, self._shift(), MAX_CLAIMS])
+        raw = await self._claim(keys=[*_KEYS, DEAD, DEAD_AT],
+                                args=[self.lease_ms, limit, self._shift(), MAX_CLAIMS,
+                                      DEAD_LETTERS_MAX])
+        _dropped(int(raw[2]))
         jobs = [
             Leased(str(raw[i]), json.loads(raw[i + 1]), int(raw[i + 2]), int(raw[i + 3]))
-            for i in range(2, len(raw), 4)
+            for i in range(3, len(raw), 4)
         ]
         wake = int(raw[1])
         return Batch(int(raw[0]), None if wake < 0 else wake, jobs)
@@ -184,10 +302,11 @@ class JobQueue:
 
         Returns ``"retry"``, ``"dead"`` or ``"lost"`` (the lease had expired).
         """
-        result = await self._retry(keys=[*_KEYS, DEAD], args=[
+        result, dropped = await self._retry(keys=[*_KEYS, DEAD, DEAD_AT], args=[
             job.id, job.token, self._shift(), round(delay * 1000),
             0 if final else (max_attempts or self.max_attempts), error[:500],
-            1 if counts else 0])
+            1 if counts else 0, DEAD_LETTERS_MAX])
+        _dropped(int(dropped))
         return {0: "lost", 1: "retry", 2: "dead"}[int(result)]
 
     async def wait(self, seconds: float) -> None:
@@ -206,6 +325,38 @@ class JobQueue:
         raw = cast(dict[str, str], await self.redis.hgetall(DEAD))
         return {k: json.loads(v) for k, v in raw.items()}
 
+    async def dead_letter_list(self) -> list[DeadLetter]:
+        """Every dead letter, the most recently dead-lettered first."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(DEAD)
+            pipe.zrange(DEAD_AT, 0, -1, withscores=True)
+            raw, times = await pipe.execute()
+        at = {str(k): float(v) for k, v in times}
+        letters = [_dead_letter(str(k), str(v), at.get(str(k))) for k, v in raw.items()]
+        return sorted(letters, key=lambda d: (-(d.at_ms or 0), d.id))
+
+    async def revive(self, job_id: str) -> str:
+        """Put a dead letter back in the queue, due now with its attempts reset, and forget
+        its ``failed:<id>`` record on the ticket (so the sweep may repair it again).
+
+        Returns ``"queued"``, ``"unknown"`` (no such dead letter) or ``"empty"`` (its job
+        was not kept: there is nothing to run)."""
+        raw = await self.redis.hget(DEAD, job_id)
+        if raw is None:
+            return "unknown"
+        ticket = _dead_letter(job_id, str(raw), None).ticket or 0
+        result = int(await self._revive(keys=[*_KEYS, DEAD, DEAD_AT, done_set(ticket)],
+                                        args=[job_id, self._shift()]))
+        return {1: "queued", 0: "unknown", -1: "empty"}[result]
+
+    async def drop(self, job_id: str) -> bool:
+        """Delete a dead letter; False when there is no such dead letter."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(DEAD, job_id)
+            pipe.zrem(DEAD_AT, job_id)
+            deleted, _ = await pipe.execute()
+        return bool(deleted)
+
     async def pending(self) -> int:
         """Jobs waiting or running."""
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -213,6 +364,17 @@ class JobQueue:
             pipe.zcard(LEASE)
             due, leased = await pipe.execute()
         return int(due) + int(leased)
+
+    async def stats(self) -> tuple[int, float, int]:
+        """Jobs due now, how long the oldest has waited (s), dead letters (for metrics)."""
+        now = (await self.claim(0)).now_ms
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zcount(DUE, "-inf", now)
+            pipe.zrange(DUE, 0, 0, withscores=True)
+            pipe.hlen(DEAD)
+            due, oldest, dead = await pipe.execute()
+        waited = max(0.0, (now - oldest[0][1]) / 1000) if oldest and due else 0.0
+        return int(due), waited, int(dead)
 
     async def busy(self) -> bool:
         """Whether a job is due now or running: False once everything due has been done."""

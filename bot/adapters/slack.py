@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.adapters.identity import Identity
+from bot.adapters.metrics import SLACK_CALLS
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +59,20 @@ class Author:
     icon_url: str | None = None
 
 
+def _method(response: AsyncSlackResponse) -> str:
+    return str(response.api_url).rstrip("/").rsplit("/", 1)[-1] or "unknown"
+
+
 async def slack_call(call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
     """Await a Slack Web API call, mapping each failure to Retryable or Undeliverable."""
     try:
-        return await call
+        response = await call
+        SLACK_CALLS.labels(_method(response), "ok").inc()
+        return response
     except SlackApiError as exc:
         response = exc.response
         error = str(response.get("error", "")) if isinstance(response.data, dict) else ""
+        SLACK_CALLS.labels(_method(response), error or f"http_{response.status_code}").inc()
         if response.status_code == 429 or error == "ratelimited":
             wait = response.headers.get("Retry-After") or response.headers.get("retry-after")
             raise Retryable("rate limited", float(wait) if wait else 1.0) from exc
@@ -72,7 +80,8 @@ async def slack_call(call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
             raise Retryable(f"Slack answered {response.status_code} {error}".strip()) from exc
         raise Undeliverable(error or f"http_{response.status_code}") from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise Retryable(f"cannot reach Slack: {exc!r}") from exc
+        SLACK_CALLS.labels("unknown", "unreachable").inc()
+        raise Retryable(f"cannot reach Slack: {type(exc).__name__}") from exc
 
 
 def marker(ticket: str, notification: str) -> dict[str, Any]:

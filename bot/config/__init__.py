@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     job_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
     port: int = Field(default=3000, ge=1, le=65535)
+    log_format: str = "text"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -179,6 +181,13 @@ class Settings(BaseSettings):
             parts.port  # noqa: B018 - raises on a port that is not a number
         except ValueError:
             raise ValueError("has a port that is not a number") from None
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError(f"{value!r}: use text or json")
         return value
 
     @field_validator("warn_at")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from bot.adapters.metrics import REMINDERS, TIMER_LAG
 from bot.adapters.slack import marker
 from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
 from bot.domain.jobs import (
@@ -25,7 +26,11 @@ log = logging.getLogger(__name__)
 
 @REGISTRY.handles(JobKind.FIRE_TIMER)
 async def fire_timer(job: FireTimer, run: Run) -> None:
-    await run.deps.reminders.fire(job, run.now)
+    fired = await run.deps.reminders.fire(job, run.now)
+    if fired is not None:
+        step = fired.timer.step
+        TIMER_LAG.labels(step.value).observe(max(0.0, run.now - fired.timer.due))
+        REMINDERS.labels(step.clock.value, step.value).inc()
 
 
 def notification(job: ReminderDM | TriageNote | GroupAlert) -> str:

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from bot.adapters.clock import Clock
+from bot.adapters.metrics import DEAD_LETTERS, QUEUE_DUE, QUEUE_OLDEST
 from bot.adapters.queue import JobQueue, Leased
 from bot.adapters.slack import Retryable, Undeliverable
 from bot.adapters.store import Armed
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 
 MAX_IDLE = 5.0
 """Longest wait between claims when nothing is due (a job armed earlier wakes it)."""
+
+MEASURE_EVERY = 5.0
+"""Seconds between readings of the queue for the metrics."""
 
 SWEEP_EVERY = 300.0
 """Seconds between sweeps that rebuild timers and posts from ticket state (one at start)."""
@@ -89,6 +93,7 @@ class Worker:
         self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._running = 0
+        self._next_measure = 0.0
         self._next_sweep = 0.0
         self._started = False
         self._sweep: asyncio.Task[None] | None = None
@@ -102,6 +107,7 @@ class Worker:
         while not stop.is_set():
             try:
                 await self._sweep_when_due()
+                await self._measure()
                 sleep = min(await self.run_once(),
                             max(0.0, self._next_sweep - time.monotonic()))
                 if sleep > 0:
@@ -129,6 +135,16 @@ class Worker:
             outcome, _ = await asyncio.gather(waiter, stopper, return_exceptions=True)
         if waiter in done and isinstance(outcome, Exception):
             raise outcome
+
+    async def _measure(self) -> None:
+        """The queue's depth, oldest wait and dead letters, for ``/metrics`` (every 5 s)."""
+        if time.monotonic() < self._next_measure:
+            return
+        self._next_measure = time.monotonic() + MEASURE_EVERY
+        due, waited, dead = await self.queue.stats()
+        QUEUE_DUE.set(due)
+        QUEUE_OLDEST.set(waited)
+        DEAD_LETTERS.set(dead)
 
     # -- the sweep ------------------------------------------------------------------------
 

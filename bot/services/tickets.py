@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from bot.adapters.metrics import TICKETS_OPENED
 from bot.adapters.store import Armed, IntakeLimit, TooMany
 from bot.domain import tickets as rules
 from bot.domain.jobs import (
@@ -115,6 +116,7 @@ class Tickets:
                               "later") from None
         ticket = saved.ticket
         if created:
+            TICKETS_OPENED.labels(ticket.severity.value).inc()
             log.info("%s opened by %s in %s (%s, %s)", ticket.key, new.reporter, new.channel,
                      ticket.severity.value, client.name if client else "unregistered channel")
         else:

@@ -1,0 +1,32 @@
+"""What the desk shows Prometheus (``GET /metrics``): latency, timer lag, reminders, the
+queue, dead letters, Slack calls, SMTP results, tickets opened."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+REGISTRY = CollectorRegistry()
+
+HTTP_SECONDS = Histogram(
+    "desk_http_answer_seconds", "Time to answer Slack, by request kind", ["kind"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5), registry=REGISTRY)
+TIMER_LAG = Histogram(
+    "desk_timer_lag_seconds", "How late SLA timers fire (fired minus due), by step", ["step"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300), registry=REGISTRY)
+REMINDERS = Counter("desk_reminders_total", "SLA notifications fired, by clock and step",
+                    ["clock", "step"], registry=REGISTRY)
+QUEUE_DUE = Gauge("desk_queue_due_jobs", "Jobs due now and not yet running", registry=REGISTRY)
+QUEUE_OLDEST = Gauge("desk_queue_oldest_due_seconds",
+                     "How long the oldest due job has waited (0 when none)", registry=REGISTRY)
+DEAD_LETTERS = Gauge("desk_dead_letters", "Jobs in the dead letters", registry=REGISTRY)
+SLACK_CALLS = Counter("desk_slack_calls_total", "Slack Web API calls, by method and outcome",
+                      ["method", "outcome"], registry=REGISTRY)
+SMTP_RESULTS = Counter("desk_smtp_results_total", "Emails, by result (sent, retry, refused)",
+                       ["result"], registry=REGISTRY)
+TICKETS_OPENED = Counter("desk_tickets_opened_total", "Tickets opened, by severity",
+                         ["severity"], registry=REGISTRY)
+
+
+def exposition() -> bytes:
+    """The metrics in Prometheus's text format."""
+    return generate_latest(REGISTRY)
