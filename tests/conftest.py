@@ -234,7 +234,7 @@ async def register_client(runtime: Runtime, channel: str = CLIENT_CHANNEL, name:
                           manager: str = AM, plan: str = "standard",
                           phone: str | None = "+1 555 0100") -> None:
     """``clients set``, as an operator runs it (the welcome message goes to the stand-in)."""
-    from bot.__main__ import set_client
+    from bot.cli.clients import set_client
 
     await set_client(runtime, channel=channel, name=name, account_manager=manager, plan=plan,
                      phone=phone)

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bot import __main__ as cli
 from bot.adapters import queue as queue_module
 from bot.adapters.keys import DEAD, DEAD_AT, done_set
 from bot.adapters.queue import JobQueue
 from bot.adapters.store import Armed, Store
+from bot.cli import check as cli
 from bot.domain.jobs import SyncTriage
 from tests.cli import ROOT, bot_env, run_bot
 from tests.conftest import AM, CLIENT_CHANNEL, LEAD, RunningApp, register_client

@@ -99,9 +99,11 @@ class Directory:
         return members
 
 
-async def patiently(call: Callable[[], Awaitable[AsyncSlackResponse]]) -> AsyncSlackResponse:
-    """A directory call, retried on 429 (after Retry-After) and 5xx for up to ``PATIENCE``."""
-    deadline = time.monotonic() + PATIENCE
+async def patiently(call: Callable[[], Awaitable[AsyncSlackResponse]],
+                    patience: float = PATIENCE) -> AsyncSlackResponse:
+    """A directory call, retried on 429 (after Retry-After) and 5xx for up to ``patience``
+    seconds; then WhoUnknown."""
+    deadline = time.monotonic() + patience
     while True:
         try:
             return await slack_call(call())
