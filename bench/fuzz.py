@@ -1,4 +1,4 @@
-"""Fuzzing at length: the strategies of ``tests/strategies.py`` against a real desk.
+"""Fuzzing at length: the strategies of ``tests/strategies/`` against a real desk.
 
 Starts the desk in this process as the tests do (a real ``redis-server``, the Slack
 stand-in on loopback, ``open_runtime`` and ``http_app`` serving HTTP, the worker running),
