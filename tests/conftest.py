@@ -27,6 +27,7 @@ from bot.adapters.clock import Clock
 from bot.bootstrap import Runtime, http_app, open_runtime
 from bot.config import Settings, load_settings
 from bot.domain.tickets import Ticket
+from tests.hooks_standin import PagerDuty
 from tests.slack_standin import BOT_USER, SlackStandIn
 from tests.slackreq import SIGNING_SECRET, SlackClientSide
 
@@ -169,6 +170,15 @@ async def app(slack: SlackStandIn, redis_url: str, clock: Clock,
     async with open_runtime(settings_for(slack, redis_url, **settings_extra), redis_url,
                             clock) as runtime, serving(runtime, slack) as running:
         yield running
+
+
+@pytest.fixture
+async def pagerduty() -> AsyncIterator[PagerDuty]:
+    """A stand-in for PagerDuty's Events API v2, on loopback."""
+    pager = PagerDuty()
+    await pager.start("/v2/enqueue")
+    yield pager
+    await pager.stop()
 
 
 @pytest.fixture

@@ -284,7 +284,7 @@ class FakeStore:
     async def ticket_for_thread(self, channel: str, thread_ts: str) -> int | None:
         return self.threads.get((channel, thread_ts))
 
-    async def remember_once(self, key: str, ttl: int) -> bool:
+    async def _remember_once(self, key: str, ttl: int) -> bool:
         expires = self.remembered.get(key)
         if expires is not None and expires > self.clock():
             return False
@@ -295,7 +295,7 @@ class FakeStore:
         self.threads[(channel, thread_ts)] = number
 
     async def enqueue_once(self, once: str, ttl: int, armed: Armed) -> bool:
-        if not await self.remember_once(once, ttl):
+        if not await self._remember_once(once, ttl):
             return False
         await self.enqueue(armed)
         return True

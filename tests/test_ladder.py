@@ -9,10 +9,8 @@ import itertools
 import json
 import signal
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
-import pytest
 
 from tests.conftest import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE, SmtpSink, free_port
 from tests.flows import find_post, open_modal, submit, triage_post
@@ -25,14 +23,6 @@ LADDER = [{"at": 0.5, "notify": ["account_manager"]},
           {"at": 0.9, "notify": ["pager"]},
           {"at": "breach", "notify": ["head_of_support"], "every": 2, "times": 3}]
 PLANS = {"standard": {"high": 10, "escalation": {"high": LADDER}}}
-
-
-@pytest.fixture
-async def pagerduty() -> AsyncIterator[PagerDuty]:
-    pager = PagerDuty()
-    await pager.start("/v2/enqueue")
-    yield pager
-    await pager.stop()
 
 
 async def serving(slack: SlackStandIn, redis_url: str, pagerduty: PagerDuty, smtp: SmtpSink,

@@ -31,14 +31,6 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest.fixture
-async def pagerduty() -> AsyncIterator[PagerDuty]:
-    pager = PagerDuty()
-    await pager.start("/v2/enqueue")
-    yield pager
-    await pager.stop()
-
-
-@pytest.fixture
 async def served(slack: SlackStandIn, redis_url: str, receiver: Receiver,
                  pagerduty: PagerDuty) -> AsyncIterator[Served]:
     port = free_port()

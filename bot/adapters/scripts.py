@@ -1,7 +1,9 @@
-"""The Lua scripts of ticket changes: each one all or nothing, on one slot.
+"""The Lua scripts: of ticket changes (``store``) and of the job queue (``queue``), each one
+all or nothing, on one slot.
 
-ARGV[1] is the key namespace, ARGV[2] the clock's shift (ms), ARGV[3] the spec (JSON);
-KEYS[1..6] are the queue's keys (``keys.QUEUE``), as ``keys.ARM_LUA`` declares them.
+Ticket scripts: ARGV[1] is the key namespace, ARGV[2] the clock's shift (ms), ARGV[3] the
+spec (JSON). All declare the queue's keys as KEYS[1..6] (``keys.QUEUE``), as
+``keys.ARM_LUA`` does.
 """
 
 from __future__ import annotations
@@ -152,5 +154,155 @@ ENQUEUE = ARM_LUA + """
 local at = tonumber(ARGV[3])
 if at == 0 then at = now_ms(ARGV[2]) end
 arm(ARGV[1], at, ARGV[4])
+return 1
+"""
+
+
+# -- the job queue ----------------------------------------------------------------------
+
+_BURY_LUA = """
+-- Dead-letter job ``id`` (KEYS[7]: the dead letters, KEYS[8]: when each was
+-- dead-lettered), then drop the oldest past ``cap``; returns how many were dropped.
+local function bury(id, entry, now, cap)
+  if redis.call('HLEN', KEYS[7]) > redis.call('ZCARD', KEYS[8]) then
+    -- Dead letters from before their times were kept: they count as the oldest.
+    for _, old in ipairs(redis.call('HKEYS', KEYS[7])) do
+      redis.call('ZADD', KEYS[8], 'NX', 0, old)
+    end
+  end
+  redis.call('HSET', KEYS[7], id, entry)
+  redis.call('ZADD', KEYS[8], now, id)
+  local over = redis.call('ZCARD', KEYS[8]) - cap
+  if over <= 0 then return 0 end
+  local oldest = redis.call('ZRANGE', KEYS[8], 0, over - 1)
+  for _, old in ipairs(oldest) do
+    redis.call('HDEL', KEYS[7], old)
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[8], 0, #oldest - 1)
+  return #oldest
+end
+"""
+
+_LEASED_LUA = ARM_LUA + """
+-- Whether the lease on ``id`` is still the one whose expiry is ``token`` (the fencing check).
+local function held(id, token)
+  return tonumber(redis.call('ZSCORE', K_LEASE, id) or '-1') == tonumber(token)
+end
+"""
+
+# KEYS[7], KEYS[8]: dead letters and their times. ARGV: lease ms, limit, shift, max claims,
+# dead letters kept. Returns now, the next wake (-1: none), dead letters dropped, then
+# id, payload, attempt and token of each job claimed.
+CLAIM = ARM_LUA + _BURY_LUA + """
+local now = now_ms(ARGV[3])
+local expired = redis.call('ZRANGEBYSCORE', K_LEASE, '-inf', now, 'LIMIT', 0, 1000)
+for _, id in ipairs(expired) do
+  redis.call('ZREM', K_LEASE, id)
+  redis.call('SREM', K_AGAIN, id)
+  redis.call('ZADD', K_DUE, 'NX', now, id)
+end
+local ids = redis.call('ZRANGEBYSCORE', K_DUE, '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {now, -1, 0}
+local until_ = now + tonumber(ARGV[1])
+for _, id in ipairs(ids) do
+  redis.call('ZREM', K_DUE, id)
+  local payload = redis.call('HGET', K_JOB, id)
+  if payload then
+    local tries = redis.call('HINCRBY', K_TRIES, id, 1)
+    if tries > tonumber(ARGV[4]) then
+      -- Claimed this often without an outcome: its worker dies or stalls on it each time.
+      out[3] = out[3] + bury(id, cjson.encode({payload = payload, attempts = tries - 1,
+        error = 'its lease expired every time: the job kills or stalls its worker'}), now,
+        tonumber(ARGV[5]))
+      redis.call('HDEL', K_JOB, id)
+      redis.call('HDEL', K_TRIES, id)
+    else
+      redis.call('ZADD', K_LEASE, until_, id)
+      out[#out + 1] = id
+      out[#out + 1] = payload
+      out[#out + 1] = tries
+      out[#out + 1] = until_
+    end
+  end
+end
+local nxt = redis.call('ZRANGE', K_DUE, 0, 0, 'WITHSCORES')
+local lease = redis.call('ZRANGE', K_LEASE, 0, 0, 'WITHSCORES')
+local wake = -1
+if nxt[2] then wake = tonumber(nxt[2]) end
+if lease[2] and (wake < 0 or tonumber(lease[2]) < wake) then wake = tonumber(lease[2]) end
+out[2] = wake
+return out
+"""
+
+# ARGV: id, token, shift, lease ms. A new token (the new expiry), or 0: the lease is lost.
+RENEW = _LEASED_LUA + """
+if not held(ARGV[1], ARGV[2]) then return 0 end
+local until_ = now_ms(ARGV[3]) + tonumber(ARGV[4])
+redis.call('ZADD', K_LEASE, 'XX', until_, ARGV[1])
+return until_
+"""
+
+# ARGV: id, token, shift. Done: forget the job, unless it was armed again meanwhile.
+ACK = _LEASED_LUA + """
+if not held(ARGV[1], ARGV[2]) then return 0 end
+redis.call('ZREM', K_LEASE, ARGV[1])
+redis.call('HDEL', K_TRIES, ARGV[1])
+if redis.call('SREM', K_AGAIN, ARGV[1]) == 1 then
+  arm(ARGV[1], now_ms(ARGV[3]), redis.call('HGET', K_JOB, ARGV[1]))
+elseif not redis.call('ZSCORE', K_DUE, ARGV[1]) then
+  redis.call('HDEL', K_JOB, ARGV[1])
+end
+return 1
+"""
+
+# KEYS[7], KEYS[8]: dead letters and their times. ARGV: id, token, shift, delay ms, max
+# attempts (0: dead now), error, counts (1: this failure counts toward max attempts; 0: a
+# rate limit, it does not), dead letters kept. Returns the outcome (0 lost, 1 retry, 2
+# dead) and how many old dead letters were dropped.
+RETRY = _LEASED_LUA + _BURY_LUA + """
+if not held(ARGV[1], ARGV[2]) then return {0, 0} end
+redis.call('ZREM', K_LEASE, ARGV[1])
+local again = redis.call('SREM', K_AGAIN, ARGV[1]) == 1
+local tries = tonumber(redis.call('HGET', K_TRIES, ARGV[1]) or '0')
+if ARGV[7] == '0' then
+  tries = tries - 1
+  redis.call('HSET', K_TRIES, ARGV[1], tries)
+end
+if tries >= tonumber(ARGV[5]) then
+  local payload = redis.call('HGET', K_JOB, ARGV[1])
+  local dropped = bury(ARGV[1], cjson.encode({payload = payload, attempts = tries,
+    error = ARGV[6]}), now_ms(ARGV[3]), tonumber(ARGV[8]))
+  redis.call('HDEL', K_TRIES, ARGV[1])
+  if again then
+    -- Armed again by a change while this attempt ran: that change still goes out.
+    redis.call('ZADD', K_DUE, now_ms(ARGV[3]), ARGV[1])
+  else
+    redis.call('HDEL', K_JOB, ARGV[1])
+  end
+  return {2, dropped}
+end
+redis.call('ZADD', K_DUE, 'NX', now_ms(ARGV[3]) + tonumber(ARGV[4]), ARGV[1])
+return {1, 0}
+"""
+
+# KEYS[7], KEYS[8]: dead letters and their times; KEYS[9]: the done set of the job's
+# ticket. ARGV: id, shift. A dead letter back in the queue, due now with its attempts reset
+# (a job armed again since keeps that newer payload). 1; 0: no such dead letter; -1: its
+# job was not kept, there is nothing to run.
+REVIVE = ARM_LUA + """
+local entry = redis.call('HGET', KEYS[7], ARGV[1])
+if not entry then return 0 end
+local payload = redis.call('HGET', K_JOB, ARGV[1])
+if not payload then
+  payload = cjson.decode(entry).payload
+  if type(payload) ~= 'string' then return -1 end
+end
+redis.call('HDEL', KEYS[7], ARGV[1])
+redis.call('ZREM', KEYS[8], ARGV[1])
+redis.call('SREM', KEYS[9], 'failed:' .. ARGV[1])
+if not redis.call('ZSCORE', K_LEASE, ARGV[1]) then
+  redis.call('HDEL', K_TRIES, ARGV[1])
+end
+arm(ARGV[1], now_ms(ARGV[2]), payload)
 return 1
 """

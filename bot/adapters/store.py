@@ -233,12 +233,8 @@ class Store:
         number = await self.redis.get(thread_key(channel, thread_ts))
         return int(number) if number else None
 
-    async def remember_once(self, key: str, ttl: int) -> bool:
-        """True the first time ``key`` is seen within ``ttl`` seconds (Slack retries, doubles)."""
-        return bool(await self.redis.set(once_key(key), "1", nx=True, ex=ttl))
-
     async def forget_once(self, key: str) -> None:
-        """Undo ``remember_once`` when the work failed, so that Slack's retry is taken."""
+        """Undo ``begin_once`` when the work failed, so that Slack's retry is taken."""
         await self.redis.delete(once_key(key))
 
     async def put_prefill(self, key: str, value: str, ttl: int) -> None:

@@ -36,6 +36,10 @@ class Changes:
             return self.plans[STANDARD]
         return plan
 
+    async def plans_by_channel(self) -> dict[str, Plan]:
+        """Every registered client's plan, in one read (an unregistered channel: standard)."""
+        return {c.channel: self.plan(c) for c in await self.store.clients()}
+
     async def client_and_plan(self, channel: str) -> tuple[Client | None, Plan]:
         client = await self.store.client(channel)
         return client, self.plan(client)

@@ -50,12 +50,14 @@ class Queries:
         store = self.changes.store
         numbers = [only] if only is not None else await store.open_numbers()
         now = self.changes.clock()
+        plans = await self.changes.plans_by_channel()
+        standard = self.changes.plan(None)
         rows: list[tuple[float, TicketRow]] = []
         for current in await store.get_many(numbers):
             if current is None or (not internal and current.ticket.channel != channel):
                 continue
             ticket = current.ticket
-            _, plan = await self.changes.client_and_plan(ticket.channel)
+            plan = plans.get(ticket.channel, standard)
             window = response_window(ticket, plan)
             calendar = plan.calendar_for(ticket.severity)
             row = TicketRow(ticket, window, is_breached(ticket, plan, now),

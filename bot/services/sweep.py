@@ -69,9 +69,9 @@ class Sweeper:
     async def _batch(self, batch: list[Versioned]) -> tuple[int, int]:
         now = self.changes.clock()
         warn_at = self.changes.settings.warn_at
-        plans = {}
-        for channel in {v.ticket.channel for v in batch}:
-            plans[channel] = (await self.changes.client_and_plan(channel))[1]
+        known = await self.changes.plans_by_channel()
+        standard = self.changes.plan(None)
+        plans = {v.ticket.channel: known.get(v.ticket.channel, standard) for v in batch}
         items = []
         repaired = 0
         for current in batch:
