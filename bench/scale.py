@@ -25,20 +25,7 @@ from bench.common import (
     redis_server,
     standin,
 )
-from bot.adapters.keys import (
-    AGAIN,
-    DEAD,
-    DUE,
-    JOB,
-    LEASE,
-    OPEN,
-    TRIES,
-    done_set,
-    once_key,
-    thread_key,
-    ticket_hash,
-    timer_set,
-)
+from bot.adapters.keys import Layout, once_key, thread_key
 from bot.adapters.queue import JobQueue
 from bot.bootstrap import Runtime, http_app, open_runtime
 from bot.domain.jobs import FireTimer, SyncTriage
@@ -49,6 +36,9 @@ from bot.slack_ui.modals import ticket_modal
 from tests.conftest import AM, free_port, settings_for
 from tests.slack_standin import SlackStandIn
 from tests.slackreq import SlackClientSide, values_by_label
+
+KEYS = Layout()
+ONE = KEYS.all[0]
 
 
 async def fill_queue(redis: Redis, tickets: int) -> None:
@@ -61,8 +51,8 @@ async def fill_queue(redis: Redis, tickets: int) -> None:
                 deadline = round(far + n + 900_000)
                 for step, due in ((Step.WARNING, far + n), (Step.BREACH, deadline)):
                     job = FireTimer(ticket=n, step=step, generation=deadline)
-                    pipe.zadd(DUE, {job.id: due})
-                    pipe.hset(JOB, job.id, job.model_dump_json())
+                    pipe.zadd(ONE.due, {job.id: due})
+                    pipe.hset(ONE.jobs, job.id, job.model_dump_json())
             await pipe.execute()
 
 
@@ -72,8 +62,8 @@ async def claim_cost(redis: Redis, rounds: int) -> float:
     probe = SyncTriage(ticket=1).model_dump_json()
     started = time.perf_counter()
     for i in range(rounds):
-        await redis.hset(JOB, f"probe:{i}", probe)
-        await redis.zadd(DUE, {f"probe:{i}": 0})
+        await redis.hset(ONE.jobs, f"probe:{i}", probe)
+        await redis.zadd(ONE.due, {f"probe:{i}": 0})
         batch = await queue.claim(10)
         for job in batch.jobs:
             await queue.ack(job)
@@ -155,12 +145,12 @@ async def measure(runtime: Runtime, slack: SlackStandIn, counter: RedisCounts, t
     for number in numbers:
         stored = await runtime.store.get(number)
         assert stored is not None
-        keys = [ticket_hash(number), done_set(number), timer_set(number),
+        keys = [KEYS.ticket_hash(number), KEYS.done_set(number), KEYS.timer_set(number),
                 thread_key(CLIENT_CHANNEL, stored.ticket.client_ts or "")]
         for key in keys:
             own += int(await redis.memory_usage(key, samples=0) or 0)
     shared = 0
-    for key in (DUE, JOB, LEASE, TRIES, AGAIN, DEAD, OPEN):
+    for key in (*ONE.queue[:5], ONE.dead, ONE.open):
         shared += int(await redis.memory_usage(key, samples=0) or 0)
     once = [k async for k in redis.scan_iter(once_key("*"))]
     for key in once:

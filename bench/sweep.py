@@ -27,7 +27,7 @@ from typing import cast
 
 from bench.calendar import CALENDARS, OFFICE
 from bench.common import STAFF, TRIAGE, RedisCounts, instrument, machine, redis_server
-from bot.adapters.keys import DUE, JOB, TRIES
+from bot.adapters.keys import Layout
 from bot.adapters.store import Store
 from bot.bootstrap import Runtime, open_runtime
 from bot.config import Settings, load_settings
@@ -36,6 +36,8 @@ from bot.domain.sla import desired_timers
 from bot.domain.tickets import Client, Severity, Ticket, claim
 from bot.services.sweep import SweepResult
 from tests.conftest import AM
+
+ONE = Layout().all[0]
 
 IN_FLIGHT = 64
 """Creates under way at once while filling (each is one script, one round trip, on a
@@ -112,7 +114,7 @@ async def versions(store: Store) -> dict[int, int]:
 
 async def armed(runtime: Runtime) -> int:
     """Jobs waiting in the queue (every one here is an SLA timer)."""
-    return int(await runtime.redis.zcard(DUE))
+    return int(await runtime.redis.zcard(ONE.due))
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ async def main(tickets: int, clients: int, keep_queue: bool, calendar: bool = Fa
             first = await versions(runtime.store)
             if not keep_queue:
                 # The queue lost (a restore from a backup without it): every timer is gone.
-                await runtime.redis.delete(DUE, JOB, TRIES)
+                await runtime.redis.delete(ONE.due, ONE.jobs, ONE.tries)
             before = await armed(runtime)
             one = await timed_sweep(runtime, counts)
             after_one = await armed(runtime)

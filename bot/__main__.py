@@ -36,6 +36,10 @@ log = logging.getLogger("bot")
 def redis_url(settings: Settings) -> Iterator[str]:
     if settings.redis_url:
         yield settings.redis_url
+    elif settings.redis_cluster:
+        raise ConfigError("REDIS_CLUSTER=true needs REDIS_URL: the address of one of the "
+                          "cluster's nodes (redis://host:port); the embedded Redis is one "
+                          "server, not a cluster")
     else:
         with embedded_redis(settings.data_dir) as url:
             yield url
@@ -154,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             elif command == "check":
                 return 0 if asyncio.run(check(settings, url)) else 1
             elif command == "dead-letters":
-                asyncio.run(dead_letters(url, args))
+                asyncio.run(dead_letters(settings, url, args))
             else:
                 asyncio.run(clients(settings, url, args))
     except ConfigError as exc:

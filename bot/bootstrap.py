@@ -11,7 +11,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -22,9 +21,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.clock import Clock
+from bot.adapters.connection import RedisClient
+from bot.adapters.connection import redis_client as connect
 from bot.adapters.directory import Directory
-from bot.adapters.embedded_redis import connection_name
 from bot.adapters.hooks import Pager, Webhook
+from bot.adapters.keys import Layout
 from bot.adapters.mail import Mailer
 from bot.adapters.metrics import HTTP_SECONDS, exposition
 from bot.adapters.queue import JobQueue
@@ -63,16 +64,19 @@ def web_client(settings: Settings, http: aiohttp.ClientSession, *,
                           timeout=SLACK_TIMEOUT, retry_handlers=retry, session=http)
 
 
-def redis_client(url: str) -> Redis:
-    return Redis.from_url(url, decode_responses=True, health_check_interval=30,
-                          socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=5,
-                          client_name=connection_name())
+def redis_client(settings: Settings, url: str) -> RedisClient:
+    """The client of the desk's Redis: one server, or a cluster with ``REDIS_CLUSTER``."""
+    return connect(url, cluster=settings.redis_cluster, timeout=REDIS_TIMEOUT)
+
+
+def layout(settings: Settings) -> Layout:
+    return Layout(settings.partitions)
 
 
 @dataclass
 class Runtime:
     settings: Settings
-    redis: Redis
+    redis: RedisClient
     clock: Clock
     store: Store
     queue: JobQueue
@@ -88,25 +92,31 @@ class Runtime:
 async def open_runtime(settings: Settings, redis_url: str,
                        clock: Clock | None = None) -> AsyncIterator[Runtime]:
     """Build the desk on one Redis client and one HTTP connection pool; close them after."""
-    redis = redis_client(redis_url)
+    redis = redis_client(settings, redis_url)
     clock = clock or Clock()
     # One pool for every Slack call (slack-sdk opens a session per call otherwise: a TCP
     # handshake each time). This is also why no listener is lazy: Bolt deep-copies the
     # client for each lazy listener.
     http = aiohttp.ClientSession()
     try:
+        runtime = build(settings, redis, clock, http)
         with contextlib.suppress(RedisError, OSError):
             await clock.calibrate(redis)  # a Redis that is down is reported by the caller
-        yield build(settings, redis, clock, http)
+        try:
+            yield runtime
+        finally:
+            await runtime.queue.close()
     finally:
         await http.close()
         await redis.aclose()
 
 
-def build(settings: Settings, redis: Redis, clock: Clock, http: aiohttp.ClientSession
+def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.ClientSession
           ) -> Runtime:
-    store = Store(redis, clock.shift_ms)
-    queue = JobQueue(redis, lease_seconds=settings.job_lease_seconds, shift_ms=clock.shift_ms)
+    keys = layout(settings)
+    store = Store(redis, clock.shift_ms, keys)
+    queue = JobQueue(redis, lease_seconds=settings.job_lease_seconds, shift_ms=clock.shift_ms,
+                     layout=keys)
     interactive = Slack(web_client(settings, http, interactive=True))
     worker_slack = Slack(web_client(settings, http, interactive=False))
     changes = Changes(store, settings, clock)

@@ -15,7 +15,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.adapters import queue as queue_module
-from bot.adapters.keys import DEAD, DEAD_AT, done_set
+from bot.adapters.keys import Layout
 from bot.adapters.queue import JobQueue
 from bot.adapters.store import Armed, Store
 from bot.cli import check as cli
@@ -24,6 +24,9 @@ from tests.cli import ROOT, bot_env, run_bot
 from tests.conftest import AM, CLIENT_CHANNEL, LEAD, RunningApp, register_client
 from tests.flows import find_post, open_ticket
 from tests.slack_standin import BOT_USER, MANIFEST_SCOPES, SlackStandIn
+
+KEYS = Layout()
+ONE = KEYS.all[0]
 
 SET = ("clients", "set", "--channel", CLIENT_CHANNEL, "--name", "Acme Media",
        "--account-manager", AM)
@@ -176,7 +179,7 @@ async def test_dead_letters_are_listed_retried_and_dropped(app: RunningApp,
     redis = app.runtime.redis
 
     async def failed_mark() -> bool:
-        return bool(await redis.sismember(done_set(number), f"failed:{job_id}"))
+        return bool(await redis.sismember(KEYS.done_set(number), f"failed:{job_id}"))
 
     await eventually(failed_mark)
 
@@ -242,15 +245,15 @@ async def test_a_revived_dead_letter_runs_again_with_its_attempts_reset(redis: R
         1002, "sync_triage", "user_disabled", 1)
     assert await queue.revive("sync_triage:404") == "unknown"
     assert await queue.revive(first) == "queued"
-    assert not await redis.sismember(done_set(1001), f"failed:{first}")
-    assert await redis.sismember(done_set(1002), f"failed:{second}")
+    assert not await redis.sismember(KEYS.done_set(1001), f"failed:{first}")
+    assert await redis.sismember(KEYS.done_set(1002), f"failed:{second}")
     [again] = (await queue.claim()).jobs
     assert (again.id, again.attempt, again.payload["ticket"]) == (first, 1, 1001)
     assert await queue.ack(again)
     assert [d.id for d in await queue.dead_letter_list()] == [second]
     assert await queue.drop(second) and not await queue.drop(second)
     assert await queue.dead_letter_list() == []
-    assert await redis.zcard(DEAD_AT) == 0 and await redis.hlen(DEAD) == 0
+    assert await redis.zcard(ONE.dead_at) == 0 and await redis.hlen(ONE.dead) == 0
 
 
 async def test_the_oldest_dead_letters_are_dropped_past_the_cap(
@@ -259,7 +262,7 @@ async def test_the_oldest_dead_letters_are_dropped_past_the_cap(
     monkeypatch.setattr(queue_module, "DEAD_LETTERS_MAX", 3)
     caplog.set_level(logging.WARNING, logger="bot.adapters.queue")
     # One from before the times of dead letters were kept: it counts as the oldest.
-    await redis.hset(DEAD, "sync_triage:1", json.dumps(
+    await redis.hset(ONE.dead, "sync_triage:1", json.dumps(
         {"payload": json.dumps({"kind": "sync_triage", "ticket": 1}), "attempts": 3,
          "error": "old"}))
     ids = []
@@ -268,7 +271,7 @@ async def test_the_oldest_dead_letters_are_dropped_past_the_cap(
         await asyncio.sleep(0.002)
     letters = await JobQueue(redis).dead_letter_list()
     assert [d.id for d in letters] == ids[:0:-1]  # the three newest, newest first
-    assert await redis.hlen(DEAD) == await redis.zcard(DEAD_AT) == 3
+    assert await redis.hlen(ONE.dead) == await redis.zcard(ONE.dead_at) == 3
     dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
     assert dropped == ["dead letters: dropped the 1 oldest (more than 3 are kept)"] * 2
 

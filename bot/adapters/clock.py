@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from redis.asyncio import Redis
+from bot.adapters.connection import RedisClient
 
 
 class Clock:
@@ -32,7 +32,7 @@ class Clock:
     def advance(self, seconds: float) -> None:
         self.shift += seconds
 
-    async def calibrate(self, redis: Redis) -> float:
+    async def calibrate(self, redis: RedisClient) -> float:
         """Align with Redis's ``TIME``; returns how far this host's clock is from it (s)."""
         before = time.monotonic()
         seconds, micros = await redis.time()

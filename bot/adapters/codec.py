@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
-from bot.adapters.model import NEW, Armed
+from bot.adapters.model import Armed
 from bot.domain.jobs import FireTimer, TicketEvent
 from bot.domain.sla import Timer
 from bot.domain.tickets import Severity, SeverityChange, Status, StatusChange, Ticket
@@ -71,10 +71,10 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
     )
 
 
-def job_spec(armed: Armed, new: bool = False) -> dict[str, Any]:
-    """An armed job as the scripts take it (``new``: for a ticket not numbered yet); a
-    ticket event goes to its sinks' outboxes instead."""
-    job = armed.job.model_copy(update={"ticket": NEW}) if new else armed.job
+def job_spec(armed: Armed, number: int | None = None) -> dict[str, Any]:
+    """An armed job as the scripts take it (``number``: of the ticket being created, which
+    its jobs were made without); a ticket event goes to its sinks' outboxes instead."""
+    job = armed.job.model_copy(update={"ticket": number}) if number else armed.job
     if isinstance(job, TicketEvent):
         return {"event": job.model_dump_json(), "sinks": [s.value for s in job.sinks]}
     return {"id": job.id, "payload": job.model_dump_json(), "due": round(armed.due * 1000),

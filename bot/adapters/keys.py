@@ -1,79 +1,184 @@
 """The Redis key layout, written down in one place.
 
-Every key carries the hash tag ``{desk}``: each script touches one slot. (On Redis
-Cluster this keeps the whole desk on one shard; spreading tickets over slots would
-mean partitioning the queue too.)::
+Tickets and the job queue are split into ``REDIS_PARTITIONS`` partitions (1 unless
+``REDIS_CLUSTER`` is set). Each partition's keys carry its own hash tag, ``{desk}`` when
+there is one partition: a ticket, its jobs and its partition's queue share a slot, so each
+script touches one slot and declares every key in KEYS, while on Redis Cluster the
+partitions spread over the shards (their tags are chosen so that they spread evenly over
+the slots). Ticket <n> lives in partition (n - 1001) mod P: each partition numbers its
+tickets in steps of P. Keys that are not a ticket's (clients, locks, the records of
+events seen) are in ``{desk}``.
 
-    sd:{desk}:seq               STRING  last ticket number (the first ticket is T-1001)
-    sd:{desk}:ticket:<n>        HASH    one ticket: a field per attribute, plus ``version``
-    sd:{desk}:done:<n>          SET     what went out for ticket <n>, once each: SLA
-                                        notifications fired (``warning:<gen>``), effects
-                                        delivered (their job ids), ``failed:<job id>``
-    sd:{desk}:fired:<n>         HASH    SLA notification (``breach:<gen>``) -> clock, step, due and
-                                        fired (JSON): every warning and breach, for reports
-    sd:{desk}:outbox:<s>:<n>    LIST    ticket <n>'s events still to send to sink <s> (pager,
-                                        webhook), oldest first (JSON); the ticket hash counts
-                                        them in ``event_seq``
-    sd:{desk}:open              ZSET    tickets not resolved, scored by creation (ms)
-    sd:{desk}:timers:<n>        SET     ids of the SLA timer jobs armed for ticket <n>
-    sd:{desk}:thread:<c>:<ts>   STRING  ticket number of the client thread at channel <c>, ts <ts>
-    sd:{desk}:clients           HASH    client channel ID -> client (JSON)
-    sd:{desk}:lock:<name>       STRING  a lock held by one process (TTL)
-    sd:{desk}:once:<key>        STRING  idempotency record (a view submission, an event id), TTL
-    sd:{desk}:prefill:<c>:<ts>  STRING  what a reaction prompt's button pre-fills (JSON), TTL
-    sd:{desk}:intake:<u>:<hour> STRING  tickets user <u> opened in that hour (INTAKE_LIMIT), TTL
-    sd:{desk}:q:due             ZSET    job id -> due time (ms, Redis clock)
-    sd:{desk}:q:lease           ZSET    job id -> lease expiry (ms) while a worker holds it
-    sd:{desk}:q:job             HASH    job id -> the typed job (JSON)
-    sd:{desk}:q:tries           HASH    job id -> attempts so far (only while unfinished)
-    sd:{desk}:q:again           SET     job ids armed again while leased: run once more after
-    sd:{desk}:q:dead            HASH    job id -> job, attempts and last error (JSON)
-    sd:{desk}:q:dead:at         ZSET    job id -> when it was dead-lettered (ms, Redis clock):
-                                        the oldest are dropped past ``DEAD_LETTERS_MAX``
-    sd:{desk}:q:wake            LIST    a token pushed when a job becomes the earliest due
+In partition <p> (``sd:{tag}:``)::
 
-A ticket change, its index entries, its jobs and its timers are written by one script
-(``bot.adapters.store``); the queue's scripts are in ``bot.adapters.queue``.
+    seq                 STRING  last ticket number given in this partition (the first is T-1001)
+    ticket:<n>          HASH    one ticket: a field per attribute, plus ``version``
+    done:<n>            SET     what went out for ticket <n>, once each: SLA
+                                notifications fired (``warning:<gen>``), effects
+                                delivered (their job ids), ``failed:<job id>``
+    fired:<n>           HASH    SLA notification (``breach:<gen>``) -> clock, step, due and
+                                fired (JSON): every warning and breach, for reports
+    outbox:<s>:<n>      LIST    ticket <n>'s events still to send to sink <s> (pager,
+                                webhook), oldest first (JSON); the ticket hash counts them
+                                in ``event_seq``
+    open                ZSET    tickets not resolved, scored by creation (ms)
+    timers:<n>          SET     ids of the SLA timer jobs armed for ticket <n>
+    once:<key>          STRING  the ticket a submission opened; a job armed once (TTL)
+    q:due               ZSET    job id -> due time (ms, Redis clock)
+    q:lease             ZSET    job id -> lease expiry (ms) while a worker holds it
+    q:job               HASH    job id -> the typed job (JSON)
+    q:tries             HASH    job id -> attempts so far (only while unfinished)
+    q:again             SET     job ids armed again while leased: run once more after
+    q:dead              HASH    job id -> job, attempts and last error (JSON)
+    q:dead:at           ZSET    job id -> when it was dead-lettered (ms, Redis clock): the
+                                oldest are dropped past ``DEAD_LETTERS_MAX``
+    q:wake              LIST    a token pushed when a job becomes the earliest due
+
+In ``sd:{desk}:``::
+
+    thread:<c>:<ts>     STRING  ticket number of the client thread at channel <c>, ts <ts>
+    clients             HASH    client channel ID -> client (JSON)
+    lock:<name>         STRING  a lock held by one process (TTL)
+    once:<key>          STRING  idempotency record of an event (TTL)
+    prefill:<c>:<ts>    STRING  what a reaction prompt's button pre-fills (JSON), TTL
+    intake:<u>:<hour>   STRING  tickets user <u> opened in that hour (INTAKE_LIMIT), TTL
+
+A ticket's jobs are always in its own partition's queue; a job of no ticket is in the
+partition its id hashes to. A ticket change, its index entries, its jobs and its timers
+are written by one script (``bot.adapters.scripts``).
 """
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import dataclass, field
 from typing import Final
 
+from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
+
+from bot.adapters.model import FIRST_NUMBER
+from bot.domain.jobs import Sink
+
 NS: Final = "sd:{desk}:"
-SEQ: Final = NS + "seq"
-OPEN: Final = NS + "open"
+"""The namespace of the keys that are no ticket's (and of everything, with one partition)."""
 CLIENTS: Final = NS + "clients"
-DUE: Final = NS + "q:due"
-LEASE: Final = NS + "q:lease"
-JOB: Final = NS + "q:job"
-TRIES: Final = NS + "q:tries"
-AGAIN: Final = NS + "q:again"
-DEAD: Final = NS + "q:dead"
-DEAD_AT: Final = NS + "q:dead:at"
-WAKE: Final = NS + "q:wake"
-QUEUE: Final = (DUE, LEASE, JOB, TRIES, AGAIN, WAKE)
-"""The queue's keys in the order every arming script declares them (KEYS[1..6])."""
+SINKS: Final = tuple(Sink)
+"""The order of a ticket's outbox keys in the ticket scripts' KEYS."""
 
 
-def ticket_hash(number: int) -> str:
-    return f"{NS}ticket:{number}"
+def _tag(index: int, partitions: int) -> str:
+    """The hash tag of partition ``index``: the first ``desk-<j>`` whose slot falls in the
+    partition's share of the slots, so partitions spread over every shard."""
+    if partitions == 1:
+        return "desk"
+    low = index * REDIS_CLUSTER_HASH_SLOTS // partitions
+    high = (index + 1) * REDIS_CLUSTER_HASH_SLOTS // partitions
+    j = 0
+    while not low <= key_slot(f"desk-{j}".encode()) < high:
+        j += 1
+    return f"desk-{j}"
 
 
-def done_set(number: int) -> str:
-    return f"{NS}done:{number}"
+@dataclass(frozen=True)
+class Partition:
+    """The keys of one partition: its tickets', its queue's, its numbering."""
+
+    index: int
+    ns: str
+
+    @property
+    def seq(self) -> str:
+        return self.ns + "seq"
+
+    @property
+    def open(self) -> str:
+        return self.ns + "open"
+
+    @property
+    def queue(self) -> tuple[str, str, str, str, str, str]:
+        """The queue's keys in the order every arming script declares them (KEYS[1..6])."""
+        return (self.ns + "q:due", self.ns + "q:lease", self.ns + "q:job",
+                self.ns + "q:tries", self.ns + "q:again", self.ns + "q:wake")
+
+    @property
+    def due(self) -> str:
+        return self.ns + "q:due"
+
+    @property
+    def lease(self) -> str:
+        return self.ns + "q:lease"
+
+    @property
+    def jobs(self) -> str:
+        return self.ns + "q:job"
+
+    @property
+    def tries(self) -> str:
+        return self.ns + "q:tries"
+
+    @property
+    def wake(self) -> str:
+        return self.ns + "q:wake"
+
+    @property
+    def dead(self) -> str:
+        return self.ns + "q:dead"
+
+    @property
+    def dead_at(self) -> str:
+        return self.ns + "q:dead:at"
+
+    def once(self, key: str) -> str:
+        return f"{self.ns}once:{key}"
 
 
-def fired_hash(number: int) -> str:
-    return f"{NS}fired:{number}"
+@dataclass(frozen=True)
+class Layout:
+    """Where every key is, for ``partitions`` partitions."""
 
+    partitions: int = 1
+    _all: tuple[Partition, ...] = field(init=False, repr=False, compare=False)
 
-def outbox(sink: str, number: int) -> str:
-    return f"{NS}outbox:{sink}:{number}"
+    def __post_init__(self) -> None:
+        if self.partitions < 1:
+            raise ValueError("at least one partition")
+        object.__setattr__(self, "_all", tuple(
+            Partition(i, f"sd:{{{_tag(i, self.partitions)}}}:")
+            for i in range(self.partitions)))
 
+    @property
+    def all(self) -> tuple[Partition, ...]:
+        return self._all
 
-def timer_set(number: int) -> str:
-    return f"{NS}timers:{number}"
+    def of_ticket(self, number: int) -> Partition:
+        return self._all[(number - FIRST_NUMBER) % self.partitions]
+
+    def of_text(self, text: str) -> Partition:
+        """The partition of a job of no ticket, or of a ticket not numbered yet."""
+        return self._all[zlib.crc32(text.encode()) % self.partitions]
+
+    def ticket_keys(self, number: int) -> list[str]:
+        """A ticket's keys as its scripts declare them (KEYS[7..]): its hash, done set,
+        fired hash, timers, its partition's open index, then one outbox per sink."""
+        ns = self.of_ticket(number).ns
+        return [f"{ns}ticket:{number}", f"{ns}done:{number}", f"{ns}fired:{number}",
+                f"{ns}timers:{number}", ns + "open",
+                *(f"{ns}outbox:{sink.value}:{number}" for sink in SINKS)]
+
+    def ticket_hash(self, number: int) -> str:
+        return f"{self.of_ticket(number).ns}ticket:{number}"
+
+    def done_set(self, number: int) -> str:
+        return f"{self.of_ticket(number).ns}done:{number}"
+
+    def fired_hash(self, number: int) -> str:
+        return f"{self.of_ticket(number).ns}fired:{number}"
+
+    def timer_set(self, number: int) -> str:
+        return f"{self.of_ticket(number).ns}timers:{number}"
+
+    def outbox(self, sink: str, number: int) -> str:
+        return f"{self.of_ticket(number).ns}outbox:{sink}:{number}"
 
 
 def thread_key(channel: str, ts: str) -> str:

@@ -9,8 +9,6 @@ from bot.domain.jobs import Job
 from bot.domain.tickets import Ticket
 
 FIRST_NUMBER: Final = 1001
-NEW: Final = 999_999_999_999
-"""Stands for the number of a ticket being created in its jobs' ids and payloads."""
 
 
 @dataclass(frozen=True)

@@ -10,33 +10,24 @@ ack, renew and retry: a worker that lost its lease can no longer touch the job.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, cast
+from dataclasses import dataclass, field
+from typing import Any
 
-from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bot.adapters import scripts
-from bot.adapters.keys import (
-    AGAIN,
-    DEAD,
-    DEAD_AT,
-    DUE,
-    JOB,
-    LEASE,
-    TRIES,
-    WAKE,
-    done_set,
-)
+from bot.adapters.connection import RedisClient
+from bot.adapters.keys import Layout, Partition
 
 log = logging.getLogger(__name__)
 
 DEAD_LETTERS_MAX = 10_000
 """Dead letters kept; past this the oldest are dropped (and a log line says how many)."""
-
-_KEYS = [DUE, LEASE, JOB, TRIES, AGAIN, WAKE]
 
 
 def _dropped(count: int) -> None:
@@ -44,6 +35,9 @@ def _dropped(count: int) -> None:
         log.warning("dead letters: dropped the %d oldest (more than %d are kept)", count,
                     DEAD_LETTERS_MAX)
 
+
+LISTEN_SECONDS = 5
+"""How long one wait for a partition's token blocks (under the connection's timeout)."""
 
 MAX_CLAIMS = 400
 """Claims of one job without an outcome (its own retries count too) before it is dead:
@@ -93,12 +87,14 @@ def _dead_letter(job_id: str, raw: str, at: float | None) -> DeadLetter:
 
 @dataclass
 class Leased:
-    """A job this worker holds until ``token`` (lease expiry, ms by Redis's clock)."""
+    """A job this worker holds until ``token`` (lease expiry, ms by Redis's clock), from
+    the queue of partition ``home``."""
 
     id: str
     payload: dict[str, Any]
     attempt: int
     token: int
+    home: Partition = field(default_factory=lambda: Layout().all[0])
 
 
 @dataclass(frozen=True)
@@ -110,9 +106,14 @@ class Batch:
 
 
 class JobQueue:
-    def __init__(self, redis: Redis, *, lease_seconds: float = 30.0, max_attempts: int = 12,
-                 shift_ms: Callable[[], int] | None = None) -> None:
+    """The job queue of every partition: a worker claims from each in turn (one round trip
+    per partition), earliest due first within each."""
+
+    def __init__(self, redis: RedisClient, *, lease_seconds: float = 30.0,
+                 max_attempts: int = 12, shift_ms: Callable[[], int] | None = None,
+                 layout: Layout | None = None) -> None:
         self.redis = redis
+        self.layout = layout or Layout()
         self.lease_ms = round(lease_seconds * 1000)
         self.max_attempts = max_attempts
         self._shift = shift_ms or (lambda: 0)
@@ -121,25 +122,43 @@ class JobQueue:
         self._ack = redis.register_script(scripts.ACK)
         self._retry = redis.register_script(scripts.RETRY)
         self._revive = redis.register_script(scripts.REVIVE)
+        self._turn = 0
+        self._waker = Waker(redis, self.layout)
 
     async def claim(self, limit: int = 100) -> Batch:
-        """Lease up to ``limit`` due jobs, earliest first; expired leases are due again."""
-        raw = await self._claim(keys=[*_KEYS, DEAD, DEAD_AT],
+        """Lease up to ``limit`` due jobs, earliest first in each partition (the first
+        partition asked goes round); expired leases are due again."""
+        parts = self.layout.all
+        self._turn = (self._turn + 1) % len(parts)
+        jobs: list[Leased] = []
+        now_ms, wake_in = 0, None
+        for part in parts[self._turn:] + parts[:self._turn]:
+            now, wake, got = await self._claim_from(part, max(0, limit - len(jobs)))
+            jobs.extend(got)
+            now_ms = now_ms or now
+            if wake is not None:
+                wake_in = min(wake - now, wake_in if wake_in is not None else wake - now)
+        return Batch(now_ms, None if wake_in is None else now_ms + wake_in, jobs)
+
+    async def _claim_from(self, part: Partition, limit: int
+                          ) -> tuple[int, int | None, list[Leased]]:
+        raw = await self._claim(keys=[*part.queue, part.dead, part.dead_at],
                                 args=[self.lease_ms, limit, self._shift(), MAX_CLAIMS,
                                       DEAD_LETTERS_MAX])
         _dropped(int(raw[2]))
         jobs = [
-            Leased(str(raw[i]), json.loads(raw[i + 1]), int(raw[i + 2]), int(raw[i + 3]))
+            Leased(str(raw[i]), json.loads(raw[i + 1]), int(raw[i + 2]), int(raw[i + 3]),
+                   part)
             for i in range(3, len(raw), 4)
         ]
         wake = int(raw[1])
-        return Batch(int(raw[0]), None if wake < 0 else wake, jobs)
+        return int(raw[0]), None if wake < 0 else wake, jobs
 
     async def renew(self, job: Leased) -> bool:
         """Extend the lease of a job still running; False if it was lost (the worker must
         stop: another may hold it now)."""
-        token = int(await self._renew(keys=_KEYS, args=[job.id, job.token, self._shift(),
-                                                          self.lease_ms]))
+        token = int(await self._renew(keys=list(job.home.queue), args=[
+            job.id, job.token, self._shift(), self.lease_ms]))
         if token:
             job.token = token
         return bool(token)
@@ -148,7 +167,8 @@ class JobQueue:
         """Done: forget the job (or run it once more if it was armed again meanwhile).
 
         False when the lease was lost (another worker has it now)."""
-        return bool(await self._ack(keys=_KEYS, args=[job.id, job.token, self._shift()]))
+        return bool(await self._ack(keys=list(job.home.queue),
+                                    args=[job.id, job.token, self._shift()]))
 
     async def retry(self, job: Leased, delay: float, error: str, *, counts: bool = True,
                     final: bool = False, max_attempts: int | None = None) -> str:
@@ -157,7 +177,8 @@ class JobQueue:
 
         Returns ``"retry"``, ``"dead"`` or ``"lost"`` (the lease had expired).
         """
-        result, dropped = await self._retry(keys=[*_KEYS, DEAD, DEAD_AT], args=[
+        home = job.home
+        result, dropped = await self._retry(keys=[*home.queue, home.dead, home.dead_at], args=[
             job.id, job.token, self._shift(), round(delay * 1000),
             0 if final else (max_attempts or self.max_attempts), error[:500],
             1 if counts else 0, DEAD_LETTERS_MAX])
@@ -165,30 +186,48 @@ class JobQueue:
         return {0: "lost", 1: "retry", 2: "dead"}[int(result)]
 
     async def wait(self, seconds: float) -> None:
-        """Block until a job becomes the earliest due or ``seconds`` pass (one connection)."""
-        if seconds > 0:
-            await self.redis.blpop([WAKE], timeout=max(seconds, 0.01))
+        """Block until a job becomes the earliest due of a partition or ``seconds`` pass."""
+        await self._waker.wait(seconds)
+
+    async def close(self) -> None:
+        """Stop waiting for wake-ups (the connections a wait holds)."""
+        await self._waker.close()
 
     async def wake(self) -> None:
         """Wake idle workers (after the clock moved, say)."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.lpush(WAKE, "1")
-            pipe.ltrim(WAKE, 0, 0)
-            await pipe.execute()
+        for part in self.layout.all:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.lpush(part.wake, "1")
+                pipe.ltrim(part.wake, 0, 0)
+                await pipe.execute()
 
     async def dead_letters(self) -> dict[str, dict[str, Any]]:
-        raw = cast(dict[str, str], await self.redis.hgetall(DEAD))
-        return {k: json.loads(v) for k, v in raw.items()}
+        return {letter.id: json.loads(raw) for letter, raw in await self._dead_raw()}
+
+    async def _dead_raw(self) -> list[tuple[DeadLetter, str]]:
+        found = []
+        for part in self.layout.all:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hgetall(part.dead)
+                pipe.zrange(part.dead_at, 0, -1, withscores=True)
+                raw, times = await pipe.execute()
+            at = {str(k): float(v) for k, v in times}
+            found += [(_dead_letter(str(k), str(v), at.get(str(k))), str(v))
+                      for k, v in raw.items()]
+        return found
 
     async def dead_letter_list(self) -> list[DeadLetter]:
         """Every dead letter, the most recently dead-lettered first."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hgetall(DEAD)
-            pipe.zrange(DEAD_AT, 0, -1, withscores=True)
-            raw, times = await pipe.execute()
-        at = {str(k): float(v) for k, v in times}
-        letters = [_dead_letter(str(k), str(v), at.get(str(k))) for k, v in raw.items()]
+        letters = [letter for letter, _ in await self._dead_raw()]
         return sorted(letters, key=lambda d: (-(d.at_ms or 0), d.id))
+
+    async def _dead_home(self, job_id: str) -> tuple[Partition, str] | None:
+        """The partition holding dead letter ``job_id``, and its entry."""
+        for part in self.layout.all:
+            raw = await self.redis.hget(part.dead, job_id)
+            if raw is not None:
+                return part, str(raw)
+        return None
 
     async def revive(self, job_id: str) -> str:
         """Put a dead letter back in the queue, due now with its attempts reset, and forget
@@ -196,46 +235,105 @@ class JobQueue:
 
         Returns ``"queued"``, ``"unknown"`` (no such dead letter) or ``"empty"`` (its job
         was not kept: there is nothing to run)."""
-        raw = await self.redis.hget(DEAD, job_id)
-        if raw is None:
+        found = await self._dead_home(job_id)
+        if found is None:
             return "unknown"
-        ticket = _dead_letter(job_id, str(raw), None).ticket or 0
-        result = int(await self._revive(keys=[*_KEYS, DEAD, DEAD_AT, done_set(ticket)],
+        home, raw = found
+        ticket = _dead_letter(job_id, raw, None).ticket
+        # A ticket's jobs are in its partition; a job of no ticket has no record to forget.
+        done = self.layout.done_set(ticket) if ticket else home.ns + "done:0"
+        result = int(await self._revive(keys=[*home.queue, home.dead, home.dead_at, done],
                                         args=[job_id, self._shift()]))
         return {1: "queued", 0: "unknown", -1: "empty"}[result]
 
     async def drop(self, job_id: str) -> bool:
         """Delete a dead letter; False when there is no such dead letter."""
+        found = await self._dead_home(job_id)
+        if found is None:
+            return False
+        home, _ = found
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hdel(DEAD, job_id)
-            pipe.zrem(DEAD_AT, job_id)
+            pipe.hdel(home.dead, job_id)
+            pipe.zrem(home.dead_at, job_id)
             deleted, _ = await pipe.execute()
         return bool(deleted)
 
+    async def _counts(self, now: int) -> list[tuple[int, list[tuple[str, float]], int, int]]:
+        """Per partition: jobs due by ``now``, the earliest due, dead letters, leases."""
+        found = []
+        for part in self.layout.all:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zcount(part.due, "-inf", now)
+                pipe.zrange(part.due, 0, 0, withscores=True)
+                pipe.hlen(part.dead)
+                pipe.zcard(part.lease)
+                due, oldest, dead, leased = await pipe.execute()
+            found.append((int(due), oldest, int(dead), int(leased)))
+        return found
+
     async def pending(self) -> int:
         """Jobs waiting or running."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zcard(DUE)
-            pipe.zcard(LEASE)
-            due, leased = await pipe.execute()
-        return int(due) + int(leased)
+        total = 0
+        for part in self.layout.all:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zcard(part.due)
+                pipe.zcard(part.lease)
+                due, leased = await pipe.execute()
+            total += int(due) + int(leased)
+        return total
 
     async def stats(self) -> tuple[int, float, int]:
         """Jobs due now, how long the oldest has waited (s), dead letters (for metrics)."""
         now = (await self.claim(0)).now_ms
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zcount(DUE, "-inf", now)
-            pipe.zrange(DUE, 0, 0, withscores=True)
-            pipe.hlen(DEAD)
-            due, oldest, dead = await pipe.execute()
-        waited = max(0.0, (now - oldest[0][1]) / 1000) if oldest and due else 0.0
-        return int(due), waited, int(dead)
+        counts = await self._counts(now)
+        waited = max((max(0.0, (now - oldest[0][1]) / 1000) for due, oldest, _, _ in counts
+                      if oldest and due), default=0.0)
+        return sum(c[0] for c in counts), waited, sum(c[2] for c in counts)
 
     async def busy(self) -> bool:
         """Whether a job is due now or running: False once everything due has been done."""
         now = (await self.claim(0)).now_ms
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zcount(DUE, "-inf", now)
-            pipe.zcard(LEASE)
-            due, leased = await pipe.execute()
-        return bool(due or leased)
+        return any(due or leased for due, _, _, leased in await self._counts(now))
+
+
+class Waker:
+    """Waits for the wake-up tokens of every partition's queue.
+
+    One partition: a blocking pop of its token for as long as asked. Several (which may
+    live on different shards, where one pop cannot wait on them all): a listener per
+    partition, each popping its token in turn, that sets one event.
+    """
+
+    def __init__(self, redis: RedisClient, layout: Layout) -> None:
+        self.redis, self.layout = redis, layout
+        self._woken = asyncio.Event()
+        self._listeners: list[asyncio.Task[None]] = []
+
+    async def wait(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if len(self.layout.all) == 1:
+            await self.redis.blpop([self.layout.all[0].wake], timeout=max(seconds, 0.01))
+            return
+        if not self._listeners:
+            self._listeners = [asyncio.create_task(self._listen(part))
+                               for part in self.layout.all]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._woken.wait(), seconds)
+        self._woken.clear()
+
+    async def _listen(self, part: Partition) -> None:
+        while True:
+            try:
+                if await self.redis.blpop([part.wake], timeout=LISTEN_SECONDS):
+                    self._woken.set()
+            except (RedisError, OSError) as exc:
+                log.warning("cannot wait for the jobs of %s (%s); again in 1 s", part.ns, exc)
+                self._woken.set()  # the worker claims (and reports) meanwhile
+                await asyncio.sleep(1.0)
+
+    async def close(self) -> None:
+        for task in self._listeners:
+            task.cancel()
+        await asyncio.gather(*self._listeners, return_exceptions=True)
+        self._listeners = []

@@ -1,38 +1,32 @@
 """The Lua scripts: of ticket changes (``store``) and of the job queue (``queue``), each one
-all or nothing, on one slot.
+all or nothing, on one slot, every key declared.
 
-Ticket scripts: ARGV[1] is the key namespace, ARGV[2] the clock's shift (ms), ARGV[3] the
-spec (JSON). All declare the queue's keys as KEYS[1..6] (``keys.QUEUE``), as
-``keys.ARM_LUA`` does.
+Ticket scripts: KEYS[1..6] are the queue's keys of the ticket's partition (as
+``keys.ARM_LUA`` declares them), KEYS[7..] the ticket's (``Layout.ticket_keys``); ARGV[1]
+is the clock's shift (ms), ARGV[2] the spec (JSON).
 """
 
 from __future__ import annotations
 
-from bot.adapters.keys import ARM_LUA
+from bot.adapters.keys import ARM_LUA, SINKS
 
-# Lua shared by the ticket scripts, after ARM_LUA. ARGV[1]: namespace, ARGV[2]: clock shift
-# (ms), ARGV[3]: the spec (JSON).
+_OUTBOXES = "\n".join(f"K_OUTBOX['{sink.value}'] = KEYS[{12 + i}]"
+                       for i, sink in enumerate(SINKS))
+
 TICKET_LUA = ARM_LUA + """
-local ns = ARGV[1]
-local spec = cjson.decode(ARGV[3])
-local now = now_ms(ARGV[2])
--- In the jobs of a ticket being created, NEW stands for its number: in their ids, and as
--- the payloads' "ticket" (never inside text a person wrote).
-local function numbered(text, n)
-  if spec.number ~= 0 then return text end
-  return (string.gsub(text, spec.new, tostring(n)))
-end
-local function numbered_payload(text, n)
-  if spec.number ~= 0 then return text end
-  return (string.gsub(text, '"ticket":' .. spec.new, '"ticket":' .. tostring(n), 1))
-end
+local K_TICKET, K_DONE, K_FIRED, K_TIMERS, K_OPEN = KEYS[7], KEYS[8], KEYS[9], KEYS[10],
+  KEYS[11]
+local K_OUTBOX = {}
+""" + _OUTBOXES + """
+local spec = cjson.decode(ARGV[2])
+local now = now_ms(ARGV[1])
 -- A ticket event: numbered per ticket, appended to each of its sinks' outboxes, whose
 -- delivery job (one per ticket and sink, so its events go out in order) is armed.
 local function append_event(n, j)
-  local seq = redis.call('HINCRBY', ns .. 'ticket:' .. n, 'event_seq', 1)
-  local record = string.gsub(numbered_payload(j.event, n), '"seq":0', '"seq":' .. seq, 1)
+  local seq = redis.call('HINCRBY', K_TICKET, 'event_seq', 1)
+  local record = string.gsub(j.event, '"seq":0', '"seq":' .. seq, 1)
   for _, sink in ipairs(j.sinks) do
-    redis.call('RPUSH', ns .. 'outbox:' .. sink .. ':' .. n, record)
+    redis.call('RPUSH', K_OUTBOX[sink], record)
     arm('outbox:' .. sink .. ':' .. n, now,
         '{"kind":"deliver_outbox","ticket":' .. n .. ',"sink":"' .. sink .. '"}')
   end
@@ -44,10 +38,9 @@ local function arm_all(n, jobs)
     else
       local at = j.due
       if at == 0 then at = now end
-      local id = numbered(j.id, n)
       -- A timer dead-lettered for good is not brought back (by the sweep, say).
-      if not j.timer or redis.call('SISMEMBER', ns .. 'done:' .. n, 'failed:' .. id) == 0 then
-        arm(id, at, numbered_payload(j.payload, n))
+      if not j.timer or redis.call('SISMEMBER', K_DONE, 'failed:' .. j.id) == 0 then
+        arm(j.id, at, j.payload)
       end
     end
   end
@@ -55,61 +48,52 @@ end
 -- Replace the ticket's armed timers by ``timers``: the ones kept keep their attempts and
 -- deferrals; the ones no longer wanted are disarmed.
 local function set_timers(n, timers)
-  local tset = ns .. 'timers:' .. n
   local wanted = {}
-  for _, tm in ipairs(timers) do wanted[numbered(tm.id, n)] = true end
-  for _, id in ipairs(redis.call('SMEMBERS', tset)) do
+  for _, tm in ipairs(timers) do wanted[tm.id] = true end
+  for _, id in ipairs(redis.call('SMEMBERS', K_TIMERS)) do
     if not wanted[id] then disarm(id) end
   end
-  redis.call('DEL', tset)
+  redis.call('DEL', K_TIMERS)
   arm_all(n, timers)
-  for id, _ in pairs(wanted) do redis.call('SADD', tset, id) end
+  for id, _ in pairs(wanted) do redis.call('SADD', K_TIMERS, id) end
 end
 """
 
+# KEYS[1]: the partition's ticket numbers. ARGV: step (the partitions), the partition's
+# first number. The next number of a ticket in this partition.
+ALLOCATE = """
+local n = redis.call('INCRBY', KEYS[1], tonumber(ARGV[1]))
+if n < tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[1], ARGV[2])
+  n = tonumber(ARGV[2])
+end
+return n
+"""
+
+# The last key: the submission's idempotency record (creation). Version 0: create.
 COMMIT = TICKET_LUA + """
+local K_ONCE = KEYS[#KEYS]
 if spec.once then
-  local seen = redis.call('GET', ns .. 'once:' .. spec.once)
+  local seen = redis.call('GET', K_ONCE)
   if seen then return {'seen', tonumber(seen), 0} end
 end
-if spec.limit then
-  local count = redis.call('INCR', spec.limit.key)
-  if count == 1 then redis.call('EXPIRE', spec.limit.key, spec.limit.window) end
-  if count > spec.limit.most then
-    redis.call('DECR', spec.limit.key)
-    return {'limited', 0, 0}
-  end
-end
 local n = spec.number
-local key
-local version
-if n == 0 then
-  n = redis.call('INCR', ns .. 'seq')
-  if n < tonumber(spec.first) then
-    redis.call('SET', ns .. 'seq', spec.first)
-    n = tonumber(spec.first)
-  end
-  key = ns .. 'ticket:' .. n
-  version = 1
-else
-  key = ns .. 'ticket:' .. n
-  local current = tonumber(redis.call('HGET', key, 'version') or '0')
-  if current ~= spec.version then return {'conflict', n, current} end
-  version = current + 1
-end
+local current = tonumber(redis.call('HGET', K_TICKET, 'version') or '0')
+if current ~= spec.version then return {'conflict', n, current} end
+local version = current + 1
 if spec.once then
-  redis.call('SET', ns .. 'once:' .. spec.once, n, 'EX', spec.once_ttl)
+  redis.call('SET', K_ONCE, n, 'EX', spec.once_ttl)
 end
 spec.fields['number'] = tostring(n)
 spec.fields['version'] = tostring(version)
 local flat = {}
 for k, v in pairs(spec.fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
-redis.call('HSET', key, unpack(flat))
-if #spec.unset > 0 then redis.call('HDEL', key, unpack(spec.unset)) end
+redis.call('HSET', K_TICKET, unpack(flat))
+if #spec.unset > 0 then redis.call('HDEL', K_TICKET, unpack(spec.unset)) end
 if spec.open then
-  redis.call('ZADD', ns .. 'open', 'NX', spec.created, n)
+  redis.call('ZADD', K_OPEN, 'NX', spec.created, n)
 else
-  redis.call('ZREM', ns .. 'open', n)
+  redis.call('ZREM', K_OPEN, n)
 end
 arm_all(n, spec.jobs)
 set_timers(n, spec.timers)
@@ -120,15 +104,15 @@ return {'ok', n, version}
 # (when given) its timers; refused if the ticket changed meanwhile. No version bump.
 EFFECTS = TICKET_LUA + """
 local n = spec.number
-local current = tonumber(redis.call('HGET', ns .. 'ticket:' .. n, 'version') or '0')
+local current = tonumber(redis.call('HGET', K_TICKET, 'version') or '0')
 if current ~= spec.version then return 0 end
 -- A timer fires once: a second run of it (a stalled worker's) finds it fired already.
-if spec.fired and redis.call('SADD', ns .. 'done:' .. n, spec.fired.name) == 0 then
+if spec.fired and redis.call('SADD', K_DONE, spec.fired.name) == 0 then
   return 2
 end
-if #spec.marks > 0 then redis.call('SADD', ns .. 'done:' .. n, unpack(spec.marks)) end
+if #spec.marks > 0 then redis.call('SADD', K_DONE, unpack(spec.marks)) end
 if spec.fired then
-  redis.call('HSETNX', ns .. 'fired:' .. n, spec.fired.name, spec.fired.record)
+  redis.call('HSETNX', K_FIRED, spec.fired.name, spec.fired.record)
 end
 arm_all(n, spec.jobs)
 if spec.timers then set_timers(n, spec.timers) end

@@ -13,28 +13,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from typing import Any, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import RedisCluster
 
 from bot.adapters import scripts
 from bot.adapters.codec import WRITE_ONCE, decode_ticket, encode_ticket, job_spec, timer_jobs
+from bot.adapters.connection import RedisClient
 from bot.adapters.keys import (
     CLIENTS,
-    NS,
-    OPEN,
-    QUEUE,
-    done_set,
-    fired_hash,
+    Layout,
+    Partition,
     intake_key,
     lock_key,
     once_key,
-    outbox,
     prefill_key,
     thread_key,
-    ticket_hash,
 )
 from bot.adapters.model import (
     FIRST_NUMBER,
-    NEW,
     Armed,
     Conflict,
     IntakeLimit,
@@ -52,9 +47,12 @@ __all__ = ["FIRST_NUMBER", "Armed", "Conflict", "IntakeLimit", "SlaEvent", "Stor
 class Store:
     """Tickets and clients in Redis. ``shift`` is the clock's deliberate shift (tests)."""
 
-    def __init__(self, redis: Redis, shift_ms: Callable[[], int] | None = None) -> None:
+    def __init__(self, redis: RedisClient, shift_ms: Callable[[], int] | None = None,
+                 layout: Layout | None = None) -> None:
         self.redis = redis
+        self.layout = layout or Layout()
         self._shift = shift_ms or (lambda: 0)
+        self._allocate = redis.register_script(scripts.ALLOCATE)
         self._commit = redis.register_script(scripts.COMMIT)
         self._effects = redis.register_script(scripts.EFFECTS)
         self._enqueue = redis.register_script(scripts.ENQUEUE)
@@ -63,7 +61,11 @@ class Store:
     def _args(self, spec: dict[str, Any]) -> list[Any]:
         # Absent, not null: cjson decodes null to a truthy userdata.
         spec = {k: v for k, v in spec.items() if v is not None}
-        return [NS, int(self._shift()), json.dumps({**spec, "new": str(NEW)})]
+        return [int(self._shift()), json.dumps(spec)]
+
+    def _keys(self, number: int) -> list[str]:
+        """What a ticket script declares: its partition's queue, then the ticket's keys."""
+        return [*self.layout.of_ticket(number).queue, *self.layout.ticket_keys(number)]
 
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
                      jobs: Sequence[Armed], timers: Sequence[Timer],
@@ -72,29 +74,56 @@ class Store:
 
         Returns the ticket and whether it was created now (False: ``once`` was seen, the
         ticket is the one it created then). Raises TooMany past the reporter's ``limit``.
+        The ticket's partition is the submission's (so a repeat finds its record), or any.
         """
-        values, unset = encode_ticket(draft)
-        window = None
-        if limit is not None:
-            bucket = int(draft.created_at // limit.window)
-            window = {"key": intake_key(draft.reporter, bucket), "window": limit.window,
-                      "most": limit.most}
-        status, number, version = await self._commit(keys=list(QUEUE), args=self._args({
-            "limit": window,
-            "once": once, "once_ttl": once_ttl, "number": 0, "first": FIRST_NUMBER,
-            "fields": values, "unset": unset, "open": True,
-            "created": round(draft.created_at * 1000),
-            "jobs": [job_spec(a, new=True) for a in jobs],
-            "timers": [job_spec(a, new=True) for a in timer_jobs(NEW, timers)],
-        }))
+        home = self.layout.of_text(once or f"{draft.reporter}:{draft.created_at}")
+        if once and (seen := await self.redis.get(home.once(once))):
+            return await self._opened_before(int(seen)), False
+        counted = await self._count_intake(draft, limit)
+        number = await self._next_number(home)
+        values, unset = encode_ticket(replace(draft, number=number))
+        status, _, version = await self._commit(
+            keys=[*self._keys(number), home.once(once or "-")], args=self._args({
+                "once": once, "once_ttl": once_ttl, "number": number, "version": 0,
+                "fields": values, "unset": unset, "open": True,
+                "created": round(draft.created_at * 1000),
+                "jobs": [job_spec(a, number) for a in jobs],
+                "timers": [job_spec(a) for a in timer_jobs(number, timers)],
+            }))
         if status == "ok":
-            return Versioned(replace(draft, number=int(number)), int(version)), True
-        if status == "limited":
-            raise TooMany(limit.most if limit else 0)
-        saved = await self.get(int(number))
+            return Versioned(replace(draft, number=number), int(version)), True
+        # Opened meanwhile by the same submission (a double click): that one stands.
+        if counted is not None:
+            await self.redis.decr(counted)
+        if status == "seen":
+            return await self._opened_before(int(number)), False
+        raise Conflict(f"T-{number}")
+
+    async def _opened_before(self, number: int) -> Versioned:
+        saved = await self.get(number)
         if saved is None:
             raise LookupError(f"T-{number} was opened by an earlier submission, then deleted")
-        return saved, False
+        return saved
+
+    async def _count_intake(self, draft: Ticket, limit: IntakeLimit | None) -> str | None:
+        """Count the ticket toward its reporter's limit; raise TooMany past it. The key
+        counted (to take it back if the ticket is not made after all)."""
+        if limit is None:
+            return None
+        key = intake_key(draft.reporter, int(draft.created_at // limit.window))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, limit.window, nx=True)
+            count, _ = await pipe.execute()
+        if int(count) > limit.most:
+            await self.redis.decr(key)
+            raise TooMany(limit.most)
+        return key
+
+    async def _next_number(self, home: Partition) -> int:
+        """The partition's next ticket number: partition p numbers 1001 + p in steps of P."""
+        return int(await self._allocate(keys=[home.seq], args=[
+            self.layout.partitions, FIRST_NUMBER + home.index]))
 
     async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
                    timers: Sequence[Timer]) -> Versioned:
@@ -104,13 +133,15 @@ class Store:
         """
         values, unset = encode_ticket(ticket)
         n = ticket.number
-        status, _, version = await self._commit(keys=list(QUEUE), args=self._args({
-            "number": n, "version": current.version, "fields": values, "unset": unset,
-            "open": ticket.status is not Status.RESOLVED,
-            "created": round(ticket.created_at * 1000),
-            "jobs": [job_spec(a) for a in jobs],
-            "timers": [job_spec(a) for a in timer_jobs(n, timers)],
-        }))
+        home = self.layout.of_ticket(n)
+        status, _, version = await self._commit(
+            keys=[*self._keys(n), home.once("-")], args=self._args({
+                "number": n, "version": current.version, "fields": values, "unset": unset,
+                "open": ticket.status is not Status.RESOLVED,
+                "created": round(ticket.created_at * 1000),
+                "jobs": [job_spec(a) for a in jobs],
+                "timers": [job_spec(a) for a in timer_jobs(n, timers)],
+            }))
         if status == "conflict":
             raise Conflict(ticket.key)
         return Versioned(replace(ticket, sent=current.ticket.sent), int(version))
@@ -127,7 +158,7 @@ class Store:
         """
         n = current.ticket.number
         outcome = {0: False, 1: True, 2: None}
-        return outcome[int(await self._effects(keys=list(QUEUE), args=self._args({
+        return outcome[int(await self._effects(keys=self._keys(n), args=self._args({
             "fired": None if fired is None else {
                 "name": fired.notification,
                 "record": json.dumps({"clock": fired.clock, "step": fired.step,
@@ -142,28 +173,37 @@ class Store:
                                                        Sequence[Timer]]]) -> list[bool]:
         """For each (ticket as read, jobs, timers): arm those of the jobs that are not in the
         queue already, and replace the timers, unless the ticket changed since it was read.
-        One round trip for them all."""
+        One round trip for them all (one per shard on a cluster)."""
         if not items:
             return []
+        if isinstance(self.redis, RedisCluster):
+            # A cluster pipeline cannot load a script a shard lacks (after a failover).
+            await self.redis.script_load(scripts.EFFECTS)
         async with self.redis.pipeline(transaction=False) as pipe:
             for current, jobs, timers in items:
                 n = current.ticket.number
-                await self._effects(keys=list(QUEUE), client=pipe, args=self._args({
+                await self._effects(keys=self._keys(n), client=cast(Any, pipe), args=self._args({
                     "number": n, "version": current.version, "marks": [], "jobs": [],
                     "missing": [job_spec(a) for a in jobs],
                     "timers": [job_spec(a) for a in timer_jobs(n, timers)]}))
             return [bool(r) for r in await pipe.execute()]
 
+    def _home(self, armed: Armed) -> Partition:
+        """The partition whose queue holds a job: its ticket's, or its id's."""
+        job = armed.job
+        return (self.layout.of_ticket(job.ticket) if job.ticket > 0
+                else self.layout.of_text(job.id))
+
     async def enqueue(self, armed: Armed) -> None:
         """Arm one job that is not part of a ticket change."""
         job = armed.job
-        await self._enqueue(keys=list(QUEUE), args=[
+        await self._enqueue(keys=list(self._home(armed).queue), args=[
             job.id, int(self._shift()), round(armed.due * 1000), job.model_dump_json()])
 
     async def enqueue_once(self, once: str, ttl: int, armed: Armed) -> bool:
         """Arm ``armed`` unless ``once`` was seen within ``ttl`` seconds; True if armed."""
-        job = armed.job
-        return bool(await self._enqueue_once(keys=[*QUEUE, once_key(once)], args=[
+        job, home = armed.job, self._home(armed)
+        return bool(await self._enqueue_once(keys=[*home.queue, home.once(once)], args=[
             job.id, int(self._shift()), round(armed.due * 1000), job.model_dump_json(), ttl]))
 
     async def begin_once(self, key: str, running_ttl: float) -> bool:
@@ -177,21 +217,21 @@ class Store:
 
     async def sla_events(self, number: int) -> list[SlaEvent]:
         """Every SLA warning and breach the ticket had, earliest due first (for reports)."""
-        raw = cast(dict[str, str], await self.redis.hgetall(fired_hash(number)))
+        raw = cast(dict[str, str], await self.redis.hgetall(self.layout.fired_hash(number)))
         found = [SlaEvent(name, **json.loads(record)) for name, record in raw.items()]
         return sorted(found, key=lambda f: f.due)
 
     async def outbox_head(self, sink: str, number: int) -> str | None:
         """The oldest event still to send to ``sink`` for the ticket."""
-        return cast(str | None, await self.redis.lindex(outbox(sink, number), 0))
+        return cast(str | None, await self.redis.lindex(self.layout.outbox(sink, number), 0))
 
     async def outbox_sent(self, sink: str, number: int, head: str) -> None:
         """The oldest event went out: the next one is the head now."""
-        await self.redis.lrem(outbox(sink, number), 1, head)
+        await self.redis.lrem(self.layout.outbox(sink, number), 1, head)
 
     async def mark_done(self, number: int, record: str) -> bool:
         """Record that ``record`` went out for the ticket; False if it already had."""
-        return bool(await self.redis.sadd(done_set(number), record))
+        return bool(await self.redis.sadd(self.layout.done_set(number), record))
 
     async def get(self, number: int) -> Versioned | None:
         return (await self.get_many([number]))[0]
@@ -200,8 +240,8 @@ class Store:
         """Several tickets in one round trip, in the order asked."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for number in numbers:
-                pipe.hgetall(ticket_hash(number))
-                pipe.smembers(done_set(number))
+                pipe.hgetall(self.layout.ticket_hash(number))
+                pipe.smembers(self.layout.done_set(number))
             raw = await pipe.execute()
         found: list[Versioned | None] = []
         for fields_, done in zip(raw[::2], raw[1::2], strict=True):
@@ -211,18 +251,23 @@ class Store:
         return found
 
     async def open_numbers(self) -> list[int]:
-        return [int(n) for n in cast(list[str], await self.redis.zrange(OPEN, 0, -1))]
+        """Every open ticket's number, oldest first."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for part in self.layout.all:
+                pipe.zrange(part.open, 0, -1, withscores=True)
+            found = [(float(created), int(n)) for scored in await pipe.execute()
+                     for n, created in scored]
+        return [n for _, n in sorted(found)]
 
     async def set_message_ts(self, ticket: Ticket, name: str, ts: str) -> bool:
         """Record where a ticket's message lives (``client_ts``, ``triage_ts``...), once."""
         if name not in WRITE_ONCE:
             raise ValueError(f"{name} is not a message timestamp field")
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hsetnx(ticket_hash(ticket.number), name, ts)
-            if name == "client_ts":
-                pipe.set(thread_key(ticket.channel, ts), ticket.number, nx=True)
-            first, *_ = await pipe.execute()
-        return bool(first)
+        # The thread's index first: a thread recorded is always found (the two are in
+        # different slots on a cluster).
+        if name == "client_ts":
+            await self.redis.set(thread_key(ticket.channel, ts), ticket.number, nx=True)
+        return bool(await self.redis.hsetnx(self.layout.ticket_hash(ticket.number), name, ts))
 
     async def index_thread(self, channel: str, thread_ts: str, number: int) -> None:
         """Tie a client thread to its ticket (again: after the channel's ID changed)."""

@@ -17,6 +17,7 @@ from bot.adapters.directory import member_from, patiently
 from bot.adapters.slack import Retryable, Slack, Undeliverable, slack_call
 from bot.adapters.store import Store
 from bot.bootstrap import (
+    layout,
     redis_client,
     web_client,
 )
@@ -67,10 +68,10 @@ async def check(settings: Settings, url: str) -> bool:
     print("Redis")
     registered: list[Client] | None = None
     try:
-        redis = redis_client(url)
+        redis = redis_client(settings, url)
         info = await redis.info("server")
         line("reach", f"{without_password(url)} (Redis {info.get('redis_version')})")
-        registered = await Store(redis).clients()
+        registered = await Store(redis, layout=layout(settings)).clients()
         await redis.aclose()
     except (RedisError, OSError) as exc:
         line("reach", f"{without_password(url)}: {type(exc).__name__}", good=False)

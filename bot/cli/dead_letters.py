@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 
 from bot.adapters.queue import JobQueue
 from bot.bootstrap import (
+    layout,
     redis_client,
 )
 from bot.cli import Failure
+from bot.config import Settings
 from bot.domain.text import clean_line
 from bot.domain.tickets import ticket_key
 
@@ -37,11 +39,11 @@ def when(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-async def dead_letters(url: str, args: argparse.Namespace) -> None:
+async def dead_letters(settings: Settings, url: str, args: argparse.Namespace) -> None:
     """``dead-letters [list | retry ID | drop ID]``: the jobs that failed for good."""
-    redis = redis_client(url)
+    redis = redis_client(settings, url)
     try:
-        queue = JobQueue(redis)
+        queue = JobQueue(redis, layout=layout(settings))
         action = args.action or "list"
         if action == "list":
             letters = await queue.dead_letter_list()

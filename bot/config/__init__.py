@@ -27,6 +27,7 @@ USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
 USERGROUP_ID = re.compile(r"^S[A-Z0-9]{6,}$")
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+CLUSTER_PARTITIONS = 16
 
 class ConfigError(Exception):
     """The configuration cannot work; the message names each setting at fault and the fix."""
@@ -42,6 +43,8 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     redis_url: str | None = None
+    redis_cluster: bool = False
+    redis_partitions: int | None = Field(default=None, ge=1, le=1024)
     triage_channel: str | None = None
     support_lead: str | None = None
     support_lead_email: str | None = None
@@ -213,6 +216,12 @@ class Settings(BaseSettings):
         return value
 
     # -- derived views -------------------------------------------------------------------
+
+    @property
+    def partitions(self) -> int:
+        """Partitions of the tickets and the queue: 16 on a cluster (spread over its
+        shards), 1 on one server, unless ``REDIS_PARTITIONS`` says."""
+        return self.redis_partitions or (CLUSTER_PARTITIONS if self.redis_cluster else 1)
 
     @property
     def plan_table(self) -> dict[str, Plan]:

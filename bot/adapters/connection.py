@@ -1,0 +1,36 @@
+"""The Redis client: one server, or a Redis Cluster (``REDIS_CLUSTER=true``).
+
+On a cluster the client follows the slots (MOVED, ASK) and rides out a failover: a command
+whose shard went away is retried with backoff while a replica takes over.
+"""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.adapters.embedded_redis import connection_name
+
+RedisClient: TypeAlias = Redis | RedisCluster
+
+FAILOVER_RETRIES = 8
+"""Retries of a command whose shard does not answer: about 6 s with the backoff, longer
+than a replica takes to be promoted (a couple of node timeouts)."""
+
+
+def redis_client(url: str, *, cluster: bool = False, timeout: float = 10.0) -> RedisClient:
+    """A client of ``url`` that decodes replies; ``timeout`` bounds a blocking wait."""
+    if not cluster:
+        return Redis.from_url(url, decode_responses=True, health_check_interval=30,
+                              socket_timeout=timeout, socket_connect_timeout=5,
+                              client_name=connection_name())
+    return RedisCluster.from_url(
+        url, decode_responses=True, socket_timeout=timeout, socket_connect_timeout=2,
+        client_name=connection_name(),
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), FAILOVER_RETRIES,
+                    supported_errors=(RedisConnectionError, RedisTimeoutError)))
