@@ -47,4 +47,6 @@ ensure_venv() {  # $1: the extras to install, e.g. "" or "[dev]"
 
 ensure_redis_server() {
   command -v redis-server >/dev/null || apt_install redis-server
+  # redis-cli makes the test cluster (Debian's redis-tools, which redis-server depends on).
+  command -v redis-cli >/dev/null || apt_install redis-tools
 }

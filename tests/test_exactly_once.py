@@ -18,16 +18,12 @@ from bot.adapters.clock import Clock
 from bot.bootstrap import Runtime, open_runtime
 from bot.domain.jobs import FireTimer
 from bot.domain.sla import Step, desired_timers
-from bot.domain.tickets import Severity
 from bot.services.reminders import NotDue
-from bot.services.staff import Actor
-from bot.services.tickets import NewTicket
 from tests.cli import ROOT, bot_env
 from tests.conftest import (
     AM,
     CLIENT_CHANNEL,
     LEAD,
-    STAFF,
     TRIAGE,
     SmtpSink,
     drained,
@@ -36,10 +32,17 @@ from tests.conftest import (
     start_redis,
     ticket,
 )
+from tests.once import (
+    LEASE,
+    assert_each_once,
+    dm_channel,
+    everything_delivered,
+    marked,
+    open_tickets,
+)
 from tests.slack_standin import SlackStandIn
 
 PLANS = json.dumps({"standard": {"critical": 3}})
-LEASE = 2
 SLOW_PLANS = json.dumps({"standard": {"critical": 12}})
 
 
@@ -75,53 +78,6 @@ async def desk(slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink, plans: 
         await register_client(runtime, name="Acme")
         yield runtime
 
-
-async def open_tickets(runtime: Runtime, count: int) -> list[str]:
-    keys = []
-    for i in range(count):
-        opened = await runtime.desk.tickets.open(NewTicket(
-            channel=CLIENT_CHANNEL, reporter=STAFF, title="Down", severity=Severity.CRITICAL,
-            description="All of it.", once=f"test:{i}"), Actor(STAFF))
-        keys.append(opened.ticket.key)
-    return keys
-
-
-def marked(slack: SlackStandIn, channel: str, notification_prefix: str) -> Counter[str]:
-    """How many messages each ticket got in ``channel`` whose marker starts so."""
-    found: Counter[str] = Counter()
-    for message in slack.messages.values():
-        meta = (message.metadata or {}).get("event_payload") or {}
-        if message.channel == channel and str(meta.get("notification", "")).startswith(
-                notification_prefix):
-            found[meta["ticket"]] += 1
-    return found
-
-
-def dm_channel(user: str) -> str:
-    return "D" + user[1:]
-
-
-async def everything_delivered(slack: SlackStandIn, smtp: SmtpSink, keys: list[str],
-                               timeout: float = 40) -> None:
-    """Wait for every breach, then a lease more: anything doubled would show by then."""
-    def done() -> bool:
-        return (len(marked(slack, dm_channel(LEAD), "breach")) == len(keys)
-                and len(smtp.messages) >= len(keys)
-                and len(marked(slack, TRIAGE, "breach")) == len(keys))
-    await slack.wait_for(done, timeout=timeout)
-    await asyncio.sleep(LEASE + 0.5)
-
-
-def assert_each_once(slack: SlackStandIn, smtp: SmtpSink, keys: list[str]) -> None:
-    expected = Counter({key: 1 for key in keys})
-    assert marked(slack, CLIENT_CHANNEL, "client_thread") == expected
-    assert marked(slack, TRIAGE, "triage") == expected
-    assert marked(slack, dm_channel(AM), "warning") == expected
-    assert marked(slack, dm_channel(LEAD), "breach") == expected
-    assert marked(slack, TRIAGE, "warning") == expected
-    assert marked(slack, TRIAGE, "breach") == expected
-    subjects = Counter(m["Subject"].split()[2] for m in smtp.messages)
-    assert subjects == expected
 
 
 @pytest.mark.parametrize("plans", [SLOW_PLANS])

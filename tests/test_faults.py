@@ -30,12 +30,10 @@ from tests.conftest import (
     register_client,
 )
 from tests.flows import buttons, click, open_ticket, text_of, triage_post
+from tests.once import dm_channel, marked, open_tickets
 from tests.slack_standin import Message, SlackStandIn
 from tests.test_exactly_once import (
     desk,
-    dm_channel,
-    marked,
-    open_tickets,
     plans,
     start_worker,
     worker_env,

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.asyncio import RedisCluster
 from redis.exceptions import RedisError
 
 from bot.adapters import scripts
@@ -308,6 +309,7 @@ class Waker:
         self.redis, self.layout = redis, layout
         self._woken = asyncio.Event()
         self._listeners: list[asyncio.Task[None]] = []
+        self._closing = False
 
     async def wait(self, seconds: float) -> None:
         if seconds <= 0:
@@ -316,6 +318,9 @@ class Waker:
             await self.redis.blpop([self.layout.all[0].wake], timeout=max(seconds, 0.01))
             return
         if not self._listeners:
+            if isinstance(self.redis, RedisCluster):
+                # Learn the slots first: many first commands at once break connections.
+                await self.redis.initialize()
             self._listeners = [asyncio.create_task(self._listen(part))
                                for part in self.layout.all]
         with contextlib.suppress(TimeoutError):
@@ -323,16 +328,19 @@ class Waker:
         self._woken.clear()
 
     async def _listen(self, part: Partition) -> None:
-        while True:
+        while not self._closing:
             try:
                 if await self.redis.blpop([part.wake], timeout=LISTEN_SECONDS):
                     self._woken.set()
             except (RedisError, OSError) as exc:
+                if self._closing:
+                    return  # the cluster client reports a cancelled wait as a lost connection
                 log.warning("cannot wait for the jobs of %s (%s); again in 1 s", part.ns, exc)
                 self._woken.set()  # the worker claims (and reports) meanwhile
                 await asyncio.sleep(1.0)
 
     async def close(self) -> None:
+        self._closing = True
         for task in self._listeners:
             task.cancel()
         await asyncio.gather(*self._listeners, return_exceptions=True)

@@ -1,0 +1,64 @@
+"""Counting what reached Slack and the SMTP server, to show each went out exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from bot.bootstrap import Runtime
+from bot.domain.tickets import Severity
+from bot.services.staff import Actor
+from bot.services.tickets import NewTicket
+from tests.conftest import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE, SmtpSink
+from tests.slack_standin import SlackStandIn
+
+LEASE = 2
+"""The workers' job lease in these tests (s): a job whose worker died is taken over soon."""
+
+
+async def open_tickets(runtime: Runtime, count: int) -> list[str]:
+    keys = []
+    for i in range(count):
+        opened = await runtime.desk.tickets.open(NewTicket(
+            channel=CLIENT_CHANNEL, reporter=STAFF, title="Down", severity=Severity.CRITICAL,
+            description="All of it.", once=f"test:{i}"), Actor(STAFF))
+        keys.append(opened.ticket.key)
+    return keys
+
+
+def marked(slack: SlackStandIn, channel: str, notification_prefix: str) -> Counter[str]:
+    """How many messages each ticket got in ``channel`` whose marker starts so."""
+    found: Counter[str] = Counter()
+    for message in slack.messages.values():
+        meta = (message.metadata or {}).get("event_payload") or {}
+        if message.channel == channel and str(meta.get("notification", "")).startswith(
+                notification_prefix):
+            found[meta["ticket"]] += 1
+    return found
+
+
+def dm_channel(user: str) -> str:
+    return "D" + user[1:]
+
+
+async def everything_delivered(slack: SlackStandIn, smtp: SmtpSink, keys: list[str],
+                               timeout: float = 40) -> None:
+    """Wait for every breach, then a lease more: anything doubled would show by then."""
+    def done() -> bool:
+        return (len(marked(slack, dm_channel(LEAD), "breach")) == len(keys)
+                and len(smtp.messages) >= len(keys)
+                and len(marked(slack, TRIAGE, "breach")) == len(keys))
+    await slack.wait_for(done, timeout=timeout)
+    await asyncio.sleep(LEASE + 0.5)
+
+
+def assert_each_once(slack: SlackStandIn, smtp: SmtpSink, keys: list[str]) -> None:
+    expected = Counter({key: 1 for key in keys})
+    assert marked(slack, CLIENT_CHANNEL, "client_thread") == expected
+    assert marked(slack, TRIAGE, "triage") == expected
+    assert marked(slack, dm_channel(AM), "warning") == expected
+    assert marked(slack, dm_channel(LEAD), "breach") == expected
+    assert marked(slack, TRIAGE, "warning") == expected
+    assert marked(slack, TRIAGE, "breach") == expected
+    subjects = Counter(m["Subject"].split()[2] for m in smtp.messages)
+    assert subjects == expected

@@ -1,0 +1,146 @@
+"""On a real Redis Cluster (three masters with a replica each, on loopback): the whole
+chain of a ticket, tickets spread over every master, and a master killed mid-burst."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.exceptions import RedisError
+
+from bot.bootstrap import Runtime, open_runtime
+from bot.domain.tickets import Severity
+from bot.services.staff import Actor
+from bot.services.tickets import NewTicket
+from tests.cluster import Cluster, start_cluster, wait_for_failover
+from tests.conftest import (
+    AM,
+    CLIENT_CHANNEL,
+    LEAD,
+    STAFF,
+    RunningApp,
+    SmtpSink,
+    register_client,
+    serving,
+    settings_for,
+    ticket,
+)
+from tests.flows import buttons, click, open_ticket, text_of, triage_post
+from tests.once import LEASE, assert_each_once, dm_channel, everything_delivered, marked
+from tests.slack_standin import SlackStandIn
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    started = start_cluster(tmp_path_factory.mktemp("cluster"))
+    yield started
+    started.stop()
+
+
+@contextlib.asynccontextmanager
+async def desk_on(cluster: Cluster, slack: SlackStandIn, smtp: SmtpSink,
+                  **extra: Any) -> AsyncIterator[Runtime]:
+    settings = settings_for(slack, cluster.url, redis_cluster=True,
+                            smtp_url=f"smtp://127.0.0.1:{smtp.port}", intake_limit=1000,
+                            **extra)
+    async with open_runtime(settings, cluster.url) as runtime:
+        await register_client(runtime, name="Acme")
+        yield runtime
+
+
+@contextlib.asynccontextmanager
+async def app_on(cluster: Cluster, slack: SlackStandIn, smtp: SmtpSink,
+                 **extra: Any) -> AsyncIterator[RunningApp]:
+    cluster.flush()
+    async with desk_on(cluster, slack, smtp, **extra) as runtime, \
+            serving(runtime, slack) as running:
+        yield running
+
+
+async def test_intake_claim_warning_breach_and_email_on_a_cluster(
+        cluster: Cluster, slack: SlackStandIn, smtp_sink: SmtpSink) -> None:
+    plans = json.dumps({"standard": {"critical": 4}})
+    async with app_on(cluster, slack, smtp_sink, plans=plans) as app:
+        number = await open_ticket(app, "Checkout down", "Critical", "Every payment fails.")
+        post = await triage_post(app, number)
+        await click(app, post, "Claim", user=STAFF)
+        await slack.wait_for(lambda: "Claim" not in buttons(post))
+        warned = await slack.wait_for(
+            lambda: slack.calls_to("chat.postMessage", channel=AM), timeout=8)
+        breach = await slack.wait_for(
+            lambda: slack.calls_to("chat.postMessage", channel=LEAD), timeout=8)
+        await slack.wait_for(lambda: smtp_sink.messages and "BREACHED" in text_of(post))
+        saved = await ticket(app.runtime, number)
+    assert saved.assignee == STAFF and f"<@{STAFF}>" in text_of(post)
+    assert f"T-{number}" in warned[0].args["text"] and f"T-{number}" in breach[0].args["text"]
+    assert len(smtp_sink.messages) == 1 and f"T-{number}" in smtp_sink.messages[0]["Subject"]
+
+
+async def test_three_hundred_tickets_land_on_every_master(
+        cluster: Cluster, slack: SlackStandIn, smtp_sink: SmtpSink) -> None:
+    cluster.flush()
+    async with desk_on(cluster, slack, smtp_sink) as desk:
+        numbers = [
+            (await desk.desk.tickets.open(NewTicket(
+                channel=CLIENT_CHANNEL, reporter=STAFF, title=f"Ticket {i}",
+                severity=Severity.LOW, description="d", once=f"spread:{i}"),
+                Actor(STAFF))).ticket.number
+            for i in range(300)]
+        found = await desk.store.get_many(numbers)
+    per_master = {
+        node.port: sum(1 for _ in node.client().scan_iter(match="sd:*:ticket:*", count=1000))
+        for node in cluster.masters()}
+    assert len(set(numbers)) == 300 and all(v is not None for v in found)
+    assert sum(per_master.values()) == 300
+    # 16 partitions over 3 masters: 5 or 6 partitions, about a third of the tickets, each.
+    assert all(count >= 60 for count in per_master.values()), per_master
+
+
+async def submitted_until_taken(desk: Runtime, once: str) -> str:
+    """Open a ticket as a person does while Redis fails over: an error, so submit the same
+    form again (the same submission: it opens one ticket however often it is sent)."""
+    for _ in range(40):
+        try:
+            opened = await desk.desk.tickets.open(NewTicket(
+                channel=CLIENT_CHANNEL, reporter=STAFF, title="Down",
+                severity=Severity.CRITICAL, description="All of it.", once=once),
+                Actor(STAFF))
+        except RedisError:
+            await asyncio.sleep(0.5)
+        else:
+            return opened.ticket.key
+    raise AssertionError("the cluster never took the ticket")
+
+
+async def test_a_master_killed_mid_burst_loses_and_doubles_nothing(
+        slack: SlackStandIn, smtp_sink: SmtpSink, tmp_path: Path) -> None:
+    cluster = start_cluster(tmp_path / "failover")
+    slack.delay = 0.02
+    plans = json.dumps({"standard": {"critical": 12}})
+    try:
+        async with desk_on(cluster, slack, smtp_sink, plans=plans, warn_at=0.5,
+                           job_lease_seconds=LEASE) as desk:
+            stop = asyncio.Event()
+            worker = asyncio.create_task(desk.worker.run(stop))
+            keys: list[str] = []
+            victim = next(n for n in cluster.masters() if n is not cluster.nodes[0])
+            for i in range(40):
+                if i == 15:
+                    victim.process.send_signal(signal.SIGKILL)
+                keys.append(await submitted_until_taken(desk, f"burst:{i}"))
+            wait_for_failover(cluster, victim)
+            await everything_delivered(slack, smtp_sink, keys, timeout=60)
+            stop.set()
+            await worker
+            found = await desk.store.get_many([int(k[2:]) for k in keys])
+    finally:
+        cluster.stop()
+    assert all(v is not None for v in found) and len(set(keys)) == 40
+    assert len(marked(slack, dm_channel(AM), "warning")) == 40
+    assert_each_once(slack, smtp_sink, keys)
