@@ -19,6 +19,7 @@ from bot.bootstrap import Runtime, open_runtime
 from bot.domain.jobs import FireTimer
 from bot.domain.sla import Step, desired_timers
 from bot.domain.tickets import Severity
+from bot.sandbox.standin import SlackStandIn
 from bot.services.reminders import NotDue
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
@@ -36,7 +37,6 @@ from tests.conftest import (
     start_redis,
     ticket,
 )
-from tests.slack_standin import SlackStandIn
 
 PLANS = json.dumps({"standard": {"critical": 3}})
 LEASE = 2

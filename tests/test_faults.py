@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.domain.tickets import Severity
+from bot.sandbox.standin import Message, SlackStandIn
 from bot.services.staff import Actor
 from tests.conftest import (
     AM,
@@ -30,7 +31,6 @@ from tests.conftest import (
     register_client,
 )
 from tests.flows import buttons, click, open_ticket, text_of, triage_post
-from tests.slack_standin import Message, SlackStandIn
 from tests.test_exactly_once import (
     desk,
     dm_channel,
