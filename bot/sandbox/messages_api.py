@@ -32,6 +32,10 @@ class MessageMethods(Records):
             args.get("metadata"), username=args.get("username"))
         return {"channel": channel, "ts": ts, "message": {"text": args.get("text", "")}}
 
+    def post_as_app(self, channel: str, text: str, blocks: list[dict[str, Any]]) -> Answer:
+        """A message from the app that did not come through the Web API (a response_url)."""
+        return self._chat_postMessage({"channel": channel, "text": text, "blocks": blocks})
+
     def _chat_update(self, args: dict[str, Any]) -> Answer:
         message = self.messages.get((args.get("channel", ""), args.get("ts", "")))
         if message is None:

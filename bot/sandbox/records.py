@@ -81,6 +81,8 @@ class Ephemeral:
     text: str
     blocks: list[dict[str, Any]]
     thread_ts: str | None = None
+    by: str = BOT_USER
+    """Who it is from: the app, or Slack itself (Slackbot)."""
 
 
 @dataclass
