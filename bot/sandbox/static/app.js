@@ -15,6 +15,16 @@ const S = {
   again: false,
 };
 
+// Whether a region would be drawn as it already is (then it is left alone: a click on it
+// is never lost to a redraw).
+const drawn = {};
+function unchanged(region, ...inputs) {
+  const signature = JSON.stringify(inputs);
+  if (drawn[region] === signature) return true;
+  drawn[region] = signature;
+  return false;
+}
+
 function place() {
   if (!S.places[S.me]) {
     const first = S.data.channels.find((c) => c.name === "support-triage") || S.data.channels[0];
@@ -103,6 +113,7 @@ function markSeen() {
 // -- drawing --------------------------------------------------------------------------
 
 function drawPersonas() {
+  if (unchanged("personas", S.me, S.data.personas)) return;
   const chooser = document.getElementById("persona");
   chooser.replaceChildren(...S.data.personas.map((p) => el("option",
     { value: p.id, selected: p.id === S.me }, `${esc(p.name)} — ${esc(p.role)}`)));
@@ -118,6 +129,9 @@ function sideItem(label, active, count, onclick, extra = {}) {
 
 function drawSidebar() {
   const here = place();
+  const counts = S.data.channels.map((c) => unread(c.id));
+  if (unchanged("sidebar", S.me, here, S.data.channels, counts, (S.data.mail || []).length,
+    !!S.data.mail)) return;
   const items = [el("div", { class: "side-title" }, "Channels")];
   const dms = [el("div", { class: "side-title" }, "Direct messages")];
   for (const c of S.data.channels) {
@@ -150,6 +164,7 @@ function countdown(due) {
 function drawClocks() {
   const box = document.getElementById("clocks");
   const reminders = S.data.reminders;
+  if (unchanged("clocks", reminders)) return;
   if (!reminders.length) {
     box.replaceChildren(el("span", { class: "clock idle" }, "No reminder pending"));
     return;
@@ -199,5 +214,5 @@ function start() {
   refresh();
 }
 
-window.App = { api, go, toast, S };
+window.App = { api, go, toast, unchanged, S };
 document.addEventListener("DOMContentLoaded", start);

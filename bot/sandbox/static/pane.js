@@ -108,6 +108,7 @@ function drawChannel(S, here, fmt) {
   const list = document.getElementById("messages");
   const top = S.data.conversations[channel.id].messages.filter((m) => !m.thread_ts ||
     m.thread_ts === m.ts);
+  if (window.App.unchanged("pane", S.me, channel.id, top, S.data.shortcuts)) return;
   keepBottom(list, () => list.replaceChildren(...top.map((m) => message(S, fmt, channel.id, m))));
   const form = document.getElementById("composer");
   const input = document.getElementById("compose");
@@ -124,8 +125,12 @@ function drawThread(S, here, fmt) {
   const all = here.view === "channel" ? S.data.conversations[here.channel].messages : [];
   const parent = all.find((m) => m.ts === here.thread);
   pane.hidden = !parent;
-  if (!parent) return;
+  if (!parent) {
+    window.App.unchanged("thread", null);
+    return;
+  }
   const replies = all.filter((m) => m.thread_ts === parent.ts && m.ts !== parent.ts);
+  if (window.App.unchanged("thread", S.me, here.channel, parent, replies)) return;
   const list = document.getElementById("thread-messages");
   keepBottom(list, () => list.replaceChildren(message(S, fmt, here.channel, parent,
     { inThread: true }), h("div", { class: "thread-count" }, `${replies.length} ` +
@@ -143,6 +148,7 @@ function drawHome(S, fmt) {
   document.getElementById("composer").hidden = true;
   const list = document.getElementById("messages");
   const view = S.data.home;
+  if (window.App.unchanged("pane", S.me, "home", view)) return;
   if (!view) {
     list.replaceChildren(h("div", { class: "empty" }, "Support Desk has not published a Home " +
       "tab for you yet."));
@@ -161,6 +167,7 @@ function drawMail(S) {
   document.getElementById("composer").hidden = true;
   const list = document.getElementById("messages");
   const mails = S.data.mail.slice().reverse();
+  if (window.App.unchanged("pane", S.me, "mail", mails)) return;
   list.replaceChildren(...(mails.length ? mails.map((m) => h("article", { class: "mail" },
     `<div class="mail-subject">${e(m.subject)}</div><div class="mail-meta">From ${e(m.from)} ` +
     `to ${e(m.to.join(", "))} · ${e(new Date(m.at * 1000).toLocaleString("en-US",
