@@ -48,3 +48,9 @@ ensure_venv() {  # $1: the extras to install, e.g. "" or "[dev]"
 ensure_redis_server() {
   command -v redis-server >/dev/null || apt_install redis-server
 }
+
+ensure_chromium() {  # the browser test's headless Chromium, and an emoji font for its pages
+  if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+    apt_install chromium fonts-noto-color-emoji
+  fi
+}

@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -18,7 +19,7 @@ import pytest
 from bot.sandbox.records import dm_channel
 from bot.sandbox.settings import real_tokens, sandbox_settings
 from bot.sandbox.standin import SlackStandIn
-from bot.sandbox.workspace import CLIENT, CLIENT_CHANNEL, ENGINEER, LEAD
+from bot.sandbox.workspace import CLIENT, CLIENT_CHANNEL, ENGINEER, FIRST_MESSAGE, LEAD
 from tests.cli import ROOT, bot_env, run_bot
 from tests.conftest import free_port
 from tests.test_embedded_redis import redis_processes
@@ -194,3 +195,39 @@ def test_app_home_is_kept_per_person() -> None:
     assert slack._views_publish({"user_id": "U0NOBODY01", "view": home})["error"] == \
         "user_not_found"
     assert dm_channel(CLIENT.id) == "D0CLIENT01"
+
+
+async def test_a_ticket_reaction_and_the_message_shortcut_reach_the_bot(
+        sandbox: Sandbox) -> None:
+    async with aiohttp.ClientSession() as http:
+        async def state(who: str) -> dict[str, Any]:
+            async with http.get(f"{sandbox.url}api/state?as={who}") as r:
+                found: dict[str, Any] = await r.json()
+                return found
+
+        async def do(**body: Any) -> None:
+            async with http.post(f"{sandbox.url}api/do", json=body) as r:
+                assert r.status == 200, await r.text()
+
+        first = (await state(CLIENT.id))["conversations"][CLIENT_CHANNEL]["messages"][1]
+        assert first["text"] == FIRST_MESSAGE
+        await do(kind="react", **{"as": CLIENT.id}, channel=CLIENT_CHANNEL, ts=first["ts"],
+                 name="ticket")
+        for _ in range(100):
+            shown = (await state(CLIENT.id))["conversations"][CLIENT_CHANNEL]["messages"]
+            prompt = [m for m in shown if m["thread_ts"] == first["ts"]]
+            if prompt:
+                break
+            await asyncio.sleep(0.05)
+        assert prompt and "Open a support ticket from this message?" in prompt[0]["text"]
+        await do(kind="click", **{"as": CLIENT.id}, channel=CLIENT_CHANNEL, ts=prompt[0]["ts"],
+                 block=1, action_id="open_ticket")
+        modal = (await state(CLIENT.id))["modal"]
+        assert modal["view"]["title"]["text"] == "Open a support ticket"
+        description = modal["view"]["blocks"][2]["element"]["initial_value"]
+        assert description.startswith("Hi team, since this morning")
+
+        await do(kind="shortcut", **{"as": ENGINEER.id}, channel=CLIENT_CHANNEL,
+                 ts=first["ts"], callback_id="open_support_ticket")
+        opened = (await state(ENGINEER.id))["modal"]
+        assert opened["view"]["blocks"][2]["element"]["initial_value"] == FIRST_MESSAGE

@@ -79,7 +79,7 @@ async def open_ticket(page: Page, title: str, severity: str, description: str) -
 
 
 async def shoot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    """A screenshot in ``SHOTS`` (Playwright makes the folder)."""
     await page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 

@@ -144,6 +144,7 @@ async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
 
 def sandbox(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
     """Run the sandbox until Ctrl-C (or SIGTERM)."""
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's every SMTP line
     if _running_in(data_dir / "data"):
         raise SandboxError(f"A sandbox is already running with its data in {data_dir}: stop "
                            "it first, or give this one another folder with --dir.")
