@@ -35,10 +35,11 @@ from bench.common import (
     show,
     standin_process,
 )
+from bot.sandbox.slack_side import SlackClientSide
 from bot.slack_ui.ids import ActionId, ModalMetadata, TicketRef
 from bot.slack_ui.modals import ticket_modal
 from tests.conftest import free_port
-from tests.slackreq import SIGNING_SECRET, SlackClientSide, values_by_label
+from tests.slackreq import SIGNING_SECRET, values_by_label
 
 WARMUP = 5
 Phase = dict[str, list[float]]
@@ -58,7 +59,7 @@ async def drive(url: str, n: int, concurrency: int, first_ticket: int) -> Phase:
     slots = asyncio.Semaphore(concurrency)
     results: Phase = {}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as s:
-        client = SlackClientSide(url, s)
+        client = SlackClientSide(url, s, secret=SIGNING_SECRET)
 
         async def run(kind: str, make: Callable[[int], Awaitable[object]], count: int,
                       offset: int) -> None:

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from bench.common import machine, percentiles, redis_server, show, standin
 from bot.adapters.clock import Clock
 from bot.bootstrap import open_runtime
+from bot.sandbox.standin import BOT_USER, SlackStandIn
 from tests.conftest import (
     CLIENT_USER,
     EXTERNAL,
@@ -42,7 +43,6 @@ from tests.conftest import (
     serving,
     settings_for,
 )
-from tests.slack_standin import BOT_USER, SlackStandIn
 from tests.strategies import (
     MESSAGE_SUBTYPES,
     OTHER_TEAM,

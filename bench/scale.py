@@ -31,11 +31,12 @@ from bot.bootstrap import Runtime, http_app, open_runtime
 from bot.domain.jobs import FireTimer, SyncTriage
 from bot.domain.sla import Step
 from bot.domain.tickets import Client
+from bot.sandbox.slack_side import SlackClientSide
+from bot.sandbox.standin import SlackStandIn
 from bot.slack_ui.ids import ModalMetadata
 from bot.slack_ui.modals import ticket_modal
 from tests.conftest import AM, free_port, settings_for
-from tests.slack_standin import SlackStandIn
-from tests.slackreq import SlackClientSide, values_by_label
+from tests.slackreq import SIGNING_SECRET, values_by_label
 
 KEYS = Layout()
 ONE = KEYS.all[0]
@@ -110,7 +111,8 @@ async def measure(runtime: Runtime, slack: SlackStandIn, counter: RedisCounts, t
     values = values_by_label(view, {"Title": "Checkout fails", "Severity": "High",
                                     "Description": "502 on every payment."})
     async with aiohttp.ClientSession() as session:
-        client = SlackClientSide(f"http://127.0.0.1:{port}", session)
+        client = SlackClientSide(f"http://127.0.0.1:{port}", session,
+                                 secret=SIGNING_SECRET)
         await client.command("/ticket", "warm-up", user=STAFF, channel=CLIENT_CHANNEL)
         await client.submit(view, values, user=STAFF, view_id="Vwarmup")
         await asyncio.sleep(0.05)

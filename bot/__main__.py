@@ -1,4 +1,4 @@
-"""The command line: ``serve`` (default), ``worker``, ``check``, ``clients``."""
+"""The command line: ``serve`` (default), ``worker``, ``check``, ``clients``, ``sandbox``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from bot.cli.clients import clients
 from bot.cli.dead_letters import dead_letters
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure as configure_logging
+from bot.sandbox.command import add_sandbox_parser, sandbox_command
 
 log = logging.getLogger("bot")
 
@@ -50,7 +51,9 @@ def require(settings: Settings, command: str) -> None:
     if missing:
         raise ConfigError("Cannot start: Slack credentials are not configured.\n"
                           + "\n".join(f"- {m}" for m in missing)
-                          + "\nSee README.md, 'Create the Slack app'.")
+                          + "\nSee README.md, 'Create the Slack app'."
+                          + "\nTo try the desk first, without a Slack workspace: "
+                          "./scripts/run sandbox (python -m bot sandbox).")
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -131,6 +134,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_parser("list", help="list the clients")
     cr = c.add_parser("remove", help="unregister a client channel")
     cr.add_argument("--channel", required=True)
+    add_sandbox_parser(sub)
     d = sub.add_parser("dead-letters", help="list, retry or drop the jobs that failed for good "
                        "(list is the default)").add_subparsers(dest="action")
     d.add_parser("list", help="every dead letter, newest first")
@@ -145,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = args.command or "serve"
     configure_logging()
+    if command == "sandbox":
+        return sandbox_command(args)
     try:
         settings = load_settings()
         configure_logging(settings.log_format)

@@ -50,3 +50,9 @@ ensure_redis_server() {
   # redis-cli makes the test cluster (Debian's redis-tools, which redis-server depends on).
   command -v redis-cli >/dev/null || apt_install redis-tools
 }
+
+ensure_chromium() {  # the browser test's headless Chromium, and an emoji font for its pages
+  if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+    apt_install chromium fonts-noto-color-emoji
+  fi
+}

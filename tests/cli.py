@@ -8,8 +8,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.sandbox.standin import SlackStandIn
 from tests.conftest import LEAD, TRIAGE
-from tests.slack_standin import SlackStandIn
 from tests.slackreq import SIGNING_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent

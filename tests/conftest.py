@@ -27,9 +27,10 @@ from bot.adapters.clock import Clock
 from bot.bootstrap import Runtime, http_app, open_runtime
 from bot.config import Settings, load_settings
 from bot.domain.tickets import Ticket
+from bot.sandbox.slack_side import SlackClientSide
+from bot.sandbox.standin import BOT_USER, SlackStandIn
 from tests.hooks_standin import PagerDuty
-from tests.slack_standin import BOT_USER, SlackStandIn
-from tests.slackreq import SIGNING_SECRET, SlackClientSide
+from tests.slackreq import SIGNING_SECRET
 
 TRIAGE = "C0TRIAGE01"
 CLIENT_CHANNEL = "C0ACME0001"
@@ -156,7 +157,8 @@ async def serving(runtime: Runtime, slack: SlackStandIn) -> AsyncIterator[Runnin
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session:
-            yield RunningApp(runtime, url, slack, SlackClientSide(url, session), stop)
+            client = SlackClientSide(url, session, secret=SIGNING_SECRET)
+            yield RunningApp(runtime, url, slack, client, stop)
     finally:
         stop.set()
         await worker

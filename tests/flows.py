@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
+from bot.sandbox.slack_side import SlackClientSide
+from bot.sandbox.standin import Message, SlackStandIn
 from tests.conftest import CLIENT_CHANNEL, STAFF, TRIAGE
-from tests.slack_standin import Message, SlackStandIn
-from tests.slackreq import SlackClientSide, values_by_label
+from tests.slackreq import values_by_label
 
 
 class Driven(Protocol):

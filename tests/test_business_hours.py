@@ -16,6 +16,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.sandbox.slack_side import SlackClientSide
+from bot.sandbox.standin import SlackStandIn
 from tests.conftest import (
     AM,
     CLIENT_CHANNEL,
@@ -32,8 +34,7 @@ from tests.conftest import (
     register_client,
 )
 from tests.flows import click, find_post, open_modal, open_ticket, submit, text_of, triage_post
-from tests.slack_standin import SlackStandIn
-from tests.slackreq import SlackClientSide
+from tests.slackreq import SIGNING_SECRET
 from tests.test_e2e import Served, register_acme, serve_process
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -64,7 +65,8 @@ async def test_a_ticket_opened_while_closed_warns_and_breaches_after_opening(
     try:
         async with aiohttp.ClientSession() as session:
             served = Served(f"http://127.0.0.1:{port}", slack,
-                            SlackClientSide(f"http://127.0.0.1:{port}", session), process)
+                            SlackClientSide(f"http://127.0.0.1:{port}", session,
+                                            secret=SIGNING_SECRET), process)
             await register_acme(slack, redis_url)
             view = await open_modal(served)
             status, _ = await submit(served, view, title="Payments down", severity="Critical",

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from bot.domain.tickets import Status
+from bot.sandbox.standin import BOT_USER
 from tests.conftest import (
     CLIENT_CHANNEL,
     CLIENT_USER,
@@ -20,7 +21,6 @@ from tests.conftest import (
     ticket,
 )
 from tests.flows import buttons, click, find_post, open_ticket, text_of, triage_post
-from tests.slack_standin import BOT_USER
 
 
 async def test_claim_updates_the_triage_post_and_tells_the_client(app: RunningApp) -> None:

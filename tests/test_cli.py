@@ -11,12 +11,12 @@ import pytest
 from bot.bootstrap import open_runtime
 from bot.domain.sla import response_window
 from bot.domain.tickets import Severity
+from bot.sandbox.standin import SlackStandIn
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
 from tests.cli import bot_env, run_bot
 from tests.conftest import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE, advance, settings_for
 from tests.flows import text_of
-from tests.slack_standin import SlackStandIn
 
 
 async def test_serve_without_credentials_says_exactly_what_is_missing(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 
 from bot.bootstrap import Runtime, open_runtime
 from bot.domain.tickets import Severity
+from bot.sandbox.standin import SlackStandIn
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
 from tests.cluster import Cluster, start_cluster, wait_for_failover
@@ -33,7 +34,6 @@ from tests.conftest import (
 )
 from tests.flows import buttons, click, open_ticket, text_of, triage_post
 from tests.once import LEASE, assert_each_once, dm_channel, everything_delivered, marked
-from tests.slack_standin import SlackStandIn
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from typing import Any, cast
 import pytest
 
 from bot.domain.tickets import Severity, Status
+from bot.sandbox.standin import TEAM_ID, Call, Message, SlackStandIn
 from tests.conftest import (
     AM,
     CLIENT_CHANNEL,
@@ -36,7 +37,6 @@ from tests.conftest import (
     ticket,
 )
 from tests.flows import buttons, find_post, open_ticket, text_of, triage_post
-from tests.slack_standin import TEAM_ID, Call, Message, SlackStandIn
 
 ENGINEERING = "C0ENGINE01"
 OTHER_ORG = "T0OTHER001"

@@ -15,6 +15,8 @@ import aiohttp
 import pytest
 
 from bot.bootstrap import open_runtime
+from bot.sandbox.slack_side import SlackClientSide
+from bot.sandbox.standin import SlackStandIn
 from tests.cli import ROOT, bot_env, run_bot
 from tests.conftest import (
     AM,
@@ -30,8 +32,7 @@ from tests.conftest import (
     ticket,
 )
 from tests.flows import buttons, click, find_post, open_modal, submit, text_of, triage_post
-from tests.slack_standin import SlackStandIn
-from tests.slackreq import SlackClientSide
+from tests.slackreq import SIGNING_SECRET
 
 
 @dataclass
@@ -75,7 +76,8 @@ async def served(slack: SlackStandIn, redis_url: str, serve_env: dict[str, str]
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session:
-            yield Served(url, slack, SlackClientSide(url, session), process)
+            client = SlackClientSide(url, session, secret=SIGNING_SECRET)
+            yield Served(url, slack, client, process)
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 15) == 0
@@ -193,7 +195,8 @@ async def test_unclaimed_critical_warns_and_breaches_once_each_on_time(
     try:
         async with aiohttp.ClientSession() as session:
             served = Served(f"http://127.0.0.1:{port}", slack,
-                            SlackClientSide(f"http://127.0.0.1:{port}", session), process)
+                            SlackClientSide(f"http://127.0.0.1:{port}", session,
+                                            secret=SIGNING_SECRET), process)
             _, created = await open_critical(served, redis_url)
             triage = await triage_post(served, 1001)
             warning = (await slack.wait_for(

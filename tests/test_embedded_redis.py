@@ -10,9 +10,9 @@ from pathlib import Path
 
 import redis
 
+from bot.sandbox.standin import SlackStandIn
 from tests.cli import bot_env, run_bot
 from tests.conftest import free_port
-from tests.slack_standin import SlackStandIn
 
 
 def redis_processes(data_dir: Path) -> list[int]:

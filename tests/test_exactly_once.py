@@ -13,11 +13,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from bot.adapters.clock import Clock
+from bot.adapters.keys import Layout
 from bot.bootstrap import Runtime, open_runtime
 from bot.domain.jobs import FireTimer
 from bot.domain.sla import Step, desired_timers
+from bot.sandbox.standin import SlackStandIn
 from bot.services.reminders import NotDue
 from tests.cli import ROOT, bot_env
 from tests.conftest import (
@@ -40,10 +43,11 @@ from tests.once import (
     marked,
     open_tickets,
 )
-from tests.slack_standin import SlackStandIn
 
 PLANS = json.dumps({"standard": {"critical": 3}})
 SLOW_PLANS = json.dumps({"standard": {"critical": 12}})
+KEYS = Layout()
+ONE = KEYS.all[0]
 
 
 def worker_env(slack: SlackStandIn, redis_url: str, smtp: SmtpSink,
@@ -195,6 +199,35 @@ async def test_tickets_and_timers_survive_a_redis_restart(
         server.process.wait()
 
 
+async def test_timers_lost_while_redis_was_away_are_rebuilt_when_it_answers(
+        slack: SlackStandIn, smtp_sink: SmtpSink, tmp_path: Path) -> None:
+    # As a failover can: the master dies, and what it took last never reached the replica.
+    server = start_redis(tmp_path / "aof", appendonly=True)
+    settings = settings_for(slack, server.url, plans=PLANS,
+                            smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}")
+    try:
+        async with open_runtime(settings, server.url) as runtime:
+            await register_client(runtime, name="Acme")
+            stop = asyncio.Event()
+            worker = asyncio.create_task(runtime.worker.run(stop))
+            await asyncio.sleep(0.5)  # its first sweep is behind it
+            keys = await open_tickets(runtime, 1)
+            await slack.wait_for(lambda: marked(slack, TRIAGE, "triage"), timeout=5)
+            server.process.kill()
+            server.process.wait()
+            server = start_redis(tmp_path / "aof", appendonly=True, port=server.port)
+            lost = server_client(server.url)
+            await lost.delete(ONE.due, ONE.jobs, KEYS.timer_set(int(keys[0][2:])))
+            await lost.aclose()
+            await slack.wait_for(lambda: marked(slack, dm_channel(LEAD), "breach"), timeout=10)
+            stop.set()
+            await worker
+        assert marked(slack, dm_channel(LEAD), "breach") == Counter({keys[0]: 1})
+    finally:
+        server.process.terminate()
+        server.process.wait()
+
+
 async def test_plan_edits_and_plan_moves_apply_to_open_tickets(
         slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink) -> None:
     slow = json.dumps({"standard": {"critical": 3600}, "premium": {"critical": 3}})
@@ -241,3 +274,7 @@ class _FixedFractionClock(Clock):
 
     def now(self) -> float:
         return float(int(super().now() * 1000)) / 1000 + 0.0004
+
+
+def server_client(url: str) -> Redis:
+    return Redis.from_url(url, decode_responses=True)

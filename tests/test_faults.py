@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.domain.tickets import Severity
+from bot.sandbox.standin import Message, SlackStandIn
 from bot.services.staff import Actor
 from tests.conftest import (
     AM,
@@ -31,7 +32,6 @@ from tests.conftest import (
 )
 from tests.flows import buttons, click, open_ticket, text_of, triage_post
 from tests.once import dm_channel, marked, open_tickets
-from tests.slack_standin import Message, SlackStandIn
 from tests.test_exactly_once import (
     desk,
     plans,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.domain.tickets import Status
+from bot.sandbox.standin import Message
 from tests.conftest import (
     CLIENT_CHANNEL,
     CLIENT_USER,
@@ -35,7 +36,6 @@ from tests.flows import (
     text_of,
     triage_post,
 )
-from tests.slack_standin import Message
 from tests.slackreq import values_by_label
 from tests.test_lifecycle import submit_modal
 

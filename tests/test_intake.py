@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from bot.domain.tickets import Severity, Status
+from bot.sandbox.standin import TEAM_ID
 from tests.conftest import (
     AM,
     CLIENT_CHANNEL,
@@ -20,7 +21,6 @@ from tests.conftest import (
     ticket,
 )
 from tests.flows import buttons, find_post, open_modal, open_ticket, submit, text_of
-from tests.slack_standin import TEAM_ID
 from tests.slackreq import values_by_label
 
 OTHER_ORG = "T0OTHER001"

@@ -12,11 +12,12 @@ import time
 
 import aiohttp
 
+from bot.sandbox.slack_side import SlackClientSide
+from bot.sandbox.standin import SlackStandIn
 from tests.conftest import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE, SmtpSink, free_port
 from tests.flows import find_post, open_modal, submit, triage_post
 from tests.hooks_standin import PagerDuty
-from tests.slack_standin import SlackStandIn
-from tests.slackreq import SlackClientSide
+from tests.slackreq import SIGNING_SECRET
 from tests.test_e2e import Served, register_acme, serve_process
 
 LADDER = [{"at": 0.5, "notify": ["account_manager"]},
@@ -32,8 +33,9 @@ async def serving(slack: SlackStandIn, redis_url: str, pagerduty: PagerDuty, smt
         slack, redis_url, port, PLANS=json.dumps(plans), PAGERDUTY_URL=pagerduty.url,
         PAGERDUTY_ROUTING_KEY="R0UTINGKEY0123456789", SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
         SUPPORT_LEAD_EMAIL="lead@vendor.example")
-    return Served(f"http://127.0.0.1:{port}", slack, SlackClientSide(
-        f"http://127.0.0.1:{port}", aiohttp.ClientSession()), process), process, port
+    url = f"http://127.0.0.1:{port}"
+    client = SlackClientSide(url, aiohttp.ClientSession(), secret=SIGNING_SECRET)
+    return Served(url, slack, client, process), process, port
 
 
 async def stop(served: Served) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.domain.tickets import Status
+from bot.sandbox.standin import Message
 from tests.conftest import (
     AM,
     CLIENT_CHANNEL,
@@ -26,7 +27,6 @@ from tests.conftest import (
     ticket,
 )
 from tests.flows import Driven, buttons, click, find_post, open_ticket, text_of, triage_post
-from tests.slack_standin import Message
 from tests.slackreq import values_by_label
 
 ENGINEERING = "C0ENGINE01"

@@ -13,10 +13,10 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.sandbox.standin import SlackStandIn
 from tests.cli import ROOT, bot_env
 from tests.conftest import RunningApp, SmtpSink, advance, drained, free_port, register_client
 from tests.flows import open_ticket
-from tests.slack_standin import SlackStandIn
 
 PLANS = {"standard": {"critical": 40}}
 

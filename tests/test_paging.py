@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from bot.sandbox.slack_side import SlackClientSide
+from bot.sandbox.standin import SlackStandIn
 from tests.conftest import CLIENT_CHANNEL, STAFF, TRIAGE, free_port
 from tests.flows import click, find_post, open_modal, submit, triage_post
 from tests.hooks_standin import WEBHOOK_SECRET, PagerDuty, Receiver
-from tests.slack_standin import SlackStandIn
-from tests.slackreq import SlackClientSide
+from tests.slackreq import SIGNING_SECRET
 from tests.test_e2e import Served, register_acme, serve_process
 from tests.test_lifecycle import submit_modal
 
@@ -41,7 +42,8 @@ async def served(slack: SlackStandIn, redis_url: str, receiver: Receiver,
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session:
-            yield Served(url, slack, SlackClientSide(url, session), process)
+            client = SlackClientSide(url, session, secret=SIGNING_SECRET)
+            yield Served(url, slack, client, process)
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 15) == 0

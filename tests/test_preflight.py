@@ -20,10 +20,10 @@ from bot.adapters.queue import JobQueue
 from bot.adapters.store import Armed, Store
 from bot.cli import check as cli
 from bot.domain.jobs import SyncTriage
+from bot.sandbox.standin import BOT_USER, MANIFEST_SCOPES, SlackStandIn
 from tests.cli import ROOT, bot_env, run_bot
 from tests.conftest import AM, CLIENT_CHANNEL, LEAD, RunningApp, register_client
 from tests.flows import find_post, open_ticket
-from tests.slack_standin import BOT_USER, MANIFEST_SCOPES, SlackStandIn
 
 KEYS = Layout()
 ONE = KEYS.all[0]

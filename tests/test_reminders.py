@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.domain.tickets import Severity
+from bot.sandbox.standin import BOT_USER, Call, Message
 from bot.services.staff import Actor
 from tests.conftest import (
     AM,
@@ -31,7 +32,6 @@ from tests.conftest import (
     ticket,
 )
 from tests.flows import click, find_post, open_ticket, text_of, triage_post
-from tests.slack_standin import BOT_USER, Call, Message
 
 PLANS = {"standard": {"critical": 4, "high": 6, "medium": 8, "low": 12}}
 _event_ids = itertools.count(1)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.sandbox.standin import SlackStandIn
 from tests.cli import bot_env, run_bot
 from tests.conftest import free_port
-from tests.slack_standin import SlackStandIn
 
 
 async def test_check_never_prints_the_redis_password(slack: SlackStandIn) -> None:

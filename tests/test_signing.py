@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
+from bot.sandbox.slack_side import signed_headers
 from tests.conftest import CLIENT_CHANNEL, STAFF, RunningApp
-from tests.slackreq import signed_headers
+from tests.slackreq import SIGNING_SECRET
 
 
 def command_body() -> str:
@@ -26,7 +27,7 @@ async def test_bad_signature_gets_401(app: RunningApp) -> None:
 async def test_stale_timestamp_gets_401(app: RunningApp) -> None:
     body = command_body()
     headers = signed_headers(body, content_type="application/x-www-form-urlencoded",
-                             timestamp=int(time.time()) - 6 * 60)
+                             secret=SIGNING_SECRET, timestamp=int(time.time()) - 6 * 60)
     async with app.client.session.post(app.client.url, data=body, headers=headers) as r:
         assert r.status == 401
     assert app.slack.calls_to("views.open") == []

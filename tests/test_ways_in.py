@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.sandbox.standin import SlackStandIn
 from tests.conftest import (
     CLIENT_CHANNEL,
     CLIENT_USER,
@@ -18,7 +19,6 @@ from tests.conftest import (
     ticket,
 )
 from tests.flows import buttons, open_ticket, submit, text_of, triage_post
-from tests.slack_standin import SlackStandIn
 from tests.slackreq import values_by_label
 
 OTHER_CLIENT = "C0GLOBEX01"

@@ -291,6 +291,14 @@ class JobQueue:
                       if oldest and due), default=0.0)
         return sum(c[0] for c in counts), waited, sum(c[2] for c in counts)
 
+    async def servers(self) -> frozenset[str]:
+        """The run ids of the Redis servers holding the queue (every master on a cluster):
+        they change when one restarts or a replica takes over."""
+        if isinstance(self.redis, RedisCluster):
+            found = await self.redis.info("server", target_nodes=RedisCluster.PRIMARIES)
+            return frozenset(str(info["run_id"]) for info in found.values())
+        return frozenset([str((await self.redis.info("server"))["run_id"])])
+
     async def busy(self) -> bool:
         """Whether a job is due now or running: False once everything due has been done."""
         now = (await self.claim(0)).now_ms

@@ -272,8 +272,14 @@ MISSING = {
 
 def load_settings(**overrides: Any) -> Settings:
     """Read and validate the settings, or raise ConfigError naming each bad variable."""
+    return validated(Settings, overrides)
+
+
+def validated(kind: type[Settings], overrides: dict[str, Any]) -> Settings:
+    """``kind`` (Settings, or a subclass that reads them elsewhere: the sandbox's) from
+    ``overrides`` and its sources, or ConfigError naming each bad variable."""
     try:
-        return Settings(**overrides)
+        return kind(**overrides)
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

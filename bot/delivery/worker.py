@@ -96,6 +96,7 @@ class Worker:
         self._next_measure = 0.0
         self._next_sweep = 0.0
         self._started = False
+        self._servers: frozenset[str] | None = None
         self._sweep: asyncio.Task[None] | None = None
         # Another worker's leases are not in this one's wake-up time: look again within
         # half a lease, so a job whose worker died is taken over soon after it expires.
@@ -114,6 +115,7 @@ class Worker:
                     await self._idle(sleep, stop, self.queue.wait(sleep))
             except (RedisError, OSError) as exc:
                 log.error("worker cannot reach Redis (%s); trying again in 1 s", exc)
+                self._sweep_again()
                 await self._idle(1.0, stop, asyncio.sleep(1.0))
         if self._sweep is not None:
             await self._sweep
@@ -145,6 +147,17 @@ class Worker:
         QUEUE_DUE.set(due)
         QUEUE_OLDEST.set(waited)
         DEAD_LETTERS.set(dead)
+        servers = await self.queue.servers()
+        if self._servers is not None and servers != self._servers:
+            log.warning("Redis restarted or failed over: sweeping, to rebuild what it lost")
+            self._sweep_again()
+        self._servers = servers
+
+    def _sweep_again(self) -> None:
+        """Sweep as soon as Redis answers: a restart without persistence, or a failover
+        (whose replica may lack the master's last writes), can lose armed timers and posts;
+        the sweep rebuilds them from the tickets."""
+        self._started, self._next_sweep = False, 0.0
 
     # -- the sweep ------------------------------------------------------------------------
 
@@ -153,7 +166,8 @@ class Worker:
 
         One sweep runs at a time across workers (``sweep:running``, kept while it runs);
         after one, none is due for ``sweep_every`` (``sweep:recent``), except a worker's
-        first, which always runs.
+        first and its first after Redis was out of reach (a failover may have lost the
+        last writes of a master: the sweep rebuilds the timers and posts they armed).
         """
         if time.monotonic() < self._next_sweep or (self._sweep and not self._sweep.done()):
             return
@@ -182,7 +196,10 @@ class Worker:
                             skew)
             result = await self.sweeper.sweep(heartbeat)
         except (RedisError, OSError) as exc:
-            log.error("sweep stopped: cannot reach Redis (%s); the next one will redo it", exc)
+            log.error("sweep stopped: cannot reach Redis (%s); trying again in %.0f s", exc,
+                      MEASURE_EVERY)
+            self._sweep_again()
+            self._next_sweep = time.monotonic() + MEASURE_EVERY
         except Exception:
             log.exception("sweep stopped by an error; the next one will try again")
         else:

@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, SearchStrategy
 
+from bot.sandbox.standin import BOT_USER
 from bot.slack_ui.ids import ActionId
 from tests.conftest import CLIENT_USER, EXTERNAL, GUEST
-from tests.slack_standin import BOT_USER
 from tests.strategies.forged import NATURAL, forged_json, models
 from tests.strategies.identities import (
     channels,

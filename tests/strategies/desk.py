@@ -16,6 +16,8 @@ import aiohttp
 import handlers
 from bot.bootstrap import Runtime
 from bot.domain.tickets import Ticket
+from bot.sandbox.slack_side import signed_headers
+from bot.sandbox.standin import BOT_USER, TEAM_ID, Message, SlackStandIn
 from bot.services.staff import Actor
 from tests.conftest import (
     AM,
@@ -32,8 +34,7 @@ from tests.conftest import (
     ticket,
 )
 from tests.flows import open_ticket
-from tests.slack_standin import BOT_USER, TEAM_ID, Message, SlackStandIn
-from tests.slackreq import signed_headers
+from tests.slackreq import SIGNING_SECRET
 from tests.strategies.events import envelope
 from tests.strategies.payload import Payload
 from tests.strategies.world import (
@@ -145,7 +146,7 @@ async def deliver(session: aiohttp.ClientSession, url: str, payload: Payload, se
                   *, timeout: float = 20.0) -> Answer:
     """Sign ``payload`` as Slack signs it and post it to ``url`` (``.../slack/events``)."""
     text, content_type = payload.encoded(serial)
-    headers = signed_headers(text, content_type=content_type)
+    headers = signed_headers(text, content_type=content_type, secret=SIGNING_SECRET)
     if payload.retry_num is not None:
         headers.update({"X-Slack-Retry-Num": str(payload.retry_num),
                         "X-Slack-Retry-Reason": "http_timeout"})

@@ -13,7 +13,7 @@ from typing import Any, Final
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, SearchStrategy
 
-from tests.slack_standin import BOT_USER, TEAM_ID
+from bot.sandbox.standin import BOT_USER, TEAM_ID
 from tests.strategies.identities import channels, mangle, places, put, staff_member, timestamps, who
 from tests.strategies.payload import Payload
 from tests.strategies.text import JSON_LEAF, JSON_VALUES, NOT_A_STRING, hostile_text

@@ -11,7 +11,7 @@ from typing import Any, Final
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, SearchStrategy
 
-from tests.slack_standin import TEAM_ID
+from bot.sandbox.standin import TEAM_ID
 from tests.strategies.text import HUGE_DIGITS, NOT_A_STRING
 from tests.strategies.world import MISSING, OTHER_TEAM, World
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, SearchStrategy
 
 from bot.domain.tickets import Severity
+from bot.sandbox.standin import TEAM_ID
 from bot.slack_ui.ids import ActionId, BlockId, CallbackId
-from tests.slack_standin import TEAM_ID
 from tests.strategies.forged import forged_json, models, typed_payload
 from tests.strategies.identities import mangle, put, team_object, user_object, who
 from tests.strategies.payload import Payload

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Final, Protocol
 
 from bot.bootstrap import Runtime
-from tests.slack_standin import SlackStandIn
-from tests.slackreq import SlackClientSide
+from bot.sandbox.slack_side import SlackClientSide
+from bot.sandbox.standin import SlackStandIn
 
 ROOT: Final = Path(__file__).resolve().parent.parent.parent
 OTHER_TEAM: Final = "T0OTHER001"

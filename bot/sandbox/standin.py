@@ -1,8 +1,10 @@
-"""A stand-in for the Slack Web API over HTTP on loopback.
+"""A stand-in for the Slack Web API over HTTP on loopback: the tests' Slack and the sandbox's.
 
-It records every call with its arguments, keeps the messages posted (with their
-metadata, for ``conversations.history``/``replies``), and can be scripted to answer
-429 (with Retry-After), 500 or ``ok: false`` for a method, a number of times.
+It records every call with its arguments, keeps what Slack keeps (messages with their
+metadata, threads, pins, reactions, ephemeral messages, modals and App Home views) and
+enforces the rules of Slack that matter to the app: single-use ``trigger_id``s, Block Kit's
+limits, ``ok: false`` errors. It can be scripted to answer 429 (with Retry-After), 500 or
+``ok: false`` for a method, a number of times.
 """
 
 from __future__ import annotations
@@ -16,66 +18,41 @@ from typing import Any
 
 from aiohttp import web
 
-TEAM_ID = "T0DESK0001"
-BOT_USER = "U0BOT00001"
-TEAM_URL = "https://desk-test.slack.com/"
-MANIFEST_SCOPES = ("commands", "chat:write", "chat:write.customize", "im:write", "im:history",
-                   "users:read", "usergroups:read", "channels:read", "groups:read",
-                   "channels:history", "groups:history", "reactions:read", "pins:write",
-                   "pins:read")
-"""The bot scopes manifest.yml asks for: the stand-in grants them all unless told otherwise."""
+from bot.sandbox.messages_api import MessageMethods
+from bot.sandbox.records import (
+    BOT_ID,
+    BOT_USER,
+    MANIFEST_SCOPES,
+    TEAM_ID,
+    TEAM_URL,
+    Call,
+    Failure,
+    Message,
+)
+from bot.sandbox.views_api import ViewMethods
+
+__all__ = ["BOT_USER", "MANIFEST_SCOPES", "TEAM_ID", "Call", "Message", "SlackStandIn"]
+
+BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-1-test"
+READ_ONLY = frozenset({"auth.test", "users.info", "usergroups.users.list", "conversations.info",
+                       "conversations.history", "conversations.replies", "conversations.open",
+                       "pins.list", "reactions.get", "apps.connections.open"})
+"""Methods that change nothing: watchers are not told of them."""
 
 
 @dataclass
-class Call:
-    method: str
-    args: dict[str, Any]
-    at: float
-
-
-@dataclass
-class Failure:
-    status: int = 200
-    error: str | None = None
-    retry_after: int | None = None
-    times: int = 1
-    after_effect: bool = False
-    """Do the call's work, then answer with the failure (the answer was lost on the way)."""
-
-
-@dataclass
-class Message:
-    channel: str
-    ts: str
-    text: str
-    blocks: list[dict[str, Any]]
-    thread_ts: str | None
-    metadata: dict[str, Any] | None
-    updates: int = 0
-    user: str = BOT_USER
-
-
-def _user(uid: str, **extra: Any) -> dict[str, Any]:
-    return {"id": uid, "team_id": TEAM_ID, "name": uid.lower(), "is_bot": False,
-            "deleted": False, "is_restricted": False, "is_ultra_restricted": False,
-            "profile": {"email": f"{uid.lower()}@vendor.example"}, **extra}
-
-
-@dataclass
-class SlackStandIn:
+class SlackStandIn(MessageMethods, ViewMethods):
     delay: float = 0.0
     enterprise_id: str | None = None
     """The Enterprise Grid org the installing workspace belongs to, if any."""
     delays: dict[str, float] = field(default_factory=dict)
     """Method -> seconds to take before answering (on top of ``delay``)."""
-    calls: list[Call] = field(default_factory=list)
-    messages: dict[tuple[str, str], Message] = field(default_factory=dict)
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)
-    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
-    usergroups: dict[str, list[str]] = field(default_factory=dict)
-    pins: dict[str, set[str]] = field(default_factory=dict)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     url: str = ""
+    bot_token: str = BOT_TOKEN
+    """The token the app must present (the sandbox makes its own)."""
+    team_name: str = "Desk Test"
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     gates: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)
     """(method, channel) -> a gate: such calls take effect, then wait for it to answer."""
@@ -83,17 +60,9 @@ class SlackStandIn:
     scopes: list[str] | None = field(default_factory=lambda: list(MANIFEST_SCOPES))
     """Granted, as every answer's ``x-oauth-scopes`` header says; None: no such header."""
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
-    _ts: int = 0
     _runner: web.AppRunner | None = None
 
     # -- scripting -------------------------------------------------------------------
-
-    def add_user(self, uid: str, **extra: Any) -> None:
-        self.users[uid] = _user(uid, **extra)
-
-    def add_channel(self, cid: str, name: str, *, is_member: bool = True) -> None:
-        self.channels[cid] = {"id": cid, "name": name, "is_member": is_member,
-                              "is_channel": True, "is_ext_shared": False}
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
              retry_after: int | None = None, times: int = 1, after_effect: bool = False) -> None:
@@ -104,10 +73,11 @@ class SlackStandIn:
     def add_message(self, channel: str, user: str, text: str,
                     thread_ts: str | None = None) -> str:
         """A message someone wrote in Slack (not through the app); its ts."""
-        ts = self._next_ts()
+        ts = self.next_ts()
         message = Message(channel, ts, text, [], thread_ts, None)
         message.user = user
         self.messages[(channel, ts)] = message
+        self.changed()
         return ts
 
     # -- reading ---------------------------------------------------------------------
@@ -189,7 +159,7 @@ class SlackStandIn:
         self.calls.append(Call(method, args, time.time()))
         if self.delay or method in self.delays:
             await asyncio.sleep(self.delay + self.delays.get(method, 0.0))
-        expected = "xapp-1-test" if method == "apps.connections.open" else "xoxb-test-token"
+        expected = APP_TOKEN if method == "apps.connections.open" else self.bot_token
         if request.headers.get("Authorization", "") != f"Bearer {expected}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
@@ -201,6 +171,7 @@ class SlackStandIn:
                 scripted.pop(0)
             if failure.after_effect and handler:
                 handler(args)
+                self._told(method)
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             if failure.status == 429:
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
@@ -209,6 +180,8 @@ class SlackStandIn:
                 return web.Response(status=failure.status, text="upstream trouble")
             return web.json_response({"ok": False, "error": failure.error})
         body = handler(args) if handler else {}
+        if body.get("ok") is not False:
+            self._told(method)
         gate = self.gates.get((method, str(args.get("channel", ""))))
         if gate is not None:
             self.held.append(self.calls[-1])
@@ -218,96 +191,16 @@ class SlackStandIn:
         scopes = {"x-oauth-scopes": ",".join(self.scopes)} if self.scopes is not None else {}
         return web.json_response({"ok": True, **body}, headers=scopes)
 
-    def _next_ts(self) -> str:
-        self._ts += 1
-        return f"{int(time.time())}.{self._ts:06d}"
+    def _told(self, method: str) -> None:
+        if method not in READ_ONLY:
+            self.changed()
 
-    # -- methods ---------------------------------------------------------------------
+    # -- methods of the app's own (the rest: messages_api, views_api) ------------------
 
     def _auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
         grid = {"enterprise_id": self.enterprise_id} if self.enterprise_id else {}
-        return {"team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": "B0BOT00001",
-                "url": TEAM_URL, "team": "Desk Test", "user": "desk", **grid}
-
-    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = args["channel"]
-        if channel in self.channels and not self.channels[channel]["is_member"]:
-            return {"ok": False, "error": "not_in_channel"}
-        if self.users.get(channel, {}).get("deleted"):
-            return {"ok": False, "error": "user_disabled"}
-        if channel.startswith(("U", "W")):
-            channel = "D" + channel[1:]
-        ts = self._next_ts()
-        self.messages[(channel, ts)] = Message(
-            channel, ts, args.get("text", ""), args.get("blocks") or [],
-            args.get("thread_ts"), args.get("metadata"))
-        return {"channel": channel, "ts": ts, "message": {"text": args.get("text", "")}}
+        return {"team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": BOT_ID,
+                "url": TEAM_URL, "team": self.team_name, "user": "desk", **grid}
 
     def _apps_connections_open(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"url": self.url.replace("http://", "ws://").replace("/api/", "/socket")}
-
-    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        message = self.messages.get((args["channel"], args["ts"]))
-        if message is None:
-            return {"ok": False, "error": "message_not_found"}
-        message.text = args.get("text", message.text)
-        message.blocks = args.get("blocks") or message.blocks
-        message.updates += 1
-        return {"channel": args["channel"], "ts": args["ts"]}
-
-    def _chat_postEphemeral(self, _: dict[str, Any]) -> dict[str, Any]:
-        return {"message_ts": self._next_ts()}
-
-    def _pins_add(self, args: dict[str, Any]) -> dict[str, Any]:
-        pinned = self.pins.setdefault(args["channel"], set())
-        if args["timestamp"] in pinned:
-            return {"ok": False, "error": "already_pinned"}
-        pinned.add(args["timestamp"])
-        return {}
-
-    def _pins_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = args["channel"]
-        if channel not in self.channels:
-            return {"ok": False, "error": "channel_not_found"}
-        return {"items": [{"type": "message", "channel": channel, "created": 0,
-                           "message": {"ts": ts, "text": self.messages[(channel, ts)].text
-                                       if (channel, ts) in self.messages else ""}}
-                          for ts in sorted(self.pins.get(channel, set()))]}
-
-    def _views_open(self, _: dict[str, Any]) -> dict[str, Any]:
-        return {"view": {"id": "V" + self._next_ts().replace(".", "")}}
-
-    def _views_update(self, _: dict[str, Any]) -> dict[str, Any]:
-        return {}
-
-    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        user = self.users.get(args["user"])
-        return {"user": user} if user else {"ok": False, "error": "user_not_found"}
-
-    def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"users": self.usergroups.get(args["usergroup"], [])}
-
-    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channels.get(args["channel"])
-        return {"channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
-
-    def _history(self, args: dict[str, Any], thread: str | None) -> dict[str, Any]:
-        oldest = float(args.get("oldest") or 0)
-        found = [m for m in self.messages.values()
-                 if m.channel == args["channel"] and float(m.ts) >= oldest
-                 and (m.thread_ts is None if thread is None else thread in (m.thread_ts, m.ts))]
-        return {"messages": [{"ts": m.ts, "text": m.text, "metadata": m.metadata, "user": m.user,
-                              "thread_ts": m.thread_ts}
-                             for m in sorted(found, key=lambda m: m.ts, reverse=True)]}
-
-    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        user = str(args.get("users", ""))
-        if self.users.get(user, {}).get("deleted"):
-            return {"ok": False, "error": "user_disabled"}
-        return {"channel": {"id": "D" + user[1:]}}
-
-    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
-        return self._history(args, None)
-
-    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
-        return self._history(args, args["ts"])

@@ -1,0 +1,169 @@
+"""The sandbox's web page: a static client, the state it shows, and what visitors do.
+
+``GET /`` is the page (static HTML, CSS and JavaScript: no build step); it reads
+``GET /api/state?as=U...`` (what that person sees, ``bot.sandbox.screen``), listens to
+``GET /api/stream`` (server-sent events: a new version after every change, so messages
+appear without a reload) and posts what the visitor does to ``POST /api/do``, which
+``bot.sandbox.people`` turns into the signed requests Slack would send the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox.inbox import Inbox
+from bot.sandbox.people import NotAnswered, People
+from bot.sandbox.records import Ephemeral
+from bot.sandbox.screen import screen, upcoming
+from bot.sandbox.workspace import BY_ID, Persona
+from bot.services.changes import Changes
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+KEEPALIVE = 15.0
+
+Doing = Callable[[People, Persona, dict[str, Any]], Awaitable[object]]
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise ValueError(f"{name} is missing")
+    return value
+
+
+def _values(body: dict[str, Any]) -> dict[str, Any]:
+    values = body.get("values") or {}
+    if not isinstance(values, dict):
+        raise ValueError("values must be an object")
+    return values
+
+
+def _chosen(body: dict[str, Any]) -> str | None:
+    chosen = body.get("chosen")
+    return chosen if isinstance(chosen, str) else None
+
+
+DOINGS: dict[str, Doing] = {
+    "command": lambda p, w, b: p.command(w, _text(b, "channel"), _text(b, "text")),
+    "write": lambda p, w, b: p.write(w, _text(b, "channel"), _text(b, "text"),
+                                     b.get("thread_ts") or None),
+    "react": lambda p, w, b: p.react(w, _text(b, "channel"), _text(b, "ts"), _text(b, "name")),
+    "shortcut": lambda p, w, b: p.shortcut(w, _text(b, "channel"), _text(b, "ts"),
+                                           _text(b, "callback_id")),
+    "click": lambda p, w, b: p.act_on_message(w, _text(b, "channel"), _text(b, "ts"),
+                                              int(b.get("block", -1)), _text(b, "action_id"),
+                                              _chosen(b)),
+    "view_click": lambda p, w, b: p.act_in_view(w, _text(b, "view_id"), int(b.get("block", -1)),
+                                                _text(b, "action_id"), _chosen(b), _values(b)),
+    "submit": lambda p, w, b: p.submit(w, _text(b, "view_id"), _values(b)),
+    "close": lambda p, w, b: p.close(w, _text(b, "view_id"), _values(b)),
+    "home": lambda p, w, b: p.open_home(w),
+}
+
+
+class Page:
+    def __init__(self, people: People, inbox: Inbox, changes: Changes) -> None:
+        self.people = people
+        self.inbox = inbox
+        self.changes = changes
+        self.version = 0
+        self.closing = False
+        self._tick = asyncio.Event()
+        people.slack.watchers.append(self.bump)
+        inbox.watchers.append(self.bump)
+
+    def bump(self) -> None:
+        """Something changed: every open page fetches its state again."""
+        self.version += 1
+        self._tick.set()
+        self._tick = asyncio.Event()
+
+    def close(self) -> None:
+        """End the event streams, so the server stops at once."""
+        self.closing = True
+        self.bump()
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.add_routes([
+            web.get("/", self.index), web.get("/api/state", self.state),
+            web.get("/api/stream", self.stream), web.post("/api/do", self.do),
+            web.post("/slack/respond/{user}/{channel}", self.respond),
+            web.static("/static", STATIC),
+        ])
+        return app
+
+    async def index(self, _: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "index.html")
+
+    @staticmethod
+    def persona(query: Any) -> Persona:
+        found = BY_ID.get(str(query))
+        if found is None:
+            raise web.HTTPBadRequest(text=f"no such person: {query}")
+        return found
+
+    async def state(self, request: web.Request) -> web.Response:
+        viewer = self.persona(request.query.get("as"))
+        reminders = await upcoming(self.changes)
+        shown = screen(self.people.slack, self.inbox, viewer, reminders)
+        return web.json_response({"version": self.version, **shown})
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                               "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        seen = -1
+        with contextlib.suppress(ConnectionResetError):
+            while not self.closing:
+                if seen != self.version:
+                    seen = self.version
+                    await response.write(f"data: {json.dumps({'version': seen})}\n\n".encode())
+                tick = self._tick
+                try:
+                    await asyncio.wait_for(tick.wait(), KEEPALIVE)
+                except TimeoutError:
+                    await response.write(b": still here\n\n")
+        return response
+
+    async def do(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError("send a JSON object")
+            doing = DOINGS.get(str(body.get("kind")))
+            if doing is None:
+                raise ValueError(f"unknown kind: {body.get('kind')}")
+            await doing(self.people, self.persona(body.get("as")), body)
+        except (ValueError, TypeError) as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        except LookupError as exc:
+            return web.json_response({"error": str(exc).strip("'")}, status=409)
+        except NotAnswered as exc:
+            log.warning("the app did not answer: %s", exc)
+            return web.json_response({"error": str(exc)}, status=502)
+        return web.json_response({"ok": True})
+
+    async def respond(self, request: web.Request) -> web.Response:
+        """A ``response_url`` post from the app: shown to that person, or in the channel."""
+        user, channel = request.match_info["user"], request.match_info["channel"]
+        body = await request.json()
+        slack = self.people.slack
+        if body.get("response_type") == "in_channel":
+            slack.post_as_app(channel, str(body.get("text", "")), list(body.get("blocks") or []))
+        else:
+            slack.ephemerals.append(Ephemeral(channel, user, slack.next_ts(),
+                                              str(body.get("text", "")),
+                                              list(body.get("blocks") or [])))
+        slack.changed()
+        return web.json_response({"ok": True})

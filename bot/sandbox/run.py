@@ -1,0 +1,151 @@
+"""``python -m bot sandbox``: the real bot, offline, and a page that plays Slack.
+
+It starts the embedded Redis (its own ``DATA_DIR`` under the sandbox folder, emptied at
+each start: the stand-in keeps its messages in memory, so a demo starts afresh), an SMTP
+inbox and the Slack stand-in, all on loopback; then the bot as ``serve`` runs it (HTTP at
+``/slack/events`` and the worker), registers the demo client as ``clients set`` does, and
+serves the page. Ctrl-C stops everything, the Redis server too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import redis
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from bot.adapters.embedded_redis import embedded_redis, socket_path
+from bot.bootstrap import Runtime, http_app, open_runtime
+from bot.cli.clients import set_client
+from bot.sandbox.inbox import Inbox
+from bot.sandbox.page import Page
+from bot.sandbox.people import People
+from bot.sandbox.settings import SANDBOX_TOKEN, sandbox_settings
+from bot.sandbox.slack_side import SlackClientSide
+from bot.sandbox.standin import SlackStandIn
+from bot.sandbox.workspace import (
+    ACCOUNT_MANAGER,
+    CLIENT,
+    CLIENT_CHANNEL,
+    CLIENT_NAME,
+    CLIENT_PHONE,
+    FIRST_MESSAGE,
+    WORKSPACE_NAME,
+    seed,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SandboxError(Exception):
+    """The sandbox cannot start; the message says why and what to do."""
+
+
+def _running_in(data_dir: Path) -> bool:
+    """Whether a Redis already answers in ``data_dir``: another sandbox is running there."""
+    path = socket_path(data_dir)
+    if not path.exists():
+        return False
+    try:
+        with redis.Redis(unix_socket_path=str(path), socket_timeout=1) as r:
+            return bool(r.ping())
+    except (RedisError, OSError):
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def served(app: web.Application, port: int) -> AsyncIterator[None]:
+    """``app`` on ``127.0.0.1:port`` (loopback only: nobody else can reach the sandbox)."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise SandboxError(f"Cannot listen on 127.0.0.1:{port} ({exc.strerror}): another "
+                           "program uses it; choose another with --port.") from exc
+    try:
+        yield
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def fake_slack() -> AsyncIterator[tuple[SlackStandIn, Inbox]]:
+    """The Slack stand-in with the demo workspace, and the mail inbox, on loopback."""
+    slack = SlackStandIn(bot_token=SANDBOX_TOKEN, team_name=WORKSPACE_NAME,
+                         strict_triggers=True)
+    seed(slack)
+    inbox = Inbox()
+    await slack.start()
+    await inbox.start()
+    try:
+        yield slack, inbox
+    finally:
+        await inbox.stop()
+        await slack.stop()
+
+
+async def set_the_scene(runtime: Runtime, slack: SlackStandIn) -> None:
+    """A fresh demo: an empty Redis, the client registered, their first message."""
+    await runtime.redis.flushdb()
+    await set_client(runtime, channel=CLIENT_CHANNEL, name=CLIENT_NAME,
+                     account_manager=ACCOUNT_MANAGER.id, plan="standard", phone=CLIENT_PHONE)
+    slack.add_message(CLIENT_CHANNEL, CLIENT.id, FIRST_MESSAGE)
+
+
+async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with fake_slack() as (slack, inbox):
+        settings = sandbox_settings(api_url=slack.url, smtp_port=inbox.port,
+                                    data_dir=data_dir / "data", plans=plans)
+        secret = settings.slack_signing_secret
+        assert secret is not None
+        with embedded_redis(settings.data_dir) as redis_url:
+            async with open_runtime(settings, redis_url) as runtime:
+                await set_the_scene(runtime, slack)
+                bot_port = _free_port()
+                worker = asyncio.create_task(runtime.worker.run(stop))
+                try:
+                    async with served(http_app(runtime), bot_port), \
+                            aiohttp.ClientSession() as session:
+                        side = SlackClientSide(f"http://127.0.0.1:{bot_port}", session,
+                                               secret=secret.get_secret_value())
+                        people = People(slack, side, f"http://127.0.0.1:{port}/slack/respond")
+                        page = Page(people, inbox, runtime.desk.changes)
+                        async with served(page.app(), port):
+                            print(f"The sandbox is ready: open http://127.0.0.1:{port}/ "
+                                  "(Ctrl-C stops it)", flush=True)
+                            await stop.wait()
+                            page.close()
+                finally:
+                    stop.set()
+                    await worker
+    log.info("the sandbox has stopped")
+
+
+def sandbox(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
+    """Run the sandbox until Ctrl-C (or SIGTERM)."""
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's every SMTP line
+    if _running_in(data_dir / "data"):
+        raise SandboxError(f"A sandbox is already running with its data in {data_dir}: stop "
+                           "it first, or give this one another folder with --dir.")
+    asyncio.run(run(port, data_dir, plans))

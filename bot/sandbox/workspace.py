@@ -1,0 +1,89 @@
+"""The sandbox's demo workspace: who is in it, its channels, and its demo plans.
+
+One client (Acme Media, another organisation, in a shared channel), two support
+engineers, the client's account manager and the head of support. The people's
+timezones differ, so each sees the desk's dates (``<!date^...>``) in their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.sandbox.records import BOT_USER, TEAM_ID, Records
+
+ACME_TEAM = "T0ACMEMED1"
+"""The client's own organisation (a Slack Connect partner of the desk's workspace)."""
+CLIENT_CHANNEL = "C0ACME0001"
+TRIAGE = "C0TRIAGE01"
+ENGINEERING = "C0ENGINE01"
+CLIENT_NAME = "Acme Media"
+CLIENT_PHONE = "+1 555 0100"
+LEAD_EMAIL = "lee.chen@desk-demo.example"
+DESK_EMAIL = "support-desk@desk-demo.example"
+WORKSPACE_NAME = "Desk Demo"
+
+
+@dataclass(frozen=True)
+class Persona:
+    id: str
+    name: str
+    role: str
+    tz: str
+    team: str = TEAM_ID
+    email: str = ""
+
+    @property
+    def external(self) -> bool:
+        """A member of another organisation (Slack Connect): no slash commands, no shortcuts."""
+        return self.team != TEAM_ID
+
+
+CLIENT = Persona("U0CLIENT01", "Dana Reyes", "Client at Acme Media", "America/New_York",
+                 ACME_TEAM, "dana@acme-media.example")
+ENGINEER = Persona("U0ENGINE01", "Sam Okafor", "Support engineer", "Europe/London",
+                   email="sam@desk-demo.example")
+ENGINEER_2 = Persona("U0ENGINE02", "Priya Natarajan", "Support engineer", "Asia/Kolkata",
+                     email="priya@desk-demo.example")
+ACCOUNT_MANAGER = Persona("U0AMGR0001", "Morgan Blake", "Account manager", "Europe/Berlin",
+                          email="morgan@desk-demo.example")
+LEAD = Persona("U0LEAD0001", "Lee Chen", "Head of support", "America/Los_Angeles",
+               email=LEAD_EMAIL)
+PERSONAS = (CLIENT, ENGINEER, ENGINEER_2, ACCOUNT_MANAGER, LEAD)
+BY_ID = {p.id: p for p in PERSONAS}
+
+CHANNELS = ((CLIENT_CHANNEL, "acme-support", True), (TRIAGE, "support-triage", False),
+            (ENGINEERING, "engineering", False))
+"""(id, name, shared with the client's organisation)."""
+
+DEMO_PLANS: dict[str, Any] = {
+    "standard": {
+        "critical": 240, "high": 480, "medium": 900, "low": 1800,
+        "update_every": {"critical": 300, "high": 600, "medium": 1200, "low": None},
+    },
+}
+"""Minutes, not hours: a visitor sees the warning and the breach arrive."""
+
+FIRST_MESSAGE = ("Hi team, since this morning some of our editors get a blank page when "
+                 "they open the video library. Could you have a look?")
+"""What the client wrote before the visitor came: react with :ticket: to open a ticket."""
+
+
+def seed(slack: Records) -> None:
+    """Put the demo workspace's people and channels into the stand-in."""
+    for persona in PERSONAS:
+        first, _, last = persona.name.partition(" ")
+        slack.add_user(persona.id, team_id=persona.team, tz=persona.tz,
+                       name=first.lower(), real_name=persona.name,
+                       profile={"email": persona.email, "real_name": persona.name,
+                                "display_name": persona.name, "title": persona.role,
+                                "first_name": first, "last_name": last})
+    slack.add_user(BOT_USER, is_bot=True, name="support-desk", real_name="Support Desk",
+                   profile={"real_name": "Support Desk", "display_name": "Support Desk"})
+    for cid, name, shared in CHANNELS:
+        slack.add_channel(cid, name, shared=shared)
+
+
+def visible_channels(persona: Persona) -> list[tuple[str, str, bool]]:
+    """The channels ``persona`` is in: the client only sees its shared channel."""
+    return [c for c in CHANNELS if c[2] or not persona.external]
