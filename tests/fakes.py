@@ -39,6 +39,7 @@ from bot.domain.jobs import FireTimer, Job
 from bot.domain.sla import Step, Timer
 from bot.domain.staff import Member, Organisation
 from bot.domain.tickets import Client, Status, Ticket
+from bot.domain.urgency import Urgency
 
 T0 = 1_700_000_000.0
 """Where the fake clock starts (epoch seconds)."""
@@ -93,6 +94,8 @@ class FakeStore:
         self.remembered: dict[str, float] = {}
         self.client_records: dict[str, Client] = {}
         self.calls: Counter[str] = Counter()
+        self.urgencies: dict[int, Urgency] = {}
+        """Each ticket's urgency as last written (the indices')."""
         self._seq = FIRST_NUMBER - 1
         self._before: dict[str, list[Action]] = {}
 
@@ -183,7 +186,8 @@ class FakeStore:
 
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
                      jobs: Sequence[Armed], timers: Sequence[Timer],
-                     limit: IntakeLimit | None = None) -> tuple[Versioned, bool]:
+                     limit: IntakeLimit | None = None,
+                     urgency: Urgency | None = None) -> tuple[Versioned, bool]:
         await self._enter("create")
         if once is not None:
             seen = self.once.get(once)
@@ -205,13 +209,15 @@ class FakeStore:
         self.tickets[n] = replace(draft, number=n, sent=frozenset())
         self.versions[n] = 1
         self.done[n] = set()
+        if urgency is not None:
+            self.urgencies[n] = urgency
         for a in jobs:
             self._arm(a.job.model_copy(update={"ticket": n}), a.due)
         self._set_timers(n, timers)
         return Versioned(replace(draft, number=n), 1), True
 
     async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
-                   timers: Sequence[Timer]) -> Versioned:
+                   timers: Sequence[Timer], urgency: Urgency | None = None) -> Versioned:
         await self._enter("save")
         if self._stale(current):
             raise Conflict(ticket.key)
@@ -224,6 +230,8 @@ class FakeStore:
                     stored = replace(stored, **{name: getattr(before, name)})
         self.tickets[n] = replace(stored, sent=frozenset())
         self.versions[n] = current.version + 1
+        if urgency is not None:
+            self.urgencies[n] = urgency
         for a in jobs:
             self._arm(a.job, a.due)
         self._set_timers(n, timers)
@@ -261,6 +269,14 @@ class FakeStore:
                     self._arm(a.job, 0.0)
             self._set_timers(current.ticket.number, timers)
             results.append(True)
+        return results
+
+    async def reindex_many(self, items: Sequence[tuple[Versioned, Urgency]]) -> list[bool]:
+        results: list[bool] = []
+        for current, urgency in items:
+            results.append(not self._stale(current))
+            if results[-1]:
+                self.urgencies[current.ticket.number] = urgency
         return results
 
     async def enqueue(self, armed: Armed) -> None:

@@ -18,6 +18,7 @@ from redis.asyncio import RedisCluster
 from bot.adapters import scripts
 from bot.adapters.codec import WRITE_ONCE, decode_ticket, encode_ticket, job_spec, timer_jobs
 from bot.adapters.connection import RedisClient
+from bot.adapters.index import index_spec
 from bot.adapters.keys import (
     CLIENTS,
     Layout,
@@ -39,6 +40,7 @@ from bot.adapters.model import (
 )
 from bot.domain.sla import Timer
 from bot.domain.tickets import Client, Status, Ticket
+from bot.domain.urgency import Urgency
 
 __all__ = ["FIRST_NUMBER", "Armed", "Conflict", "IntakeLimit", "SlaEvent", "Store", "TooMany",
            "Versioned", "decode_ticket", "encode_ticket", "job_spec", "timer_jobs"]
@@ -69,11 +71,13 @@ class Store:
 
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
                      jobs: Sequence[Armed], timers: Sequence[Timer],
-                     limit: IntakeLimit | None = None) -> tuple[Versioned, bool]:
+                     limit: IntakeLimit | None = None,
+                     urgency: Urgency | None = None) -> tuple[Versioned, bool]:
         """Number and save a new ticket with its jobs and timers, at most once per ``once``.
 
         Returns the ticket and whether it was created now (False: ``once`` was seen, the
-        ticket is the one it created then). Raises TooMany past the reporter's ``limit``.
+        ticket is the one it created then). ``urgency`` places it in the indices (see
+        ``index``; None: in none). Raises TooMany past the reporter's ``limit``.
         The ticket's partition is the submission's (so a repeat finds its record), or any.
         """
         home = self.layout.of_text(once or f"{draft.reporter}:{draft.created_at}")
@@ -82,9 +86,11 @@ class Store:
         counted = await self._count_intake(draft, limit)
         number = await self._next_number(home)
         values, unset = encode_ticket(replace(draft, number=number))
+        indices, index = self._index(None, replace(draft, number=number), urgency)
         status, _, version = await self._commit(
-            keys=[*self._keys(number), home.once(once or "-")], args=self._args({
+            keys=[*self._keys(number), *indices, home.once(once or "-")], args=self._args({
                 "once": once, "once_ttl": once_ttl, "number": number, "version": 0,
+                "index": index,
                 "fields": values, "unset": unset, "open": True,
                 "created": round(draft.created_at * 1000),
                 "jobs": [job_spec(a, number) for a in jobs],
@@ -126,16 +132,19 @@ class Store:
             self.layout.partitions, FIRST_NUMBER + home.index]))
 
     async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
-                   timers: Sequence[Timer]) -> Versioned:
+                   timers: Sequence[Timer], urgency: Urgency | None = None) -> Versioned:
         """Write ``ticket`` over ``current`` if nobody changed it since; raise Conflict if so.
 
-        ``timers`` replaces the ticket's armed SLA timers.
+        ``timers`` replaces the ticket's armed SLA timers; ``urgency`` its index entries
+        (None: they stay as they are).
         """
         values, unset = encode_ticket(ticket)
         n = ticket.number
         home = self.layout.of_ticket(n)
+        indices, index = self._index(current.ticket, ticket, urgency)
         status, _, version = await self._commit(
-            keys=[*self._keys(n), home.once("-")], args=self._args({
+            keys=[*self._keys(n), *indices, home.once("-")], args=self._args({
+                "index": index,
                 "number": n, "version": current.version, "fields": values, "unset": unset,
                 "open": ticket.status is not Status.RESOLVED,
                 "created": round(ticket.created_at * 1000),
@@ -168,6 +177,29 @@ class Store:
             "timers": None if timers is None else [job_spec(a)
                                                    for a in timer_jobs(n, timers)],
         })))]
+
+    def _index(self, before: Ticket | None, after: Ticket, urgency: Urgency | None
+               ) -> tuple[list[str], dict[str, Any] | None]:
+        """The index keys a ticket script declares after the ticket's, and its spec."""
+        if urgency is None:
+            return [], None
+        return index_spec(self.layout, before, after, urgency, len(self._keys(after.number)) + 1)
+
+    async def reindex_many(self, items: Sequence[tuple[Versioned, Urgency]]) -> list[bool]:
+        """Put each ticket as read in the indices by its urgency (the sweep: after a plan
+        change, or tickets from before the indices), unless it changed since it was read."""
+        if not items:
+            return []
+        if isinstance(self.redis, RedisCluster):
+            await self.redis.script_load(scripts.EFFECTS)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for current, urgency in items:
+                n = current.ticket.number
+                indices, index = self._index(current.ticket, current.ticket, urgency)
+                await self._effects(keys=[*self._keys(n), *indices], client=cast(Any, pipe),
+                                    args=self._args({"number": n, "version": current.version,
+                                                     "marks": [], "jobs": [], "index": index}))
+            return [bool(r) for r in await pipe.execute()]
 
     async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
                                                        Sequence[Timer]]]) -> list[bool]:

@@ -105,25 +105,6 @@ def welcome_message(client: Client) -> tuple[str, list[dict[str, Any]]]:
     ])
 
 
-def client_thread_message(
-    ticket: Ticket, client: Client | None, window: Window
-) -> tuple[str, list[dict[str, Any]]]:
-    """The message in the client channel that becomes the ticket's thread."""
-    lines = [
-        f"*{ticket.key}* · {ticket.severity.label} · {escape(ticket.title)}",
-        f"Opened by <@{ticket.reporter}>. First response by {slack_date(window.deadline)}.",
-    ]
-    if ticket.severity is Severity.CRITICAL and client and client.account_manager:
-        line = f"Your account manager <@{client.account_manager}> is on alert"
-        if client.phone:
-            line += f", direct line {escape(client.phone)}"
-        lines.append(line + ".")
-    lines.append("Support will answer in this thread; add anything useful here.")
-    text = f"{ticket.key} · {ticket.severity.label}: {escape(ticket.title)}"
-    return text, dicts([SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
-                        *quoted(ticket.description)])
-
-
 def triage_message(
     ticket: Ticket,
     client: Client | None,
