@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from math import inf
 from typing import Any
 
 from bot.adapters.store import (
@@ -296,6 +297,14 @@ class FakeStore:
         open_ = [t for t in self.tickets.values() if t.status is not Status.RESOLVED]
         return [t.number for t in sorted(open_, key=lambda t: (round(t.created_at * 1000),
                                                                str(t.number)))]
+
+    async def most_urgent(self, most: int, channel: str | None = None
+                          ) -> tuple[list[int], int]:
+        found = sorted((inf if (u := self.urgencies[n]).due is None else u.due, n)
+                       for n, t in self.tickets.items()
+                       if t.status is not Status.RESOLVED and n in self.urgencies
+                       and channel in (None, t.channel))
+        return [n for _, n in found[:most]], len(found)
 
     async def ticket_for_thread(self, channel: str, thread_ts: str) -> int | None:
         return self.threads.get((channel, thread_ts))

@@ -18,7 +18,7 @@ from redis.asyncio import RedisCluster
 from bot.adapters import scripts
 from bot.adapters.codec import WRITE_ONCE, decode_ticket, encode_ticket, job_spec, timer_jobs
 from bot.adapters.connection import RedisClient
-from bot.adapters.index import index_spec
+from bot.adapters.index import Index, index_spec
 from bot.adapters.keys import (
     CLIENTS,
     Layout,
@@ -290,6 +290,14 @@ class Store:
             found = [(float(created), int(n)) for scored in await pipe.execute()
                      for n, created in scored]
         return [n for _, n in sorted(found)]
+
+    async def most_urgent(self, most: int, channel: str | None = None) -> tuple[list[int], int]:
+        """The ``most`` open tickets due soonest (of one client channel, or all) and how
+        many there are in all, from the indices."""
+        found, = await Index(self.redis, self.layout).ranked([(
+            (lambda p: [p.by_due]) if channel is None else (lambda p: [p.by_client(channel)]),
+            None, most)])
+        return found.numbers, found.total
 
     async def set_message_ts(self, ticket: Ticket, name: str, ts: str) -> bool:
         """Record where a ticket's message lives (``client_ts``, ``triage_ts``...), once."""
