@@ -81,8 +81,8 @@ def home_view(home: Home) -> dict[str, Any]:
         blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=NOT_STAFF))]
     else:
         blocks = [SectionBlock(text=MarkdownTextObject(
-            text="*Support Desk* · your queue, soonest deadline first. Times as of "
-                 "the last change."))]
+            text="*Support Desk* · your queue, soonest deadline first (time left as of "
+                 "the last update)."))]
         for part in home.parts:
             blocks += [DividerBlock(), *part_blocks(part, home.now)]
     assert len(blocks) <= HOME_BLOCKS, f"a Home of {len(blocks)} blocks"
