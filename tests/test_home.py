@@ -242,3 +242,25 @@ async def test_ticket_list_stays_short_and_points_to_home(app: RunningApp) -> No
     lines = said[0].args["text"].split("\n")
     assert len(lines) == 26 and "Critical" in lines[0] and "Critical" in lines[14]
     assert lines[-1] == "…and 5 more, less urgent: see them all in the app's Home tab."
+
+
+async def test_a_home_slack_refuses_is_dead_lettered_at_once(app: RunningApp) -> None:
+    app.slack.fail("views.publish", error="not_enabled", times=5)
+    response = await app.client.event(
+        {"type": "app_home_opened", "user": STAFF, "tab": "home", "channel": "D0STAFF001"},
+        event_id="EvHomeDead01")
+    assert response.status == 200
+    await app.slack.wait_for(lambda: app.slack.calls_to("views.publish"))
+    await drained(app.runtime)
+    dead = await app.runtime.queue.dead_letter_list()
+    assert [(d.id, d.error, d.attempts) for d in dead] == [(f"home:{STAFF}", "not_enabled", 1)]
+    assert len(app.slack.calls_to("views.publish")) == 1
+
+
+async def test_the_messages_tab_publishes_nothing(app: RunningApp) -> None:
+    response = await app.client.event(
+        {"type": "app_home_opened", "user": STAFF, "tab": "messages", "channel": "D0STAFF001"},
+        event_id="EvHomeMsgs01")
+    assert response.status == 200
+    await drained(app.runtime)
+    assert app.slack.calls_to("views.publish") == []
