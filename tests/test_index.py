@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import cast
 
 import pytest
 from redis.asyncio import Redis
@@ -51,8 +52,9 @@ async def members(store: Store, key: str) -> dict[int, float]:
     """Every partition's entries of one index (``key``: its name after the namespace)."""
     found: dict[int, float] = {}
     for part in LAYOUT.all:
-        for n, score in await store.redis.zrange(part.ns + key, 0, -1, withscores=True):
-            found[int(n)] = score
+        entries = await store.redis.zrange(part.ns + key, 0, -1, withscores=True)
+        found.update((int(n), float(score)) for n, score in cast(list[tuple[str, float]],
+                                                                 entries))
     return found
 
 

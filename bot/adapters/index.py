@@ -25,10 +25,13 @@ def _ms(at: float | None) -> str:
     return INF if at is None else str(round(at * 1000))
 
 
-def index_spec(layout: Layout, before: Ticket | None, after: Ticket, urgency: Urgency,
-               first: int) -> tuple[list[str], dict[str, Any]]:
+def index_spec(layout: Layout, before: Ticket | None, after: Ticket, urgency: Urgency | None,
+               first: int) -> tuple[list[str], dict[str, Any] | None]:
     """The index keys a ticket change declares (from KEYS[``first``] on), and the script's
-    ``index`` spec: out of the indices of its old state, into those of its new one."""
+    ``index`` spec: out of the indices of its old state, into those of its new one (no
+    urgency: nothing, its entries stay as they are)."""
+    if urgency is None:
+        return [], None
     part = layout.of_ticket(after.number)
     then = before or after
     keys = list(dict.fromkeys([

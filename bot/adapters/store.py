@@ -69,6 +69,11 @@ class Store:
         """What a ticket script declares: its partition's queue, then the ticket's keys."""
         return [*self.layout.of_ticket(number).queue, *self.layout.ticket_keys(number)]
 
+    def _index(self, before: Ticket | None, after: Ticket, urgency: Urgency | None
+               ) -> tuple[list[str], dict[str, Any] | None]:
+        """The index keys a ticket script declares after the ticket's, and its spec."""
+        return index_spec(self.layout, before, after, urgency, len(self._keys(after.number)) + 1)
+
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
                      jobs: Sequence[Armed], timers: Sequence[Timer],
                      limit: IntakeLimit | None = None,
@@ -178,18 +183,9 @@ class Store:
                                                    for a in timer_jobs(n, timers)],
         })))]
 
-    def _index(self, before: Ticket | None, after: Ticket, urgency: Urgency | None
-               ) -> tuple[list[str], dict[str, Any] | None]:
-        """The index keys a ticket script declares after the ticket's, and its spec."""
-        if urgency is None:
-            return [], None
-        return index_spec(self.layout, before, after, urgency, len(self._keys(after.number)) + 1)
-
     async def reindex_many(self, items: Sequence[tuple[Versioned, Urgency]]) -> list[bool]:
         """Put each ticket as read in the indices by its urgency (the sweep: after a plan
         change, or tickets from before the indices), unless it changed since it was read."""
-        if not items:
-            return []
         if isinstance(self.redis, RedisCluster):
             await self.redis.script_load(scripts.EFFECTS)
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -292,8 +288,7 @@ class Store:
         return [n for _, n in sorted(found)]
 
     async def most_urgent(self, most: int, channel: str | None = None) -> tuple[list[int], int]:
-        """The ``most`` open tickets due soonest (of one client channel, or all) and how
-        many there are in all, from the indices."""
+        """The ``most`` open tickets due soonest (of a client channel, or all), and how many."""
         found, = await Index(self.redis, self.layout).ranked([(
             (lambda p: [p.by_due]) if channel is None else (lambda p: [p.by_client(channel)]),
             None, most)])
