@@ -140,9 +140,9 @@ class Homes:
     async def audience(self, number: int) -> list[str]:
         """Whose Home shows the ticket, or should now: it was on it, it is theirs or their
         client's, or (for staff) nobody holds it, or it is at risk or breached."""
-        current = await self.changes.store.get(number)
         viewers = await self.viewers.viewers()
-        if current is None or not viewers:
+        current = await self.changes.store.get(number) if viewers else None
+        if current is None:
             return [v.user for v in viewers if number in v.shown]
         ticket = current.ticket
         client = await self.changes.store.client(ticket.channel)
