@@ -264,3 +264,17 @@ async def test_the_messages_tab_publishes_nothing(app: RunningApp) -> None:
     assert response.status == 200
     await drained(app.runtime)
     assert app.slack.calls_to("views.publish") == []
+
+
+async def test_a_card_slack_will_not_update_is_told_in_triage(app: RunningApp) -> None:
+    number = await open_ticket(app)
+    await drained(app.runtime)
+    app.slack.fail("chat.update", error="cant_update_message", channel=CLIENT_CHANNEL)
+    await click(app, await triage_post(app, number), "Claim", user=STAFF)
+    post = await triage_post(app, number)
+    note = await app.slack.wait_for(lambda: [m for m in app.slack.posts(TRIAGE, post.ts)
+                                             if "card" in m.text])
+    assert note[0].text == (":warning: Could not bring the ticket's card in the client thread "
+                            "up to date: `cant_update_message`. The client sees an older "
+                            "state there.")
+    assert f"Claimed by <@{STAFF}>" in text_of(post)
