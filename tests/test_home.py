@@ -159,6 +159,14 @@ async def test_an_account_manager_also_sees_their_clients(app: RunningApp) -> No
         view, "My clients")[0]["text"]["text"]
 
 
+@pytest.mark.parametrize("settings_extra", [{"support_team": STAFF}])
+async def test_an_account_manager_outside_the_support_team_sees_their_clients_only(
+        app: RunningApp) -> None:
+    await register_client(app.runtime)
+    await open_ticket(app, "Uploads fail", "High", user=CLIENT_USER)
+    assert headers(await open_home(app, AM)) == ["My clients (1)"]
+
+
 async def test_a_long_queue_is_paged_within_homes_blocks(app: RunningApp) -> None:
     for i in range(3 * PAGE + 2):
         await opened_quietly(app, i)
@@ -254,6 +262,9 @@ async def test_a_home_slack_refuses_is_dead_lettered_at_once(app: RunningApp) ->
     await drained(app.runtime)
     dead = await app.runtime.queue.dead_letter_list()
     assert [(d.id, d.error, d.attempts) for d in dead] == [(f"home:{STAFF}", "not_enabled", 1)]
+    # Nor is it tried again with each change.
+    await opened_quietly(app, 1)
+    await drained(app.runtime)
     assert len(app.slack.calls_to("views.publish")) == 1
 
 

@@ -37,6 +37,11 @@ class HomeViewers:
             pipe.expire(home_key(user), KEEP)
             await pipe.execute()
 
+    async def forget(self, user: str) -> None:
+        """Keep ``user``'s Home current no more (Slack refused it for good)."""
+        await self.redis.zrem(HOME_VIEWERS, user)
+        await self.redis.delete(home_key(user))
+
     async def viewers(self) -> list[Viewer]:
         users = cast(list[str], await self.redis.zrange(HOME_VIEWERS, 0, -1))
         if not users:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.adapters.slack import Undeliverable
 from bot.adapters.store import Armed
 from bot.delivery.registry import REGISTRY, Run
 from bot.domain.jobs import JobKind, PublishHome, RefreshHomes
@@ -33,5 +34,11 @@ async def publish_home(job: PublishHome, run: Run) -> None:
     if wait and not job.asked:
         raise NotDue(wait)
     home = await homes.home(Actor(job.user))
-    await run.deps.slack.publish_home(job.user, home_view(home))
+    try:
+        await run.deps.slack.publish_home(job.user, home_view(home))
+    except Undeliverable as refused:
+        log.warning("App Home of %s refused for good (%s): no longer kept current", job.user,
+                    refused.error)
+        await homes.viewers.forget(job.user)
+        raise
     await homes.viewers.published(job.user, home.shown)
