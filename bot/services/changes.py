@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from bot.adapters.store import Armed, Conflict, Versioned
 from bot.config import Settings
@@ -22,9 +23,12 @@ JobsFor = Sequence[Armed] | Callable[[Ticket], Sequence[Armed]]
 """The jobs a change arms: fixed, or made from the changed ticket."""
 
 
-def seen_changed(number: int) -> list[Armed]:
-    """What follows any change of a ticket: its card, and the App Homes that show it."""
-    return [Armed(SyncCard(ticket=number)), Armed(RefreshHomes(ticket=number))]
+def seen_changed(before: Ticket, after: Ticket) -> list[Armed]:
+    """What follows any change of a ticket: its card, and the App Homes that show it. (A
+    channel that only changed its ID keeps its messages: the card shows what it showed.)"""
+    n = after.number
+    moved = replace(after, channel=before.channel) == before
+    return [*([] if moved else [Armed(SyncCard(ticket=n))]), Armed(RefreshHomes(ticket=n))]
 
 
 class Changes:
@@ -78,7 +82,7 @@ class Changes:
             try:
                 return await self.store.save(
                     current, changed, jobs=[*(jobs(changed) if callable(jobs) else jobs),
-                                            *seen_changed(number)],
+                                            *seen_changed(current.ticket, changed)],
                     timers=await self.timers(changed), urgency=await self.urgency(changed))
             except Conflict:
                 continue
