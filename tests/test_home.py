@@ -163,8 +163,12 @@ async def test_an_account_manager_also_sees_their_clients(app: RunningApp) -> No
 async def test_an_account_manager_outside_the_support_team_sees_their_clients_only(
         app: RunningApp) -> None:
     await register_client(app.runtime)
-    await open_ticket(app, "Uploads fail", "High", user=CLIENT_USER)
+    number = await open_ticket(app, "Uploads fail", "High", user=CLIENT_USER)
     assert headers(await open_home(app, AM)) == ["My clients (1)"]
+    # Their client's ticket changes: their Home follows.
+    await click(app, await triage_post(app, number), "Claim", user=STAFF)
+    await app.slack.wait_for(lambda: f"<@{STAFF}>" in section_rows(
+        app.slack.homes[AM], "My clients")[0]["text"]["text"], timeout=QUIET + 5)
 
 
 async def test_a_long_queue_is_paged_within_homes_blocks(app: RunningApp) -> None:
