@@ -258,26 +258,21 @@ class FakeStore:
         return True
 
     async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
-                                                       Sequence[Timer]]]) -> list[bool]:
+                                                       Sequence[Timer]]],
+                           urgencies: Sequence[Urgency] | None = None) -> list[bool]:
         await self._enter("rebuild_many")
         results: list[bool] = []
-        for current, jobs, timers in items:
+        for i, (current, jobs, timers) in enumerate(items):
             if self._stale(current):
                 results.append(False)
                 continue
+            if urgencies:
+                self.urgencies[current.ticket.number] = urgencies[i]
             for a in jobs:
                 if a.job.id not in self.queue:
                     self._arm(a.job, 0.0)
             self._set_timers(current.ticket.number, timers)
             results.append(True)
-        return results
-
-    async def reindex_many(self, items: Sequence[tuple[Versioned, Urgency]]) -> list[bool]:
-        results: list[bool] = []
-        for current, urgency in items:
-            results.append(not self._stale(current))
-            if results[-1]:
-                self.urgencies[current.ticket.number] = urgency
         return results
 
     async def enqueue(self, armed: Armed) -> None:

@@ -18,6 +18,7 @@ from bot.adapters.store import Store, Versioned
 from bot.domain.plans import default_plans
 from bot.domain.tickets import Severity, Status, Ticket, claim, record_response, resolve
 from bot.domain.urgency import NOT_RUNNING, Standing, Urgency, urgency
+from tests.conftest import RunningApp
 
 PLAN = default_plans()["standard"]
 HOUR = 3600.0
@@ -120,9 +121,19 @@ async def test_reads_merge_the_partitions_soonest_first(store: Store) -> None:
 async def test_the_sweep_puts_tickets_from_before_the_indices_in_them(store: Store) -> None:
     saved, _ = await store.create(draft(), once=None, once_ttl=60, jobs=[], timers=[])
     assert await store.most_urgent(5) == ([], 0)
-    assert await store.reindex_many([(saved, urgency(saved.ticket, PLAN, 0.75))]) == [True]
+    assert await store.rebuild_many([(saved, [], [])],
+                                    [urgency(saved.ticket, PLAN, 0.75)]) == [True]
     assert await store.most_urgent(5) == ([saved.ticket.number], 1)
     # Not a ticket changed since it was read.
     later = replace(saved.ticket, status=Status.RESOLVED)
-    assert await store.reindex_many([(Versioned(later, saved.version - 1), NOT_RUNNING)]) == [
-        False]
+    assert await store.rebuild_many([(Versioned(later, saved.version - 1), [], [])],
+                                    [NOT_RUNNING]) == [False]
+    assert await store.most_urgent(5) == ([saved.ticket.number], 1)
+
+
+async def test_the_sweep_indexes_tickets_from_before_the_indices(app: RunningApp) -> None:
+    store = app.runtime.store
+    saved, _ = await store.create(draft(), once=None, once_ttl=60, jobs=[], timers=[])
+    assert await store.most_urgent(5) == ([], 0)
+    await app.runtime.desk.sweeper.sweep()
+    assert await store.most_urgent(5) == ([saved.ticket.number], 1)

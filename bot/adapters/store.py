@@ -183,36 +183,27 @@ class Store:
                                                    for a in timer_jobs(n, timers)],
         })))]
 
-    async def reindex_many(self, items: Sequence[tuple[Versioned, Urgency]]) -> list[bool]:
-        """Put each ticket as read in the indices by its urgency (the sweep: after a plan
-        change, or tickets from before the indices), unless it changed since it was read."""
-        if isinstance(self.redis, RedisCluster):
-            await self.redis.script_load(scripts.EFFECTS)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for current, urgency in items:
-                n = current.ticket.number
-                indices, index = self._index(current.ticket, current.ticket, urgency)
-                await self._effects(keys=[*self._keys(n), *indices], client=cast(Any, pipe),
-                                    args=self._args({"number": n, "version": current.version,
-                                                     "marks": [], "jobs": [], "index": index}))
-            return [bool(r) for r in await pipe.execute()]
-
     async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
-                                                       Sequence[Timer]]]) -> list[bool]:
+                                                       Sequence[Timer]]],
+                           urgencies: Sequence[Urgency] | None = None) -> list[bool]:
         """For each (ticket as read, jobs, timers): arm those of the jobs that are not in the
-        queue already, and replace the timers, unless the ticket changed since it was read.
-        One round trip for them all (one per shard on a cluster)."""
+        queue already, and replace the timers (and its index entries by ``urgencies``, one
+        per item), unless the ticket changed since it was read. One round trip for them all
+        (one per shard on a cluster)."""
         if not items:
             return []
         if isinstance(self.redis, RedisCluster):
             # A cluster pipeline cannot load a script a shard lacks (after a failover).
             await self.redis.script_load(scripts.EFFECTS)
         async with self.redis.pipeline(transaction=False) as pipe:
-            for current, jobs, timers in items:
+            for i, (current, jobs, timers) in enumerate(items):
                 n = current.ticket.number
-                await self._effects(keys=self._keys(n), client=cast(Any, pipe), args=self._args({
+                indices, index = self._index(current.ticket, current.ticket,
+                                             urgencies[i] if urgencies else None)
+                await self._effects(keys=[*self._keys(n), *indices], client=cast(Any, pipe),
+                                    args=self._args({
                     "number": n, "version": current.version, "marks": [], "jobs": [],
-                    "missing": [job_spec(a) for a in jobs],
+                    "missing": [job_spec(a) for a in jobs], "index": index,
                     "timers": [job_spec(a) for a in timer_jobs(n, timers)]}))
             return [bool(r) for r in await pipe.execute()]
 
