@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 
 from bot.delivery.home import QUIET
+from bot.domain.tickets import Severity, Ticket
+from bot.domain.urgency import Urgency
 from bot.sandbox.limits import VIEW_BLOCKS
-from bot.services.home import PAGE
+from bot.services.home import PAGE, Home, Part, Row, Section
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
+from bot.slack_ui.home import home_view
 from tests.conftest import (
     AM,
     CLIENT_CHANNEL,
@@ -103,8 +106,6 @@ async def click_in_home(app: RunningApp, user: str, element: dict[str, Any]) -> 
 
 async def opened_quietly(app: RunningApp, i: int, severity: str = "high") -> int:
     """A ticket opened through the service (as the modal does), without waiting on posts."""
-    from bot.domain.tickets import Severity
-
     opened = await app.runtime.desk.tickets.open(NewTicket(
         channel=CLIENT_CHANNEL, reporter=STAFF, title=f"Problem {i}",
         severity=Severity(severity), description="d", once=f"home:{i}"), Actor(STAFF))
@@ -293,3 +294,15 @@ async def test_a_card_slack_will_not_update_is_told_in_triage(app: RunningApp) -
                             "up to date: `cant_update_message`. The client sees an older "
                             "state there.")
     assert f"Claimed by <@{STAFF}>" in text_of(post)
+
+
+def test_a_home_of_full_sections_on_a_middle_page_stays_within_100_blocks() -> None:
+    now = 1_700_000_000.0
+    rows = [Row(Ticket(number=1001 + i, channel=CLIENT_CHANNEL, reporter=CLIENT_USER,
+                       title="<!channel> " + "x" * 140, description="d",
+                       severity=Severity.HIGH, created_at=now), None, Urgency(now - 60, now))
+            for i in range(PAGE)]
+    view = home_view(Home(STAFF, True, [Part(s, rows, 1000, 3) for s in Section], now))
+    assert len(view["blocks"]) <= VIEW_BLOCKS
+    assert "&lt;!channel&gt;" in home_text(view) and "<!channel>" not in home_text(view)
+    assert home_text(view).count("Showing 31–40 of 1000 · 960 more, less urgent") == 5
