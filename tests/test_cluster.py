@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import signal
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,26 @@ async def test_three_hundred_tickets_land_on_every_master(
     assert sum(per_master.values()) == 300
     # 16 partitions over 3 masters: 5 or 6 partitions, about a third of the tickets, each.
     assert all(count >= 60 for count in per_master.values()), per_master
+
+
+async def test_the_sweep_rebuilds_lost_timers_on_a_cluster(
+        cluster: Cluster, slack: SlackStandIn, smtp_sink: SmtpSink) -> None:
+    cluster.flush()
+    plans = json.dumps({"standard": {"critical": 3}})
+    async with desk_on(cluster, slack, smtp_sink, plans=plans) as desk:
+        keys = [await submitted_until_taken(desk, f"lost:{i}") for i in range(6)]
+        # Every partition's queue lost (a failover that lost the master's last writes).
+        for part in desk.store.layout.all:
+            await desk.redis.delete(part.due, part.jobs)
+        for key in keys:
+            await desk.redis.delete(desk.store.layout.timer_set(int(key[2:])))
+        stop = asyncio.Event()
+        worker = asyncio.create_task(desk.worker.run(stop))
+        await slack.wait_for(lambda: len(marked(slack, dm_channel(LEAD), "breach")) == 6,
+                             timeout=15)
+        stop.set()
+        await worker
+    assert marked(slack, dm_channel(LEAD), "breach") == Counter({k: 1 for k in keys})
 
 
 async def submitted_until_taken(desk: Runtime, once: str) -> str:

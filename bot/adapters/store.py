@@ -8,6 +8,7 @@ make a person's change retry.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
@@ -42,6 +43,10 @@ from bot.domain.tickets import Client, Status, Ticket
 
 __all__ = ["FIRST_NUMBER", "Armed", "Conflict", "IntakeLimit", "SlaEvent", "Store", "TooMany",
            "Versioned", "decode_ticket", "encode_ticket", "job_spec", "timer_jobs"]
+
+
+CLUSTER_CALLS = 64
+"""Scripts a sweep batch runs at once on a cluster."""
 
 
 class Store:
@@ -173,19 +178,26 @@ class Store:
                                                        Sequence[Timer]]]) -> list[bool]:
         """For each (ticket as read, jobs, timers): arm those of the jobs that are not in the
         queue already, and replace the timers, unless the ticket changed since it was read.
-        One round trip for them all (one per shard on a cluster)."""
-        if not items:
+        One round trip for them all on one server; on a cluster (whose pipelines run no
+        scripts) up to ``CLUSTER_CALLS`` calls at once."""
+        calls = [(self._keys(current.ticket.number), self._args({
+            "number": current.ticket.number, "version": current.version, "marks": [],
+            "jobs": [], "missing": [job_spec(a) for a in jobs],
+            "timers": [job_spec(a) for a in timer_jobs(current.ticket.number, timers)]}))
+            for current, jobs, timers in items]
+        if not calls:
             return []
         if isinstance(self.redis, RedisCluster):
-            # A cluster pipeline cannot load a script a shard lacks (after a failover).
-            await self.redis.script_load(scripts.EFFECTS)
+            slots = asyncio.Semaphore(CLUSTER_CALLS)
+
+            async def one(keys: list[str], args: list[Any]) -> Any:
+                async with slots:
+                    return await self._effects(keys=keys, args=args)
+
+            return [bool(r) for r in await asyncio.gather(*(one(*c) for c in calls))]
         async with self.redis.pipeline(transaction=False) as pipe:
-            for current, jobs, timers in items:
-                n = current.ticket.number
-                await self._effects(keys=self._keys(n), client=cast(Any, pipe), args=self._args({
-                    "number": n, "version": current.version, "marks": [], "jobs": [],
-                    "missing": [job_spec(a) for a in jobs],
-                    "timers": [job_spec(a) for a in timer_jobs(n, timers)]}))
+            for keys, args in calls:
+                await self._effects(keys=keys, args=args, client=cast(Any, pipe))
             return [bool(r) for r in await pipe.execute()]
 
     def _home(self, armed: Armed) -> Partition:
