@@ -5,9 +5,11 @@
    (goal: p99 at most 1 s, none doubled or lost).
 2. Burst: ``--burst`` warnings (2,000) due in the same second: time until all reached the
    stand-in, duplicates and losses; then the same burst as arq deferred jobs on the same
-   Redis and stand-in, one arq worker of ``--arq-jobs`` (32, as many as one desk worker
-   runs at once) polling every ``--arq-poll`` s (arq's default, 0.5). Goal: the desk
-   drains it at least 2x faster than arq, none doubled or lost.
+   Redis and stand-in, one arq worker running ``--arq-jobs`` at once (by default as many
+   as one desk worker, 64) and polling every ``--arq-poll`` s (arq's default, 0.5).
+   Goal: the desk drains it at least 2x faster than arq, none doubled or lost. arq
+   starts at most ``max_jobs`` due jobs per poll, so it drains about
+   ``arq-jobs / arq-poll`` jobs a second (128 by default), however quick the jobs.
 
 Each warning is an SLA timer (a ``FireTimer`` job) that, when it fires, arms its messages
 as jobs of their own: a ``ReminderDM`` to the account manager and a ``TriageNote`` in the
@@ -20,7 +22,7 @@ had arrived; an arq worker that cannot start or dies is reported with its last w
 Either way the script goes on and ends.
 
     python -m bench.reminders [--rate 50] [--seconds 60] [--burst 2000] [--workers 1]
-        [--arq-jobs 32] [--arq-poll 0.5] [--limit 120]
+        [--arq-jobs 64] [--arq-poll 0.5] [--limit 120]
     python -m bench.reminders --workers 2 --rate 500 --seconds 60 --burst 0
 """
 
@@ -39,6 +41,7 @@ from pathlib import Path
 
 from bench.common import machine, percentiles, redis_server, show, standin
 from bot.adapters.store import Store
+from bot.delivery.worker import CONCURRENCY
 from bot.domain.plans import default_plans
 from bot.domain.sla import Step, desired_timers
 from bot.domain.tickets import Client, Severity, Ticket
@@ -85,17 +88,26 @@ class Arrivals:
         self.at: dict[str, dict[str, list[float]]] = {AM: {}, TRIAGE: {}}
         self._read = 0
 
-    def update(self) -> None:
+    def update(self) -> list[str]:
+        """Read the new calls; returns the tickets that now have both their messages."""
         calls = self.slack.calls
+        complete = []
         for call in calls[self._read:]:
             if call.method != "chat.postMessage":
                 continue
-            found = self.at.get(str(call.args.get("channel")))
+            channel = str(call.args.get("channel"))
+            found = self.at.get(channel)
             meta = (call.args.get("metadata") or {}).get("event_payload") or {}
             if found is not None and str(meta.get("notification", "")).startswith(
                     self.prefix):
-                found.setdefault(meta["ticket"], []).append(call.at)
+                ticket = meta["ticket"]
+                times = found.setdefault(ticket, [])
+                times.append(call.at)
+                other = self.at[TRIAGE if channel == AM else AM]
+                if len(times) == 1 and ticket in other:
+                    complete.append(ticket)
         self._read = len(calls)
+        return complete
 
     def arrived(self, keys: list[str]) -> int:
         """How many of ``keys`` have both their messages at the stand-in."""
@@ -127,9 +139,10 @@ async def wait_all(seen: Arrivals, keys: list[str], until: float,
     """When the last of ``keys`` got both its messages; None if some had not by ``until``
     (epoch seconds), or when ``alive`` ended first."""
     wanted = set(keys)
+    pending = {k for k in wanted if k not in seen.at[AM] or k not in seen.at[TRIAGE]}
     while True:
-        seen.update()
-        if wanted <= seen.at[AM].keys() and wanted <= seen.at[TRIAGE].keys():
+        pending.difference_update(seen.update())
+        if not pending:
             return max(max(seen.at[channel][key]) for channel in (AM, TRIAGE)
                        for key in wanted)
         if time.time() > until or (alive is not None and alive.returncode is not None):
@@ -184,6 +197,12 @@ async def steady(slack: SlackStandIn, redis_url: str, rate: int, seconds: int,
         return None
     stats = percentiles(late)
     show("lateness at the stand-in", stats)
+    if seconds >= 20:  # does it keep up, or fall behind as the run goes on?
+        tens = [[min(times) - due_of[key] for key, times in seen.at[AM].items()
+                 if key in due_of and start + t <= due_of[key] < start + t + 10]
+                for t in range(0, seconds, 10)]
+        print("  p99 by 10 s of due time: " + ", ".join(
+            f"{percentiles(ten)['p99']:.2f}" if ten else "-" for ten in tens) + " s")
     verdict = "met" if stats["p99"] <= 1.0 and done is not None else "MISSED"
     print(f"  doubled {doubled}, lost {lost}; p99 {stats['p99']:.3f} s (goal <= 1 s: {verdict})")
     return stats
@@ -296,8 +315,9 @@ if __name__ == "__main__":
     parser.add_argument("--burst", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--delay", type=float, default=0.05)
-    parser.add_argument("--arq-jobs", type=int, default=32,
-                        help="arq's concurrency in the comparison; 0 leaves arq out")
+    parser.add_argument("--arq-jobs", type=int, default=CONCURRENCY,
+                        help="arq's max_jobs (default: a desk worker's concurrency); "
+                             "0 leaves arq out")
     parser.add_argument("--arq-poll", type=float, default=0.5,
                         help="arq's poll_delay in seconds (0.5 is arq's default)")
     parser.add_argument("--limit", type=float, default=120.0,
