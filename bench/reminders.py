@@ -167,8 +167,9 @@ async def armed(redis_url: str, dues: list[float], first: int) -> list[str]:
     keys = await arm(redis_url, dues, first)
     spare = min(dues) - time.time()
     if spare < 1:
-        print(f"  (arming ended {spare:.2f} s before the first due time: lateness "
-              "includes it)")
+        when = "before" if spare >= 0 else "after"
+        print(f"  (the arming ended {abs(spare):.2f} s {when} the first due time: the "
+              "first warnings' lateness may include it)")
     return keys
 
 
