@@ -83,7 +83,7 @@ class Hold:
         if outcome == "retry":
             # Its worker may be idle by now (it claims while jobs run), waiting past the
             # job's new due time: wake it, as arming a job does, so its claim sees it.
-            await self.queue.wake()
+            await self.queue.wake(self.leased.home)
         return outcome
 
 
