@@ -20,7 +20,7 @@ from bot.domain.tickets import Severity
 from bot.sandbox.standin import SlackStandIn
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
-from tests.cluster import Cluster, start_cluster, wait_for_failover
+from tests.cluster import Cluster, replicated, start_cluster, wait_for_failover
 from tests.conftest import (
     AM,
     CLIENT_CHANNEL,
@@ -153,6 +153,7 @@ async def test_a_master_killed_mid_burst_loses_and_doubles_nothing(
             victim = next(n for n in cluster.masters() if n is not cluster.nodes[0])
             for i in range(40):
                 if i == 15:
+                    replicated(victim)
                     victim.process.send_signal(signal.SIGKILL)
                 keys.append(await submitted_until_taken(desk, f"burst:{i}"))
             wait_for_failover(cluster, victim)
