@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -29,7 +29,7 @@ from bot.adapters.hooks import Pager, Webhook
 from bot.adapters.index import Index
 from bot.adapters.keys import Layout
 from bot.adapters.mail import Mailer
-from bot.adapters.metrics import HTTP_SECONDS, exposition
+from bot.adapters.metrics import HTTP_SECONDS, exposition, merged
 from bot.adapters.queue import JobQueue
 from bot.adapters.slack import Slack
 from bot.adapters.store import Store
@@ -89,6 +89,9 @@ class Runtime:
     bolt: AsyncApp
     worker: Worker
     http: aiohttp.ClientSession
+    metrics_peers: list[str] = field(default_factory=list)
+    """``/metrics`` of this desk's other processes on this host (``serve``'s timer loop),
+    merged into this one's."""
 
 
 @contextlib.asynccontextmanager
@@ -200,19 +203,33 @@ def http_app(runtime: Runtime) -> web.Application:
 
     app = web.Application()
     app.add_routes([web.post("/slack/events", slack_events), web.get("/healthz", healthz),
-                    web.get("/metrics", metrics)])
+                    web.get("/metrics", metrics_of(runtime))])
     return app
 
 
-async def metrics(_: web.Request) -> web.Response:
-    return web.Response(body=exposition(), content_type="text/plain", charset="utf-8",
-                        headers={"X-Content-Type-Options": "nosniff"})
+def metrics_of(runtime: Runtime) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The ``/metrics`` handler: this process's metrics and its peers', as one."""
+
+    async def metrics(_: web.Request) -> web.Response:
+        texts = [exposition().decode()]
+        for peer in runtime.metrics_peers:
+            try:
+                async with runtime.http.get(peer, timeout=aiohttp.ClientTimeout(total=2)
+                                            ) as answer:
+                    texts.append(await answer.text())
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("metrics: the timer loop's are missing (%s)", type(exc).__name__)
+        return web.Response(body=merged(*texts) if len(texts) > 1 else texts[0].encode(),
+                            content_type="text/plain", charset="utf-8",
+                            headers={"X-Content-Type-Options": "nosniff"})
+
+    return metrics
 
 
-def metrics_app() -> web.Application:
+def metrics_app(runtime: Runtime) -> web.Application:
     """``GET /metrics`` alone, on ``METRICS_PORT``, for a worker or Socket Mode."""
     app = web.Application()
-    app.add_routes([web.get("/metrics", metrics)])
+    app.add_routes([web.get("/metrics", metrics_of(runtime))])
     return app
 
 

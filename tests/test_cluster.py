@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import signal
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from bot.sandbox.standin import SlackStandIn
 from bot.services.home import PAGE
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
-from tests.cluster import Cluster, start_cluster, wait_for_failover
+from tests.cluster import Cluster, replicated, start_cluster, wait_for_failover
 from tests.conftest import (
     AM,
     CLIENT_CHANNEL,
@@ -113,6 +114,26 @@ async def test_three_hundred_tickets_land_on_every_master(
     assert all(count >= 60 for count in per_master.values()), per_master
 
 
+async def test_the_sweep_rebuilds_lost_timers_on_a_cluster(
+        cluster: Cluster, slack: SlackStandIn, smtp_sink: SmtpSink) -> None:
+    cluster.flush()
+    plans = json.dumps({"standard": {"critical": 3}})
+    async with desk_on(cluster, slack, smtp_sink, plans=plans) as desk:
+        keys = [await submitted_until_taken(desk, f"lost:{i}") for i in range(6)]
+        # Every partition's queue lost (a failover that lost the master's last writes).
+        for part in desk.store.layout.all:
+            await desk.redis.delete(part.due, part.jobs)
+        for key in keys:
+            await desk.redis.delete(desk.store.layout.timer_set(int(key[2:])))
+        stop = asyncio.Event()
+        worker = asyncio.create_task(desk.worker.run(stop))
+        await slack.wait_for(lambda: len(marked(slack, dm_channel(LEAD), "breach")) == 6,
+                             timeout=15)
+        stop.set()
+        await worker
+    assert marked(slack, dm_channel(LEAD), "breach") == Counter({k: 1 for k in keys})
+
+
 async def submitted_until_taken(desk: Runtime, once: str) -> str:
     """Open a ticket as a person does while Redis fails over: an error, so submit the same
     form again (the same submission: it opens one ticket however often it is sent)."""
@@ -143,6 +164,7 @@ async def test_a_master_killed_mid_burst_loses_and_doubles_nothing(
             victim = next(n for n in cluster.masters() if n is not cluster.nodes[0])
             for i in range(40):
                 if i == 15:
+                    replicated(victim)
                     victim.process.send_signal(signal.SIGKILL)
                 keys.append(await submitted_until_taken(desk, f"burst:{i}"))
             wait_for_failover(cluster, victim)

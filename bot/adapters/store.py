@@ -8,6 +8,7 @@ make a person's change retry.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
@@ -44,6 +45,10 @@ from bot.domain.urgency import Urgency
 
 __all__ = ["FIRST_NUMBER", "Armed", "Conflict", "IntakeLimit", "SlaEvent", "Store", "TooMany",
            "Versioned", "decode_ticket", "encode_ticket", "job_spec", "timer_jobs"]
+
+
+CLUSTER_CALLS = 64
+"""Scripts a sweep batch runs at once on a cluster."""
 
 
 class Store:
@@ -186,25 +191,32 @@ class Store:
     async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
                                                        Sequence[Timer]]],
                            urgencies: Sequence[Urgency] | None = None) -> list[bool]:
-        """For each (ticket as read, jobs, timers): arm those of the jobs that are not in the
-        queue already, and replace the timers (and its index entries by ``urgencies``, one
-        per item), unless the ticket changed since it was read. One round trip for them all
-        (one per shard on a cluster)."""
-        if not items:
+        """For each (ticket as read, jobs, timers) and its urgency (if given): arm the jobs not
+        in the queue already, replace the timers and index entries, unless the ticket changed
+        since it was read. One round trip on one server; on a cluster (whose pipelines run no
+        scripts) up to ``CLUSTER_CALLS`` calls at once."""
+        calls = []
+        for i, (current, jobs, timers) in enumerate(items):
+            n = current.ticket.number
+            indices, index = self._index(current.ticket, current.ticket,
+                                         urgencies[i] if urgencies else None)
+            calls.append(([*self._keys(n), *indices], self._args({
+                "number": n, "version": current.version, "marks": [], "jobs": [],
+                "missing": [job_spec(a) for a in jobs], "index": index,
+                "timers": [job_spec(a) for a in timer_jobs(n, timers)]})))
+        if not calls:
             return []
         if isinstance(self.redis, RedisCluster):
-            # A cluster pipeline cannot load a script a shard lacks (after a failover).
-            await self.redis.script_load(scripts.EFFECTS)
+            slots = asyncio.Semaphore(CLUSTER_CALLS)
+
+            async def one(keys: list[str], args: list[Any]) -> Any:
+                async with slots:
+                    return await self._effects(keys=keys, args=args)
+
+            return [bool(r) for r in await asyncio.gather(*(one(*c) for c in calls))]
         async with self.redis.pipeline(transaction=False) as pipe:
-            for i, (current, jobs, timers) in enumerate(items):
-                n = current.ticket.number
-                indices, index = self._index(current.ticket, current.ticket,
-                                             urgencies[i] if urgencies else None)
-                await self._effects(keys=[*self._keys(n), *indices], client=cast(Any, pipe),
-                                    args=self._args({
-                    "number": n, "version": current.version, "marks": [], "jobs": [],
-                    "missing": [job_spec(a) for a in jobs], "index": index,
-                    "timers": [job_spec(a) for a in timer_jobs(n, timers)]}))
+            for keys, args in calls:
+                await self._effects(keys=keys, args=args, client=cast(Any, pipe))
             return [bool(r) for r in await pipe.execute()]
 
     def _home(self, armed: Armed) -> Partition:
@@ -280,9 +292,8 @@ class Store:
 
     async def most_urgent(self, most: int, channel: str | None = None) -> tuple[list[int], int]:
         """The ``most`` open tickets due soonest (of a client channel, or all), and how many."""
-        found, = await Index(self.redis, self.layout).ranked([(
-            (lambda p: [p.by_due]) if channel is None else (lambda p: [p.by_client(channel)]),
-            None, most)])
+        found, = await Index(self.redis, self.layout).ranked([(lambda p: [
+            p.by_due if channel is None else p.by_client(channel)], None, most)])
         return found.numbers, found.total
 
     async def set_message_ts(self, ticket: Ticket, name: str, ts: str) -> bool:
