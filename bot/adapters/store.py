@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, replace
 from typing import Any, cast
 
@@ -47,6 +47,9 @@ __all__ = ["FIRST_NUMBER", "Armed", "Conflict", "IntakeLimit", "SlaEvent", "Stor
            "Versioned", "decode_ticket", "encode_ticket", "job_spec", "timer_jobs"]
 
 
+OPENING_WAIT = 1.5
+"""Seconds a repeated submission waits for the ticket its first delivery is opening."""
+
 CLUSTER_CALLS = 64
 """Scripts a sweep batch runs at once on a cluster."""
 
@@ -59,7 +62,7 @@ class Store:
         self.redis = redis
         self.layout = layout or Layout()
         self._shift = shift_ms or (lambda: 0)
-        self._allocate = redis.register_script(scripts.ALLOCATE)
+        self._admit = redis.register_script(scripts.ADMIT)
         self._commit = redis.register_script(scripts.COMMIT)
         self._effects = redis.register_script(scripts.EFFECTS)
         self._enqueue = redis.register_script(scripts.ENQUEUE)
@@ -91,13 +94,28 @@ class Store:
         The ticket's partition is the submission's (so a repeat finds its record), or any.
         """
         home = self.layout.of_text(once or f"{draft.reporter}:{draft.created_at}")
-        if once and (seen := await self.redis.get(home.once(once))):
-            return await self._opened_before(int(seen)), False
-        counted = await self._count_intake(draft, limit)
-        number = await self._next_number(home)
+        # The submission's record and number, and the reporter's count, side by side: one
+        # round trip before the ticket is written. A number given to a submission past
+        # the limit is skipped.
+        admission: Awaitable[list[Any]] = self._admit(
+            keys=[home.once(once or "-"), home.seq],
+            args=[1 if once else 0, self.layout.partitions, FIRST_NUMBER + home.index])
+        admitted: list[Any] | BaseException
+        counted: str | BaseException | None
+        admitted, counted = await asyncio.gather(
+            admission, self._count_intake(draft, limit), return_exceptions=True)
+        if isinstance(admitted, BaseException):
+            await self._uncount(counted)
+            raise admitted
+        kind, number = str(admitted[0]), int(admitted[1])
+        if kind == "seen":
+            await self._uncount(counted)
+            return await self._opened_before(number), False
+        if isinstance(counted, BaseException):
+            raise counted
         values, unset = encode_ticket(replace(draft, number=number))
         indices, index = self._index(None, replace(draft, number=number), urgency)
-        status, _, version = await self._commit(
+        status, seen, version = await self._commit(
             keys=[*self._keys(number), *indices, home.once(once or "-")], args=self._args({
                 "once": once, "once_ttl": once_ttl, "number": number, "version": 0,
                 "index": index,
@@ -109,17 +127,26 @@ class Store:
         if status == "ok":
             return Versioned(replace(draft, number=number), int(version)), True
         # Opened meanwhile by the same submission (a double click): that one stands.
-        if counted is not None:
-            await self.redis.decr(counted)
+        await self._uncount(counted)
         if status == "seen":
-            return await self._opened_before(int(number)), False
+            return await self._opened_before(int(seen)), False
         raise Conflict(f"T-{number}")
 
+    async def _uncount(self, counted: str | BaseException | None) -> None:
+        """Take back a ticket counted toward its reporter's limit but not opened."""
+        if isinstance(counted, str):
+            await self.redis.decr(counted)
+
     async def _opened_before(self, number: int) -> Versioned:
-        saved = await self.get(number)
-        if saved is None:
-            raise LookupError(f"T-{number} was opened by an earlier submission, then deleted")
-        return saved
+        """The ticket an earlier delivery of the same submission opened: waited for while
+        that one is still writing it (a double click)."""
+        for _ in range(round(OPENING_WAIT / 0.02)):
+            saved = await self.get(number)
+            if saved is not None:
+                return saved
+            await asyncio.sleep(0.02)
+        raise LookupError(f"T-{number} was being opened by an earlier delivery of this "
+                          "submission, which did not finish")
 
     async def _count_intake(self, draft: Ticket, limit: IntakeLimit | None) -> str | None:
         """Count the ticket toward its reporter's limit; raise TooMany past it. The key
@@ -135,11 +162,6 @@ class Store:
             await self.redis.decr(key)
             raise TooMany(limit.most)
         return key
-
-    async def _next_number(self, home: Partition) -> int:
-        """The partition's next ticket number: partition p numbers 1001 + p in steps of P."""
-        return int(await self._allocate(keys=[home.seq], args=[
-            self.layout.partitions, FIRST_NUMBER + home.index]))
 
     async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
                    timers: Sequence[Timer], urgency: Urgency | None = None) -> Versioned:
