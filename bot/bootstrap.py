@@ -131,8 +131,8 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
     reminders = Reminders(changes, ticket_events)
     index, viewers = Index(redis, keys), HomeViewers(redis)
     desk = Desk(Tickets(changes, staff, ticket_events),
-                Queries(changes, staff, settings.triage_channel), staff, changes, reminders,
-                Sweeper(changes), store, interactive.identity,
+                Queries(changes, staff, settings.triage_channel, index), staff, changes,
+                reminders, Sweeper(changes), store, interactive.identity,
                 lambda user, text: interactive.post(user, text),
                 Homes(changes, staff, index, viewers))
     mailer = (Mailer(settings.smtp_url.get_secret_value(),

@@ -295,6 +295,7 @@ class FakeStore:
 
     async def most_urgent(self, most: int, channel: str | None = None
                           ) -> tuple[list[int], int]:
+        """``ports.TicketIndex``, from the urgencies written."""
         found = sorted((inf if (u := self.urgencies[n]).due is None else u.due, n)
                        for n, t in self.tickets.items()
                        if t.status is not Status.RESOLVED and n in self.urgencies

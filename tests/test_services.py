@@ -116,7 +116,7 @@ def make_world(*, group: frozenset[str] | None = None, **overrides: Any) -> Worl
     events = Events(settings)
     return World(settings, clock, store, directory, changes, staff,
                  Tickets(changes, staff, events), Reminders(changes, events),
-                 Queries(changes, staff, settings.triage_channel), Sweeper(changes))
+                 Queries(changes, staff, settings.triage_channel, store), Sweeper(changes))
 
 
 @pytest.fixture

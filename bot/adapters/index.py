@@ -25,14 +25,15 @@ def _ms(at: float | None) -> str:
     return INF if at is None else str(round(at * 1000))
 
 
-def index_spec(layout: Layout, before: Ticket | None, after: Ticket, urgency: Urgency | None,
-               first: int) -> tuple[list[str], dict[str, Any] | None]:
-    """The index keys a ticket change declares (from KEYS[``first``] on), and the script's
-    ``index`` spec: out of the indices of its old state, into those of its new one (no
-    urgency: nothing, its entries stay as they are)."""
+def index_spec(layout: Layout, before: Ticket | None, after: Ticket, urgency: Urgency | None
+               ) -> tuple[list[str], dict[str, Any] | None]:
+    """The index keys a ticket script declares after the queue's and the ticket's (KEYS[1..6],
+    ``Layout.ticket_keys``), and its ``index`` spec: out of the indices of its old state,
+    into those of its new one (no urgency: nothing, its entries stay as they are)."""
     if urgency is None:
         return [], None
     part = layout.of_ticket(after.number)
+    first = len(part.queue) + len(layout.ticket_keys(after.number)) + 1
     then = before or after
     keys = list(dict.fromkeys([
         part.by_due, part.by_risk, part.by_holder(then.assignee), part.by_holder(after.assignee),
@@ -86,6 +87,12 @@ class Index:
                 total += int(next(raw))
             found.append(Ranked([n for _, n in sorted(scored)[:most]], total))
         return found
+
+    async def most_urgent(self, most: int, channel: str | None = None) -> tuple[list[int], int]:
+        """The ``most`` open tickets due soonest (of a client channel, or all), and how many."""
+        found, = await self.ranked([(lambda p: [
+            p.by_due if channel is None else p.by_client(channel)], None, most)])
+        return found.numbers, found.total
 
     async def at_risk(self, now: float, most: int) -> Ranked:
         """Tickets past their first warning and before their deadline, soonest first."""

@@ -19,7 +19,7 @@ from redis.asyncio import RedisCluster
 from bot.adapters import scripts
 from bot.adapters.codec import WRITE_ONCE, decode_ticket, encode_ticket, job_spec, timer_jobs
 from bot.adapters.connection import RedisClient
-from bot.adapters.index import Index, index_spec
+from bot.adapters.index import index_spec
 from bot.adapters.keys import (
     CLIENTS,
     Layout,
@@ -77,11 +77,6 @@ class Store:
         """What a ticket script declares: its partition's queue, then the ticket's keys."""
         return [*self.layout.of_ticket(number).queue, *self.layout.ticket_keys(number)]
 
-    def _index(self, before: Ticket | None, after: Ticket, urgency: Urgency | None
-               ) -> tuple[list[str], dict[str, Any] | None]:
-        """The index keys a ticket script declares after the ticket's, and its spec."""
-        return index_spec(self.layout, before, after, urgency, len(self._keys(after.number)) + 1)
-
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
                      jobs: Sequence[Armed], timers: Sequence[Timer],
                      limit: IntakeLimit | None = None,
@@ -114,7 +109,7 @@ class Store:
         if isinstance(counted, BaseException):
             raise counted
         values, unset = encode_ticket(replace(draft, number=number))
-        indices, index = self._index(None, replace(draft, number=number), urgency)
+        indices, index = index_spec(self.layout, None, replace(draft, number=number), urgency)
         status, seen, version = await self._commit(
             keys=[*self._keys(number), *indices, home.once(once or "-")], args=self._args({
                 "once": once, "once_ttl": once_ttl, "number": number, "version": 0,
@@ -173,7 +168,7 @@ class Store:
         values, unset = encode_ticket(ticket)
         n = ticket.number
         home = self.layout.of_ticket(n)
-        indices, index = self._index(current.ticket, ticket, urgency)
+        indices, index = index_spec(self.layout, current.ticket, ticket, urgency)
         status, _, version = await self._commit(
             keys=[*self._keys(n), *indices, home.once("-")], args=self._args({
                 "index": index,
@@ -220,8 +215,8 @@ class Store:
         calls = []
         for i, (current, jobs, timers) in enumerate(items):
             n = current.ticket.number
-            indices, index = self._index(current.ticket, current.ticket,
-                                         urgencies[i] if urgencies else None)
+            indices, index = index_spec(self.layout, current.ticket, current.ticket,
+                                        urgencies[i] if urgencies else None)
             calls.append(([*self._keys(n), *indices], self._args({
                 "number": n, "version": current.version, "marks": [], "jobs": [],
                 "missing": [job_spec(a) for a in jobs], "index": index,
@@ -311,12 +306,6 @@ class Store:
             found = [(float(created), int(n)) for scored in await pipe.execute()
                      for n, created in scored]
         return [n for _, n in sorted(found)]
-
-    async def most_urgent(self, most: int, channel: str | None = None) -> tuple[list[int], int]:
-        """The ``most`` open tickets due soonest (of a client channel, or all), and how many."""
-        found, = await Index(self.redis, self.layout).ranked([(lambda p: [
-            p.by_due if channel is None else p.by_client(channel)], None, most)])
-        return found.numbers, found.total
 
     async def set_message_ts(self, ticket: Ticket, name: str, ts: str) -> bool:
         """Record where a ticket's message lives (``client_ts``, ``triage_ts``...), once."""

@@ -13,6 +13,7 @@ from bot.domain.sla import (
 )
 from bot.domain.tickets import Ticket, TicketError, ticket_key
 from bot.services.changes import Changes
+from bot.services.ports import TicketIndex
 from bot.services.staff import Actor, StaffCheck
 
 
@@ -39,10 +40,12 @@ LISTED_MOST = 25
 
 
 class Queries:
-    def __init__(self, changes: Changes, staff: StaffCheck, triage_channel: str | None) -> None:
+    def __init__(self, changes: Changes, staff: StaffCheck, triage_channel: str | None,
+                 index: TicketIndex) -> None:
         self.changes = changes
         self.staff = staff
         self.triage_channel = triage_channel
+        self.index = index
 
     def is_internal(self, channel: str) -> bool:
         return channel == self.triage_channel
@@ -58,7 +61,7 @@ class Queries:
         if internal:
             await self.staff.require(actor, "list tickets here")
         store = self.changes.store
-        numbers, total = ([only], 1) if only is not None else await store.most_urgent(
+        numbers, total = ([only], 1) if only is not None else await self.index.most_urgent(
             most, None if internal else channel)
         now = self.changes.clock()
         plans = await self.changes.plans_by_channel()
