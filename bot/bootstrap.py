@@ -45,7 +45,7 @@ from bot.services.reminders import Reminders
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
-from handlers import actions, commands, events, home, provide, views
+from handlers import actions, commands, errors, events, home, provide, views
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
         process_before_response=True,
     )
     bolt.use(provide(desk))
-    for surface in (events, commands, views, actions, home):
+    for surface in (events, commands, views, actions, home, errors):
         surface.register(bolt)
     worker = Worker(queue, deps, clock)
     return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http)

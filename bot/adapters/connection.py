@@ -11,12 +11,17 @@ from typing import TypeAlias
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import ClusterDownError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.adapters.embedded_redis import connection_name
 
 RedisClient: TypeAlias = Redis | RedisCluster
+
+UNREACHABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError,
+                                            ClusterDownError, OSError)
+"""What a call to Redis raises when Redis does not answer (down, failing over)."""
 
 FAILOVER_RETRIES = 8
 """Retries of a command whose shard does not answer: about 6 s with the backoff, longer
