@@ -89,3 +89,9 @@ async def test_sweep_bench_runs_on_a_calendar() -> None:
     out = await bench("sweep", "--tickets", "200", "--calendar")
     assert "every plan on business hours: mon-fri 09:00-13:00, 14:00-18:00" in out
     assert "versions before == after both sweeps: yes" in out
+
+
+async def test_home_bench_runs() -> None:
+    out = await bench("home", "--tickets", "200", "--rounds", "5")
+    assert "sections: My tickets 40, Unassigned 120" in out
+    assert "render + views.publish" in out and "p99 render + publish" in out

@@ -24,7 +24,7 @@ from bot.adapters.metrics import DEAD_LETTERS, QUEUE_DUE, QUEUE_OLDEST
 from bot.adapters.queue import JobQueue, Leased
 from bot.adapters.slack import Retryable, Undeliverable
 from bot.adapters.store import Armed
-from bot.delivery import events, posts, reminders  # noqa: F401 - they register their handlers
+from bot.delivery import events, home, posts, reminders  # noqa: F401 - they register handlers
 from bot.delivery.problems import consequences
 from bot.delivery.registry import REGISTRY, Deps, LeaseLost, NotReady, Run
 from bot.domain.jobs import JOB, Job, ProblemNote

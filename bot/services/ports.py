@@ -10,6 +10,7 @@ from bot.adapters.store import Armed, IntakeLimit, SlaEvent, Versioned
 from bot.domain.sla import Timer
 from bot.domain.staff import Member, Organisation
 from bot.domain.tickets import Client, Ticket
+from bot.domain.urgency import Urgency
 
 Clock = Callable[[], float]
 """Epoch seconds now (Redis's clock, as ``bot.adapters.clock`` reads it)."""
@@ -18,10 +19,11 @@ Clock = Callable[[], float]
 class TicketStore(Protocol):
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
                      jobs: Sequence[Armed], timers: Sequence[Timer],
-                     limit: IntakeLimit | None = None) -> tuple[Versioned, bool]: ...
+                     limit: IntakeLimit | None = None,
+                     urgency: Urgency | None = None) -> tuple[Versioned, bool]: ...
 
     async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
-                   timers: Sequence[Timer]) -> Versioned: ...
+                   timers: Sequence[Timer], urgency: Urgency | None = None) -> Versioned: ...
 
     async def commit_effects(self, current: Versioned, *, marks: Sequence[str] = (),
                              jobs: Sequence[Armed] = (),
@@ -29,7 +31,8 @@ class TicketStore(Protocol):
                              fired: SlaEvent | None = None) -> bool | None: ...
 
     async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
-                                                       Sequence[Timer]]]) -> list[bool]: ...
+                                                       Sequence[Timer]]],
+                           urgencies: Sequence[Urgency] | None = None) -> list[bool]: ...
 
     async def enqueue(self, armed: Armed) -> None: ...
 
@@ -52,6 +55,11 @@ class TicketStore(Protocol):
     async def remove_client(self, channel: str) -> bool: ...
 
     async def index_thread(self, channel: str, thread_ts: str, number: int) -> None: ...
+
+
+class TicketIndex(Protocol):
+    async def most_urgent(self, most: int, channel: str | None = None
+                          ) -> tuple[list[int], int]: ...
 
 
 class Directory(Protocol):
