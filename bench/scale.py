@@ -88,8 +88,11 @@ async def queue_scale(redis_url: str, small: int, large: int, rounds: int) -> No
 
 async def drain(runtime: Runtime) -> None:
     """Run the worker until nothing is due (the SLA timers stay armed for later)."""
-    while await runtime.worker.run_once() == 0:
-        pass
+    while True:
+        claimed = await runtime.worker.run_once() == 0
+        await runtime.worker.finish()
+        if not claimed:
+            return
 
 
 async def per_ticket(slack: SlackStandIn, redis_url: str, tickets: int, opened: int) -> None:

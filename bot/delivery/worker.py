@@ -130,7 +130,7 @@ class Worker:
                 log.error("worker cannot reach Redis (%s); trying again in 1 s", exc)
                 self._sweep_again()
                 await self._idle(1.0, stop, asyncio.sleep(1.0))
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.finish()
         if self._sweep is not None:
             await self._sweep
         log.info("worker stopped")
@@ -250,6 +250,11 @@ class Worker:
         if batch.next_wake_ms is None:
             return self.max_idle
         return min(self.max_idle, max(0.0, (batch.next_wake_ms - batch.now_ms) / 1000))
+
+    async def finish(self) -> None:
+        """Wait for the jobs this worker started to end (``run`` does, before it returns)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _ended(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
