@@ -28,6 +28,7 @@ from bot.adapters.hooks import Pager, Webhook
 from bot.adapters.keys import Layout
 from bot.adapters.mail import Mailer
 from bot.adapters.metrics import HTTP_SECONDS, exposition
+from bot.adapters.outcomes import Outcomes
 from bot.adapters.queue import JobQueue
 from bot.adapters.slack import Slack
 from bot.adapters.store import Store
@@ -35,14 +36,17 @@ from bot.config import Settings
 from bot.delivery.registry import Deps
 from bot.delivery.worker import MAX_IDLE, Worker
 from bot.services.changes import Changes
+from bot.services.csat import Ratings
 from bot.services.desk import Desk
 from bot.services.events import Events
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
+from bot.services.reports import Reports
+from bot.services.retention import Retention
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
-from handlers import actions, commands, events, provide, views
+from handlers import actions, commands, csat, events, provide, views
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +118,8 @@ async def open_runtime(settings: Settings, redis_url: str,
 def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.ClientSession
           ) -> Runtime:
     keys = layout(settings)
-    store = Store(redis, clock.shift_ms, keys)
+    store = Store(redis, clock.shift_ms, keys, thread_ttl=settings.retain_days * 86_400)
+    outcomes = Outcomes(redis, keys, clock.shift_ms)
     queue = JobQueue(redis, lease_seconds=settings.job_lease_seconds, shift_ms=clock.shift_ms,
                      layout=keys)
     interactive = Slack(web_client(settings, http, interactive=True))
@@ -123,10 +128,12 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
     staff = StaffCheck(Directory(interactive, settings.support_usergroup), settings)
     ticket_events = Events(settings)
     reminders = Reminders(changes, ticket_events)
+    reports = Reports(changes, staff, outcomes)
     desk = Desk(Tickets(changes, staff, ticket_events),
                 Queries(changes, staff, settings.triage_channel), staff, changes, reminders,
                 Sweeper(changes), store, interactive.identity,
-                lambda user, text: interactive.post(user, text))
+                lambda user, text: interactive.post(user, text),
+                reports=reports, ratings=Ratings(changes))
     mailer = (Mailer(settings.smtp_url.get_secret_value(),
                      settings.email_from or "support-desk@localhost")
               if settings.smtp_url else None)
@@ -136,7 +143,8 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
                             settings.pagerduty_url) if settings.pagerduty_routing_key else None,
                 webhook=Webhook(http, settings.webhook_url,
                                 settings.webhook_secret.get_secret_value())
-                if settings.webhook_url and settings.webhook_secret else None)
+                if settings.webhook_url and settings.webhook_secret else None,
+                reports=reports, retention=Retention(outcomes, settings, clock))
     bolt = AsyncApp(
         client=interactive.client,
         signing_secret=(settings.slack_signing_secret.get_secret_value()
@@ -145,7 +153,7 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
         process_before_response=True,
     )
     bolt.use(provide(desk))
-    for surface in (events, commands, views, actions):
+    for surface in (events, commands, views, actions, csat):
         surface.register(bolt)
     worker = Worker(queue, deps, clock)
     return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http)

@@ -17,6 +17,7 @@ from bot.config import Settings, load_settings
 from bot.domain.jobs import (
     JOB,
     BreachEmail,
+    CsatComment,
     DeliverOutbox,
     EngineeringHandoff,
     FireTimer,
@@ -29,6 +30,7 @@ from bot.domain.jobs import (
     ReactionPrompt,
     RelayUpdate,
     ReminderDM,
+    ReportDM,
     Role,
     SeverityNotice,
     Sink,
@@ -235,6 +237,9 @@ EVERY_JOB: list[Job] = [
     DeliverOutbox(ticket=1001, sink=Sink.PAGER),
     GroupAlert(ticket=1001, step=Step.BREACH, generation=GEN, target="S0ONCALL01", rung=1,
                repeat=2),
+    ReportDM(ref="statement:C0ACME0001:2026-11", user=None, start=T0, end=T0 + 86_400,
+             label="2026-11", channel=CLIENT),
+    CsatComment(ticket=1001, user=CLIENT_USER, ref="view:78"),
 ]
 
 

@@ -18,6 +18,8 @@ from bot.domain.sla import Window, response_window
 from bot.domain.tickets import Client, Ticket
 from bot.services.changes import Changes
 from bot.services.reminders import Reminders
+from bot.services.reports import Reports
+from bot.services.retention import Retention
 from bot.services.staff import StaffCheck
 
 
@@ -42,6 +44,8 @@ class Deps:
     staff: StaffCheck
     pager: Pager | None = None
     webhook: Webhook | None = None
+    reports: Reports | None = None
+    retention: Retention | None = None
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from collections.abc import Callable, Sequence
 from bot.adapters.store import Armed, Conflict, Versioned
 from bot.config import Settings
 from bot.domain.plans import STANDARD, Plan
-from bot.domain.sla import Timer, desired_timers
-from bot.domain.tickets import Client, Ticket, TicketError, ticket_key
+from bot.domain.reports import Outcome, outcome
+from bot.domain.sla import Step, Timer, desired_timers
+from bot.domain.tickets import Client, Status, Ticket, TicketError, ticket_key
 from bot.services.ports import Clock, TicketStore
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,14 @@ class Changes:
         return desired_timers(ticket, plan, self.clock() if now is None else now,
                               self.settings.warn_at)
 
+    async def outcome(self, ticket: Ticket) -> Outcome | None:
+        """What a resolved ticket leaves for reports (None while it is not resolved)."""
+        if ticket.status is not Status.RESOLVED:
+            return None
+        _, plan = await self.client_and_plan(ticket.channel)
+        fired = await self.store.sla_events(ticket.number)
+        return outcome(ticket, plan, [f.clock for f in fired if Step(f.step).is_breach])
+
     async def change(self, number: int, apply: Callable[[Ticket], Ticket],
                      jobs: JobsFor = (), *, always: bool = False) -> Versioned:
         """Apply a domain change with optimistic concurrency; timers follow the new state.
@@ -66,7 +75,7 @@ class Changes:
             try:
                 return await self.store.save(
                     current, changed, jobs=jobs(changed) if callable(jobs) else jobs,
-                    timers=await self.timers(changed))
+                    timers=await self.timers(changed), outcome=await self.outcome(changed))
             except Conflict:
                 continue
         raise Conflict(f"{ticket_key(number)} kept changing; gave up after {CONFLICT_RETRIES}")

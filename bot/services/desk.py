@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from bot.adapters.identity import Identity
 from bot.adapters.store import Store
 from bot.services.changes import Changes
+from bot.services.csat import Ratings
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
+from bot.services.reports import Reports
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
@@ -29,3 +31,5 @@ class Desk:
     """Who the app is (cached ``auth.test``): for permalinks."""
     tell: Callable[[str, str], Awaitable[object]]
     """A direct message to a person (user ID, text): a refusal decided after the ack."""
+    reports: Reports
+    ratings: Ratings

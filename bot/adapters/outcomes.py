@@ -1,0 +1,90 @@
+"""Resolved tickets for reports, and their retention: read by resolution time over every
+partition in one pipelined read; archive old tickets; drop outcomes past keeping.
+
+Each partition keeps its own resolution index and outcomes (written by the ticket
+scripts), so a script touches one partition; a reader asks every partition at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from redis.asyncio import RedisCluster
+
+from bot.adapters import report_scripts
+from bot.adapters.codec import decode_outcome
+from bot.adapters.connection import RedisClient
+from bot.adapters.keys import Layout, Partition, thread_key
+from bot.domain.reports import Outcome
+
+BATCH = 500
+"""Tickets archived per partition in one pass (the sweep comes back for the rest)."""
+
+
+class Outcomes:
+    def __init__(self, redis: RedisClient, layout: Layout,
+                 shift_ms: Callable[[], int] | None = None) -> None:
+        self.redis = redis
+        self.layout = layout
+        self._shift = shift_ms or (lambda: 0)
+        self._between = redis.register_script(report_scripts.OUTCOMES_BETWEEN)
+        self._archive = redis.register_script(report_scripts.ARCHIVE)
+        self._retire = redis.register_script(report_scripts.RETIRE)
+
+    async def _each_partition(self, script: Any, *args: Any) -> list[Any]:
+        """``script`` on every partition's resolution index and outcomes, one round trip
+        (one per shard on a cluster)."""
+        if isinstance(self.redis, RedisCluster):
+            # A cluster pipeline cannot load a script a shard lacks.
+            await self.redis.script_load(script.script)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for part in self.layout.all:
+                await script(keys=[part.resolved, part.outcomes], args=list(args),
+                             client=cast(Any, pipe))
+            return await pipe.execute()
+
+    async def between(self, start: float, end: float) -> list[Outcome]:
+        """The outcomes of the tickets resolved from ``start`` to ``end`` (exclusive)."""
+        found: list[Outcome] = []
+        for flat in await self._each_partition(self._between, round(start * 1000),
+                                               round(end * 1000)):
+            found += [decode_outcome(int(n), raw) for n, raw in zip(flat[::2], flat[1::2],
+                                                                    strict=True)]
+        return sorted(found, key=lambda o: o.resolved_at)
+
+    async def retire(self, before: float) -> int:
+        """Drop the outcomes of tickets resolved before ``before``; how many went."""
+        return sum(int(n) for n in await self._each_partition(self._retire,
+                                                              round(before * 1000)))
+
+    async def archive(self, before: float) -> int:
+        """Archive the tickets resolved before ``before`` (at most ``BATCH`` a partition):
+        what is left of each is its outcome. How many were archived."""
+        archived = 0
+        cutoff = round(before * 1000)
+        for part in self.layout.all:
+            archived += await self._archive_in(part, cutoff)
+        return archived
+
+    async def _archive_in(self, part: Partition, cutoff: int) -> int:
+        since = str(await self.redis.get(part.archived) or 0)
+        due = cast(list[tuple[str, float]], await self.redis.zrangebyscore(
+            part.resolved, since, cutoff, start=0, num=BATCH, withscores=True))
+        archived = 0
+        for member, score in due:
+            number = int(member)
+            hash_key = self.layout.ticket_hash(number)
+            channel, ts = cast(list[str | None], await self.redis.hmget(
+                hash_key, ["channel", "client_ts"]))
+            keys = [*part.queue, *self.layout.ticket_keys(number)]
+            outcome = int(await self._archive(keys=keys, args=[
+                int(self._shift()), f'{{"cutoff":{cutoff}}}']))
+            if outcome == 2:
+                return archived  # events still to send: this ticket, and those after, wait
+            if outcome == 1:
+                archived += 1
+                if channel and ts:
+                    await self.redis.delete(thread_key(channel, ts))
+            await self.redis.set(part.archived, round(score))
+        return archived

@@ -1,0 +1,203 @@
+"""SLA reports: what a resolved ticket leaves for reports (``Outcome``), and the figures.
+
+Pure functions. A resolved ticket's outcome keeps, per clock, the business time it ran
+(under the plan's calendar for the ticket's severity, pauses not counted), and which
+clocks breached. The figures are computed from those stored durations, exactly:
+percentiles by the nearest-rank method (the smallest stored value with at least p % of
+the values at or below it), so every figure is a duration some ticket really had.
+
+The columns are data (``REPORTED``): a new clock is one more entry, not a code path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.domain.calendar import elapsed
+from bot.domain.csat import score
+from bot.domain.plans import Plan
+from bot.domain.sla import PAUSED, Clock, is_breached, periods
+from bot.domain.tickets import Severity, Status, Ticket
+
+ALL = "all"
+"""The severity column of a client's row over all severities (and the all-clients row)."""
+EVERYONE = "All clients"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a resolved ticket leaves for reports (kept after the ticket is archived)."""
+
+    number: int
+    channel: str
+    severity: Severity
+    created_at: float
+    resolved_at: float
+    durations: Mapping[Clock, float]
+    """Clock -> the business seconds it ran until it stopped (a clock that never stopped
+    by a response, such as a first response never given, is absent)."""
+    breached: frozenset[Clock] = frozenset()
+    scores: tuple[int, ...] = ()
+    """The CSAT ratings (1 to 5), one per person who answered."""
+
+
+def outcome(ticket: Ticket, plan: Plan, breached: Iterable[str] = ()) -> Outcome:
+    """The outcome of a resolved ticket; ``breached``: the clocks of the breaches fired for
+    it (``Store.sla_events``). A first response that came late counts as breached even if
+    no breach was fired for it (the worker was down, say)."""
+    resolved = ticket.resolved_at
+    if resolved is None:
+        raise ValueError(f"{ticket.key} is not resolved")
+    calendar = plan.calendar_for(ticket.severity)
+    durations: dict[Clock, float] = {}
+    if ticket.first_response_at is not None:
+        durations[Clock.INITIAL] = elapsed(ticket.created_at, ticket.first_response_at,
+                                           calendar)
+    # Waiting on the client, or resolved before a reopen, does not count to resolution.
+    pauses = tuple(p for p in periods(ticket, PAUSED, Status.RESOLVED) if p[0] < resolved)
+    durations[Clock.RESOLUTION] = elapsed(ticket.created_at, resolved, calendar, pauses)
+    clocks = {Clock(c) for c in breached if c in _CLOCKS}
+    if is_breached(ticket, plan, resolved):
+        clocks.add(Clock.INITIAL)
+    return Outcome(ticket.number, ticket.channel, ticket.severity, ticket.created_at, resolved,
+                   durations, frozenset(clocks), tuple(r.score for r in ticket.ratings))
+
+
+_CLOCKS = frozenset(c.value for c in Clock)
+
+
+def nearest_rank(ordered: Sequence[float], p: int) -> float | None:
+    """The ``p``-th percentile (0 < p <= 100) of ``ordered`` (sorted), nearest rank: the
+    value at rank ceil(p/100 * n). None when there are no values."""
+    if not ordered:
+        return None
+    if not 0 < p <= 100:
+        raise ValueError(f"{p} is not a percentile")
+    rank = -(-p * len(ordered) // 100)
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A clock as reports show it: its percentiles, and whether its met % is a column."""
+
+    clock: Clock
+    label: str
+    percentiles: tuple[int, ...]
+    met: bool = False
+
+
+REPORTED: tuple[Reported, ...] = (
+    Reported(Clock.INITIAL, "first response", (50, 90, 99), met=True),
+    Reported(Clock.RESOLUTION, "resolution", (50, 90)),
+)
+"""The clocks reports show, in order. A clock added here is a column more everywhere."""
+
+Value = float | int | None
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    value: Callable[[Sequence[Outcome]], Value]
+    duration: bool = False
+    """A number of seconds (shown as a duration)."""
+    share: bool = False
+    """A percentage."""
+
+
+def _met(clock: Clock) -> Callable[[Sequence[Outcome]], Value]:
+    def met(outcomes: Sequence[Outcome]) -> Value:
+        if not outcomes:
+            return None
+        kept = sum(1 for o in outcomes if clock not in o.breached)
+        return 100 * kept / len(outcomes)
+    return met
+
+
+def _percentile(clock: Clock, p: int) -> Callable[[Sequence[Outcome]], Value]:
+    def percentile(outcomes: Sequence[Outcome]) -> Value:
+        return nearest_rank(sorted(o.durations[clock] for o in outcomes
+                                   if clock in o.durations), p)
+    return percentile
+
+
+def _scores(outcomes: Sequence[Outcome]) -> list[int]:
+    return [s for o in outcomes for s in o.scores]
+
+
+def columns(reported: Sequence[Reported] = REPORTED) -> list[Column]:
+    """Tickets, then each reported clock's met % and percentiles, breaches, then CSAT."""
+    found = [Column("tickets", len)]
+    for r in reported:
+        if r.met:
+            found.append(Column(f"{r.label} met %", _met(r.clock), share=True))
+        found += [Column(f"{r.label} p{p}", _percentile(r.clock, p), duration=True)
+                  for p in r.percentiles]
+    found.append(Column("breaches", lambda outcomes: sum(1 for o in outcomes if o.breached)))
+    found.append(Column("CSAT average", lambda outcomes: score(_scores(outcomes)).average))
+    found.append(Column("CSAT ratings", lambda outcomes: len(_scores(outcomes))))
+    return found
+
+
+COLUMNS = columns()
+
+
+@dataclass(frozen=True)
+class Row:
+    client: str
+    severity: str
+    """A severity's value, or ``all``."""
+    values: tuple[Value, ...]
+    """One per column of ``COLUMNS``, in order."""
+
+
+def figures(outcomes: Sequence[Outcome], names: Mapping[str, str],
+            cols: Sequence[Column] = COLUMNS) -> list[Row]:
+    """Per client (by name; a channel with no name is shown as its ID) and per severity,
+    then the client over all severities; then all clients together, if more than one."""
+    by_client: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        by_client.setdefault(names.get(o.channel, o.channel), []).append(o)
+    rows: list[Row] = []
+
+    def row(client: str, severity: str, group: Sequence[Outcome]) -> Row:
+        return Row(client, severity, tuple(c.value(group) for c in cols))
+
+    for client in sorted(by_client, key=str.lower):
+        mine = by_client[client]
+        for severity in Severity:
+            group = [o for o in mine if o.severity is severity]
+            if group:
+                rows.append(row(client, severity.value, group))
+        rows.append(row(client, ALL, mine))
+    if len(by_client) > 1:
+        rows.append(row(EVERYONE, ALL, outcomes))
+    return rows
+
+
+def _cell(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def to_csv(rows: Sequence[Row], cols: Sequence[Column] = COLUMNS) -> str:
+    """The figures as CSV: durations in seconds, shares in percent, blanks where none."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["client", "severity",
+                     *(f"{c.name} (s)" if c.duration else c.name for c in cols)])
+    for r in rows:
+        writer.writerow([_csv_safe(r.client), r.severity, *(_cell(v) for v in r.values)])
+    return out.getvalue()
+
+
+def _csv_safe(text: str) -> str:
+    """A name a spreadsheet will not run as a formula (``=``, ``+``, ``-``, ``@``)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
