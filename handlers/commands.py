@@ -62,7 +62,7 @@ async def ask_report(command: dict[str, Any], client: AsyncWebClient,
                      context: AsyncBoltContext, text: str) -> None:
     """``/ticket report [period] [client]``: staff get it by DM; others are told why not."""
     channel, user = command["channel_id"], command["user_id"]
-    ref = str(command.get("trigger_id") or f"{user}:{channel}:{text}")
+    ref = f"asked:{user}:{command.get('trigger_id') or text}"
     try:
         period, who = await desk_of(context).reports.request(
             Actor(user, command.get("team_id")), text, ref)
