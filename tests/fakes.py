@@ -254,6 +254,9 @@ class FakeStore:
             self._set_timers(n, timers)
         return True
 
+    async def between(self, start: float, end: float) -> list[Outcome]:
+        return [o for o in self.outcomes.values() if start <= o.resolved_at < end]
+
     async def sla_events(self, number: int) -> list[SlaEvent]:
         return sorted(self.fired.get(number, {}).values(), key=lambda f: f.due)
 

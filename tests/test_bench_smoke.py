@@ -59,3 +59,9 @@ async def test_sweep_bench_runs_on_a_calendar() -> None:
     out = await bench("sweep", "--tickets", "200", "--calendar")
     assert "every plan on business hours: mon-fri 09:00-13:00, 14:00-18:00" in out
     assert "versions before == after both sweeps: yes" in out
+
+
+async def test_reports_bench_runs() -> None:
+    out = await bench("reports", "--tickets", "300", "--clients", "3", "--archived", "20")
+    assert "300 resolved tickets" in out and "peak RSS" in out
+    assert "20 tickets archived (0 ticket hashes left)" in out and "bytes each" in out

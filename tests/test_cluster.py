@@ -102,6 +102,32 @@ async def test_three_hundred_tickets_land_on_every_master(
     assert all(count >= 60 for count in per_master.values()), per_master
 
 
+async def test_reports_and_archives_read_every_partition_of_a_cluster(
+        cluster: Cluster, slack: SlackStandIn, smtp_sink: SmtpSink) -> None:
+    cluster.flush()
+    async with desk_on(cluster, slack, smtp_sink) as desk:
+        numbers = [
+            (await desk.desk.tickets.open(NewTicket(
+                channel=CLIENT_CHANNEL, reporter=STAFF, title=f"Ticket {i}",
+                severity=Severity.LOW, description="d", once=f"report:{i}"),
+                Actor(STAFF))).ticket.number
+            for i in range(40)]
+        for n in numbers:
+            await desk.desk.tickets.resolve(n, "Fixed.", Actor(STAFF))
+        now = desk.clock.now()
+        report = await desk.desk.reports.build(now - 3600, now + 1, "today")
+        retention = desk.worker.deps.retention
+        assert retention is not None
+        desk.clock.advance(31 * 86_400)
+        archived, _ = await retention.run()
+        after = await desk.desk.reports.build(now - 3600, now + 1, "today")
+        left = await desk.store.get_many(numbers)
+    partitions = {desk.store.layout.of_ticket(n).index for n in numbers}
+    assert len(partitions) == 16  # every partition has its own index, read at once
+    assert report.tickets == 40 and after.csv == report.csv
+    assert archived == 40 and left == [None] * 40
+
+
 async def submitted_until_taken(desk: Runtime, once: str) -> str:
     """Open a ticket as a person does while Redis fails over: an error, so submit the same
     form again (the same submission: it opens one ticket however often it is sent)."""

@@ -86,11 +86,18 @@ def encode_outcome(o: Outcome) -> str:
                       separators=(",", ":"))
 
 
+_SEVERITIES = {s.value: s for s in Severity}
+_CLOCKS = {c.value: c for c in Clock}
+_NONE: frozenset[Clock] = frozenset()
+
+
 def decode_outcome(number: int, raw: str) -> Outcome:
+    """An outcome back (the hot path of every report: plain lookups, no enum calls)."""
     channel, severity, created, resolved, durations, breached, scores = json.loads(raw)
-    return Outcome(number, channel, Severity(severity), created, resolved,
-                   {Clock(c): s for c, s in durations.items()},
-                   frozenset(Clock(c) for c in breached), tuple(scores))
+    return Outcome(number, channel, _SEVERITIES[severity], created, resolved,
+                   {_CLOCKS[c]: s for c, s in durations.items()},
+                   frozenset(_CLOCKS[c] for c in breached) if breached else _NONE,
+                   tuple(scores))
 
 
 def job_spec(armed: Armed, number: int | None = None) -> dict[str, Any]:

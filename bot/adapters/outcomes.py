@@ -7,7 +7,7 @@ scripts), so a script touches one partition; a reader asks every partition at on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from redis.asyncio import RedisCluster
@@ -35,23 +35,27 @@ class Outcomes:
     async def _each_partition(self, script: Any, *args: Any) -> list[Any]:
         """``script`` on every partition's resolution index and outcomes, one round trip
         (one per shard on a cluster)."""
-        if isinstance(self.redis, RedisCluster):
-            # A cluster pipeline cannot load a script a shard lacks.
+        cluster = isinstance(self.redis, RedisCluster)
+        if cluster:
+            # A cluster pipeline can neither load a script a shard lacks nor call
+            # ``evalsha`` by name: load it everywhere, and send the command itself.
             await self.redis.script_load(script.script)
         async with self.redis.pipeline(transaction=False) as pipe:
             for part in self.layout.all:
-                await script(keys=[part.resolved, part.outcomes], args=list(args),
-                             client=cast(Any, pipe))
+                keys = [part.resolved, part.outcomes]
+                if cluster:
+                    pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+                else:
+                    await script(keys=keys, args=list(args), client=cast(Any, pipe))
             return await pipe.execute()
 
-    async def between(self, start: float, end: float) -> list[Outcome]:
-        """The outcomes of the tickets resolved from ``start`` to ``end`` (exclusive)."""
-        found: list[Outcome] = []
-        for flat in await self._each_partition(self._between, round(start * 1000),
-                                               round(end * 1000)):
-            found += [decode_outcome(int(n), raw) for n, raw in zip(flat[::2], flat[1::2],
-                                                                    strict=True)]
-        return sorted(found, key=lambda o: o.resolved_at)
+    async def between(self, start: float, end: float) -> Iterator[Outcome]:
+        """The outcomes of the tickets resolved from ``start`` to ``end`` (exclusive), read
+        from every partition at once, decoded one at a time as they are consumed."""
+        replies = await self._each_partition(self._between, round(start * 1000),
+                                             round(end * 1000))
+        return (decode_outcome(int(flat[i]), flat[i + 1]) for flat in replies
+                for i in range(0, len(flat), 2))
 
     async def retire(self, before: float) -> int:
         """Drop the outcomes of tickets resolved before ``before``; how many went."""

@@ -27,7 +27,7 @@ ALL = "all"
 EVERYONE = "All clients"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What a resolved ticket leaves for reports (kept after the ticket is archived)."""
 
@@ -99,47 +99,80 @@ REPORTED: tuple[Reported, ...] = (
 Value = float | int | None
 
 
+class Tally:
+    """What the figures of a group of tickets are made from, gathered one outcome at a
+    time (reports never hold every ticket): each clock's durations, breaches, ratings."""
+
+    __slots__ = ("_sorted", "breached", "breaches", "durations", "scores", "tickets")
+
+    def __init__(self) -> None:
+        self.tickets = 0
+        self.breaches = 0
+        """Tickets with a breach of any clock."""
+        self.breached: dict[Clock, int] = {}
+        self.durations: dict[Clock, list[float]] = {}
+        self.scores: list[int] = []
+        self._sorted: dict[Clock, list[float]] = {}
+
+    def add(self, o: Outcome) -> None:
+        self.tickets += 1
+        if o.breached:
+            self.breaches += 1
+            for clock in o.breached:
+                self.breached[clock] = self.breached.get(clock, 0) + 1
+        for clock, seconds in o.durations.items():
+            self.durations.setdefault(clock, []).append(seconds)
+        self.scores += o.scores
+
+    def merge(self, other: Tally) -> None:
+        self.tickets += other.tickets
+        self.breaches += other.breaches
+        for clock, count in other.breached.items():
+            self.breached[clock] = self.breached.get(clock, 0) + count
+        for clock, values in other.durations.items():
+            self.durations.setdefault(clock, []).extend(values)
+        self.scores += other.scores
+
+    def ordered(self, clock: Clock) -> list[float]:
+        """The clock's durations, sorted once."""
+        if clock not in self._sorted:
+            self._sorted[clock] = sorted(self.durations.get(clock, ()))
+        return self._sorted[clock]
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
-    value: Callable[[Sequence[Outcome]], Value]
+    value: Callable[[Tally], Value]
     duration: bool = False
     """A number of seconds (shown as a duration)."""
     share: bool = False
     """A percentage."""
 
 
-def _met(clock: Clock) -> Callable[[Sequence[Outcome]], Value]:
-    def met(outcomes: Sequence[Outcome]) -> Value:
-        if not outcomes:
-            return None
-        kept = sum(1 for o in outcomes if clock not in o.breached)
-        return 100 * kept / len(outcomes)
+def _met(clock: Clock) -> Callable[[Tally], Value]:
+    def met(t: Tally) -> Value:
+        return 100 * (t.tickets - t.breached.get(clock, 0)) / t.tickets if t.tickets else None
     return met
 
 
-def _percentile(clock: Clock, p: int) -> Callable[[Sequence[Outcome]], Value]:
-    def percentile(outcomes: Sequence[Outcome]) -> Value:
-        return nearest_rank(sorted(o.durations[clock] for o in outcomes
-                                   if clock in o.durations), p)
+def _percentile(clock: Clock, p: int) -> Callable[[Tally], Value]:
+    def percentile(t: Tally) -> Value:
+        return nearest_rank(t.ordered(clock), p)
     return percentile
-
-
-def _scores(outcomes: Sequence[Outcome]) -> list[int]:
-    return [s for o in outcomes for s in o.scores]
 
 
 def columns(reported: Sequence[Reported] = REPORTED) -> list[Column]:
     """Tickets, then each reported clock's met % and percentiles, breaches, then CSAT."""
-    found = [Column("tickets", len)]
+    found = [Column("tickets", lambda t: t.tickets)]
     for r in reported:
         if r.met:
             found.append(Column(f"{r.label} met %", _met(r.clock), share=True))
         found += [Column(f"{r.label} p{p}", _percentile(r.clock, p), duration=True)
                   for p in r.percentiles]
-    found.append(Column("breaches", lambda outcomes: sum(1 for o in outcomes if o.breached)))
-    found.append(Column("CSAT average", lambda outcomes: score(_scores(outcomes)).average))
-    found.append(Column("CSAT ratings", lambda outcomes: len(_scores(outcomes))))
+    found.append(Column("breaches", lambda t: t.breaches))
+    found.append(Column("CSAT average", lambda t: score(t.scores).average))
+    found.append(Column("CSAT ratings", lambda t: len(t.scores)))
     return found
 
 
@@ -155,28 +188,41 @@ class Row:
     """One per column of ``COLUMNS``, in order."""
 
 
-def figures(outcomes: Sequence[Outcome], names: Mapping[str, str],
+def figures(outcomes: Iterable[Outcome], names: Mapping[str, str],
             cols: Sequence[Column] = COLUMNS) -> list[Row]:
     """Per client (by name; a channel with no name is shown as its ID) and per severity,
     then the client over all severities; then all clients together, if more than one."""
-    by_client: dict[str, list[Outcome]] = {}
+    groups: dict[tuple[str, Severity], Tally] = {}
     for o in outcomes:
-        by_client.setdefault(names.get(o.channel, o.channel), []).append(o)
+        key = (names.get(o.channel, o.channel), o.severity)
+        tally = groups.get(key)
+        if tally is None:
+            tally = groups[key] = Tally()
+        tally.add(o)
     rows: list[Row] = []
 
-    def row(client: str, severity: str, group: Sequence[Outcome]) -> Row:
-        return Row(client, severity, tuple(c.value(group) for c in cols))
+    def row(client: str, severity: str, tally: Tally) -> Row:
+        return Row(client, severity, tuple(c.value(tally) for c in cols))
 
-    for client in sorted(by_client, key=str.lower):
-        mine = by_client[client]
+    everyone = Tally()
+    clients = sorted({client for client, _ in groups}, key=str.lower)
+    for client in clients:
+        mine = Tally()
         for severity in Severity:
-            group = [o for o in mine if o.severity is severity]
-            if group:
-                rows.append(row(client, severity.value, group))
+            tally = groups.get((client, severity))
+            if tally is not None:
+                rows.append(row(client, severity.value, tally))
+                mine.merge(tally)
         rows.append(row(client, ALL, mine))
-    if len(by_client) > 1:
-        rows.append(row(EVERYONE, ALL, outcomes))
+        everyone.merge(mine)
+    if len(clients) > 1:
+        rows.append(row(EVERYONE, ALL, everyone))
     return rows
+
+
+def tickets_in(rows: Sequence[Row]) -> int:
+    """How many tickets the figures count (each once)."""
+    return sum(int(r.values[0] or 0) for r in rows if r.severity == ALL and r.client != EVERYONE)
 
 
 def _cell(value: Value) -> str:

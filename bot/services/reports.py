@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.adapters.store import Armed
 from bot.domain.jobs import ReportDM
 from bot.domain.periods import Period, next_statement, parse_report
-from bot.domain.reports import Outcome, Row, figures, to_csv
+from bot.domain.reports import Outcome, Row, figures, tickets_in, to_csv
 from bot.domain.tickets import Client, TicketError
 from bot.services.changes import Changes
 from bot.services.staff import Actor, StaffCheck
@@ -30,7 +30,7 @@ _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
 
 
 class OutcomeReader(Protocol):
-    async def between(self, start: float, end: float) -> list[Outcome]: ...
+    async def between(self, start: float, end: float) -> Iterable[Outcome]: ...
 
 
 @dataclass(frozen=True)
@@ -96,12 +96,10 @@ class Reports:
         channel or of every client."""
         clients = await self.store.clients()
         names = {c.channel: c.name for c in clients}
-        found: Sequence[Outcome] = await self.outcomes.between(start, end)
-        if channel is not None:
-            found = [o for o in found if o.channel == channel]
-        rows = figures(found, names)
+        found = await self.outcomes.between(start, end)
+        rows = figures((o for o in found if channel is None or o.channel == channel), names)
         client = next((c for c in clients if c.channel == channel), None)
-        return Report(label, client, rows, to_csv(rows), len(found))
+        return Report(label, client, rows, to_csv(rows), tickets_in(rows))
 
     async def arm_statements(self) -> int:
         """Arm each client's next monthly statement (the 1st, 09:00 in its calendar's
