@@ -14,7 +14,7 @@ from redis.asyncio import RedisCluster
 
 from bot.adapters import report_scripts
 from bot.adapters.codec import decode_outcome
-from bot.adapters.connection import RedisClient
+from bot.adapters.connection import RedisClient, in_pipeline
 from bot.adapters.keys import Layout, Partition, thread_key
 from bot.domain.reports import Outcome
 
@@ -35,18 +35,12 @@ class Outcomes:
     async def _each_partition(self, script: Any, *args: Any) -> list[Any]:
         """``script`` on every partition's resolution index and outcomes, one round trip
         (one per shard on a cluster)."""
-        cluster = isinstance(self.redis, RedisCluster)
-        if cluster:
-            # A cluster pipeline can neither load a script a shard lacks nor call
-            # ``evalsha`` by name: load it everywhere, and send the command itself.
-            await self.redis.script_load(script.script)
+        if isinstance(self.redis, RedisCluster):
+            await self.redis.script_load(script.script)  # on every shard (see in_pipeline)
         async with self.redis.pipeline(transaction=False) as pipe:
             for part in self.layout.all:
-                keys = [part.resolved, part.outcomes]
-                if cluster:
-                    pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
-                else:
-                    await script(keys=keys, args=list(args), client=cast(Any, pipe))
+                await in_pipeline(self.redis, pipe, script, [part.resolved, part.outcomes],
+                                  args)
             return await pipe.execute()
 
     async def between(self, start: float, end: float) -> Iterator[Outcome]:

@@ -24,7 +24,7 @@ from bot.adapters.codec import (
     job_spec,
     timer_jobs,
 )
-from bot.adapters.connection import RedisClient
+from bot.adapters.connection import RedisClient, in_pipeline
 from bot.adapters.keys import (
     CLIENTS,
     Layout,
@@ -199,7 +199,7 @@ class Store:
         async with self.redis.pipeline(transaction=False) as pipe:
             for current, jobs, timers in items:
                 n = current.ticket.number
-                await self._effects(keys=self._keys(n), client=cast(Any, pipe), args=self._args({
+                await in_pipeline(self.redis, pipe, self._effects, self._keys(n), self._args({
                     "number": n, "version": current.version, "marks": [], "jobs": [],
                     "missing": [job_spec(a) for a in jobs],
                     "timers": [job_spec(a) for a in timer_jobs(n, timers)]}))
