@@ -6,7 +6,8 @@ clocks breached. The figures are computed from those stored durations, exactly:
 percentiles by the nearest-rank method (the smallest stored value with at least p % of
 the values at or below it), so every figure is a duration some ticket really had.
 
-The columns are data (``REPORTED``): a new clock is one more entry, not a code path.
+The clocks are data: how each ran (``RUNS``) and how it is shown (``REPORTED``); a new
+clock is one more entry in each, and its columns follow everywhere, not a code path.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.domain.calendar import elapsed
+from bot.domain.calendar import Span, elapsed
 from bot.domain.csat import score
 from bot.domain.plans import Plan
 from bot.domain.sla import PAUSED, Clock, is_breached, periods
@@ -44,6 +45,34 @@ class Outcome:
     """The CSAT ratings (1 to 5), one per person who answered."""
 
 
+Run = tuple[float, float, tuple[Span, ...]]
+"""How a clock ran on a resolved ticket: from, until, and the pauses between."""
+
+
+def _first_response(ticket: Ticket) -> Run | None:
+    if ticket.first_response_at is None:
+        return None
+    return ticket.created_at, ticket.first_response_at, ()
+
+
+def _resolution(ticket: Ticket) -> Run | None:
+    """From creation to resolution; waiting on the client, or resolved before a reopen,
+    does not count."""
+    resolved = ticket.resolved_at
+    if resolved is None:
+        return None
+    pauses = tuple(p for p in periods(ticket, PAUSED, Status.RESOLVED) if p[0] < resolved)
+    return ticket.created_at, resolved, pauses
+
+
+RUNS: Mapping[Clock, Callable[[Ticket], Run | None]] = {
+    Clock.INITIAL: _first_response,
+    Clock.RESOLUTION: _resolution,
+}
+"""How long each reported clock ran, measured on a resolved ticket (with ``REPORTED``,
+what a new clock needs to be in reports)."""
+
+
 def outcome(ticket: Ticket, plan: Plan, breached: Iterable[str] = ()) -> Outcome:
     """The outcome of a resolved ticket; ``breached``: the clocks of the breaches fired for
     it (``Store.sla_events``). A first response that came late counts as breached even if
@@ -53,12 +82,11 @@ def outcome(ticket: Ticket, plan: Plan, breached: Iterable[str] = ()) -> Outcome
         raise ValueError(f"{ticket.key} is not resolved")
     calendar = plan.calendar_for(ticket.severity)
     durations: dict[Clock, float] = {}
-    if ticket.first_response_at is not None:
-        durations[Clock.INITIAL] = elapsed(ticket.created_at, ticket.first_response_at,
-                                           calendar)
-    # Waiting on the client, or resolved before a reopen, does not count to resolution.
-    pauses = tuple(p for p in periods(ticket, PAUSED, Status.RESOLVED) if p[0] < resolved)
-    durations[Clock.RESOLUTION] = elapsed(ticket.created_at, resolved, calendar, pauses)
+    for clock, run in RUNS.items():
+        ran = run(ticket)
+        if ran is not None:
+            start, end, pauses = ran
+            durations[clock] = elapsed(start, end, calendar, pauses)
     clocks = {Clock(c) for c in breached if c in _CLOCKS}
     if is_breached(ticket, plan, resolved):
         clocks.add(Clock.INITIAL)
