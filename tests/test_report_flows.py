@@ -14,9 +14,12 @@ from typing import Any
 import pytest
 
 from bot.adapters.clock import Clock
+from bot.adapters.store import Armed
 from bot.bootstrap import Runtime, open_runtime
-from bot.domain.periods import next_statement
+from bot.domain.jobs import ReportDM
+from bot.domain.periods import month_of, next_statement
 from bot.sandbox.standin import Message, SlackStandIn
+from bot.services.reports import STATEMENT_TTL
 from tests.conftest import (
     AM,
     CLIENT_CHANNEL,
@@ -238,3 +241,19 @@ async def test_a_plan_without_csat_asks_nothing(app: RunningApp) -> None:
                                resolve_after=120)
     assert set(buttons(resolution)) == {"Reopen"}
     assert "How did we do?" not in text_of(resolution)
+
+
+async def test_a_statement_nobody_can_receive_is_told_in_triage(app: RunningApp) -> None:
+    await register_client(app.runtime, name="Acme")
+    app.slack.users[AM]["deleted"] = True  # the account manager left
+    month = month_of(app.runtime.clock.now(), back=1)
+    ref = f"statement:{CLIENT_CHANNEL}:{month.label}"
+    await app.runtime.store.enqueue_once(ref, STATEMENT_TTL, Armed(ReportDM(
+        ref=ref, user=None, start=month.start, end=month.end, label=month.label,
+        channel=CLIENT_CHANNEL)))
+    note = await app.slack.wait_for(lambda: [m for m in app.slack.posts(TRIAGE)
+                                             if "Could not send" in m.text])
+    assert f"monthly statement {month.label} to <@{AM}>" in note[0].text
+    assert "user_disabled" in note[0].text and "clients set --account-manager" in note[0].text
+    await drained(app.runtime)
+    assert [d.id for d in await app.runtime.queue.dead_letter_list()] == [f"report:{ref}"]

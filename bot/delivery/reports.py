@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 
-from bot.adapters.slack import marker
+from bot.adapters.slack import Undeliverable, marker
 from bot.delivery.registry import REGISTRY, Run, load
 from bot.delivery.reminders import in_triage_thread
 from bot.domain.jobs import CsatComment, JobKind, ReportDM
 from bot.slack_ui.csat import comment_note
+from bot.slack_ui.notices import problem_note
 from bot.slack_ui.reports import report_message
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,30 @@ async def report_dm(job: ReportDM, run: Run) -> None:
     title = f"{kind} {job.label} — {report.client.name if report.client else 'all clients'}"
     text, blocks = report_message(title, report.rows, report.tickets)
     slack = run.deps.slack
-    channel = await slack.dm_channel(to)
-    ts = await slack.post_once(channel, text, blocks, mark=marker(job.ref, "report"),
-                               again=run.again, oldest=job.start - 86_400)
-    await slack.upload_once(channel, report.filename, report.csv, title=title, thread_ts=ts,
-                            again=run.again)
+    try:
+        channel = await slack.dm_channel(to)
+        ts = await slack.post_once(channel, text, blocks, mark=marker(job.ref, "report"),
+                                   again=run.again, oldest=job.start - 86_400)
+        await slack.upload_once(channel, report.filename, report.csv, title=title,
+                                thread_ts=ts, again=run.again)
+    except Undeliverable as refused:
+        await tell_triage(run, job, f"send the {kind.lower()} {job.label} to <@{to}>",
+                          refused.error)
+        raise
     log.info("report %s sent to %s (%d tickets)", job.ref, to, report.tickets)
+
+
+async def tell_triage(run: Run, job: ReportDM, what: str, error: str) -> None:
+    """A report that cannot be delivered for good, said in the triage channel (it is of
+    no ticket, so of no ticket's thread), once."""
+    channel = run.deps.settings.triage_channel
+    if channel is None:
+        return
+    hint = ("Update the client's account manager with `clients set --account-manager`."
+            if job.user is None else "")
+    await run.deps.slack.post_once(channel, problem_note(what, error, hint), None,
+                                   mark=marker(job.ref, "problem"), again=run.again,
+                                   oldest=job.start - 86_400)
 
 
 @REGISTRY.handles(JobKind.CSAT_COMMENT)
