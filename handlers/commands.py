@@ -30,7 +30,8 @@ async def ticket_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWe
     if not all(isinstance(command.get(k), str) for k in ("channel_id", "user_id")):
         return
     number = parse_ticket_key(text)
-    if text.split(maxsplit=1)[0].lower() == "report" if text else False:
+    words = text.split(maxsplit=1)
+    if words and words[0].lower() == "report":
         after_ack(ask_report(command, client, context, text[len("report"):]), "/ticket report")
         return
     if text.lower() == "list" or number is not None:

@@ -12,14 +12,14 @@ from bot.adapters.keys import ARM_LUA, SINKS
 
 _OUTBOXES = "\n".join(f"K_OUTBOX['{sink.value}'] = KEYS[{12 + i}]"
                        for i, sink in enumerate(SINKS))
+_REPORTS = (f"\nlocal K_RESOLVED, K_OUTCOMES = KEYS[{12 + len(SINKS)}], "
+            f"KEYS[{13 + len(SINKS)}]")
 
 TICKET_LUA = ARM_LUA + """
 local K_TICKET, K_DONE, K_FIRED, K_TIMERS, K_OPEN = KEYS[7], KEYS[8], KEYS[9], KEYS[10],
   KEYS[11]
 local K_OUTBOX = {}
-""" + _OUTBOXES + f"""
-local K_RESOLVED, K_OUTCOMES = KEYS[{12 + len(SINKS)}], KEYS[{13 + len(SINKS)}]
-""" + """
+""" + _OUTBOXES + _REPORTS + """
 local spec = cjson.decode(ARGV[2])
 local now = now_ms(ARGV[1])
 -- A ticket event: numbered per ticket, appended to each of its sinks' outboxes, whose
