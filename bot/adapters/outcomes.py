@@ -66,23 +66,29 @@ class Outcomes:
         return archived
 
     async def _archive_in(self, part: Partition, cutoff: int) -> int:
-        since = str(await self.redis.get(part.archived) or 0)
-        due = cast(list[tuple[str, float]], await self.redis.zrangebyscore(
-            part.resolved, since, cutoff, start=0, num=BATCH, withscores=True))
-        archived = 0
-        for member, score in due:
-            number = int(member)
-            hash_key = self.layout.ticket_hash(number)
-            channel, ts = cast(list[str | None], await self.redis.hmget(
-                hash_key, ["channel", "client_ts"]))
-            keys = [*part.queue, *self.layout.ticket_keys(number)]
-            outcome = int(await self._archive(keys=keys, args=[
-                int(self._shift()), f'{{"cutoff":{cutoff}}}']))
-            if outcome == 2:
-                return archived  # events still to send: this ticket, and those after, wait
-            if outcome == 1:
-                archived += 1
-                if channel and ts:
-                    await self.redis.delete(thread_key(channel, ts))
-            await self.redis.set(part.archived, round(score))
-        return archived
+        """Archive up to ``BATCH`` tickets of a partition, oldest resolution first, from its
+        watermark: every ticket resolved before it is archived (those resolved at it may be
+        too, and are passed over)."""
+        since = float(await self.redis.get(part.archived) or 0)
+        archived = offset = 0
+        while True:
+            due = cast(list[tuple[str, float]], await self.redis.zrangebyscore(
+                part.resolved, since, cutoff, start=offset, num=BATCH, withscores=True))
+            if not due:
+                return archived
+            offset += len(due)
+            for member, score in due:
+                if archived >= BATCH:
+                    return archived
+                archived += await self._archive_one(part, int(member), cutoff)
+                await self.redis.set(part.archived, round(score))
+
+    async def _archive_one(self, part: Partition, number: int, cutoff: int) -> int:
+        """1 archived (its thread index goes too); 0 not due, or archived already."""
+        channel, ts = cast(list[str | None], await self.redis.hmget(
+            self.layout.ticket_hash(number), ["channel", "client_ts"]))
+        done = int(await self._archive(keys=[*part.queue, *self.layout.ticket_keys(number)],
+                                       args=[int(self._shift()), f'{{"cutoff":{cutoff}}}']))
+        if done == 1 and channel and ts:
+            await self.redis.delete(thread_key(channel, ts))
+        return done

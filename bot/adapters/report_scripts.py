@@ -28,15 +28,13 @@ return out
 
 # A ticket script (KEYS as ``Store._keys``); spec: ``cutoff`` (ms). Archives the ticket if
 # it was resolved at or before the cutoff: its hash, done set, SLA records and timers go,
-# its outcome stays. 1 archived; 0 not resolved then (or gone); 2 events still to send.
+# its outcome stays; events still to send stay in their outboxes, whose delivery needs no
+# more than the event. 1 archived; 0 not resolved then (or archived already).
 ARCHIVE = TICKET_LUA + """
 local resolved = tonumber(redis.call('HGET', K_TICKET, 'resolved_at') or '-1')
 if redis.call('HGET', K_TICKET, 'status') ~= 'resolved' or resolved < 0
     or resolved * 1000 > spec.cutoff then
   return 0
-end
-for _, key in pairs(K_OUTBOX) do
-  if redis.call('LLEN', key) > 0 then return 2 end
 end
 for _, id in ipairs(redis.call('SMEMBERS', K_TIMERS)) do disarm(id) end
 redis.call('DEL', K_TICKET, K_DONE, K_FIRED, K_TIMERS)
