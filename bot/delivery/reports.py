@@ -34,7 +34,7 @@ async def report_dm(job: ReportDM, run: Run) -> None:
     try:
         channel = await slack.dm_channel(to)
         ts = await slack.post_once(channel, text, blocks, mark=marker(job.ref, "report"),
-                                   again=run.again, oldest=job.start - 86_400)
+                                   again=run.again, oldest=since(job, run))
         await slack.upload_once(channel, report.filename, report.csv, title=title,
                                 thread_ts=ts, again=run.again)
     except Undeliverable as refused:
@@ -42,6 +42,13 @@ async def report_dm(job: ReportDM, run: Run) -> None:
                           refused.error)
         raise
     log.info("report %s sent to %s (%d tickets)", job.ref, to, report.tickets)
+
+
+def since(job: ReportDM, run: Run) -> float:
+    """Where to look for this job's message that an earlier attempt may have posted: it
+    went out after the period's end or after the job was asked for, within its retries
+    (a day at most)."""
+    return min(job.end, run.now) - 2 * 86_400
 
 
 async def tell_triage(run: Run, job: ReportDM, what: str, error: str) -> None:
@@ -54,7 +61,7 @@ async def tell_triage(run: Run, job: ReportDM, what: str, error: str) -> None:
             if job.user is None else "")
     await run.deps.slack.post_once(channel, problem_note(what, error, hint), None,
                                    mark=marker(job.ref, "problem"), again=run.again,
-                                   oldest=job.start - 86_400)
+                                   oldest=since(job, run))
 
 
 @REGISTRY.handles(JobKind.CSAT_COMMENT)
