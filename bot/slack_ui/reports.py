@@ -38,7 +38,7 @@ def row_line(row: Row, cols: Sequence[Column] = COLUMNS) -> str:
 def report_message(title: str, rows: Sequence[Row], tickets: int
                    ) -> tuple[str, list[dict[str, Any]]]:
     """The summary: a client's line over all its severities, then one per severity."""
-    text = f"{title}: {tickets} resolved ticket{'' if tickets == 1 else 's'}"
+    text = f"{escape(title)}: {tickets} resolved ticket{'' if tickets == 1 else 's'}"
     if not rows:
         return text, [SectionBlock(text=MarkdownTextObject(
             text=f"*{escape(title)}*\nNo tickets were resolved in this period.")).to_dict()]
