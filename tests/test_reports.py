@@ -36,6 +36,7 @@ from bot.domain.tickets import (
     TicketError,
     resolve,
 )
+from bot.slack_ui.reports import SUMMARY_LINES, report_message
 
 HOUR = 3600
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC).timestamp()  # a Monday
@@ -239,3 +240,16 @@ def test_a_comment_belongs_to_a_rating_and_is_never_cut() -> None:
     assert rated.ratings[0].comment == "Great, thanks"
     with pytest.raises(TicketError, match="at most 3000"):
         csat.comment(rated, "U1", "x" * 3001, T0)
+
+
+def test_a_long_summary_says_how_many_rows_are_only_in_the_csv() -> None:
+    outcomes = [done(n, f"C{n:09d}", Severity.HIGH, 60, HOUR) for n in range(30)]
+    rows = figures(outcomes, {})
+    text, blocks = report_message("SLA report 2026-11 — all clients", rows, 30)
+    assert text.startswith("SLA report 2026-11 — all clients: 30 resolved tickets")
+    shown = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
+    assert f"…and {len(rows) - SUMMARY_LINES} more rows in the CSV." in shown
+    assert len(blocks) <= 50 and all(len(b["text"]["text"]) <= 3000 for b in blocks
+                                     if b["type"] == "section")
+    _, empty = report_message("SLA report 2026-11 — Acme", [], 0)
+    assert "No tickets were resolved in this period." in empty[0]["text"]["text"]
