@@ -21,6 +21,7 @@ from bot.domain.reports import (
     REPORTED,
     Outcome,
     Reported,
+    Row,
     columns,
     figures,
     nearest_rank,
@@ -88,6 +89,44 @@ def test_percentiles_never_decrease(values: list[float], p: int) -> None:
 
 
 # -- the figures ------------------------------------------------------------------------
+
+outcomes_strategy = st.lists(st.builds(
+    done, st.integers(1, 10**6), st.sampled_from([ACME, GLOBEX, "C0OTHER001"]),
+    st.sampled_from(list(Severity)), st.none() | st.floats(0, 1e6), st.floats(0, 1e7),
+    st.frozensets(st.sampled_from([Clock.INITIAL, Clock.RESOLUTION])),
+    st.lists(st.integers(1, 5), max_size=3).map(tuple)), max_size=60)
+
+
+def value(row: Row, name: str) -> float | None:
+    found = row.values[[c.name for c in COLUMNS].index(name)]
+    return None if found is None else float(found)
+
+
+def number(row: Row, name: str) -> float:
+    found = value(row, name)
+    assert found is not None
+    return found
+
+
+@given(outcomes_strategy)
+def test_the_figures_add_up(outcomes: list[Outcome]) -> None:
+    rows = figures(outcomes, NAMES)
+    for client in {r.client for r in rows} - {"All clients"}:
+        mine = [r for r in rows if r.client == client and r.severity != ALL]
+        total = next(r for r in rows if r.client == client and r.severity == ALL)
+        for name in ("tickets", "CSAT ratings", "breaches"):
+            assert number(total, name) == sum(number(r, name) for r in mine)
+    clients = [r for r in rows if r.severity == ALL and r.client != "All clients"]
+    assert sum(number(r, "tickets") for r in clients) == len(outcomes)
+    for r in rows:
+        assert 0 <= number(r, "first response met %") <= 100
+        assert number(r, "breaches") <= number(r, "tickets")
+        p50, p90, p99 = (value(r, f"first response p{p}") for p in (50, 90, 99))
+        if p50 is None or p90 is None or p99 is None:
+            assert p50 is None and p99 is None
+        else:
+            assert p50 <= p90 <= p99
+
 
 def test_figures_per_client_and_severity_match_a_hand_computation() -> None:
     outcomes = [
