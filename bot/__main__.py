@@ -25,6 +25,7 @@ from bot.cli import Failure
 from bot.cli.check import check
 from bot.cli.clients import clients
 from bot.cli.dead_letters import dead_letters
+from bot.cli.worker_child import WorkerChild
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure as configure_logging
 from bot.sandbox.command import add_sandbox_parser, sandbox_command
@@ -64,36 +65,40 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 async def serve(settings: Settings, url: str, *, with_worker: bool) -> None:
     async with open_runtime(settings, url) as runtime:
-        await serving(runtime, with_worker=with_worker)
+        await serving(runtime, WorkerChild(url) if with_worker else None)
 
 
-async def serving(runtime: Runtime, *, with_worker: bool) -> None:
+async def serving(runtime: Runtime, worker: WorkerChild | None) -> None:
+    """Serve Slack until SIGTERM or SIGINT, with the timer loop in its own process."""
     settings = runtime.settings
     stop = asyncio.Event()
     _stop_on_signals(stop)
     await runtime.redis.ping()
-    worker = asyncio.create_task(runtime.worker.run(stop)) if with_worker else None
+    loop = None
+    if worker is not None:
+        runtime.metrics_peers.append(worker.metrics_url)
+        loop = asyncio.create_task(worker.run(stop))
+    also = " with the timer loop" if worker else ""
     if settings.socket_mode and settings.slack_app_token:
         handler = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token.get_secret_value())
         await handler.connect_async()  # type: ignore[no-untyped-call]
-        log.info("serving Slack over Socket Mode%s", " with the timer loop" if worker else "")
-        async with metrics_served(settings.metrics_port):
+        log.info("serving Slack over Socket Mode%s", also)
+        async with metrics_served(runtime):
             await stop.wait()
         await handler.close_async()  # type: ignore[no-untyped-call]
     else:
         runner = web.AppRunner(http_app(runtime), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "0.0.0.0", settings.port).start()
-        log.info("serving Slack on http://0.0.0.0:%d/slack/events%s", settings.port,
-                 " with the timer loop" if worker else "")
+        log.info("serving Slack on http://0.0.0.0:%d/slack/events%s", settings.port, also)
         await stop.wait()
         await runner.cleanup()
-    if worker:
-        await worker
+    if loop:
+        await loop
 
 
 async def work(settings: Settings, url: str) -> None:
-    async with open_runtime(settings, url) as runtime, metrics_served(settings.metrics_port):
+    async with open_runtime(settings, url) as runtime, metrics_served(runtime):
         stop = asyncio.Event()
         _stop_on_signals(stop)
         await runtime.redis.ping()
@@ -101,15 +106,16 @@ async def work(settings: Settings, url: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def metrics_served(port: int | None) -> AsyncIterator[None]:
+async def metrics_served(runtime: Runtime) -> AsyncIterator[None]:
     """``GET /metrics`` on ``METRICS_PORT`` (for a process that serves no HTTP of its own)."""
-    if port is None:
+    settings = runtime.settings
+    if settings.metrics_port is None:
         yield
         return
-    runner = web.AppRunner(metrics_app(), access_log=None)
+    runner = web.AppRunner(metrics_app(runtime), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "0.0.0.0", port).start()
-    log.info("metrics on http://0.0.0.0:%d/metrics", port)
+    await web.TCPSite(runner, settings.metrics_host, settings.metrics_port).start()
+    log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
     try:
         yield
     finally:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -27,7 +27,7 @@ from bot.adapters.directory import Directory
 from bot.adapters.hooks import Pager, Webhook
 from bot.adapters.keys import Layout
 from bot.adapters.mail import Mailer
-from bot.adapters.metrics import HTTP_SECONDS, exposition
+from bot.adapters.metrics import HTTP_SECONDS, exposition, merged
 from bot.adapters.outcomes import Outcomes
 from bot.adapters.queue import JobQueue
 from bot.adapters.slack import Slack
@@ -46,7 +46,7 @@ from bot.services.retention import Retention
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
-from handlers import actions, commands, csat, events, provide, views
+from handlers import actions, commands, csat, errors, events, provide, views
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,9 @@ class Runtime:
     bolt: AsyncApp
     worker: Worker
     http: aiohttp.ClientSession
+    metrics_peers: list[str] = field(default_factory=list)
+    """``/metrics`` of this desk's other processes on this host (``serve``'s timer loop),
+    merged into this one's."""
 
 
 @contextlib.asynccontextmanager
@@ -153,7 +156,7 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
         process_before_response=True,
     )
     bolt.use(provide(desk))
-    for surface in (events, commands, views, actions, csat):
+    for surface in (events, commands, views, actions, csat, errors):
         surface.register(bolt)
     worker = Worker(queue, deps, clock)
     return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http)
@@ -202,19 +205,33 @@ def http_app(runtime: Runtime) -> web.Application:
 
     app = web.Application()
     app.add_routes([web.post("/slack/events", slack_events), web.get("/healthz", healthz),
-                    web.get("/metrics", metrics)])
+                    web.get("/metrics", metrics_of(runtime))])
     return app
 
 
-async def metrics(_: web.Request) -> web.Response:
-    return web.Response(body=exposition(), content_type="text/plain", charset="utf-8",
-                        headers={"X-Content-Type-Options": "nosniff"})
+def metrics_of(runtime: Runtime) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The ``/metrics`` handler: this process's metrics and its peers', as one."""
+
+    async def metrics(_: web.Request) -> web.Response:
+        texts = [exposition().decode()]
+        for peer in runtime.metrics_peers:
+            try:
+                async with runtime.http.get(peer, timeout=aiohttp.ClientTimeout(total=2)
+                                            ) as answer:
+                    texts.append(await answer.text())
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("metrics: the timer loop's are missing (%s)", type(exc).__name__)
+        return web.Response(body=merged(*texts) if len(texts) > 1 else texts[0].encode(),
+                            content_type="text/plain", charset="utf-8",
+                            headers={"X-Content-Type-Options": "nosniff"})
+
+    return metrics
 
 
-def metrics_app() -> web.Application:
+def metrics_app(runtime: Runtime) -> web.Application:
     """``GET /metrics`` alone, on ``METRICS_PORT``, for a worker or Socket Mode."""
     app = web.Application()
-    app.add_routes([web.get("/metrics", metrics)])
+    app.add_routes([web.get("/metrics", metrics_of(runtime))])
     return app
 
 

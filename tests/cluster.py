@@ -112,7 +112,8 @@ def start_cluster(directory: Path) -> Cluster:
                         "--cluster-replicas", "1", "--cluster-yes"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _until(lambda: all(_serving(n) for n in nodes), "the cluster did not form")
-        _until(lambda: all(_in_sync(n) for n in nodes), "the replicas did not sync")
+        _until(lambda: all(_in_sync(n) for n in nodes) and len(cluster.masters()) == 3,
+               "the replicas did not sync")
     except BaseException:
         cluster.stop()
         raise
@@ -124,6 +125,14 @@ def wait_for_failover(cluster: Cluster, killed: Node, timeout: float = 15) -> No
     alive = [n for n in cluster.nodes if n is not killed]
     _until(lambda: len(cluster.masters()) == 3 and all(_serving(n) for n in alive),
            "no replica took over", timeout)
+
+
+def replicated(master: Node, timeout: float = 5) -> None:
+    """Until the master's replica acknowledged every write the master took so far (Redis
+    replicates asynchronously: a master killed before that takes its last writes along)."""
+    target = int(master.client().info("replication")["master_repl_offset"])
+    _until(lambda: int(master.client().info("replication")["slave0"]["offset"]) >= target,
+           "the replica did not catch up", timeout)
 
 
 def _answers(node: Node) -> bool:
@@ -139,8 +148,13 @@ def _serving(node: Node) -> bool:
 
 
 def _in_sync(node: Node) -> bool:
+    """A master with its replica online, or a replica done with its first sync."""
     info = node.client().info("replication")
-    return info["role"] == "master" or info.get("master_link_status") == "up"
+    if info["role"] == "master":
+        return bool(info.get("connected_slaves") == 1
+                    and info.get("slave0", {}).get("state") == "online")
+    return bool(info.get("master_link_status") == "up"
+                and not info.get("master_sync_in_progress"))
 
 
 def _until(ready: Callable[[], bool], failure: str, timeout: float = 20) -> None:

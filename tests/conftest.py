@@ -204,6 +204,8 @@ class SmtpSink:
     """Seconds to take before answering DATA (a slow relay)."""
     sessions: int = 0
     """Recipients asked for (each attempt to send an email counts one)."""
+    quit_reply: str | None = None
+    """The reply to QUIT instead of ``221 Bye`` (a relay that closes untidily)."""
 
 
 class _SinkHandler:
@@ -217,6 +219,10 @@ class _SinkHandler:
             return self.sink.refuse_rcpt.pop(0)
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any  # noqa: N802
+                          ) -> str:
+        return self.sink.quit_reply or "221 Bye"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if self.sink.slow:

@@ -48,8 +48,25 @@ async def everything_delivered(slack: SlackStandIn, smtp: SmtpSink, keys: list[s
         return (len(marked(slack, dm_channel(LEAD), "breach")) == len(keys)
                 and len(smtp.messages) >= len(keys)
                 and len(marked(slack, TRIAGE, "breach")) == len(keys))
-    await slack.wait_for(done, timeout=timeout)
+    try:
+        await slack.wait_for(done, timeout=timeout)
+    except AssertionError:
+        raise AssertionError(f"not delivered within {timeout} s: {missing(slack, smtp, keys)}"
+                             ) from None
     await asyncio.sleep(LEASE + 0.5)
+
+
+def missing(slack: SlackStandIn, smtp: SmtpSink, keys: list[str]) -> dict[str, list[str]]:
+    """The tickets each message has not reached yet, by message."""
+    subjects = " ".join(str(m["Subject"]) for m in smtp.messages)
+    seen = {"client thread": marked(slack, CLIENT_CHANNEL, "client_thread"),
+            "triage post": marked(slack, TRIAGE, "triage"),
+            "warning DM": marked(slack, dm_channel(AM), "warning"),
+            "breach DM": marked(slack, dm_channel(LEAD), "breach"),
+            "breach note": marked(slack, TRIAGE, "breach")}
+    found = {what: [k for k in keys if k not in got] for what, got in seen.items()}
+    found["email"] = [k for k in keys if f"{k} " not in subjects + " "]
+    return {what: ks for what, ks in found.items() if ks}
 
 
 def assert_each_once(slack: SlackStandIn, smtp: SmtpSink, keys: list[str]) -> None:

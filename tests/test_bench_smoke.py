@@ -3,8 +3,11 @@ printed by the real runs; see the README)."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import sys
+
+import pytest
 
 from tests.cli import ROOT
 
@@ -32,6 +35,33 @@ async def test_reminders_bench_runs() -> None:
                       "--arq-jobs", "0")
     assert "doubled 0, lost 0" in out
     assert "lateness at the stand-in" in out and "Burst: 10 warnings" in out
+
+
+async def test_reminders_bench_runs_two_workers() -> None:
+    out = await bench("reminders", "--workers", "2", "--rate", "20", "--seconds", "1",
+                      "--burst", "0")
+    assert "20 warnings/s for 1 s (20 warnings), 2 worker(s)" in out
+    assert "doubled 0, lost 0" in out and "NOT DRAINED" not in out
+
+
+def test_arq_side_imports_nothing_of_the_desk() -> None:
+    # It runs in arq's virtualenv, which has none of the desk's dependencies: importing
+    # bot there killed the arq worker at start, and with it the comparison.
+    tree = ast.parse((ROOT / "bench" / "arq_worker.py").read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert {name.split(".")[0] for name in imported} <= {
+        "__future__", "argparse", "asyncio", "time", "datetime", "typing", "arq", "slack_sdk"}
+
+
+@pytest.mark.skipif(not (ROOT / ".venv-arq" / "bin" / "python").exists(),
+                    reason="arq's virtualenv is made by the first real run of bench.reminders")
+async def test_reminders_bench_compares_with_arq() -> None:
+    out = await bench("reminders", "--seconds", "0", "--burst", "10", "--limit", "60")
+    assert "arq worker: 10 complete, 0 failed, 0 retried" in out
+    assert "desk drained" in out and "x faster than arq" in out
 
 
 async def test_scale_bench_runs() -> None:

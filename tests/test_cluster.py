@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import signal
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from bot.domain.tickets import Severity
 from bot.sandbox.standin import SlackStandIn
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
-from tests.cluster import Cluster, start_cluster, wait_for_failover
+from tests.cluster import Cluster, replicated, start_cluster, wait_for_failover
 from tests.conftest import (
     AM,
     CLIENT_CHANNEL,
@@ -130,6 +131,26 @@ async def test_reports_and_archives_read_every_partition_of_a_cluster(
     assert archived == 40 and left == [None] * 40
 
 
+async def test_the_sweep_rebuilds_lost_timers_on_a_cluster(
+        cluster: Cluster, slack: SlackStandIn, smtp_sink: SmtpSink) -> None:
+    cluster.flush()
+    plans = json.dumps({"standard": {"critical": 3}})
+    async with desk_on(cluster, slack, smtp_sink, plans=plans) as desk:
+        keys = [await submitted_until_taken(desk, f"lost:{i}") for i in range(6)]
+        # Every partition's queue lost (a failover that lost the master's last writes).
+        for part in desk.store.layout.all:
+            await desk.redis.delete(part.due, part.jobs)
+        for key in keys:
+            await desk.redis.delete(desk.store.layout.timer_set(int(key[2:])))
+        stop = asyncio.Event()
+        worker = asyncio.create_task(desk.worker.run(stop))
+        await slack.wait_for(lambda: len(marked(slack, dm_channel(LEAD), "breach")) == 6,
+                             timeout=15)
+        stop.set()
+        await worker
+    assert marked(slack, dm_channel(LEAD), "breach") == Counter({k: 1 for k in keys})
+
+
 async def submitted_until_taken(desk: Runtime, once: str) -> str:
     """Open a ticket as a person does while Redis fails over: an error, so submit the same
     form again (the same submission: it opens one ticket however often it is sent)."""
@@ -160,6 +181,7 @@ async def test_a_master_killed_mid_burst_loses_and_doubles_nothing(
             victim = next(n for n in cluster.masters() if n is not cluster.nodes[0])
             for i in range(40):
                 if i == 15:
+                    replicated(victim)
                     victim.process.send_signal(signal.SIGKILL)
                 keys.append(await submitted_until_taken(desk, f"burst:{i}"))
             wait_for_failover(cluster, victim)

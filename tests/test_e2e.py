@@ -17,6 +17,7 @@ import pytest
 from bot.bootstrap import open_runtime
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
+from handlers.errors import NOT_SAVED
 from tests.cli import ROOT, bot_env, run_bot
 from tests.conftest import (
     AM,
@@ -27,6 +28,8 @@ from tests.conftest import (
     SmtpSink,
     drained,
     free_port,
+    register_client,
+    serving,
     settings_for,
     start_redis,
     ticket,
@@ -143,6 +146,25 @@ async def test_healthz_is_503_while_redis_is_down(slack: SlackStandIn, tmp_path:
     finally:
         process.kill()
         await process.wait()
+
+
+async def test_a_submission_while_redis_is_down_is_told_nothing_was_saved(
+        slack: SlackStandIn, tmp_path: Path) -> None:
+    server = start_redis(tmp_path / "redis")
+    try:
+        async with open_runtime(settings_for(slack, server.url), server.url) as runtime:
+            await register_client(runtime)
+            async with serving(runtime, slack) as app:
+                view = await open_modal(app)
+                server.process.kill()
+                server.process.wait()
+                status, body = await submit(app, view, title="Checkout down",
+                                            severity="Critical", description="All of it.")
+    finally:
+        server.process.kill()
+        server.process.wait()
+    assert status == 200 and body is not None and body["response_action"] == "errors"
+    assert list(body["errors"].values()) == [NOT_SAVED]
 
 
 async def test_socket_mode_serves_commands_through_slack_api_url(slack: SlackStandIn,

@@ -74,6 +74,14 @@ async def test_plain_smtp_delivers(smtp_sink: SmtpSink) -> None:
     assert mail.get_content().strip() == "late"
 
 
+async def test_an_untidy_goodbye_after_the_relay_took_the_email_is_a_delivery(
+        smtp_sink: SmtpSink) -> None:
+    # Reported as a failure, the email would be sent again (or dead-lettered) though sent.
+    smtp_sink.quit_reply = "421 closing without the usual courtesy"
+    await Mailer(f"smtp://127.0.0.1:{smtp_sink.port}", "desk@vendor.example").send(MAIL)
+    assert len(smtp_sink.messages) == 1
+
+
 async def test_smtps_with_login_delivers(smtps_server: tuple[int, Keep]) -> None:
     port, keep = smtps_server
     url = f"smtps://desk%40vendor.example:s3cret%2F%2B@127.0.0.1:{port}"

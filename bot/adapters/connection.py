@@ -6,18 +6,22 @@ whose shard went away is retried with backoff while a replica takes over.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import ClusterDownError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.adapters.embedded_redis import connection_name
 
 RedisClient: TypeAlias = Redis | RedisCluster
+
+UNREACHABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError,
+                                            ClusterDownError, OSError)
+"""What a call to Redis raises when Redis does not answer (down, failing over)."""
 
 FAILOVER_RETRIES = 8
 """Retries of a command whose shard does not answer: about 6 s with the backoff, longer
@@ -35,14 +39,3 @@ def redis_client(url: str, *, cluster: bool = False, timeout: float = 10.0) -> R
         client_name=connection_name(),
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), FAILOVER_RETRIES,
                     supported_errors=(RedisConnectionError, RedisTimeoutError)))
-
-
-async def in_pipeline(redis: RedisClient, pipe: Any, script: Any, keys: Sequence[str],
-                      args: Sequence[Any]) -> None:
-    """Queue a registered ``script`` in ``pipe``. A cluster pipeline refuses ``evalsha``
-    by name and cannot load a script a shard lacks: there the caller loads the script
-    first (``script_load``, on every shard) and the command itself is queued."""
-    if isinstance(redis, RedisCluster):
-        pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
-    else:
-        await script(keys=list(keys), args=list(args), client=pipe)

@@ -91,7 +91,7 @@ class Mailer:
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.TIMEOUT, context=context)
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.TIMEOUT)
-        with smtp:
+        try:
             smtp.ehlo()
             if not self.tls and smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
@@ -103,3 +103,14 @@ class Mailer:
             if self.username:
                 smtp.login(self.username, self.password)
             smtp.send_message(message)
+        finally:
+            _goodbye(smtp)
+
+
+def _goodbye(smtp: smtplib.SMTP) -> None:
+    """End the session. Once the relay took the email, how it answers QUIT changes nothing:
+    a failure here would have the email sent again."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()

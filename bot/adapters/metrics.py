@@ -3,7 +3,12 @@ queue, dead letters, Slack calls, SMTP results, tickets opened."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 
 REGISTRY = CollectorRegistry()
 
@@ -30,3 +35,36 @@ TICKETS_OPENED = Counter("desk_tickets_opened_total", "Tickets opened, by severi
 def exposition() -> bytes:
     """The metrics in Prometheus's text format."""
     return generate_latest(REGISTRY)
+
+
+class _Merged(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.families)
+
+
+def merged(*texts: str) -> bytes:
+    """The metrics of several processes of one desk (``serve`` and its timer loop) as one
+    exposition: a series' samples summed (a counter or histogram of the whole desk; a gauge
+    that only one of them sets), the earliest ``_created``."""
+    families: dict[str, Metric] = {}
+    values: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], float]] = {}
+    for text in texts:
+        for family in text_string_to_metric_families(text):
+            families.setdefault(family.name,
+                                Metric(family.name, family.documentation, family.type))
+            series = values.setdefault(family.name, {})
+            for sample in family.samples:
+                key = (sample.name, tuple(sorted(sample.labels.items())))
+                if key in series and sample.name.endswith("_created"):
+                    series[key] = min(series[key], sample.value)
+                else:
+                    series[key] = series.get(key, 0.0) + sample.value
+    for name, family in families.items():
+        for (sample_name, labels), value in values[name].items():
+            family.add_sample(sample_name, dict(labels), value)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Merged(list(families.values())))
+    return generate_latest(registry)

@@ -1,5 +1,5 @@
 """Resolved tickets for reports, and their retention: read by resolution time over every
-partition in one pipelined read; archive old tickets; drop outcomes past keeping.
+partition at once; archive old tickets; drop outcomes past keeping.
 
 Each partition keeps its own resolution index and outcomes (written by the ticket
 scripts), so a script touches one partition; a reader asks every partition at once.
@@ -7,6 +7,7 @@ scripts), so a script touches one partition; a reader asks every partition at on
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -14,7 +15,7 @@ from redis.asyncio import RedisCluster
 
 from bot.adapters import report_scripts
 from bot.adapters.codec import decode_outcome
-from bot.adapters.connection import RedisClient, in_pipeline
+from bot.adapters.connection import RedisClient
 from bot.adapters.keys import Layout, Partition, thread_key
 from bot.domain.reports import Outcome
 
@@ -33,14 +34,16 @@ class Outcomes:
         self._retire = redis.register_script(report_scripts.RETIRE)
 
     async def _each_partition(self, script: Any, *args: Any) -> list[Any]:
-        """``script`` on every partition's resolution index and outcomes, one round trip
-        (one per shard on a cluster)."""
+        """``script`` on every partition's resolution index and outcomes: one pipelined
+        round trip on one server; on a cluster (whose pipelines run no scripts) one call
+        per partition, all at once."""
+        calls = [[part.resolved, part.outcomes] for part in self.layout.all]
         if isinstance(self.redis, RedisCluster):
-            await self.redis.script_load(script.script)  # on every shard (see in_pipeline)
+            return list(await asyncio.gather(*(script(keys=keys, args=list(args))
+                                               for keys in calls)))
         async with self.redis.pipeline(transaction=False) as pipe:
-            for part in self.layout.all:
-                await in_pipeline(self.redis, pipe, script, [part.resolved, part.outcomes],
-                                  args)
+            for keys in calls:
+                await script(keys=keys, args=list(args), client=cast(Any, pipe))
             return await pipe.execute()
 
     async def between(self, start: float, end: float) -> Iterator[Outcome]:

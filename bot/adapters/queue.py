@@ -194,9 +194,10 @@ class JobQueue:
         """Stop waiting for wake-ups (the connections a wait holds)."""
         await self._waker.close()
 
-    async def wake(self) -> None:
-        """Wake idle workers (after the clock moved, say)."""
-        for part in self.layout.all:
+    async def wake(self, only: Partition | None = None) -> None:
+        """Wake idle workers (after the clock moved, say): for ``only`` that partition's
+        jobs, or every partition's."""
+        for part in (only,) if only else self.layout.all:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.lpush(part.wake, "1")
                 pipe.ltrim(part.wake, 0, 0)

@@ -61,15 +61,23 @@ local function set_timers(n, timers)
 end
 """
 
-# KEYS[1]: the partition's ticket numbers. ARGV: step (the partitions), the partition's
-# first number. The next number of a ticket in this partition.
-ALLOCATE = """
-local n = redis.call('INCRBY', KEYS[1], tonumber(ARGV[1]))
-if n < tonumber(ARGV[2]) then
-  redis.call('SET', KEYS[1], ARGV[2])
-  n = tonumber(ARGV[2])
+# KEYS[1]: the submission's idempotency record, KEYS[2]: the partition's ticket numbers.
+# ARGV: whether there is a record (1/0), the step (the partitions), the partition's first
+# number. The ticket a repeated submission opened (or is opening), or the next number of
+# this partition, which the record then holds as ``pending:<n>`` until the ticket is
+# written (so a double click waits for that ticket instead of numbering another).
+ADMIT = """
+if ARGV[1] == '1' then
+  local seen = redis.call('GET', KEYS[1])
+  if seen then return {'seen', tonumber((string.gsub(seen, 'pending:', '')))} end
 end
-return n
+local n = redis.call('INCRBY', KEYS[2], tonumber(ARGV[2]))
+if n < tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[2], ARGV[3])
+  n = tonumber(ARGV[3])
+end
+if ARGV[1] == '1' then redis.call('SET', KEYS[1], 'pending:' .. n, 'EX', 30) end
+return {'new', n}
 """
 
 # The last key: the submission's idempotency record (creation). Version 0: create.
@@ -77,7 +85,9 @@ COMMIT = TICKET_LUA + """
 local K_ONCE = KEYS[#KEYS]
 if spec.once then
   local seen = redis.call('GET', K_ONCE)
-  if seen then return {'seen', tonumber(seen), 0} end
+  if seen and seen ~= 'pending:' .. spec.number then
+    return {'seen', tonumber((string.gsub(seen, 'pending:', ''))), 0}
+  end
 end
 local n = spec.number
 local current = tonumber(redis.call('HGET', K_TICKET, 'version') or '0')

@@ -8,8 +8,9 @@ make a person's change retry.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, replace
 from typing import Any, cast
 
@@ -24,7 +25,7 @@ from bot.adapters.codec import (
     job_spec,
     timer_jobs,
 )
-from bot.adapters.connection import RedisClient, in_pipeline
+from bot.adapters.connection import RedisClient
 from bot.adapters.keys import (
     CLIENTS,
     Layout,
@@ -57,6 +58,13 @@ THREAD_TTL = 730 * 86_400
 ticket's is deleted then)."""
 
 
+OPENING_WAIT = 1.5
+"""Seconds a repeated submission waits for the ticket its first delivery is opening."""
+
+CLUSTER_CALLS = 64
+"""Scripts a sweep batch runs at once on a cluster."""
+
+
 class Store:
     """Tickets and clients in Redis. ``shift`` is the clock's deliberate shift (tests)."""
 
@@ -66,7 +74,7 @@ class Store:
         self.thread_ttl = thread_ttl
         self.layout = layout or Layout()
         self._shift = shift_ms or (lambda: 0)
-        self._allocate = redis.register_script(scripts.ALLOCATE)
+        self._admit = redis.register_script(scripts.ADMIT)
         self._commit = redis.register_script(scripts.COMMIT)
         self._effects = redis.register_script(scripts.EFFECTS)
         self._enqueue = redis.register_script(scripts.ENQUEUE)
@@ -91,12 +99,27 @@ class Store:
         The ticket's partition is the submission's (so a repeat finds its record), or any.
         """
         home = self.layout.of_text(once or f"{draft.reporter}:{draft.created_at}")
-        if once and (seen := await self.redis.get(home.once(once))):
-            return await self._opened_before(int(seen)), False
-        counted = await self._count_intake(draft, limit)
-        number = await self._next_number(home)
+        # The submission's record and number, and the reporter's count, side by side: one
+        # round trip before the ticket is written. A number given to a submission past
+        # the limit is skipped.
+        admission: Awaitable[list[Any]] = self._admit(
+            keys=[home.once(once or "-"), home.seq],
+            args=[1 if once else 0, self.layout.partitions, FIRST_NUMBER + home.index])
+        admitted: list[Any] | BaseException
+        counted: str | BaseException | None
+        admitted, counted = await asyncio.gather(
+            admission, self._count_intake(draft, limit), return_exceptions=True)
+        if isinstance(admitted, BaseException):
+            await self._uncount(counted)
+            raise admitted
+        kind, number = str(admitted[0]), int(admitted[1])
+        if kind == "seen":
+            await self._uncount(counted)
+            return await self._opened_before(number), False
+        if isinstance(counted, BaseException):
+            raise counted
         values, unset = encode_ticket(replace(draft, number=number))
-        status, _, version = await self._commit(
+        status, seen, version = await self._commit(
             keys=[*self._keys(number), home.once(once or "-")], args=self._args({
                 "once": once, "once_ttl": once_ttl, "number": number, "version": 0,
                 "fields": values, "unset": unset, "open": True,
@@ -107,17 +130,26 @@ class Store:
         if status == "ok":
             return Versioned(replace(draft, number=number), int(version)), True
         # Opened meanwhile by the same submission (a double click): that one stands.
-        if counted is not None:
-            await self.redis.decr(counted)
+        await self._uncount(counted)
         if status == "seen":
-            return await self._opened_before(int(number)), False
+            return await self._opened_before(int(seen)), False
         raise Conflict(f"T-{number}")
 
+    async def _uncount(self, counted: str | BaseException | None) -> None:
+        """Take back a ticket counted toward its reporter's limit but not opened."""
+        if isinstance(counted, str):
+            await self.redis.decr(counted)
+
     async def _opened_before(self, number: int) -> Versioned:
-        saved = await self.get(number)
-        if saved is None:
-            raise LookupError(f"T-{number} was opened by an earlier submission, then deleted")
-        return saved
+        """The ticket an earlier delivery of the same submission opened: waited for while
+        that one is still writing it (a double click)."""
+        for _ in range(round(OPENING_WAIT / 0.02)):
+            saved = await self.get(number)
+            if saved is not None:
+                return saved
+            await asyncio.sleep(0.02)
+        raise LookupError(f"T-{number} was being opened by an earlier delivery of this "
+                          "submission, which did not finish")
 
     async def _count_intake(self, draft: Ticket, limit: IntakeLimit | None) -> str | None:
         """Count the ticket toward its reporter's limit; raise TooMany past it. The key
@@ -133,11 +165,6 @@ class Store:
             await self.redis.decr(key)
             raise TooMany(limit.most)
         return key
-
-    async def _next_number(self, home: Partition) -> int:
-        """The partition's next ticket number: partition p numbers 1001 + p in steps of P."""
-        return int(await self._allocate(keys=[home.seq], args=[
-            self.layout.partitions, FIRST_NUMBER + home.index]))
 
     async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
                    timers: Sequence[Timer], outcome: Outcome | None = None) -> Versioned:
@@ -190,19 +217,26 @@ class Store:
                                                        Sequence[Timer]]]) -> list[bool]:
         """For each (ticket as read, jobs, timers): arm those of the jobs that are not in the
         queue already, and replace the timers, unless the ticket changed since it was read.
-        One round trip for them all (one per shard on a cluster)."""
-        if not items:
+        One round trip for them all on one server; on a cluster (whose pipelines run no
+        scripts) up to ``CLUSTER_CALLS`` calls at once."""
+        calls = [(self._keys(current.ticket.number), self._args({
+            "number": current.ticket.number, "version": current.version, "marks": [],
+            "jobs": [], "missing": [job_spec(a) for a in jobs],
+            "timers": [job_spec(a) for a in timer_jobs(current.ticket.number, timers)]}))
+            for current, jobs, timers in items]
+        if not calls:
             return []
         if isinstance(self.redis, RedisCluster):
-            # A cluster pipeline cannot load a script a shard lacks (after a failover).
-            await self.redis.script_load(scripts.EFFECTS)
+            slots = asyncio.Semaphore(CLUSTER_CALLS)
+
+            async def one(keys: list[str], args: list[Any]) -> Any:
+                async with slots:
+                    return await self._effects(keys=keys, args=args)
+
+            return [bool(r) for r in await asyncio.gather(*(one(*c) for c in calls))]
         async with self.redis.pipeline(transaction=False) as pipe:
-            for current, jobs, timers in items:
-                n = current.ticket.number
-                await in_pipeline(self.redis, pipe, self._effects, self._keys(n), self._args({
-                    "number": n, "version": current.version, "marks": [], "jobs": [],
-                    "missing": [job_spec(a) for a in jobs],
-                    "timers": [job_spec(a) for a in timer_jobs(n, timers)]}))
+            for keys, args in calls:
+                await self._effects(keys=keys, args=args, client=cast(Any, pipe))
             return [bool(r) for r in await pipe.execute()]
 
     def _home(self, armed: Armed) -> Partition:

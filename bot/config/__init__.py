@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     log_format: str = "text"
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "0.0.0.0"
 
     @field_validator("*", mode="before")
     @classmethod

@@ -49,6 +49,12 @@ SWEEP_EVERY = 300.0
 """Seconds between sweeps that rebuild timers and posts from ticket state (one at start)."""
 
 
+CONCURRENCY = 64
+"""Jobs one worker runs at once. A warning holds a slot for some 160 ms over its three jobs
+(two Slack calls of 50 ms, and their Redis round trips): 500 warnings a second need some
+80 slots across the workers."""
+
+
 TRANSIENT_ATTEMPTS = 300
 """Attempts of a job Slack (or SMTP, a receiver) cannot take now: at the 300 s cap of the
 backoff, about a day. An outage of hours ends with everything delivered, late."""
@@ -78,7 +84,12 @@ class Hold:
 
     async def retry(self, delay: float, error: str, **options: Any) -> str:
         async with self._lock:
-            return await self.queue.retry(self.leased, delay, error, **options)
+            outcome = await self.queue.retry(self.leased, delay, error, **options)
+        if outcome == "retry":
+            # Its worker may be idle by now (it claims while jobs run), waiting past the
+            # job's new due time: wake it, as arming a job does, so its claim sees it.
+            await self.queue.wake(self.leased.home)
+        return outcome
 
 
 def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
@@ -88,7 +99,7 @@ def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
 
 class Worker:
     def __init__(self, queue: JobQueue, deps: Deps, clock: Clock, *, batch: int = 100,
-                 concurrency: int = 32, sweep_every: float = SWEEP_EVERY) -> None:
+                 concurrency: int = CONCURRENCY, sweep_every: float = SWEEP_EVERY) -> None:
         self.queue = queue
         self.deps = deps
         self.clock = clock
@@ -98,6 +109,8 @@ class Worker:
         self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._running = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._room = asyncio.Event()
         self._next_measure = 0.0
         self._next_sweep = 0.0
         self._started = False
@@ -122,6 +135,7 @@ class Worker:
                 log.error("worker cannot reach Redis (%s); trying again in 1 s", exc)
                 self._sweep_again()
                 await self._idle(1.0, stop, asyncio.sleep(1.0))
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._sweep is not None:
             await self._sweep
         log.info("worker stopped")
@@ -227,19 +241,36 @@ class Worker:
     # -- jobs -----------------------------------------------------------------------------
 
     async def run_once(self) -> float:
-        """Claim and run one batch; returns how long to sleep before the next claim.
+        """Claim due jobs for the free slots and start them; returns how long to sleep
+        before the next claim.
 
         A worker claims no more jobs than it has free slots: a job must not wait for a
-        slot while its lease runs out (another worker would take it over meanwhile)."""
-        free = self.concurrency - self._running
+        slot while its lease runs out (another worker would take it over meanwhile). The
+        jobs run on their own: slots freed by quick jobs are claimed for again while the
+        slower ones of the same claim still run (once a quarter of them are free, so that
+        a busy worker claims in batches, not once per job)."""
+        while self.concurrency - len(self._tasks) < max(1, self.concurrency // 4):
+            self._room.clear()
+            await self._room.wait()
+        free = self.concurrency - len(self._tasks)
         batch = await self.queue.claim(max(0, min(self.batch, free)))
         if batch.jobs:
             now = batch.now_ms / 1000
-            await asyncio.gather(*(self._run(job, now) for job in batch.jobs))
+            for job in batch.jobs:
+                task = asyncio.create_task(self._run(job, now))
+                self._tasks.add(task)
+                task.add_done_callback(self._ended)
             return 0.0
         if batch.next_wake_ms is None:
             return self.max_idle
         return min(self.max_idle, max(0.0, (batch.next_wake_ms - batch.now_ms) / 1000))
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._room.set()
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # Its lease runs out and the job is claimed again: nothing is lost.
+            log.error("a job stopped by %r; it runs again when its lease expires", exc)
 
     async def _run(self, leased: Leased, now: float) -> None:
         hold = Hold(self.queue, leased)

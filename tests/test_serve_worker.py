@@ -1,0 +1,98 @@
+"""``serve`` runs its timer loop in a child process: reminders fire from it, its metrics
+show at serve's ``/metrics``, it is started again when it dies and never outlives serve."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.sandbox.standin import SlackStandIn
+from tests.conftest import LEAD, free_port
+from tests.test_e2e import SECONDS_PLANS, Served, open_critical, serve_env, serve_process, served
+from tests.test_metrics import scrape, value
+
+__all__ = ["serve_env", "served"]  # fixtures shared with the end-to-end tests
+
+
+def _parent(pid: str) -> int | None:
+    try:
+        status = (Path("/proc") / pid / "status").read_text()
+    except OSError:
+        return None
+    return next(int(line.split()[1]) for line in status.splitlines()
+                if line.startswith("PPid:"))
+
+
+def timer_loops(pid: int) -> list[int]:
+    """The ``python -m bot worker`` processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _parent(entry.name) == pid:
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"worker" in cmdline and b"bot" in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        status = (Path("/proc") / str(pid) / "status").read_text()
+    except OSError:
+        return False
+    return not any(line.startswith("State:") and "Z" in line for line in status.splitlines())
+
+
+async def until(ready: Callable[[], object], timeout: float = 10) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if ready():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s")
+
+
+@pytest.mark.parametrize("serve_env", [SECONDS_PLANS])
+async def test_reminders_come_from_the_child_and_its_metrics_show_at_serve(
+        served: Served, redis_url: str, slack: SlackStandIn) -> None:
+    await until(lambda: timer_loops(served.process.pid))
+    await open_critical(served, redis_url)
+    await slack.wait_for(lambda: slack.calls_to("chat.postMessage", channel=LEAD), timeout=8)
+    samples = await scrape(f"{served.url}/metrics")
+    # Fired by the timer loop's process, answered by serve's own: both on one page, once.
+    assert value(samples, "desk_reminders_total", clock="first response", step="breach") >= 1
+    assert value(samples, "desk_http_answer_seconds_count", kind="view_submission") >= 1
+    async with aiohttp.ClientSession() as session, \
+            session.get(f"{served.url}/metrics") as answer:
+        text = await answer.text()
+    assert text.count("# TYPE desk_reminders_total counter") == 1
+
+
+async def test_the_timer_loop_is_started_again_and_stops_with_serve(
+        slack: SlackStandIn, redis_url: str) -> None:
+    process = await serve_process(slack, redis_url, free_port())
+    await until(lambda: timer_loops(process.pid))
+    [first] = timer_loops(process.pid)
+    os.kill(first, signal.SIGKILL)
+    await until(lambda: timer_loops(process.pid) not in ([], [first]))
+    [second] = timer_loops(process.pid)
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 15) == 0
+    assert not alive(second)
+
+
+async def test_the_timer_loop_dies_with_a_killed_serve(
+        slack: SlackStandIn, redis_url: str) -> None:
+    process = await serve_process(slack, redis_url, free_port())
+    await until(lambda: timer_loops(process.pid))
+    [child] = timer_loops(process.pid)
+    process.kill()
+    await process.wait()
+    await until(lambda: not alive(child))
