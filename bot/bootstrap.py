@@ -24,7 +24,9 @@ from bot.adapters.clock import Clock
 from bot.adapters.connection import RedisClient
 from bot.adapters.connection import redis_client as connect
 from bot.adapters.directory import Directory
+from bot.adapters.homes import HomeViewers
 from bot.adapters.hooks import Pager, Webhook
+from bot.adapters.index import Index
 from bot.adapters.keys import Layout
 from bot.adapters.mail import Mailer
 from bot.adapters.metrics import HTTP_SECONDS, exposition, merged
@@ -39,6 +41,7 @@ from bot.services.changes import Changes
 from bot.services.csat import Ratings
 from bot.services.desk import Desk
 from bot.services.events import Events
+from bot.services.home import Homes
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
 from bot.services.reports import Reports
@@ -46,7 +49,7 @@ from bot.services.retention import Retention
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
-from handlers import actions, commands, csat, errors, events, provide, views
+from handlers import actions, commands, csat, errors, events, home, provide, views
 
 log = logging.getLogger(__name__)
 
@@ -131,17 +134,20 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
     staff = StaffCheck(Directory(interactive, settings.support_usergroup), settings)
     ticket_events = Events(settings)
     reminders = Reminders(changes, ticket_events)
+    index, viewers = Index(redis, keys), HomeViewers(redis)
     reports = Reports(changes, staff, outcomes)
     desk = Desk(Tickets(changes, staff, ticket_events),
-                Queries(changes, staff, settings.triage_channel), staff, changes, reminders,
-                Sweeper(changes), store, interactive.identity,
+                Queries(changes, staff, settings.triage_channel, index), staff, changes,
+                reminders, Sweeper(changes), store, interactive.identity,
                 lambda user, text: interactive.post(user, text),
-                reports=reports, ratings=Ratings(changes))
+                Homes(changes, staff, index, viewers), reports=reports,
+                ratings=Ratings(changes))
     mailer = (Mailer(settings.smtp_url.get_secret_value(),
                      settings.email_from or "support-desk@localhost")
               if settings.smtp_url else None)
-    deps = Deps(settings, store, worker_slack, mailer, changes, reminders,
-                StaffCheck(Directory(worker_slack, settings.support_usergroup), settings),
+    worker_staff = StaffCheck(Directory(worker_slack, settings.support_usergroup), settings)
+    deps = Deps(settings, store, worker_slack, mailer, changes, reminders, worker_staff,
+                Homes(changes, worker_staff, index, viewers),
                 pager=Pager(http, settings.pagerduty_routing_key.get_secret_value(),
                             settings.pagerduty_url) if settings.pagerduty_routing_key else None,
                 webhook=Webhook(http, settings.webhook_url,
@@ -156,7 +162,7 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
         process_before_response=True,
     )
     bolt.use(provide(desk))
-    for surface in (events, commands, views, actions, csat, errors):
+    for surface in (events, commands, views, actions, home, csat, errors):
         surface.register(bolt)
     worker = Worker(queue, deps, clock)
     return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http)

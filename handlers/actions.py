@@ -85,10 +85,12 @@ async def acting(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
 
 
 async def tell(client: AsyncWebClient, click: Click, text: str) -> None:
-    """An ephemeral message to the clicker (nowhere to say it without a channel)."""
+    """An ephemeral message to the clicker; from App Home (no channel), a direct message."""
     if click.channel is not None:
         await slack_call(client.chat_postEphemeral(channel=click.channel.id,
                                                    user=click.user.id, text=text))
+    else:
+        await slack_call(client.chat_postMessage(channel=click.user.id, text=text))
 
 
 def ticket_of(click: Click) -> int | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from math import inf
 from typing import Any
 
 from bot.adapters.store import (
@@ -40,6 +41,7 @@ from bot.domain.reports import Outcome
 from bot.domain.sla import Step, Timer
 from bot.domain.staff import Member, Organisation
 from bot.domain.tickets import Client, Status, Ticket
+from bot.domain.urgency import Urgency
 
 T0 = 1_700_000_000.0
 """Where the fake clock starts (epoch seconds)."""
@@ -96,6 +98,8 @@ class FakeStore:
         self.outcomes: dict[int, Outcome] = {}
         """Resolved tickets' outcomes for reports, as the resolution index keeps them."""
         self.calls: Counter[str] = Counter()
+        self.urgencies: dict[int, Urgency] = {}
+        """Each ticket's urgency as last written (the indices')."""
         self._seq = FIRST_NUMBER - 1
         self._before: dict[str, list[Action]] = {}
 
@@ -186,7 +190,8 @@ class FakeStore:
 
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
                      jobs: Sequence[Armed], timers: Sequence[Timer],
-                     limit: IntakeLimit | None = None) -> tuple[Versioned, bool]:
+                     limit: IntakeLimit | None = None,
+                     urgency: Urgency | None = None) -> tuple[Versioned, bool]:
         await self._enter("create")
         if once is not None:
             seen = self.once.get(once)
@@ -208,13 +213,16 @@ class FakeStore:
         self.tickets[n] = replace(draft, number=n, sent=frozenset())
         self.versions[n] = 1
         self.done[n] = set()
+        if urgency is not None:
+            self.urgencies[n] = urgency
         for a in jobs:
             self._arm(a.job.model_copy(update={"ticket": n}), a.due)
         self._set_timers(n, timers)
         return Versioned(replace(draft, number=n), 1), True
 
     async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
-                   timers: Sequence[Timer], outcome: Outcome | None = None) -> Versioned:
+                   timers: Sequence[Timer], urgency: Urgency | None = None,
+                   outcome: Outcome | None = None) -> Versioned:
         await self._enter("save")
         self.outcomes.pop(ticket.number, None)
         if outcome is not None:
@@ -230,6 +238,8 @@ class FakeStore:
                     stored = replace(stored, **{name: getattr(before, name)})
         self.tickets[n] = replace(stored, sent=frozenset())
         self.versions[n] = current.version + 1
+        if urgency is not None:
+            self.urgencies[n] = urgency
         for a in jobs:
             self._arm(a.job, a.due)
         self._set_timers(n, timers)
@@ -261,13 +271,16 @@ class FakeStore:
         return sorted(self.fired.get(number, {}).values(), key=lambda f: f.due)
 
     async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
-                                                       Sequence[Timer]]]) -> list[bool]:
+                                                       Sequence[Timer]]],
+                           urgencies: Sequence[Urgency] | None = None) -> list[bool]:
         await self._enter("rebuild_many")
         results: list[bool] = []
-        for current, jobs, timers in items:
+        for i, (current, jobs, timers) in enumerate(items):
             if self._stale(current):
                 results.append(False)
                 continue
+            if urgencies:
+                self.urgencies[current.ticket.number] = urgencies[i]
             for a in jobs:
                 if a.job.id not in self.queue:
                     self._arm(a.job, 0.0)
@@ -292,6 +305,15 @@ class FakeStore:
         open_ = [t for t in self.tickets.values() if t.status is not Status.RESOLVED]
         return [t.number for t in sorted(open_, key=lambda t: (round(t.created_at * 1000),
                                                                str(t.number)))]
+
+    async def most_urgent(self, most: int, channel: str | None = None
+                          ) -> tuple[list[int], int]:
+        """``ports.TicketIndex``, from the urgencies written."""
+        found = sorted((inf if (u := self.urgencies[n]).due is None else u.due, n)
+                       for n, t in self.tickets.items()
+                       if t.status is not Status.RESOLVED and n in self.urgencies
+                       and channel in (None, t.channel))
+        return [n for _, n in found[:most]], len(found)
 
     async def ticket_for_thread(self, channel: str, thread_ts: str) -> int | None:
         return self.threads.get((channel, thread_ts))

@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from bot.bootstrap import Runtime, open_runtime
 from bot.domain.tickets import Severity
 from bot.sandbox.standin import SlackStandIn
+from bot.services.home import PAGE
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
 from tests.cluster import Cluster, replicated, start_cluster, wait_for_failover
@@ -26,6 +27,7 @@ from tests.conftest import (
     CLIENT_CHANNEL,
     LEAD,
     STAFF,
+    TRIAGE,
     RunningApp,
     SmtpSink,
     register_client,
@@ -94,6 +96,15 @@ async def test_three_hundred_tickets_land_on_every_master(
                 Actor(STAFF))).ticket.number
             for i in range(300)]
         found = await desk.store.get_many(numbers)
+        # The indices are per partition, merged in one read over every master.
+        await desk.desk.tickets.claim(numbers[7], Actor(STAFF))
+        listed = await desk.desk.queries.tickets_for(TRIAGE, Actor(STAFF))
+        home = await desk.desk.homes.home(Actor(STAFF))
+    assert listed.total == 300 and [r.ticket.number for r in listed.rows] == numbers[:25]
+    assert [(p.section.value, p.total) for p in home.parts] == [
+        ("My tickets", 1), ("Unassigned", 299), ("At risk", 0), ("Breached", 0)]
+    assert [r.ticket.number for r in home.parts[1].rows] == \
+        [n for n in numbers if n != numbers[7]][:PAGE]
     per_master = {
         node.port: sum(1 for _ in node.client().scan_iter(match="sd:*:ticket:*", count=1000))
         for node in cluster.masters()}

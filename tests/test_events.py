@@ -42,6 +42,8 @@ async def test_every_subscribed_event_is_answered(app: RunningApp) -> None:
                                "new_channel_id": "C0NOBODY02", "event_ts": "1.1"},
         "channel_shared": {"type": "channel_shared", "connected_team_id": "T0OTHER001",
                            "channel": CLIENT_CHANNEL, "event_ts": "1.1"},
+        "app_home_opened": {"type": "app_home_opened", "user": STAFF, "tab": "home",
+                            "channel": "D0STAFF001", "event_ts": "1.1"},
     }
     names = subscribed_events()
     assert set(names) == set(shapes)

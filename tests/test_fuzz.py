@@ -4,9 +4,9 @@ to the running app.
 For every payload: no answer with a status of 500 or more, every answer within 3 s, no log
 record at ERROR or above and none with a traceback, and no effect on another client's
 ticket (a ticket in a second registered client channel, opened first: unchanged, its client
-and triage threads without a new message or edit, and shown nowhere but in its own channel
-and in triage). The strategies are in ``tests/strategies/``; ``python -m bench.fuzz``
-runs them for longer.
+and triage threads without a new message or edit, and shown nowhere but in its own channel,
+in triage and in staff's App Home). The strategies are in ``tests/strategies/``;
+``python -m bench.fuzz`` runs them for longer.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ async def test_ratings_come_from_the_client_channel_while_the_plan_asks(w: World
     ratings = Ratings(w.changes)
     mark = len(w.store.armed)
     await ratings.rate(number, 5, Actor(EXTERNAL), channel=CLIENT)
-    assert [j.id for j in w.store.armed_since(mark)] == [SyncTriage(ticket=number).id]
+    assert SyncTriage(ticket=number).id in [j.id for j in w.store.armed_since(mark)]
     with pytest.raises(TicketError, match="only in its client's channel"):
         await ratings.rate(number, 1, Actor(STAFF), channel=TRIAGE)
     await ratings.comment(number, "Thanks!", Actor(EXTERNAL), channel=CLIENT, once="v1")

@@ -1,6 +1,7 @@
 """The sandbox's page in a real browser (Debian's headless Chromium, driven by Playwright):
 a ticket from intake to claim and first response, and another one to its warning and
-breach, seen as each person sees them. Screenshots go to build/screenshots/."""
+breach, seen as each person sees them, then claimed from App Home. Screenshots go to
+build/screenshots/."""
 
 from __future__ import annotations
 
@@ -149,3 +150,18 @@ async def test_a_ticket_walked_through_the_page(sandbox: Sandbox, browser: Brows
     await sidebar.get_by_role("button", name="# support-triage").click()
     await expect(page.locator("#messages .msg", has_text=f"{other} · High")).to_contain_text(
         "BREACHED")
+
+    # The engineer opens App Home: their queue, with the breached ticket nobody holds; they
+    # claim it from there.
+    await be(page, ENGINEER.id)
+    await sidebar.get_by_role("button", name="Support Desk · Home").click()
+    home = page.locator("#messages .home")
+    await expect(home).to_contain_text("My tickets (1)", timeout=SEEN)
+    await expect(home).to_contain_text("Unassigned (1)")
+    await expect(home).to_contain_text("Breached (1)")
+    row = home.locator(".bk-section", has_text=f"{other} · High").first
+    await expect(row).to_contain_text("overdue by")
+    await row.get_by_role("button", name="Claim").click()
+    await expect(home).to_contain_text("My tickets (2)", timeout=SEEN)
+    await expect(home).to_contain_text("Unassigned (0)")
+    await shoot(page, "home")

@@ -27,7 +27,9 @@ from bot.domain.jobs import (
     PostClientThread,
     PostTriage,
     ProblemNote,
+    PublishHome,
     ReactionPrompt,
+    RefreshHomes,
     RelayUpdate,
     ReminderDM,
     ReportDM,
@@ -35,6 +37,7 @@ from bot.domain.jobs import (
     SeverityNotice,
     Sink,
     StatusNotice,
+    SyncCard,
     SyncTriage,
     TicketEvent,
     TriageNote,
@@ -115,7 +118,7 @@ def make_world(*, group: frozenset[str] | None = None, **overrides: Any) -> Worl
     events = Events(settings)
     return World(settings, clock, store, directory, changes, staff,
                  Tickets(changes, staff, events), Reminders(changes, events),
-                 Queries(changes, staff, settings.triage_channel), Sweeper(changes))
+                 Queries(changes, staff, settings.triage_channel, store), Sweeper(changes))
 
 
 @pytest.fixture
@@ -237,6 +240,9 @@ EVERY_JOB: list[Job] = [
     DeliverOutbox(ticket=1001, sink=Sink.PAGER),
     GroupAlert(ticket=1001, step=Step.BREACH, generation=GEN, target="S0ONCALL01", rung=1,
                repeat=2),
+    SyncCard(ticket=1001),
+    RefreshHomes(ticket=1001),
+    PublishHome(user=STAFF),
     ReportDM(ref="statement:C0ACME0001:2026-11", user=None, start=T0, end=T0 + 86_400,
              label="2026-11", channel=CLIENT),
     CsatComment(ticket=1001, user=CLIENT_USER, ref="view:78"),
@@ -289,7 +295,7 @@ async def test_opening_arms_the_posts_and_the_sla_timers(w: World) -> None:
     gen = generation(deadline_of(T0))
 
     assert w.store.job_ids(n) == {
-        "client_thread:1001", "triage:1001",
+        "client_thread:1001", "triage:1001", "homes:1001",
         f"timer:1001:warning:{gen}", f"timer:1001:breach:{gen}"}
     assert w.store.due("client_thread:1001") == T0
     # The triage post waits a little for the client thread it links to.
@@ -833,9 +839,12 @@ async def test_sweep_rearms_lost_posts_and_timers_without_bumping_versions(w: Wo
     first = await open_ticket(w)
     second = await open_ticket(w, Severity.LOW)
     await w.tickets.claim(second, Actor(STAFF))
-    # What a claim armed is not the sweep's to bring back; posts and timers are.
-    claimed = {SyncTriage(ticket=second).id, StatusNotice(ticket=second, change=0).id}
-    wanted = {n: w.store.job_ids(n) - claimed for n in (first, second)}
+    # What a claim armed is not the sweep's to bring back, nor Home's refresh; posts and
+    # timers are.
+    claimed = {SyncTriage(ticket=second).id, StatusNotice(ticket=second, change=0).id,
+               SyncCard(ticket=second).id}
+    wanted = {n: w.store.job_ids(n) - claimed - {RefreshHomes(ticket=n).id}
+              for n in (first, second)}
     assert len(wanted[first]) == len(wanted[second]) == 4
     versions = {n: w.store.version(n) for n in (first, second)}
     w.store.lose_queue()
@@ -988,7 +997,7 @@ async def test_a_client_channel_lists_its_own_tickets_most_urgent_first(w: World
     critical = await open_ticket(w, Severity.CRITICAL)
     w.clock.advance(1)
     await open_ticket(w, Severity.CRITICAL, channel=OTHER_CLIENT)
-    rows = await w.queries.tickets_for(CLIENT, Actor(CLIENT_USER))
+    rows = (await w.queries.tickets_for(CLIENT, Actor(CLIENT_USER))).rows
     assert [r.ticket.number for r in rows] == [critical, low]
     assert rows[0].window.deadline == T0 + 1 + HOUR
     assert not any(r.breached for r in rows)
@@ -999,7 +1008,8 @@ async def test_a_client_channel_cannot_see_another_clients_ticket(w: World) -> N
     with pytest.raises(TicketError, match=f"T-{theirs} is not a ticket of this channel"):
         await w.queries.tickets_for(CLIENT, Actor(CLIENT_USER), only=theirs)
     assert [r.ticket.number for r in
-            await w.queries.tickets_for(OTHER_CLIENT, Actor(CLIENT_USER), only=theirs)] == [
+            (await w.queries.tickets_for(OTHER_CLIENT, Actor(CLIENT_USER), only=theirs)).rows
+            ] == [
         theirs]
 
 
@@ -1014,7 +1024,7 @@ async def test_the_triage_channel_lists_every_open_ticket_for_staff_only(w: Worl
     with pytest.raises(NotStaff, match="list tickets here"):
         await w.queries.tickets_for(TRIAGE, Actor(EXTERNAL))
     w.clock.set(T0 + 1 + HOUR)  # the first critical one breaches now
-    rows = await w.queries.tickets_for(TRIAGE, Actor(STAFF))
+    rows = (await w.queries.tickets_for(TRIAGE, Actor(STAFF))).rows
     assert [r.ticket.number for r in rows] == [critical, other, low]
     assert [r.breached for r in rows] == [True, False, False]
 

@@ -27,6 +27,12 @@ In partition <p> (``sd:{tag}:``)::
                                 ``codec.encode_outcome``); all that is left of it once
                                 archived, kept ``RETAIN_DAYS``
     archived            STRING  resolution time (ms) up to which tickets are archived
+    by:due              ZSET    tickets not resolved -> their soonest deadline (ms; +inf: no
+                                clock runs), the queue's order
+    by:risk             ZSET    tickets with a clock running -> when they turn at risk (ms)
+    by:nobody           ZSET    open tickets nobody holds -> soonest deadline
+    by:user:<u>         ZSET    tickets not resolved that user <u> holds -> soonest deadline
+    by:client:<c>       ZSET    tickets not resolved of client channel <c> -> soonest deadline
     timers:<n>          SET     ids of the SLA timer jobs armed for ticket <n>
     once:<key>          STRING  the ticket a submission opened; a job armed once (TTL)
     q:due               ZSET    job id -> due time (ms, Redis clock)
@@ -48,6 +54,9 @@ In ``sd:{desk}:``::
     once:<key>          STRING  idempotency record of an event (TTL)
     prefill:<c>:<ts>    STRING  what a reaction prompt's button pre-fills (JSON), TTL
     intake:<u>:<hour>   STRING  tickets user <u> opened in that hour (INTAKE_LIMIT), TTL
+    home:viewers        ZSET    who opened App Home -> when (ms): whose Home is kept current
+    home:<u>            HASH    user <u>'s Home: ``staff``, ``shown`` (the tickets on it),
+                                ``pages`` (JSON: section -> page), TTL
 
 A ticket's jobs are always in its own partition's queue; a job of no ticket is in the
 partition its id hashes to. A ticket change, its index entries, its jobs and its timers
@@ -149,6 +158,21 @@ class Partition:
     def archived(self) -> str:
         return self.ns + "archived"
 
+    @property
+    def by_due(self) -> str:
+        return self.ns + "by:due"
+
+    @property
+    def by_risk(self) -> str:
+        return self.ns + "by:risk"
+
+    def by_holder(self, user: str | None) -> str:
+        """The index of the tickets ``user`` holds (None: of the ones nobody holds)."""
+        return self.ns + ("by:nobody" if user is None else f"by:user:{user}")
+
+    def by_client(self, channel: str) -> str:
+        return f"{self.ns}by:client:{channel}"
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -215,6 +239,13 @@ def intake_key(user: str, bucket: int) -> str:
 
 def prefill_key(key: str) -> str:
     return f"{NS}prefill:{key}"
+
+
+def home_key(user: str) -> str:
+    return f"{NS}home:{user}"
+
+
+HOME_VIEWERS: Final = NS + "home:viewers"
 
 
 def lock_key(name: str) -> str:

@@ -59,6 +59,13 @@ local function set_timers(n, timers)
   arm_all(n, timers)
   for id, _ in pairs(wanted) do redis.call('SADD', K_TIMERS, id) end
 end
+-- The ticket's entries in its partition's indices (``Store.index_spec``): out of every
+-- index key declared (KEYS[i] for i in ``drop``), into those of its new state.
+local function reindex(n, index)
+  if not index then return end
+  for _, k in ipairs(index.drop) do redis.call('ZREM', KEYS[k], n) end
+  for _, entry in ipairs(index.add) do redis.call('ZADD', KEYS[entry[1]], entry[2], n) end
+end
 """
 
 # KEYS[1]: the submission's idempotency record, KEYS[2]: the partition's ticket numbers.
@@ -113,6 +120,7 @@ else
     redis.call('HSET', K_OUTCOMES, n, spec.outcome)
   end
 end
+reindex(n, spec.index)
 arm_all(n, spec.jobs)
 set_timers(n, spec.timers)
 return {'ok', n, version}
@@ -129,6 +137,7 @@ if spec.fired and redis.call('SADD', K_DONE, spec.fired.name) == 0 then
   return 2
 end
 if #spec.marks > 0 then redis.call('SADD', K_DONE, unpack(spec.marks)) end
+reindex(n, spec.index)
 if spec.fired then
   redis.call('HSETNX', K_FIRED, spec.fired.name, spec.fired.record)
 end

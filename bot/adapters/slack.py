@@ -131,6 +131,9 @@ class Slack:
     ) -> None:
         await slack_call(self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks))
 
+    async def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        await slack_call(self.client.views_publish(user_id=user, view=view))
+
     async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """One message by its ts: a top-level one, or else a reply in a thread."""
         r = await slack_call(self.client.conversations_history(

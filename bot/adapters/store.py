@@ -26,6 +26,7 @@ from bot.adapters.codec import (
     timer_jobs,
 )
 from bot.adapters.connection import RedisClient
+from bot.adapters.index import index_spec
 from bot.adapters.keys import (
     CLIENTS,
     Layout,
@@ -48,6 +49,7 @@ from bot.adapters.model import (
 from bot.domain.reports import Outcome
 from bot.domain.sla import Timer
 from bot.domain.tickets import Client, Status, Ticket
+from bot.domain.urgency import Urgency
 
 __all__ = ["FIRST_NUMBER", "Armed", "Conflict", "IntakeLimit", "SlaEvent", "Store", "TooMany",
            "Versioned", "decode_ticket", "encode_ticket", "job_spec", "timer_jobs"]
@@ -91,11 +93,13 @@ class Store:
 
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
                      jobs: Sequence[Armed], timers: Sequence[Timer],
-                     limit: IntakeLimit | None = None) -> tuple[Versioned, bool]:
+                     limit: IntakeLimit | None = None,
+                     urgency: Urgency | None = None) -> tuple[Versioned, bool]:
         """Number and save a new ticket with its jobs and timers, at most once per ``once``.
 
         Returns the ticket and whether it was created now (False: ``once`` was seen, the
-        ticket is the one it created then). Raises TooMany past the reporter's ``limit``.
+        ticket is the one it created then). ``urgency`` places it in the indices (see
+        ``index``; None: in none). Raises TooMany past the reporter's ``limit``.
         The ticket's partition is the submission's (so a repeat finds its record), or any.
         """
         home = self.layout.of_text(once or f"{draft.reporter}:{draft.created_at}")
@@ -119,9 +123,11 @@ class Store:
         if isinstance(counted, BaseException):
             raise counted
         values, unset = encode_ticket(replace(draft, number=number))
+        indices, index = index_spec(self.layout, None, replace(draft, number=number), urgency)
         status, seen, version = await self._commit(
-            keys=[*self._keys(number), home.once(once or "-")], args=self._args({
+            keys=[*self._keys(number), *indices, home.once(once or "-")], args=self._args({
                 "once": once, "once_ttl": once_ttl, "number": number, "version": 0,
+                "index": index,
                 "fields": values, "unset": unset, "open": True,
                 "created": round(draft.created_at * 1000),
                 "jobs": [job_spec(a, number) for a in jobs],
@@ -167,17 +173,21 @@ class Store:
         return key
 
     async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
-                   timers: Sequence[Timer], outcome: Outcome | None = None) -> Versioned:
+                   timers: Sequence[Timer], urgency: Urgency | None = None,
+                   outcome: Outcome | None = None) -> Versioned:
         """Write ``ticket`` over ``current`` if nobody changed it since; raise Conflict if so.
 
-        ``timers`` replaces the ticket's armed SLA timers; ``outcome`` (of a resolved ticket)
-        is indexed by resolution time for reports.
+        ``timers`` replaces the ticket's armed SLA timers; ``urgency`` its index entries
+        (None: they stay as they are); ``outcome`` (of a resolved ticket) is indexed by
+        resolution time for reports.
         """
         values, unset = encode_ticket(ticket)
         n = ticket.number
         home = self.layout.of_ticket(n)
+        indices, index = index_spec(self.layout, current.ticket, ticket, urgency)
         status, _, version = await self._commit(
-            keys=[*self._keys(n), home.once("-")], args=self._args({
+            keys=[*self._keys(n), *indices, home.once("-")], args=self._args({
+                "index": index,
                 "number": n, "version": current.version, "fields": values, "unset": unset,
                 "open": ticket.status is not Status.RESOLVED,
                 "created": round(ticket.created_at * 1000),
@@ -214,16 +224,21 @@ class Store:
         })))]
 
     async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
-                                                       Sequence[Timer]]]) -> list[bool]:
-        """For each (ticket as read, jobs, timers): arm those of the jobs that are not in the
-        queue already, and replace the timers, unless the ticket changed since it was read.
-        One round trip for them all on one server; on a cluster (whose pipelines run no
+                                                       Sequence[Timer]]],
+                           urgencies: Sequence[Urgency] | None = None) -> list[bool]:
+        """For each (ticket as read, jobs, timers) and its urgency (if given): arm the jobs not
+        in the queue already, replace the timers and index entries, unless the ticket changed
+        since it was read. One round trip on one server; on a cluster (whose pipelines run no
         scripts) up to ``CLUSTER_CALLS`` calls at once."""
-        calls = [(self._keys(current.ticket.number), self._args({
-            "number": current.ticket.number, "version": current.version, "marks": [],
-            "jobs": [], "missing": [job_spec(a) for a in jobs],
-            "timers": [job_spec(a) for a in timer_jobs(current.ticket.number, timers)]}))
-            for current, jobs, timers in items]
+        calls = []
+        for i, (current, jobs, timers) in enumerate(items):
+            n = current.ticket.number
+            indices, index = index_spec(self.layout, current.ticket, current.ticket,
+                                        urgencies[i] if urgencies else None)
+            calls.append(([*self._keys(n), *indices], self._args({
+                "number": n, "version": current.version, "marks": [], "jobs": [],
+                "missing": [job_spec(a) for a in jobs], "index": index,
+                "timers": [job_spec(a) for a in timer_jobs(n, timers)]})))
         if not calls:
             return []
         if isinstance(self.redis, RedisCluster):

@@ -18,12 +18,14 @@ from bot.domain.jobs import (
     RelayUpdate,
     SeverityNotice,
     StatusNotice,
+    SyncCard,
     SyncTriage,
 )
 from bot.domain.sla import clock_states, is_breached, response_window
 from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import Ticket
 from bot.slack_ui import messages
+from bot.slack_ui.card import client_card
 from bot.slack_ui.ids import OpenTicketButton, OpenTicketValue
 from bot.slack_ui.text import cut_plain, escape
 
@@ -48,7 +50,7 @@ async def post_client_thread(job: PostClientThread, run: Run) -> None:
         follow = SyncTriage if ticket.triage_ts else PostTriage
         await run.deps.store.enqueue(Armed(follow(ticket=ticket.number)))
         return
-    text, body = messages.client_thread_message(ticket, loaded.client, loaded.window)
+    text, body = card_view(loaded, run)
     ts = await run.deps.slack.post_once(
         ticket.channel, text, body, mark=marker(ticket.key, "client_thread"), again=run.again,
         oldest=since(ticket))
@@ -57,6 +59,9 @@ async def post_client_thread(job: PostClientThread, run: Run) -> None:
     after = await run.deps.store.get(ticket.number)
     follow = SyncTriage if after and after.ticket.triage_ts else PostTriage
     await run.deps.store.enqueue(Armed(follow(ticket=ticket.number)))
+    if after and after.version != loaded.current.version:
+        # It changed while the card was on its way: show the latest state.
+        await run.deps.store.enqueue(Armed(SyncCard(ticket=ticket.number)))
 
 
 @REGISTRY.handles(JobKind.POST_TRIAGE)
@@ -87,6 +92,26 @@ async def sync_triage(job: SyncTriage, run: Run) -> None:
     text, body = triage_view(loaded, run)
     await run.deps.slack.update(run.deps.settings.triage_channel or "", loaded.ticket.triage_ts,
                                 text, body)
+
+
+@REGISTRY.handles(JobKind.SYNC_CARD)
+async def sync_card(job: SyncCard, run: Run) -> None:
+    """Re-render the ticket's card in the client thread from its state (as the triage post
+    is: idempotent, and armed again by a change made while it runs)."""
+    loaded = await load(run, job.ticket)
+    if loaded is None or loaded.ticket.client_ts is None:
+        return  # the card is still to come, and will show the current state
+    text, body = card_view(loaded, run)
+    await run.deps.slack.update(loaded.ticket.channel, loaded.ticket.client_ts, text, body)
+
+
+def card_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]:
+    ticket, now = loaded.ticket, run.deps.changes.clock()
+    calendar = loaded.plan.calendar_for(ticket.severity)
+    return client_card(ticket, loaded.client, loaded.window,
+                       breached=is_breached(ticket, loaded.plan, now),
+                       clocks=clock_states(ticket, loaded.plan, now),
+                       hours=calendar.describe() if calendar else None)
 
 
 def triage_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]:

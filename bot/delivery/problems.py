@@ -16,6 +16,7 @@ from bot.domain.jobs import (
     Role,
     SeverityNotice,
     StatusNotice,
+    SyncCard,
 )
 
 _HINTS = {
@@ -53,6 +54,9 @@ def consequences(job: Job, error: str) -> list[Job]:
         return [ProblemNote(ticket=n, what=f"send this ticket's events to the {job.sink.value}",
                             error=error, hint="They stay queued, and go out with the ticket's "
                             "next event.", recipient=job.sink.value)]
+    if isinstance(job, SyncCard):
+        return [ProblemNote(ticket=n, what="bring the ticket's card in the client thread up to "
+                            "date", error=error, hint="The client sees an older state there.")]
     if isinstance(job, StatusNotice | SeverityNotice | RelayUpdate):
         return [ProblemNote(ticket=n, what="post in the client thread", error=error,
                             hint="The client has not been told.")]

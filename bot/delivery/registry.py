@@ -17,6 +17,7 @@ from bot.domain.plans import Plan
 from bot.domain.sla import Window, response_window
 from bot.domain.tickets import Client, Ticket
 from bot.services.changes import Changes
+from bot.services.home import Homes
 from bot.services.reminders import Reminders
 from bot.services.reports import Reports
 from bot.services.retention import Retention
@@ -42,6 +43,7 @@ class Deps:
     changes: Changes
     reminders: Reminders
     staff: StaffCheck
+    homes: Homes
     pager: Pager | None = None
     webhook: Webhook | None = None
     reports: Reports | None = None

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from bot.adapters.metrics import REMINDERS, TIMER_LAG
 from bot.adapters.slack import marker
+from bot.adapters.store import Armed
 from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
 from bot.domain.jobs import (
     BreachEmail,
@@ -15,7 +16,9 @@ from bot.domain.jobs import (
     GroupAlert,
     JobKind,
     ProblemNote,
+    RefreshHomes,
     ReminderDM,
+    SyncCard,
     TriageNote,
 )
 from bot.domain.sla import Step, Window, reminder_current, rung_suffix, windows
@@ -31,6 +34,11 @@ async def fire_timer(job: FireTimer, run: Run) -> None:
         step = fired.timer.step
         TIMER_LAG.labels(step.value).observe(max(0.0, run.now - fired.timer.due))
         REMINDERS.labels(step.clock.value, step.value).inc()
+        # At risk or breached now: the Homes that show it; breached: its card too.
+        follow = [RefreshHomes(ticket=job.ticket)] + ([SyncCard(ticket=job.ticket)]
+                                                      if step.is_breach else [])
+        for then in follow:
+            await run.deps.store.enqueue(Armed(then))
 
 
 def notification(job: ReminderDM | TriageNote | GroupAlert) -> str:

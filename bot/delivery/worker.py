@@ -26,6 +26,7 @@ from bot.adapters.slack import Retryable, Undeliverable
 from bot.adapters.store import Armed
 from bot.delivery import (  # noqa: F401 - they register their handlers
     events,
+    home,
     posts,
     reminders,
     reports,

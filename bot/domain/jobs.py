@@ -35,6 +35,9 @@ class JobKind(StrEnum):
     DELIVER_OUTBOX = "deliver_outbox"
     REPORT_DM = "report_dm"
     CSAT_COMMENT = "csat_comment"
+    SYNC_CARD = "sync_card"
+    REFRESH_HOMES = "refresh_homes"
+    PUBLISH_HOME = "publish_home"
 
 
 class Role(StrEnum):
@@ -275,6 +278,40 @@ class DeliverOutbox(_Job):
         return f"outbox:{self.sink.value}:{self.ticket}"
 
 
+class SyncCard(_Job):
+    """Re-render the ticket's card (the first message of its client thread) from its
+    latest state."""
+
+    kind: Literal[JobKind.SYNC_CARD] = JobKind.SYNC_CARD
+
+    @property
+    def id(self) -> str:
+        return f"sync_card:{self.ticket}"
+
+
+class RefreshHomes(_Job):
+    """The ticket changed: publish again the App Home of each person who sees it."""
+
+    kind: Literal[JobKind.REFRESH_HOMES] = JobKind.REFRESH_HOMES
+
+    @property
+    def id(self) -> str:
+        return f"homes:{self.ticket}"
+
+
+class PublishHome(_Job):
+    """One person's App Home, rendered from the queue now (``views.publish``); at most one
+    per person every few seconds, unless they ``asked`` (opened it, turned a page)."""
+
+    kind: Literal[JobKind.PUBLISH_HOME] = JobKind.PUBLISH_HOME
+    ticket: int = 0
+    user: str
+    asked: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"home:{self.user}"
+
 class ReportDM(_Job):
     """An SLA report (its summary, then its CSV in the summary's thread) by DM: asked for
     with ``/ticket report``, or a client's monthly statement to its account manager."""
@@ -309,10 +346,12 @@ class CsatComment(_Job):
         return f"csat_comment:{self.ticket}:{self.ref}"
 
 
+
 Job = Annotated[
     PostClientThread | PostTriage | SyncTriage | StatusNotice | SeverityNotice | RelayUpdate
     | EngineeringHandoff | ReactionPrompt | FireTimer | ReminderDM | TriageNote | BreachEmail
-    | GroupAlert | ProblemNote | TicketEvent | DeliverOutbox | ReportDM | CsatComment,
+    | GroupAlert | ProblemNote | TicketEvent | DeliverOutbox | SyncCard | RefreshHomes
+    | PublishHome | ReportDM | CsatComment,
     Field(discriminator="kind"),
 ]
 

@@ -41,6 +41,8 @@ class Failure:
     times: int = 1
     after_effect: bool = False
     """Do the call's work, then answer with the failure (the answer was lost on the way)."""
+    channel: str | None = None
+    """Only calls about this channel fail (others go through)."""
 
 
 @dataclass

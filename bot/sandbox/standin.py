@@ -66,10 +66,11 @@ class SlackStandIn(MessageMethods, ViewMethods, FileMethods):
     # -- scripting -------------------------------------------------------------------
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
-             retry_after: int | None = None, times: int = 1, after_effect: bool = False) -> None:
+             retry_after: int | None = None, times: int = 1, after_effect: bool = False,
+             channel: str | None = None) -> None:
         self.failures.setdefault(method, []).append(Failure(
             status=status, error=error, retry_after=retry_after, times=times,
-            after_effect=after_effect))
+            after_effect=after_effect, channel=channel))
 
     def add_message(self, channel: str, user: str, text: str,
                     thread_ts: str | None = None) -> str:
@@ -176,6 +177,8 @@ class SlackStandIn(MessageMethods, ViewMethods, FileMethods):
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         scripted = self.failures.get(method)
+        if scripted and scripted[0].channel not in (None, args.get("channel")):
+            scripted = None
         if scripted:
             failure = scripted[0]
             failure.times -= 1

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from bot.adapters.store import Armed, Conflict, Versioned
 from bot.config import Settings
+from bot.domain.jobs import RefreshHomes, SyncCard
 from bot.domain.plans import STANDARD, Plan
 from bot.domain.reports import Outcome, outcome
 from bot.domain.sla import Step, Timer, desired_timers
 from bot.domain.tickets import Client, Status, Ticket, TicketError, ticket_key
+from bot.domain.urgency import Urgency, urgency
 from bot.services.ports import Clock, TicketStore
 
 log = logging.getLogger(__name__)
@@ -19,6 +22,14 @@ CONFLICT_RETRIES = 20
 
 JobsFor = Sequence[Armed] | Callable[[Ticket], Sequence[Armed]]
 """The jobs a change arms: fixed, or made from the changed ticket."""
+
+
+def seen_changed(before: Ticket, after: Ticket) -> list[Armed]:
+    """What follows any change of a ticket: its card, and the App Homes that show it. (A
+    channel that only changed its ID keeps its messages: the card shows what it showed.)"""
+    n = after.number
+    moved = replace(after, channel=before.channel) == before
+    return [*([] if moved else [Armed(SyncCard(ticket=n))]), Armed(RefreshHomes(ticket=n))]
 
 
 class Changes:
@@ -50,6 +61,10 @@ class Changes:
         return desired_timers(ticket, plan, self.clock() if now is None else now,
                               self.settings.warn_at)
 
+    async def urgency(self, ticket: Ticket) -> Urgency:
+        _, plan = await self.client_and_plan(ticket.channel)
+        return urgency(ticket, plan, self.settings.warn_at)
+
     async def outcome(self, ticket: Ticket) -> Outcome | None:
         """What a resolved ticket leaves for reports (None while it is not resolved)."""
         if ticket.status is not Status.RESOLVED:
@@ -63,7 +78,8 @@ class Changes:
         """Apply a domain change with optimistic concurrency; timers follow the new state.
 
         A change that returns the very ticket it was given is no change: nothing is written,
-        unless ``always`` (its jobs must go out all the same).
+        unless ``always`` (its jobs must go out all the same). Every change moves the ticket
+        in the indices, and brings its card and the App Homes that show it up to date.
         """
         for _ in range(CONFLICT_RETRIES):
             current = await self.store.get(number)
@@ -74,8 +90,10 @@ class Changes:
                 return current
             try:
                 return await self.store.save(
-                    current, changed, jobs=jobs(changed) if callable(jobs) else jobs,
-                    timers=await self.timers(changed), outcome=await self.outcome(changed))
+                    current, changed, jobs=[*(jobs(changed) if callable(jobs) else jobs),
+                                            *seen_changed(current.ticket, changed)],
+                    timers=await self.timers(changed), urgency=await self.urgency(changed),
+                    outcome=await self.outcome(changed))
             except Conflict:
                 continue
         raise Conflict(f"{ticket_key(number)} kept changing; gave up after {CONFLICT_RETRIES}")

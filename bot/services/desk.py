@@ -9,6 +9,7 @@ from bot.adapters.identity import Identity
 from bot.adapters.store import Store
 from bot.services.changes import Changes
 from bot.services.csat import Ratings
+from bot.services.home import Homes
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
 from bot.services.reports import Reports
@@ -31,5 +32,6 @@ class Desk:
     """Who the app is (cached ``auth.test``): for permalinks."""
     tell: Callable[[str, str], Awaitable[object]]
     """A direct message to a person (user ID, text): a refusal decided after the ack."""
+    homes: Homes
     reports: Reports
     ratings: Ratings

@@ -11,6 +11,7 @@ from bot.domain.reports import Outcome
 from bot.domain.sla import Timer
 from bot.domain.staff import Member, Organisation
 from bot.domain.tickets import Client, Ticket
+from bot.domain.urgency import Urgency
 
 Clock = Callable[[], float]
 """Epoch seconds now (Redis's clock, as ``bot.adapters.clock`` reads it)."""
@@ -19,10 +20,12 @@ Clock = Callable[[], float]
 class TicketStore(Protocol):
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
                      jobs: Sequence[Armed], timers: Sequence[Timer],
-                     limit: IntakeLimit | None = None) -> tuple[Versioned, bool]: ...
+                     limit: IntakeLimit | None = None,
+                     urgency: Urgency | None = None) -> tuple[Versioned, bool]: ...
 
     async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
-                   timers: Sequence[Timer], outcome: Outcome | None = None) -> Versioned: ...
+                   timers: Sequence[Timer], urgency: Urgency | None = None,
+                   outcome: Outcome | None = None) -> Versioned: ...
 
     async def sla_events(self, number: int) -> list[SlaEvent]: ...
 
@@ -32,7 +35,8 @@ class TicketStore(Protocol):
                              fired: SlaEvent | None = None) -> bool | None: ...
 
     async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
-                                                       Sequence[Timer]]]) -> list[bool]: ...
+                                                       Sequence[Timer]]],
+                           urgencies: Sequence[Urgency] | None = None) -> list[bool]: ...
 
     async def enqueue(self, armed: Armed) -> None: ...
 
@@ -55,6 +59,11 @@ class TicketStore(Protocol):
     async def remove_client(self, channel: str) -> bool: ...
 
     async def index_thread(self, channel: str, thread_ts: str, number: int) -> None: ...
+
+
+class TicketIndex(Protocol):
+    async def most_urgent(self, most: int, channel: str | None = None
+                          ) -> tuple[list[int], int]: ...
 
 
 class Directory(Protocol):

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from bot.domain.sla import (
     ClockState,
     Window,
-    clock_running,
     clock_states,
     is_breached,
     response_window,
 )
 from bot.domain.tickets import Ticket, TicketError, ticket_key
 from bot.services.changes import Changes
+from bot.services.ports import TicketIndex
 from bot.services.staff import Actor, StaffCheck
 
 
@@ -28,31 +28,45 @@ class TicketRow:
     """The business hours the ticket's clocks count, if not 24x7."""
 
 
+@dataclass(frozen=True)
+class Listed:
+    rows: list[TicketRow]
+    total: int
+    """How many tickets there are in all (``rows`` are the most urgent of them)."""
+
+
+LISTED_MOST = 25
+"""``/ticket list`` shows the most urgent this many; the rest are in App Home."""
+
+
 class Queries:
-    def __init__(self, changes: Changes, staff: StaffCheck, triage_channel: str | None) -> None:
+    def __init__(self, changes: Changes, staff: StaffCheck, triage_channel: str | None,
+                 index: TicketIndex) -> None:
         self.changes = changes
         self.staff = staff
         self.triage_channel = triage_channel
+        self.index = index
 
     def is_internal(self, channel: str) -> bool:
         return channel == self.triage_channel
 
-    async def tickets_for(self, channel: str, actor: Actor, only: int | None = None
-                          ) -> list[TicketRow]:
+    async def tickets_for(self, channel: str, actor: Actor, only: int | None = None,
+                          most: int = LISTED_MOST) -> Listed:
         """``/ticket list`` and ``/ticket T-1042``: what this person may see from here.
 
         In a client channel: that client's tickets only. In the triage channel: staff see
-        all open tickets. The most urgent first.
+        all open tickets. The ``most`` most urgent first, read from the indices.
         """
         internal = self.is_internal(channel)
         if internal:
             await self.staff.require(actor, "list tickets here")
         store = self.changes.store
-        numbers = [only] if only is not None else await store.open_numbers()
+        numbers, total = ([only], 1) if only is not None else await self.index.most_urgent(
+            most, None if internal else channel)
         now = self.changes.clock()
         plans = await self.changes.plans_by_channel()
         standard = self.changes.plan(None)
-        rows: list[tuple[float, TicketRow]] = []
+        rows: list[TicketRow] = []
         for current in await store.get_many(numbers):
             if current is None or (not internal and current.ticket.channel != channel):
                 continue
@@ -60,10 +74,9 @@ class Queries:
             plan = plans.get(ticket.channel, standard)
             window = response_window(ticket, plan)
             calendar = plan.calendar_for(ticket.severity)
-            row = TicketRow(ticket, window, is_breached(ticket, plan, now),
-                            clock_states(ticket, plan, now),
-                            calendar.describe() if calendar else None)
-            rows.append((window.deadline if clock_running(ticket) else float("inf"), row))
+            rows.append(TicketRow(ticket, window, is_breached(ticket, plan, now),
+                                  clock_states(ticket, plan, now),
+                                  calendar.describe() if calendar else None))
         if only is not None and not rows:
             raise TicketError(f"{ticket_key(only)} is not a ticket of this channel.")
-        return [row for _, row in sorted(rows, key=lambda r: r[0])]
+        return Listed(rows, total)

@@ -16,6 +16,7 @@ from bot.adapters.store import Armed, Versioned
 from bot.domain.jobs import PostClientThread, PostTriage
 from bot.domain.sla import desired_timers
 from bot.domain.tickets import Ticket
+from bot.domain.urgency import Urgency, urgency
 from bot.services.changes import Changes
 
 log = logging.getLogger(__name__)
@@ -73,18 +74,21 @@ class Sweeper:
         standard = self.changes.plan(None)
         plans = {v.ticket.channel: known.get(v.ticket.channel, standard) for v in batch}
         items = []
+        ranked: list[Urgency] = []
         repaired = 0
         for current in batch:
             ticket = current.ticket
             try:
                 timers = desired_timers(ticket, plans[ticket.channel], now, warn_at)
+                ranked.append(urgency(ticket, plans[ticket.channel], warn_at))
             except Exception:  # one ticket's trouble must not stop the sweep of the others
                 log.exception("%s: the sweep could not work out its timers", ticket.key)
                 continue
             repairs = self.repairs(ticket)
             repaired += bool(repairs)
             items.append((current, repairs, timers))
-        results = await self.changes.store.rebuild_many(items)
+        # The index entries too: a plan edited since, or tickets from before the indices.
+        results = await self.changes.store.rebuild_many(items, ranked)
         return repaired, results.count(False)
 
     async def follow_plan(self, channel: str) -> int:
@@ -94,5 +98,6 @@ class Sweeper:
                 if v and v.ticket.channel == channel]
         # A ticket that changed meanwhile was rebuilt by its own change, on the new plan.
         await self.changes.store.rebuild_many(
-            [(v, [], await self.changes.timers(v.ticket)) for v in mine])
+            [(v, [], await self.changes.timers(v.ticket)) for v in mine],
+            [await self.changes.urgency(v.ticket) for v in mine])
         return len(mine)

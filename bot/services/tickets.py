@@ -18,6 +18,7 @@ from bot.domain.jobs import (
     PostClientThread,
     PostTriage,
     ReactionPrompt,
+    RefreshHomes,
     RelayUpdate,
     SeverityNotice,
     StatusNotice,
@@ -26,6 +27,7 @@ from bot.domain.jobs import (
 from bot.domain.sla import Window, desired_timers, response_window
 from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import Severity, Status, Ticket, TicketError, ticket_key
+from bot.domain.urgency import urgency
 from bot.services.changes import Changes
 from bot.services.events import Events
 from bot.services.staff import Actor, StaffCheck
@@ -104,10 +106,12 @@ class Tickets:
                 draft, once=new.once, once_ttl=ONCE_TTL,
                 jobs=[Armed(PostClientThread(ticket=0)),
                       Armed(PostTriage(ticket=0), now + TRIAGE_WAIT),
+                      Armed(RefreshHomes(ticket=0)),
                       *self.events(draft, "opened", now, title=draft.title,
                                    reporter=draft.reporter, channel=draft.channel)],
                 timers=desired_timers(draft, plan, now, self.settings.warn_at),
-                limit=IntakeLimit(self.settings.intake_limit))
+                limit=IntakeLimit(self.settings.intake_limit),
+                urgency=urgency(draft, plan, self.settings.warn_at))
         except TooMany as exc:
             log.warning("%s reached the intake limit (%d tickets an hour) in %s", new.reporter,
                         exc.most, new.channel)

@@ -12,6 +12,7 @@ from typing import Annotated, Final
 from pydantic import BaseModel, Field
 
 from bot.domain.tickets import Severity, Status
+from bot.services.home import Section
 
 TITLE_MAX: Final = 150
 DESCRIPTION_MAX: Final = 3000
@@ -35,6 +36,8 @@ class ActionId(StrEnum):
     DESCRIPTION = "description_input"
     CSAT_COMMENT = "csat_comment"
     CSAT_COMMENT_INPUT = "csat_comment_input"
+    HOME_PAGE_BACK = "home_page_back"
+    HOME_PAGE_ON = "home_page_on"
 
 
 class CallbackId(StrEnum):
@@ -102,6 +105,13 @@ class SeverityChoice(BaseModel):
 
     ticket: TicketNumber
     severity: Severity
+
+
+class HomePage(BaseModel):
+    """Value of an App Home section's page buttons: the section (its title) and the page."""
+
+    section: Section
+    page: int = Field(ge=0, le=100_000)
 
 
 class RateId(StrEnum):

@@ -33,7 +33,7 @@ from bot.domain.tickets import (
     Ticket,
     TicketError,
 )
-from bot.services.queries import TicketRow
+from bot.services.queries import Listed
 from bot.slack_ui.csat import survey
 from bot.slack_ui.ids import (
     SECTION_MAX,
@@ -105,25 +105,6 @@ def welcome_message(client: Client) -> tuple[str, list[dict[str, Any]]]:
             value=OpenTicketButton().model_dump_json(), style="primary",
         )]),
     ])
-
-
-def client_thread_message(
-    ticket: Ticket, client: Client | None, window: Window
-) -> tuple[str, list[dict[str, Any]]]:
-    """The message in the client channel that becomes the ticket's thread."""
-    lines = [
-        f"*{ticket.key}* · {ticket.severity.label} · {escape(ticket.title)}",
-        f"Opened by <@{ticket.reporter}>. First response by {slack_date(window.deadline)}.",
-    ]
-    if ticket.severity is Severity.CRITICAL and client and client.account_manager:
-        line = f"Your account manager <@{client.account_manager}> is on alert"
-        if client.phone:
-            line += f", direct line {escape(client.phone)}"
-        lines.append(line + ".")
-    lines.append("Support will answer in this thread; add anything useful here.")
-    text = f"{ticket.key} · {ticket.severity.label}: {escape(ticket.title)}"
-    return text, dicts([SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
-                        *quoted(ticket.description)])
 
 
 def triage_message(
@@ -300,14 +281,12 @@ def refusal_text(refusal: TicketError) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-LISTED_MAX = 25
-"""``/ticket list`` shows the most urgent this many; it says how many more there are."""
-
-
-def ticket_listing(rows: Sequence[TicketRow], now: float, *, internal: bool,
+def ticket_listing(listed: Listed, now: float, *, internal: bool,
                    detailed: bool = False) -> str:
-    """``/ticket list``: a line per ticket (with its channel, seen from triage);
-    ``/ticket T-1042`` (``detailed``): the ticket's line, then each running clock."""
+    """``/ticket list``: a line per ticket (with its channel, seen from triage), the most
+    urgent first, and how many more there are; ``/ticket T-1042`` (``detailed``): the
+    ticket's line, then each running clock."""
+    rows = listed.rows
     if not rows:
         return "No open tickets."
     if detailed:
@@ -318,12 +297,13 @@ def ticket_listing(rows: Sequence[TicketRow], now: float, *, internal: bool,
             lines.append(f"*Hours:* {escape(row.hours)}")
         return "\n".join(lines)
     lines = []
-    for row in rows[:LISTED_MAX]:
+    for row in rows:
         line = ticket_line(row.ticket, row.window, now, breached=row.breached)
         lines.append(line + (f" (<#{row.ticket.channel}>)" if internal else ""))
-    if len(rows) > LISTED_MAX:
-        lines.append(f"…and {len(rows) - LISTED_MAX} more, less urgent: ask for one with "
-                     "`/ticket T-1234`.")
+    if listed.total > len(rows):
+        where = ("see them all in the app's Home tab" if internal
+                 else "ask for one with `/ticket T-1234`")
+        lines.append(f"…and {listed.total - len(rows)} more, less urgent: {where}.")
     return "\n".join(lines)
 
 

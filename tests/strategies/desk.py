@@ -192,10 +192,12 @@ async def victim_state(app: Desk, world: World) -> VictimState:
 
 def leaks(slack: SlackStandIn, world: World, since: int) -> list[str]:
     """Calls to Slack since call ``since`` that show the victim's ticket outside its own
-    channel and the triage channel."""
+    channel, the triage channel and staff's App Home (the queue of every client's)."""
     found = []
     for call in slack.calls[since:]:
         if str(call.args.get("channel", "")) in (world.victim_channel, TRIAGE):
+            continue
+        if call.method == "views.publish" and call.args.get("user_id") in world.staff:
             continue
         text = json.dumps(call.args, default=str, ensure_ascii=False)
         if SECRET in text:

@@ -1,0 +1,144 @@
+"""The indices of open tickets (real Redis, several partitions): kept by the ticket
+scripts with each change, read by merging the partitions; and the urgency they are
+scored by (pure)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import cast
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.adapters.index import Index
+from bot.adapters.keys import Layout
+from bot.adapters.store import Store, Versioned
+from bot.domain.plans import default_plans
+from bot.domain.tickets import Severity, Status, Ticket, claim, record_response, resolve
+from bot.domain.urgency import NOT_RUNNING, Standing, Urgency, urgency
+from tests.conftest import RunningApp
+
+PLAN = default_plans()["standard"]
+HOUR = 3600.0
+LAYOUT = Layout(4)
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[Store]:
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    yield Store(redis, layout=LAYOUT)
+    await redis.aclose()
+
+
+def draft(severity: Severity = Severity.HIGH, channel: str = "C0ACME0001",
+          at: float | None = None) -> Ticket:
+    return Ticket(number=0, channel=channel, reporter="U0CLIENT01", title="t",
+                  description="d", severity=severity,
+                  created_at=time.time() if at is None else at)
+
+
+async def opened(store: Store, ticket: Ticket) -> Versioned:
+    saved, _ = await store.create(ticket, once=None, once_ttl=60, jobs=[], timers=[],
+                                  urgency=urgency(ticket, PLAN, 0.75))
+    return saved
+
+
+async def changed(store: Store, current: Versioned, ticket: Ticket) -> Versioned:
+    return await store.save(current, ticket, timers=[], urgency=urgency(ticket, PLAN, 0.75))
+
+
+async def urgent(store: Store, most: int, channel: str | None = None
+                 ) -> tuple[list[int], int]:
+    return await Index(store.redis, LAYOUT).most_urgent(most, channel)
+
+
+async def members(store: Store, key: str) -> dict[int, float]:
+    """Every partition's entries of one index (``key``: its name after the namespace)."""
+    found: dict[int, float] = {}
+    for part in LAYOUT.all:
+        entries = await store.redis.zrange(part.ns + key, 0, -1, withscores=True)
+        found.update((int(n), float(score)) for n, score in cast(list[tuple[str, float]],
+                                                                 entries))
+    return found
+
+
+def test_urgency_is_the_soonest_running_clock_and_its_first_warning() -> None:
+    t = draft(Severity.HIGH, at=1000.0)
+    u = urgency(t, PLAN, 0.75)
+    assert (u.due, u.warn) == (1000 + 4 * HOUR, 1000 + 3 * HOUR)
+    assert [u.standing(1000 + s * HOUR) for s in (1, 3, 3.99, 4)] == [
+        Standing.ON_TRACK, Standing.AT_RISK, Standing.AT_RISK, Standing.BREACHED]
+    # Claimed and answered: the update owed (High: every 4 h) is the clock that runs now.
+    answered = record_response(claim(t, "U0STAFF001", 1100, claim_is_response=False), 1200)
+    assert urgency(answered, PLAN, 0.75) == Urgency(1200 + 4 * HOUR, 1200 + 4 * HOUR)
+    assert urgency(resolve(answered, "U0STAFF001", 1300, "ok"), PLAN, 0.75) == NOT_RUNNING
+    assert NOT_RUNNING.standing(0) is Standing.ON_TRACK and NOT_RUNNING.left(0) is None
+
+
+async def test_each_change_moves_the_ticket_between_its_partitions_indices(
+        store: Store) -> None:
+    saved = await opened(store, draft())
+    n = saved.ticket.number
+    due = saved.ticket.created_at + 4 * HOUR
+    assert await members(store, "by:due") == {n: round(due * 1000)}
+    assert await members(store, "by:nobody") == {n: round(due * 1000)}
+    assert await members(store, "by:client:C0ACME0001") == {n: round(due * 1000)}
+    assert n in await members(store, "by:risk")
+
+    mine = claim(saved.ticket, "U0STAFF001", saved.ticket.created_at + 1,
+                 claim_is_response=False)
+    saved = await changed(store, saved, mine)
+    assert await members(store, "by:nobody") == {}
+    assert await members(store, "by:user:U0STAFF001") == {n: round(due * 1000)}
+
+    moved = replace(saved.ticket, channel="C0ACME0002")
+    saved = await changed(store, saved, moved)
+    assert await members(store, "by:client:C0ACME0001") == {}
+    assert list(await members(store, "by:client:C0ACME0002")) == [n]
+
+    done = resolve(saved.ticket, "U0STAFF001", saved.ticket.created_at + 2, "ok")
+    await changed(store, saved, done)
+    for key in ("by:due", "by:risk", "by:user:U0STAFF001", "by:client:C0ACME0002"):
+        assert await members(store, key) == {}, key
+
+
+async def test_reads_merge_the_partitions_soonest_first(store: Store) -> None:
+    now = 1_700_000_000.0  # fixed: the tickets' partitions are the same each run
+    numbers = [(await opened(store, draft(s, at=now - i))).ticket.number
+               for i, s in enumerate([Severity.LOW, Severity.CRITICAL, Severity.HIGH,
+                                      Severity.CRITICAL, Severity.MEDIUM])]
+    assert len({LAYOUT.of_ticket(n).index for n in numbers}) >= 2  # a real merge
+    low, crit_1, high, crit_2, medium = numbers
+    assert await urgent(store, 3) == ([crit_2, crit_1, high], 5)
+    assert await urgent(store, 9, "C0ACME0009") == ([], 0)
+    index = Index(store.redis, LAYOUT)
+    # An hour on: both criticals breached (the older first), the high one not yet at risk.
+    later = now + HOUR + 1
+    breached, = await index.ranked([(lambda p: [p.by_due], later, 10)])
+    assert breached.numbers == [crit_2, crit_1] and breached.total == 2
+    risky = await index.at_risk(now + 3.5 * HOUR, 10)
+    assert risky.numbers == [high] and risky.total == 1
+    assert {low, medium} <= set((await urgent(store, 5))[0])
+
+
+async def test_the_sweep_puts_tickets_from_before_the_indices_in_them(store: Store) -> None:
+    saved, _ = await store.create(draft(), once=None, once_ttl=60, jobs=[], timers=[])
+    assert await urgent(store, 5) == ([], 0)
+    assert await store.rebuild_many([(saved, [], [])],
+                                    [urgency(saved.ticket, PLAN, 0.75)]) == [True]
+    assert await urgent(store, 5) == ([saved.ticket.number], 1)
+    # Not a ticket changed since it was read.
+    later = replace(saved.ticket, status=Status.RESOLVED)
+    assert await store.rebuild_many([(Versioned(later, saved.version - 1), [], [])],
+                                    [NOT_RUNNING]) == [False]
+    assert await urgent(store, 5) == ([saved.ticket.number], 1)
+
+
+async def test_the_sweep_indexes_tickets_from_before_the_indices(app: RunningApp) -> None:
+    store, index = app.runtime.store, app.runtime.desk.queries.index
+    saved, _ = await store.create(draft(), once=None, once_ttl=60, jobs=[], timers=[])
+    assert await index.most_urgent(5) == ([], 0)
+    await app.runtime.desk.sweeper.sweep()
+    assert await index.most_urgent(5) == ([saved.ticket.number], 1)
