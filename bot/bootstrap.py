@@ -30,6 +30,7 @@ from bot.adapters.index import Index
 from bot.adapters.keys import Layout
 from bot.adapters.mail import Mailer
 from bot.adapters.metrics import HTTP_SECONDS, exposition, merged
+from bot.adapters.outcomes import Outcomes
 from bot.adapters.queue import JobQueue
 from bot.adapters.slack import Slack
 from bot.adapters.store import Store
@@ -37,15 +38,18 @@ from bot.config import Settings
 from bot.delivery.registry import Deps
 from bot.delivery.worker import MAX_IDLE, Worker
 from bot.services.changes import Changes
+from bot.services.csat import Ratings
 from bot.services.desk import Desk
 from bot.services.events import Events
 from bot.services.home import Homes
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
+from bot.services.reports import Reports
+from bot.services.retention import Retention
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
-from handlers import actions, commands, errors, events, home, provide, views
+from handlers import actions, commands, csat, errors, events, home, provide, views
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +124,8 @@ async def open_runtime(settings: Settings, redis_url: str,
 def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.ClientSession
           ) -> Runtime:
     keys = layout(settings)
-    store = Store(redis, clock.shift_ms, keys)
+    store = Store(redis, clock.shift_ms, keys, thread_ttl=settings.retain_days * 86_400)
+    outcomes = Outcomes(redis, keys, clock.shift_ms)
     queue = JobQueue(redis, lease_seconds=settings.job_lease_seconds, shift_ms=clock.shift_ms,
                      layout=keys)
     interactive = Slack(web_client(settings, http, interactive=True))
@@ -130,11 +135,13 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
     ticket_events = Events(settings)
     reminders = Reminders(changes, ticket_events)
     index, viewers = Index(redis, keys), HomeViewers(redis)
+    reports = Reports(changes, staff, outcomes)
     desk = Desk(Tickets(changes, staff, ticket_events),
                 Queries(changes, staff, settings.triage_channel, index), staff, changes,
                 reminders, Sweeper(changes), store, interactive.identity,
                 lambda user, text: interactive.post(user, text),
-                Homes(changes, staff, index, viewers))
+                Homes(changes, staff, index, viewers), reports=reports,
+                ratings=Ratings(changes))
     mailer = (Mailer(settings.smtp_url.get_secret_value(),
                      settings.email_from or "support-desk@localhost")
               if settings.smtp_url else None)
@@ -145,7 +152,8 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
                             settings.pagerduty_url) if settings.pagerduty_routing_key else None,
                 webhook=Webhook(http, settings.webhook_url,
                                 settings.webhook_secret.get_secret_value())
-                if settings.webhook_url and settings.webhook_secret else None)
+                if settings.webhook_url and settings.webhook_secret else None,
+                reports=reports, retention=Retention(outcomes, settings, clock))
     bolt = AsyncApp(
         client=interactive.client,
         signing_secret=(settings.slack_signing_secret.get_secret_value()
@@ -154,7 +162,7 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
         process_before_response=True,
     )
     bolt.use(provide(desk))
-    for surface in (events, commands, views, actions, home, errors):
+    for surface in (events, commands, views, actions, home, csat, errors):
         surface.register(bolt)
     worker = Worker(queue, deps, clock)
     return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http)

@@ -1,5 +1,6 @@
 """Slash commands: ``/ticket [title]`` opens the ticket modal; ``/ticket list`` and
-``/ticket T-1042`` show tickets (ephemeral, and only what this channel may see)."""
+``/ticket T-1042`` show tickets (ephemeral, and only what this channel may see);
+``/ticket report`` sends staff an SLA report by DM."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ async def ticket_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWe
     if not all(isinstance(command.get(k), str) for k in ("channel_id", "user_id")):
         return
     number = parse_ticket_key(text)
+    words = text.split(maxsplit=1)
+    if words and words[0].lower() == "report":
+        after_ack(ask_report(command, client, context, text[len("report"):]), "/ticket report")
+        return
     if text.lower() == "list" or number is not None:
         after_ack(show_tickets(command, client, context, number), "/ticket list")
         return
@@ -52,3 +57,17 @@ async def show_tickets(command: dict[str, Any], client: AsyncWebClient,
     except TicketError as refusal:
         listing = messages.refusal_text(refusal)
     await slack_call(client.chat_postEphemeral(channel=channel, user=user, text=listing))
+
+
+async def ask_report(command: dict[str, Any], client: AsyncWebClient,
+                     context: AsyncBoltContext, text: str) -> None:
+    """``/ticket report [period] [client]``: staff get it by DM; others are told why not."""
+    channel, user = command["channel_id"], command["user_id"]
+    ref = f"asked:{user}:{command.get('trigger_id') or text}"
+    try:
+        period, who = await desk_of(context).reports.request(
+            Actor(user, command.get("team_id")), text, ref)
+        answer = messages.report_on_its_way(period.label, who.name if who else None)
+    except TicketError as refusal:
+        answer = messages.refusal_text(refusal)
+    await slack_call(client.chat_postEphemeral(channel=channel, user=user, text=answer))

@@ -274,6 +274,15 @@ async def drained(runtime: Runtime, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
+async def armed(runtime: Runtime, number: int) -> list[str]:
+    """The ids of ticket ``number``'s jobs waiting or running (the queue also holds jobs of
+    no ticket for later, such as each client's next monthly statement)."""
+    part = runtime.store.layout.of_ticket(number)
+    found = [*await runtime.redis.zrange(part.due, 0, -1),
+             *await runtime.redis.zrange(part.lease, 0, -1)]
+    return [job for job in found if str(number) in job.split(":")]
+
+
 async def advance(runtime: Runtime, seconds: float) -> None:
     """Move the desk's clock forward (and wake its worker): SLA time passes at once."""
     runtime.clock.advance(seconds)

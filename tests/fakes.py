@@ -37,6 +37,7 @@ from bot.adapters.store import (
     timer_jobs,
 )
 from bot.domain.jobs import FireTimer, Job
+from bot.domain.reports import Outcome
 from bot.domain.sla import Step, Timer
 from bot.domain.staff import Member, Organisation
 from bot.domain.tickets import Client, Status, Ticket
@@ -94,6 +95,8 @@ class FakeStore:
         self.fired: dict[int, dict[str, SlaEvent]] = {}
         self.remembered: dict[str, float] = {}
         self.client_records: dict[str, Client] = {}
+        self.outcomes: dict[int, Outcome] = {}
+        """Resolved tickets' outcomes for reports, as the resolution index keeps them."""
         self.calls: Counter[str] = Counter()
         self.urgencies: dict[int, Urgency] = {}
         """Each ticket's urgency as last written (the indices')."""
@@ -218,8 +221,12 @@ class FakeStore:
         return Versioned(replace(draft, number=n), 1), True
 
     async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
-                   timers: Sequence[Timer], urgency: Urgency | None = None) -> Versioned:
+                   timers: Sequence[Timer], urgency: Urgency | None = None,
+                   outcome: Outcome | None = None) -> Versioned:
         await self._enter("save")
+        self.outcomes.pop(ticket.number, None)
+        if outcome is not None:
+            self.outcomes[ticket.number] = outcome
         if self._stale(current):
             raise Conflict(ticket.key)
         n = ticket.number
@@ -256,6 +263,12 @@ class FakeStore:
         if timers is not None:
             self._set_timers(n, timers)
         return True
+
+    async def between(self, start: float, end: float) -> list[Outcome]:
+        return [o for o in self.outcomes.values() if start <= o.resolved_at < end]
+
+    async def sla_events(self, number: int) -> list[SlaEvent]:
+        return sorted(self.fired.get(number, {}).values(), key=lambda f: f.due)
 
     async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
                                                        Sequence[Timer]]],

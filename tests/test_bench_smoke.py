@@ -95,3 +95,9 @@ async def test_home_bench_runs() -> None:
     out = await bench("home", "--tickets", "200", "--rounds", "5")
     assert "sections: My tickets 40, Unassigned 120" in out
     assert "render + views.publish" in out and "p99 render + publish" in out
+
+
+async def test_reports_bench_runs() -> None:
+    out = await bench("reports", "--tickets", "300", "--clients", "3", "--archived", "20")
+    assert "300 resolved tickets" in out and "peak RSS" in out
+    assert "20 tickets archived (0 ticket hashes left)" in out and "bytes each" in out

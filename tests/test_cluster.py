@@ -114,6 +114,34 @@ async def test_three_hundred_tickets_land_on_every_master(
     assert all(count >= 60 for count in per_master.values()), per_master
 
 
+async def test_reports_and_archives_read_every_partition_of_a_cluster(
+        cluster: Cluster, slack: SlackStandIn, smtp_sink: SmtpSink) -> None:
+    cluster.flush()
+    async with desk_on(cluster, slack, smtp_sink) as desk:
+        numbers = [
+            (await desk.desk.tickets.open(NewTicket(
+                channel=CLIENT_CHANNEL, reporter=STAFF, title=f"Ticket {i}",
+                severity=Severity.LOW, description="d", once=f"report:{i}"),
+                Actor(STAFF))).ticket.number
+            for i in range(40)]
+        now = desk.clock.now()
+        swept = await desk.desk.sweeper.sweep()  # a sweep of open tickets, on a cluster
+        for n in numbers:
+            await desk.desk.tickets.resolve(n, "Fixed.", Actor(STAFF))
+        report = await desk.desk.reports.build(now - 3600, now + 60, "today")
+        retention = desk.worker.deps.retention
+        assert retention is not None
+        desk.clock.advance(31 * 86_400)
+        archived, _ = await retention.run()
+        after = await desk.desk.reports.build(now - 3600, now + 60, "today")
+        left = await desk.store.get_many(numbers)
+    partitions = {desk.store.layout.of_ticket(n).index for n in numbers}
+    assert len(partitions) == 16  # every partition has its own index, read at once
+    assert swept.tickets == 40 and swept.skipped == 0
+    assert report.tickets == 40 and after.csv == report.csv
+    assert archived == 40 and left == [None] * 40
+
+
 async def test_the_sweep_rebuilds_lost_timers_on_a_cluster(
         cluster: Cluster, slack: SlackStandIn, smtp_sink: SmtpSink) -> None:
     cluster.flush()

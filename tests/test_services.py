@@ -17,6 +17,7 @@ from bot.config import Settings, load_settings
 from bot.domain.jobs import (
     JOB,
     BreachEmail,
+    CsatComment,
     DeliverOutbox,
     EngineeringHandoff,
     FireTimer,
@@ -31,6 +32,7 @@ from bot.domain.jobs import (
     RefreshHomes,
     RelayUpdate,
     ReminderDM,
+    ReportDM,
     Role,
     SeverityNotice,
     Sink,
@@ -241,6 +243,9 @@ EVERY_JOB: list[Job] = [
     SyncCard(ticket=1001),
     RefreshHomes(ticket=1001),
     PublishHome(user=STAFF),
+    ReportDM(ref="statement:C0ACME0001:2026-11", user=None, start=T0, end=T0 + 86_400,
+             label="2026-11", channel=CLIENT),
+    CsatComment(ticket=1001, user=CLIENT_USER, ref="view:78"),
 ]
 
 

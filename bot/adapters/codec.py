@@ -9,8 +9,9 @@ from typing import Any
 
 from bot.adapters.model import Armed
 from bot.domain.jobs import FireTimer, TicketEvent
-from bot.domain.sla import Timer
-from bot.domain.tickets import Severity, SeverityChange, Status, StatusChange, Ticket
+from bot.domain.reports import Outcome
+from bot.domain.sla import Clock, Timer
+from bot.domain.tickets import Rating, Severity, SeverityChange, Status, StatusChange, Ticket
 
 _TICKET_FIELDS = tuple(f.name for f in fields(Ticket) if f.name != "sent")
 WRITE_ONCE = frozenset({"client_ts", "triage_ts", "engineering_ts"})
@@ -26,8 +27,11 @@ def encode_ticket(ticket: Ticket) -> tuple[dict[str, str], list[str]]:
         if value is None:
             if name not in WRITE_ONCE:
                 unset.append(name)
-        elif name in ("severity_changes", "status_changes"):
-            values[name] = json.dumps([asdict(c) for c in value])
+        elif name in ("severity_changes", "status_changes", "ratings"):
+            if value or name != "ratings":
+                values[name] = json.dumps([asdict(c) for c in value])
+            else:
+                unset.append(name)
         else:
             values[name] = str(value.value if isinstance(value, Severity | Status) else value)
     return values, unset
@@ -68,7 +72,32 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         previous_resolution=raw.get("previous_resolution"),
         awaiting_since=opt_float("awaiting_since"),
         sent=frozenset(done),
+        ratings=tuple(Rating(**r) for r in json.loads(raw.get("ratings", "[]"))),
     )
+
+
+def encode_outcome(o: Outcome) -> str:
+    """A resolved ticket's outcome, compact (its number is the hash field): channel,
+    severity, created and resolved (s), clock -> business seconds, breached clocks, CSAT."""
+    return json.dumps([o.channel, o.severity.value, round(o.created_at, 3),
+                       round(o.resolved_at, 3),
+                       {c.value: round(s, 3) for c, s in o.durations.items()},
+                       sorted(c.value for c in o.breached), list(o.scores)],
+                      separators=(",", ":"))
+
+
+_SEVERITIES = {s.value: s for s in Severity}
+_CLOCKS = {c.value: c for c in Clock}
+_NONE: frozenset[Clock] = frozenset()
+
+
+def decode_outcome(number: int, raw: str) -> Outcome:
+    """An outcome back (the hot path of every report: plain lookups, no enum calls)."""
+    channel, severity, created, resolved, durations, breached, scores = json.loads(raw)
+    return Outcome(number, channel, _SEVERITIES[severity], created, resolved,
+                   {_CLOCKS[c]: s for c, s in durations.items()},
+                   frozenset(_CLOCKS[c] for c in breached) if breached else _NONE,
+                   tuple(scores))
 
 
 def job_spec(armed: Armed, number: int | None = None) -> dict[str, Any]:

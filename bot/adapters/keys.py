@@ -22,6 +22,11 @@ In partition <p> (``sd:{tag}:``)::
                                 webhook), oldest first (JSON); the ticket hash counts them
                                 in ``event_seq``
     open                ZSET    tickets not resolved, scored by creation (ms)
+    resolved            ZSET    resolved tickets, scored by resolution (ms): reports' index
+    outcomes            HASH    resolved ticket <n> -> its outcome for reports (JSON, see
+                                ``codec.encode_outcome``); all that is left of it once
+                                archived, kept ``RETAIN_DAYS``
+    archived            STRING  resolution time (ms) up to which tickets are archived
     by:due              ZSET    tickets not resolved -> their soonest deadline (ms; +inf: no
                                 clock runs), the queue's order
     by:risk             ZSET    tickets with a clock running -> when they turn at risk (ms)
@@ -43,6 +48,7 @@ In partition <p> (``sd:{tag}:``)::
 In ``sd:{desk}:``::
 
     thread:<c>:<ts>     STRING  ticket number of the client thread at channel <c>, ts <ts>
+                                (TTL ``RETAIN_DAYS``; deleted when the ticket is archived)
     clients             HASH    client channel ID -> client (JSON)
     lock:<name>         STRING  a lock held by one process (TTL)
     once:<key>          STRING  idempotency record of an event (TTL)
@@ -141,6 +147,18 @@ class Partition:
         return f"{self.ns}once:{key}"
 
     @property
+    def resolved(self) -> str:
+        return self.ns + "resolved"
+
+    @property
+    def outcomes(self) -> str:
+        return self.ns + "outcomes"
+
+    @property
+    def archived(self) -> str:
+        return self.ns + "archived"
+
+    @property
     def by_due(self) -> str:
         return self.ns + "by:due"
 
@@ -183,11 +201,13 @@ class Layout:
 
     def ticket_keys(self, number: int) -> list[str]:
         """A ticket's keys as its scripts declare them (KEYS[7..]): its hash, done set,
-        fired hash, timers, its partition's open index, then one outbox per sink."""
+        fired hash, timers, its partition's open index, one outbox per sink, then its
+        partition's resolution index and outcomes."""
         ns = self.of_ticket(number).ns
         return [f"{ns}ticket:{number}", f"{ns}done:{number}", f"{ns}fired:{number}",
                 f"{ns}timers:{number}", ns + "open",
-                *(f"{ns}outbox:{sink.value}:{number}" for sink in SINKS)]
+                *(f"{ns}outbox:{sink.value}:{number}" for sink in SINKS),
+                ns + "resolved", ns + "outcomes"]
 
     def ticket_hash(self, number: int) -> str:
         return f"{self.of_ticket(number).ns}ticket:{number}"

@@ -199,3 +199,24 @@ class Slack:
                 return found
         return await self.post(channel, text, blocks, thread_ts=thread_ts, mark=mark,
                                author=author)
+
+    async def dm_channel(self, user: str) -> str:
+        """The ID of the app's direct-message channel with ``user``."""
+        opened = await slack_call(self.client.conversations_open(users=user))
+        return str(opened["channel"]["id"])
+
+    async def upload_once(self, channel: str, filename: str, content: str, *, title: str,
+                          thread_ts: str, again: bool) -> None:
+        """Upload a file into a thread (``files_upload_v2``), unless ``again`` (a rerun)
+        and the thread has a file of that name already."""
+        if again:
+            r = await slack_call(self.client.conversations_replies(
+                channel=channel, ts=thread_ts, limit=200))
+            for message in r.get("messages") or []:
+                if any(f.get("name") == filename for f in message.get("files") or []):
+                    log.info("found %s already uploaded in %s, not uploading it again",
+                             filename, channel)
+                    return
+        await slack_call(self.client.files_upload_v2(
+            channel=channel, thread_ts=thread_ts, filename=filename, title=title,
+            content=content.encode()))

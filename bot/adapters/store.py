@@ -17,7 +17,14 @@ from typing import Any, cast
 from redis.asyncio import RedisCluster
 
 from bot.adapters import scripts
-from bot.adapters.codec import WRITE_ONCE, decode_ticket, encode_ticket, job_spec, timer_jobs
+from bot.adapters.codec import (
+    WRITE_ONCE,
+    decode_ticket,
+    encode_outcome,
+    encode_ticket,
+    job_spec,
+    timer_jobs,
+)
 from bot.adapters.connection import RedisClient
 from bot.adapters.index import index_spec
 from bot.adapters.keys import (
@@ -39,12 +46,18 @@ from bot.adapters.model import (
     TooMany,
     Versioned,
 )
+from bot.domain.reports import Outcome
 from bot.domain.sla import Timer
 from bot.domain.tickets import Client, Status, Ticket
 from bot.domain.urgency import Urgency
 
 __all__ = ["FIRST_NUMBER", "Armed", "Conflict", "IntakeLimit", "SlaEvent", "Store", "TooMany",
            "Versioned", "decode_ticket", "encode_ticket", "job_spec", "timer_jobs"]
+
+
+THREAD_TTL = 730 * 86_400
+"""How long a client thread stays tied to its ticket (``RETAIN_DAYS``; an archived
+ticket's is deleted then)."""
 
 
 OPENING_WAIT = 1.5
@@ -58,8 +71,9 @@ class Store:
     """Tickets and clients in Redis. ``shift`` is the clock's deliberate shift (tests)."""
 
     def __init__(self, redis: RedisClient, shift_ms: Callable[[], int] | None = None,
-                 layout: Layout | None = None) -> None:
+                 layout: Layout | None = None, thread_ttl: int = THREAD_TTL) -> None:
         self.redis = redis
+        self.thread_ttl = thread_ttl
         self.layout = layout or Layout()
         self._shift = shift_ms or (lambda: 0)
         self._admit = redis.register_script(scripts.ADMIT)
@@ -159,11 +173,13 @@ class Store:
         return key
 
     async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
-                   timers: Sequence[Timer], urgency: Urgency | None = None) -> Versioned:
+                   timers: Sequence[Timer], urgency: Urgency | None = None,
+                   outcome: Outcome | None = None) -> Versioned:
         """Write ``ticket`` over ``current`` if nobody changed it since; raise Conflict if so.
 
         ``timers`` replaces the ticket's armed SLA timers; ``urgency`` its index entries
-        (None: they stay as they are).
+        (None: they stay as they are); ``outcome`` (of a resolved ticket) is indexed by
+        resolution time for reports.
         """
         values, unset = encode_ticket(ticket)
         n = ticket.number
@@ -177,6 +193,8 @@ class Store:
                 "created": round(ticket.created_at * 1000),
                 "jobs": [job_spec(a) for a in jobs],
                 "timers": [job_spec(a) for a in timer_jobs(n, timers)],
+                "outcome": encode_outcome(outcome) if outcome else None,
+                "resolved": round(outcome.resolved_at * 1000) if outcome else None,
             }))
         if status == "conflict":
             raise Conflict(ticket.key)
@@ -314,12 +332,13 @@ class Store:
         # The thread's index first: a thread recorded is always found (the two are in
         # different slots on a cluster).
         if name == "client_ts":
-            await self.redis.set(thread_key(ticket.channel, ts), ticket.number, nx=True)
+            await self.redis.set(thread_key(ticket.channel, ts), ticket.number, nx=True,
+                                 ex=self.thread_ttl)
         return bool(await self.redis.hsetnx(self.layout.ticket_hash(ticket.number), name, ts))
 
     async def index_thread(self, channel: str, thread_ts: str, number: int) -> None:
         """Tie a client thread to its ticket (again: after the channel's ID changed)."""
-        await self.redis.set(thread_key(channel, thread_ts), number)
+        await self.redis.set(thread_key(channel, thread_ts), number, ex=self.thread_ttl)
 
     async def ticket_for_thread(self, channel: str, thread_ts: str) -> int | None:
         """The ticket whose client thread is ``thread_ts`` in ``channel``, if any."""

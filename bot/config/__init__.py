@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     reopen_days: int = Field(default=7, ge=0)
+    archive_after_days: int = Field(default=30, ge=1)
+    retain_days: int = Field(default=730, ge=1)
     intake_limit: int = Field(default=10, ge=1)
     data_dir: Path = Path("./data")
     job_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)

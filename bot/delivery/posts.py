@@ -155,7 +155,7 @@ async def status_notice(job: StatusNotice, run: Run) -> None:
         return
     ticket = loaded.ticket
     text, body = messages.status_notice(ticket, ticket.status_changes[job.change],
-                                        run.deps.settings.reopen_days)
+                                        run.deps.settings.reopen_days, csat=loaded.plan.csat)
     await in_client_thread(run, ticket, job.id, f"status:{job.change}", text, body)
 
 

@@ -19,6 +19,8 @@ from bot.domain.tickets import Client, Ticket
 from bot.services.changes import Changes
 from bot.services.home import Homes
 from bot.services.reminders import Reminders
+from bot.services.reports import Reports
+from bot.services.retention import Retention
 from bot.services.staff import StaffCheck
 
 
@@ -44,6 +46,8 @@ class Deps:
     homes: Homes
     pager: Pager | None = None
     webhook: Webhook | None = None
+    reports: Reports | None = None
+    retention: Retention | None = None
 
 
 @dataclass(frozen=True)

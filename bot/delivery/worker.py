@@ -24,7 +24,13 @@ from bot.adapters.metrics import DEAD_LETTERS, QUEUE_DUE, QUEUE_OLDEST
 from bot.adapters.queue import JobQueue, Leased
 from bot.adapters.slack import Retryable, Undeliverable
 from bot.adapters.store import Armed
-from bot.delivery import events, home, posts, reminders  # noqa: F401 - they register handlers
+from bot.delivery import (  # noqa: F401 - they register their handlers
+    events,
+    home,
+    posts,
+    reminders,
+    reports,
+)
 from bot.delivery.problems import consequences
 from bot.delivery.registry import REGISTRY, Deps, LeaseLost, NotReady, Run
 from bot.domain.jobs import JOB, Job, ProblemNote
@@ -209,6 +215,7 @@ class Worker:
                 log.warning("this host's clock is %.1f s off Redis's; the desk keeps Redis's",
                             skew)
             result = await self.sweeper.sweep(heartbeat)
+            await self._housekeeping()
         except (RedisError, OSError) as exc:
             log.error("sweep stopped: cannot reach Redis (%s); trying again in %.0f s", exc,
                       MEASURE_EVERY)
@@ -223,6 +230,14 @@ class Worker:
         finally:
             with contextlib.suppress(RedisError, OSError):
                 await store.unlock("sweep:running")
+
+    async def _housekeeping(self) -> None:
+        """With each sweep: arm the clients' next monthly statements (each once), archive
+        the tickets resolved long enough ago, drop the archives past keeping."""
+        if self.deps.reports is not None:
+            await self.deps.reports.arm_statements()
+        if self.deps.retention is not None:
+            await self.deps.retention.run()
 
     # -- jobs -----------------------------------------------------------------------------
 

@@ -33,6 +33,8 @@ class JobKind(StrEnum):
     GROUP_ALERT = "group_alert"
     TICKET_EVENT = "ticket_event"
     DELIVER_OUTBOX = "deliver_outbox"
+    REPORT_DM = "report_dm"
+    CSAT_COMMENT = "csat_comment"
     SYNC_CARD = "sync_card"
     REFRESH_HOMES = "refresh_homes"
     PUBLISH_HOME = "publish_home"
@@ -310,12 +312,46 @@ class PublishHome(_Job):
     def id(self) -> str:
         return f"home:{self.user}"
 
+class ReportDM(_Job):
+    """An SLA report (its summary, then its CSV in the summary's thread) by DM: asked for
+    with ``/ticket report``, or a client's monthly statement to its account manager."""
+
+    kind: Literal[JobKind.REPORT_DM] = JobKind.REPORT_DM
+    ticket: int = 0
+    ref: str
+    """What makes it unique: the command that asked for it, or ``statement:<c>:<month>``."""
+    user: str | None
+    """Whom to DM; None: the account manager of ``channel``'s client when it goes out."""
+    start: float
+    end: float
+    label: str
+    channel: str | None = None
+    """The one client reported on (its channel); None: every client."""
+
+    @property
+    def id(self) -> str:
+        return f"report:{self.ref}"
+
+
+class CsatComment(_Job):
+    """A client's CSAT comment, told in the ticket's triage thread."""
+
+    kind: Literal[JobKind.CSAT_COMMENT] = JobKind.CSAT_COMMENT
+    user: str
+    ref: str
+    """The modal submission it came from."""
+
+    @property
+    def id(self) -> str:
+        return f"csat_comment:{self.ticket}:{self.ref}"
+
+
 
 Job = Annotated[
     PostClientThread | PostTriage | SyncTriage | StatusNotice | SeverityNotice | RelayUpdate
     | EngineeringHandoff | ReactionPrompt | FireTimer | ReminderDM | TriageNote | BreachEmail
     | GroupAlert | ProblemNote | TicketEvent | DeliverOutbox | SyncCard | RefreshHomes
-    | PublishHome,
+    | PublishHome | ReportDM | CsatComment,
     Field(discriminator="kind"),
 ]
 

@@ -80,6 +80,16 @@ class SeverityChange:
 
 
 @dataclass(frozen=True)
+class Rating:
+    """One person's answer to "How did we do?" (1 poor .. 5 great), with their comment."""
+
+    user: str
+    score: int
+    at: float
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
 class Ticket:
     number: int
     channel: str
@@ -112,6 +122,8 @@ class Ticket:
     sent: frozenset[str] = field(default_factory=frozenset)
     """What has gone out for this ticket, each once ever: SLA notifications fired
     (``step:generation``) and the effects delivered (their job ids)."""
+    ratings: tuple[Rating, ...] = ()
+    """CSAT: one rating per person who answered, in the order they first answered."""
 
     @property
     def key(self) -> str:

@@ -20,7 +20,7 @@ TEAM_URL = "https://desk-test.slack.com/"
 MANIFEST_SCOPES = ("commands", "chat:write", "chat:write.customize", "im:write", "im:history",
                    "users:read", "usergroups:read", "channels:read", "groups:read",
                    "channels:history", "groups:history", "reactions:read", "pins:write",
-                   "pins:read")
+                   "pins:read", "files:write")
 """The bot scopes manifest.yml asks for: the stand-in grants them all unless told otherwise."""
 TRIGGER_TTL = 3.0
 """Seconds a ``trigger_id`` can be exchanged for a modal, once (as Slack allows)."""
@@ -59,6 +59,8 @@ class Message:
     """The name it is shown under, when the app posted it for a person."""
     reactions: dict[str, list[str]] = field(default_factory=dict)
     """Emoji name -> who reacted, in order."""
+    files: list[dict[str, Any]] = field(default_factory=list)
+    """The files shared with the message (``files.completeUploadExternal``)."""
 
     def as_api(self) -> dict[str, Any]:
         """The message as ``conversations.history`` and ``replies`` return it."""
@@ -67,6 +69,8 @@ class Message:
                                  "thread_ts": self.thread_ts, "blocks": self.blocks}
         if self.user == BOT_USER:
             found["bot_id"] = BOT_ID
+        if self.files:
+            found["files"] = self.files
         if self.reactions:
             found["reactions"] = [{"name": n, "users": u, "count": len(u)}
                                   for n, u in self.reactions.items()]
@@ -132,6 +136,8 @@ class Records:
     modals: dict[str, list[str]] = field(default_factory=dict)
     """User -> the ids of the modals on their screen, the top one last."""
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, Any] = field(default_factory=dict)
+    """File ID -> the file uploaded (``bot.sandbox.files_api.File``)."""
     """User -> their App Home, as the app last published it (``views.publish``)."""
     triggers: dict[str, Trigger] = field(default_factory=dict)
     exchanged: set[str] = field(default_factory=set)

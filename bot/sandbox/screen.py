@@ -67,7 +67,9 @@ def people() -> dict[str, dict[str, Any]]:
 
 
 def _message(m: Message, replies: list[Message]) -> dict[str, Any]:
-    return {"ts": m.ts, "user": m.user, "username": m.username, "text": m.text,
+    shared = ", ".join(f":page_facing_up: {f['name']}" for f in m.files)
+    return {"ts": m.ts, "user": m.user, "username": m.username,
+            "text": "\n".join(t for t in (m.text, shared) if t),
             "blocks": m.blocks, "thread_ts": m.thread_ts, "edited": m.updates > 0,
             "reactions": [{"name": n, "users": u} for n, u in m.reactions.items()],
             "replies": len(replies),

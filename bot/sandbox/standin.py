@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox.files_api import FileMethods
 from bot.sandbox.messages_api import MessageMethods
 from bot.sandbox.records import (
     BOT_ID,
@@ -42,7 +43,7 @@ READ_ONLY = frozenset({"auth.test", "users.info", "usergroups.users.list", "conv
 
 
 @dataclass
-class SlackStandIn(MessageMethods, ViewMethods):
+class SlackStandIn(MessageMethods, ViewMethods, FileMethods):
     delay: float = 0.0
     enterprise_id: str | None = None
     """The Enterprise Grid org the installing workspace belongs to, if any."""
@@ -110,12 +111,23 @@ class SlackStandIn(MessageMethods, ViewMethods):
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_get("/socket", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}/api/"
+
+    def upload_url(self, file_id: str) -> str:
+        return self.url.replace("/api/", f"/upload/{file_id}")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """An upload URL of ``files.getUploadURLExternal``: Slack answers 200 ``OK``."""
+        if not self.receive_upload(request.match_info["file_id"], await request.read()):
+            return web.Response(status=404, text="no such upload")
+        self.changed()
+        return web.Response(text=f"OK - {request.content_length or 0}")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then record the app's acknowledgements."""

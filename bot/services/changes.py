@@ -10,8 +10,9 @@ from bot.adapters.store import Armed, Conflict, Versioned
 from bot.config import Settings
 from bot.domain.jobs import RefreshHomes, SyncCard
 from bot.domain.plans import STANDARD, Plan
-from bot.domain.sla import Timer, desired_timers
-from bot.domain.tickets import Client, Ticket, TicketError, ticket_key
+from bot.domain.reports import Outcome, outcome
+from bot.domain.sla import Step, Timer, desired_timers
+from bot.domain.tickets import Client, Status, Ticket, TicketError, ticket_key
 from bot.domain.urgency import Urgency, urgency
 from bot.services.ports import Clock, TicketStore
 
@@ -64,6 +65,14 @@ class Changes:
         _, plan = await self.client_and_plan(ticket.channel)
         return urgency(ticket, plan, self.settings.warn_at)
 
+    async def outcome(self, ticket: Ticket) -> Outcome | None:
+        """What a resolved ticket leaves for reports (None while it is not resolved)."""
+        if ticket.status is not Status.RESOLVED:
+            return None
+        _, plan = await self.client_and_plan(ticket.channel)
+        fired = await self.store.sla_events(ticket.number)
+        return outcome(ticket, plan, [f.clock for f in fired if Step(f.step).is_breach])
+
     async def change(self, number: int, apply: Callable[[Ticket], Ticket],
                      jobs: JobsFor = (), *, always: bool = False) -> Versioned:
         """Apply a domain change with optimistic concurrency; timers follow the new state.
@@ -83,7 +92,8 @@ class Changes:
                 return await self.store.save(
                     current, changed, jobs=[*(jobs(changed) if callable(jobs) else jobs),
                                             *seen_changed(current.ticket, changed)],
-                    timers=await self.timers(changed), urgency=await self.urgency(changed))
+                    timers=await self.timers(changed), urgency=await self.urgency(changed),
+                    outcome=await self.outcome(changed))
             except Conflict:
                 continue
         raise Conflict(f"{ticket_key(number)} kept changing; gave up after {CONFLICT_RETRIES}")

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from bot.adapters.identity import Identity
 from bot.adapters.store import Store
 from bot.services.changes import Changes
+from bot.services.csat import Ratings
 from bot.services.home import Homes
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
+from bot.services.reports import Reports
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
@@ -31,3 +33,5 @@ class Desk:
     tell: Callable[[str, str], Awaitable[object]]
     """A direct message to a person (user ID, text): a refusal decided after the ack."""
     homes: Homes
+    reports: Reports
+    ratings: Ratings

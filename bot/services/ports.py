@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from bot.adapters.store import Armed, IntakeLimit, SlaEvent, Versioned
+from bot.domain.reports import Outcome
 from bot.domain.sla import Timer
 from bot.domain.staff import Member, Organisation
 from bot.domain.tickets import Client, Ticket
@@ -23,7 +24,10 @@ class TicketStore(Protocol):
                      urgency: Urgency | None = None) -> tuple[Versioned, bool]: ...
 
     async def save(self, current: Versioned, ticket: Ticket, *, jobs: Sequence[Armed] = (),
-                   timers: Sequence[Timer], urgency: Urgency | None = None) -> Versioned: ...
+                   timers: Sequence[Timer], urgency: Urgency | None = None,
+                   outcome: Outcome | None = None) -> Versioned: ...
+
+    async def sla_events(self, number: int) -> list[SlaEvent]: ...
 
     async def commit_effects(self, current: Versioned, *, marks: Sequence[str] = (),
                              jobs: Sequence[Armed] = (),

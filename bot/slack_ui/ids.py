@@ -34,6 +34,8 @@ class ActionId(StrEnum):
     TITLE = "title_input"
     SEVERITY = "severity_input"
     DESCRIPTION = "description_input"
+    CSAT_COMMENT = "csat_comment"
+    CSAT_COMMENT_INPUT = "csat_comment_input"
     HOME_PAGE_BACK = "home_page_back"
     HOME_PAGE_ON = "home_page_on"
 
@@ -44,6 +46,7 @@ class CallbackId(StrEnum):
     UPDATE_MODAL = "update_modal"
     OPEN_SUPPORT_TICKET = "open_support_ticket"
     """The message shortcut."""
+    CSAT_COMMENT_MODAL = "csat_comment_modal"
 
 
 class BlockId(StrEnum):
@@ -52,6 +55,7 @@ class BlockId(StrEnum):
     DESCRIPTION = "description"
     RESOLUTION = "resolution"
     UPDATE = "update"
+    CSAT_COMMENT = "csat_comment"
 
 
 STATUS_BUTTONS: dict[ActionId, Status] = {
@@ -108,6 +112,31 @@ class HomePage(BaseModel):
 
     section: Section
     page: int = Field(ge=0, le=100_000)
+
+
+class RateId(StrEnum):
+    """The CSAT buttons, 1 (poor) to 5 (great): a block's action ids must differ."""
+
+    ONE = "csat_rate_1"
+    TWO = "csat_rate_2"
+    THREE = "csat_rate_3"
+    FOUR = "csat_rate_4"
+    FIVE = "csat_rate_5"
+
+
+class RatingChoice(BaseModel):
+    """Value of a CSAT button."""
+
+    ticket: TicketNumber
+    score: Annotated[int, Field(ge=1, le=5)]
+
+
+class CommentRef(BaseModel):
+    """``private_metadata`` of the CSAT comment modal: the ticket, and the client channel
+    the button was clicked in."""
+
+    ticket: TicketNumber
+    channel: str
 
 
 class TicketForm(BaseModel):

@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.adapters.identity import Identity
+from bot.domain.csat import score_of
 from bot.domain.sla import Clock, ClockState, Window
 from bot.domain.tickets import (
     AlreadyClaimed,
@@ -33,6 +34,7 @@ from bot.domain.tickets import (
     TicketError,
 )
 from bot.services.queries import Listed
+from bot.slack_ui.csat import survey
 from bot.slack_ui.ids import (
     SECTION_MAX,
     ActionId,
@@ -140,6 +142,8 @@ def triage_message(
     ]
     if hours:
         body.append(f"*Hours:* {escape(hours)}")
+    if ticket.ratings:
+        body.append(f"*{score_of(ticket)}*")
     if ticket.engineering_ts and engineering_link:
         body.append(f"*Engineering:* <{engineering_link}|hand-off thread>")
     if ticket.source_link:
@@ -192,9 +196,10 @@ def triage_message(
     return text, dicts(blocks)
 
 
-def status_notice(ticket: Ticket, change: StatusChange, reopen_days: int
-                  ) -> tuple[str, list[dict[str, Any]] | None]:
-    """The client-friendly line for a status change, posted in the ticket's thread."""
+def status_notice(ticket: Ticket, change: StatusChange, reopen_days: int, *,
+                  csat: bool = False) -> tuple[str, list[dict[str, Any]] | None]:
+    """The client-friendly line for a status change, posted in the ticket's thread (the
+    resolution asks "How did we do?" when ``csat``)."""
     key = ticket.key
     if change.new is Status.RESOLVED:
         text = f"{key} is resolved: {escape(cut_plain(ticket.resolution or '', 1000))}"
@@ -206,6 +211,7 @@ def status_notice(ticket: Ticket, change: StatusChange, reopen_days: int
             ActionsBlock(elements=[ButtonElement(
                 text=PlainTextObject(text="Reopen"), action_id=ActionId.REOPEN,
                 value=TicketRef(ticket=ticket.number).model_dump_json())]),
+            *(survey(ticket) if csat else []),
         ])
     if change.old is Status.RESOLVED:
         return f"{key} was reopened by <@{change.by}>; support will answer here.", None
@@ -299,3 +305,9 @@ def ticket_listing(listed: Listed, now: float, *, internal: bool,
                  else "ask for one with `/ticket T-1234`")
         lines.append(f"…and {listed.total - len(rows)} more, less urgent: {where}.")
     return "\n".join(lines)
+
+
+def report_on_its_way(label: str, client: str | None) -> str:
+    who = f" for {escape(client)}" if client else ""
+    return (f"Your SLA report of {escape(label)}{who} is on its way to your direct messages, "
+            "with its CSV.")

@@ -1,0 +1,97 @@
+"""Resolved tickets for reports, and their retention: read by resolution time over every
+partition at once; archive old tickets; drop outcomes past keeping.
+
+Each partition keeps its own resolution index and outcomes (written by the ticket
+scripts), so a script touches one partition; a reader asks every partition at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any, cast
+
+from redis.asyncio import RedisCluster
+
+from bot.adapters import report_scripts
+from bot.adapters.codec import decode_outcome
+from bot.adapters.connection import RedisClient
+from bot.adapters.keys import Layout, Partition, thread_key
+from bot.domain.reports import Outcome
+
+BATCH = 500
+"""Tickets archived per partition in one pass (the sweep comes back for the rest)."""
+
+
+class Outcomes:
+    def __init__(self, redis: RedisClient, layout: Layout,
+                 shift_ms: Callable[[], int] | None = None) -> None:
+        self.redis = redis
+        self.layout = layout
+        self._shift = shift_ms or (lambda: 0)
+        self._between = redis.register_script(report_scripts.OUTCOMES_BETWEEN)
+        self._archive = redis.register_script(report_scripts.ARCHIVE)
+        self._retire = redis.register_script(report_scripts.RETIRE)
+
+    async def _each_partition(self, script: Any, *args: Any) -> list[Any]:
+        """``script`` on every partition's resolution index and outcomes: one pipelined
+        round trip on one server; on a cluster (whose pipelines run no scripts) one call
+        per partition, all at once."""
+        calls = [[part.resolved, part.outcomes] for part in self.layout.all]
+        if isinstance(self.redis, RedisCluster):
+            return list(await asyncio.gather(*(script(keys=keys, args=list(args))
+                                               for keys in calls)))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for keys in calls:
+                await script(keys=keys, args=list(args), client=cast(Any, pipe))
+            return await pipe.execute()
+
+    async def between(self, start: float, end: float) -> Iterator[Outcome]:
+        """The outcomes of the tickets resolved from ``start`` to ``end`` (exclusive), read
+        from every partition at once, decoded one at a time as they are consumed."""
+        replies = await self._each_partition(self._between, round(start * 1000),
+                                             round(end * 1000))
+        return (decode_outcome(int(flat[i]), flat[i + 1]) for flat in replies
+                for i in range(0, len(flat), 2))
+
+    async def retire(self, before: float) -> int:
+        """Drop the outcomes of tickets resolved before ``before``; how many went."""
+        return sum(int(n) for n in await self._each_partition(self._retire,
+                                                              round(before * 1000)))
+
+    async def archive(self, before: float) -> int:
+        """Archive the tickets resolved before ``before`` (at most ``BATCH`` a partition):
+        what is left of each is its outcome. How many were archived."""
+        archived = 0
+        cutoff = round(before * 1000)
+        for part in self.layout.all:
+            archived += await self._archive_in(part, cutoff)
+        return archived
+
+    async def _archive_in(self, part: Partition, cutoff: int) -> int:
+        """Archive up to ``BATCH`` tickets of a partition, oldest resolution first, from its
+        watermark: every ticket resolved before it is archived (those resolved at it may be
+        too, and are passed over)."""
+        since = float(await self.redis.get(part.archived) or 0)
+        archived = offset = 0
+        while True:
+            due = cast(list[tuple[str, float]], await self.redis.zrangebyscore(
+                part.resolved, since, cutoff, start=offset, num=BATCH, withscores=True))
+            if not due:
+                return archived
+            offset += len(due)
+            for member, score in due:
+                if archived >= BATCH:
+                    return archived
+                archived += await self._archive_one(part, int(member), cutoff)
+                await self.redis.set(part.archived, round(score))
+
+    async def _archive_one(self, part: Partition, number: int, cutoff: int) -> int:
+        """1 archived (its thread index goes too); 0 not due, or archived already."""
+        channel, ts = cast(list[str | None], await self.redis.hmget(
+            self.layout.ticket_hash(number), ["channel", "client_ts"]))
+        done = int(await self._archive(keys=[*part.queue, *self.layout.ticket_keys(number)],
+                                       args=[int(self._shift()), f'{{"cutoff":{cutoff}}}']))
+        if done == 1 and channel and ts:
+            await self.redis.delete(thread_key(channel, ts))
+        return done

@@ -1,0 +1,54 @@
+"""The Lua scripts of reports and retention, each on one partition, every key declared.
+
+The resolution index and the outcomes are written by the ticket scripts
+(``scripts.COMMIT``); these read them, archive a ticket, and drop what is past keeping.
+"""
+
+from __future__ import annotations
+
+from bot.adapters.scripts import TICKET_LUA
+
+# KEYS[1]: the partition's resolution index, KEYS[2]: its outcomes. ARGV: from ms
+# (inclusive), to ms (exclusive). Returns number, outcome, number, outcome...
+OUTCOMES_BETWEEN = """
+local ns = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '(' .. ARGV[2])
+local out = {}
+for i = 1, #ns, 1000 do
+  local chunk = {unpack(ns, i, math.min(i + 999, #ns))}
+  local found = redis.call('HMGET', KEYS[2], unpack(chunk))
+  for j, n in ipairs(chunk) do
+    if found[j] then
+      out[#out + 1] = n
+      out[#out + 1] = found[j]
+    end
+  end
+end
+return out
+"""
+
+# A ticket script (KEYS as ``Store._keys``); spec: ``cutoff`` (ms). Archives the ticket if
+# it was resolved at or before the cutoff: its hash, done set, SLA records and timers go,
+# its outcome stays; events still to send stay in their outboxes, whose delivery needs no
+# more than the event. 1 archived; 0 not resolved then (or archived already).
+ARCHIVE = TICKET_LUA + """
+local resolved = tonumber(redis.call('HGET', K_TICKET, 'resolved_at') or '-1')
+if redis.call('HGET', K_TICKET, 'status') ~= 'resolved' or resolved < 0
+    or resolved * 1000 > spec.cutoff then
+  return 0
+end
+for _, id in ipairs(redis.call('SMEMBERS', K_TIMERS)) do disarm(id) end
+redis.call('DEL', K_TICKET, K_DONE, K_FIRED, K_TIMERS)
+return 1
+"""
+
+# KEYS[1]: the resolution index, KEYS[2]: the outcomes. ARGV: cutoff ms. Drops the
+# outcomes of tickets resolved before the cutoff (at most 10,000 a run); how many.
+RETIRE = """
+local ns = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, 10000)
+for i = 1, #ns, 1000 do
+  local chunk = {unpack(ns, i, math.min(i + 999, #ns))}
+  redis.call('HDEL', KEYS[2], unpack(chunk))
+  redis.call('ZREM', KEYS[1], unpack(chunk))
+end
+return #ns
+"""

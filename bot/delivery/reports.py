@@ -1,0 +1,76 @@
+"""SLA reports by DM: the summary, then the CSV in its thread; and CSAT comments, told in
+the ticket's triage thread."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.adapters.slack import Undeliverable, marker
+from bot.delivery.registry import REGISTRY, Run, load
+from bot.delivery.reminders import in_triage_thread
+from bot.domain.jobs import CsatComment, JobKind, ReportDM
+from bot.slack_ui.csat import comment_note
+from bot.slack_ui.notices import problem_note
+from bot.slack_ui.reports import report_message
+
+log = logging.getLogger(__name__)
+
+
+@REGISTRY.handles(JobKind.REPORT_DM)
+async def report_dm(job: ReportDM, run: Run) -> None:
+    reports = run.deps.reports
+    if reports is None:
+        return
+    report = await reports.build(job.start, job.end, job.label, job.channel)
+    to = job.user or (report.client.account_manager if report.client else None)
+    if to is None:
+        log.warning("report %s: no one to send it to (the client %s has no account "
+                    "manager, or is no longer registered)", job.ref, job.channel)
+        return
+    kind = "Monthly statement" if job.user is None else "SLA report"
+    title = f"{kind} {job.label} — {report.client.name if report.client else 'all clients'}"
+    text, blocks = report_message(title, report.rows, report.tickets)
+    slack = run.deps.slack
+    try:
+        channel = await slack.dm_channel(to)
+        ts = await slack.post_once(channel, text, blocks, mark=marker(job.ref, "report"),
+                                   again=run.again, oldest=since(job, run))
+        await slack.upload_once(channel, report.filename, report.csv, title=title,
+                                thread_ts=ts, again=run.again)
+    except Undeliverable as refused:
+        await tell_triage(run, job, f"send the {kind.lower()} {job.label} to <@{to}>",
+                          refused.error)
+        raise
+    log.info("report %s sent to %s (%d tickets)", job.ref, to, report.tickets)
+
+
+def since(job: ReportDM, run: Run) -> float:
+    """Where to look for this job's message that an earlier attempt may have posted: it
+    went out after the period's end or after the job was asked for, within its retries
+    (a day at most)."""
+    return min(job.end, run.now) - 2 * 86_400
+
+
+async def tell_triage(run: Run, job: ReportDM, what: str, error: str) -> None:
+    """A report that cannot be delivered for good, said in the triage channel (it is of
+    no ticket, so of no ticket's thread), once."""
+    channel = run.deps.settings.triage_channel
+    if channel is None:
+        return
+    hint = ("Update the client's account manager with `clients set --account-manager`."
+            if job.user is None else "")
+    await run.deps.slack.post_once(channel, problem_note(what, error, hint), None,
+                                   mark=marker(job.ref, "problem"), again=run.again,
+                                   oldest=since(job, run))
+
+
+@REGISTRY.handles(JobKind.CSAT_COMMENT)
+async def csat_comment(job: CsatComment, run: Run) -> None:
+    loaded = await load(run, job.ticket)
+    if loaded is None or job.id in loaded.ticket.sent:
+        return
+    mine = next((r for r in loaded.ticket.ratings if r.user == job.user), None)
+    if mine is None or not mine.comment:
+        return
+    await in_triage_thread(run, loaded, job.id, f"csat_comment:{job.ref}",
+                           comment_note(loaded.ticket, job.user))

@@ -1,0 +1,277 @@
+"""SLA reports: what a resolved ticket leaves for reports (``Outcome``), and the figures.
+
+Pure functions. A resolved ticket's outcome keeps, per clock, the business time it ran
+(under the plan's calendar for the ticket's severity, pauses not counted), and which
+clocks breached. The figures are computed from those stored durations, exactly:
+percentiles by the nearest-rank method (the smallest stored value with at least p % of
+the values at or below it), so every figure is a duration some ticket really had.
+
+The clocks are data: how each ran (``RUNS``) and how it is shown (``REPORTED``); a new
+clock is one more entry in each, and its columns follow everywhere, not a code path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.domain.calendar import Span, elapsed
+from bot.domain.csat import score
+from bot.domain.plans import Plan
+from bot.domain.sla import PAUSED, Clock, is_breached, periods
+from bot.domain.tickets import Severity, Status, Ticket
+
+ALL = "all"
+"""The severity column of a client's row over all severities (and the all-clients row)."""
+EVERYONE = "All clients"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a resolved ticket leaves for reports (kept after the ticket is archived)."""
+
+    number: int
+    channel: str
+    severity: Severity
+    created_at: float
+    resolved_at: float
+    durations: Mapping[Clock, float]
+    """Clock -> the business seconds it ran until it stopped (a clock that never stopped
+    by a response, such as a first response never given, is absent)."""
+    breached: frozenset[Clock] = frozenset()
+    scores: tuple[int, ...] = ()
+    """The CSAT ratings (1 to 5), one per person who answered."""
+
+
+Run = tuple[float, float, tuple[Span, ...]]
+"""How a clock ran on a resolved ticket: from, until, and the pauses between."""
+
+
+def _first_response(ticket: Ticket) -> Run | None:
+    if ticket.first_response_at is None:
+        return None
+    return ticket.created_at, ticket.first_response_at, ()
+
+
+def _resolution(ticket: Ticket) -> Run | None:
+    """From creation to resolution; waiting on the client, or resolved before a reopen,
+    does not count."""
+    resolved = ticket.resolved_at
+    if resolved is None:
+        return None
+    pauses = tuple(p for p in periods(ticket, PAUSED, Status.RESOLVED) if p[0] < resolved)
+    return ticket.created_at, resolved, pauses
+
+
+RUNS: Mapping[Clock, Callable[[Ticket], Run | None]] = {
+    Clock.INITIAL: _first_response,
+    Clock.RESOLUTION: _resolution,
+}
+"""How long each reported clock ran, measured on a resolved ticket (with ``REPORTED``,
+what a new clock needs to be in reports)."""
+
+
+def outcome(ticket: Ticket, plan: Plan, breached: Iterable[str] = ()) -> Outcome:
+    """The outcome of a resolved ticket; ``breached``: the clocks of the breaches fired for
+    it (``Store.sla_events``). A first response that came late counts as breached even if
+    no breach was fired for it (the worker was down, say)."""
+    resolved = ticket.resolved_at
+    if resolved is None:
+        raise ValueError(f"{ticket.key} is not resolved")
+    calendar = plan.calendar_for(ticket.severity)
+    durations: dict[Clock, float] = {}
+    for clock, run in RUNS.items():
+        ran = run(ticket)
+        if ran is not None:
+            start, end, pauses = ran
+            durations[clock] = elapsed(start, end, calendar, pauses)
+    clocks = {Clock(c) for c in breached if c in _CLOCKS}
+    if is_breached(ticket, plan, resolved):
+        clocks.add(Clock.INITIAL)
+    return Outcome(ticket.number, ticket.channel, ticket.severity, ticket.created_at, resolved,
+                   durations, frozenset(clocks), tuple(r.score for r in ticket.ratings))
+
+
+_CLOCKS = frozenset(c.value for c in Clock)
+
+
+def nearest_rank(ordered: Sequence[float], p: int) -> float | None:
+    """The ``p``-th percentile (0 < p <= 100) of ``ordered`` (sorted), nearest rank: the
+    value at rank ceil(p/100 * n). None when there are no values."""
+    if not ordered:
+        return None
+    if not 0 < p <= 100:
+        raise ValueError(f"{p} is not a percentile")
+    rank = -(-p * len(ordered) // 100)
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A clock as reports show it: its percentiles, and whether its met % is a column."""
+
+    clock: Clock
+    label: str
+    percentiles: tuple[int, ...]
+    met: bool = False
+
+
+REPORTED: tuple[Reported, ...] = (
+    Reported(Clock.INITIAL, "first response", (50, 90, 99), met=True),
+    Reported(Clock.RESOLUTION, "resolution", (50, 90)),
+)
+"""The clocks reports show, in order. A clock added here is a column more everywhere."""
+
+Value = float | int | None
+
+
+class Tally:
+    """What the figures of a group of tickets are made from, gathered one outcome at a
+    time (reports never hold every ticket): each clock's durations, breaches, ratings."""
+
+    __slots__ = ("_sorted", "breached", "breaches", "durations", "scores", "tickets")
+
+    def __init__(self) -> None:
+        self.tickets = 0
+        self.breaches = 0
+        """Tickets with a breach of any clock."""
+        self.breached: dict[Clock, int] = {}
+        self.durations: dict[Clock, list[float]] = {}
+        self.scores: list[int] = []
+        self._sorted: dict[Clock, list[float]] = {}
+
+    def add(self, o: Outcome) -> None:
+        self.tickets += 1
+        if o.breached:
+            self.breaches += 1
+            for clock in o.breached:
+                self.breached[clock] = self.breached.get(clock, 0) + 1
+        for clock, seconds in o.durations.items():
+            self.durations.setdefault(clock, []).append(seconds)
+        self.scores += o.scores
+
+    def merge(self, other: Tally) -> None:
+        self.tickets += other.tickets
+        self.breaches += other.breaches
+        for clock, count in other.breached.items():
+            self.breached[clock] = self.breached.get(clock, 0) + count
+        for clock, values in other.durations.items():
+            self.durations.setdefault(clock, []).extend(values)
+        self.scores += other.scores
+
+    def ordered(self, clock: Clock) -> list[float]:
+        """The clock's durations, sorted once."""
+        if clock not in self._sorted:
+            self._sorted[clock] = sorted(self.durations.get(clock, ()))
+        return self._sorted[clock]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    value: Callable[[Tally], Value]
+    duration: bool = False
+    """A number of seconds (shown as a duration)."""
+    share: bool = False
+    """A percentage."""
+
+
+def _met(clock: Clock) -> Callable[[Tally], Value]:
+    def met(t: Tally) -> Value:
+        return 100 * (t.tickets - t.breached.get(clock, 0)) / t.tickets if t.tickets else None
+    return met
+
+
+def _percentile(clock: Clock, p: int) -> Callable[[Tally], Value]:
+    def percentile(t: Tally) -> Value:
+        return nearest_rank(t.ordered(clock), p)
+    return percentile
+
+
+def columns(reported: Sequence[Reported] = REPORTED) -> list[Column]:
+    """Tickets, then each reported clock's met % and percentiles, breaches, then CSAT."""
+    found = [Column("tickets", lambda t: t.tickets)]
+    for r in reported:
+        if r.met:
+            found.append(Column(f"{r.label} met %", _met(r.clock), share=True))
+        found += [Column(f"{r.label} p{p}", _percentile(r.clock, p), duration=True)
+                  for p in r.percentiles]
+    found.append(Column("breaches", lambda t: t.breaches))
+    found.append(Column("CSAT average", lambda t: score(t.scores).average))
+    found.append(Column("CSAT ratings", lambda t: len(t.scores)))
+    return found
+
+
+COLUMNS = columns()
+
+
+@dataclass(frozen=True)
+class Row:
+    client: str
+    severity: str
+    """A severity's value, or ``all``."""
+    values: tuple[Value, ...]
+    """One per column of ``COLUMNS``, in order."""
+
+
+def figures(outcomes: Iterable[Outcome], names: Mapping[str, str],
+            cols: Sequence[Column] = COLUMNS) -> list[Row]:
+    """Per client (by name; a channel with no name is shown as its ID) and per severity,
+    then the client over all severities; then all clients together, if more than one."""
+    groups: dict[tuple[str, Severity], Tally] = {}
+    for o in outcomes:
+        key = (names.get(o.channel, o.channel), o.severity)
+        tally = groups.get(key)
+        if tally is None:
+            tally = groups[key] = Tally()
+        tally.add(o)
+    rows: list[Row] = []
+
+    def row(client: str, severity: str, tally: Tally) -> Row:
+        return Row(client, severity, tuple(c.value(tally) for c in cols))
+
+    everyone = Tally()
+    clients = sorted({client for client, _ in groups}, key=str.lower)
+    for client in clients:
+        mine = Tally()
+        for severity in Severity:
+            tally = groups.get((client, severity))
+            if tally is not None:
+                rows.append(row(client, severity.value, tally))
+                mine.merge(tally)
+        rows.append(row(client, ALL, mine))
+        everyone.merge(mine)
+    if len(clients) > 1:
+        rows.append(row(EVERYONE, ALL, everyone))
+    return rows
+
+
+def tickets_in(rows: Sequence[Row]) -> int:
+    """How many tickets the figures count (each once)."""
+    return sum(int(r.values[0] or 0) for r in rows if r.severity == ALL and r.client != EVERYONE)
+
+
+def _cell(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def to_csv(rows: Sequence[Row], cols: Sequence[Column] = COLUMNS) -> str:
+    """The figures as CSV: durations in seconds, shares in percent, blanks where none."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["client", "severity",
+                     *(f"{c.name} (s)" if c.duration else c.name for c in cols)])
+    for r in rows:
+        writer.writerow([_csv_safe(r.client), r.severity, *(_cell(v) for v in r.values)])
+    return out.getvalue()
+
+
+def _csv_safe(text: str) -> str:
+    """A name a spreadsheet will not run as a formula (``=``, ``+``, ``-``, ``@``)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,117 @@
+"""SLA reports: ``/ticket report`` for staff, and each client's monthly statement.
+
+A report is gathered from the resolution index (the outcomes of the tickets resolved in
+the period, read from every partition at once), never from a scan of the tickets; its
+figures are the domain's (``bot.domain.reports``). It goes out by DM as a job: a summary,
+then the CSV.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.adapters.store import Armed
+from bot.domain.jobs import ReportDM
+from bot.domain.periods import Period, next_statement, parse_report
+from bot.domain.reports import Outcome, Row, figures, tickets_in, to_csv
+from bot.domain.tickets import Client, TicketError
+from bot.services.changes import Changes
+from bot.services.staff import Actor, StaffCheck
+
+log = logging.getLogger(__name__)
+
+STATEMENT_TTL = 62 * 86_400
+"""How long a statement's arming is remembered: past its month, so it is armed once."""
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
+
+
+class OutcomeReader(Protocol):
+    async def between(self, start: float, end: float) -> Iterable[Outcome]: ...
+
+
+@dataclass(frozen=True)
+class Report:
+    label: str
+    client: Client | None
+    rows: list[Row]
+    csv: str
+    tickets: int
+
+    @property
+    def filename(self) -> str:
+        who = re.sub(r"[^A-Za-z0-9]+", "-", self.client.name).strip("-").lower() \
+            if self.client else "all-clients"
+        return f"sla-report-{who or 'client'}-{re.sub(r'[^0-9A-Za-z-]+', '-', self.label)}.csv"
+
+
+class Reports:
+    def __init__(self, changes: Changes, staff: StaffCheck, outcomes: OutcomeReader) -> None:
+        self.changes = changes
+        self.staff = staff
+        self.outcomes = outcomes
+        self.store = changes.store
+
+    async def request(self, actor: Actor, text: str, ref: str) -> tuple[Period, Client | None]:
+        """``/ticket report [period] [client]``: staff only. The report goes to the asker's
+        DMs (a job); returns what it covers. Raises a refusal for a bad period or client."""
+        await self.staff.require(actor, "see reports")
+        period, who = parse_report(text, self.changes.clock())
+        client = await self.client_named(who) if who else None
+        await self.store.enqueue(Armed(ReportDM(
+            ref=ref, user=actor.user, start=period.start, end=period.end, label=period.label,
+            channel=client.channel if client else None)))
+        log.info("report %s for %s asked by %s", period.label,
+                 client.name if client else "every client", actor.user)
+        return period, client
+
+    async def client_named(self, text: str) -> Client:
+        """The client a report names: by its channel (``#acme`` as Slack sends it, or an
+        ID) or its name (any case; a unique beginning is enough)."""
+        clients = await self.store.clients()
+        found = _CHANNEL.match(text.strip())
+        if found:
+            channel = found.group(1) or found.group(2)
+            match = [c for c in clients if c.channel == channel]
+        else:
+            wanted = text.strip().lower()
+            match = [c for c in clients if c.name.lower() == wanted] or [
+                c for c in clients if c.name.lower().startswith(wanted)]
+        if len(match) == 1:
+            return match[0]
+        known = ", ".join(c.name for c in clients) or "none registered"
+        if match:
+            several = ", ".join(c.name for c in match)
+            raise TicketError(f"{text!r} names more than one client ({several}); give more "
+                              "of the name")
+        raise TicketError(f"No client {text!r} (clients: {known}). Usage: /ticket report "
+                          "[this month | last month | YYYY-MM | Nd] [client]")
+
+    async def build(self, start: float, end: float, label: str,
+                    channel: str | None = None) -> Report:
+        """The figures of the tickets resolved from ``start`` to ``end``, of one client's
+        channel or of every client."""
+        clients = await self.store.clients()
+        names = {c.channel: c.name for c in clients}
+        found = await self.outcomes.between(start, end)
+        rows = figures((o for o in found if channel is None or o.channel == channel), names)
+        client = next((c for c in clients if c.channel == channel), None)
+        return Report(label, client, rows, to_csv(rows), tickets_in(rows))
+
+    async def arm_statements(self) -> int:
+        """Arm each client's next monthly statement (the 1st, 09:00 in its calendar's
+        timezone, UTC without one), once ever per client and month, whoever arms it and
+        however often. How many were armed now."""
+        now = self.changes.clock()
+        armed = 0
+        for client in await self.store.clients():
+            calendar = self.changes.plan(client).calendar
+            due, month = next_statement(now, calendar.timezone if calendar else "UTC")
+            ref = f"statement:{client.channel}:{month.label}"
+            armed += await self.store.enqueue_once(ref, STATEMENT_TTL, Armed(ReportDM(
+                ref=ref, user=None, start=month.start, end=month.end, label=month.label,
+                channel=client.channel), due))
+        return armed

@@ -1,0 +1,67 @@
+"""The SLA report as a message: a line per client (and per severity), the CSV beside it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
+from bot.domain.reports import ALL, COLUMNS, Column, Row, Value
+from bot.domain.tickets import Severity
+from bot.slack_ui.text import escape, humanize
+
+SUMMARY_LINES = 40
+"""Rows shown in the message; the CSV has them all (the message says how many more)."""
+
+
+def _shown(column: Column, value: Value) -> str:
+    if value is None:
+        return "–"
+    if column.duration:
+        return humanize(float(value))
+    if column.share:
+        return f"{float(value):.1f}".removesuffix(".0") + " %"
+    if isinstance(value, float):
+        return f"{value:.1f}".removesuffix(".0")
+    return str(value)
+
+
+def row_line(row: Row, cols: Sequence[Column] = COLUMNS) -> str:
+    who = (f"*{escape(row.client)}*" if row.severity == ALL
+           else f"    {Severity(row.severity).label}")
+    figures = " · ".join(f"{c.name} {_shown(c, v)}" for c, v in zip(cols, row.values,
+                                                                    strict=True))
+    return f"{who}: {figures}"
+
+
+def report_message(title: str, rows: Sequence[Row], tickets: int
+                   ) -> tuple[str, list[dict[str, Any]]]:
+    """The summary: a client's line over all its severities, then one per severity."""
+    text = f"{escape(title)}: {tickets} resolved ticket{'' if tickets == 1 else 's'}"
+    if not rows:
+        return text, [SectionBlock(text=MarkdownTextObject(
+            text=f"*{escape(title)}*\nNo tickets were resolved in this period.")).to_dict()]
+    ordered = sorted(rows, key=lambda r: (r.client.lower(), r.severity != ALL))
+    lines = [row_line(r) for r in ordered[:SUMMARY_LINES]]
+    if len(ordered) > SUMMARY_LINES:
+        lines.append(f"…and {len(ordered) - SUMMARY_LINES} more rows in the CSV.")
+    blocks: list[dict[str, Any]] = [HeaderBlock(text=title[:150]).to_dict()]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=piece)).to_dict()
+               for piece in _joined(lines, 2900)]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text="Tickets resolved in the period. Durations in business time where the plan "
+             "has business hours; percentiles by nearest rank. The CSV follows in the "
+             "thread.")]).to_dict())
+    return text, blocks
+
+
+def _joined(lines: list[str], limit: int) -> list[str]:
+    """Lines in sections of about ``limit`` characters at most, each line whole."""
+    out: list[str] = []
+    for line in lines:
+        if out and len(out[-1]) + 1 + len(line) <= limit:
+            out[-1] += "\n" + line
+        else:
+            out.append(line)
+    return out

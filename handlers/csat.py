@@ -1,0 +1,70 @@
+"""CSAT on the resolution message: the buttons 1 to 5, "Add a comment" and its modal.
+
+Anyone in the client channel may answer, external members of a shared channel too: the
+service checks the channel, not who is clicking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services.desk import Desk
+from bot.slack_ui.csat import comment_modal
+from bot.slack_ui.ids import ActionId, BlockId, CallbackId, CommentRef, RateId, RatingChoice
+from handlers import after_ack, desk_of
+from handlers.actions import STALE, acting, tell, ticket_of
+from handlers.payloads import Click, read, value_of
+from handlers.views import answer, read_note
+
+
+def register(app: AsyncApp) -> None:
+    for action_id in RateId:
+        app.action(action_id)(rate_ticket)
+    app.action(ActionId.CSAT_COMMENT)(open_comment_modal)
+    app.view(CallbackId.CSAT_COMMENT_MODAL)(submit_comment)
+
+
+def rating(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
+    choice = value_of(RatingChoice, click.action.value)
+    if choice is None or click.channel is None:
+        return None
+    return desk.ratings.rate(choice.ticket, choice.score, click.user.actor,
+                             channel=click.channel.id)
+
+
+async def rate_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                      context: AsyncBoltContext) -> None:
+    await acting(ack, body, client, context, rating)
+
+
+async def open_comment_modal(ack: AsyncAck, body: dict[str, Any],
+                             client: AsyncWebClient) -> None:
+    await ack()
+    click = read(Click, body, "click")
+    number = ticket_of(click) if click else None
+    if click and number and click.channel and click.trigger_id:
+        after_ack(client.views_open(trigger_id=click.trigger_id, view=comment_modal(
+            CommentRef(ticket=number, channel=click.channel.id))), "CSAT comment views.open")
+    elif click:
+        after_ack(tell(client, click, STALE), "ephemeral refusal")
+
+
+async def submit_comment(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+                         ) -> None:
+    note = await read_note(ack, body, BlockId.CSAT_COMMENT, ActionId.CSAT_COMMENT_INPUT,
+                           "Write your comment.")
+    if note is None:
+        return
+    submission, _, text = note
+    ref = value_of(CommentRef, submission.view.private_metadata)
+    if ref is None:
+        await ack()
+        return
+    await answer(ack, submission, context, BlockId.CSAT_COMMENT, desk_of(context).ratings
+                 .comment(ref.ticket, text, submission.user.actor, channel=ref.channel,
+                          once=submission.view.id))
