@@ -1,4 +1,5 @@
-"""Tickets and clients in Redis, with the jobs and timers each change arms (see ``keys``).
+"""Tickets in Redis, with the jobs and timers each change arms (see ``keys``); clients and
+the desk's other records are in ``records``.
 
 Every change to a ticket is one script (``scripts``): its fields, its index entries, the
 jobs that tell Slack about it and its SLA timers, all or nothing. Writes that record what
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any, cast
 
 from redis.asyncio import RedisCluster
@@ -27,16 +28,7 @@ from bot.adapters.codec import (
 )
 from bot.adapters.connection import RedisClient
 from bot.adapters.index import index_spec
-from bot.adapters.keys import (
-    CLIENTS,
-    Layout,
-    Partition,
-    intake_key,
-    lock_key,
-    once_key,
-    prefill_key,
-    thread_key,
-)
+from bot.adapters.keys import Layout, Partition, intake_key, thread_key
 from bot.adapters.model import (
     FIRST_NUMBER,
     Armed,
@@ -46,9 +38,10 @@ from bot.adapters.model import (
     TooMany,
     Versioned,
 )
+from bot.adapters.records import DeskRecords
 from bot.domain.reports import Outcome
 from bot.domain.sla import Timer
-from bot.domain.tickets import Client, Status, Ticket
+from bot.domain.tickets import Status, Ticket
 from bot.domain.urgency import Urgency
 
 __all__ = ["FIRST_NUMBER", "Armed", "Conflict", "IntakeLimit", "SlaEvent", "Store", "TooMany",
@@ -67,7 +60,7 @@ CLUSTER_CALLS = 64
 """Scripts a sweep batch runs at once on a cluster."""
 
 
-class Store:
+class Store(DeskRecords):
     """Tickets and clients in Redis. ``shift`` is the clock's deliberate shift (tests)."""
 
     def __init__(self, redis: RedisClient, shift_ms: Callable[[], int] | None = None,
@@ -272,15 +265,6 @@ class Store:
         return bool(await self._enqueue_once(keys=[*home.queue, home.once(once)], args=[
             job.id, int(self._shift()), round(armed.due * 1000), job.model_dump_json(), ttl]))
 
-    async def begin_once(self, key: str, running_ttl: float) -> bool:
-        """Start the work of ``key`` unless it is done or running (a concurrent retry)."""
-        return bool(await self.redis.set(once_key(key), "running", nx=True,
-                                         px=round(running_ttl * 1000)))
-
-    async def finish_once(self, key: str, ttl: int) -> None:
-        """The work of ``key`` is done: later deliveries of it are dropped for ``ttl`` s."""
-        await self.redis.set(once_key(key), "done", ex=ttl)
-
     async def sla_events(self, number: int) -> list[SlaEvent]:
         """Every SLA warning and breach the ticket had, earliest due first (for reports)."""
         raw = cast(dict[str, str], await self.redis.hgetall(self.layout.fired_hash(number)))
@@ -344,39 +328,3 @@ class Store:
         """The ticket whose client thread is ``thread_ts`` in ``channel``, if any."""
         number = await self.redis.get(thread_key(channel, thread_ts))
         return int(number) if number else None
-
-    async def forget_once(self, key: str) -> None:
-        """Undo ``begin_once`` when the work failed, so that Slack's retry is taken."""
-        await self.redis.delete(once_key(key))
-
-    async def put_prefill(self, key: str, value: str, ttl: int) -> None:
-        """Keep what an Open a ticket button pre-fills (its value names it by ``key``)."""
-        await self.redis.set(prefill_key(key), value, ex=ttl)
-
-    async def prefill(self, key: str) -> str | None:
-        return cast(str | None, await self.redis.get(prefill_key(key)))
-
-    async def lock(self, name: str, ttl: float) -> bool:
-        return bool(await self.redis.set(lock_key(name), "1", nx=True, px=round(ttl * 1000)))
-
-    async def extend_lock(self, name: str, ttl: float) -> None:
-        await self.redis.pexpire(lock_key(name), round(ttl * 1000))
-
-    async def unlock(self, name: str) -> None:
-        await self.redis.delete(lock_key(name))
-
-    # -- clients --------------------------------------------------------------------------
-
-    async def client(self, channel: str) -> Client | None:
-        raw = await self.redis.hget(CLIENTS, channel)
-        return Client(**json.loads(raw)) if raw else None
-
-    async def clients(self) -> list[Client]:
-        raw = cast(dict[str, str], await self.redis.hgetall(CLIENTS))
-        return sorted((Client(**json.loads(v)) for v in raw.values()), key=lambda c: c.name)
-
-    async def put_client(self, client: Client) -> None:
-        await self.redis.hset(CLIENTS, client.channel, json.dumps(asdict(client)))
-
-    async def remove_client(self, channel: str) -> bool:
-        return bool(await self.redis.hdel(CLIENTS, channel))

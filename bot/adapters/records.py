@@ -1,0 +1,60 @@
+"""What the desk keeps in Redis besides tickets: clients, locks, the records of work done
+once (an event, a submission being handled) and what a reaction prompt pre-fills. Each
+is one key or one hash in ``{desk}`` (see ``keys``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import cast
+
+from bot.adapters.connection import RedisClient
+from bot.adapters.keys import CLIENTS, lock_key, once_key, prefill_key
+from bot.domain.tickets import Client
+
+
+class DeskRecords:
+    redis: RedisClient
+
+    async def begin_once(self, key: str, running_ttl: float) -> bool:
+        """Start the work of ``key`` unless it is done or running (a concurrent retry)."""
+        return bool(await self.redis.set(once_key(key), "running", nx=True,
+                                         px=round(running_ttl * 1000)))
+
+    async def finish_once(self, key: str, ttl: int) -> None:
+        """The work of ``key`` is done: later deliveries of it are dropped for ``ttl`` s."""
+        await self.redis.set(once_key(key), "done", ex=ttl)
+
+    async def forget_once(self, key: str) -> None:
+        """Undo ``begin_once`` when the work failed, so that Slack's retry is taken."""
+        await self.redis.delete(once_key(key))
+
+    async def put_prefill(self, key: str, value: str, ttl: int) -> None:
+        """Keep what an Open a ticket button pre-fills (its value names it by ``key``)."""
+        await self.redis.set(prefill_key(key), value, ex=ttl)
+
+    async def prefill(self, key: str) -> str | None:
+        return cast(str | None, await self.redis.get(prefill_key(key)))
+
+    async def lock(self, name: str, ttl: float) -> bool:
+        return bool(await self.redis.set(lock_key(name), "1", nx=True, px=round(ttl * 1000)))
+
+    async def extend_lock(self, name: str, ttl: float) -> None:
+        await self.redis.pexpire(lock_key(name), round(ttl * 1000))
+
+    async def unlock(self, name: str) -> None:
+        await self.redis.delete(lock_key(name))
+
+    async def client(self, channel: str) -> Client | None:
+        raw = await self.redis.hget(CLIENTS, channel)
+        return Client(**json.loads(raw)) if raw else None
+
+    async def clients(self) -> list[Client]:
+        raw = cast(dict[str, str], await self.redis.hgetall(CLIENTS))
+        return sorted((Client(**json.loads(v)) for v in raw.values()), key=lambda c: c.name)
+
+    async def put_client(self, client: Client) -> None:
+        await self.redis.hset(CLIENTS, client.channel, json.dumps(asdict(client)))
+
+    async def remove_client(self, channel: str) -> bool:
+        return bool(await self.redis.hdel(CLIENTS, channel))
