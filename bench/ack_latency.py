@@ -1,6 +1,6 @@
 """Acknowledgement latency: how fast Slack gets its HTTP 200, the desk against a bare app.
 
-Runs ``python -m bot serve`` (HTTP mode, real Redis, timer loop in-process) and a bare
+Runs ``python -m bot serve`` (HTTP mode, real Redis, its timer loop in a child process) and a bare
 AsyncApp that only acks, each as a process, against the Slack stand-in answering every
 Web API call after ``--delay`` (50 ms). Sends N signed /ticket commands, N modal
 submissions and N Claim clicks, ``--concurrency`` at a time, and prints the latency
@@ -42,6 +42,8 @@ from tests.conftest import free_port
 from tests.slackreq import SIGNING_SECRET, values_by_label
 
 WARMUP = 5
+SETTLE = 3.0
+"""Seconds between serve answering /healthz and the first request timed."""
 Phase = dict[str, list[float]]
 
 
@@ -95,6 +97,9 @@ async def main(n: int, concurrency: int, delay: float, extra: tuple[str, ...] = 
             port = free_port()
             async with process(serve_args(*extra), serve_env(slack_url, redis_url, port),
                                port) as url:
+                # Steady state: serve answers /healthz before its timer loop (a process of
+                # its own) has finished starting and sweeping.
+                await asyncio.sleep(SETTLE)
                 desk = await drive(url, n, concurrency, first_ticket=1001 + WARMUP)
             port = free_port()
             bare_args = [sys.executable, "-m", "bench.bare_app", "--port", str(port),
