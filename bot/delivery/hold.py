@@ -1,0 +1,47 @@
+"""A leased job's side of the queue: its calls one at a time, the backoff between its
+attempts, and the ticket its id names for a log line."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.adapters.queue import JobQueue, Leased
+from bot.domain.tickets import ticket_key
+
+
+def ticket_of_id(job_id: str) -> str:
+    """The ticket a job's id names (``dm:1001:...`` -> ``T-1001``), for a log line."""
+    number = next((part for part in job_id.split(":") if part.isdigit()), None)
+    return ticket_key(int(number)) if number else "-"
+
+
+class Hold:
+    """A leased job's calls to the queue, one at a time: a renewal changes the lease's
+    token, so an ack or retry must not race it."""
+
+    def __init__(self, queue: JobQueue, leased: Leased) -> None:
+        self.queue, self.leased = queue, leased
+        self._lock = asyncio.Lock()
+
+    async def renew(self) -> bool:
+        async with self._lock:
+            return await self.queue.renew(self.leased)
+
+    async def ack(self) -> bool:
+        async with self._lock:
+            return await self.queue.ack(self.leased)
+
+    async def retry(self, delay: float, error: str, **options: Any) -> str:
+        async with self._lock:
+            outcome = await self.queue.retry(self.leased, delay, error, **options)
+        if outcome == "retry":
+            # Its worker may be idle by now (it claims while jobs run), waiting past the
+            # job's new due time: wake it, as arming a job does, so its claim sees it.
+            await self.queue.wake(self.leased.home)
+        return outcome
+
+
+def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
+    """Seconds before attempt ``attempt + 1``: 1, 2, 4, ... up to ``cap``."""
+    return float(min(cap, base * 2 ** max(0, attempt - 1)))
