@@ -85,16 +85,19 @@ async def test_intake_claim_warning_breach_and_email_on_a_cluster(
     assert len(smtp_sink.messages) == 1 and f"T-{number}" in smtp_sink.messages[0]["Subject"]
 
 
+async def low_tickets(desk: Runtime, prefix: str, count: int) -> list[int]:
+    """Open ``count`` Low tickets, each its own submission; their numbers."""
+    return [(await desk.desk.tickets.open(NewTicket(
+        channel=CLIENT_CHANNEL, reporter=STAFF, title=f"Ticket {i}", severity=Severity.LOW,
+        description="d", once=f"{prefix}:{i}"), Actor(STAFF))).ticket.number
+        for i in range(count)]
+
+
 async def test_three_hundred_tickets_land_on_every_master(
         cluster: Cluster, slack: SlackStandIn, smtp_sink: SmtpSink) -> None:
     cluster.flush()
     async with desk_on(cluster, slack, smtp_sink) as desk:
-        numbers = [
-            (await desk.desk.tickets.open(NewTicket(
-                channel=CLIENT_CHANNEL, reporter=STAFF, title=f"Ticket {i}",
-                severity=Severity.LOW, description="d", once=f"spread:{i}"),
-                Actor(STAFF))).ticket.number
-            for i in range(300)]
+        numbers = await low_tickets(desk, "spread", 300)
         found = await desk.store.get_many(numbers)
         # The indices are per partition, merged in one read over every master.
         await desk.desk.tickets.claim(numbers[7], Actor(STAFF))
@@ -118,12 +121,7 @@ async def test_reports_and_archives_read_every_partition_of_a_cluster(
         cluster: Cluster, slack: SlackStandIn, smtp_sink: SmtpSink) -> None:
     cluster.flush()
     async with desk_on(cluster, slack, smtp_sink) as desk:
-        numbers = [
-            (await desk.desk.tickets.open(NewTicket(
-                channel=CLIENT_CHANNEL, reporter=STAFF, title=f"Ticket {i}",
-                severity=Severity.LOW, description="d", once=f"report:{i}"),
-                Actor(STAFF))).ticket.number
-            for i in range(40)]
+        numbers = await low_tickets(desk, "report", 40)
         now = desk.clock.now()
         swept = await desk.desk.sweeper.sweep()  # a sweep of open tickets, on a cluster
         for n in numbers:

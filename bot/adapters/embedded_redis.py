@@ -37,6 +37,11 @@ def url_for(data_dir: Path) -> str:
     return f"unix://{socket_path(data_dir)}"
 
 
+def running_in(data_dir: Path) -> bool:
+    """Whether an embedded Redis already answers in ``data_dir``."""
+    return _answers(socket_path(data_dir))
+
+
 def _answers(path: Path) -> bool:
     if not path.exists():
         return False

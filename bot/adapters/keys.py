@@ -112,8 +112,7 @@ class Partition:
     @property
     def queue(self) -> tuple[str, str, str, str, str, str]:
         """The queue's keys in the order every arming script declares them (KEYS[1..6])."""
-        return (self.ns + "q:due", self.ns + "q:lease", self.ns + "q:job",
-                self.ns + "q:tries", self.ns + "q:again", self.ns + "q:wake")
+        return (self.due, self.lease, self.jobs, self.tries, self.ns + "q:again", self.wake)
 
     @property
     def due(self) -> str:

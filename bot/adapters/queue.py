@@ -192,22 +192,23 @@ class JobQueue:
     async def wake(self, only: Partition | None = None) -> None:
         """Wake idle workers (after the clock moved, say): for ``only`` that partition's
         jobs, or every partition's."""
-        for part in (only,) if only else self.layout.all:
-            async with self.redis.pipeline(transaction=True) as pipe:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for part in (only,) if only else self.layout.all:
                 pipe.lpush(part.wake, "1")
                 pipe.ltrim(part.wake, 0, 0)
-                await pipe.execute()
+            await pipe.execute()
 
     async def dead_letters(self) -> dict[str, dict[str, Any]]:
         return {letter.id: json.loads(raw) for letter, raw in await self._dead_raw()}
 
     async def _dead_raw(self) -> list[tuple[DeadLetter, str]]:
-        found = []
-        for part in self.layout.all:
-            async with self.redis.pipeline(transaction=True) as pipe:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for part in self.layout.all:
                 pipe.hgetall(part.dead)
                 pipe.zrange(part.dead_at, 0, -1, withscores=True)
-                raw, times = await pipe.execute()
+            replies = await pipe.execute()
+        found = []
+        for raw, times in zip(replies[::2], replies[1::2], strict=True):
             at = {str(k): float(v) for k, v in times}
             found += [(_dead_letter(str(k), str(v), at.get(str(k))), str(v))
                       for k, v in raw.items()]
@@ -257,31 +258,32 @@ class JobQueue:
 
     async def _counts(self, now: int) -> list[tuple[int, list[tuple[str, float]], int, int]]:
         """Per partition: jobs due by ``now``, the earliest due, dead letters, leases."""
-        found = []
-        for part in self.layout.all:
-            async with self.redis.pipeline(transaction=False) as pipe:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for part in self.layout.all:
                 pipe.zcount(part.due, "-inf", now)
                 pipe.zrange(part.due, 0, 0, withscores=True)
                 pipe.hlen(part.dead)
                 pipe.zcard(part.lease)
-                due, oldest, dead, leased = await pipe.execute()
-            found.append((int(due), oldest, int(dead), int(leased)))
-        return found
+            replies = await pipe.execute()
+        return [(int(due), oldest, int(dead), int(leased))
+                for due, oldest, dead, leased in zip(*[iter(replies)] * 4, strict=True)]
 
     async def pending(self) -> int:
         """Jobs waiting or running."""
-        total = 0
-        for part in self.layout.all:
-            async with self.redis.pipeline(transaction=False) as pipe:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for part in self.layout.all:
                 pipe.zcard(part.due)
                 pipe.zcard(part.lease)
-                due, leased = await pipe.execute()
-            total += int(due) + int(leased)
-        return total
+            return sum(int(n) for n in await pipe.execute())
+
+    async def now_ms(self) -> int:
+        """Redis's clock (plus the clock's shift), as the queue's scripts read it."""
+        seconds, micros = await self.redis.time()
+        return int(seconds) * 1000 + int(micros) // 1000 + int(self._shift())
 
     async def stats(self) -> tuple[int, float, int]:
         """Jobs due now, how long the oldest has waited (s), dead letters (for metrics)."""
-        now = (await self.claim(0)).now_ms
+        now = await self.now_ms()
         counts = await self._counts(now)
         waited = max((max(0.0, (now - oldest[0][1]) / 1000) for due, oldest, _, _ in counts
                       if oldest and due), default=0.0)
@@ -297,5 +299,5 @@ class JobQueue:
 
     async def busy(self) -> bool:
         """Whether a job is due now or running: False once everything due has been done."""
-        now = (await self.claim(0)).now_ms
+        now = await self.now_ms()
         return any(due or leased for due, _, _, leased in await self._counts(now))

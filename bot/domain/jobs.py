@@ -11,55 +11,20 @@ import hashlib
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
+from bot.domain.job_base import JobBase, JobKind, Role
 from bot.domain.sla import Step, rung_suffix
+from bot.domain.work_jobs import CsatComment, PublishHome, RefreshHomes, ReportDM, SyncCard
+
+__all__ = ["JOB", "BreachEmail", "CsatComment", "DeliverOutbox", "EngineeringHandoff",
+           "FireTimer", "GroupAlert", "Job", "JobKind", "PostClientThread", "PostTriage",
+           "ProblemNote", "PublishHome", "ReactionPrompt", "RefreshHomes", "RelayUpdate",
+           "ReminderDM", "ReportDM", "Role", "SeverityNotice", "Sink", "StatusNotice",
+           "SyncCard", "SyncTriage", "TicketEvent", "TriageNote"]
 
 
-class JobKind(StrEnum):
-    POST_CLIENT_THREAD = "post_client_thread"
-    POST_TRIAGE = "post_triage"
-    SYNC_TRIAGE = "sync_triage"
-    STATUS_NOTICE = "status_notice"
-    SEVERITY_NOTICE = "severity_notice"
-    RELAY_UPDATE = "relay_update"
-    ENGINEERING_HANDOFF = "engineering_handoff"
-    REACTION_PROMPT = "reaction_prompt"
-    FIRE_TIMER = "fire_timer"
-    REMINDER_DM = "reminder_dm"
-    TRIAGE_NOTE = "triage_note"
-    BREACH_EMAIL = "breach_email"
-    PROBLEM_NOTE = "problem_note"
-    GROUP_ALERT = "group_alert"
-    TICKET_EVENT = "ticket_event"
-    DELIVER_OUTBOX = "deliver_outbox"
-    REPORT_DM = "report_dm"
-    CSAT_COMMENT = "csat_comment"
-    SYNC_CARD = "sync_card"
-    REFRESH_HOMES = "refresh_homes"
-    PUBLISH_HOME = "publish_home"
-
-
-class Role(StrEnum):
-    """Why a person is told about a ticket: names them in notes about delivery problems."""
-
-    ACCOUNT_MANAGER = "account manager"
-    ASSIGNEE = "assignee"
-    HEAD_OF_SUPPORT = "head of support"
-
-
-class _Job(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    ticket: int
-    """The ticket's number; 0 for a job that is not about a ticket yet."""
-
-    @property
-    def id(self) -> str:
-        raise NotImplementedError
-
-
-class PostClientThread(_Job):
+class PostClientThread(JobBase):
     """The ticket's first message in the client channel: it becomes the ticket's thread."""
 
     kind: Literal[JobKind.POST_CLIENT_THREAD] = JobKind.POST_CLIENT_THREAD
@@ -69,7 +34,7 @@ class PostClientThread(_Job):
         return f"client_thread:{self.ticket}"
 
 
-class PostTriage(_Job):
+class PostTriage(JobBase):
     """The ticket's post in the triage channel."""
 
     kind: Literal[JobKind.POST_TRIAGE] = JobKind.POST_TRIAGE
@@ -79,7 +44,7 @@ class PostTriage(_Job):
         return f"triage:{self.ticket}"
 
 
-class SyncTriage(_Job):
+class SyncTriage(JobBase):
     """Re-render the triage post from the ticket's latest state."""
 
     kind: Literal[JobKind.SYNC_TRIAGE] = JobKind.SYNC_TRIAGE
@@ -89,7 +54,7 @@ class SyncTriage(_Job):
         return f"sync_triage:{self.ticket}"
 
 
-class StatusNotice(_Job):
+class StatusNotice(JobBase):
     """The client told of a status change (``change``: its index in the history)."""
 
     kind: Literal[JobKind.STATUS_NOTICE] = JobKind.STATUS_NOTICE
@@ -100,7 +65,7 @@ class StatusNotice(_Job):
         return f"status:{self.ticket}:{self.change}"
 
 
-class SeverityNotice(_Job):
+class SeverityNotice(JobBase):
     kind: Literal[JobKind.SEVERITY_NOTICE] = JobKind.SEVERITY_NOTICE
     change: int
 
@@ -109,7 +74,7 @@ class SeverityNotice(_Job):
         return f"severity:{self.ticket}:{self.change}"
 
 
-class RelayUpdate(_Job):
+class RelayUpdate(JobBase):
     """A staff member's update, posted in the client thread under their name."""
 
     kind: Literal[JobKind.RELAY_UPDATE] = JobKind.RELAY_UPDATE
@@ -123,7 +88,7 @@ class RelayUpdate(_Job):
         return f"update:{self.ticket}:{self.ref}"
 
 
-class EngineeringHandoff(_Job):
+class EngineeringHandoff(JobBase):
     kind: Literal[JobKind.ENGINEERING_HANDOFF] = JobKind.ENGINEERING_HANDOFF
     by: str
 
@@ -132,7 +97,7 @@ class EngineeringHandoff(_Job):
         return f"engineering:{self.ticket}"
 
 
-class ReactionPrompt(_Job):
+class ReactionPrompt(JobBase):
     """A :ticket: reaction answered in its thread with an Open a ticket button."""
 
     kind: Literal[JobKind.REACTION_PROMPT] = JobKind.REACTION_PROMPT
@@ -146,7 +111,7 @@ class ReactionPrompt(_Job):
         return f"prompt:{self.channel}:{self.ts}"
 
 
-class FireTimer(_Job):
+class FireTimer(JobBase):
     """An SLA timer: when due, and if the ticket still wants it, it fans out its effects."""
 
     kind: Literal[JobKind.FIRE_TIMER] = JobKind.FIRE_TIMER
@@ -161,7 +126,7 @@ class FireTimer(_Job):
                 f"{rung_suffix(self.rung, self.repeat)}")
 
 
-class ReminderDM(_Job):
+class ReminderDM(JobBase):
     kind: Literal[JobKind.REMINDER_DM] = JobKind.REMINDER_DM
     step: Step
     generation: int
@@ -176,7 +141,7 @@ class ReminderDM(_Job):
                 f"{rung_suffix(self.rung, self.repeat)}")
 
 
-class TriageNote(_Job):
+class TriageNote(JobBase):
     """A reminder's note in the ticket's triage thread, naming who was told."""
 
     kind: Literal[JobKind.TRIAGE_NOTE] = JobKind.TRIAGE_NOTE
@@ -192,7 +157,7 @@ class TriageNote(_Job):
                 f"{rung_suffix(self.rung, self.repeat)}")
 
 
-class BreachEmail(_Job):
+class BreachEmail(JobBase):
     kind: Literal[JobKind.BREACH_EMAIL] = JobKind.BREACH_EMAIL
     generation: int
     to: str
@@ -206,7 +171,7 @@ class BreachEmail(_Job):
                 f"{rung_suffix(self.rung, self.repeat)}")
 
 
-class GroupAlert(_Job):
+class GroupAlert(JobBase):
     """An escalation step to a user group (mentioned in the triage thread) or a channel (a
     post there)."""
 
@@ -224,7 +189,7 @@ class GroupAlert(_Job):
                 f"{rung_suffix(self.rung, self.repeat)}")
 
 
-class ProblemNote(_Job):
+class ProblemNote(JobBase):
     """An effect that could not be delivered, told in the ticket's triage thread."""
 
     kind: Literal[JobKind.PROBLEM_NOTE] = JobKind.PROBLEM_NOTE
@@ -249,7 +214,7 @@ class Sink(StrEnum):
     WEBHOOK = "webhook"
 
 
-class TicketEvent(_Job):
+class TicketEvent(JobBase):
     """Something that happened to a ticket, for the event sinks. Not run by the worker:
     the change that makes it appends it, numbered, to each sink's outbox for the ticket,
     and arms that outbox's delivery (one job per ticket and sink, so events go in order)."""
@@ -258,7 +223,7 @@ class TicketEvent(_Job):
     event: str
     at: float
     sinks: tuple[Sink, ...]
-    data: dict[str, str | int | float | bool | None] = {}
+    data: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
     seq: int = 0
     """Numbered by the change's script: 1, 2, 3... per ticket."""
 
@@ -267,7 +232,7 @@ class TicketEvent(_Job):
         return f"event:{self.ticket}:{self.seq}"
 
 
-class DeliverOutbox(_Job):
+class DeliverOutbox(JobBase):
     """Send a ticket's pending events to one sink, oldest first, each once."""
 
     kind: Literal[JobKind.DELIVER_OUTBOX] = JobKind.DELIVER_OUTBOX
@@ -276,75 +241,6 @@ class DeliverOutbox(_Job):
     @property
     def id(self) -> str:
         return f"outbox:{self.sink.value}:{self.ticket}"
-
-
-class SyncCard(_Job):
-    """Re-render the ticket's card (the first message of its client thread) from its
-    latest state."""
-
-    kind: Literal[JobKind.SYNC_CARD] = JobKind.SYNC_CARD
-
-    @property
-    def id(self) -> str:
-        return f"sync_card:{self.ticket}"
-
-
-class RefreshHomes(_Job):
-    """The ticket changed: publish again the App Home of each person who sees it."""
-
-    kind: Literal[JobKind.REFRESH_HOMES] = JobKind.REFRESH_HOMES
-
-    @property
-    def id(self) -> str:
-        return f"homes:{self.ticket}"
-
-
-class PublishHome(_Job):
-    """One person's App Home, rendered from the queue now (``views.publish``); at most one
-    per person every few seconds, unless they ``asked`` (opened it, turned a page)."""
-
-    kind: Literal[JobKind.PUBLISH_HOME] = JobKind.PUBLISH_HOME
-    ticket: int = 0
-    user: str
-    asked: bool = False
-
-    @property
-    def id(self) -> str:
-        return f"home:{self.user}"
-
-class ReportDM(_Job):
-    """An SLA report (its summary, then its CSV in the summary's thread) by DM: asked for
-    with ``/ticket report``, or a client's monthly statement to its account manager."""
-
-    kind: Literal[JobKind.REPORT_DM] = JobKind.REPORT_DM
-    ticket: int = 0
-    ref: str
-    """What makes it unique: the command that asked for it, or ``statement:<c>:<month>``."""
-    user: str | None
-    """Whom to DM; None: the account manager of ``channel``'s client when it goes out."""
-    start: float
-    end: float
-    label: str
-    channel: str | None = None
-    """The one client reported on (its channel); None: every client."""
-
-    @property
-    def id(self) -> str:
-        return f"report:{self.ref}"
-
-
-class CsatComment(_Job):
-    """A client's CSAT comment, told in the ticket's triage thread."""
-
-    kind: Literal[JobKind.CSAT_COMMENT] = JobKind.CSAT_COMMENT
-    user: str
-    ref: str
-    """The modal submission it came from."""
-
-    @property
-    def id(self) -> str:
-        return f"csat_comment:{self.ticket}:{self.ref}"
-
 
 
 Job = Annotated[

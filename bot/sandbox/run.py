@@ -13,19 +13,17 @@ import asyncio
 import contextlib
 import logging
 import signal
-import socket
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import redis
 from aiohttp import web
-from redis.exceptions import RedisError
 
-from bot.adapters.embedded_redis import embedded_redis, socket_path
+from bot.adapters.embedded_redis import embedded_redis, running_in
 from bot.bootstrap import Runtime, http_app, open_runtime
 from bot.cli.clients import set_client
+from bot.cli.worker_child import loopback_port
 from bot.sandbox.inbox import Inbox
 from bot.sandbox.page import Page
 from bot.sandbox.people import People
@@ -48,24 +46,6 @@ log = logging.getLogger(__name__)
 
 class SandboxError(Exception):
     """The sandbox cannot start; the message says why and what to do."""
-
-
-def _running_in(data_dir: Path) -> bool:
-    """Whether a Redis already answers in ``data_dir``: another sandbox is running there."""
-    path = socket_path(data_dir)
-    if not path.exists():
-        return False
-    try:
-        with redis.Redis(unix_socket_path=str(path), socket_timeout=1) as r:
-            return bool(r.ping())
-    except (RedisError, OSError):
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.asynccontextmanager
@@ -122,7 +102,7 @@ async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
         with embedded_redis(settings.data_dir) as redis_url:
             async with open_runtime(settings, redis_url) as runtime:
                 await set_the_scene(runtime, slack)
-                bot_port = _free_port()
+                bot_port = loopback_port()
                 worker = asyncio.create_task(runtime.worker.run(stop))
                 try:
                     async with served(http_app(runtime), bot_port), \
@@ -145,7 +125,7 @@ async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
 def sandbox(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
     """Run the sandbox until Ctrl-C (or SIGTERM)."""
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's every SMTP line
-    if _running_in(data_dir / "data"):
+    if running_in(data_dir / "data"):
         raise SandboxError(f"A sandbox is already running with its data in {data_dir}: stop "
                            "it first, or give this one another folder with --dir.")
     asyncio.run(run(port, data_dir, plans))
