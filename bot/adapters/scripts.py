@@ -68,6 +68,18 @@ local function reindex(n, index)
 end
 """
 
+# A reporter's count of tickets in the limit's window: counted, or refused (0) past the
+# limit, in which case it stays as it was. KEYS[1]: the count; ARGV: the limit, the window (s).
+INTAKE = """
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2], 'NX')
+if n > tonumber(ARGV[1]) then
+  redis.call('DECR', KEYS[1])
+  return 0
+end
+return 1
+"""
+
 # KEYS[1]: the submission's idempotency record, KEYS[2]: the partition's ticket numbers.
 # ARGV: whether there is a record (1/0), the step (the partitions), the partition's first
 # number. The ticket a repeated submission opened (or is opening), or the next number of

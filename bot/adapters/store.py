@@ -70,6 +70,7 @@ class Store(DeskRecords):
         self.layout = layout or Layout()
         self._shift = shift_ms or (lambda: 0)
         self._admit = redis.register_script(scripts.ADMIT)
+        self._intake = redis.register_script(scripts.INTAKE)
         self._commit = redis.register_script(scripts.COMMIT)
         self._effects = redis.register_script(scripts.EFFECTS)
         self._enqueue = redis.register_script(scripts.ENQUEUE)
@@ -156,12 +157,7 @@ class Store(DeskRecords):
         if limit is None:
             return None
         key = intake_key(draft.reporter, int(draft.created_at // limit.window))
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, limit.window, nx=True)
-            count, _ = await pipe.execute()
-        if int(count) > limit.most:
-            await self.redis.decr(key)
+        if not await self._intake(keys=[key], args=[limit.most, limit.window]):
             raise TooMany(limit.most)
         return key
 

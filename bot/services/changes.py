@@ -65,11 +65,10 @@ class Changes:
         _, plan = await self.client_and_plan(ticket.channel)
         return urgency(ticket, plan, self.settings.warn_at)
 
-    async def outcome(self, ticket: Ticket) -> Outcome | None:
+    async def outcome(self, ticket: Ticket, plan: Plan) -> Outcome | None:
         """What a resolved ticket leaves for reports (None while it is not resolved)."""
         if ticket.status is not Status.RESOLVED:
             return None
-        _, plan = await self.client_and_plan(ticket.channel)
         fired = await self.store.sla_events(ticket.number)
         return outcome(ticket, plan, [f.clock for f in fired if Step(f.step).is_breach])
 
@@ -88,12 +87,15 @@ class Changes:
             changed = apply(current.ticket)
             if changed is current.ticket and not always:
                 return current
+            _, plan = await self.client_and_plan(changed.channel)
+            warn_at = self.settings.warn_at
             try:
                 return await self.store.save(
                     current, changed, jobs=[*(jobs(changed) if callable(jobs) else jobs),
                                             *seen_changed(current.ticket, changed)],
-                    timers=await self.timers(changed), urgency=await self.urgency(changed),
-                    outcome=await self.outcome(changed))
+                    timers=desired_timers(changed, plan, self.clock(), warn_at),
+                    urgency=urgency(changed, plan, warn_at),
+                    outcome=await self.outcome(changed, plan))
             except Conflict:
                 continue
         raise Conflict(f"{ticket_key(number)} kept changing; gave up after {CONFLICT_RETRIES}")

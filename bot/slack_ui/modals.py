@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -33,46 +34,58 @@ from bot.slack_ui.text import cut_marked, cut_plain, escape, slack_date
 
 
 def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) -> dict[str, Any]:
+    """The ticket modal. Its frame and severity choice are the same in every one, so they are
+    rendered (and checked by slack_sdk) once; only the two text inputs are rendered per call.
+    The parts shared between calls are read-only: the caller sends the view, nothing more."""
     prefill = prefill or OpenTicketValue()
-    options = [
-        Option(value=s.value, text=PlainTextObject(text=s.label),
-               description=PlainTextObject(text=s.meaning))
-        for s in Severity
-    ]
-    view = View(
-        type="modal",
-        callback_id=CallbackId.TICKET_MODAL,
-        title=PlainTextObject(text="Open a support ticket"),
-        submit=PlainTextObject(text="Open ticket"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=meta.model_dump_json(exclude_none=True),
-        blocks=[
-            InputBlock(
-                block_id=BlockId.TITLE,
-                label=PlainTextObject(text="Title"),
-                element=PlainTextInputElement(
-                    action_id=ActionId.TITLE, max_length=TITLE_MAX,
-                    initial_value=cut_plain(clean_line(prefill.title), TITLE_MAX) or None,
-                    placeholder=PlainTextObject(text="What is wrong, in a few words")),
-            ),
-            InputBlock(
-                block_id=BlockId.SEVERITY,
-                label=PlainTextObject(text="Severity"),
-                element=RadioButtonsElement(action_id=ActionId.SEVERITY, options=options),
-            ),
-            InputBlock(
-                block_id=BlockId.DESCRIPTION,
-                label=PlainTextObject(text="Description"),
-                element=PlainTextInputElement(
-                    action_id=ActionId.DESCRIPTION, multiline=True, max_length=DESCRIPTION_MAX,
-                    initial_value=cut_marked(clean_block(prefill.description),
-                                              DESCRIPTION_MAX) or None,
-                    placeholder=PlainTextObject(
-                        text="What happens, since when, who is affected, steps to reproduce")),
-            ),
-        ],
-    )
-    return view.to_dict()
+    return {**_ticket_frame(),
+            "private_metadata": meta.model_dump_json(exclude_none=True),
+            "blocks": [
+                InputBlock(
+                    block_id=BlockId.TITLE,
+                    label=PlainTextObject(text="Title"),
+                    element=PlainTextInputElement(
+                        action_id=ActionId.TITLE, max_length=TITLE_MAX,
+                        initial_value=cut_plain(clean_line(prefill.title), TITLE_MAX) or None,
+                        placeholder=PlainTextObject(text="What is wrong, in a few words")),
+                ).to_dict(),
+                _severity_input(),
+                InputBlock(
+                    block_id=BlockId.DESCRIPTION,
+                    label=PlainTextObject(text="Description"),
+                    element=PlainTextInputElement(
+                        action_id=ActionId.DESCRIPTION, multiline=True,
+                        max_length=DESCRIPTION_MAX,
+                        initial_value=cut_marked(clean_block(prefill.description),
+                                                 DESCRIPTION_MAX) or None,
+                        placeholder=PlainTextObject(
+                            text="What happens, since when, who is affected, steps to reproduce")),
+                ).to_dict(),
+            ]}
+
+
+@functools.cache
+def _ticket_frame() -> dict[str, Any]:
+    """Everything of the ticket modal but its metadata and blocks."""
+    frame = View(type="modal", callback_id=CallbackId.TICKET_MODAL,
+                 title=PlainTextObject(text="Open a support ticket"),
+                 submit=PlainTextObject(text="Open ticket"),
+                 close=PlainTextObject(text="Cancel"), blocks=[_severity_block()]).to_dict()
+    del frame["blocks"]
+    return frame
+
+
+def _severity_block() -> InputBlock:
+    options = [Option(value=s.value, text=PlainTextObject(text=s.label),
+                      description=PlainTextObject(text=s.meaning)) for s in Severity]
+    return InputBlock(
+        block_id=BlockId.SEVERITY, label=PlainTextObject(text="Severity"),
+        element=RadioButtonsElement(action_id=ActionId.SEVERITY, options=options))
+
+
+@functools.cache
+def _severity_input() -> dict[str, Any]:
+    return _severity_block().to_dict()
 
 
 def submitted(state: Any, block: BlockId, action: ActionId, key: str) -> Any:
