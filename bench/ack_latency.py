@@ -6,7 +6,7 @@ Web API call after ``--delay`` (50 ms). Sends N signed /ticket commands, N modal
 submissions and N Claim clicks, ``--concurrency`` at a time, and prints the latency
 percentiles of each and the p99 ratio (goal: at most 1.25).
 
-    python -m bench.ack_latency [--n 200] [--concurrency 20] [--delay 0.05]
+    python -m bench.ack_latency [--n 200] [--concurrency 20] [--delay 0.05] [--rate R]
 """
 
 from __future__ import annotations
@@ -57,8 +57,12 @@ async def timed(call: Awaitable[object]) -> float:
     return time.perf_counter() - started
 
 
-async def drive(url: str, n: int, concurrency: int) -> Phase:
+async def drive(url: str, n: int, concurrency: int, rate: float | None = None) -> Phase:
     """Warm up, then time N of each request; returns the latencies by kind.
+
+    Back to back, ``concurrency`` at a time (a closed loop: the busiest it can be); or, with
+    ``rate``, one request every 1/rate seconds whatever the answers (as Slack sends them),
+    at most ``concurrency`` in flight.
 
     The load generator's own heap is frozen before each timed run: a full collection of it
     (it holds the desk's modules too) paused it for 30-50 ms, and the pause was charged to
@@ -75,10 +79,13 @@ async def drive(url: str, n: int, concurrency: int) -> Phase:
         async def run(kind: str, make: Callable[[int], Awaitable[object]], count: int,
                       offset: int) -> None:
             async def one(i: int) -> float:
+                if rate:
+                    await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
                 async with slots:
                     return await timed(make(offset + i))
             gc.collect()
             gc.freeze()
+            started = time.perf_counter()
             results[kind] = list(await asyncio.gather(*(one(i) for i in range(count))))
 
         def command(i: int) -> Awaitable[object]:
@@ -98,10 +105,11 @@ async def drive(url: str, n: int, concurrency: int) -> Phase:
     return {k: v for k, v in results.items() if "warm-up" not in k}
 
 
-async def main(n: int, concurrency: int, delay: float, extra: tuple[str, ...] = ()
-               ) -> dict[str, float]:
-    print(f"Ack latency: {n} of each request, {concurrency} at a time, Slack stand-in "
-          f"delay {delay * 1000:.0f} ms\nMachine: {machine()}")
+async def main(n: int, concurrency: int, delay: float, extra: tuple[str, ...] = (),
+               rate: float | None = None) -> dict[str, float]:
+    pace = f"{rate:g} a second" if rate else "back to back"
+    print(f"Ack latency: {n} of each request, {pace}, {concurrency} at a time at most, "
+          f"Slack stand-in delay {delay * 1000:.0f} ms\nMachine: {machine()}")
     ratios: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         async with redis_server(Path(tmp)) as redis_url, standin_process(delay) as slack_url:
@@ -111,13 +119,13 @@ async def main(n: int, concurrency: int, delay: float, extra: tuple[str, ...] = 
                 # Steady state: serve answers /healthz before its timer loop (a process of
                 # its own) has finished starting and sweeping.
                 await asyncio.sleep(SETTLE)
-                desk = await drive(url, n, concurrency)
+                desk = await drive(url, n, concurrency, rate)
             port = free_port()
             bare_args = [sys.executable, "-m", "bench.bare_app", "--port", str(port),
                          "--api-url", slack_url, "--token", "xoxb-test-token",
                          "--secret", SIGNING_SECRET]
             async with process(bare_args, serve_env(slack_url, redis_url, port), port) as url:
-                bare = await drive(url, n, concurrency)
+                bare = await drive(url, n, concurrency, rate)
     for kind in desk:
         mine, base = percentiles(desk[kind]), percentiles(bare[kind])
         print(f"{kind}")
@@ -135,8 +143,11 @@ if __name__ == "__main__":
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--delay", type=float, default=0.05)
+    parser.add_argument("--rate", type=float, default=None,
+                        help="requests a second, sent whatever the answers (default: back "
+                             "to back, --concurrency at a time)")
     parser.add_argument("--no-worker", action="store_true",
                         help="serve without the in-process timer loop (web: in the Procfile)")
     args = parser.parse_args()
     asyncio.run(main(args.n, args.concurrency, args.delay,
-                     ("--no-worker",) if args.no_worker else ()))
+                     ("--no-worker",) if args.no_worker else (), args.rate))

@@ -29,6 +29,12 @@ async def test_ack_latency_bench_runs() -> None:
     assert out.count("p99 ratio desk/bare") == 3
 
 
+async def test_ack_latency_bench_runs_paced() -> None:
+    out = await bench("ack_latency", "--n", "5", "--concurrency", "2", "--rate", "50")
+    assert "50 a second" in out
+    assert out.count("p99 ratio desk/bare") == 3
+
+
 async def test_reminders_bench_runs() -> None:
     # arq's side needs a virtualenv of its own, installed on first use: left to real runs.
     out = await bench("reminders", "--rate", "5", "--seconds", "1", "--burst", "10",
