@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.connection import redis_unreachable
 from bot.adapters.slack import slack_call
 from bot.adapters.store import Store
 from bot.domain.tickets import TicketError
@@ -32,6 +33,7 @@ from bot.slack_ui.ids import (
 )
 from bot.slack_ui.messages import refusal_text
 from handlers import after_ack, desk_of, in_time
+from handlers.errors import NOT_CHANGED
 from handlers.payloads import Click, Shortcut, read, value_of
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,14 @@ async def acting(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
     except TicketError as refused:
         await ack()
         after_ack(tell(client, click, refusal_text(refused)), "ephemeral refusal")
+        return
+    except Exception as exc:
+        if not redis_unreachable(exc):
+            raise
+        log.error("Redis did not answer a click on %s: %s", click.action.action_id,
+                  type(exc).__name__)
+        await ack()
+        after_ack(tell(client, click, NOT_CHANGED), "ephemeral notice")
         return
     await ack()
 

@@ -1,5 +1,6 @@
 """What a person sees when the desk cannot reach Redis: a word they can act on, instead
-of Slack's own "dispatch_failed" or a modal that only says something went wrong."""
+of Slack's own "dispatch_failed" or a modal that only says something went wrong. (A click
+is answered by its listener: ``NOT_CHANGED``, to the clicker only.)"""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from typing import Any
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot.adapters.connection import UNREACHABLE
+from bot.adapters.connection import redis_unreachable
 
 log = logging.getLogger(__name__)
 
 NOT_SAVED = ("The support desk cannot reach its database just now, so nothing was saved. "
              "Try again in a minute.")
+NOT_CHANGED = ("The support desk cannot reach its database just now, so nothing changed. "
+               "Try again in a minute.")
 
 
 def register(app: AsyncApp) -> None:
@@ -25,7 +28,7 @@ def register(app: AsyncApp) -> None:
 async def unreachable(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
     """A submission or command that failed because Redis did not answer: told so (a
     modal's first field carries it, the form stays open to send again)."""
-    if not isinstance(error, UNREACHABLE):
+    if not redis_unreachable(error):
         return None
     log.error("Redis did not answer while serving a %s: %s", body.get("type", "command"),
               type(error).__name__)

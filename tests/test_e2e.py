@@ -17,7 +17,7 @@ import pytest
 from bot.bootstrap import open_runtime
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
-from handlers.errors import NOT_SAVED
+from handlers.errors import NOT_CHANGED, NOT_SAVED
 from tests.cli import ROOT, bot_env, run_bot
 from tests.conftest import (
     AM,
@@ -25,6 +25,7 @@ from tests.conftest import (
     LEAD,
     STAFF,
     STAFF_2,
+    TRIAGE,
     SmtpSink,
     armed,
     drained,
@@ -35,7 +36,16 @@ from tests.conftest import (
     start_redis,
     ticket,
 )
-from tests.flows import buttons, click, find_post, open_modal, submit, text_of, triage_post
+from tests.flows import (
+    buttons,
+    click,
+    find_post,
+    open_modal,
+    open_ticket,
+    submit,
+    text_of,
+    triage_post,
+)
 from tests.slackreq import SIGNING_SECRET
 
 
@@ -166,6 +176,26 @@ async def test_a_submission_while_redis_is_down_is_told_nothing_was_saved(
         server.process.wait()
     assert status == 200 and body is not None and body["response_action"] == "errors"
     assert list(body["errors"].values()) == [NOT_SAVED]
+
+
+async def test_a_click_while_redis_is_down_is_told_nothing_changed(
+        slack: SlackStandIn, tmp_path: Path) -> None:
+    server = start_redis(tmp_path / "redis")
+    try:
+        async with open_runtime(settings_for(slack, server.url), server.url) as runtime:
+            await register_client(runtime)
+            async with serving(runtime, slack) as app:
+                post = await triage_post(app, await open_ticket(app))
+                server.process.kill()
+                server.process.wait()
+                status, _ = await click(app, post, "Claim", user=STAFF)
+                told = await slack.wait_for(lambda: slack.calls_to("chat.postEphemeral"))
+    finally:
+        server.process.kill()
+        server.process.wait()
+    assert status == 200
+    assert told[0].args["user"] == STAFF and told[0].args["channel"] == TRIAGE
+    assert told[0].args["text"] == NOT_CHANGED
 
 
 async def test_socket_mode_serves_commands_through_slack_api_url(slack: SlackStandIn,

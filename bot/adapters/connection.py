@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
+import aiohttp
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -22,6 +23,11 @@ RedisClient: TypeAlias = Redis | RedisCluster
 UNREACHABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError,
                                             ClusterDownError, OSError)
 """What a call to Redis raises when Redis does not answer (down, failing over)."""
+
+
+def redis_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` says Redis did not answer (an OSError from aiohttp says it of Slack)."""
+    return isinstance(error, UNREACHABLE) and not isinstance(error, aiohttp.ClientError)
 
 FAILOVER_RETRIES = 8
 """Retries of a command whose shard does not answer: about 6 s with the backoff, longer
