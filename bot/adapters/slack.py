@@ -9,7 +9,7 @@ help, so the job is dead-lettered at once and the failure shown to people).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 MARKER_EVENT: Final = "support_desk"
 """``event_type`` of the metadata on every message the desk posts, to find it again."""
+HISTORY_PAGE: Final = 200
+"""Messages a page when looking for one the app posted (Slack allows up to 999)."""
 
 _TRANSIENT_ERRORS = frozenset({
     "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
@@ -154,22 +156,34 @@ class Slack:
         """The ts of a message this app already posted with ``mark``, if any.
 
         Asked only when a job runs again after a crash, so that a post which reached
-        Slack just before the crash is not posted twice.
+        Slack just before the crash is not posted twice. Every message since ``oldest`` is
+        looked at, however many pages they take.
         """
-        if thread_ts:
-            call = self.client.conversations_replies(
-                channel=channel, ts=thread_ts, oldest=f"{oldest:.6f}", limit=200,
-                include_all_metadata=True)
-        else:
-            call = self.client.conversations_history(
-                channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True)
-        r = await slack_call(call)
-        for message in r.get("messages") or []:
+        async for message in self._messages(channel, oldest=oldest, thread_ts=thread_ts):
             meta = message.get("metadata") or {}
             if (meta.get("event_type") == mark["event_type"]
                     and meta.get("event_payload") == mark["event_payload"]):
                 return str(message["ts"])
         return None
+
+    async def _messages(self, channel: str, *, oldest: float | None = None,
+                        thread_ts: str | None = None) -> AsyncIterator[dict[str, Any]]:
+        """A thread's messages, or a channel's since ``oldest``, page after page (each page
+        a call of its own, its failure mapped as any call's)."""
+        args: dict[str, Any] = {"channel": channel, "limit": HISTORY_PAGE,
+                                "include_all_metadata": True}
+        if oldest is not None:
+            args["oldest"] = f"{oldest:.6f}"
+        cursor = None
+        while True:
+            page = {**args, "cursor": cursor} if cursor else args
+            r = await slack_call(self.client.conversations_replies(ts=thread_ts, **page)
+                                 if thread_ts else self.client.conversations_history(**page))
+            for message in r.get("messages") or []:
+                yield message
+            cursor = (r.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
 
     async def post_once(
         self,
@@ -210,9 +224,7 @@ class Slack:
         """Upload a file into a thread (``files_upload_v2``), unless ``again`` (a rerun)
         and the thread has a file of that name already."""
         if again:
-            r = await slack_call(self.client.conversations_replies(
-                channel=channel, ts=thread_ts, limit=200))
-            for message in r.get("messages") or []:
+            async for message in self._messages(channel, thread_ts=thread_ts):
                 if any(f.get("name") == filename for f in message.get("files") or []):
                     log.info("found %s already uploaded in %s, not uploading it again",
                              filename, channel)

@@ -6,6 +6,8 @@ error code where Slack would refuse). Named after Slack's methods.
 
 from __future__ import annotations
 
+import base64
+import math
 from typing import Any
 
 from bot.sandbox.limits import message_error
@@ -110,12 +112,27 @@ class MessageMethods(Records):
         return {"channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
 
     def _history(self, args: dict[str, Any], thread: str | None) -> Answer:
+        """A channel's messages newest first, or a thread's oldest first (its parent first),
+        between ``oldest`` and ``latest`` (themselves only if ``inclusive``), ``limit`` a
+        page (Slack's default 100), the next page's cursor as Slack gives it."""
         oldest = float(args.get("oldest") or 0)
+        latest = float(args["latest"]) if args.get("latest") else math.inf
+        inclusive = str(args.get("inclusive", "")).lower() in ("true", "1")
+
+        def within(ts: str) -> bool:
+            t = float(ts)
+            return oldest <= t <= latest if inclusive else oldest < t < latest
+
         found = [m for m in self.messages.values()
-                 if m.channel == args["channel"] and float(m.ts) >= oldest
+                 if m.channel == args["channel"] and within(m.ts)
                  and (m.thread_ts is None if thread is None else thread in (m.thread_ts, m.ts))]
-        return {"messages": [m.as_api() for m in sorted(found, key=lambda m: m.ts,
-                                                        reverse=True)]}
+        found.sort(key=lambda m: float(m.ts), reverse=thread is None)
+        start = int(base64.b64decode(args["cursor"]).decode()) if args.get("cursor") else 0
+        end = start + min(int(args.get("limit") or 100), 1000)
+        more = end < len(found)
+        return {"messages": [m.as_api() for m in found[start:end]], "has_more": more,
+                "response_metadata": {"next_cursor": base64.b64encode(str(end).encode()).decode()
+                                      if more else ""}}
 
     def _conversations_open(self, args: dict[str, Any]) -> Answer:
         user = str(args.get("users", ""))
