@@ -109,7 +109,8 @@ async def test_a_ladder_edit_applies_to_open_tickets(
     served, _, _ = await serving(slack, redis_url, pagerduty, smtp_sink, slow)
     try:
         await register_acme(slack, redis_url)
-        opened = await open_high(served)
+        submitted = time.time()
+        await open_high(served)
     finally:
         await stop(served)
     # The next start has a new ladder: the triage channel alerted at 20 % of the window.
@@ -118,8 +119,10 @@ async def test_a_ladder_edit_applies_to_open_tickets(
     served, _, _ = await serving(slack, redis_url, pagerduty, smtp_sink, edited)
     try:
         alert = await slack.wait_for(lambda: [
-            m for m in slack.posts(TRIAGE) if m.thread_ts is None
-            and "close to its response deadline" in m.text], timeout=15)
-        assert 5.5 <= float(alert[0].ts.split(".")[0]) - int(opened) <= 9
+            c for c in slack.calls_to("chat.postMessage", channel=TRIAGE)
+            if "thread_ts" not in c.args
+            and "close to its response deadline" in c.args.get("text", "")], timeout=15)
+        # 20 % of 30 s after the ticket was opened (which was after ``submitted``).
+        assert 6.0 <= alert[0].at - submitted <= 9
     finally:
         await stop(served)
