@@ -7,7 +7,8 @@ import json
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from tests.conftest import (
     STAFF,
     STAFF_2,
     TRIAGE,
+    RunningApp,
     SmtpSink,
     armed,
     drained,
@@ -159,40 +161,43 @@ async def test_healthz_is_503_while_redis_is_down(slack: SlackStandIn, tmp_path:
         await process.wait()
 
 
-async def test_a_submission_while_redis_is_down_is_told_nothing_was_saved(
-        slack: SlackStandIn, tmp_path: Path) -> None:
+@asynccontextmanager
+async def served_on_own_redis(slack: SlackStandIn, tmp_path: Path
+                              ) -> AsyncIterator[tuple[RunningApp, Callable[[], None]]]:
+    """The desk serving, on a Redis of its own; with the function that kills that Redis."""
     server = start_redis(tmp_path / "redis")
+
+    def kill() -> None:
+        server.process.kill()
+        server.process.wait()
+
     try:
         async with open_runtime(settings_for(slack, server.url), server.url) as runtime:
             await register_client(runtime)
             async with serving(runtime, slack) as app:
-                view = await open_modal(app)
-                server.process.kill()
-                server.process.wait()
-                status, body = await submit(app, view, title="Checkout down",
-                                            severity="Critical", description="All of it.")
+                yield app, kill
     finally:
-        server.process.kill()
-        server.process.wait()
+        kill()
+
+
+async def test_a_submission_while_redis_is_down_is_told_nothing_was_saved(
+        slack: SlackStandIn, tmp_path: Path) -> None:
+    async with served_on_own_redis(slack, tmp_path) as (app, kill_redis):
+        view = await open_modal(app)
+        kill_redis()
+        status, body = await submit(app, view, title="Checkout down", severity="Critical",
+                                    description="All of it.")
     assert status == 200 and body is not None and body["response_action"] == "errors"
     assert list(body["errors"].values()) == [NOT_SAVED]
 
 
 async def test_a_click_while_redis_is_down_is_told_nothing_changed(
         slack: SlackStandIn, tmp_path: Path) -> None:
-    server = start_redis(tmp_path / "redis")
-    try:
-        async with open_runtime(settings_for(slack, server.url), server.url) as runtime:
-            await register_client(runtime)
-            async with serving(runtime, slack) as app:
-                post = await triage_post(app, await open_ticket(app))
-                server.process.kill()
-                server.process.wait()
-                status, _ = await click(app, post, "Claim", user=STAFF)
-                told = await slack.wait_for(lambda: slack.calls_to("chat.postEphemeral"))
-    finally:
-        server.process.kill()
-        server.process.wait()
+    async with served_on_own_redis(slack, tmp_path) as (app, kill_redis):
+        post = await triage_post(app, await open_ticket(app))
+        kill_redis()
+        status, _ = await click(app, post, "Claim", user=STAFF)
+        told = await slack.wait_for(lambda: slack.calls_to("chat.postEphemeral"))
     assert status == 200
     assert told[0].args["user"] == STAFF and told[0].args["channel"] == TRIAGE
     assert told[0].args["text"] == NOT_CHANGED
