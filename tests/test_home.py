@@ -117,8 +117,11 @@ async def test_an_engineer_sees_the_queue_and_claims_from_it(app: RunningApp) ->
     view = await open_home(app, STAFF)
     assert headers(view) == ["My tickets (0)", "Unassigned (1)", "At risk (0)", "Breached (0)"]
     row = section_rows(view, "Unassigned")[0]["text"]["text"]
-    assert f"*T-{number}* · High · <#{CLIENT_CHANNEL}> · 4 h left" in row
+    assert f"*T-{number}* · High · <#{CLIENT_CHANNEL}> · 4 h left · due <!date^" in row
     assert "Login fails" in row
+    # The deadline itself, which does not go stale in an open Home tab: 4 h after opening.
+    due = int(re.search(r"due <!date\^(\d+)\^", row).group(1))  # type: ignore[union-attr]
+    assert abs(due - (time.time() + 4 * 3600)) < 60
 
     assert await click_in_home(app, STAFF, home_button(view, "Claim", f"T-{number}")) == 200
     post = await triage_post(app, number)

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 from bot.domain.tickets import Status
 from bot.services.home import PAGE, Home, Part, Row
 from bot.slack_ui.ids import ActionId, HomePage, TicketRef
-from bot.slack_ui.text import escape, humanize
+from bot.slack_ui.text import escape, humanize, slack_date
 
 HOME_BLOCKS: Final = 100
 """Slack's most blocks in a Home view."""
@@ -31,10 +31,13 @@ NOT_STAFF = ("*Support Desk* keeps the support team's queue here. It shows ticke
 
 
 def time_left(row: Row, now: float) -> str:
-    left = row.urgency.left(now)
-    if left is None:
+    """How long is left (as of ``now``), and the deadline itself, which Slack shows in each
+    reader's timezone and which, unlike the time left, does not go stale in an open tab."""
+    due, left = row.urgency.due, row.urgency.left(now)
+    if due is None or left is None:
         return "no clock running"
-    return f"overdue by {humanize(-left)}" if left <= 0 else f"{humanize(left)} left"
+    standing = f"overdue by {humanize(-left)}" if left <= 0 else f"{humanize(left)} left"
+    return f"{standing} · due {slack_date(due)}"
 
 
 def row_block(row: Row, now: float) -> Block:
