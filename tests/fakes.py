@@ -39,9 +39,9 @@ from bot.adapters.store import (
 from bot.domain.jobs import FireTimer, Job
 from bot.domain.reports import Outcome
 from bot.domain.sla import Step, Timer
-from bot.domain.staff import Member, Organisation
-from bot.domain.tickets import Client, Status, Ticket
+from bot.domain.tickets import Status, Ticket
 from bot.domain.urgency import Urgency
+from tests.fake_records import FakeRecords
 
 T0 = 1_700_000_000.0
 """Where the fake clock starts (epoch seconds)."""
@@ -75,11 +75,11 @@ class Queued:
     """Epoch seconds."""
 
 
-class FakeStore:
+class FakeStore(FakeRecords):
     """The ``ports.TicketStore`` protocol (and the real store's extras) in dicts."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
-        self.clock = clock
+        super().__init__(clock)
         self.tickets: dict[int, Ticket] = {}
         """The tickets as stored (their ``sent`` is kept apart, in ``done``)."""
         self.versions: dict[int, int] = {}
@@ -89,12 +89,9 @@ class FakeStore:
         self.armed: list[Queued] = []
         """Every arming ever, in order (a re-armed id appears again)."""
         self.timer_ids: dict[int, set[str]] = {}
-        self.threads: dict[tuple[str, str], int] = {}
         self.once: dict[str, tuple[int, float]] = {}
         self.intake: Counter[tuple[str, int]] = Counter()
         self.fired: dict[int, dict[str, SlaEvent]] = {}
-        self.remembered: dict[str, float] = {}
-        self.client_records: dict[str, Client] = {}
         self.outcomes: dict[int, Outcome] = {}
         """Resolved tickets' outcomes for reports, as the resolution index keeps them."""
         self.calls: Counter[str] = Counter()
@@ -315,27 +312,11 @@ class FakeStore:
                        and channel in (None, t.channel))
         return [n for _, n in found[:most]], len(found)
 
-    async def ticket_for_thread(self, channel: str, thread_ts: str) -> int | None:
-        return self.threads.get((channel, thread_ts))
-
-    async def _remember_once(self, key: str, ttl: int) -> bool:
-        expires = self.remembered.get(key)
-        if expires is not None and expires > self.clock():
-            return False
-        self.remembered[key] = self.clock() + ttl
-        return True
-
-    async def index_thread(self, channel: str, thread_ts: str, number: int) -> None:
-        self.threads[(channel, thread_ts)] = number
-
     async def enqueue_once(self, once: str, ttl: int, armed: Armed) -> bool:
         if not await self._remember_once(once, ttl):
             return False
         await self.enqueue(armed)
         return True
-
-    async def client(self, channel: str) -> Client | None:
-        return self.client_records.get(channel)
 
     # -- the real store's other operations (what delivery does) ---------------------------
 
@@ -358,35 +339,3 @@ class FakeStore:
         if name == "client_ts":
             self.threads.setdefault((ticket.channel, ts), ticket.number)
         return True
-
-    async def put_client(self, client: Client) -> None:
-        self.client_records[client.channel] = client
-
-    async def clients(self) -> list[Client]:
-        return sorted(self.client_records.values(), key=lambda c: c.name)
-
-    async def remove_client(self, channel: str) -> bool:
-        return self.client_records.pop(channel, None) is not None
-
-
-class FakeDirectory:
-    """The ``ports.Directory`` protocol: the members you add, and the support group."""
-
-    def __init__(self, org: Organisation, *, group: frozenset[str] | None = None) -> None:
-        self.org = org
-        self.members: dict[str, Member] = {}
-        self.group = group
-        """The members of the ``SUPPORT_TEAM`` user group; None when it is not a group."""
-
-    def add(self, *members: Member) -> None:
-        for member in members:
-            self.members[member.id] = member
-
-    async def organisation(self) -> Organisation:
-        return self.org
-
-    async def member(self, user: str) -> Member | None:
-        return self.members.get(user)
-
-    async def support_team(self) -> frozenset[str] | None:
-        return self.group

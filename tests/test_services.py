@@ -52,7 +52,8 @@ from bot.services.reminders import NotDue, Reminders
 from bot.services.staff import Actor, NotStaff, StaffCheck
 from bot.services.sweep import Sweeper, failed
 from bot.services.tickets import NewTicket, Tickets
-from tests.fakes import T0, FakeClock, FakeDirectory, FakeStore
+from tests.fake_records import FakeDirectory
+from tests.fakes import T0, FakeClock, FakeStore
 
 TRIAGE = "C0TRIAGE01"
 CLIENT = "C0ACME0001"
