@@ -16,7 +16,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.connection import redis_unreachable
-from bot.adapters.slack import slack_call
+from bot.adapters.slack import Retryable, Undeliverable, retried, slack_call
 from bot.adapters.store import Store
 from bot.domain.tickets import TicketError, ticket_key
 from bot.services.desk import Desk
@@ -38,6 +38,8 @@ from handlers.payloads import Click, Shortcut, read, value_of
 
 log = logging.getLogger(__name__)
 
+TELL_PATIENCE = 10.0
+"""How long a message to the clicker waits out Slack's 429 (Retry-After) and 5xx."""
 STALE = "That button is out of date: use the ticket's latest triage post."
 
 Change = Callable[[Desk, Click], Coroutine[Any, Any, None] | None]
@@ -95,12 +97,37 @@ async def acting(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
 
 
 async def tell(client: AsyncWebClient, click: Click, text: str) -> None:
-    """An ephemeral message to the clicker; from App Home (no channel), a direct message."""
-    if click.channel is not None:
-        await slack_call(client.chat_postEphemeral(channel=click.channel.id,
-                                                   user=click.user.id, text=text))
-    else:
-        await slack_call(client.chat_postMessage(channel=click.user.id, text=text))
+    """An ephemeral message to the clicker; from App Home (no channel), a direct message.
+
+    Slack's 429 and 5xx are waited out for up to ``TELL_PATIENCE``; an ephemeral message
+    Slack refuses for good (the app is no longer in the channel, say) goes as a direct
+    message. One that cannot reach the clicker is logged with the ticket it was about."""
+    user = click.user.id
+    try:
+        if click.channel is not None:
+            channel = click.channel.id
+            try:
+                await retried(lambda: client.chat_postEphemeral(channel=channel, user=user,
+                                                                text=text), TELL_PATIENCE)
+                return
+            except Undeliverable as exc:
+                log.warning("%s: Slack refused the ephemeral message to %s in %s (%s): "
+                            "sending it as a direct message", about(click), user, channel,
+                            exc.error)
+        await retried(lambda: client.chat_postMessage(channel=user, text=text), TELL_PATIENCE)
+    except (Retryable, Undeliverable) as exc:
+        log.error("%s: could not tell %s why their click on %s did nothing: %s", about(click),
+                  user, click.action.action_id, exc)
+
+
+def about(click: Click) -> str:
+    """The ticket a click is about (``T-1042``), for log lines; else its action id."""
+    chosen = click.action.selected_option
+    for raw in (click.action.value, chosen.value if chosen else None):
+        ref = value_of(TicketRef, raw)
+        if ref is not None:
+            return ticket_key(ref.ticket)
+    return click.action.action_id
 
 
 def ticket_of(click: Click) -> int | None:
