@@ -18,7 +18,9 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack import Retryable, Undeliverable, slack_call
 from bot.services.desk import Desk
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,23 @@ async def in_time(work: Coroutine[Any, Any, Any], what: str,
              ACK_BUDGET)
     after_ack(finish(), what)
     return False
+
+
+NOT_OPENED = ("Slack did not open the form (it answered too late or not at all), so nothing "
+              "changed: please try again.")
+
+
+async def open_form(client: AsyncWebClient, trigger_id: str, view: dict[str, Any], *,
+                    what: str, tell: Callable[[str], Awaitable[object]]) -> None:
+    """``views.open``; when Slack does not open the form (its trigger expired, a 429, a
+    5xx), the person is told with ``tell`` and the failure logged with ``what``, which
+    names the ticket when there is one. (The trigger works once, within 3 s: a retry of the
+    call cannot help, the person's next click can.)"""
+    try:
+        await slack_call(client.views_open(trigger_id=trigger_id, view=view))
+    except (Retryable, Undeliverable) as exc:
+        log.warning("%s: Slack did not open the form (views.open): %s", what, exc)
+        await tell(NOT_OPENED)
 
 
 def provide(desk: Desk) -> Callable[..., Awaitable[None]]:

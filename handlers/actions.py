@@ -16,9 +16,9 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.connection import redis_unreachable
-from bot.adapters.slack import slack_call
+from bot.adapters.slack import Retryable, Undeliverable, retried, slack_call
 from bot.adapters.store import Store
-from bot.domain.tickets import TicketError
+from bot.domain.tickets import TicketError, ticket_key
 from bot.services.desk import Desk
 from bot.slack_ui import modals
 from bot.slack_ui.ids import (
@@ -32,12 +32,14 @@ from bot.slack_ui.ids import (
     TicketRef,
 )
 from bot.slack_ui.messages import refusal_text
-from handlers import after_ack, desk_of, in_time
+from handlers import after_ack, desk_of, in_time, open_form
 from handlers.errors import NOT_CHANGED
 from handlers.payloads import Click, Shortcut, read, value_of
 
 log = logging.getLogger(__name__)
 
+TELL_PATIENCE = 10.0
+"""How long a message to the clicker waits out Slack's 429 (Retry-After) and 5xx."""
 STALE = "That button is out of date: use the ticket's latest triage post."
 
 Change = Callable[[Desk, Click], Coroutine[Any, Any, None] | None]
@@ -95,12 +97,37 @@ async def acting(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
 
 
 async def tell(client: AsyncWebClient, click: Click, text: str) -> None:
-    """An ephemeral message to the clicker; from App Home (no channel), a direct message."""
-    if click.channel is not None:
-        await slack_call(client.chat_postEphemeral(channel=click.channel.id,
-                                                   user=click.user.id, text=text))
-    else:
-        await slack_call(client.chat_postMessage(channel=click.user.id, text=text))
+    """An ephemeral message to the clicker; from App Home (no channel), a direct message.
+
+    Slack's 429 and 5xx are waited out for up to ``TELL_PATIENCE``; an ephemeral message
+    Slack refuses for good (the app is no longer in the channel, say) goes as a direct
+    message. One that cannot reach the clicker is logged with the ticket it was about."""
+    user = click.user.id
+    try:
+        if click.channel is not None:
+            channel = click.channel.id
+            try:
+                await retried(lambda: client.chat_postEphemeral(channel=channel, user=user,
+                                                                text=text), TELL_PATIENCE)
+                return
+            except Undeliverable as exc:
+                log.warning("%s: Slack refused the ephemeral message to %s in %s (%s): "
+                            "sending it as a direct message", about(click), user, channel,
+                            exc.error)
+        await retried(lambda: client.chat_postMessage(channel=user, text=text), TELL_PATIENCE)
+    except (Retryable, Undeliverable) as exc:
+        log.error("%s: could not tell %s why their click on %s did nothing: %s", about(click),
+                  user, click.action.action_id, exc)
+
+
+def about(click: Click) -> str:
+    """The ticket a click is about (``T-1042``), for log lines; else its action id."""
+    chosen = click.action.selected_option
+    for raw in (click.action.value, chosen.value if chosen else None):
+        ref = value_of(TicketRef, raw)
+        if ref is not None:
+            return ticket_key(ref.ticket)
+    return click.action.action_id
 
 
 def ticket_of(click: Click) -> int | None:
@@ -162,20 +189,21 @@ async def open_ticket_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
     await ack()
     click = read(Click, body, "click")
     if click and click.trigger_id and click.channel:
-        after_ack(open_prefilled(click.action.value, click.channel.id, click.trigger_id,
-                                 client, desk_of(context).store), "Open a ticket views.open")
+        after_ack(open_prefilled(click, click.channel.id, click.trigger_id, client,
+                                 desk_of(context).store), "Open a ticket views.open")
 
 
-async def open_prefilled(value: str | None, channel: str, trigger_id: str,
+async def open_prefilled(click: Click, channel: str, trigger_id: str,
                          client: AsyncWebClient, store: Store) -> None:
     """The ticket modal, pre-filled from the message a reaction prompt was made for."""
-    button = value_of(OpenTicketButton, value) or OpenTicketButton()
+    button = value_of(OpenTicketButton, click.action.value) or OpenTicketButton()
     # A pre-fill is a client's message: only ever opened from that client's channel.
     mine = button.prefill is not None and button.prefill.split(":", 1)[0] == channel
     kept = await store.prefill(button.prefill) if button.prefill and mine else None
     prefill = value_of(OpenTicketValue, kept) or OpenTicketValue()
-    await client.views_open(trigger_id=trigger_id, view=modals.ticket_modal(
-        ModalMetadata(channel=channel, source_link=prefill.source_link), prefill))
+    await open_form(client, trigger_id, modals.ticket_modal(
+        ModalMetadata(channel=channel, source_link=prefill.source_link), prefill),
+        what=f"Open a ticket in {channel}", tell=lambda text: tell(client, click, text))
 
 
 async def open_support_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
@@ -186,10 +214,13 @@ async def open_support_ticket(ack: AsyncAck, body: dict[str, Any], client: Async
         return
     channel, message = shortcut.channel.id, shortcut.message
     identity = await desk_of(context).identity()
-    after_ack(client.views_open(trigger_id=shortcut.trigger_id, view=modals.ticket_modal(
+    after_ack(open_form(client, shortcut.trigger_id, modals.ticket_modal(
         ModalMetadata(channel=channel, reporter=message.user,
                       source_link=identity.permalink(channel, message.ts)),
-        OpenTicketValue(description=message.text or ""))), "shortcut views.open")
+        OpenTicketValue(description=message.text or "")),
+        what=f"the shortcut in {channel}",
+        tell=lambda text: slack_call(client.chat_postEphemeral(
+            channel=channel, user=shortcut.user.id, text=text))), "shortcut views.open")
 
 
 async def open_note_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
@@ -198,7 +229,9 @@ async def open_note_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebC
     click = read(Click, body, "click")
     ref = value_of(TicketRef, click.action.value) if click else None
     if click and ref and click.trigger_id:
-        after_ack(client.views_open(trigger_id=click.trigger_id, view=modal(ref)),
+        after_ack(open_form(client, click.trigger_id, modal(ref),
+                            what=f"{ticket_key(ref.ticket)}: {click.action.action_id}",
+                            tell=lambda text: tell(client, click, text)),
                   f"{click.action.action_id} views.open")
     elif click:
         after_ack(tell(client, click, STALE), "ephemeral refusal")

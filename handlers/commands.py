@@ -15,7 +15,7 @@ from bot.domain.tickets import TicketError, parse_ticket_key
 from bot.services.staff import Actor
 from bot.slack_ui import messages, modals
 from bot.slack_ui.ids import ModalMetadata, OpenTicketValue
-from handlers import after_ack, desk_of
+from handlers import after_ack, desk_of, open_form
 
 
 def register(app: AsyncApp) -> None:
@@ -39,10 +39,13 @@ async def ticket_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWe
         return
     trigger = command.get("trigger_id")
     if isinstance(trigger, str):
-        after_ack(client.views_open(
-            trigger_id=trigger,
-            view=modals.ticket_modal(ModalMetadata(channel=command["channel_id"]),
-                                     OpenTicketValue(title=text))), "/ticket views.open")
+        channel, user = command["channel_id"], command["user_id"]
+        after_ack(open_form(
+            client, trigger, modals.ticket_modal(ModalMetadata(channel=channel),
+                                                 OpenTicketValue(title=text)),
+            what=f"/ticket in {channel}",
+            tell=lambda notice: slack_call(client.chat_postEphemeral(
+                channel=channel, user=user, text=notice))), "/ticket views.open")
 
 
 async def show_tickets(command: dict[str, Any], client: AsyncWebClient,

@@ -13,10 +13,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.tickets import ticket_key
 from bot.services.desk import Desk
 from bot.slack_ui.csat import comment_modal
 from bot.slack_ui.ids import ActionId, BlockId, CallbackId, CommentRef, RateId, RatingChoice
-from handlers import after_ack, desk_of
+from handlers import after_ack, desk_of, open_form
 from handlers.actions import STALE, acting, tell, ticket_of
 from handlers.payloads import Click, read, value_of
 from handlers.views import answer, read_note
@@ -48,8 +49,10 @@ async def open_comment_modal(ack: AsyncAck, body: dict[str, Any],
     click = read(Click, body, "click")
     number = ticket_of(click) if click else None
     if click and number and click.channel and click.trigger_id:
-        after_ack(client.views_open(trigger_id=click.trigger_id, view=comment_modal(
-            CommentRef(ticket=number, channel=click.channel.id))), "CSAT comment views.open")
+        after_ack(open_form(client, click.trigger_id, comment_modal(
+            CommentRef(ticket=number, channel=click.channel.id)),
+            what=f"{ticket_key(number)}: CSAT comment",
+            tell=lambda text: tell(client, click, text)), "CSAT comment views.open")
     elif click:
         after_ack(tell(client, click, STALE), "ephemeral refusal")
 

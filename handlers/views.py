@@ -1,24 +1,29 @@
 """Modal submissions: the ticket modal, the resolution, an update for the client.
 
 A submission is in Redis before Slack gets its answer; a refusal keeps the modal open
-with the reason on the field (``response_action: errors``).
+with the reason on the field (``response_action: errors``). One that cannot be decided
+within the ack budget (Slack slow to say who is submitting) closes the modal and is
+decided after; a refusal then comes as a direct message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.domain.tickets import TicketError
-from bot.services.tickets import NewTicket
+from bot.services.tickets import NewTicket, Opened
 from bot.slack_ui import modals
 from bot.slack_ui.ids import ActionId, BlockId, CallbackId, ModalMetadata, TicketForm, TicketRef
 from bot.slack_ui.messages import refusal_text
 from handlers import desk_of, in_time
 from handlers.payloads import Submission, read, value_of
+
+log = logging.getLogger(__name__)
 
 STALE = "This form is out of date: close it and start again."
 
@@ -44,16 +49,25 @@ async def submit_ticket(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltC
         await ack(response_action="errors", errors={BlockId.TITLE: STALE})
         return
     who = submission.user.actor
-    try:
-        opened = await desk_of(context).tickets.open(NewTicket(
+    opened: list[Opened] = []
+
+    async def open_ticket() -> None:
+        opened.append(await desk_of(context).tickets.open(NewTicket(
             channel=meta.channel, reporter=meta.reporter or who.user, title=form.title,
             severity=form.severity, description=form.description,
-            once=f"view:{submission.view.id}", source_link=meta.source_link), who)
+            once=f"view:{submission.view.id}", source_link=meta.source_link), who))
+
+    # Opening a ticket for someone else asks Slack who is submitting: it may be slow.
+    try:
+        await in_time(open_ticket(), "a ticket submission", told_later(context, who.user))
     except TicketError as refusal:
         await ack(response_action="errors", errors={BlockId.TITLE: refusal_text(refusal)})
         return
+    if not opened:  # decided after the ack: the modal closes, a refusal comes as a DM
+        await ack()
+        return
     await ack(response_action="update",
-              view=modals.ticket_opened_modal(opened.ticket, opened.window))
+              view=modals.ticket_opened_modal(opened[0].ticket, opened[0].window))
 
 
 async def submit_resolution(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
@@ -96,23 +110,31 @@ async def read_note(ack: AsyncAck, body: dict[str, Any], block: BlockId, action:
     return submission, ref, text
 
 
+def told_later(context: AsyncBoltContext, user: str
+               ) -> Callable[[BaseException | None], Awaitable[None]]:
+    """What a submission decided after the ack does with its outcome: a refusal or a
+    failure is sent to ``user`` as a direct message (success shows for itself)."""
+
+    async def tell(refused: BaseException | None) -> None:
+        if refused is None:
+            return
+        if not isinstance(refused, TicketError):
+            log.error("a submission by %s failed after the ack: %r", user, refused)
+        text = (refusal_text(refused) if isinstance(refused, TicketError) else
+                "Sorry, that did not go through: please try again in a minute.")
+        await desk_of(context).tell(user, text)
+
+    return tell
+
+
 async def answer(ack: AsyncAck, submission: Submission, context: AsyncBoltContext,
                  block: BlockId, change: Coroutine[Any, Any, None]) -> None:
     """Make the change; close the modal, or keep it open with the refusal on the field.
 
     A change that cannot be decided within the ack budget closes the modal and is decided
     after; a refusal then comes as a direct message."""
-    user = submission.user.id
-
-    async def tell(refused: BaseException | None) -> None:
-        if refused is None:
-            return
-        text = (refusal_text(refused) if isinstance(refused, TicketError) else
-                "Sorry, that did not go through: please try again in a minute.")
-        await desk_of(context).tell(user, text)
-
     try:
-        await in_time(change, "a submission", tell)
+        await in_time(change, "a submission", told_later(context, submission.user.id))
     except TicketError as refusal:
         await ack(response_action="errors", errors={block: refusal_text(refusal)})
         return

@@ -6,8 +6,18 @@ from __future__ import annotations
 import time
 
 from bot.domain.tickets import Status
-from tests.conftest import STAFF, STAFF_2, RunningApp, ticket
-from tests.flows import buttons, click, open_ticket, triage_post
+from tests.conftest import (
+    CLIENT_CHANNEL,
+    CLIENT_USER,
+    GUEST,
+    STAFF,
+    STAFF_2,
+    RunningApp,
+    register_client,
+    ticket,
+)
+from tests.flows import buttons, click, open_ticket, submit, triage_post
+from tests.test_ways_in import shortcut
 
 
 async def timed_click(app: RunningApp, label: str, user: str) -> float:
@@ -53,3 +63,35 @@ async def test_a_directory_that_keeps_failing_refuses_privately_and_changes_noth
     assert refusal[0].args["user"] == STAFF
     assert "did not say in time who you are" in refusal[0].args["text"]
     assert (await ticket(app.runtime, number)).status is Status.OPEN
+
+
+async def test_a_ticket_for_someone_else_with_users_info_taking_3_5_s_is_answered_in_time(
+        app: RunningApp) -> None:
+    await register_client(app.runtime)
+    ts = app.slack.add_message(CLIENT_CHANNEL, CLIENT_USER, "The CMS logs us out")
+    status, _ = await app.client.interaction(shortcut(ts, "The CMS logs us out", STAFF))
+    assert status == 200
+    view = (await app.slack.wait_for(lambda: app.slack.calls_to("views.open")))[0].args["view"]
+    app.slack.delays["users.info"] = 3.5
+    started = time.monotonic()
+    status, body = await submit(app, view, title="CMS logouts", severity="High",
+                                description="The CMS logs us out", user=STAFF)
+    assert status == 200 and time.monotonic() - started < 3.0
+    assert body is None  # the modal closes; the ticket is opened all the same
+    await triage_post(app, 1001)
+    assert (await ticket(app.runtime, 1001)).reporter == CLIENT_USER
+
+
+async def test_a_guest_refused_after_the_ack_is_told_by_direct_message(app: RunningApp) -> None:
+    await register_client(app.runtime)
+    ts = app.slack.add_message(CLIENT_CHANNEL, CLIENT_USER, "Broken")
+    await app.client.interaction(shortcut(ts, "Broken", GUEST))
+    view = (await app.slack.wait_for(lambda: app.slack.calls_to("views.open")))[0].args["view"]
+    app.slack.delays["users.info"] = 3.5
+    started = time.monotonic()
+    status, _ = await submit(app, view, title="x", severity="Low", description="Broken",
+                             user=GUEST)
+    assert status == 200 and time.monotonic() - started < 3.0
+    told = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postMessage", channel=GUEST))
+    assert "Only the support team" in told[0].args["text"]
+    assert await app.runtime.store.get(1001) is None

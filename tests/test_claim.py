@@ -119,3 +119,29 @@ async def test_support_team_user_group_narrows_who_may_claim(app: RunningApp) ->
     await click(app, post, "Claim", user=STAFF_2)
     await app.slack.wait_for(lambda: post.updates >= 1)
     assert f"<@{STAFF_2}>" in text_of(post)
+
+
+async def test_a_refusal_slack_rate_limits_still_reaches_the_clicker(
+        app: RunningApp, caplog: pytest.LogCaptureFixture) -> None:
+    number = await open_ticket(app)
+    post = await triage_post(app, number)
+    claim = buttons(post)["Claim"]  # as the second clicker's screen still shows it
+
+    async def late_claim() -> None:
+        status, _ = await app.client.click(claim["action_id"], claim["value"], user=STAFF,
+                                           channel=TRIAGE, message_ts=post.ts)
+        assert status == 200
+
+    await click(app, post, "Claim", user=STAFF_2)
+    app.slack.fail("chat.postEphemeral", status=429, retry_after=1)
+    await late_claim()
+    told = await app.slack.wait_for(lambda: app.slack.ephemerals, timeout=5)
+    assert told[0].user == STAFF and f"already claimed by <@{STAFF_2}>" in told[0].text
+    # Refused for good (the app left the channel), it comes as a direct message, and the
+    # log names the ticket.
+    app.slack.fail("chat.postEphemeral", error="channel_not_found")
+    await late_claim()
+    dm = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postMessage", channel=STAFF))
+    assert f"already claimed by <@{STAFF_2}>" in dm[0].args["text"]
+    assert [r for r in caplog.records if f"T-{number}" in r.getMessage()
+            and "channel_not_found" in r.getMessage()]

@@ -10,7 +10,7 @@ from typing import Any
 
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.adapters.slack import Retryable, Slack, Undeliverable, slack_call
+from bot.adapters.slack import Retryable, Slack, Undeliverable, retried
 from bot.domain.staff import Member, Organisation, WhoUnknown
 
 log = logging.getLogger(__name__)
@@ -103,13 +103,8 @@ async def patiently(call: Callable[[], Awaitable[AsyncSlackResponse]],
                     patience: float = PATIENCE) -> AsyncSlackResponse:
     """A directory call, retried on 429 (after Retry-After) and 5xx for up to ``patience``
     seconds; then WhoUnknown."""
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            return await slack_call(call())
-        except Retryable as exc:
-            wait = exc.retry_after or 0.5
-            if time.monotonic() + wait > deadline:
-                log.warning("Slack's directory is not answering: %s", exc)
-                raise WhoUnknown() from exc
-            await asyncio.sleep(wait)
+    try:
+        return await retried(call, patience)
+    except Retryable as exc:
+        log.warning("Slack's directory is not answering: %s", exc)
+        raise WhoUnknown() from exc

@@ -8,8 +8,10 @@ help, so the job is dead-lettered at once and the failure shown to people).
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -84,6 +86,21 @@ async def slack_call(call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
     except (aiohttp.ClientError, TimeoutError) as exc:
         SLACK_CALLS.labels("unknown", "unreachable").inc()
         raise Retryable(f"cannot reach Slack: {type(exc).__name__}") from exc
+
+
+async def retried(call: Callable[[], Awaitable[AsyncSlackResponse]], patience: float
+                  ) -> AsyncSlackResponse:
+    """A call made again on 429 (after its Retry-After) and 5xx for up to ``patience``
+    seconds; then its last Retryable. (For a person waiting on it: the worker reschedules.)"""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return await slack_call(call())
+        except Retryable as exc:
+            wait = exc.retry_after or 0.5
+            if time.monotonic() + wait > deadline:
+                raise
+            await asyncio.sleep(wait)
 
 
 def marker(ticket: str, notification: str) -> dict[str, Any]:
