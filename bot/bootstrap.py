@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -112,9 +113,13 @@ async def open_runtime(settings: Settings, redis_url: str,
         runtime = build(settings, redis, clock, http)
         with contextlib.suppress(RedisError, OSError):
             await clock.calibrate(redis)  # a Redis that is down is reported by the caller
+        calibrating = asyncio.create_task(clock.keep_calibrated(redis))
         try:
             yield runtime
         finally:
+            calibrating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await calibrating
             await runtime.queue.close()
     finally:
         await http.close()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.clock import Clock
 from tests.conftest import CLIENT_CHANNEL, TRIAGE, RunningApp, drained, ticket
 from tests.flows import open_modal, open_ticket, submit, triage_post
 
@@ -66,6 +67,27 @@ async def test_a_post_that_reached_slack_before_an_error_is_not_posted_again(
     assert len(app.slack.calls_to("chat.postMessage", channel=CLIENT_CHANNEL)) == 1
     assert len(top_level(app, CLIENT_CHANNEL)) == 1 and len(top_level(app, TRIAGE)) == 1
     assert (await ticket(app.runtime, number)).client_ts == top_level(app, CLIENT_CHANNEL)[0]
+
+
+async def test_a_post_that_reached_slack_is_found_when_slack_clock_is_behind_the_desk(
+        app: RunningApp, clock: Clock) -> None:
+    # Slack stamps its messages by its own clock, here two minutes behind the desk's
+    # (Redis's): the card and the triage post that reached Slack before the error are
+    # older than a minute before the ticket's creation as the desk recorded it. The rerun
+    # looked only from there on, did not see them, and posted each a second time.
+    clock.advance(120)
+    app.slack.fail("chat.postMessage", status=500, after_effect=True, channel=CLIENT_CHANNEL)
+    app.slack.fail("chat.postMessage", status=500, after_effect=True, channel=TRIAGE)
+    number = await open_ticket(app)
+    for _ in range(300):  # the triage post's retry is a second away
+        stored = await ticket(app.runtime, number)
+        if stored.triage_ts:
+            break
+        await asyncio.sleep(0.02)
+    await drained(app.runtime)
+    assert len(top_level(app, CLIENT_CHANNEL)) == 1 and len(top_level(app, TRIAGE)) == 1
+    assert stored.client_ts == top_level(app, CLIENT_CHANNEL)[0]
+    assert stored.triage_ts == top_level(app, TRIAGE)[0]
 
 
 async def test_app_not_in_the_client_channel_is_flagged_in_triage(

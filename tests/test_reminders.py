@@ -5,6 +5,7 @@ Plan targets are seconds here (Critical 4 s: the warning at 3 s, the breach at 4
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -183,6 +184,30 @@ async def test_a_thread_broadcast_reply_counts(app: RunningApp) -> None:
     sent_at = f"{max(time.time(), opened + 0.01):.6f}"
     await reply(app, STAFF, post.ts, ts=sent_at, subtype="thread_broadcast")
     assert (await ticket(app.runtime, number)).first_response_at == float(sent_at)
+
+
+@pytest.fixture
+def calibrating_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.adapters.clock.CALIBRATE_EVERY", 0.1)
+
+
+async def test_a_running_desk_keeps_to_redis_clock_when_it_moves(
+        calibrating_often: None, app: RunningApp) -> None:
+    # The process calibrated its clock on Redis's when it started (and its timer loop at
+    # its first sweep); then Redis's clock moved 90 s ahead of it (an NTP step on Redis's
+    # host, a failover to a replica whose host runs ahead, or this host suspended: its
+    # monotonic clock stood still). A web process never calibrated again: every ticket
+    # was stamped 90 s in the past by Redis's clock, which fires the timers, and this
+    # Critical one (4 s) breached the moment it was opened.
+    worker = app.runtime.worker
+    await app.slack.wait_for(lambda: worker._sweep is not None and worker._sweep.done())
+    app.runtime.clock._offset -= 90
+    await asyncio.sleep(0.5)
+    number = await open_ticket(app, "Checkout down", "Critical", "502 everywhere.")
+    seconds, micros = await app.runtime.redis.time()
+    assert abs(await created_at(app, number) - (seconds + micros / 1e6)) < 1
+    await drained(app.runtime)
+    assert dms(app, LEAD) == []
 
 
 async def test_the_assignee_is_warned_too(app: RunningApp) -> None:

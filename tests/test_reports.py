@@ -199,7 +199,7 @@ def test_outcome_counts_business_time_and_leaves_out_waiting_on_the_client() -> 
                         StatusChange(monday + 3 * 3600, "U2", Status.WAITING_ON_CLIENT,
                                      Status.CLAIMED)))
     solved = resolve(ticket, "U2", monday + 4 * 3600, "fixed")
-    found = outcome(solved, plan, ["resolution"])
+    found = outcome(solved, plan, [("resolution", monday + 3600)])
     # Friday 16:00-17:00, then Monday 09:00-09:30: 1 h 30 of business time.
     assert found.durations[Clock.INITIAL] == 5400
     # Until Monday 13:00: 1 h + 4 h, less the 2 h waiting on the client.

@@ -35,9 +35,15 @@ PREFILL_TTL = 30 * 86_400
 """How long a reaction prompt's Open a ticket button keeps the message it was made from."""
 
 
+SLACK_CLOCK_MARGIN = 3600.0
+"""How far behind the desk's clock (Redis's) Slack's may be, which stamps the messages a
+rerun looks for: a rerun reads this much more history rather than miss its post."""
+
+
 def since(ticket: Ticket) -> float:
-    """Where to look for a message of this ticket's that an earlier attempt may have posted."""
-    return ticket.created_at - 60
+    """Where to look for a message of this ticket's that an earlier attempt may have posted
+    (a message's ts is Slack's clock, the ticket's creation the desk's)."""
+    return ticket.created_at - SLACK_CLOCK_MARGIN
 
 
 @REGISTRY.handles(JobKind.POST_CLIENT_THREAD)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from bot.adapters.metrics import REMINDERS, TIMER_LAG
 from bot.adapters.slack import marker
 from bot.adapters.store import Armed
+from bot.delivery.posts import since
 from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
 from bot.domain.jobs import (
     BreachEmail,
@@ -82,7 +83,7 @@ async def reminder_dm(job: ReminderDM, run: Run) -> None:
     else:
         text = notices.warning_dm(ticket, client, window, now, loaded.thread_link(), clock)
     await run.deps.slack.post_once(
-        job.user, text, None, again=run.again, oldest=ticket.created_at - 60,
+        job.user, text, None, again=run.again, oldest=since(ticket),
         mark=marker(ticket.key, f"{notification(job)}/dm:{job.user}"))
     await run.deps.store.mark_done(ticket.number, job.id)
 
@@ -122,7 +123,7 @@ async def group_alert(job: GroupAlert, run: Run) -> None:
         return
     await run.deps.slack.post_once(job.target, text, None, again=run.again,
                                    mark=marker(ticket.key, f"{notification(job)}/alert"),
-                                   oldest=ticket.created_at - 60)
+                                   oldest=since(ticket))
     await run.deps.store.mark_done(ticket.number, job.id)
 
 
@@ -164,5 +165,5 @@ async def in_triage_thread(run: Run, loaded: Loaded, job_id: str, name: str, tex
         raise NotReady(f"{ticket.key} has no triage post yet")
     await run.deps.slack.post_once(channel, text, None, thread_ts=ticket.triage_ts,
                                    mark=marker(ticket.key, name), again=run.again,
-                                   oldest=ticket.created_at - 60)
+                                   oldest=since(ticket))
     await run.deps.store.mark_done(ticket.number, job_id)

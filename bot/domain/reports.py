@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from bot.domain.calendar import Span, elapsed
 from bot.domain.csat import score
 from bot.domain.plans import Plan
-from bot.domain.sla import PAUSED, Clock, is_breached, periods
+from bot.domain.sla import PAUSED, Clock, clock_stopped_at, is_breached, periods
 from bot.domain.tickets import Severity, Status, Ticket
 
 ALL = "all"
@@ -73,10 +73,14 @@ RUNS: Mapping[Clock, Callable[[Ticket], Run | None]] = {
 what a new clock needs to be in reports)."""
 
 
-def outcome(ticket: Ticket, plan: Plan, breached: Iterable[str] = ()) -> Outcome:
-    """The outcome of a resolved ticket; ``breached``: the clocks of the breaches fired for
-    it (``Store.sla_events``). A first response that came late counts as breached even if
-    no breach was fired for it (the worker was down, say)."""
+def outcome(ticket: Ticket, plan: Plan, breached: Iterable[tuple[str, float]] = ()
+            ) -> Outcome:
+    """The outcome of a resolved ticket; ``breached``: the clock and due time of each breach
+    fired for it (``Store.sla_events``). A first response that came late counts as
+    breached even if no breach was fired for it (the worker was down, say); one recorded
+    before a fired breach's due time does not (Slack stamped the reply before the deadline,
+    by a clock behind the desk's, and the desk saw it after the breach went out)."""
+    stopped = clock_stopped_at(ticket)
     resolved = ticket.resolved_at
     if resolved is None:
         raise ValueError(f"{ticket.key} is not resolved")
@@ -87,7 +91,8 @@ def outcome(ticket: Ticket, plan: Plan, breached: Iterable[str] = ()) -> Outcome
         if ran is not None:
             start, end, pauses = ran
             durations[clock] = elapsed(start, end, calendar, pauses)
-    clocks = {Clock(c) for c in breached if c in _CLOCKS}
+    clocks = {Clock(c) for c, due in breached if c in _CLOCKS
+              and not (c == Clock.INITIAL and stopped is not None and stopped < due)}
     if is_breached(ticket, plan, resolved):
         clocks.add(Clock.INITIAL)
     return Outcome(ticket.number, ticket.channel, ticket.severity, ticket.created_at, resolved,

@@ -70,7 +70,7 @@ class Changes:
         if ticket.status is not Status.RESOLVED:
             return None
         fired = await self.store.sla_events(ticket.number)
-        return outcome(ticket, plan, [f.clock for f in fired if Step(f.step).is_breach])
+        return outcome(ticket, plan, [(f.clock, f.due) for f in fired if Step(f.step).is_breach])
 
     async def change(self, number: int, apply: Callable[[Ticket], Ticket],
                      jobs: JobsFor = (), *, always: bool = False) -> Versioned:
