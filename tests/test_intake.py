@@ -137,6 +137,23 @@ async def test_double_submit_of_one_modal_opens_one_ticket(app: RunningApp) -> N
     assert await app.runtime.store.get(1002) is None
 
 
+async def test_a_submission_numbered_by_a_delivery_that_died_opens_when_sent_again(
+        app: RunningApp) -> None:
+    # An earlier delivery of this form took T-1001 and died before writing it (Redis
+    # failing over between the two writes, or the process killed): its record says so.
+    layout = app.runtime.store.layout
+    home = layout.of_text("view:V0RETRY001")
+    await app.runtime.redis.set(home.once("view:V0RETRY001"), "pending:1001", ex=30)
+    await app.runtime.redis.set(home.seq, 1001)
+    view = await open_modal(app)
+    status, body = await submit(app, view, title="Checkout down", severity="High",
+                                description="Since 9:00.", view_id="V0RETRY001")
+    assert status == 200 and body is not None and body["response_action"] == "update", body
+    assert "T-1001" in str(body["view"])
+    assert (await ticket(app.runtime, 1001)).title == "Checkout down"
+    await app.slack.wait_for(lambda: find_post(app, TRIAGE, "T-1001"))
+
+
 async def test_user_text_is_escaped_everywhere(app: RunningApp) -> None:
     await open_ticket(app, "<!channel> <@U0STAFF002> & more", "High", "<!here> ping <@U1>")
     await app.slack.wait_for(lambda: find_post(app, CLIENT_CHANNEL, "T-1001"))

@@ -82,13 +82,18 @@ return 1
 
 # KEYS[1]: the submission's idempotency record, KEYS[2]: the partition's ticket numbers.
 # ARGV: whether there is a record (1/0), the step (the partitions), the partition's first
-# number. The ticket a repeated submission opened (or is opening), or the next number of
-# this partition, which the record then holds as ``pending:<n>`` until the ticket is
-# written (so a double click waits for that ticket instead of numbering another).
+# number. The ticket a repeated submission opened ('seen'), or is opening ('pending'), or
+# the next number of this partition ('new'), which the record then holds as ``pending:<n>``
+# until the ticket is written (so a double click waits for that ticket instead of
+# numbering another).
 ADMIT = """
 if ARGV[1] == '1' then
   local seen = redis.call('GET', KEYS[1])
-  if seen then return {'seen', tonumber((string.gsub(seen, 'pending:', '')))} end
+  if seen then
+    local pending = string.match(seen, '^pending:(%d+)$')
+    if pending then return {'pending', tonumber(pending)} end
+    return {'seen', tonumber(seen)}
+  end
 end
 local n = redis.call('INCRBY', KEYS[2], tonumber(ARGV[2]))
 if n < tonumber(ARGV[3]) then

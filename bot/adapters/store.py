@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, cast
@@ -43,6 +44,8 @@ from bot.domain.reports import Outcome
 from bot.domain.sla import Timer
 from bot.domain.tickets import Status, Ticket
 from bot.domain.urgency import Urgency
+
+log = logging.getLogger(__name__)
 
 __all__ = ["FIRST_NUMBER", "Armed", "Conflict", "IntakeLimit", "SlaEvent", "Store", "TooMany",
            "Versioned", "decode_ticket", "encode_ticket", "job_spec", "timer_jobs"]
@@ -111,9 +114,19 @@ class Store(DeskRecords):
             await self._uncount(counted)
             raise admitted
         kind, number = str(admitted[0]), int(admitted[1])
-        if kind == "seen":
-            await self._uncount(counted)
-            return await self._opened_before(number), False
+        if kind != "new":
+            await self._uncount(counted)  # counted by the delivery that numbered it
+            counted = None
+            opened = await self._opened_within(number)
+            if opened is not None:
+                return opened, False
+            if kind == "seen":
+                raise LookupError(f"T-{number}, opened by this submission, is gone")
+            # Numbered by an earlier delivery that never wrote it (it failed after taking
+            # the number: Redis failing over, the process killed): written now, under that
+            # number, so that submitting again works.
+            log.warning("T-%d: numbered by an earlier delivery of %s that did not write it; "
+                        "writing it now", number, once)
         if isinstance(counted, BaseException):
             raise counted
         values, unset = encode_ticket(replace(draft, number=number))
@@ -132,7 +145,10 @@ class Store(DeskRecords):
         # Opened meanwhile by the same submission (a double click): that one stands.
         await self._uncount(counted)
         if status == "seen":
-            return await self._opened_before(int(seen)), False
+            opened = await self._opened_within(int(seen))
+            if opened is None:
+                raise LookupError(f"T-{seen}, opened by this submission, is gone")
+            return opened, False
         raise Conflict(f"T-{number}")
 
     async def _uncount(self, counted: str | BaseException | None) -> None:
@@ -140,16 +156,15 @@ class Store(DeskRecords):
         if isinstance(counted, str):
             await self.redis.decr(counted)
 
-    async def _opened_before(self, number: int) -> Versioned:
-        """The ticket an earlier delivery of the same submission opened: waited for while
-        that one is still writing it (a double click)."""
+    async def _opened_within(self, number: int) -> Versioned | None:
+        """The ticket an earlier delivery of the same submission opened, waited for while
+        that one may still be writing it (a double click); None if it is not there."""
         for _ in range(round(OPENING_WAIT / 0.02)):
             saved = await self.get(number)
             if saved is not None:
                 return saved
             await asyncio.sleep(0.02)
-        raise LookupError(f"T-{number} was being opened by an earlier delivery of this "
-                          "submission, which did not finish")
+        return None
 
     async def _count_intake(self, draft: Ticket, limit: IntakeLimit | None) -> str | None:
         """Count the ticket toward its reporter's limit; raise TooMany past it. The key
