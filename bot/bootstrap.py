@@ -21,8 +21,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.client_cache import HEALTH_CHECK, ClientCache
 from bot.adapters.clock import Clock
-from bot.adapters.connection import RedisClient
+from bot.adapters.connection import RedisClient, subscriber_client
 from bot.adapters.connection import redis_client as connect
 from bot.adapters.directory import Directory
 from bot.adapters.homes import HomeViewers
@@ -114,16 +115,34 @@ async def open_runtime(settings: Settings, redis_url: str,
         with contextlib.suppress(RedisError, OSError):
             await clock.calibrate(redis)  # a Redis that is down is reported by the caller
         calibrating = asyncio.create_task(clock.keep_calibrated(redis))
-        try:
-            yield runtime
-        finally:
-            calibrating.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await calibrating
-            await runtime.queue.close()
+        async with clients_followed(runtime.store, redis_url):
+            try:
+                yield runtime
+            finally:
+                calibrating.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await calibrating
+                await runtime.queue.close()
     finally:
         await http.close()
         await redis.aclose()
+
+
+@contextlib.asynccontextmanager
+async def clients_followed(store: Store, redis_url: str) -> AsyncIterator[None]:
+    """Keep client records in the process while the block runs (see ``client_cache``)."""
+    cache = ClientCache()
+    subscriber = subscriber_client(redis_url, health_check=HEALTH_CHECK)
+    following = asyncio.create_task(cache.follow(subscriber))
+    store.client_cache = cache
+    try:
+        yield
+    finally:
+        store.client_cache = None
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
+        await subscriber.aclose()
 
 
 def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.ClientSession

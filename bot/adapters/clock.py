@@ -16,7 +16,7 @@ import time
 
 from redis.exceptions import RedisError
 
-from bot.adapters.connection import RedisClient
+from bot.adapters.connection import RedisClient, stand_by_cancellation
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,9 @@ class Clock:
             try:
                 await self.calibrate(redis)
             except (RedisError, OSError):
+                stand_by_cancellation()
                 continue  # Redis is away; the next round tries again
+            stand_by_cancellation()
             moved = self.now() - before
             if abs(moved) > 1:
                 log.warning("the desk's clock moved %+.1f s to keep to Redis's", moved)

@@ -6,6 +6,7 @@ whose shard went away is retried with backoff while a replica takes over.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TypeAlias
 
 import aiohttp
@@ -45,3 +46,20 @@ def redis_client(url: str, *, cluster: bool = False, timeout: float = 10.0) -> R
         client_name=connection_name(),
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), FAILOVER_RETRIES,
                     supported_errors=(RedisConnectionError, RedisTimeoutError)))
+
+
+def subscriber_client(url: str, *, health_check: int) -> Redis:
+    """A client for pub/sub on ``url`` (on a cluster, the node it names: a message
+    published on any node reaches them all). It pings Redis after ``health_check`` idle
+    seconds, so that a peer that went away is noticed."""
+    return Redis.from_url(url, decode_responses=True, health_check_interval=health_check,
+                          socket_connect_timeout=5, client_name=connection_name())
+
+
+def stand_by_cancellation() -> None:
+    """Raise CancelledError if this task was cancelled: redis-py can swallow a cancellation
+    that lands while it connects (taking it for its own timeout, and connecting again), so
+    a loop that calls Redis checks before it goes on."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling() > 0:
+        raise asyncio.CancelledError()

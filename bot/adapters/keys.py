@@ -77,6 +77,8 @@ from bot.domain.jobs import Sink
 NS: Final = "sd:{desk}:"
 """The namespace of the keys that are no ticket's (and of everything, with one partition)."""
 CLIENTS: Final = NS + "clients"
+CLIENTS_CHANGED: Final = NS + "clients:changed"
+"""The pub/sub channel on which every change of a client record is published."""
 SINKS: Final = tuple(Sink)
 """The order of a ticket's outbox keys in the ticket scripts' KEYS."""
 

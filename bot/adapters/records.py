@@ -8,13 +8,16 @@ import json
 from dataclasses import asdict
 from typing import cast
 
+from bot.adapters.client_cache import ClientCache
 from bot.adapters.connection import RedisClient
-from bot.adapters.keys import CLIENTS, lock_key, once_key, prefill_key
+from bot.adapters.keys import CLIENTS, CLIENTS_CHANGED, lock_key, once_key, prefill_key
 from bot.domain.tickets import Client
 
 
 class DeskRecords:
     redis: RedisClient
+    client_cache: ClientCache | None = None
+    """Client records kept in the process (long-running ones), or None: read each time."""
 
     async def begin_once(self, key: str, running_ttl: float) -> bool:
         """Start the work of ``key`` unless it is done or running (a concurrent retry)."""
@@ -46,6 +49,11 @@ class DeskRecords:
         await self.redis.delete(lock_key(name))
 
     async def client(self, channel: str) -> Client | None:
+        if self.client_cache is None:
+            return await self._read_client(channel)
+        return await self.client_cache.client(channel, self._read_client)
+
+    async def _read_client(self, channel: str) -> Client | None:
         raw = await self.redis.hget(CLIENTS, channel)
         return Client(**json.loads(raw)) if raw else None
 
@@ -55,6 +63,15 @@ class DeskRecords:
 
     async def put_client(self, client: Client) -> None:
         await self.redis.hset(CLIENTS, client.channel, json.dumps(asdict(client)))
+        await self._changed(client.channel)
 
     async def remove_client(self, channel: str) -> bool:
-        return bool(await self.redis.hdel(CLIENTS, channel))
+        removed = bool(await self.redis.hdel(CLIENTS, channel))
+        await self._changed(channel)
+        return removed
+
+    async def _changed(self, channel: str) -> None:
+        """Tell every process that keeps client records (``client_cache``) to read again."""
+        if self.client_cache is not None:
+            self.client_cache.forget()
+        await self.redis.publish(CLIENTS_CHANGED, channel)
