@@ -99,3 +99,19 @@ async def test_tickets_follow_their_channel_when_its_id_changes(app: RunningApp)
     # A staff reply in the thread, now under the channel's new ID, is the response.
     assert await reply_event(app, post.ts, "EvMove0002", channel=new) == 200
     assert (await ticket(app.runtime, number)).first_response_at is not None
+
+
+async def test_a_reply_from_someone_slack_will_not_show_is_recorded_as_the_clients(
+        app: RunningApp) -> None:
+    """users.info answers ``user_not_visible`` for a person of another organisation the
+    app may not see: their reply is the client's, not an event failing on every retry."""
+    await register_client(app.runtime)
+    await open_ticket(app)
+    post = await app.slack.wait_for(lambda: find_post(app, CLIENT_CHANNEL, "T-1001"))
+    assert await reply_event(app, post.ts, "EvStaff001") == 200
+    app.slack.fail("users.info", error="user_not_visible", times=3)
+    response = await app.client.event({
+        "type": "message", "channel": CLIENT_CHANNEL, "user": "U0HIDDEN01", "text": "Still down",
+        "ts": f"{time.time():.6f}", "thread_ts": post.ts}, event_id="EvHidden01")
+    assert response.status == 200
+    assert (await ticket(app.runtime, 1001)).awaiting_since is not None

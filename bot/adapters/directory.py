@@ -19,6 +19,9 @@ DIRECTORY_TTL = 300.0
 """A profile is fresh this long; after that it is still used at once while a fresh copy is
 fetched in the background (the cache is kept warm), for up to ``STALE_FOR``."""
 STALE_FOR = 86_400.0
+UNSEEN = frozenset({"user_not_found", "user_not_visible"})
+"""users.info's answers for a person the app cannot see: no such person, or one of
+another organisation that Slack does not show it."""
 PATIENCE = 10.0
 """How long a lookup retries Slack's 429 and 5xx answers before giving up."""
 
@@ -53,7 +56,8 @@ class Directory:
         return Organisation(identity.team_id, identity.enterprise_id)
 
     async def member(self, user: str) -> Member | None:
-        """The user's profile; None when Slack knows no such user.
+        """The user's profile; None when Slack knows no such user or will not show them
+        to the app (someone of another organisation: never staff).
 
         Raises WhoUnknown when Slack does not answer within ``PATIENCE``.
         """
@@ -79,7 +83,10 @@ class Directory:
         try:
             r = await patiently(lambda: self.slack.client.users_info(user=user))
         except Undeliverable as exc:
-            if exc.error == "user_not_found":
+            if exc.error in UNSEEN:
+                if exc.error != "user_not_found":
+                    log.warning("Slack will not show %s to the app (users.info: %s): taken "
+                                "for someone outside the support team", user, exc.error)
                 return None
             raise
         member = member_from(dict(r["user"]))
