@@ -35,6 +35,13 @@ async def test_ack_latency_bench_runs_paced() -> None:
     assert out.count("p99 ratio desk/bare") == 3
 
 
+async def test_web_cost_bench_runs() -> None:
+    out = await bench("web_cost", "--n", "20")
+    for name in ("one Redis command", "opening a ticket", "claiming a ticket",
+                 "rendering the ticket modal"):
+        assert name in out
+
+
 async def test_reminders_bench_runs() -> None:
     # arq's side needs a virtualenv of its own, installed on first use: left to real runs.
     out = await bench("reminders", "--rate", "5", "--seconds", "1", "--burst", "10",
