@@ -210,17 +210,25 @@ async def open_support_ticket(ack: AsyncAck, body: dict[str, Any], client: Async
                               context: AsyncBoltContext) -> None:
     await ack()
     shortcut = read(Shortcut, body, "message shortcut")
-    if shortcut is None:
-        return
+    if shortcut is not None:
+        after_ack(open_from_message(shortcut, client, desk_of(context)), "shortcut views.open")
+
+
+async def open_from_message(shortcut: Shortcut, client: AsyncWebClient, desk: Desk) -> None:
+    """The ticket modal for the message the shortcut was used on, linking to it; without
+    the link when Slack does not say the workspace's address just now (``auth.test``)."""
     channel, message = shortcut.channel.id, shortcut.message
-    identity = await desk_of(context).identity()
-    after_ack(open_form(client, shortcut.trigger_id, modals.ticket_modal(
-        ModalMetadata(channel=channel, reporter=message.user,
-                      source_link=identity.permalink(channel, message.ts)),
+    try:
+        link: str | None = (await desk.identity()).permalink(channel, message.ts)
+    except (Retryable, Undeliverable) as exc:
+        log.warning("the shortcut in %s: no link to the message (auth.test: %s)", channel, exc)
+        link = None
+    await open_form(client, shortcut.trigger_id, modals.ticket_modal(
+        ModalMetadata(channel=channel, reporter=message.user, source_link=link),
         OpenTicketValue(description=message.text or "")),
         what=f"the shortcut in {channel}",
         tell=lambda text: slack_call(client.chat_postEphemeral(
-            channel=channel, user=shortcut.user.id, text=text))), "shortcut views.open")
+            channel=channel, user=shortcut.user.id, text=text)))
 
 
 async def open_note_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,

@@ -18,7 +18,7 @@ from tests.conftest import (
     register_client,
     ticket,
 )
-from tests.flows import buttons, open_ticket, submit, text_of, triage_post
+from tests.flows import buttons, open_modal, open_ticket, submit, text_of, triage_post
 from tests.slackreq import values_by_label
 
 OTHER_CLIENT = "C0GLOBEX01"
@@ -174,3 +174,19 @@ async def test_staff_in_triage_see_all_open_tickets_most_urgent_first(app: Runni
     assert order == ["T-1002", "T-1003", "T-1001"]
     refused = await listing(app, "list", GUEST, TRIAGE)
     assert "Only the support team" in refused
+
+
+async def test_the_shortcut_answers_at_once_and_opens_the_form_while_auth_test_fails(
+        app: RunningApp) -> None:
+    # The message's permalink needs the workspace's URL (auth.test), which Slack refuses
+    # just now: the form opens all the same, without the link, and Slack has its answer.
+    await open_modal(app)  # Bolt has checked its token: the app is serving
+    app.slack.fail("auth.test", status=500, times=50)
+    ts = app.slack.add_message(CLIENT_CHANNEL, CLIENT_USER, "The CMS logs us out")
+    status, _ = await app.client.interaction(shortcut(ts, "The CMS logs us out", STAFF))
+    assert status == 200
+    opened = await app.slack.wait_for(lambda: app.slack.calls_to("views.open")[1:])
+    view = opened[0].args["view"]
+    description = next(b["element"]["initial_value"] for b in view["blocks"]
+                       if b.get("label", {}).get("text") == "Description")
+    assert description == "The CMS logs us out"
