@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 RESTART_AFTER = (1.0, 2.0, 5.0, 10.0, 30.0)
 """Seconds before starting the timer loop again after it died, by how often in a row."""
 
+HEALTHY_AFTER = 60.0
+"""Seconds a timer loop runs before its death no longer counts as one more in a row."""
+
 STOP_WITHIN = 30.0
 """How long the timer loop has to finish its jobs in flight once asked to stop."""
 
@@ -68,6 +71,7 @@ class WorkerChild:
                 sys.executable, "-m", "bot", "worker", env=self._env(),
                 preexec_fn=_in_the_child)
             log.info("timer loop started in process %d", child.pid)
+            started = asyncio.get_running_loop().time()
             stopping = asyncio.ensure_future(stop.wait())
             exited = asyncio.ensure_future(child.wait())
             await asyncio.wait({stopping, exited}, return_when=asyncio.FIRST_COMPLETED)
@@ -75,7 +79,8 @@ class WorkerChild:
             if stop.is_set():
                 await self._stop(child)
                 return
-            failures += 1
+            ran_well = asyncio.get_running_loop().time() - started >= HEALTHY_AFTER
+            failures = 1 if ran_well else failures + 1
             delay = RESTART_AFTER[min(failures, len(RESTART_AFTER)) - 1]
             log.error("the timer loop (process %d) exited with %s; starting it again in "
                       "%.0f s", child.pid, child.returncode, delay)
