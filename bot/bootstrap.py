@@ -31,7 +31,15 @@ from bot.adapters.hooks import Pager, Webhook
 from bot.adapters.index import Index
 from bot.adapters.keys import Layout
 from bot.adapters.mail import Mailer
-from bot.adapters.metrics import HTTP_SECONDS, exposition, merged
+from bot.adapters.metrics import (
+    DEAD_LETTERS,
+    HTTP_SECONDS,
+    QUEUE_DUE,
+    QUEUE_OLDEST,
+    TIMER_LOOPS_DOWN,
+    exposition,
+    merged,
+)
 from bot.adapters.outcomes import Outcomes
 from bot.adapters.queue import JobQueue
 from bot.adapters.slack import Slack
@@ -240,22 +248,43 @@ def http_app(runtime: Runtime) -> web.Application:
 
 
 def metrics_of(runtime: Runtime) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """The ``/metrics`` handler: this process's metrics and its peers', as one."""
+    """The ``/metrics`` handler: this process's metrics and its peers', as one. The queue's
+    gauges are the timer loop's; while it does not answer, this process reads them itself
+    (rather than show a queue that nobody works as empty) and counts it down."""
 
     async def metrics(_: web.Request) -> web.Response:
-        texts = [exposition().decode()]
+        peers = []
         for peer in runtime.metrics_peers:
             try:
                 async with runtime.http.get(peer, timeout=aiohttp.ClientTimeout(total=2)
                                             ) as answer:
-                    texts.append(await answer.text())
+                    peers.append(await answer.text())
             except (aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("metrics: the timer loop's are missing (%s)", type(exc).__name__)
+        if runtime.metrics_peers:
+            down = len(runtime.metrics_peers) - len(peers)
+            TIMER_LOOPS_DOWN.set(down)
+            await queue_measured(runtime.queue, here=down > 0)
+        texts = [exposition().decode(), *peers]
         return web.Response(body=merged(*texts) if len(texts) > 1 else texts[0].encode(),
                             content_type="text/plain", charset="utf-8",
                             headers={"X-Content-Type-Options": "nosniff"})
 
     return metrics
+
+
+async def queue_measured(queue: JobQueue, *, here: bool) -> None:
+    """The queue's gauges as Redis has them now if ``here``, else left to the timer loop
+    (0 here: the merged page sums them)."""
+    due, waited, dead = 0, 0.0, 0
+    if here:
+        try:
+            due, waited, dead = await queue.stats()
+        except (RedisError, OSError) as exc:
+            log.warning("metrics: the queue cannot be read (%s)", type(exc).__name__)
+    QUEUE_DUE.set(due)
+    QUEUE_OLDEST.set(waited)
+    DEAD_LETTERS.set(dead)
 
 
 def metrics_app(runtime: Runtime) -> web.Application:

@@ -16,7 +16,16 @@ import pytest
 from bot.cli import worker_child
 from bot.sandbox.standin import SlackStandIn
 from tests.conftest import LEAD, free_port
-from tests.test_e2e import SECONDS_PLANS, Served, open_critical, serve_env, serve_process, served
+from tests.flows import open_modal, submit
+from tests.test_e2e import (
+    SECONDS_PLANS,
+    Served,
+    open_critical,
+    register_acme,
+    serve_env,
+    serve_process,
+    served,
+)
 from tests.test_metrics import scrape, value
 
 __all__ = ["serve_env", "served"]  # fixtures shared with the end-to-end tests
@@ -140,3 +149,31 @@ async def test_a_timer_loop_that_ran_well_and_died_is_started_again_at_once(
     assert started[5] - started[4] < 0.5 + 0.3
     stop.set()
     await asyncio.wait_for(running, 3)
+
+
+@pytest.mark.parametrize("serve_env", [SECONDS_PLANS])
+async def test_metrics_show_the_jobs_waiting_while_the_timer_loop_does_not_answer(
+        served: Served, redis_url: str) -> None:
+    """A timer loop that hangs (or dies in a loop) shows at serve's /metrics: the jobs
+    due pile up there, and it is counted as down, instead of a queue seen empty."""
+    await until(lambda: timer_loops(served.process.pid))
+    [child] = timer_loops(served.process.pid)
+    os.kill(child, signal.SIGSTOP)
+    try:
+        await register_acme(served.slack, redis_url)
+        view = await open_modal(served)
+        await submit(served, view, title="Payments down", severity="Critical",
+                     description="Every checkout fails.")
+        await asyncio.sleep(4.5)  # the critical plan's first response is due in 4 s
+        samples = await scrape(f"{served.url}/metrics")
+        assert value(samples, "desk_queue_due_jobs") >= 1
+        assert value(samples, "desk_queue_oldest_due_seconds") > 0
+        assert value(samples, "desk_timer_loops_down") == 1
+    finally:
+        os.kill(child, signal.SIGCONT)
+    for _ in range(50):  # answering again once it runs
+        samples = await scrape(f"{served.url}/metrics")
+        if value(samples, "desk_timer_loops_down") == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert value(samples, "desk_timer_loops_down") == 0

@@ -24,6 +24,9 @@ QUEUE_DUE = Gauge("desk_queue_due_jobs", "Jobs due now and not yet running", reg
 QUEUE_OLDEST = Gauge("desk_queue_oldest_due_seconds",
                      "How long the oldest due job has waited (0 when none)", registry=REGISTRY)
 DEAD_LETTERS = Gauge("desk_dead_letters", "Jobs in the dead letters", registry=REGISTRY)
+TIMER_LOOPS_DOWN = Gauge("desk_timer_loops_down",
+                         "serve's timer loops whose metrics did not answer (dead, hung)",
+                         registry=REGISTRY)
 SLACK_CALLS = Counter("desk_slack_calls_total", "Slack Web API calls, by method and outcome",
                       ["method", "outcome"], registry=REGISTRY)
 SMTP_RESULTS = Counter("desk_smtp_results_total", "Emails, by result (sent, retry, refused)",
