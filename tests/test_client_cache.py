@@ -4,6 +4,8 @@ and a desk that cannot follow the changes reads Redis each time rather than keep
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -11,6 +13,7 @@ from typing import Any, cast
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.adapters import client_cache
 from bot.adapters.client_cache import ClientCache
@@ -65,6 +68,12 @@ async def test_a_change_made_elsewhere_is_seen_at_once_and_reads_are_kept_betwee
         assert changed.account_manager == "U0AM000002"
         assert await other.remove_client(CHANNEL)
         await until(lambda: _gone(desk))
+
+
+async def _kept(desk: Store, admin: Redis) -> bool:
+    before = await hgets(admin)
+    await desk.client(CHANNEL)
+    return await hgets(admin) == before
 
 
 async def _plan_is(store: Store, plan: str) -> Client | None:
@@ -131,3 +140,31 @@ async def test_a_desk_stopped_while_it_subscribes_stops_at_once(redis_url: str) 
     # Stopped at every moment of its first 5 ms (while it connects and subscribes), twice.
     took = [await asyncio.wait_for(stopped_after((i % 50) / 10_000), 3) for i in range(100)]
     assert max(took) < 0.5
+
+
+async def test_a_change_cut_off_after_its_first_command_leaves_no_desk_behind_redis(
+        redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``clients set`` killed, or Redis out of reach, right after the record is written:
+    a running desk never keeps serving the old record while Redis has the new one."""
+    async with desk_and_other(redis_url) as (desk, other, admin):
+        await other.put_client(ACME)
+        await until(lambda: _kept(desk, admin))  # served from the process, not Redis
+        sent = other.redis.execute_command
+
+        async def cut_after_one(*args: Any, **options: Any) -> Any:
+            monkeypatch.setattr(other.redis, "execute_command", cut)
+            return await sent(*args, **options)
+
+        async def cut(*_: Any, **__: Any) -> Any:
+            raise RedisConnectionError("the connection dropped")
+
+        monkeypatch.setattr(other.redis, "execute_command", cut_after_one)
+        with contextlib.suppress(RedisConnectionError):
+            await other.put_client(Client(CHANNEL, "Acme Media", "premium", "U0AM000002"))
+
+        async def in_step() -> bool:
+            raw = await admin.hget("sd:{desk}:clients", CHANNEL)
+            kept = await desk.client(CHANNEL)
+            return (kept.plan if kept else None) == (json.loads(raw)["plan"] if raw else None)
+
+        await until(in_step)

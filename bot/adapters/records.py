@@ -8,6 +8,8 @@ import json
 from dataclasses import asdict
 from typing import cast
 
+from redis.commands.core import AsyncScript
+
 from bot.adapters.client_cache import ClientCache
 from bot.adapters.connection import RedisClient
 from bot.adapters.keys import CLIENTS, CLIENTS_CHANGED, lock_key, once_key, prefill_key
@@ -16,6 +18,8 @@ from bot.domain.tickets import Client
 
 class DeskRecords:
     redis: RedisClient
+    _client_change: AsyncScript
+    """``scripts.CLIENT_CHANGE``, registered by the store."""
     client_cache: ClientCache | None = None
     """Client records kept in the process (long-running ones), or None: read each time."""
 
@@ -62,16 +66,18 @@ class DeskRecords:
         return sorted((Client(**json.loads(v)) for v in raw.values()), key=lambda c: c.name)
 
     async def put_client(self, client: Client) -> None:
-        await self.redis.hset(CLIENTS, client.channel, json.dumps(asdict(client)))
-        await self._changed(client.channel)
+        await self._change_client(client.channel, json.dumps(asdict(client)))
 
     async def remove_client(self, channel: str) -> bool:
-        removed = bool(await self.redis.hdel(CLIENTS, channel))
-        await self._changed(channel)
-        return removed
+        return await self._change_client(channel, "")
 
-    async def _changed(self, channel: str) -> None:
-        """Tell every process that keeps client records (``client_cache``) to read again."""
-        if self.client_cache is not None:
-            self.client_cache.forget()
-        await self.redis.publish(CLIENTS_CHANGED, channel)
+    async def _change_client(self, channel: str, record: str) -> bool:
+        """Write ``channel``'s record (none: remove it) and, in the same step, tell every
+        process that keeps client records (``client_cache``) to read again: a writer
+        killed or cut off from Redis in between would leave them serving the old one."""
+        try:
+            return bool(await self._client_change(keys=[CLIENTS],
+                                                  args=[channel, record, CLIENTS_CHANGED]))
+        finally:
+            if self.client_cache is not None:
+                self.client_cache.forget()

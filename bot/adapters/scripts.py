@@ -185,6 +185,19 @@ arm(ARGV[1], at, ARGV[4])
 return 1
 """
 
+# KEYS[1]: the clients. ARGV: the channel, its record (JSON; empty: removed), the channel
+# of changes. The record and the message that tells the running processes go together.
+CLIENT_CHANGE = """
+local changed = 1
+if ARGV[2] == '' then
+  changed = redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+redis.call('PUBLISH', ARGV[3], ARGV[1])
+return changed
+"""
+
 
 # -- the job queue ----------------------------------------------------------------------
 

@@ -78,6 +78,7 @@ class Store(DeskRecords):
         self._effects = redis.register_script(scripts.EFFECTS)
         self._enqueue = redis.register_script(scripts.ENQUEUE)
         self._enqueue_once = redis.register_script(scripts.ENQUEUE_ONCE)
+        self._client_change = redis.register_script(scripts.CLIENT_CHANGE)
 
     def _args(self, spec: dict[str, Any]) -> list[Any]:
         # Absent, not null: cjson decodes null to a truthy userdata.
