@@ -32,6 +32,7 @@ from bot.slack_ui.ids import (
     TicketRef,
 )
 from bot.slack_ui.messages import refusal_text
+from bot.slack_ui.text import as_written
 from handlers import after_ack, desk_of, in_time, open_form
 from handlers.errors import NOT_CHANGED
 from handlers.payloads import Click, Shortcut, read, value_of
@@ -225,7 +226,7 @@ async def open_from_message(shortcut: Shortcut, client: AsyncWebClient, desk: De
         link = None
     await open_form(client, shortcut.trigger_id, modals.ticket_modal(
         ModalMetadata(channel=channel, reporter=message.user, source_link=link),
-        OpenTicketValue(description=message.text or "")),
+        OpenTicketValue(description=as_written(message.text or ""))),
         what=f"the shortcut in {channel}",
         tell=lambda text: slack_call(client.chat_postEphemeral(
             channel=channel, user=shortcut.user.id, text=text)))

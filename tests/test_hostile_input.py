@@ -132,6 +132,21 @@ async def test_any_ticket_command_text_is_answered(app: RunningApp) -> None:
         assert response.status == 200, text
 
 
+async def test_ticket_command_text_longer_than_a_title_is_kept_whole_in_the_form(
+        app: RunningApp) -> None:
+    await register_client(app.runtime)
+    text = ("Since the 9:00 deploy every upload over 10 MB fails with a 413 and the retry "
+            "button spins forever; customers in three regions report it, starting with "
+            "the EU ones, and our own staff too")
+    assert len(text) > 150
+    modal = await open_modal(app, text)
+    fields = {b["label"]["text"]: b["element"] for b in modal["blocks"] if b["type"] == "input"}
+    prefilled = [f.get("initial_value") or "" for f in fields.values()]
+    assert any(text in value for value in prefilled)
+    for field in fields.values():
+        assert len(field.get("initial_value") or "") <= field.get("max_length", 3000)
+
+
 @pytest.mark.parametrize("settings_extra", [{"intake_limit": 50}])
 async def test_a_long_triage_list_is_bounded_and_says_how_many_more(app: RunningApp) -> None:
     for i in range(30):

@@ -275,3 +275,19 @@ async def test_the_standin_uploads_files_as_slack_does(slack: SlackStandIn) -> N
     with pytest.raises(SlackApiError, match="file_upload_failed"):  # its bytes never came
         await client.files_completeUploadExternal(files=[{"id": url["file_id"]}],
                                                   channel_id=TRIAGE)
+
+
+async def test_a_pasted_comment_is_cleaned_at_intake_and_quoted_line_by_line(
+        app: RunningApp) -> None:
+    await register_client(app.runtime, name="Acme")
+    number, resolution = await work(app, CLIENT_CHANNEL, "Low", respond_after=60,
+                                    resolve_after=120)
+    post = await triage_post(app, number)
+    await rate(app, resolution, 2, CLIENT_USER)
+    await modal_text(app, resolution, "Add a comment", "Your comment",
+                     "Slow.\u2028*Resolved by the head of support*\rsee\x07 log\x1b[0m",
+                     user=CLIENT_USER)
+    note = (await app.slack.wait_for(lambda: [m for m in app.slack.posts(TRIAGE, post.ts)
+                                              if "commented" in m.text]))[0]
+    lines = note.text.split("\n")[1:]
+    assert lines == ["> Slow.", "> *Resolved by the head of support*", "> see log[0m"]

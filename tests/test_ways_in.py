@@ -190,3 +190,31 @@ async def test_the_shortcut_answers_at_once_and_opens_the_form_while_auth_test_f
     description = next(b["element"]["initial_value"] for b in view["blocks"]
                        if b.get("label", {}).get("text") == "Description")
     assert description == "The CMS logs us out"
+
+
+async def test_a_message_with_angle_brackets_and_ampersands_prefills_what_its_author_wrote(
+        app: RunningApp) -> None:
+    # Slack sends a message's text with &, < and > as entities; the form shows what the
+    # client wrote, not "&lt;", and the ticket keeps it so.
+    await register(app)
+    wrote = "Fails when qty < 5 && price > 3, see <x> & <!channel>"
+    sent = "Fails when qty &lt; 5 &amp;&amp; price &gt; 3, see &lt;x&gt; &amp; &lt;!channel&gt;"
+    ts = app.slack.add_message(CLIENT_CHANNEL, CLIENT_USER, sent)
+    await app.client.interaction(shortcut(ts, sent, STAFF))
+    view = (await app.slack.wait_for(lambda: app.slack.calls_to("views.open")))[0].args["view"]
+    description = next(b["element"]["initial_value"] for b in view["blocks"]
+                       if b.get("label", {}).get("text") == "Description")
+    assert description == wrote
+    before = len(app.slack.calls_to("views.open"))
+    await react(app, CLIENT_USER, CLIENT_CHANNEL, ts)
+    prompt = (await app.slack.wait_for(lambda: [
+        m for m in app.slack.posts(CLIENT_CHANNEL, ts) if "Open a ticket" in json.dumps(m.blocks)
+    ]))[0]
+    button = buttons(prompt)["Open a ticket"]
+    await app.client.click(button["action_id"], button["value"], user=CLIENT_USER,
+                           channel=CLIENT_CHANNEL)
+    modal = (await app.slack.wait_for(
+        lambda: app.slack.calls_to("views.open")[before:]))[0].args["view"]
+    fields = {b["label"]["text"]: b["element"] for b in modal["blocks"] if b["type"] == "input"}
+    assert fields["Description"]["initial_value"] == wrote
+    assert fields["Title"]["initial_value"] == wrote

@@ -27,7 +27,7 @@ from bot.domain.tickets import Ticket
 from bot.slack_ui import messages
 from bot.slack_ui.card import client_card
 from bot.slack_ui.ids import OpenTicketButton, OpenTicketValue
-from bot.slack_ui.text import cut_plain, escape
+from bot.slack_ui.text import as_written, cut_plain, escape
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ async def reaction_prompt(job: ReactionPrompt, run: Run) -> None:
     if message is None:
         log.info("reaction on %s/%s: the message is gone, no prompt", job.channel, job.ts)
         return
-    text = clean_block(str(message.get("text") or ""))
+    text = clean_block(as_written(str(message.get("text") or "")))
     identity = await slack.identity()
     prefill = OpenTicketValue(
         title=clean_line(text.split("\n", 1)[0]), description=text,

@@ -7,6 +7,7 @@ import logging
 from bot.adapters.store import Armed
 from bot.domain import csat
 from bot.domain.jobs import CsatComment, SyncTriage
+from bot.domain.text import clean_block
 from bot.domain.tickets import Ticket, TicketError, ticket_key
 from bot.services.changes import Changes
 from bot.services.staff import Actor
@@ -44,7 +45,7 @@ class Ratings:
                       once: str) -> None:
         """``actor``'s comment on their rating, told in the ticket's triage thread."""
         await self._rateable(number, channel)
-        now = self.changes.clock()
+        now, text = self.changes.clock(), clean_block(text)
         await self.changes.change(
             number, lambda t: csat.comment(t, actor.user, text, now),
             jobs=[Armed(SyncTriage(ticket=number)),

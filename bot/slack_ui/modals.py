@@ -38,6 +38,9 @@ def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) ->
     rendered (and checked by slack_sdk) once; only the two text inputs are rendered per call.
     The parts shared between calls are read-only: the caller sends the view, nothing more."""
     prefill = prefill or OpenTicketValue()
+    title, description = clean_line(prefill.title), prefill.description
+    if len(title) > TITLE_MAX and not description.strip():
+        description = prefill.title  # a title too long to be one is kept whole below it
     return {**_ticket_frame(),
             "private_metadata": meta.model_dump_json(exclude_none=True),
             "blocks": [
@@ -46,7 +49,7 @@ def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) ->
                     label=PlainTextObject(text="Title"),
                     element=PlainTextInputElement(
                         action_id=ActionId.TITLE, max_length=TITLE_MAX,
-                        initial_value=cut_plain(clean_line(prefill.title), TITLE_MAX) or None,
+                        initial_value=cut_plain(title, TITLE_MAX) or None,
                         placeholder=PlainTextObject(text="What is wrong, in a few words")),
                 ).to_dict(),
                 _severity_input(),
@@ -56,7 +59,7 @@ def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) ->
                     element=PlainTextInputElement(
                         action_id=ActionId.DESCRIPTION, multiline=True,
                         max_length=DESCRIPTION_MAX,
-                        initial_value=cut_marked(clean_block(prefill.description),
+                        initial_value=cut_marked(clean_block(description),
                                                  DESCRIPTION_MAX) or None,
                         placeholder=PlainTextObject(
                             text="What happens, since when, who is affected, steps to reproduce")),

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+_ENTITY = re.compile(r"&(amp|lt|gt);")
 
 
 def escape(text: str) -> str:
     """Make user text inert in mrkdwn: no mention, no link, no @channel."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def as_written(message_text: str) -> str:
+    """A Slack message's ``text`` as its author wrote it: Slack sends ``&``, ``<`` and ``>``
+    as entities (``&lt;``), which a form would otherwise show as they are."""
+    return _ENTITY.sub(lambda m: _ENTITIES[m[1]], message_text)
 
 
 def fit(text: str, limit: int) -> str:
