@@ -219,3 +219,22 @@ async def test_one_reporter_cannot_flood_the_desk(app: RunningApp) -> None:
     assert await app.runtime.store.get(1003) is None
     await advance(app.runtime, 3600)
     await open_ticket(app, "Next hour", "Low", "d", user=CLIENT_USER, view_id="V0FLOOD004")
+
+
+async def test_text_made_only_of_control_characters_is_refused_as_empty(
+        app: RunningApp) -> None:
+    # Nothing of it survives cleaning at intake: an empty title, an empty update.
+    await register_client(app.runtime)
+    view = await open_modal(app)
+    status, body = await submit(app, view, title="\x00\x07\x1b", severity="High",
+                                description="\x08\x7f")
+    assert status == 200 and body is not None and body["response_action"] == "errors"
+    assert body["errors"] == {"title": "Give the ticket a title.",
+                              "description": "Describe the problem: what happens, and since when."}
+    number = await open_ticket(app, "Slow", "Low", "Very slow.")
+    post = await triage_post(app, number)
+    await click(app, post, "Claim", user=STAFF)
+    await app.slack.wait_for(lambda: "Post update to client" in buttons(post))
+    body = await submit_modal(app, post, "Post update to client", "Update", "\x00\x07\x1b")
+    assert body is not None and body["response_action"] == "errors"
+    assert list(body["errors"].values()) == ["Write the update for the client."]

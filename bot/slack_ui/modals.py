@@ -103,9 +103,12 @@ def submitted(state: Any, block: BlockId, action: ActionId, key: str) -> Any:
 
 
 def typed(state: Any, block: BlockId, action: ActionId) -> str:
-    """A text input's value (what a person typed, cleaned of surrounding space)."""
+    """A text input's value (what a person typed, cleaned of surrounding space); empty
+    when nothing of it would be left once cleaned at intake (control characters only)."""
     value = submitted(state, block, action, "value")
-    return value.strip() if isinstance(value, str) else ""
+    if not isinstance(value, str) or not clean_block(value):
+        return ""
+    return value.strip()
 
 
 def read_ticket_form(state: Any) -> TicketForm | dict[str, str]:
