@@ -4,12 +4,11 @@ client from Redis each time.
 A record changes only through ``DeskRecords.put_client`` and ``remove_client``, which
 publish the channel on ``CLIENTS_CHANGED`` in the same step as the write. The cache
 serves records only while this process is subscribed to that channel: a message empties
-it, and so does the
-subscription failing (Redis restarted, failing over, a network cut), after which every
-read goes to Redis until the subscription is back. A read that was in flight when the
-cache was emptied is not kept (it may be older than the change). An entry is read again
-after ``MAX_AGE`` seconds at most, which bounds how long a change can go unseen if a
-message were lost without the connection failing.
+it, and so does the subscription failing (Redis restarted, failing over, a network cut),
+after which every read goes to Redis until the subscription is back. A read that was in
+flight when the cache was emptied is not kept (it may be older than the change). An
+entry is read again after ``MAX_AGE`` seconds at most, which bounds how long a change
+can go unseen if a message were lost without the connection failing.
 """
 
 from __future__ import annotations
