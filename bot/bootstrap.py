@@ -31,15 +31,7 @@ from bot.adapters.hooks import Pager, Webhook
 from bot.adapters.index import Index
 from bot.adapters.keys import Layout
 from bot.adapters.mail import Mailer
-from bot.adapters.metrics import (
-    DEAD_LETTERS,
-    HTTP_SECONDS,
-    QUEUE_DUE,
-    QUEUE_OLDEST,
-    TIMER_LOOPS_DOWN,
-    exposition,
-    merged,
-)
+from bot.adapters.metrics import HTTP_SECONDS, TIMER_LOOPS_DOWN, exposition, merged, show_queue
 from bot.adapters.outcomes import Outcomes
 from bot.adapters.queue import JobQueue
 from bot.adapters.slack import Slack
@@ -282,9 +274,7 @@ async def queue_measured(queue: JobQueue, *, here: bool) -> None:
             due, waited, dead = await queue.stats()
         except (RedisError, OSError) as exc:
             log.warning("metrics: the queue cannot be read (%s)", type(exc).__name__)
-    QUEUE_DUE.set(due)
-    QUEUE_OLDEST.set(waited)
-    DEAD_LETTERS.set(dead)
+    show_queue(due, waited, dead)
 
 
 def metrics_app(runtime: Runtime) -> web.Application:

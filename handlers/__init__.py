@@ -76,6 +76,11 @@ async def in_time(work: Coroutine[Any, Any, Any], what: str,
     return False
 
 
+async def ephemeral(client: AsyncWebClient, channel: str, user: str, text: str) -> None:
+    """A message in ``channel`` that only ``user`` sees."""
+    await slack_call(client.chat_postEphemeral(channel=channel, user=user, text=text))
+
+
 NOT_OPENED = ("Slack did not open the form (it answered too late or not at all), so nothing "
               "changed: please try again.")
 

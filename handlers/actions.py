@@ -16,7 +16,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.connection import redis_unreachable
-from bot.adapters.slack import Retryable, Undeliverable, retried, slack_call
+from bot.adapters.slack import Retryable, Undeliverable, retried
 from bot.adapters.store import Store
 from bot.domain.tickets import TicketError, ticket_key
 from bot.services.desk import Desk
@@ -33,7 +33,7 @@ from bot.slack_ui.ids import (
 )
 from bot.slack_ui.messages import refusal_text
 from bot.slack_ui.text import as_written
-from handlers import after_ack, desk_of, in_time, open_form
+from handlers import after_ack, desk_of, ephemeral, in_time, open_form
 from handlers.errors import NOT_CHANGED
 from handlers.payloads import Click, Shortcut, read, value_of
 
@@ -228,8 +228,7 @@ async def open_from_message(shortcut: Shortcut, client: AsyncWebClient, desk: De
         ModalMetadata(channel=channel, reporter=message.user, source_link=link),
         OpenTicketValue(description=as_written(message.text or ""))),
         what=f"the shortcut in {channel}",
-        tell=lambda text: slack_call(client.chat_postEphemeral(
-            channel=channel, user=shortcut.user.id, text=text)))
+        tell=lambda text: ephemeral(client, channel, shortcut.user.id, text))
 
 
 async def open_note_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,

@@ -10,12 +10,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack import slack_call
 from bot.domain.tickets import TicketError, parse_ticket_key
 from bot.services.staff import Actor
 from bot.slack_ui import messages, modals
 from bot.slack_ui.ids import ModalMetadata, OpenTicketValue
-from handlers import after_ack, desk_of, open_form
+from handlers import after_ack, desk_of, ephemeral, open_form
 
 
 def register(app: AsyncApp) -> None:
@@ -44,8 +43,7 @@ async def ticket_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWe
             client, trigger, modals.ticket_modal(ModalMetadata(channel=channel),
                                                  OpenTicketValue(title=text)),
             what=f"/ticket in {channel}",
-            tell=lambda notice: slack_call(client.chat_postEphemeral(
-                channel=channel, user=user, text=notice))), "/ticket views.open")
+            tell=lambda notice: ephemeral(client, channel, user, notice)), "/ticket views.open")
 
 
 async def show_tickets(command: dict[str, Any], client: AsyncWebClient,
@@ -59,7 +57,7 @@ async def show_tickets(command: dict[str, Any], client: AsyncWebClient,
                                           detailed=number is not None)
     except TicketError as refusal:
         listing = messages.refusal_text(refusal)
-    await slack_call(client.chat_postEphemeral(channel=channel, user=user, text=listing))
+    await ephemeral(client, channel, user, listing)
 
 
 async def ask_report(command: dict[str, Any], client: AsyncWebClient,
@@ -73,4 +71,4 @@ async def ask_report(command: dict[str, Any], client: AsyncWebClient,
         answer = messages.report_on_its_way(period.label, who.name if who else None)
     except TicketError as refusal:
         answer = messages.refusal_text(refusal)
-    await slack_call(client.chat_postEphemeral(channel=channel, user=user, text=answer))
+    await ephemeral(client, channel, user, answer)

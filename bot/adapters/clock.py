@@ -60,9 +60,9 @@ class Clock:
             try:
                 await self.calibrate(redis)
             except (RedisError, OSError):
-                stand_by_cancellation()
                 continue  # Redis is away; the next round tries again
-            stand_by_cancellation()
+            finally:
+                stand_by_cancellation()
             moved = self.now() - before
             if abs(moved) > 1:
                 log.warning("the desk's clock moved %+.1f s to keep to Redis's", moved)

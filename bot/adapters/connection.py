@@ -7,7 +7,8 @@ whose shard went away is retried with backoff while a replica takes over.
 from __future__ import annotations
 
 import asyncio
-from typing import TypeAlias
+from collections.abc import Sequence
+from typing import Any, TypeAlias, cast
 
 import aiohttp
 from redis.asyncio import Redis, RedisCluster
@@ -63,3 +64,30 @@ def stand_by_cancellation() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling() > 0:
         raise asyncio.CancelledError()
+
+
+CLUSTER_CALLS = 64
+"""Scripts run at once on a cluster, whose pipelines run none."""
+
+
+async def run_scripts(redis: RedisClient, script: Any,
+                      calls: Sequence[tuple[list[str], list[Any]]]) -> list[Any]:
+    """``script`` once per (keys, args) in ``calls``, their answers in order: one pipelined
+    round trip on one server; on a cluster, ``CLUSTER_CALLS`` calls at a time."""
+    if not calls:
+        return []
+    if len(calls) == 1:  # a pipeline would first ask whether Redis has the script
+        keys, args = calls[0]
+        return [await script(keys=keys, args=args)]
+    if isinstance(redis, RedisCluster):
+        slots = asyncio.Semaphore(CLUSTER_CALLS)
+
+        async def one(keys: list[str], args: list[Any]) -> Any:
+            async with slots:
+                return await script(keys=keys, args=args)
+
+        return list(await asyncio.gather(*(one(keys, args) for keys, args in calls)))
+    async with redis.pipeline(transaction=False) as pipe:
+        for keys, args in calls:
+            await script(keys=keys, args=args, client=cast(Any, pipe))
+        return list(await pipe.execute())

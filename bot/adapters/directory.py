@@ -83,12 +83,12 @@ class Directory:
         try:
             r = await patiently(lambda: self.slack.client.users_info(user=user))
         except Undeliverable as exc:
-            if exc.error in UNSEEN:
-                if exc.error != "user_not_found":
-                    log.warning("Slack will not show %s to the app (users.info: %s): taken "
-                                "for someone outside the support team", user, exc.error)
-                return None
-            raise
+            if exc.error not in UNSEEN:
+                raise
+            if exc.error != "user_not_found":
+                log.warning("Slack will not show %s to the app (users.info: %s): taken for "
+                            "someone outside the support team", user, exc.error)
+            return None
         member = member_from(dict(r["user"]))
         self._members[user] = (time.monotonic() + self.ttl, member)
         return member

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.connection import RedisClient
-from bot.adapters.keys import Layout, Partition
+from bot.adapters.keys import TICKET_KEYS, Layout, Partition
 from bot.domain.tickets import Status, Ticket
 from bot.domain.urgency import Urgency
 
@@ -33,7 +33,7 @@ def index_spec(layout: Layout, before: Ticket | None, after: Ticket, urgency: Ur
     if urgency is None:
         return [], None
     part = layout.of_ticket(after.number)
-    first = len(part.queue) + len(layout.ticket_keys(after.number)) + 1
+    first = len(part.queue) + TICKET_KEYS + 1
     then = before or after
     keys = list(dict.fromkeys([
         part.by_due, part.by_risk, part.by_holder(then.assignee), part.by_holder(after.assignee),

@@ -204,11 +204,11 @@ class Layout:
         """A ticket's keys as its scripts declare them (KEYS[7..]): its hash, done set,
         fired hash, timers, its partition's open index, one outbox per sink, then its
         partition's resolution index and outcomes."""
-        ns = self.of_ticket(number).ns
-        return [f"{ns}ticket:{number}", f"{ns}done:{number}", f"{ns}fired:{number}",
-                f"{ns}timers:{number}", ns + "open",
-                *(f"{ns}outbox:{sink.value}:{number}" for sink in SINKS),
-                ns + "resolved", ns + "outcomes"]
+        part = self.of_ticket(number)
+        return [self.ticket_hash(number), self.done_set(number), self.fired_hash(number),
+                self.timer_set(number), part.open,
+                *(self.outbox(sink.value, number) for sink in SINKS),
+                part.resolved, part.outcomes]
 
     def ticket_hash(self, number: int) -> str:
         return f"{self.of_ticket(number).ns}ticket:{number}"
@@ -224,6 +224,10 @@ class Layout:
 
     def outbox(self, sink: str, number: int) -> str:
         return f"{self.of_ticket(number).ns}outbox:{sink}:{number}"
+
+
+TICKET_KEYS: Final = 7 + len(SINKS)
+"""How many keys ``Layout.ticket_keys`` gives."""
 
 
 def thread_key(channel: str, ts: str) -> str:
@@ -260,6 +264,12 @@ local K_DUE, K_LEASE, K_JOB, K_TRIES, K_AGAIN, K_WAKE = KEYS[1], KEYS[2], KEYS[3
 -- after, so a change made meanwhile is never lost and one job id never runs twice at
 -- once. A job in retry keeps its deferral (Retry-After, backoff) and its attempts; a new
 -- one may only move earlier. Wakes an idle worker when it becomes the earliest due.
+local function wake_if_first(id)
+  if redis.call('ZRANGE', K_DUE, 0, 0)[1] == id then
+    redis.call('LPUSH', K_WAKE, '1')
+    redis.call('LTRIM', K_WAKE, 0, 0)
+  end
+end
 local function arm(id, at, payload)
   redis.call('HSET', K_JOB, id, payload)
   if redis.call('ZSCORE', K_LEASE, id) then
@@ -271,10 +281,7 @@ local function arm(id, at, payload)
   else
     redis.call('ZADD', K_DUE, 'LT', at, id)
   end
-  if redis.call('ZRANGE', K_DUE, 0, 0)[1] == id then
-    redis.call('LPUSH', K_WAKE, '1')
-    redis.call('LTRIM', K_WAKE, 0, 0)
-  end
+  wake_if_first(id)
 end
 -- Forget a job that is no longer wanted (a timer whose deadline moved). A leased one is
 -- left to its worker, whose fencing check drops it.

@@ -24,6 +24,13 @@ QUEUE_DUE = Gauge("desk_queue_due_jobs", "Jobs due now and not yet running", reg
 QUEUE_OLDEST = Gauge("desk_queue_oldest_due_seconds",
                      "How long the oldest due job has waited (0 when none)", registry=REGISTRY)
 DEAD_LETTERS = Gauge("desk_dead_letters", "Jobs in the dead letters", registry=REGISTRY)
+
+
+def show_queue(due: int, waited: float, dead: int) -> None:
+    """The queue's gauges: jobs due, the oldest one's wait (s), dead letters."""
+    QUEUE_DUE.set(due)
+    QUEUE_OLDEST.set(waited)
+    DEAD_LETTERS.set(dead)
 TIMER_LOOPS_DOWN = Gauge("desk_timer_loops_down",
                          "serve's timer loops whose metrics did not answer (dead, hung)",
                          registry=REGISTRY)

@@ -7,15 +7,12 @@ scripts), so a script touches one partition; a reader asks every partition at on
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
-from redis.asyncio import RedisCluster
-
 from bot.adapters import report_scripts
 from bot.adapters.codec import decode_outcome
-from bot.adapters.connection import RedisClient
+from bot.adapters.connection import RedisClient, run_scripts
 from bot.adapters.keys import Layout, Partition, thread_key
 from bot.domain.reports import Outcome
 
@@ -36,15 +33,9 @@ class Outcomes:
     async def _each_partition(self, script: Any, *args: Any) -> list[Any]:
         """``script`` on every partition's resolution index and outcomes: one pipelined
         round trip on one server; on a cluster (whose pipelines run no scripts) one call
-        per partition, all at once."""
-        calls = [[part.resolved, part.outcomes] for part in self.layout.all]
-        if isinstance(self.redis, RedisCluster):
-            return list(await asyncio.gather(*(script(keys=keys, args=list(args))
-                                               for keys in calls)))
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for keys in calls:
-                await script(keys=keys, args=list(args), client=cast(Any, pipe))
-            return await pipe.execute()
+        per partition."""
+        return await run_scripts(self.redis, script, [
+            ([part.resolved, part.outcomes], list(args)) for part in self.layout.all])
 
     async def between(self, start: float, end: float) -> Iterator[Outcome]:
         """The outcomes of the tickets resolved from ``start`` to ``end`` (exclusive), read

@@ -189,11 +189,10 @@ class JobQueue:
         """Stop waiting for wake-ups (the connections a wait holds)."""
         await self._waker.close()
 
-    async def wake(self, only: Partition | None = None) -> None:
-        """Wake idle workers (after the clock moved, say): for ``only`` that partition's
-        jobs, or every partition's."""
+    async def wake(self) -> None:
+        """Wake idle workers of every partition (after the clock moved, say)."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            for part in (only,) if only else self.layout.all:
+            for part in self.layout.all:
                 pipe.lpush(part.wake, "1")
                 pipe.ltrim(part.wake, 0, 0)
             await pipe.execute()

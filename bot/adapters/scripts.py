@@ -323,6 +323,9 @@ if tries >= tonumber(ARGV[5]) then
   return {2, dropped}
 end
 redis.call('ZADD', K_DUE, 'NX', now_ms(ARGV[3]) + tonumber(ARGV[4]), ARGV[1])
+-- Its worker may be idle by now (it claims while jobs run), waiting past the job's new
+-- due time: woken, as arming a job wakes it, so that its claim sees it.
+wake_if_first(ARGV[1])
 return {1, 0}
 """
 

@@ -16,8 +16,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
-from redis.asyncio import RedisCluster
-
 from bot.adapters import scripts
 from bot.adapters.codec import (
     WRITE_ONCE,
@@ -27,7 +25,7 @@ from bot.adapters.codec import (
     job_spec,
     timer_jobs,
 )
-from bot.adapters.connection import RedisClient
+from bot.adapters.connection import RedisClient, run_scripts
 from bot.adapters.index import index_spec
 from bot.adapters.keys import Layout, Partition, intake_key, thread_key
 from bot.adapters.model import (
@@ -58,10 +56,6 @@ ticket's is deleted then)."""
 
 OPENING_WAIT = 1.5
 """Seconds a repeated submission waits for the ticket its first delivery is opening."""
-
-CLUSTER_CALLS = 64
-"""Scripts a sweep batch runs at once on a cluster."""
-
 
 class Store(DeskRecords):
     """Tickets and clients in Redis. ``shift`` is the clock's deliberate shift (tests)."""
@@ -118,11 +112,11 @@ class Store(DeskRecords):
         if kind != "new":
             await self._uncount(counted)  # counted by the delivery that numbered it
             counted = None
+            if kind == "seen":
+                return await self._opened_before(number), False
             opened = await self._opened_within(number)
             if opened is not None:
                 return opened, False
-            if kind == "seen":
-                raise LookupError(f"T-{number}, opened by this submission, is gone")
             # Numbered by an earlier delivery that never wrote it (it failed after taking
             # the number: Redis failing over, the process killed): written now, under that
             # number, so that submitting again works.
@@ -146,16 +140,20 @@ class Store(DeskRecords):
         # Opened meanwhile by the same submission (a double click): that one stands.
         await self._uncount(counted)
         if status == "seen":
-            opened = await self._opened_within(int(seen))
-            if opened is None:
-                raise LookupError(f"T-{seen}, opened by this submission, is gone")
-            return opened, False
+            return await self._opened_before(int(seen)), False
         raise Conflict(f"T-{number}")
 
     async def _uncount(self, counted: str | BaseException | None) -> None:
         """Take back a ticket counted toward its reporter's limit but not opened."""
         if isinstance(counted, str):
             await self.redis.decr(counted)
+
+    async def _opened_before(self, number: int) -> Versioned:
+        """The ticket this submission opened (written, or being written by a double click)."""
+        opened = await self._opened_within(number)
+        if opened is None:
+            raise LookupError(f"T-{number}, opened by this submission, is gone")
+        return opened
 
     async def _opened_within(self, number: int) -> Versioned | None:
         """The ticket an earlier delivery of the same submission opened, waited for while
@@ -244,20 +242,7 @@ class Store(DeskRecords):
                 "number": n, "version": current.version, "marks": [], "jobs": [],
                 "missing": [job_spec(a) for a in jobs], "index": index,
                 "timers": [job_spec(a) for a in timer_jobs(n, timers)]})))
-        if not calls:
-            return []
-        if isinstance(self.redis, RedisCluster):
-            slots = asyncio.Semaphore(CLUSTER_CALLS)
-
-            async def one(keys: list[str], args: list[Any]) -> Any:
-                async with slots:
-                    return await self._effects(keys=keys, args=args)
-
-            return [bool(r) for r in await asyncio.gather(*(one(*c) for c in calls))]
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for keys, args in calls:
-                await self._effects(keys=keys, args=args, client=cast(Any, pipe))
-            return [bool(r) for r in await pipe.execute()]
+        return [bool(r) for r in await run_scripts(self.redis, self._effects, calls)]
 
     def _home(self, armed: Armed) -> Partition:
         """The partition whose queue holds a job: its ticket's, or its id's."""
@@ -267,9 +252,14 @@ class Store(DeskRecords):
 
     async def enqueue(self, armed: Armed) -> None:
         """Arm one job that is not part of a ticket change."""
-        job = armed.job
-        await self._enqueue(keys=list(self._home(armed).queue), args=[
-            job.id, int(self._shift()), round(armed.due * 1000), job.model_dump_json()])
+        await self.enqueue_many([armed])
+
+    async def enqueue_many(self, armed: Sequence[Armed]) -> None:
+        """Arm jobs that are not part of a ticket change, in one round trip (on one server)."""
+        await run_scripts(self.redis, self._enqueue, [
+            (list(self._home(a).queue),
+             [a.job.id, int(self._shift()), round(a.due * 1000), a.job.model_dump_json()])
+            for a in armed])
 
     async def enqueue_once(self, once: str, ttl: int, armed: Armed) -> bool:
         """Arm ``armed`` unless ``once`` was seen within ``ttl`` seconds; True if armed."""

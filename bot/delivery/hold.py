@@ -34,12 +34,7 @@ class Hold:
 
     async def retry(self, delay: float, error: str, **options: Any) -> str:
         async with self._lock:
-            outcome = await self.queue.retry(self.leased, delay, error, **options)
-        if outcome == "retry":
-            # Its worker may be idle by now (it claims while jobs run), waiting past the
-            # job's new due time: wake it, as arming a job does, so its claim sees it.
-            await self.queue.wake(self.leased.home)
-        return outcome
+            return await self.queue.retry(self.leased, delay, error, **options)
 
 
 def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:

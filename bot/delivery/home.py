@@ -21,8 +21,8 @@ QUIET = 3.0
 @REGISTRY.handles(JobKind.REFRESH_HOMES)
 async def refresh_homes(job: RefreshHomes, run: Run) -> None:
     """Publish again each Home the ticket is on or should be on (a job per person)."""
-    for user in await run.deps.homes.audience(job.ticket):
-        await run.deps.store.enqueue(Armed(PublishHome(user=user)))
+    await run.deps.store.enqueue_many([Armed(PublishHome(user=user))
+                                       for user in await run.deps.homes.audience(job.ticket)])
 
 
 @REGISTRY.handles(JobKind.PUBLISH_HOME)

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from bot.adapters.clock import Clock
-from bot.adapters.metrics import DEAD_LETTERS, QUEUE_DUE, QUEUE_OLDEST
+from bot.adapters.metrics import show_queue
 from bot.adapters.queue import JobQueue, Leased
 from bot.adapters.slack import Retryable, Undeliverable
 from bot.adapters.store import Armed
@@ -71,8 +71,6 @@ class Worker:
         self.batch = batch
         self.sweep_every = sweep_every
         self.concurrency = concurrency
-        self._slots = asyncio.Semaphore(concurrency)
-        self._running = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._room = asyncio.Event()
         self._next_measure = 0.0
@@ -126,10 +124,7 @@ class Worker:
         if time.monotonic() < self._next_measure:
             return
         self._next_measure = time.monotonic() + MEASURE_EVERY
-        due, waited, dead = await self.queue.stats()
-        QUEUE_DUE.set(due)
-        QUEUE_OLDEST.set(waited)
-        DEAD_LETTERS.set(dead)
+        show_queue(*await self.queue.stats())
         servers = await self.queue.servers()
         if self._servers is not None and servers != self._servers:
             log.warning("Redis restarted or failed over: sweeping, to rebuild what it lost")
@@ -243,21 +238,16 @@ class Worker:
 
     async def _run(self, leased: Leased, now: float) -> None:
         hold = Hold(self.queue, leased)
-        async with self._slots:
-            self._running += 1
-            try:
-                try:
-                    job = JOB.validate_python(leased.payload)
-                except ValidationError as exc:
-                    # Another version's job (a rolling deploy): give that version's workers
-                    # an hour to take it, then dead-letter it.
-                    log.error("%s: job %s has a payload this version cannot read: %s",
-                              ticket_of_id(leased.id), leased.id, exc.errors()[:1])
-                    await hold.retry(60.0, f"unreadable payload: {exc}", max_attempts=60)
-                    return
-                await self._attempt(job, hold, now)
-            finally:
-                self._running -= 1
+        try:
+            job = JOB.validate_python(leased.payload)
+        except ValidationError as exc:
+            # Another version's job (a rolling deploy): give that version's workers an hour
+            # to take it, then dead-letter it.
+            log.error("%s: job %s has a payload this version cannot read: %s",
+                      ticket_of_id(leased.id), leased.id, exc.errors()[:1])
+            await hold.retry(60.0, f"unreadable payload: {exc}", max_attempts=60)
+            return
+        await self._attempt(job, hold, now)
 
     async def _attempt(self, job: Job, hold: Hold, now: float) -> None:
         key, leased = ticket_key(job.ticket), hold.leased

@@ -230,6 +230,14 @@ def windows(ticket: Ticket, plan: Plan) -> dict[Clock, Window]:
     return {clock: window for clock, window in found.items() if window is not None}
 
 
+def ladder_of(ticket: Ticket, plan: Plan, clock: Clock, warn_at: float) -> Ladder:
+    """The reminders of one of the ticket's clocks: its plan's for its severity; the
+    resolution clock's are the default ones."""
+    if clock is Clock.RESOLUTION:
+        return default_ladder(warn_at)
+    return plan.ladder(ticket.severity, warn_at)
+
+
 def desired_timers(ticket: Ticket, plan: Plan, now: float, warn_at: float) -> list[Timer]:
     """The reminders ``ticket`` should still get, in due order.
 
@@ -238,9 +246,7 @@ def desired_timers(ticket: Ticket, plan: Plan, now: float, warn_at: float) -> li
     """
     timers: list[Timer] = []
     for clock, window in windows(ticket, plan).items():
-        ladder = (plan.ladder(ticket.severity, warn_at) if clock is not Clock.RESOLUTION
-                  else default_ladder(warn_at))
-        timers += _ladder_timers(clock, window, ladder, now)
+        timers += _ladder_timers(clock, window, ladder_of(ticket, plan, clock, warn_at), now)
     update = update_timer(ticket, plan)
     if update is not None:
         timers.append(update)

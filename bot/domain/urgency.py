@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.domain.plans import Plan, default_ladder
-from bot.domain.sla import Clock, update_timer, windows
+from bot.domain.plans import Plan
+from bot.domain.sla import ladder_of, update_timer, windows
 from bot.domain.tickets import Status, Ticket
 
 
@@ -51,9 +51,8 @@ def urgency(ticket: Ticket, plan: Plan, warn_at: float) -> Urgency:
     dues: list[float] = []
     warns: list[float] = []
     for clock, window in windows(ticket, plan).items():
-        ladder = (plan.ladder(ticket.severity, warn_at) if clock is not Clock.RESOLUTION
-                  else default_ladder(warn_at))
-        shares = [r.share for r in ladder if r.share is not None]
+        shares = [r.share for r in ladder_of(ticket, plan, clock, warn_at)
+                  if r.share is not None]
         dues.append(window.deadline)
         warns.append(window.warning_due(min(shares)) if shares else window.deadline)
     update = update_timer(ticket, plan)

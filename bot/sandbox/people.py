@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.sandbox.limits import view_error
-from bot.sandbox.records import APP_ID, BOT_ID, TEAM_ID, Ephemeral, Message, OpenView
+from bot.sandbox.records import (
+    APP_ID,
+    BOT_ID,
+    TEAM_ID,
+    Ephemeral,
+    Message,
+    OpenView,
+    dm_channel,
+)
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
 from bot.sandbox.workspace import WORKSPACE_NAME, Persona
@@ -141,7 +149,7 @@ class People:
 
     async def open_home(self, who: Persona) -> None:
         await self._event({"type": "app_home_opened", "user": who.id, "tab": "home",
-                           "channel": "D" + who.id[1:], "event_ts": self.slack.next_ts(),
+                           "channel": dm_channel(who.id), "event_ts": self.slack.next_ts(),
                            "view": self.slack.homes.get(who.id)})
 
     # -- interactive components --------------------------------------------------------

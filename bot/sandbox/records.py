@@ -136,9 +136,9 @@ class Records:
     modals: dict[str, list[str]] = field(default_factory=dict)
     """User -> the ids of the modals on their screen, the top one last."""
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """User -> their App Home, as the app last published it (``views.publish``)."""
     files: dict[str, Any] = field(default_factory=dict)
     """File ID -> the file uploaded (``bot.sandbox.files_api.File``)."""
-    """User -> their App Home, as the app last published it (``views.publish``)."""
     triggers: dict[str, Trigger] = field(default_factory=dict)
     exchanged: set[str] = field(default_factory=set)
     strict_triggers: bool = False

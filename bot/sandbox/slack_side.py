@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bot.sandbox.records import APP_ID, TEAM_ID
+from bot.sandbox.records import APP_ID, BOT_ID, TEAM_ID
 
 
 def signature(secret: str, timestamp: str, body: str) -> str:
@@ -85,7 +85,7 @@ class SlackClientSide:
                      ) -> tuple[int, dict[str, Any] | None]:
         """Submit ``view`` (as the app opened it) with ``values``: block_id -> action state."""
         submitted = {**view, "id": view_id, "team_id": team, "state": {"values": values},
-                     "hash": "1.h", "app_id": APP_ID, "bot_id": "B0BOT00001"}
+                     "hash": "1.h", "app_id": APP_ID, "bot_id": BOT_ID}
         return await self.interaction({
             "type": "view_submission", "team": {"id": team, "domain": "desk-test"},
             "user": {"id": user, "username": user, "team_id": team},

@@ -27,25 +27,19 @@ class ViewMethods(Records):
         return record
 
     def _views_open(self, args: dict[str, Any]) -> Answer:
-        user, error = self.exchange(str(args.get("trigger_id", "")))
-        if error:
-            return {"ok": False, "error": error}
-        view = args.get("view")
-        refused = view_error(view)
-        if refused:
-            return refused
-        assert isinstance(view, dict)
-        record = self._new_view(user, view)
-        if user is not None:
-            self.modals[user] = [record.id]
-        return self._shown(record)
+        return self._stacked(args, push=False)
 
     def _views_push(self, args: dict[str, Any]) -> Answer:
+        return self._stacked(args, push=True)
+
+    def _stacked(self, args: dict[str, Any], *, push: bool) -> Answer:
+        """A modal opened on a person's screen (``views.open``), or on top of theirs
+        (``views.push``, up to ``STACK_MAX``)."""
         user, error = self.exchange(str(args.get("trigger_id", "")))
         if error:
             return {"ok": False, "error": error}
-        stack = self.modals.get(user or "", [])
-        if user is not None and len(stack) >= STACK_MAX:
+        stack = self.modals.get(user or "", []) if push else []
+        if push and user is not None and len(stack) >= STACK_MAX:
             return {"ok": False, "error": "push_limit_reached"}
         view = args.get("view")
         refused = view_error(view)

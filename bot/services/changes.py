@@ -13,7 +13,7 @@ from bot.domain.plans import STANDARD, Plan
 from bot.domain.reports import Outcome, outcome
 from bot.domain.sla import Step, Timer, desired_timers
 from bot.domain.tickets import Client, Status, Ticket, TicketError, ticket_key
-from bot.domain.urgency import Urgency, urgency
+from bot.domain.urgency import urgency
 from bot.services.ports import Clock, TicketStore
 
 log = logging.getLogger(__name__)
@@ -60,10 +60,6 @@ class Changes:
         _, plan = await self.client_and_plan(ticket.channel)
         return desired_timers(ticket, plan, self.clock() if now is None else now,
                               self.settings.warn_at)
-
-    async def urgency(self, ticket: Ticket) -> Urgency:
-        _, plan = await self.client_and_plan(ticket.channel)
-        return urgency(ticket, plan, self.settings.warn_at)
 
     async def outcome(self, ticket: Ticket, plan: Plan) -> Outcome | None:
         """What a resolved ticket leaves for reports (None while it is not resolved)."""

@@ -49,10 +49,6 @@ class Part:
     total: int
     page: int
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE))
-
 
 @dataclass(frozen=True)
 class Home:
@@ -98,7 +94,8 @@ class Homes:
         """What ``actor``'s Home shows now."""
         now = self.changes.clock()
         staff = await self.staff.is_staff(actor)
-        mine = await self._clients_of(actor.user)
+        clients = {c.channel: c for c in await self.changes.store.clients()}
+        mine = [c for c in clients.values() if c.account_manager == actor.user]
         if not staff and not mine:
             return Home(actor.user, False, [], now)
         pages = await self.viewers.pages(actor.user)
@@ -118,14 +115,14 @@ class Homes:
             found[Section.AT_RISK] = await self.index.at_risk(now, first[Section.AT_RISK] + PAGE)
         order = [s for s in Section if s in found]
         numbers = {s: found[s].numbers[first[s]:first[s] + PAGE] for s in order}
-        rows = await self._rows([n for s in order for n in numbers[s]])
+        rows = await self._rows([n for s in order for n in numbers[s]], clients)
         return Home(actor.user, staff, [
             Part(s, [rows[n] for n in numbers[s] if n in rows], found[s].total,
                  first[s] // PAGE) for s in order], now)
 
-    async def _rows(self, numbers: Sequence[int]) -> dict[int, Row]:
+    async def _rows(self, numbers: Sequence[int], clients: dict[str, Client]
+                    ) -> dict[int, Row]:
         store = self.changes.store
-        clients = {c.channel: c for c in await store.clients()}
         warn_at = self.changes.settings.warn_at
         rows: dict[int, Row] = {}
         for current in await store.get_many(list(dict.fromkeys(numbers))):
@@ -145,9 +142,9 @@ class Homes:
         if current is None:
             return [v.user for v in viewers if number in v.shown]
         ticket = current.ticket
-        client = await self.changes.store.client(ticket.channel)
-        standing = urgency(ticket, self.changes.plan(client),
-                           self.changes.settings.warn_at).standing(self.changes.clock())
+        client, plan = await self.changes.client_and_plan(ticket.channel)
+        standing = urgency(ticket, plan, self.changes.settings.warn_at).standing(
+            self.changes.clock())
         shared = ticket.resolved_at is None and (
             ticket.assignee is None or standing is not Standing.ON_TRACK)
         close = {ticket.assignee, client.account_manager if client else None}

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from bot.adapters.store import Armed
 from bot.domain.jobs import ReportDM
-from bot.domain.periods import Period, next_statement, parse_report
+from bot.domain.periods import USAGE, Period, next_statement, parse_report
 from bot.domain.reports import Outcome, Row, figures, tickets_in, to_csv
 from bot.domain.tickets import Client, TicketError
 from bot.services.changes import Changes
@@ -87,8 +87,7 @@ class Reports:
             several = ", ".join(c.name for c in match)
             raise TicketError(f"{text!r} names more than one client ({several}); give more "
                               "of the name")
-        raise TicketError(f"No client {text!r} (clients: {known}). Usage: /ticket report "
-                          "[this month | last month | YYYY-MM | Nd] [client]")
+        raise TicketError(f"No client {text!r} (clients: {known}). Usage: {USAGE}")
 
     async def build(self, start: float, end: float, label: str,
                     channel: str | None = None) -> Report:

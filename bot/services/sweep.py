@@ -96,8 +96,10 @@ class Sweeper:
         store = self.changes.store
         mine = [v for v in await store.get_many(await store.open_numbers())
                 if v and v.ticket.channel == channel]
+        _, plan = await self.changes.client_and_plan(channel)
+        now, warn_at = self.changes.clock(), self.changes.settings.warn_at
         # A ticket that changed meanwhile was rebuilt by its own change, on the new plan.
         await self.changes.store.rebuild_many(
-            [(v, [], await self.changes.timers(v.ticket)) for v in mine],
-            [await self.changes.urgency(v.ticket) for v in mine])
+            [(v, [], desired_timers(v.ticket, plan, now, warn_at)) for v in mine],
+            [urgency(v.ticket, plan, warn_at) for v in mine])
         return len(mine)
