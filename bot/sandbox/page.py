@@ -4,7 +4,8 @@
 ``GET /api/state?as=U...`` (what that person sees, ``bot.sandbox.screen``), listens to
 ``GET /api/stream`` (server-sent events: a new version after every change, so messages
 appear without a reload) and posts what the visitor does to ``POST /api/do``, which
-``bot.sandbox.people`` turns into the signed requests Slack would send the app.
+``bot.sandbox.people`` turns into the signed requests Slack would send the app. A first
+visit (no ``as``) is the client's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bot.sandbox.inbox import Inbox
 from bot.sandbox.people import NotAnswered, People
 from bot.sandbox.records import Ephemeral
 from bot.sandbox.screen import screen, upcoming
-from bot.sandbox.workspace import BY_ID, Persona
+from bot.sandbox.workspace import BY_ID, FIRST_VISIT, Persona
 from bot.services.changes import Changes
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ class Page:
         return found
 
     async def state(self, request: web.Request) -> web.Response:
-        viewer = self.persona(request.query.get("as"))
+        viewer = self.persona(request.query.get("as") or FIRST_VISIT.id)
         reminders = await upcoming(self.changes)
         shown = screen(self.people.slack, self.inbox, viewer, reminders)
         return web.json_response({"version": self.version, **shown})
