@@ -5,7 +5,7 @@
 ``GET /api/stream`` (server-sent events: a new version after every change, so messages
 appear without a reload) and posts what the visitor does to ``POST /api/do``, which
 ``bot.sandbox.people`` turns into the signed requests Slack would send the app. A first
-visit (no ``as``) is the client's.
+visit (no ``as``) is the client's. Only the page itself may use this server (``guard``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from bot.sandbox.inbox import Inbox
 from bot.sandbox.people import NotAnswered, People
@@ -72,9 +73,33 @@ DOINGS: dict[str, Doing] = {
 }
 
 
+def guard(port: int) -> Middleware:
+    """Only the page itself may use the page's server: requests addressed to it (``Host``),
+    from it (``Origin``, when the browser sends one), and, for posts, JSON (which no other
+    site can send here without the browser asking first). Another site open in the same
+    browser can neither act in the sandbox nor read it, even through a DNS name of its own
+    that points to 127.0.0.1."""
+    hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+    origins = {f"http://{host}" for host in hosts}
+
+    @web.middleware
+    async def checked(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.headers.get("Host", "").lower() not in hosts:
+            return web.Response(status=421, text=f"Open the sandbox at http://127.0.0.1:{port}/")
+        origin = request.headers.get("Origin")
+        if origin is not None and origin.lower() not in origins:
+            return web.Response(status=403, text="Only the sandbox's own page may do that.")
+        if request.method == "POST" and request.content_type != "application/json":
+            return web.json_response({"error": "send application/json"}, status=415)
+        return await handler(request)
+
+    return checked
+
+
 class Page:
-    def __init__(self, people: People, inbox: Inbox, changes: Changes) -> None:
+    def __init__(self, people: People, inbox: Inbox, changes: Changes, port: int) -> None:
         self.people = people
+        self.port = port
         self.inbox = inbox
         self.changes = changes
         self.version = 0
@@ -95,7 +120,7 @@ class Page:
         self.bump()
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[guard(self.port)])
         app.add_routes([
             web.get("/", self.index), web.get("/api/state", self.state),
             web.get("/api/stream", self.stream), web.post("/api/do", self.do),
@@ -157,14 +182,27 @@ class Page:
 
     async def respond(self, request: web.Request) -> web.Response:
         """A ``response_url`` post from the app: shown to that person, or in the channel."""
-        user, channel = request.match_info["user"], request.match_info["channel"]
-        body = await request.json()
+        who = BY_ID.get(request.match_info["user"])
+        channel = request.match_info["channel"]
+        if who is None:
+            return web.json_response({"error": "no such response_url"}, status=404)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return web.json_response({"error": "send a JSON object"}, status=400)
+        text, blocks = body.get("text", ""), body.get("blocks") or []
+        if not isinstance(text, str) or not (isinstance(blocks, list)
+                                             and all(isinstance(b, dict) for b in blocks)):
+            return web.json_response({"error": "text must be a string, blocks a list of "
+                                               "blocks"}, status=400)
         slack = self.people.slack
         if body.get("response_type") == "in_channel":
-            slack.post_as_app(channel, str(body.get("text", "")), list(body.get("blocks") or []))
+            posted = slack.post_as_app(channel, text, blocks)
+            if posted.get("ok") is False:
+                return web.json_response(posted, status=400)
         else:
-            slack.ephemerals.append(Ephemeral(channel, user, slack.next_ts(),
-                                              str(body.get("text", "")),
-                                              list(body.get("blocks") or [])))
+            slack.ephemerals.append(Ephemeral(channel, who.id, slack.next_ts(), text, blocks))
         slack.changed()
         return web.json_response({"ok": True})
