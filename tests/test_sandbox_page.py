@@ -11,8 +11,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.workspace import CLIENT, CLIENT_CHANNEL, ENGINEER
-from tests.test_sandbox import Sandbox, sandbox_in, state_of
+from bot.sandbox.records import dm_channel
+from bot.sandbox.workspace import CLIENT, CLIENT_CHANNEL, ENGINEER, FIRST_MESSAGE, TRIAGE
+from bot.slack_ui.ids import ActionId
+from tests.test_sandbox import Sandbox, do, sandbox_in, seen, state_of
 
 
 @pytest.fixture
@@ -65,6 +67,67 @@ async def test_only_the_sandboxs_own_page_may_use_it(sandbox: Sandbox) -> None:
         for body in ([{"text": "hi"}], "hi", {"text": 5}, {"text": "x", "blocks": "x"}):
             async with http.post(respond, json=body) as r:
                 assert r.status == 400, body
-        async with http.post(f"{sandbox.url}slack/respond/U0NOBODY01/{CLIENT_CHANNEL}",
-                             json={"text": "hi"}) as r:
-            assert r.status == 404
+        for elsewhere in (f"U0NOBODY01/{CLIENT_CHANNEL}", f"{CLIENT.id}/{TRIAGE}"):
+            async with http.post(f"{sandbox.url}slack/respond/{elsewhere}",
+                                 json={"text": "hi"}) as r:
+                assert r.status == 404, elsewhere
+
+
+async def test_a_person_acts_only_where_they_could_and_nothing_malformed_is_kept(
+        sandbox: Sandbox) -> None:
+    async with aiohttp.ClientSession() as http:
+        async def status(who: str, **body: Any) -> int:
+            return (await do(http, sandbox, **{"as": who}, **body))[0]
+
+        first = messages(await state_of(http, sandbox, ENGINEER.id), CLIENT_CHANNEL)[1]
+        assert first["text"] == FIRST_MESSAGE
+        assert await status(ENGINEER.id, kind="write", channel=CLIENT_CHANNEL,
+                            text="a reply", thread_ts=first["ts"]) == 200
+        reply = messages(await state_of(http, sandbox, ENGINEER.id), CLIENT_CHANNEL)[-1]
+        assert reply["text"] == "a reply"
+        for thread_ts, refused in ((["a"], 400), (5, 400), ({"ts": first["ts"]}, 400),
+                                   ("1.000001", 409), (reply["ts"], 409)):
+            assert await status(ENGINEER.id, kind="write", channel=CLIENT_CHANNEL,
+                                text=f"reply to {thread_ts}", thread_ts=thread_ts) == refused
+        assert await status(ENGINEER.id, kind="write", channel=CLIENT_CHANNEL, text=" \n") == 400
+        assert await status(CLIENT.id, kind="react", channel=CLIENT_CHANNEL, ts=first["ts"],
+                            name="not an emoji") == 400
+        for who in (CLIENT.id, ENGINEER.id):
+            state = await state_of(http, sandbox, who)
+            assert not [t for t in texts(state, CLIENT_CHANNEL) if t.startswith("reply to")]
+            assert messages(state, CLIENT_CHANNEL)[1]["reactions"] == []
+
+        # The client is in the shared channel only: not in triage, not in Sam's messages.
+        assert await status(ENGINEER.id, kind="write", channel=TRIAGE, text="a note") == 200
+        note = messages(await state_of(http, sandbox, ENGINEER.id), TRIAGE)[-1]
+        for body in ({"kind": "write", "channel": TRIAGE, "text": "let me in"},
+                     {"kind": "command", "channel": TRIAGE, "text": "/ticket let me in"},
+                     {"kind": "react", "channel": TRIAGE, "ts": note["ts"], "name": "eyes"},
+                     {"kind": "click", "channel": TRIAGE, "ts": note["ts"], "block": 0,
+                      "action_id": ActionId.CLAIM},
+                     {"kind": "write", "channel": dm_channel(ENGINEER.id), "text": "hi Sam"}):
+            assert await status(CLIENT.id, **body) == 403, body
+        engineer = await state_of(http, sandbox, ENGINEER.id)
+        assert texts(engineer, TRIAGE) == ["a note"]
+        assert messages(engineer, TRIAGE)[-1]["reactions"] == []
+        assert "hi Sam" not in texts(engineer, dm_channel(ENGINEER.id))
+
+        # A form on the client's screen is hers alone; Sam's App Home is his.
+        welcome = messages(await state_of(http, sandbox, CLIENT.id), CLIENT_CHANNEL)[0]
+        block = next(i for i, b in enumerate(welcome["blocks"])
+                     if any(e.get("action_id") == ActionId.OPEN_TICKET
+                            for e in b.get("elements", [])))
+        assert await status(CLIENT.id, kind="click", channel=CLIENT_CHANNEL, ts=welcome["ts"],
+                            block=block, action_id=ActionId.OPEN_TICKET) == 200
+        modal = await seen(lambda: client_modal(http, sandbox))
+        assert await status(ENGINEER.id, kind="view_click", view_id=modal["id"], block=0,
+                            action_id="anything") == 403
+        assert await status(CLIENT.id, kind="view_click", view_id=f"H{ENGINEER.id}", block=0,
+                            action_id="anything") == 403
+        assert await status(CLIENT.id, kind="submit", view_id=modal["id"],
+                            values={"title": "Videos do not play"}) == 400
+        assert await client_modal(http, sandbox) == modal, "the form stays as it was"
+
+
+async def client_modal(http: aiohttp.ClientSession, sandbox: Sandbox) -> Any:
+    return (await state_of(http, sandbox, CLIENT.id))["modal"]

@@ -22,7 +22,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from bot.sandbox.inbox import Inbox
-from bot.sandbox.people import NotAnswered, People
+from bot.sandbox.people import NotAllowed, NotAnswered, People, may_see
 from bot.sandbox.records import Ephemeral
 from bot.sandbox.screen import screen, upcoming
 from bot.sandbox.workspace import BY_ID, FIRST_VISIT, Persona
@@ -43,29 +43,48 @@ def _text(body: dict[str, Any], name: str) -> str:
     return value
 
 
+def _thread(body: dict[str, Any]) -> str | None:
+    value = body.get("thread_ts")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError("thread_ts must be a message's ts")
+    return value
+
+
+def _block(body: dict[str, Any]) -> int:
+    value = body.get("block")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError("block must be a block's index")
+    return value
+
+
 def _values(body: dict[str, Any]) -> dict[str, Any]:
+    """A form's values as Slack sends them: block_id -> action_id -> the element's value."""
     values = body.get("values") or {}
-    if not isinstance(values, dict):
-        raise ValueError("values must be an object")
+    if not (isinstance(values, dict) and all(
+            isinstance(actions, dict) and all(isinstance(v, dict) for v in actions.values())
+            for actions in values.values())):
+        raise ValueError("values must be block_id -> action_id -> value")
     return values
 
 
 def _chosen(body: dict[str, Any]) -> str | None:
     chosen = body.get("chosen")
-    return chosen if isinstance(chosen, str) else None
+    if chosen is not None and not isinstance(chosen, str):
+        raise ValueError("chosen must be an option's value")
+    return chosen
 
 
 DOINGS: dict[str, Doing] = {
     "command": lambda p, w, b: p.command(w, _text(b, "channel"), _text(b, "text")),
-    "write": lambda p, w, b: p.write(w, _text(b, "channel"), _text(b, "text"),
-                                     b.get("thread_ts") or None),
+    "write": lambda p, w, b: p.write(w, _text(b, "channel"), _text(b, "text"), _thread(b)),
     "react": lambda p, w, b: p.react(w, _text(b, "channel"), _text(b, "ts"), _text(b, "name")),
     "shortcut": lambda p, w, b: p.shortcut(w, _text(b, "channel"), _text(b, "ts"),
                                            _text(b, "callback_id")),
     "click": lambda p, w, b: p.act_on_message(w, _text(b, "channel"), _text(b, "ts"),
-                                              int(b.get("block", -1)), _text(b, "action_id"),
-                                              _chosen(b)),
-    "view_click": lambda p, w, b: p.act_in_view(w, _text(b, "view_id"), int(b.get("block", -1)),
+                                              _block(b), _text(b, "action_id"), _chosen(b)),
+    "view_click": lambda p, w, b: p.act_in_view(w, _text(b, "view_id"), _block(b),
                                                 _text(b, "action_id"), _chosen(b), _values(b)),
     "submit": lambda p, w, b: p.submit(w, _text(b, "view_id"), _values(b)),
     "close": lambda p, w, b: p.close(w, _text(b, "view_id"), _values(b)),
@@ -173,6 +192,8 @@ class Page:
             await doing(self.people, self.persona(body.get("as")), body)
         except (ValueError, TypeError) as exc:
             return web.json_response({"error": str(exc)}, status=400)
+        except NotAllowed as exc:
+            return web.json_response({"error": str(exc)}, status=403)
         except LookupError as exc:
             return web.json_response({"error": str(exc).strip("'")}, status=409)
         except NotAnswered as exc:
@@ -184,7 +205,7 @@ class Page:
         """A ``response_url`` post from the app: shown to that person, or in the channel."""
         who = BY_ID.get(request.match_info["user"])
         channel = request.match_info["channel"]
-        if who is None:
+        if who is None or not may_see(who, channel):
             return web.json_response({"error": "no such response_url"}, status=404)
         try:
             body = await request.json()
