@@ -5,10 +5,11 @@ behind on Ctrl-C. And the stand-in's Slack rules it relies on."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from bot.sandbox.standin import SlackStandIn
 from bot.sandbox.workspace import CLIENT, CLIENT_CHANNEL, ENGINEER, FIRST_MESSAGE, LEAD
 from tests.cli import ROOT, bot_env, run_bot
 from tests.conftest import free_port
+from tests.test_client_cache import until
 from tests.test_embedded_redis import redis_processes
 
 READY = "The sandbox is ready: open "
@@ -63,13 +65,10 @@ async def stop_sandbox(sandbox: Sandbox) -> int:
     return await asyncio.wait_for(sandbox.process.wait(), 30)
 
 
-@pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    running = await start_sandbox(tmp_path / "sandbox",
-                                  WEBHOOK_URL="http://192.0.2.1/hooks",
-                                  WEBHOOK_SECRET="a-secret-of-sixteen-chars",
-                                  PAGERDUTY_ROUTING_KEY="R0UTINGKEY0123456789",
-                                  PAGERDUTY_URL="http://192.0.2.1/enqueue")
+@contextlib.asynccontextmanager
+async def sandbox_in(folder: Path, **env: str) -> AsyncIterator[Sandbox]:
+    """A sandbox for one test: stopped after it, if the test did not, its Redis too."""
+    running = await start_sandbox(folder, **env)
     try:
         yield running
     finally:
@@ -79,6 +78,38 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    async with sandbox_in(tmp_path / "sandbox", WEBHOOK_URL="http://192.0.2.1/hooks",
+                          WEBHOOK_SECRET="a-secret-of-sixteen-chars",
+                          PAGERDUTY_ROUTING_KEY="R0UTINGKEY0123456789",
+                          PAGERDUTY_URL="http://192.0.2.1/enqueue") as running:
+        yield running
+
+
+async def state_of(http: aiohttp.ClientSession, sandbox: Sandbox,
+                   who: str | None = None) -> dict[str, Any]:
+    """What ``who`` sees (the page's ``/api/state``); no one: a first visit."""
+    query = f"?as={who}" if who else ""
+    async with http.get(f"{sandbox.url}api/state{query}") as r:
+        assert r.status == 200, await r.text()
+        found: dict[str, Any] = await r.json()
+        return found
+
+
+async def do(http: aiohttp.ClientSession, sandbox: Sandbox,
+             **body: Any) -> tuple[int, dict[str, Any]]:
+    """What a person does, posted as the page posts it: the status and the answer."""
+    async with http.post(f"{sandbox.url}api/do", json=body) as r:
+        answer: dict[str, Any] = await r.json()
+        return r.status, answer
+
+
+async def seen(check: Callable[[], Awaitable[Any]]) -> Any:
+    """What ``check`` returns once it is something (what the bot does takes a moment)."""
+    return await until(check, timeout=10.0)
+
+
 async def test_the_page_shows_the_demo_workspace_and_ctrl_c_leaves_nothing_behind(
         sandbox: Sandbox) -> None:
     data = sandbox.dir / "data"
@@ -86,8 +117,9 @@ async def test_the_page_shows_the_demo_workspace_and_ctrl_c_leaves_nothing_behin
     async with aiohttp.ClientSession() as http:
         async with http.get(sandbox.url) as page:
             assert page.status == 200 and "Support Desk" in await page.text()
-        async with http.get(f"{sandbox.url}api/state?as={CLIENT.id}") as r:
-            state = await r.json()
+        state = await state_of(http, sandbox)
+    assert state["me"]["id"] == CLIENT.id, "a first visit is the client's"
+    assert len(state["personas"]) == 5
     assert [c["name"] for c in state["channels"]] == ["acme-support", "Support Desk"]
     welcome = state["conversations"][CLIENT_CHANNEL]["messages"][0]
     assert "Welcome, Acme Media!" in welcome["blocks"][0]["text"]["text"]
@@ -200,34 +232,32 @@ def test_app_home_is_kept_per_person() -> None:
 async def test_a_ticket_reaction_and_the_message_shortcut_reach_the_bot(
         sandbox: Sandbox) -> None:
     async with aiohttp.ClientSession() as http:
-        async def state(who: str) -> dict[str, Any]:
-            async with http.get(f"{sandbox.url}api/state?as={who}") as r:
-                found: dict[str, Any] = await r.json()
-                return found
+        async def act(**body: Any) -> None:
+            status, answer = await do(http, sandbox, **body)
+            assert status == 200, answer
 
-        async def do(**body: Any) -> None:
-            async with http.post(f"{sandbox.url}api/do", json=body) as r:
-                assert r.status == 200, await r.text()
+        async def prompt() -> list[dict[str, Any]]:
+            shown = (await state_of(http, sandbox, CLIENT.id))["conversations"][CLIENT_CHANNEL]
+            return [m for m in shown["messages"] if m["thread_ts"] == first["ts"]]
 
-        first = (await state(CLIENT.id))["conversations"][CLIENT_CHANNEL]["messages"][1]
+        async def modal_of(who: str) -> Any:
+            return (await state_of(http, sandbox, who))["modal"]
+
+        first = (await state_of(http, sandbox, CLIENT.id)
+                 )["conversations"][CLIENT_CHANNEL]["messages"][1]
         assert first["text"] == FIRST_MESSAGE
-        await do(kind="react", **{"as": CLIENT.id}, channel=CLIENT_CHANNEL, ts=first["ts"],
-                 name="ticket")
-        for _ in range(100):
-            shown = (await state(CLIENT.id))["conversations"][CLIENT_CHANNEL]["messages"]
-            prompt = [m for m in shown if m["thread_ts"] == first["ts"]]
-            if prompt:
-                break
-            await asyncio.sleep(0.05)
-        assert prompt and "Open a support ticket from this message?" in prompt[0]["text"]
-        await do(kind="click", **{"as": CLIENT.id}, channel=CLIENT_CHANNEL, ts=prompt[0]["ts"],
-                 block=1, action_id="open_ticket")
-        modal = (await state(CLIENT.id))["modal"]
+        await act(kind="react", **{"as": CLIENT.id}, channel=CLIENT_CHANNEL, ts=first["ts"],
+                  name="ticket")
+        asked = await seen(prompt)
+        assert "Open a support ticket from this message?" in asked[0]["text"]
+        await act(kind="click", **{"as": CLIENT.id}, channel=CLIENT_CHANNEL, ts=asked[0]["ts"],
+                  block=1, action_id="open_ticket")
+        modal = await seen(lambda: modal_of(CLIENT.id))
         assert modal["view"]["title"]["text"] == "Open a support ticket"
         description = modal["view"]["blocks"][2]["element"]["initial_value"]
         assert description.startswith("Hi team, since this morning")
 
-        await do(kind="shortcut", **{"as": ENGINEER.id}, channel=CLIENT_CHANNEL,
-                 ts=first["ts"], callback_id="open_support_ticket")
-        opened = (await state(ENGINEER.id))["modal"]
+        await act(kind="shortcut", **{"as": ENGINEER.id}, channel=CLIENT_CHANNEL,
+                  ts=first["ts"], callback_id="open_support_ticket")
+        opened = await seen(lambda: modal_of(ENGINEER.id))
         assert opened["view"]["blocks"][2]["element"]["initial_value"] == FIRST_MESSAGE

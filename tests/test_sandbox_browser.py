@@ -85,8 +85,15 @@ async def shoot(page: Page, name: str) -> None:
 
 
 async def test_a_ticket_walked_through_the_page(sandbox: Sandbox, browser: Browser) -> None:
+    # A first visit (a fresh browser, the bare URL) is the client's, the chooser filled; so
+    # is a visit that remembers someone the sandbox does not have.
     page = await browser.new_page(viewport={"width": 1400, "height": 860})
-    await page.goto(f"{sandbox.url}?as={CLIENT.id}")
+    await page.goto(sandbox.url)
+    await expect(page.locator("#persona")).to_have_value(CLIENT.id)
+    await expect(page.locator("#persona option")).to_have_count(5)
+    await page.evaluate("localStorage.setItem('persona', 'U0NOBODY01')")
+    await page.reload()
+    await expect(page.locator("#persona")).to_have_value(CLIENT.id)
     sidebar = page.locator("#sidebar")
     await expect(sidebar).to_contain_text("acme-support")
     await expect(sidebar).not_to_contain_text("support-triage")

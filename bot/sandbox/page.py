@@ -4,7 +4,8 @@
 ``GET /api/state?as=U...`` (what that person sees, ``bot.sandbox.screen``), listens to
 ``GET /api/stream`` (server-sent events: a new version after every change, so messages
 appear without a reload) and posts what the visitor does to ``POST /api/do``, which
-``bot.sandbox.people`` turns into the signed requests Slack would send the app.
+``bot.sandbox.people`` turns into the signed requests Slack would send the app. A first
+visit (no ``as``) is the client's. Only the page itself may use this server (``guard``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from bot.sandbox.inbox import Inbox
-from bot.sandbox.people import NotAnswered, People
+from bot.sandbox.people import NotAllowed, NotAnswered, People, may_see
 from bot.sandbox.records import Ephemeral
 from bot.sandbox.screen import screen, upcoming
-from bot.sandbox.workspace import BY_ID, Persona
+from bot.sandbox.workspace import BY_ID, FIRST_VISIT, Persona
 from bot.services.changes import Changes
 
 log = logging.getLogger(__name__)
@@ -41,29 +43,48 @@ def _text(body: dict[str, Any], name: str) -> str:
     return value
 
 
+def _thread(body: dict[str, Any]) -> str | None:
+    value = body.get("thread_ts")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError("thread_ts must be a message's ts")
+    return value
+
+
+def _block(body: dict[str, Any]) -> int:
+    value = body.get("block")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError("block must be a block's index")
+    return value
+
+
 def _values(body: dict[str, Any]) -> dict[str, Any]:
+    """A form's values as Slack sends them: block_id -> action_id -> the element's value."""
     values = body.get("values") or {}
-    if not isinstance(values, dict):
-        raise ValueError("values must be an object")
+    if not (isinstance(values, dict) and all(
+            isinstance(actions, dict) and all(isinstance(v, dict) for v in actions.values())
+            for actions in values.values())):
+        raise ValueError("values must be block_id -> action_id -> value")
     return values
 
 
 def _chosen(body: dict[str, Any]) -> str | None:
     chosen = body.get("chosen")
-    return chosen if isinstance(chosen, str) else None
+    if chosen is not None and not isinstance(chosen, str):
+        raise ValueError("chosen must be an option's value")
+    return chosen
 
 
 DOINGS: dict[str, Doing] = {
     "command": lambda p, w, b: p.command(w, _text(b, "channel"), _text(b, "text")),
-    "write": lambda p, w, b: p.write(w, _text(b, "channel"), _text(b, "text"),
-                                     b.get("thread_ts") or None),
+    "write": lambda p, w, b: p.write(w, _text(b, "channel"), _text(b, "text"), _thread(b)),
     "react": lambda p, w, b: p.react(w, _text(b, "channel"), _text(b, "ts"), _text(b, "name")),
     "shortcut": lambda p, w, b: p.shortcut(w, _text(b, "channel"), _text(b, "ts"),
                                            _text(b, "callback_id")),
     "click": lambda p, w, b: p.act_on_message(w, _text(b, "channel"), _text(b, "ts"),
-                                              int(b.get("block", -1)), _text(b, "action_id"),
-                                              _chosen(b)),
-    "view_click": lambda p, w, b: p.act_in_view(w, _text(b, "view_id"), int(b.get("block", -1)),
+                                              _block(b), _text(b, "action_id"), _chosen(b)),
+    "view_click": lambda p, w, b: p.act_in_view(w, _text(b, "view_id"), _block(b),
                                                 _text(b, "action_id"), _chosen(b), _values(b)),
     "submit": lambda p, w, b: p.submit(w, _text(b, "view_id"), _values(b)),
     "close": lambda p, w, b: p.close(w, _text(b, "view_id"), _values(b)),
@@ -71,9 +92,33 @@ DOINGS: dict[str, Doing] = {
 }
 
 
+def guard(port: int) -> Middleware:
+    """Only the page itself may use the page's server: requests addressed to it (``Host``),
+    from it (``Origin``, when the browser sends one), and, for posts, JSON (which no other
+    site can send here without the browser asking first). Another site open in the same
+    browser can neither act in the sandbox nor read it, even through a DNS name of its own
+    that points to 127.0.0.1."""
+    hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+    origins = {f"http://{host}" for host in hosts}
+
+    @web.middleware
+    async def checked(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.headers.get("Host", "").lower() not in hosts:
+            return web.Response(status=421, text=f"Open the sandbox at http://127.0.0.1:{port}/")
+        origin = request.headers.get("Origin")
+        if origin is not None and origin.lower() not in origins:
+            return web.Response(status=403, text="Only the sandbox's own page may do that.")
+        if request.method == "POST" and request.content_type != "application/json":
+            return web.json_response({"error": "send application/json"}, status=415)
+        return await handler(request)
+
+    return checked
+
+
 class Page:
-    def __init__(self, people: People, inbox: Inbox, changes: Changes) -> None:
+    def __init__(self, people: People, inbox: Inbox, changes: Changes, port: int) -> None:
         self.people = people
+        self.port = port
         self.inbox = inbox
         self.changes = changes
         self.version = 0
@@ -94,7 +139,7 @@ class Page:
         self.bump()
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[guard(self.port)])
         app.add_routes([
             web.get("/", self.index), web.get("/api/state", self.state),
             web.get("/api/stream", self.stream), web.post("/api/do", self.do),
@@ -114,7 +159,7 @@ class Page:
         return found
 
     async def state(self, request: web.Request) -> web.Response:
-        viewer = self.persona(request.query.get("as"))
+        viewer = self.persona(request.query.get("as") or FIRST_VISIT.id)
         reminders = await upcoming(self.changes)
         shown = screen(self.people.slack, self.inbox, viewer, reminders)
         return web.json_response({"version": self.version, **shown})
@@ -147,6 +192,8 @@ class Page:
             await doing(self.people, self.persona(body.get("as")), body)
         except (ValueError, TypeError) as exc:
             return web.json_response({"error": str(exc)}, status=400)
+        except NotAllowed as exc:
+            return web.json_response({"error": str(exc)}, status=403)
         except LookupError as exc:
             return web.json_response({"error": str(exc).strip("'")}, status=409)
         except NotAnswered as exc:
@@ -156,14 +203,27 @@ class Page:
 
     async def respond(self, request: web.Request) -> web.Response:
         """A ``response_url`` post from the app: shown to that person, or in the channel."""
-        user, channel = request.match_info["user"], request.match_info["channel"]
-        body = await request.json()
+        who = BY_ID.get(request.match_info["user"])
+        channel = request.match_info["channel"]
+        if who is None or not may_see(who, channel):
+            return web.json_response({"error": "no such response_url"}, status=404)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return web.json_response({"error": "send a JSON object"}, status=400)
+        text, blocks = body.get("text", ""), body.get("blocks") or []
+        if not isinstance(text, str) or not (isinstance(blocks, list)
+                                             and all(isinstance(b, dict) for b in blocks)):
+            return web.json_response({"error": "text must be a string, blocks a list of "
+                                               "blocks"}, status=400)
         slack = self.people.slack
         if body.get("response_type") == "in_channel":
-            slack.post_as_app(channel, str(body.get("text", "")), list(body.get("blocks") or []))
+            posted = slack.post_as_app(channel, text, blocks)
+            if posted.get("ok") is False:
+                return web.json_response(posted, status=400)
         else:
-            slack.ephemerals.append(Ephemeral(channel, user, slack.next_ts(),
-                                              str(body.get("text", "")),
-                                              list(body.get("blocks") or [])))
+            slack.ephemerals.append(Ephemeral(channel, who.id, slack.next_ts(), text, blocks))
         slack.changed()
         return web.json_response({"ok": True})

@@ -10,6 +10,7 @@ refusals (a slash command in a Slack Connect channel, say) come from Slackbot.
 from __future__ import annotations
 
 import itertools
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from bot.sandbox.records import (
 )
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
-from bot.sandbox.workspace import WORKSPACE_NAME, Persona
+from bot.sandbox.workspace import WORKSPACE_NAME, Persona, visible_channels
 from bot.slack_ui.ids import CallbackId
 
 SLACKBOT = "USLACKBOT"
@@ -35,10 +36,21 @@ COMMANDS = ("/ticket",)
 """The app's slash commands, as manifest.yml declares them."""
 SHORTCUTS = {CallbackId.OPEN_SUPPORT_TICKET.value: "Open support ticket"}
 """The app's message shortcuts (callback id -> name), as manifest.yml declares them."""
+EMOJI = re.compile(r"[a-z0-9_+'-]{1,100}(::skin-tone-[2-6])?")
+"""An emoji's name as Slack writes it (``white_check_mark``, ``+1::skin-tone-3``)."""
 
 
 class NotAnswered(Exception):
     """The app did not answer as Slack needs (an HTTP error): Slack shows it as failed."""
+
+
+class NotAllowed(Exception):
+    """Slack would not let this person do it: a channel they are not in, someone else's form."""
+
+
+def may_see(who: Persona, channel: str) -> bool:
+    """Whether ``channel`` is one of ``who``'s: a channel they are in, or their DM with the app."""
+    return channel == dm_channel(who.id) or any(c[0] == channel for c in visible_channels(who))
 
 
 @dataclass
@@ -65,6 +77,11 @@ class People:
                                                by=SLACKBOT))
         self.slack.changed()
 
+    def _in(self, who: Persona, channel: str) -> None:
+        if not may_see(who, channel):
+            name = self.slack.channels.get(channel, {}).get("name")
+            raise NotAllowed(f"{who.name} is not in {f'#{name}' if name else channel}")
+
     def _message(self, channel: str, ts: str) -> Message:
         message = self.slack.messages.get((channel, ts))
         if message is None:
@@ -86,6 +103,7 @@ class People:
 
     async def command(self, who: Persona, channel: str, line: str) -> None:
         """``/ticket some text`` typed in ``channel``."""
+        self._in(who, channel)
         command, _, text = line.strip().partition(" ")
         if command not in COMMANDS:
             self.slackbot(who, channel, f"`{command}` is not a valid command. In Slack, all "
@@ -111,18 +129,26 @@ class People:
     async def write(self, who: Persona, channel: str, text: str,
                     thread_ts: str | None = None) -> str:
         """A message (or a reply in a thread); the app gets its ``message`` event."""
+        self._in(who, channel)
+        if not text.strip():
+            raise ValueError("write something first")
+        parent = self._message(channel, thread_ts) if thread_ts else None
+        if parent is not None and parent.thread_ts not in (None, parent.ts):
+            raise LookupError("a reply has no thread of its own: reply in its parent's thread")
         ts = self.slack.add_message(channel, who.id, text, thread_ts)
         event: dict[str, Any] = {
             "type": "message", "channel": channel, "user": who.id, "text": text, "ts": ts,
             "event_ts": ts, "team": who.team, "user_team": who.team, "source_team": who.team,
             "channel_type": "im" if channel.startswith("D") else "channel"}
-        if thread_ts:
-            event.update(thread_ts=thread_ts,
-                         parent_user_id=self._message(channel, thread_ts).user)
+        if parent is not None:
+            event.update(thread_ts=thread_ts, parent_user_id=parent.user)
         await self._event(event)
         return ts
 
     async def react(self, who: Persona, channel: str, ts: str, name: str) -> None:
+        self._in(who, channel)
+        if not EMOJI.fullmatch(name):
+            raise ValueError(f"no emoji is called {name!r}")
         message = self._message(channel, ts)
         if self.slack.react(channel, ts, who.id, name).get("ok") is False:
             return  # already there: Slack sends nothing
@@ -134,6 +160,7 @@ class People:
     async def shortcut(self, who: Persona, channel: str, ts: str, callback_id: str) -> None:
         if callback_id not in SHORTCUTS:
             raise LookupError(f"no shortcut {callback_id}")
+        self._in(who, channel)
         if who.external:
             self.slackbot(who, channel, "Apps' shortcuts are not shared with people of other "
                           "organisations in Slack Connect channels.")
@@ -157,6 +184,7 @@ class People:
     async def act_on_message(self, who: Persona, channel: str, ts: str, block: int,
                              action_id: str, chosen: str | None = None) -> None:
         """A button clicked (or an option chosen) in block ``block`` of a message."""
+        self._in(who, channel)
         message = self._message(channel, ts)
         action = chosen_action(message.blocks, block, action_id, chosen)
         await self._interaction({
@@ -172,10 +200,7 @@ class People:
     async def act_in_view(self, who: Persona, view_id: str, block: int, action_id: str,
                           chosen: str | None, values: dict[str, Any]) -> None:
         """A button clicked (or an option chosen) in a modal or in App Home."""
-        record = self.slack.views.get(view_id)
-        view = record.view if record else self.slack.homes.get(who.id)
-        if view is None:
-            raise LookupError(f"no view {view_id}")
+        view = self._view_of(who, view_id)
         action = chosen_action(view.get("blocks") or [], block, action_id, chosen)
         await self._interaction({
             "type": "block_actions", "token": "legacy", "api_app_id": APP_ID,
@@ -183,6 +208,20 @@ class People:
             "trigger_id": self.slack.issue_trigger(who.id),
             "container": {"type": "view", "view_id": view_id},
             "view": self._as_submitted(view_id, view, values), "actions": [action]})
+
+    def _view_of(self, who: Persona, view_id: str) -> dict[str, Any]:
+        """A modal on ``who``'s screen, or their App Home (``H`` and their id)."""
+        if view_id == "H" + who.id:
+            home = self.slack.homes.get(who.id)
+            if home is None:
+                raise LookupError("App Home is not there yet")
+            return home
+        record = self.slack.views.get(view_id)
+        if record is None and not view_id.startswith("H"):
+            raise LookupError("that form is no longer open")
+        if record is None or view_id not in self.slack.modals.get(who.id, []):
+            raise NotAllowed(f"that is not on {who.name}'s screen")
+        return record.view
 
     def _as_submitted(self, view_id: str, view: dict[str, Any],
                       values: dict[str, Any]) -> dict[str, Any]:

@@ -51,6 +51,8 @@ LEAD = Persona("U0LEAD0001", "Lee Chen", "Head of support", "America/Los_Angeles
                email=LEAD_EMAIL)
 PERSONAS = (CLIENT, ENGINEER, ENGINEER_2, ACCOUNT_MANAGER, LEAD)
 BY_ID = {p.id: p for p in PERSONAS}
+FIRST_VISIT = CLIENT
+"""Who a visitor is until they choose someone else: where a ticket starts."""
 
 CHANNELS = ((CLIENT_CHANNEL, "acme-support", True), (TRIAGE, "support-triage", False),
             (ENGINEERING, "engineering", False))

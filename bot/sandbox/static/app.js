@@ -68,7 +68,14 @@ async function refresh() {
       S.again = false;
       const response = await fetch(`/api/state?as=${encodeURIComponent(S.me || "")}`);
       if (!response.ok) {
-        S.me = null;
+        // Someone this sandbox does not have (an old link, an old visit): be the first
+        // visit's person (the server's choice) instead.
+        if (S.me) {
+          S.me = null;
+          S.again = true;
+        } else {
+          toast("The sandbox did not answer: is it still running?");
+        }
         continue;
       }
       S.data = await response.json();
