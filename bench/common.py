@@ -18,9 +18,9 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from bot.sandbox.standin import SlackStandIn
-from tests.cli import ROOT, bot_env
 from tests.conftest import CLIENT_CHANNEL, STAFF, STAFF_2, TRIAGE, free_port, start_redis
-from tests.slackreq import SIGNING_SECRET
+from tests.support.cli import ROOT, bot_env
+from tests.support.slackreq import SIGNING_SECRET
 
 __all__ = ["CLIENT_CHANNEL", "STAFF", "STAFF_2", "TRIAGE"]
 

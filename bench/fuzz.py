@@ -1,4 +1,4 @@
-"""Fuzzing at length: the strategies of ``tests/strategies/`` against a real desk.
+"""Fuzzing at length: the strategies of ``tests/support/strategies/`` against a real desk.
 
 Starts the desk in this process as the tests do (a real ``redis-server``, the Slack
 stand-in on loopback, ``open_runtime`` and ``http_app`` serving HTTP, the worker running),
@@ -43,7 +43,7 @@ from tests.conftest import (
     serving,
     settings_for,
 )
-from tests.strategies import (
+from tests.support.strategies import (
     MESSAGE_SUBTYPES,
     OTHER_TEAM,
     Answer,

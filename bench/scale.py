@@ -36,7 +36,7 @@ from bot.sandbox.standin import SlackStandIn
 from bot.slack_ui.ids import ModalMetadata
 from bot.slack_ui.modals import ticket_modal
 from tests.conftest import AM, free_port, settings_for
-from tests.slackreq import SIGNING_SECRET, values_by_label
+from tests.support.slackreq import SIGNING_SECRET, values_by_label
 
 KEYS = Layout()
 ONE = KEYS.all[0]

@@ -29,8 +29,8 @@ from bot.config import Settings, load_settings
 from bot.domain.tickets import Ticket
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import BOT_USER, SlackStandIn
-from tests.hooks_standin import PagerDuty
-from tests.slackreq import SIGNING_SECRET
+from tests.support.hooks_standin import PagerDuty
+from tests.support.slackreq import SIGNING_SECRET
 
 TRIAGE = "C0TRIAGE01"
 CLIENT_CHANNEL = "C0ACME0001"

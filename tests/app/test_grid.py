@@ -1,0 +1,72 @@
+"""Enterprise Grid and Slack Connect identities: every id Slack uses for a member of the
+installing organisation is staff; members of any other organisation are not."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.domain.tickets import Status
+from bot.sandbox.standin import TEAM_ID, SlackStandIn
+from tests.conftest import CLIENT_CHANNEL, STAFF_2, RunningApp, register_client, ticket
+from tests.support.flows import buttons, find_post, open_ticket, triage_post
+
+ORG = "E0ORG00001"
+SIBLING = "T0SIBLING1"
+"""Another workspace of the same Enterprise Grid org."""
+GRID_ENGINEER = "W0GRIDENG1"
+OTHER_ORG_USER = "W0OTHERORG"
+
+
+@pytest.fixture(autouse=True)
+def grid(slack: SlackStandIn) -> None:
+    slack.enterprise_id = ORG
+    slack.add_user(GRID_ENGINEER, team_id=SIBLING,
+                   enterprise_user={"enterprise_id": ORG, "teams": [TEAM_ID, SIBLING]})
+    slack.add_user(OTHER_ORG_USER, team_id="T0ELSEWHER",
+                   enterprise_user={"enterprise_id": "E0ELSEWHER", "teams": ["T0ELSEWHER"]})
+
+
+async def claim_as(app: RunningApp, user: str, user_team: str) -> None:
+    post = await triage_post(app, 1001)
+    claim = buttons(post)["Claim"]
+    status, _ = await app.client.interaction({
+        "type": "block_actions", "team": {"id": TEAM_ID},
+        "enterprise": {"id": ORG, "name": "Org"},
+        "user": {"id": user, "team_id": user_team}, "trigger_id": "1.grid",
+        "channel": {"id": post.channel}, "container": {"message_ts": post.ts},
+        "actions": [{"action_id": claim["action_id"], "value": claim["value"],
+                     "type": "button", "block_id": "b"}]})
+    assert status == 200
+
+
+@pytest.mark.parametrize("user_team", [SIBLING, ORG, TEAM_ID])
+async def test_a_grid_engineer_may_claim_whichever_team_id_the_click_names(
+        app: RunningApp, user_team: str) -> None:
+    await open_ticket(app, user=STAFF_2)
+    await claim_as(app, GRID_ENGINEER, user_team)
+    claimed = await ticket(app.runtime, 1001)
+    assert claimed.status is Status.CLAIMED and claimed.assignee == GRID_ENGINEER
+    assert app.slack.calls_to("chat.postEphemeral") == []
+
+
+async def test_a_member_of_another_grid_org_may_not_claim(app: RunningApp) -> None:
+    await open_ticket(app, user=STAFF_2)
+    await claim_as(app, OTHER_ORG_USER, "T0ELSEWHER")
+    refusal = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral"))
+    assert "Only the support team" in refusal[0].args["text"]
+    assert (await ticket(app.runtime, 1001)).status is Status.OPEN
+
+
+@pytest.mark.parametrize("user_team", [ORG, SIBLING])
+async def test_a_grid_engineers_reply_stops_the_clock(app: RunningApp, user_team: str) -> None:
+    await register_client(app.runtime)
+    number = await open_ticket(app, "CMS down", "Critical", "Nothing saves.", user=STAFF_2)
+    client_post = await app.slack.wait_for(lambda: find_post(app, CLIENT_CHANNEL, "T-1001"))
+    response = await app.client.event({
+        "type": "message", "channel": CLIENT_CHANNEL, "user": GRID_ENGINEER, "text": "On it",
+        "ts": f"{time.time():.6f}", "thread_ts": client_post.ts, "user_team": user_team,
+        "source_team": user_team, "user_profile": {"team": user_team}}, event_id="EvGrid01")
+    assert response.status == 200
+    assert (await ticket(app.runtime, number)).first_response_at is not None

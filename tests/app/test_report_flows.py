@@ -1,0 +1,293 @@
+"""Reports, CSAT and monthly statements, as people use them: tickets worked through the
+running app, rated in the client thread, reported with ``/ticket report`` and sent to
+account managers on the 1st; the desk's clock is moved, never waited for."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.clock import Clock
+from bot.adapters.store import Armed
+from bot.bootstrap import Runtime, open_runtime
+from bot.domain.jobs import ReportDM
+from bot.domain.periods import month_of, next_statement
+from bot.sandbox.standin import Message, SlackStandIn
+from bot.services.reports import STATEMENT_TTL
+from tests.conftest import (
+    AM,
+    CLIENT_CHANNEL,
+    CLIENT_USER,
+    EXTERNAL,
+    GUEST,
+    STAFF,
+    STAFF_2,
+    TRIAGE,
+    RunningApp,
+    advance,
+    drained,
+    register_client,
+    settings_for,
+)
+from tests.support.flows import buttons, click, find_post, open_ticket, text_of, triage_post
+from tests.support.slackreq import values_by_label
+
+GLOBEX = "C0GLOBEX01"
+OTHER_ORG = "T0OTHER001"
+HOUR = 3600
+PLANS = '{"quiet": {"csat": false}}'
+SLACK = 5.0
+"""Seconds of real time a step may take in these tests, on top of the clock's moves."""
+
+
+@pytest.fixture
+def settings_extra() -> dict[str, Any]:
+    return {"archive_after_days": 90, "plans": PLANS}
+
+
+@pytest.fixture(autouse=True)
+def globex(slack: SlackStandIn) -> None:
+    slack.add_channel(GLOBEX, "globex-support")
+
+
+async def modal_text(app: RunningApp, message: Message, button: str, label: str, text: str,
+                     *, user: str = STAFF, channel: str | None = None) -> None:
+    before = len(app.slack.calls_to("views.open"))
+    element = buttons(message)[button]
+    team = OTHER_ORG if user in (EXTERNAL, CLIENT_USER) else "T0DESK0001"
+    await app.client.click(element["action_id"], element.get("value", ""), user=user,
+                           channel=channel or message.channel, message_ts=message.ts, team=team)
+    call = (await app.slack.wait_for(lambda: app.slack.calls_to("views.open")[before:]))[0]
+    view = call.args["view"]
+    status, body = await app.client.submit(view, values_by_label(view, {label: text}),
+                                           user=user, view_id=f"V0M{len(app.slack.calls):07d}")
+    assert status == 200 and not (body and body.get("errors")), body
+
+
+async def work(app: RunningApp, channel: str, severity: str, *, respond_after: float,
+               resolve_after: float) -> tuple[int, Message]:
+    """A ticket opened, answered after ``respond_after`` s and resolved ``resolve_after``
+    s after it opened; its resolution message in the client thread."""
+    number = await open_ticket(app, f"Trouble in {channel}", severity, "It broke.",
+                               channel=channel)
+    post = await triage_post(app, number)
+    await click(app, post, "Claim", user=STAFF)
+    await app.slack.wait_for(lambda: "Post update to client" in buttons(post))
+    await advance(app.runtime, respond_after)
+    await modal_text(app, post, "Post update to client", "Update", "Looking into it.")
+    await drained(app.runtime)
+    await advance(app.runtime, resolve_after - respond_after)
+    await modal_text(app, post, "Resolve", "Resolution", "Fixed.")
+    thread = find_post(app, channel, f"T-{number}")
+    assert thread is not None
+    resolved: list[Message] = await app.slack.wait_for(lambda: [
+        m for m in app.slack.posts(channel, thread.ts) if "is resolved" in m.text])
+    await drained(app.runtime)
+    return number, resolved[0]
+
+
+async def rate(app: RunningApp, resolution: Message, score: int, user: str) -> None:
+    element = buttons(resolution)[str(score)]
+    status, _ = await app.client.click(element["action_id"], element["value"], user=user,
+                                       channel=resolution.channel, team=OTHER_ORG)
+    assert status == 200
+
+
+@contextlib.asynccontextmanager
+async def another_worker(app: RunningApp, redis_url: str, clock: Clock
+                         ) -> AsyncIterator[Runtime]:
+    """A second worker process on the same Redis (its first sweep runs at its start)."""
+    settings = settings_for(app.slack, redis_url, archive_after_days=90, plans=PLANS)
+    async with open_runtime(settings, redis_url, clock) as runtime:
+        stop = asyncio.Event()
+        task = asyncio.create_task(runtime.worker.run(stop))
+        try:
+            yield runtime
+        finally:
+            stop.set()
+            await task
+
+
+def dm_of(slack: SlackStandIn, user: str, marked: str) -> list[Message]:
+    return [m for m in slack.posts("D" + user[1:]) if m.thread_ts is None
+            and ((m.metadata or {}).get("event_payload") or {}).get("ticket", "")
+            .startswith(marked)]
+
+
+def csv_in_thread(slack: SlackStandIn, message: Message) -> list[dict[str, str]]:
+    shared = [f for m in slack.posts(message.channel, message.ts) for f in m.files]
+    assert len(shared) == 1, shared
+    content = slack.files[shared[0]["id"]].content
+    return list(csv.DictReader(io.StringIO(content.decode())))
+
+
+def row(table: list[dict[str, str]], client: str, severity: str) -> dict[str, str]:
+    return next(r for r in table if (r["client"], r["severity"]) == (client, severity))
+
+
+def near(value: str, expected: float) -> bool:
+    return expected <= float(value) <= expected + SLACK
+
+
+async def test_ratings_reports_and_monthly_statements(app: RunningApp, redis_url: str,
+                                                      clock: Clock) -> None:
+    await register_client(app.runtime, name="Acme")
+    await register_client(app.runtime, channel=GLOBEX, name="Globex", manager=STAFF_2)
+    # Acme: a High ticket answered in 10 min and solved in 1 h; one answered after its
+    # 4 h target (a breach) and solved in 6 h. Globex: a Low one, 20 min and 2 h.
+    first, resolution = await work(app, CLIENT_CHANNEL, "High", respond_after=600,
+                                   resolve_after=HOUR)
+    await work(app, CLIENT_CHANNEL, "High", respond_after=5 * HOUR, resolve_after=6 * HOUR)
+    await work(app, GLOBEX, "Low", respond_after=1200, resolve_after=2 * HOUR)
+
+    # Anyone in the client channel rates, members of the client's organisation too; a
+    # second click changes one's rating.
+    post = await triage_post(app, first)
+    assert {"1", "2", "3", "4", "5", "Add a comment"} <= set(buttons(resolution))
+    await rate(app, resolution, 4, EXTERNAL)
+    await app.slack.wait_for(lambda: "CSAT 4/5 (1 rating)" in text_of(post))
+    await rate(app, resolution, 5, EXTERNAL)
+    await app.slack.wait_for(lambda: "CSAT 5/5 (1 rating)" in text_of(post))
+    await rate(app, resolution, 2, CLIENT_USER)
+    await app.slack.wait_for(lambda: "CSAT 3.5/5 (2 ratings)" in text_of(post))
+    await modal_text(app, resolution, "Add a comment", "Your comment",
+                     "Quick <@U0LEAD0001> fix, thanks", user=CLIENT_USER)
+    note = await app.slack.wait_for(lambda: [m for m in app.slack.posts(TRIAGE, post.ts)
+                                             if "commented" in m.text])
+    assert "rated T-" in note[0].text and "2/5" in note[0].text
+    assert "Quick &lt;@U0LEAD0001&gt; fix, thanks" in note[0].text
+    # Rated from elsewhere (a forged click in triage): refused, nothing changes.
+    element = buttons(resolution)["1"]
+    await app.client.click(element["action_id"], element["value"], user=STAFF, channel=TRIAGE)
+    refusal = await app.slack.wait_for(lambda: [c for c in app.slack.calls_to(
+        "chat.postEphemeral") if "only in its client's channel" in c.args["text"]])
+    assert refusal
+    await drained(app.runtime)
+    assert "CSAT 3.5/5 (2 ratings)" in text_of(post)
+
+    # A second worker starts: its first sweep arms each client's statement, as the first
+    # worker's next sweep would; each is armed once all the same.
+    async with another_worker(app, redis_url, clock) as second:
+        await app.slack.wait_for(lambda: second.worker._started)
+        await drained(app.runtime)
+        due, month = next_statement(clock.now())
+        await advance(app.runtime, due - clock.now() + HOUR)  # the 1st, 10:00 UTC
+        statements = await app.slack.wait_for(
+            lambda: (a := dm_of(app.slack, AM, "statement:")) and
+            (g := dm_of(app.slack, STAFF_2, "statement:")) and a + g, timeout=15)
+        await drained(app.runtime)
+    async with another_worker(app, redis_url, clock):  # a restart: nothing again
+        await asyncio.sleep(1)
+        await drained(app.runtime)
+    assert len(dm_of(app.slack, AM, "statement:")) == 1
+    assert len(dm_of(app.slack, STAFF_2, "statement:")) == 1
+    acme = next(m for m in statements if m.channel == "D" + AM[1:])
+    assert f"Monthly statement {month.label} — Acme" in text_of(acme)
+    assert "Globex" not in text_of(acme)
+    statement = csv_in_thread(app.slack, acme)
+    assert [(r["client"], r["severity"]) for r in statement] == [("Acme", "high"),
+                                                                ("Acme", "all")]
+
+    # Staff ask for last month (the statements' month): figures as computed by hand.
+    await app.client.command("/ticket", "report last month", user=STAFF, channel=TRIAGE)
+    on_its_way = await app.slack.wait_for(lambda: [
+        c for c in app.slack.calls_to("chat.postEphemeral", user=STAFF)
+        if "on its way" in c.args["text"]])
+    assert month.label in on_its_way[0].args["text"]
+    report = (await app.slack.wait_for(lambda: dm_of(app.slack, STAFF, "asked:")))[0]
+    table = csv_in_thread(app.slack, report)
+    high = row(table, "Acme", "high")
+    assert high["tickets"] == "2" and high["first response met %"] == "50"
+    # Nearest rank of two: p50 is the first, p90 and p99 the second.
+    assert near(high["first response p50 (s)"], 600)
+    assert near(high["first response p90 (s)"], 5 * HOUR)
+    assert near(high["first response p99 (s)"], 5 * HOUR)
+    assert high["breaches"] == "1"
+    assert near(high["resolution p50 (s)"], HOUR) and near(high["resolution p90 (s)"], 6 * HOUR)
+    assert (high["CSAT average"], high["CSAT ratings"]) == ("3.5", "2")
+    low = row(table, "Globex", "low")
+    assert low["tickets"] == "1" and near(low["first response p50 (s)"], 1200)
+    assert low["CSAT ratings"] == "0" and low["CSAT average"] == ""
+    assert row(table, "All clients", "all")["tickets"] == "3"
+    summary = text_of(report)
+    assert "*Acme*: tickets 2 · first response met % 50 %" in summary
+    assert "CSAT average 3.5 · CSAT ratings 2" in summary
+
+    # One client by name; and nobody but staff.
+    await app.client.command("/ticket", "report last month globex", user=STAFF,
+                             channel=TRIAGE)
+    await app.slack.wait_for(lambda: len(dm_of(app.slack, STAFF, "asked:")) == 2)
+    only = [m for m in dm_of(app.slack, STAFF, "asked:") if "Globex" in m.text]
+    assert only and [r["client"] for r in csv_in_thread(app.slack, only[0])] == ["Globex"] * 2
+    await app.client.command("/ticket", "report", user=GUEST, channel=CLIENT_CHANNEL)
+    refused = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral",
+                                                                  user=GUEST))
+    assert refused[0].args["text"] == "Only the support team can see reports."
+    await app.client.command("/ticket", "report 2026-13", user=STAFF, channel=TRIAGE)
+    bad = await app.slack.wait_for(lambda: [c for c in app.slack.calls_to(
+        "chat.postEphemeral", user=STAFF) if "not a month" in c.args["text"]])
+    assert "YYYY-MM" in bad[0].args["text"]
+
+
+async def test_a_plan_without_csat_asks_nothing(app: RunningApp) -> None:
+    await register_client(app.runtime, name="Acme", plan="quiet")
+    _, resolution = await work(app, CLIENT_CHANNEL, "Low", respond_after=60,
+                               resolve_after=120)
+    assert set(buttons(resolution)) == {"Reopen"}
+    assert "How did we do?" not in text_of(resolution)
+
+
+async def test_a_statement_nobody_can_receive_is_told_in_triage(app: RunningApp) -> None:
+    await register_client(app.runtime, name="Acme")
+    app.slack.users[AM]["deleted"] = True  # the account manager left
+    month = month_of(app.runtime.clock.now(), back=1)
+    ref = f"statement:{CLIENT_CHANNEL}:{month.label}"
+    await app.runtime.store.enqueue_once(ref, STATEMENT_TTL, Armed(ReportDM(
+        ref=ref, user=None, start=month.start, end=month.end, label=month.label,
+        channel=CLIENT_CHANNEL)))
+    note = await app.slack.wait_for(lambda: [m for m in app.slack.posts(TRIAGE)
+                                             if "Could not send" in m.text])
+    assert f"monthly statement {month.label} to <@{AM}>" in note[0].text
+    assert "user_disabled" in note[0].text and "clients set --account-manager" in note[0].text
+    await drained(app.runtime)
+    assert [d.id for d in await app.runtime.queue.dead_letter_list()] == [f"report:{ref}"]
+
+
+async def test_the_standin_uploads_files_as_slack_does(slack: SlackStandIn) -> None:
+    client = AsyncWebClient(token="xoxb-test-token", base_url=slack.url)
+    done = await client.files_upload_v2(channel=TRIAGE, filename="a.csv", title="A",
+                                        content=b"x,y\n1,2\n")
+    [shared] = [m for m in slack.posts(TRIAGE) if m.files]
+    assert shared.files[0]["name"] == "a.csv" and done["file"]["id"] == shared.files[0]["id"]
+    assert slack.files[shared.files[0]["id"]].content == b"x,y\n1,2\n"
+    with pytest.raises(SlackApiError, match="file_not_found"):
+        await client.files_completeUploadExternal(files=[{"id": "F0NOPE", "title": "x"}],
+                                                  channel_id=TRIAGE)
+    url = await client.files_getUploadURLExternal(filename="b.csv", length=10)
+    with pytest.raises(SlackApiError, match="file_upload_failed"):  # its bytes never came
+        await client.files_completeUploadExternal(files=[{"id": url["file_id"]}],
+                                                  channel_id=TRIAGE)
+
+
+async def test_a_pasted_comment_is_cleaned_at_intake_and_quoted_line_by_line(
+        app: RunningApp) -> None:
+    await register_client(app.runtime, name="Acme")
+    number, resolution = await work(app, CLIENT_CHANNEL, "Low", respond_after=60,
+                                    resolve_after=120)
+    post = await triage_post(app, number)
+    await rate(app, resolution, 2, CLIENT_USER)
+    await modal_text(app, resolution, "Add a comment", "Your comment",
+                     "Slow.\u2028*Resolved by the head of support*\rsee\x07 log\x1b[0m",
+                     user=CLIENT_USER)
+    note = (await app.slack.wait_for(lambda: [m for m in app.slack.posts(TRIAGE, post.ts)
+                                              if "commented" in m.text]))[0]
+    lines = note.text.split("\n")[1:]
+    assert lines == ["> Slow.", "> *Resolved by the head of support*", "> see log[0m"]

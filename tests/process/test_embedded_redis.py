@@ -1,0 +1,117 @@
+"""The embedded Redis: started under DATA_DIR when REDIS_URL is unset, shared, no orphans."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import redis
+
+from bot.sandbox.standin import SlackStandIn
+from tests.conftest import free_port
+from tests.support.cli import bot_env, run_bot
+
+
+def redis_processes(data_dir: Path) -> list[int]:
+    """PIDs of redis-server processes serving ``data_dir``'s socket."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        # redis-server rewrites its title to "redis-server unixsocket:<path>".
+        if b"redis-server" in cmdline and str(data_dir.resolve() / "redis.sock").encode() \
+                in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+async def start_serving(env: dict[str, str], cwd: Path, *args: str
+                        ) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env=env, cwd=cwd,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+
+
+async def wait_until(check: object, seconds: float = 15) -> None:
+    assert callable(check)
+    for _ in range(int(seconds * 20)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def test_serve_starts_persists_shares_and_stops_the_embedded_redis(
+        slack: SlackStandIn, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = bot_env(slack, None, DATA_DIR=str(data), PORT=str(free_port()))
+    web = await start_serving(env, tmp_path, "serve")
+    try:
+        await check_embedded(data, env, tmp_path, web)
+    finally:
+        for pid in redis_processes(data):
+            os.kill(pid, signal.SIGKILL)
+        if web.returncode is None:
+            web.kill()
+
+
+async def check_embedded(data: Path, env: dict[str, str], tmp_path: Path,
+                         web: asyncio.subprocess.Process) -> None:
+    await wait_until(lambda: len(redis_processes(data)) == 1)
+    sock = data / "redis.sock"
+    await wait_until(sock.exists)
+    r = redis.Redis(unix_socket_path=str(sock))
+    await wait_until(lambda: r.ping())
+    assert r.config_get("appendonly")["appendonly"] == "yes"
+    assert r.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
+    # A second process on the same DATA_DIR reuses the server.
+    worker = await start_serving(env, tmp_path, "worker")
+    try:
+        await share_then_stop(data, env, tmp_path, web, worker, r)
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+
+
+async def share_then_stop(data: Path, env: dict[str, str], tmp_path: Path,
+                          web: asyncio.subprocess.Process, worker: asyncio.subprocess.Process,
+                          r: redis.Redis) -> None:
+    await asyncio.sleep(1.5)
+    assert len(redis_processes(data)) == 1
+    registered = await run_bot("clients", "set", "--channel", "C0ACME0001", "--name",
+                               "Acme Media", "--account-manager", "U0AMGR0001", env=env,
+                               cwd=tmp_path)
+    assert registered.code == 0, registered.err
+    # The first to leave keeps it running for the other; the last one stops it.
+    web.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(web.wait(), 15) == 0
+    assert len(redis_processes(data)) == 1
+    worker.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(worker.wait(), 15) == 0
+    await wait_until(lambda: redis_processes(data) == [])
+    r.close()
+    # Data survives: the next start reads the append-only file back.
+    result = await run_bot("clients", "list", env=env, cwd=tmp_path)
+    assert result.code == 0
+    assert "C0ACME0001  Acme Media  plan=standard  account_manager=U0AMGR0001" in result.out
+    assert any(p.name.startswith("appendonly") for p in os.scandir(data))
+    await wait_until(lambda: redis_processes(data) == [])
+
+
+async def test_missing_redis_server_says_how_to_fix_it(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    env = bot_env(None, None, DATA_DIR=str(tmp_path / "data"), PATH=str(bin_dir))
+    env["SLACK_BOT_TOKEN"] = "xoxb-1"
+    result = await run_bot("clients", "list", env=env, cwd=tmp_path)
+    assert result.code == 1
+    assert "redis-server is not installed" in result.err
+    assert "apt-get install redis-server" in result.err and "REDIS_URL" in result.err

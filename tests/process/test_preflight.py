@@ -1,0 +1,291 @@
+"""Before and after going live: ``check`` looks at every client, the head of support and
+the scopes; ``clients set`` refuses an account manager who cannot be told anything; and
+``dead-letters`` lists, retries and drops the jobs that failed for good."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.adapters import queue as queue_module
+from bot.adapters.keys import Layout
+from bot.adapters.queue import JobQueue
+from bot.adapters.store import Armed, Store
+from bot.cli import check as cli
+from bot.domain.jobs import SyncTriage
+from bot.sandbox.standin import BOT_USER, MANIFEST_SCOPES, SlackStandIn
+from tests.conftest import AM, CLIENT_CHANNEL, LEAD, RunningApp, register_client
+from tests.support.cli import ROOT, bot_env, run_bot
+from tests.support.flows import find_post, open_ticket
+
+KEYS = Layout()
+ONE = KEYS.all[0]
+
+SET = ("clients", "set", "--channel", CLIENT_CHANNEL, "--name", "Acme Media",
+       "--account-manager", AM)
+
+
+async def registered(slack: SlackStandIn, redis_url: str, *extra: str,
+                     **env: str) -> None:
+    result = await run_bot(*SET, *extra, env=bot_env(slack, redis_url, **env))
+    assert result.code == 0, result.err
+
+
+def rows(out: str, name: str) -> list[tuple[str, str]]:
+    """The level (``ok``, ``ERR``, ``WRN``) and the state of each of check's lines for
+    ``name``, as it prints them: ``  ERR name<padded to 22> state``."""
+    return [(line[2:5].strip(), line[29:]) for line in out.splitlines()
+            if line[2:5] in ("ok ", "ERR", "WRN") and line[6:28].strip() == name]
+
+
+async def eventually(check: Callable[[], Awaitable[object]], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "not seen in time"
+        await asyncio.sleep(0.02)
+
+
+# -- check ------------------------------------------------------------------------------
+
+async def test_check_passes_when_everything_is_fine(slack: SlackStandIn,
+                                                    redis_url: str) -> None:
+    await registered(slack, redis_url)
+    slack.channels[CLIENT_CHANNEL]["is_ext_shared"] = True
+    result = await run_bot("check", env=bot_env(slack, redis_url))
+    assert result.code == 0, result.out + result.err
+    assert "ERR" not in result.out and "WRN" not in result.out, result.out
+    assert f"Client Acme Media ({CLIENT_CHANNEL})" in result.out
+    assert rows(result.out, "channel") == [("ok", "#acme-support")]
+    assert rows(result.out, "shared") == [("ok", "shared with another organisation "
+                                                 "(Slack Connect)")]
+    assert rows(result.out, "account manager") == [("ok", f"{AM} is active")]
+    assert rows(result.out, "SUPPORT_LEAD")[-1] == ("ok", f"{LEAD} is active")
+    assert rows(result.out, "plan") == [("ok", "standard")]
+    assert rows(result.out, "welcome message") == [("ok", "pinned")]
+    assert rows(result.out, "scopes") == [
+        ("ok", f"the {len(MANIFEST_SCOPES)} bot scopes of manifest.yml are granted")]
+    assert "xoxb-test-token" not in result.out + result.err
+    assert len(slack.calls_to("pins.list", channel=CLIENT_CHANNEL)) == 1
+
+
+async def test_check_names_a_departed_account_manager(slack: SlackStandIn,
+                                                      redis_url: str) -> None:
+    await registered(slack, redis_url)
+    slack.users[AM]["deleted"] = True
+    result = await run_bot("check", env=bot_env(slack, redis_url))
+    assert result.code == 1
+    [(level, state)] = rows(result.out, "account manager")
+    assert level == "ERR" and f"{AM} (u0amgr0001) is deactivated" in state
+    assert "clients set" in state
+
+
+async def test_check_fails_on_a_missing_scope_and_names_it(slack: SlackStandIn,
+                                                           redis_url: str) -> None:
+    assert slack.scopes is not None
+    slack.scopes.remove("pins:write")
+    slack.scopes.remove("im:history")
+    result = await run_bot("check", env=bot_env(slack, redis_url))
+    assert result.code == 1
+    [(level, state)] = rows(result.out, "scopes")
+    assert level == "ERR" and state.startswith("missing im:history, pins:write:")
+
+
+async def test_check_cannot_see_the_scopes_without_the_header(slack: SlackStandIn,
+                                                              redis_url: str) -> None:
+    slack.scopes = None
+    result = await run_bot("check", env=bot_env(slack, redis_url))
+    assert result.code == 0, result.out
+    [(level, state)] = rows(result.out, "scopes")
+    assert level == "WRN" and "not checked" in state
+
+
+async def test_check_names_each_problem_of_a_client(slack: SlackStandIn,
+                                                    redis_url: str) -> None:
+    plans = '{"premium": {"critical": 600}}'
+    await registered(slack, redis_url, "--plan", "premium", PLANS=plans)
+    slack.pins[CLIENT_CHANNEL].clear()
+    slack.users[LEAD]["deleted"] = True
+    result = await run_bot("check", env=bot_env(slack, redis_url))  # PLANS dropped premium
+    assert result.code == 1
+    [(level, state)] = rows(result.out, "shared")
+    assert level == "WRN" and state.startswith("not shared")  # a warning only
+    [(level, state)] = rows(result.out, "plan")
+    assert level == "ERR" and state.startswith("'premium' is not a plan")
+    [(level, state)] = rows(result.out, "welcome message")
+    assert level == "ERR" and state.startswith("not pinned")
+    assert rows(result.out, "SUPPORT_LEAD")[-1] == ("ERR", f"{LEAD} (u0lead0001) is "
+                                                           "deactivated")
+    assert rows(result.out, "channel") == [("ok", "#acme-support")]
+    slack.channels[CLIENT_CHANNEL]["is_member"] = False
+    slack.users[AM]["is_bot"] = True
+    again = await run_bot("check", env=bot_env(slack, redis_url, PLANS=plans))
+    assert again.code == 1
+    [(level, state)] = rows(again.out, "channel")
+    assert level == "ERR" and "not a member" in state
+    [(level, state)] = rows(again.out, "account manager")
+    assert level == "ERR" and "is a bot" in state
+    assert rows(again.out, "plan") == [("ok", "premium")]
+
+
+def test_the_manifest_scopes_are_read_without_yaml(tmp_path: Path) -> None:
+    assert cli.manifest_scopes(ROOT / "manifest.yml") == list(MANIFEST_SCOPES)
+    manifest = tmp_path / "manifest.yml"
+    manifest.write_text(
+        "display_information:\n  name: x  # a comment\n"
+        "features:\n  bot_user:\n    scopes:\n      bot:\n        - not:this\n"
+        "oauth_config:\n  # the scopes\n  scopes:\n    user:\n    - user:only\n"
+        "    bot:\n    - 'chat:write'\n    -   pins:write   # pin\n"
+        "    redirect_urls: []\nsettings:\n  bot:\n    - nor:this\n")
+    assert cli.manifest_scopes(manifest) == ["chat:write", "pins:write"]
+    manifest.write_text("oauth_config:\n  scopes:\n    bot: [commands, \"im:write\"]\n")
+    assert cli.manifest_scopes(manifest) == ["commands", "im:write"]
+
+
+# -- clients set --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("who", "expected"), [
+    (AM, "is deactivated"), ("U0NOBODY01", "does not exist"), (BOT_USER, "is a bot")])
+async def test_clients_set_refuses_an_account_manager_who_cannot_be_told(
+        slack: SlackStandIn, redis_url: str, who: str, expected: str) -> None:
+    slack.users[AM]["deleted"] = True
+    result = await run_bot(*SET[:-1], who, env=bot_env(slack, redis_url))
+    assert result.code == 1
+    assert f"--account-manager {who}" in result.err and expected in result.err
+    assert "Nothing was saved" in result.err
+    assert slack.posts(CLIENT_CHANNEL) == [] and slack.calls_to("pins.add") == []
+    listed = await run_bot("clients", "list", env=bot_env(slack, redis_url))
+    assert CLIENT_CHANNEL not in listed.out
+
+
+# -- dead letters -----------------------------------------------------------------------
+
+async def test_dead_letters_are_listed_retried_and_dropped(app: RunningApp,
+                                                           redis_url: str) -> None:
+    slack = app.slack
+    env = bot_env(slack, redis_url)
+    assert (await run_bot("dead-letters", env=env)).out.strip() == "No dead letters."
+    await register_client(app.runtime)
+    slack.channels[CLIENT_CHANNEL]["is_member"] = False  # Slack refuses the ticket's post
+    number = await open_ticket(app, "Login fails", "High")
+    job_id = f"client_thread:{number}"
+    await slack.wait_for(lambda: slack.calls_to("chat.postMessage", channel=CLIENT_CHANNEL))
+    redis = app.runtime.redis
+
+    async def failed_mark() -> bool:
+        return bool(await redis.sismember(KEYS.done_set(number), f"failed:{job_id}"))
+
+    await eventually(failed_mark)
+
+    listed = await run_bot("dead-letters", "list", env=env)
+    assert listed.code == 0, listed.err
+    [row] = [line for line in listed.out.splitlines() if line.startswith(job_id)]
+    assert f"{job_id}  T-{number}  post_client_thread  attempts=1" in row
+    assert "not_in_channel" in row and "dead since 20" in row
+
+    unknown = await run_bot("dead-letters", "retry", "client_thread:999", env=env)
+    assert unknown.code == 1 and "No dead letter has the id 'client_thread:999'" in unknown.err
+
+    slack.channels[CLIENT_CHANNEL]["is_member"] = True  # invited at last
+    retried = await run_bot("dead-letters", "retry", job_id, env=env)
+    assert retried.code == 0, retried.err
+    assert "back in the queue" in retried.out
+    await slack.wait_for(lambda: find_post(app, CLIENT_CHANNEL, f"T-{number}"))
+    assert not await failed_mark()  # the sweep may repair it again
+    assert (await run_bot("dead-letters", env=env)).out.strip() == "No dead letters."
+
+    slack.channels[CLIENT_CHANNEL]["is_member"] = False
+    second = await open_ticket(app, "Uploads fail", "High")
+    second_id = f"client_thread:{second}"
+
+    async def dead() -> bool:
+        return second_id in await app.runtime.queue.dead_letters()
+
+    await eventually(dead)
+    dropped = await run_bot("dead-letters", "drop", second_id, env=env)
+    assert dropped.code == 0 and f"Dropped the dead letter {second_id}" in dropped.out
+    assert (await run_bot("dead-letters", env=env)).out.strip() == "No dead letters."
+    again = await run_bot("dead-letters", "drop", second_id, env=env)
+    assert again.code == 1 and "No dead letter" in again.err
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+async def dead_letter(redis: Redis, number: int, error: str = "channel_not_found") -> str:
+    """Arm a job, claim it and refuse it for good: it is dead-lettered."""
+    queue = JobQueue(redis)
+    job = SyncTriage(ticket=number)
+    await Store(redis).enqueue(Armed(job, time.time() - 1))
+    [leased] = (await queue.claim()).jobs
+    assert leased.id == job.id
+    assert await queue.retry(leased, 0, error, final=True) == "dead"
+    await Store(redis).mark_done(number, f"failed:{job.id}")
+    return job.id
+
+
+async def test_a_revived_dead_letter_runs_again_with_its_attempts_reset(redis: Redis) -> None:
+    queue = JobQueue(redis)
+    first = await dead_letter(redis, 1001)
+    await asyncio.sleep(0.002)
+    second = await dead_letter(redis, 1002, "user_disabled")
+    letters = await queue.dead_letter_list()
+    assert [d.id for d in letters] == [second, first]  # newest first
+    assert (letters[0].ticket, letters[0].kind, letters[0].error, letters[0].attempts) == (
+        1002, "sync_triage", "user_disabled", 1)
+    assert await queue.revive("sync_triage:404") == "unknown"
+    assert await queue.revive(first) == "queued"
+    assert not await redis.sismember(KEYS.done_set(1001), f"failed:{first}")
+    assert await redis.sismember(KEYS.done_set(1002), f"failed:{second}")
+    [again] = (await queue.claim()).jobs
+    assert (again.id, again.attempt, again.payload["ticket"]) == (first, 1, 1001)
+    assert await queue.ack(again)
+    assert [d.id for d in await queue.dead_letter_list()] == [second]
+    assert await queue.drop(second) and not await queue.drop(second)
+    assert await queue.dead_letter_list() == []
+    assert await redis.zcard(ONE.dead_at) == 0 and await redis.hlen(ONE.dead) == 0
+
+
+async def test_the_oldest_dead_letters_are_dropped_past_the_cap(
+        redis: Redis, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(queue_module, "DEAD_LETTERS_MAX", 3)
+    caplog.set_level(logging.WARNING, logger="bot.adapters.queue")
+    # One from before the times of dead letters were kept: it counts as the oldest.
+    await redis.hset(ONE.dead, "sync_triage:1", json.dumps(
+        {"payload": json.dumps({"kind": "sync_triage", "ticket": 1}), "attempts": 3,
+         "error": "old"}))
+    ids = []
+    for number in range(1001, 1005):
+        ids.append(await dead_letter(redis, number))
+        await asyncio.sleep(0.002)
+    letters = await JobQueue(redis).dead_letter_list()
+    assert [d.id for d in letters] == ids[:0:-1]  # the three newest, newest first
+    assert await redis.hlen(ONE.dead) == await redis.zcard(ONE.dead_at) == 3
+    dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert dropped == ["dead letters: dropped the 1 oldest (more than 3 are kept)"] * 2
+
+
+async def test_a_job_that_keeps_killing_its_worker_is_dead_lettered_with_its_time(
+        redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queue_module, "MAX_CLAIMS", 1)
+    monkeypatch.setattr(queue_module, "DEAD_LETTERS_MAX", 1)
+    queue = JobQueue(redis, lease_seconds=0.05)
+    await dead_letter(redis, 1001)
+    await Store(redis).enqueue(Armed(SyncTriage(ticket=1002), time.time() - 1))
+    assert len((await queue.claim()).jobs) == 1
+    await asyncio.sleep(0.1)  # the worker died: its lease runs out
+    assert (await queue.claim()).jobs == []
+    [letter] = await queue.dead_letter_list()
+    assert letter.id == "sync_triage:1002" and letter.at_ms is not None
+    assert "lease expired every time" in letter.error

@@ -1,0 +1,263 @@
+"""The sandbox as a process: it starts offline and shows its page, refuses real-looking
+Slack tokens unless --force, ignores the environment's settings, and leaves no process
+behind on Ctrl-C. And the stand-in's Slack rules it relies on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.sandbox.records import dm_channel
+from bot.sandbox.settings import real_tokens, sandbox_settings
+from bot.sandbox.standin import SlackStandIn
+from bot.sandbox.workspace import CLIENT, CLIENT_CHANNEL, ENGINEER, FIRST_MESSAGE, LEAD
+from tests.conftest import free_port
+from tests.process.test_embedded_redis import redis_processes
+from tests.redis.test_client_cache import until
+from tests.support.cli import ROOT, bot_env, run_bot
+
+READY = "The sandbox is ready: open "
+
+
+@dataclass
+class Sandbox:
+    url: str
+    dir: Path
+    process: asyncio.subprocess.Process
+
+
+async def start_sandbox(folder: Path, *args: str, **env: str) -> Sandbox:
+    """``python -m bot sandbox`` as a person runs it; returns once it printed its URL."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sandbox", "--port", str(port), "--dir", str(folder),
+        *args, env=bot_env(None, None, **env), cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(30):
+            while not any(READY in line for line in lines):
+                line = (await process.stdout.readline()).decode()
+                if not line:
+                    raise AssertionError(f"the sandbox exited: {lines}")
+                lines.append(line)
+    except TimeoutError:
+        process.kill()
+        raise
+    url = next(line for line in lines if READY in line).split(READY)[1].split()[0]
+    assert url == f"http://127.0.0.1:{port}/"
+    return Sandbox(url, folder, process)
+
+
+async def stop_sandbox(sandbox: Sandbox) -> int:
+    sandbox.process.send_signal(signal.SIGINT)
+    return await asyncio.wait_for(sandbox.process.wait(), 30)
+
+
+@contextlib.asynccontextmanager
+async def sandbox_in(folder: Path, **env: str) -> AsyncIterator[Sandbox]:
+    """A sandbox for one test: stopped after it, if the test did not, its Redis too."""
+    running = await start_sandbox(folder, **env)
+    try:
+        yield running
+    finally:
+        if running.process.returncode is None:
+            await stop_sandbox(running)
+        for pid in redis_processes(running.dir / "data"):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    async with sandbox_in(tmp_path / "sandbox", WEBHOOK_URL="http://192.0.2.1/hooks",
+                          WEBHOOK_SECRET="a-secret-of-sixteen-chars",
+                          PAGERDUTY_ROUTING_KEY="R0UTINGKEY0123456789",
+                          PAGERDUTY_URL="http://192.0.2.1/enqueue") as running:
+        yield running
+
+
+async def state_of(http: aiohttp.ClientSession, sandbox: Sandbox,
+                   who: str | None = None) -> dict[str, Any]:
+    """What ``who`` sees (the page's ``/api/state``); no one: a first visit."""
+    query = f"?as={who}" if who else ""
+    async with http.get(f"{sandbox.url}api/state{query}") as r:
+        assert r.status == 200, await r.text()
+        found: dict[str, Any] = await r.json()
+        return found
+
+
+async def do(http: aiohttp.ClientSession, sandbox: Sandbox,
+             **body: Any) -> tuple[int, dict[str, Any]]:
+    """What a person does, posted as the page posts it: the status and the answer."""
+    async with http.post(f"{sandbox.url}api/do", json=body) as r:
+        answer: dict[str, Any] = await r.json()
+        return r.status, answer
+
+
+async def seen(check: Callable[[], Awaitable[Any]]) -> Any:
+    """What ``check`` returns once it is something (what the bot does takes a moment)."""
+    return await until(check, timeout=10.0)
+
+
+async def test_the_page_shows_the_demo_workspace_and_ctrl_c_leaves_nothing_behind(
+        sandbox: Sandbox) -> None:
+    data = sandbox.dir / "data"
+    assert redis_processes(data), "the sandbox runs its own Redis in its folder"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(sandbox.url) as page:
+            assert page.status == 200 and "Support Desk" in await page.text()
+        state = await state_of(http, sandbox)
+    assert state["me"]["id"] == CLIENT.id, "a first visit is the client's"
+    assert len(state["personas"]) == 5
+    assert [c["name"] for c in state["channels"]] == ["acme-support", "Support Desk"]
+    welcome = state["conversations"][CLIENT_CHANNEL]["messages"][0]
+    assert "Welcome, Acme Media!" in welcome["blocks"][0]["text"]["text"]
+    assert await stop_sandbox(sandbox) == 0
+    assert redis_processes(data) == [], "a redis-server outlived the sandbox"
+
+
+async def test_the_client_cannot_run_slash_commands_in_the_shared_channel(
+        sandbox: Sandbox) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{sandbox.url}api/do", json={
+                "kind": "command", "as": CLIENT.id, "channel": CLIENT_CHANNEL,
+                "text": "/ticket Videos do not play"}) as r:
+            assert r.status == 200
+        async with http.get(f"{sandbox.url}api/state?as={CLIENT.id}") as r:
+            state = await r.json()
+    said = state["conversations"][CLIENT_CHANNEL]["messages"][-1]
+    assert said["ephemeral"] and said["user"] == "USLACKBOT"
+    assert "not shared with people of other organisations" in said["text"]
+    assert state["modal"] is None
+
+
+async def test_it_refuses_real_looking_tokens_unless_forced(tmp_path: Path) -> None:
+    token = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp"
+    result = await run_bot("sandbox", "--port", str(free_port()), "--dir", str(tmp_path / "s"),
+                           env=bot_env(None, None, SLACK_BOT_TOKEN=token))
+    assert result.code == 2
+    assert "SLACK_BOT_TOKEN" in result.err and "--force" in result.err
+    assert token not in result.err + result.out
+    assert not (tmp_path / "s").exists()
+    forced = await start_sandbox(tmp_path / "f", "--force", SLACK_BOT_TOKEN=token)
+    assert await stop_sandbox(forced) == 0
+
+
+def test_tokens_in_dotenv_count_too(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("SLACK_APP_TOKEN=xapp-1-A0123456789-0123456789-abcdef\nPORT=3000\n")
+    assert real_tokens({}, dotenv) == [f"{dotenv}: SLACK_APP_TOKEN"]
+    assert real_tokens({"SLACK_BOT_TOKEN": ""}, tmp_path / "none") == []
+
+
+def test_the_bot_in_the_sandbox_takes_nothing_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name, value in {"WEBHOOK_URL": "http://192.0.2.1/hooks",
+                        "WEBHOOK_SECRET": "a-secret-of-sixteen-chars",
+                        "PAGERDUTY_ROUTING_KEY": "R0UTINGKEY0123456789",
+                        "REDIS_URL": "redis://192.0.2.1:6379/0",
+                        "SLACK_API_URL": "https://slack.com/api/"}.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / ".env").write_text("TRIAGE_CHANNEL=C0REAL0001\n")
+    monkeypatch.chdir(tmp_path)
+    settings = sandbox_settings(api_url="http://127.0.0.1:1/api/", smtp_port=2,
+                                data_dir=tmp_path / "data", plans={})
+    assert settings.webhook_url is None and settings.pagerduty_routing_key is None
+    assert settings.redis_url is None and settings.slack_api_url == "http://127.0.0.1:1/api/"
+    assert settings.triage_channel == "C0TRIAGE01" and settings.support_lead == LEAD.id
+    assert settings.smtp_url is not None
+    assert settings.smtp_url.get_secret_value() == "smtp://127.0.0.1:2"
+
+
+# -- the stand-in's Slack rules --------------------------------------------------------
+
+def test_a_trigger_id_works_once_and_not_after_three_seconds() -> None:
+    slack = SlackStandIn(strict_triggers=True)
+    slack.add_user(ENGINEER.id)
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "Hi"}, "blocks": []}
+    trigger = slack.issue_trigger(ENGINEER.id)
+    opened = slack._views_open({"trigger_id": trigger, "view": view})
+    assert opened["view"]["id"] in slack.modals[ENGINEER.id]
+    assert slack._views_open({"trigger_id": trigger, "view": view}) == {
+        "ok": False, "error": "exchanged_trigger_id"}
+    assert slack._views_open({"trigger_id": "made.up", "view": view})["error"] == \
+        "invalid_trigger_id"
+    late = slack.issue_trigger(ENGINEER.id)
+    slack.triggers[late].at -= 3.5
+    assert slack._views_open({"trigger_id": late, "view": view})["error"] == \
+        "expired_trigger_id"
+
+
+def test_block_kit_limits_are_refused_as_slack_refuses_them() -> None:
+    slack = SlackStandIn()
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "x"}}
+    too_many = slack._chat_postMessage({"channel": "C0X", "text": "t", "blocks": [section] * 51})
+    assert too_many["error"] == "invalid_blocks"
+    assert "at most 50" in too_many["response_metadata"]["messages"][0]
+    long_section = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
+    assert slack._chat_postMessage({"channel": "C0X", "text": "t",
+                                    "blocks": [long_section]})["error"] == "invalid_blocks"
+    assert slack._chat_postMessage({"channel": "C0X", "text": "x" * 40_001})["error"] == \
+        "msg_too_long"
+    title = {"type": "plain_text", "text": "A title longer than twenty-four"}
+    refused = slack._views_open({"trigger_id": "1.t", "view": {"type": "modal", "title": title,
+                                                               "blocks": []}})
+    assert refused["error"] == "invalid_arguments"
+
+
+def test_app_home_is_kept_per_person() -> None:
+    slack = SlackStandIn()
+    slack.add_user(ENGINEER.id)
+    slack.add_user(CLIENT.id)
+    home = {"type": "home", "blocks": [{"type": "section",
+                                        "text": {"type": "mrkdwn", "text": "*My tickets*"}}]}
+    assert slack._views_publish({"user_id": ENGINEER.id, "view": home})["view"]["id"]
+    assert slack.homes == {ENGINEER.id: home}
+    assert slack._views_publish({"user_id": "U0NOBODY01", "view": home})["error"] == \
+        "user_not_found"
+    assert dm_channel(CLIENT.id) == "D0CLIENT01"
+
+
+async def test_a_ticket_reaction_and_the_message_shortcut_reach_the_bot(
+        sandbox: Sandbox) -> None:
+    async with aiohttp.ClientSession() as http:
+        async def act(**body: Any) -> None:
+            status, answer = await do(http, sandbox, **body)
+            assert status == 200, answer
+
+        async def prompt() -> list[dict[str, Any]]:
+            shown = (await state_of(http, sandbox, CLIENT.id))["conversations"][CLIENT_CHANNEL]
+            return [m for m in shown["messages"] if m["thread_ts"] == first["ts"]]
+
+        async def modal_of(who: str) -> Any:
+            return (await state_of(http, sandbox, who))["modal"]
+
+        first = (await state_of(http, sandbox, CLIENT.id)
+                 )["conversations"][CLIENT_CHANNEL]["messages"][1]
+        assert first["text"] == FIRST_MESSAGE
+        await act(kind="react", **{"as": CLIENT.id}, channel=CLIENT_CHANNEL, ts=first["ts"],
+                  name="ticket")
+        asked = await seen(prompt)
+        assert "Open a support ticket from this message?" in asked[0]["text"]
+        await act(kind="click", **{"as": CLIENT.id}, channel=CLIENT_CHANNEL, ts=asked[0]["ts"],
+                  block=1, action_id="open_ticket")
+        modal = await seen(lambda: modal_of(CLIENT.id))
+        assert modal["view"]["title"]["text"] == "Open a support ticket"
+        description = modal["view"]["blocks"][2]["element"]["initial_value"]
+        assert description.startswith("Hi team, since this morning")
+
+        await act(kind="shortcut", **{"as": ENGINEER.id}, channel=CLIENT_CHANNEL,
+                  ts=first["ts"], callback_id="open_support_ticket")
+        opened = await seen(lambda: modal_of(ENGINEER.id))
+        assert opened["view"]["blocks"][2]["element"]["initial_value"] == FIRST_MESSAGE

@@ -1,0 +1,179 @@
+"""``serve`` runs its timer loop in a child process: reminders fire from it, its metrics
+show at serve's ``/metrics``, it is started again when it dies and never outlives serve."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.cli import worker_child
+from bot.sandbox.standin import SlackStandIn
+from tests.conftest import LEAD, free_port
+from tests.process.test_e2e import (
+    SECONDS_PLANS,
+    Served,
+    open_critical,
+    register_acme,
+    serve_env,
+    serve_process,
+    served,
+)
+from tests.process.test_metrics import scrape, value
+from tests.support.flows import open_modal, submit
+
+__all__ = ["serve_env", "served"]  # fixtures shared with the end-to-end tests
+
+
+def _parent(pid: str) -> int | None:
+    try:
+        status = (Path("/proc") / pid / "status").read_text()
+    except OSError:
+        return None
+    return next(int(line.split()[1]) for line in status.splitlines()
+                if line.startswith("PPid:"))
+
+
+def timer_loops(pid: int) -> list[int]:
+    """The ``python -m bot worker`` processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _parent(entry.name) == pid:
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"worker" in cmdline and b"bot" in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        status = (Path("/proc") / str(pid) / "status").read_text()
+    except OSError:
+        return False
+    return not any(line.startswith("State:") and "Z" in line for line in status.splitlines())
+
+
+async def until(ready: Callable[[], object], timeout: float = 10) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if ready():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s")
+
+
+@pytest.mark.parametrize("serve_env", [SECONDS_PLANS])
+async def test_reminders_come_from_the_child_and_its_metrics_show_at_serve(
+        served: Served, redis_url: str, slack: SlackStandIn) -> None:
+    await until(lambda: timer_loops(served.process.pid))
+    await open_critical(served, redis_url)
+    await slack.wait_for(lambda: slack.calls_to("chat.postMessage", channel=LEAD), timeout=8)
+    samples = await scrape(f"{served.url}/metrics")
+    # Fired by the timer loop's process, answered by serve's own: both on one page, once.
+    assert value(samples, "desk_reminders_total", clock="first response", step="breach") >= 1
+    assert value(samples, "desk_http_answer_seconds_count", kind="view_submission") >= 1
+    async with aiohttp.ClientSession() as session, \
+            session.get(f"{served.url}/metrics") as answer:
+        text = await answer.text()
+    assert text.count("# TYPE desk_reminders_total counter") == 1
+
+
+async def test_the_timer_loop_is_started_again_and_stops_with_serve(
+        slack: SlackStandIn, redis_url: str) -> None:
+    process = await serve_process(slack, redis_url, free_port())
+    await until(lambda: timer_loops(process.pid))
+    [first] = timer_loops(process.pid)
+    os.kill(first, signal.SIGKILL)
+    await until(lambda: timer_loops(process.pid) not in ([], [first]))
+    [second] = timer_loops(process.pid)
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 15) == 0
+    assert not alive(second)
+
+
+async def test_the_timer_loop_dies_with_a_killed_serve(
+        slack: SlackStandIn, redis_url: str) -> None:
+    process = await serve_process(slack, redis_url, free_port())
+    await until(lambda: timer_loops(process.pid))
+    [child] = timer_loops(process.pid)
+    process.kill()
+    await process.wait()
+    await until(lambda: not alive(child))
+
+
+class _Exits:
+    """A stand-in for the timer loop's process that exits by itself after ``lives`` s."""
+
+    def __init__(self, lives: float, pid: int) -> None:
+        self.pid, self._lives = pid, lives
+        self.returncode: int | None = None
+        self._stopped = asyncio.Event()
+
+    async def wait(self) -> int:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), self._lives)
+        self.returncode = 1
+        return 1
+
+    def send_signal(self, _: int) -> None:
+        self._stopped.set()
+
+
+async def test_a_timer_loop_that_ran_well_and_died_is_started_again_at_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dying often in a row earns a longer pause; dying once after running well for a
+    while does not, however many deaths came before (a Redis outage in the past)."""
+    monkeypatch.setattr(worker_child, "RESTART_AFTER", (0.05, 0.1, 1.0))
+    monkeypatch.setattr(worker_child, "HEALTHY_AFTER", 0.3, raising=False)
+    lives = [0.0, 0.0, 0.0, 0.5, 0.5]  # three quick deaths, then two long runs
+    started: list[float] = []
+
+    async def spawn(*_: object, **__: object) -> _Exits:
+        started.append(asyncio.get_running_loop().time())
+        return _Exits(lives.pop(0) if lives else 60.0, pid=len(started))
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", spawn)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker_child.WorkerChild("redis://unused").run(stop))
+    await until(lambda: len(started) == 4, timeout=10)  # after 0.05 + 0.1 + 1 s
+    await until(lambda: len(started) == 6, timeout=3)  # each long run: at once again
+    assert started[4] - started[3] < 0.5 + 0.3
+    assert started[5] - started[4] < 0.5 + 0.3
+    stop.set()
+    await asyncio.wait_for(running, 3)
+
+
+@pytest.mark.parametrize("serve_env", [SECONDS_PLANS])
+async def test_metrics_show_the_jobs_waiting_while_the_timer_loop_does_not_answer(
+        served: Served, redis_url: str) -> None:
+    """A timer loop that hangs (or dies in a loop) shows at serve's /metrics: the jobs
+    due pile up there, and it is counted as down, instead of a queue seen empty."""
+    await until(lambda: timer_loops(served.process.pid))
+    [child] = timer_loops(served.process.pid)
+    os.kill(child, signal.SIGSTOP)
+    try:
+        await register_acme(served.slack, redis_url)
+        view = await open_modal(served)
+        await submit(served, view, title="Payments down", severity="Critical",
+                     description="Every checkout fails.")
+        await asyncio.sleep(4.5)  # the critical plan's first response is due in 4 s
+        samples = await scrape(f"{served.url}/metrics")
+        assert value(samples, "desk_queue_due_jobs") >= 1
+        assert value(samples, "desk_queue_oldest_due_seconds") > 0
+        assert value(samples, "desk_timer_loops_down") == 1
+    finally:
+        os.kill(child, signal.SIGCONT)
+    for _ in range(50):  # answering again once it runs
+        samples = await scrape(f"{served.url}/metrics")
+        if value(samples, "desk_timer_loops_down") == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert value(samples, "desk_timer_loops_down") == 0

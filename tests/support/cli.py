@@ -1,0 +1,45 @@
+"""Running ``python -m bot`` as a real process against the stand-in and a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.sandbox.standin import SlackStandIn
+from tests.conftest import LEAD, TRIAGE
+from tests.support.slackreq import SIGNING_SECRET
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def bot_env(slack: SlackStandIn | None, redis_url: str | None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "REDIS_", "TRIAGE_", "SUPPORT_", "SMTP_", "PLANS"))}
+    env["PYTHONPATH"] = str(ROOT)
+    if slack is not None:
+        env.update({"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                    "SLACK_API_URL": slack.url, "TRIAGE_CHANNEL": TRIAGE,
+                    "SUPPORT_LEAD": LEAD})
+    if redis_url is not None:
+        env["REDIS_URL"] = redis_url
+    env.update(extra)
+    return env
+
+
+async def run_bot(*args: str, env: dict[str, str], cwd: Path | None = None,
+                  timeout: float = 30) -> Result:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env=env, cwd=cwd or ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    return Result(process.returncode or 0, out.decode(), err.decode())

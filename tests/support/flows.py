@@ -1,0 +1,95 @@
+"""What a user does, step by step, through signed requests to the running app."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from bot.sandbox.slack_side import SlackClientSide
+from bot.sandbox.standin import Message, SlackStandIn
+from tests.conftest import CLIENT_CHANNEL, STAFF, TRIAGE
+from tests.support.slackreq import values_by_label
+
+
+class Driven(Protocol):
+    """A running app as the flows see it: Slack's side of it (in-process or a real process)."""
+
+    @property
+    def slack(self) -> SlackStandIn: ...
+
+    @property
+    def client(self) -> SlackClientSide: ...
+
+
+async def open_modal(app: Driven, text: str = "", *, user: str = STAFF,
+                     channel: str = CLIENT_CHANNEL) -> dict[str, Any]:
+    """Run ``/ticket text`` and return the modal the app opened."""
+    before = len(app.slack.calls_to("views.open"))
+    response = await app.client.command("/ticket", text, user=user, channel=channel)
+    assert response.status == 200
+    calls = await app.slack.wait_for(
+        lambda: app.slack.calls_to("views.open")[before:], timeout=5)
+    view: dict[str, Any] = calls[0].args["view"]
+    if isinstance(view, str):
+        view = json.loads(view)
+    return view
+
+
+async def submit(app: Driven, view: dict[str, Any], *, title: str | None,
+                 severity: str | None, description: str | None, user: str = STAFF,
+                 view_id: str = "V0VIEW0001") -> tuple[int, dict[str, Any] | None]:
+    values = values_by_label(view, {"Title": title, "Severity": severity,
+                                    "Description": description})
+    return await app.client.submit(view, values, user=user, view_id=view_id)
+
+
+async def open_ticket(app: Driven, title: str = "Login fails", severity: str = "High",
+                      description: str = "Nobody can log in since 9:00.", *,
+                      user: str = STAFF, channel: str = CLIENT_CHANNEL,
+                      view_id: str | None = None) -> int:
+    """Open a ticket through /ticket and the modal; wait for its triage post; its number."""
+    view = await open_modal(app, user=user, channel=channel)
+    count = len(app.slack.calls_to("views.open"))
+    status, body = await submit(app, view, title=title, severity=severity,
+                                description=description, user=user,
+                                view_id=view_id or f"V0VIEW{count:04d}")
+    assert status == 200 and body and body.get("response_action") == "update", body
+    key = body["view"]["blocks"][0]["text"]["text"].split("*")[1]
+    number = int(key.removeprefix("T-"))
+    await triage_post(app, number)
+    return number
+
+
+def find_post(app: Driven, channel: str, key: str) -> Message | None:
+    return next((m for m in app.slack.posts(channel) if m.thread_ts is None
+                 and m.text.find(key + " ") != -1), None)
+
+
+async def triage_post(app: Driven, number: int) -> Message:
+    key = f"T-{number}"
+    message: Message = await app.slack.wait_for(lambda: find_post(app, TRIAGE, key))
+    return message
+
+
+def buttons(message: Message) -> dict[str, dict[str, Any]]:
+    """The message's buttons by their visible text."""
+    return {e["text"]["text"]: e for b in message.blocks if b["type"] == "actions"
+            for e in b["elements"] if e["type"] == "button"}
+
+
+def text_of(message: Message) -> str:
+    parts = [message.text]
+    for block in message.blocks:
+        if "text" in block and isinstance(block["text"], dict):
+            parts.append(block["text"]["text"])
+        for element in block.get("elements", []):
+            if isinstance(element.get("text"), str):
+                parts.append(element["text"])
+    return "\n".join(parts)
+
+
+async def click(app: Driven, message: Message, button: str, *, user: str
+                ) -> tuple[int, dict[str, Any] | None]:
+    element = buttons(message)[button]
+    return await app.client.click(element["action_id"], element.get("value", ""), user=user,
+                                  channel=message.channel, message_ts=message.ts)
