@@ -18,9 +18,10 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from bot.sandbox.standin import SlackStandIn
-from tests.conftest import CLIENT_CHANNEL, STAFF, STAFF_2, TRIAGE, free_port, start_redis
 from tests.support.cli import ROOT, bot_env
+from tests.support.servers import free_port, start_redis
 from tests.support.slackreq import SIGNING_SECRET
+from tests.support.workspace import CLIENT_CHANNEL, STAFF, STAFF_2, TRIAGE
 
 __all__ = ["CLIENT_CHANNEL", "STAFF", "STAFF_2", "TRIAGE"]
 

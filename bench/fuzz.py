@@ -35,14 +35,7 @@ from bench.common import machine, percentiles, redis_server, show, standin
 from bot.adapters.clock import Clock
 from bot.bootstrap import open_runtime
 from bot.sandbox.standin import BOT_USER, SlackStandIn
-from tests.conftest import (
-    CLIENT_USER,
-    EXTERNAL,
-    GUEST,
-    RunningApp,
-    serving,
-    settings_for,
-)
+from tests.support.desk import RunningApp, serving, settings_for
 from tests.support.strategies import (
     MESSAGE_SUBTYPES,
     OTHER_TEAM,
@@ -64,6 +57,7 @@ from tests.support.strategies import (
     settle,
     victim_state,
 )
+from tests.support.workspace import CLIENT_USER, EXTERNAL, GUEST
 
 ANSWER_WITHIN = 3.0
 SUBTYPE_NAMES = {s or "(none)" for s in MESSAGE_SUBTYPES}

@@ -46,8 +46,8 @@ from bot.domain.plans import default_plans
 from bot.domain.sla import Step, desired_timers
 from bot.domain.tickets import Client, Severity, Ticket
 from bot.sandbox.standin import SlackStandIn
-from tests.conftest import AM, CLIENT_CHANNEL, TRIAGE
 from tests.support.cli import ROOT, bot_env
+from tests.support.workspace import AM, CLIENT_CHANNEL, TRIAGE
 
 TARGET = 3600
 WARN_AT = 0.75

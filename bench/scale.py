@@ -35,8 +35,10 @@ from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
 from bot.slack_ui.ids import ModalMetadata
 from bot.slack_ui.modals import ticket_modal
-from tests.conftest import AM, free_port, settings_for
+from tests.support.desk import settings_for
+from tests.support.servers import free_port
 from tests.support.slackreq import SIGNING_SECRET, values_by_label
+from tests.support.workspace import AM
 
 KEYS = Layout()
 ONE = KEYS.all[0]

@@ -35,7 +35,7 @@ from bot.domain.plans import STANDARD, Plan
 from bot.domain.sla import desired_timers
 from bot.domain.tickets import Client, Severity, Ticket, claim
 from bot.services.sweep import SweepResult
-from tests.conftest import AM
+from tests.support.workspace import AM
 
 ONE = Layout().all[0]
 

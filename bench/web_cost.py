@@ -28,7 +28,7 @@ from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
 from bot.slack_ui.ids import ModalMetadata, OpenTicketValue
 from bot.slack_ui.modals import ticket_modal
-from tests.conftest import free_port
+from tests.support.servers import free_port
 
 WARMUP = 50
 

@@ -7,17 +7,9 @@ import time
 
 from bot.domain.tickets import Status
 from tests.app.test_ways_in import shortcut
-from tests.conftest import (
-    CLIENT_CHANNEL,
-    CLIENT_USER,
-    GUEST,
-    STAFF,
-    STAFF_2,
-    RunningApp,
-    register_client,
-    ticket,
-)
+from tests.support.desk import RunningApp, register_client, ticket
 from tests.support.flows import buttons, click, open_ticket, submit, triage_post
+from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER, GUEST, STAFF, STAFF_2
 
 
 async def timed_click(app: RunningApp, label: str, user: str) -> float:

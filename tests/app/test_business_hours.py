@@ -18,22 +18,8 @@ import pytest
 
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
-from tests.conftest import (
-    AM,
-    CLIENT_CHANNEL,
-    CLIENT_USER,
-    LEAD,
-    STAFF,
-    STAFF_2,
-    TRIAGE,
-    RunningApp,
-    SmtpSink,
-    advance,
-    drained,
-    free_port,
-    register_client,
-)
 from tests.process.test_e2e import Served, register_acme, serve_process
+from tests.support.desk import RunningApp, advance, drained, register_client
 from tests.support.flows import (
     click,
     find_post,
@@ -43,7 +29,9 @@ from tests.support.flows import (
     text_of,
     triage_post,
 )
+from tests.support.servers import SmtpSink, free_port
 from tests.support.slackreq import SIGNING_SECRET
+from tests.support.workspace import AM, CLIENT_CHANNEL, CLIENT_USER, LEAD, STAFF, STAFF_2, TRIAGE
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -8,7 +8,9 @@ import pytest
 
 from bot.domain.tickets import Status
 from bot.sandbox.standin import BOT_USER
-from tests.conftest import (
+from tests.support.desk import RunningApp, drained, ticket
+from tests.support.flows import buttons, click, find_post, open_ticket, text_of, triage_post
+from tests.support.workspace import (
     CLIENT_CHANNEL,
     CLIENT_USER,
     EXTERNAL,
@@ -16,11 +18,7 @@ from tests.conftest import (
     STAFF,
     STAFF_2,
     TRIAGE,
-    RunningApp,
-    drained,
-    ticket,
 )
-from tests.support.flows import buttons, click, find_post, open_ticket, text_of, triage_post
 
 
 async def test_claim_updates_the_triage_post_and_tells_the_client(app: RunningApp) -> None:

@@ -19,7 +19,10 @@ import pytest
 
 from bot.domain.tickets import Severity, Status
 from bot.sandbox.standin import TEAM_ID, Call, Message, SlackStandIn
-from tests.conftest import (
+from tests.support.desk import RunningApp, advance, drained, register_client, ticket
+from tests.support.flows import buttons, find_post, open_ticket, text_of, triage_post
+from tests.support.servers import SmtpSink
+from tests.support.workspace import (
     AM,
     CLIENT_CHANNEL,
     CLIENT_USER,
@@ -29,14 +32,7 @@ from tests.conftest import (
     STAFF,
     STAFF_2,
     TRIAGE,
-    RunningApp,
-    SmtpSink,
-    advance,
-    drained,
-    register_client,
-    ticket,
 )
-from tests.support.flows import buttons, find_post, open_ticket, text_of, triage_post
 
 ENGINEERING = "C0ENGINE01"
 OTHER_ORG = "T0OTHER001"

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from bot.adapters.clock import Clock
-from tests.conftest import CLIENT_CHANNEL, TRIAGE, RunningApp, drained, ticket
+from tests.support.desk import RunningApp, drained, ticket
 from tests.support.flows import open_modal, open_ticket, submit, triage_post
+from tests.support.workspace import CLIENT_CHANNEL, TRIAGE
 
 
 def top_level(app: RunningApp, channel: str) -> list[str]:

@@ -9,9 +9,10 @@ import time
 from typing import Any
 
 from bot.domain.tickets import Status
-from tests.conftest import CLIENT_CHANNEL, STAFF, RunningApp, drained, register_client, ticket
 from tests.support.cli import ROOT
+from tests.support.desk import RunningApp, drained, register_client, ticket
 from tests.support.flows import find_post, open_ticket
+from tests.support.workspace import CLIENT_CHANNEL, STAFF
 
 
 def subscribed_events() -> list[str]:

@@ -18,26 +18,17 @@ import pytest
 from bot.domain.tickets import Severity
 from bot.sandbox.standin import Message, SlackStandIn
 from bot.services.staff import Actor
-from tests.conftest import (
-    AM,
-    LEAD,
-    STAFF,
-    STAFF_2,
-    TRIAGE,
-    RunningApp,
-    SmtpSink,
-    advance,
-    drained,
-    register_client,
-)
 from tests.process.test_exactly_once import (
     desk,
     plans,
     start_worker,
     worker_env,
 )
+from tests.support.desk import RunningApp, advance, drained, register_client
 from tests.support.flows import buttons, click, open_ticket, text_of, triage_post
 from tests.support.once import dm_channel, marked, open_tickets
+from tests.support.servers import SmtpSink
+from tests.support.workspace import AM, LEAD, STAFF, STAFF_2, TRIAGE
 
 __all__ = ["desk", "plans"]  # fixtures shared with the exactly-once tests
 

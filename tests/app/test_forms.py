@@ -7,8 +7,9 @@ import logging
 
 import pytest
 
-from tests.conftest import CLIENT_CHANNEL, STAFF, STAFF_2, TRIAGE, RunningApp
+from tests.support.desk import RunningApp
 from tests.support.flows import click, open_ticket, triage_post
+from tests.support.workspace import CLIENT_CHANNEL, STAFF, STAFF_2, TRIAGE
 
 
 async def told(app: RunningApp, user: str, channel: str) -> str:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.slack_ui.ids import STATUS_BUTTONS, ActionId, CallbackId
-from tests.conftest import RunningApp
+from tests.support.desk import RunningApp
 from tests.support.strategies import (
     Payload,
     VictimState,

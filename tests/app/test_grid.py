@@ -9,8 +9,9 @@ import pytest
 
 from bot.domain.tickets import Status
 from bot.sandbox.standin import TEAM_ID, SlackStandIn
-from tests.conftest import CLIENT_CHANNEL, STAFF_2, RunningApp, register_client, ticket
+from tests.support.desk import RunningApp, register_client, ticket
 from tests.support.flows import buttons, find_post, open_ticket, triage_post
+from tests.support.workspace import CLIENT_CHANNEL, STAFF_2
 
 ORG = "E0ORG00001"
 SIBLING = "T0SIBLING1"

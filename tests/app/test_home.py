@@ -18,7 +18,9 @@ from bot.services.home import PAGE, Home, Part, Row, Section
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
 from bot.slack_ui.home import home_view
-from tests.conftest import (
+from tests.support.desk import RunningApp, advance, drained, register_client
+from tests.support.flows import click, find_post, open_ticket, text_of, triage_post
+from tests.support.workspace import (
     AM,
     CLIENT_CHANNEL,
     CLIENT_USER,
@@ -27,12 +29,7 @@ from tests.conftest import (
     STAFF,
     STAFF_2,
     TRIAGE,
-    RunningApp,
-    advance,
-    drained,
-    register_client,
 )
-from tests.support.flows import click, find_post, open_ticket, text_of, triage_post
 
 _ids = itertools.count(1)
 

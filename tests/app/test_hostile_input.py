@@ -13,20 +13,7 @@ import pytest
 from bot.domain.tickets import Status
 from bot.sandbox.standin import Message
 from tests.app.test_lifecycle import submit_modal
-from tests.conftest import (
-    CLIENT_CHANNEL,
-    CLIENT_USER,
-    EXTERNAL,
-    LEAD,
-    STAFF,
-    TRIAGE,
-    RunningApp,
-    SmtpSink,
-    advance,
-    drained,
-    register_client,
-    ticket,
-)
+from tests.support.desk import RunningApp, advance, drained, register_client, ticket
 from tests.support.flows import (
     buttons,
     click,
@@ -37,7 +24,9 @@ from tests.support.flows import (
     text_of,
     triage_post,
 )
+from tests.support.servers import SmtpSink
 from tests.support.slackreq import values_by_label
+from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER, EXTERNAL, LEAD, STAFF, TRIAGE
 
 PLANS = {"standard": {"critical": 40, "high": 60, "medium": 80, "low": 120}}
 

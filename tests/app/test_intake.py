@@ -8,20 +8,10 @@ from typing import Any
 
 from bot.domain.tickets import Severity, Status
 from bot.sandbox.standin import TEAM_ID
-from tests.conftest import (
-    AM,
-    CLIENT_CHANNEL,
-    EXTERNAL,
-    GUEST,
-    STAFF,
-    TRIAGE,
-    RunningApp,
-    drained,
-    register_client,
-    ticket,
-)
+from tests.support.desk import RunningApp, drained, register_client, ticket
 from tests.support.flows import buttons, find_post, open_modal, open_ticket, submit, text_of
 from tests.support.slackreq import values_by_label
+from tests.support.workspace import AM, CLIENT_CHANNEL, EXTERNAL, GUEST, STAFF, TRIAGE
 
 OTHER_ORG = "T0OTHER001"
 """The external member's own organisation (a Slack Connect partner of the desk's)."""

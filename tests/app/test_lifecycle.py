@@ -10,7 +10,10 @@ import pytest
 
 from bot.domain.tickets import Status
 from bot.sandbox.standin import Message
-from tests.conftest import (
+from tests.support.desk import RunningApp, advance, drained, register_client, ticket
+from tests.support.flows import Driven, buttons, click, find_post, open_ticket, text_of, triage_post
+from tests.support.slackreq import values_by_label
+from tests.support.workspace import (
     AM,
     CLIENT_CHANNEL,
     CLIENT_USER,
@@ -20,14 +23,7 @@ from tests.conftest import (
     STAFF,
     STAFF_2,
     TRIAGE,
-    RunningApp,
-    advance,
-    drained,
-    register_client,
-    ticket,
 )
-from tests.support.flows import Driven, buttons, click, find_post, open_ticket, text_of, triage_post
-from tests.support.slackreq import values_by_label
 
 ENGINEERING = "C0ENGINE01"
 OTHER_CLIENT = "C0GLOBEX01"

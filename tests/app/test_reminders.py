@@ -16,7 +16,10 @@ import pytest
 from bot.domain.tickets import Severity
 from bot.sandbox.standin import BOT_USER, Call, Message
 from bot.services.staff import Actor
-from tests.conftest import (
+from tests.support.desk import RunningApp, advance, armed, drained, register_client, ticket
+from tests.support.flows import click, find_post, open_ticket, text_of, triage_post
+from tests.support.servers import SmtpSink
+from tests.support.workspace import (
     AM,
     CLIENT_CHANNEL,
     CLIENT_USER,
@@ -25,15 +28,7 @@ from tests.conftest import (
     STAFF,
     STAFF_2,
     TRIAGE,
-    RunningApp,
-    SmtpSink,
-    advance,
-    armed,
-    drained,
-    register_client,
-    ticket,
 )
-from tests.support.flows import click, find_post, open_ticket, text_of, triage_post
 
 PLANS = {"standard": {"critical": 4, "high": 6, "medium": 8, "low": 12}}
 _event_ids = itertools.count(1)

@@ -22,7 +22,10 @@ from bot.domain.jobs import ReportDM
 from bot.domain.periods import month_of, next_statement
 from bot.sandbox.standin import Message, SlackStandIn
 from bot.services.reports import STATEMENT_TTL
-from tests.conftest import (
+from tests.support.desk import RunningApp, advance, drained, register_client, settings_for
+from tests.support.flows import buttons, click, find_post, open_ticket, text_of, triage_post
+from tests.support.slackreq import values_by_label
+from tests.support.workspace import (
     AM,
     CLIENT_CHANNEL,
     CLIENT_USER,
@@ -31,14 +34,7 @@ from tests.conftest import (
     STAFF,
     STAFF_2,
     TRIAGE,
-    RunningApp,
-    advance,
-    drained,
-    register_client,
-    settings_for,
 )
-from tests.support.flows import buttons, click, find_post, open_ticket, text_of, triage_post
-from tests.support.slackreq import values_by_label
 
 GLOBEX = "C0GLOBEX01"
 OTHER_ORG = "T0OTHER001"

@@ -20,15 +20,8 @@ from bot.domain.tickets import Severity, Ticket, TicketError, resolve
 from bot.services.retention import Retention
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
-from tests.conftest import (
-    CLIENT_CHANNEL,
-    CLIENT_USER,
-    STAFF,
-    RunningApp,
-    advance,
-    drained,
-    register_client,
-)
+from tests.support.desk import RunningApp, advance, drained, register_client
+from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER, STAFF
 
 DAY = 86_400
 

@@ -6,8 +6,9 @@ import time
 from urllib.parse import urlencode
 
 from bot.sandbox.slack_side import signed_headers
-from tests.conftest import CLIENT_CHANNEL, STAFF, RunningApp
+from tests.support.desk import RunningApp
 from tests.support.slackreq import SIGNING_SECRET
+from tests.support.workspace import CLIENT_CHANNEL, STAFF
 
 
 def command_body() -> str:

@@ -6,20 +6,10 @@ import json
 from typing import Any
 
 from bot.sandbox.standin import SlackStandIn
-from tests.conftest import (
-    CLIENT_CHANNEL,
-    CLIENT_USER,
-    EXTERNAL,
-    GUEST,
-    STAFF,
-    TRIAGE,
-    RunningApp,
-    drained,
-    register_client,
-    ticket,
-)
+from tests.support.desk import RunningApp, drained, register_client, ticket
 from tests.support.flows import buttons, open_modal, open_ticket, submit, text_of, triage_post
 from tests.support.slackreq import values_by_label
+from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER, EXTERNAL, GUEST, STAFF, TRIAGE
 
 OTHER_CLIENT = "C0GLOBEX01"
 

@@ -11,7 +11,8 @@ import pytest
 
 from bot.adapters.store import Armed
 from bot.domain.jobs import ReactionPrompt
-from tests.conftest import CLIENT_CHANNEL, CLIENT_USER, RunningApp
+from tests.support.desk import RunningApp
+from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER
 
 
 async def test_an_idle_worker_logs_no_error_and_wakes_for_a_job_armed_meanwhile(

@@ -14,9 +14,10 @@ from bot.domain.tickets import Severity
 from bot.sandbox.standin import SlackStandIn
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
-from tests.conftest import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE, advance, settings_for
 from tests.support.cli import bot_env, run_bot
+from tests.support.desk import advance, settings_for
 from tests.support.flows import text_of
+from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE
 
 
 async def test_serve_without_credentials_says_exactly_what_is_missing(tmp_path: Path) -> None:

@@ -19,25 +19,16 @@ from bot.bootstrap import open_runtime
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
 from handlers.errors import NOT_CHANGED, NOT_SAVED
-from tests.conftest import (
-    AM,
-    CLIENT_CHANNEL,
-    LEAD,
-    STAFF,
-    STAFF_2,
-    TRIAGE,
+from tests.support.cli import ROOT, bot_env, run_bot
+from tests.support.desk import (
     RunningApp,
-    SmtpSink,
     armed,
     drained,
-    free_port,
     register_client,
     serving,
     settings_for,
-    start_redis,
     ticket,
 )
-from tests.support.cli import ROOT, bot_env, run_bot
 from tests.support.flows import (
     buttons,
     click,
@@ -48,7 +39,9 @@ from tests.support.flows import (
     text_of,
     triage_post,
 )
+from tests.support.servers import SmtpSink, free_port, start_redis
 from tests.support.slackreq import SIGNING_SECRET
+from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, STAFF_2, TRIAGE
 
 
 @dataclass

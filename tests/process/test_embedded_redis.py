@@ -11,8 +11,8 @@ from pathlib import Path
 import redis
 
 from bot.sandbox.standin import SlackStandIn
-from tests.conftest import free_port
 from tests.support.cli import bot_env, run_bot
+from tests.support.servers import free_port
 
 
 def redis_processes(data_dir: Path) -> list[int]:

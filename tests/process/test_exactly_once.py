@@ -22,19 +22,8 @@ from bot.domain.jobs import FireTimer
 from bot.domain.sla import Step, desired_timers
 from bot.sandbox.standin import SlackStandIn
 from bot.services.reminders import NotDue
-from tests.conftest import (
-    AM,
-    CLIENT_CHANNEL,
-    LEAD,
-    TRIAGE,
-    SmtpSink,
-    drained,
-    register_client,
-    settings_for,
-    start_redis,
-    ticket,
-)
 from tests.support.cli import ROOT, bot_env
+from tests.support.desk import drained, register_client, settings_for, ticket
 from tests.support.once import (
     LEASE,
     assert_each_once,
@@ -43,6 +32,8 @@ from tests.support.once import (
     marked,
     open_tickets,
 )
+from tests.support.servers import SmtpSink, start_redis
+from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, TRIAGE
 
 PLANS = json.dumps({"standard": {"critical": 3}})
 SLOW_PLANS = json.dumps({"standard": {"critical": 12}})

@@ -14,11 +14,12 @@ import aiohttp
 
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
-from tests.conftest import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE, SmtpSink, free_port
 from tests.process.test_e2e import Served, register_acme, serve_process
 from tests.support.flows import find_post, open_modal, submit, triage_post
 from tests.support.hooks_standin import PagerDuty
+from tests.support.servers import SmtpSink, free_port
 from tests.support.slackreq import SIGNING_SECRET
+from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE
 
 LADDER = [{"at": 0.5, "notify": ["account_manager"]},
           {"at": 0.9, "notify": ["pager"]},

@@ -14,9 +14,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.sandbox.standin import SlackStandIn
-from tests.conftest import RunningApp, SmtpSink, advance, drained, free_port, register_client
 from tests.support.cli import ROOT, bot_env
+from tests.support.desk import RunningApp, advance, drained, register_client
 from tests.support.flows import open_ticket
+from tests.support.servers import SmtpSink, free_port
 
 PLANS = {"standard": {"critical": 40}}
 

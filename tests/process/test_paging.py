@@ -16,11 +16,12 @@ import pytest
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
 from tests.app.test_lifecycle import submit_modal
-from tests.conftest import CLIENT_CHANNEL, STAFF, TRIAGE, free_port
 from tests.process.test_e2e import Served, register_acme, serve_process
 from tests.support.flows import click, find_post, open_modal, submit, triage_post
 from tests.support.hooks_standin import WEBHOOK_SECRET, PagerDuty, Receiver
+from tests.support.servers import free_port
 from tests.support.slackreq import SIGNING_SECRET
+from tests.support.workspace import CLIENT_CHANNEL, STAFF, TRIAGE
 
 
 @pytest.fixture

@@ -21,9 +21,10 @@ from bot.adapters.store import Armed, Store
 from bot.cli import check as cli
 from bot.domain.jobs import SyncTriage
 from bot.sandbox.standin import BOT_USER, MANIFEST_SCOPES, SlackStandIn
-from tests.conftest import AM, CLIENT_CHANNEL, LEAD, RunningApp, register_client
 from tests.support.cli import ROOT, bot_env, run_bot
+from tests.support.desk import RunningApp, register_client
 from tests.support.flows import find_post, open_ticket
+from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD
 
 KEYS = Layout()
 ONE = KEYS.all[0]

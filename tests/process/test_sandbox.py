@@ -21,10 +21,10 @@ from bot.sandbox.records import dm_channel
 from bot.sandbox.settings import real_tokens, sandbox_settings
 from bot.sandbox.standin import SlackStandIn
 from bot.sandbox.workspace import CLIENT, CLIENT_CHANNEL, ENGINEER, FIRST_MESSAGE, LEAD
-from tests.conftest import free_port
 from tests.process.test_embedded_redis import redis_processes
 from tests.redis.test_client_cache import until
 from tests.support.cli import ROOT, bot_env, run_bot
+from tests.support.servers import free_port
 
 READY = "The sandbox is ready: open "
 

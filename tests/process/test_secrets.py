@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.sandbox.standin import SlackStandIn
-from tests.conftest import free_port
 from tests.support.cli import bot_env, run_bot
+from tests.support.servers import free_port
 
 
 async def test_check_never_prints_the_redis_password(slack: SlackStandIn) -> None:

@@ -15,7 +15,6 @@ import pytest
 
 from bot.cli import worker_child
 from bot.sandbox.standin import SlackStandIn
-from tests.conftest import LEAD, free_port
 from tests.process.test_e2e import (
     SECONDS_PLANS,
     Served,
@@ -27,6 +26,8 @@ from tests.process.test_e2e import (
 )
 from tests.process.test_metrics import scrape, value
 from tests.support.flows import open_modal, submit
+from tests.support.servers import free_port
+from tests.support.workspace import LEAD
 
 __all__ = ["serve_env", "served"]  # fixtures shared with the end-to-end tests
 

@@ -18,8 +18,9 @@ from bot.domain.jobs import ReportDM
 from bot.domain.periods import month_of
 from bot.sandbox.standin import SlackStandIn
 from bot.services.reports import STATEMENT_TTL
-from tests.conftest import AM, CLIENT_CHANNEL, register_client, settings_for
 from tests.support.cli import ROOT, bot_env
+from tests.support.desk import register_client, settings_for
+from tests.support.workspace import AM, CLIENT_CHANNEL
 
 LEASE = 2
 DM = "D" + AM[1:]

@@ -21,22 +21,12 @@ from bot.sandbox.standin import SlackStandIn
 from bot.services.home import PAGE
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
-from tests.conftest import (
-    AM,
-    CLIENT_CHANNEL,
-    LEAD,
-    STAFF,
-    TRIAGE,
-    RunningApp,
-    SmtpSink,
-    register_client,
-    serving,
-    settings_for,
-    ticket,
-)
 from tests.support.cluster import Cluster, replicated, start_cluster, wait_for_failover
+from tests.support.desk import RunningApp, register_client, serving, settings_for, ticket
 from tests.support.flows import buttons, click, open_ticket, text_of, triage_post
 from tests.support.once import LEASE, assert_each_once, dm_channel, everything_delivered, marked
+from tests.support.servers import SmtpSink
+from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from bot.adapters.store import Store, Versioned
 from bot.domain.plans import default_plans
 from bot.domain.tickets import Severity, Status, Ticket, claim, record_response, resolve
 from bot.domain.urgency import NOT_RUNNING, Standing, Urgency, urgency
-from tests.conftest import RunningApp
+from tests.support.desk import RunningApp
 
 PLAN = default_plans()["standard"]
 HOUR = 3600.0

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.sandbox.standin import SlackStandIn
-from tests.conftest import LEAD, TRIAGE
 from tests.support.slackreq import SIGNING_SECRET
+from tests.support.workspace import LEAD, TRIAGE
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -7,8 +7,8 @@ from typing import Any, Protocol
 
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import Message, SlackStandIn
-from tests.conftest import CLIENT_CHANNEL, STAFF, TRIAGE
 from tests.support.slackreq import values_by_label
+from tests.support.workspace import CLIENT_CHANNEL, STAFF, TRIAGE
 
 
 class Driven(Protocol):

@@ -10,7 +10,8 @@ from bot.domain.tickets import Severity
 from bot.sandbox.standin import SlackStandIn
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
-from tests.conftest import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE, SmtpSink
+from tests.support.servers import SmtpSink
+from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE
 
 LEASE = 2
 """The workers' job lease in these tests (s): a job whose worker died is taken over soon."""

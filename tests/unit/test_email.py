@@ -18,7 +18,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from bot.adapters.mail import Email, Mailer
 from bot.adapters.slack import Retryable, Undeliverable
 from bot.config import load_settings
-from tests.conftest import SmtpSink, free_port
+from tests.support.servers import SmtpSink, free_port
 
 MAIL = Email(to="lead@vendor.example", subject="[SLA breach] T-1001", body="late\n",
              message_id="<T-1001.breach.1@support-desk>")

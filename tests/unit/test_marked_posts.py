@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import HISTORY_PAGE, Slack, marker
 from bot.sandbox.standin import SlackStandIn
-from tests.conftest import CLIENT_USER, TRIAGE
+from tests.support.workspace import CLIENT_USER, TRIAGE
 
 BUSY = 2 * HISTORY_PAGE + 50
 """Messages written after the post: more than two pages of Slack's history."""

@@ -9,7 +9,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.adapters.connection import redis_client, redis_unreachable
-from tests.conftest import free_port
+from tests.support.servers import free_port
 
 
 def test_redis_not_answering_is_unreachable_but_slack_not_answering_is_not() -> None:

@@ -11,7 +11,6 @@ from hypothesis.strategies import DrawFn, SearchStrategy
 
 from bot.sandbox.standin import BOT_USER
 from bot.slack_ui.ids import ActionId
-from tests.conftest import CLIENT_USER, EXTERNAL, GUEST
 from tests.support.strategies.forged import NATURAL, forged_json, models
 from tests.support.strategies.identities import (
     channels,
@@ -26,6 +25,7 @@ from tests.support.strategies.identities import (
 from tests.support.strategies.payload import Payload
 from tests.support.strategies.text import JSON_VALUES, NOT_A_STRING
 from tests.support.strategies.world import FRESH, MISSING, OTHER_TEAM, UNREGISTERED, World
+from tests.support.workspace import CLIENT_USER, EXTERNAL, GUEST
 
 
 @functools.cache

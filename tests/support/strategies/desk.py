@@ -19,20 +19,7 @@ from bot.domain.tickets import Ticket
 from bot.sandbox.slack_side import signed_headers
 from bot.sandbox.standin import BOT_USER, TEAM_ID, Message, SlackStandIn
 from bot.services.staff import Actor
-from tests.conftest import (
-    AM,
-    CLIENT_CHANNEL,
-    CLIENT_USER,
-    EXTERNAL,
-    GUEST,
-    LEAD,
-    STAFF,
-    STAFF_2,
-    TRIAGE,
-    drained,
-    register_client,
-    ticket,
-)
+from tests.support.desk import drained, register_client, ticket
 from tests.support.flows import open_ticket
 from tests.support.slackreq import SIGNING_SECRET
 from tests.support.strategies.events import envelope
@@ -47,6 +34,17 @@ from tests.support.strategies.world import (
     VICTIM_CHANNEL,
     Desk,
     World,
+)
+from tests.support.workspace import (
+    AM,
+    CLIENT_CHANNEL,
+    CLIENT_USER,
+    EXTERNAL,
+    GUEST,
+    LEAD,
+    STAFF,
+    STAFF_2,
+    TRIAGE,
 )
 
 
@@ -81,7 +79,8 @@ async def react(app: Desk, channel: str, text: str, user: str) -> list[Message]:
 async def prepare_world(app: Desk) -> World:
     """Register two clients and open their tickets; the second client's is the victim.
 
-    The stand-in must know the users of ``tests.conftest`` (its ``slack`` fixture adds them).
+    The stand-in must know the users of ``tests.support.workspace`` (the ``slack`` fixture
+    adds them).
     """
     for channel, name in ((VICTIM_CHANNEL, "globex-support"), (UNREGISTERED, "nobody"),
                           (PRIVATE, "acme-private")):

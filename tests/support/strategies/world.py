@@ -85,7 +85,7 @@ class World:
 
 
 class Desk(Protocol):
-    """A running desk as the fuzzing sees it (``tests.conftest.RunningApp``)."""
+    """A running desk as the fuzzing sees it (``tests.support.desk.RunningApp``)."""
 
     @property
     def runtime(self) -> Runtime: ...
