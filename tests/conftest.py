@@ -1,7 +1,7 @@
-"""Fixtures that more than one tier uses: a real redis-server, the Slack stand-in, the app
-serving HTTP on loopback, an SMTP server; and the tiers' rule (``tests.support.tiers``):
-a test file outside every tier's folder is refused, and ``-m`` naming tiers collects only
-their folders."""
+"""Fixtures that more than one tier uses: a real redis-server (or a Redis Cluster), the
+Slack stand-in, the app serving HTTP on loopback, an SMTP server; and the tiers' rule
+(``tests.support.tiers``): a test file outside every tier's folder is refused, and ``-m``
+naming tiers collects only their folders."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.adapters.clock import Clock
 from bot.bootstrap import open_runtime
 from bot.sandbox.standin import BOT_USER, SlackStandIn
 from tests.support import tiers
+from tests.support.cluster import Cluster, start_cluster
 from tests.support.desk import RunningApp, serving, settings_for
 from tests.support.servers import RedisServer, SmtpSink, smtp_sink_running, start_redis
 from tests.support.workspace import (
@@ -59,6 +60,14 @@ async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
     await r.flushall()
     await r.aclose()
     yield redis_server.url
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A real Redis Cluster (three masters with a replica each), one for the test module."""
+    started = start_cluster(tmp_path_factory.mktemp("cluster"))
+    yield started
+    started.stop()
 
 
 @pytest.fixture

@@ -11,15 +11,13 @@ from typing import Any
 import pytest
 
 from bot.delivery.home import QUIET
-from bot.domain.tickets import Severity, Ticket
-from bot.domain.urgency import Urgency
+from bot.domain.tickets import Severity
 from bot.sandbox.limits import VIEW_BLOCKS
-from bot.services.home import PAGE, Home, Part, Row, Section
+from bot.services.home import PAGE
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
-from bot.slack_ui.home import home_view
 from tests.support.desk import RunningApp, advance, drained, register_client
-from tests.support.flows import click, find_post, open_ticket, text_of, triage_post
+from tests.support.flows import click, find_post, home_text, open_ticket, text_of, triage_post
 from tests.support.workspace import (
     AM,
     CLIENT_CHANNEL,
@@ -49,16 +47,6 @@ async def open_home(app: RunningApp, user: str) -> dict[str, Any]:
     await app.slack.wait_for(lambda: app.slack.calls_to("views.publish",
                                                         user_id=user)[before:])
     return app.slack.homes[user]
-
-
-def home_text(view: dict[str, Any]) -> str:
-    parts = []
-    for block in view["blocks"]:
-        text = block.get("text")
-        if isinstance(text, dict):
-            parts.append(text["text"])
-        parts += [e["text"] for e in block.get("elements", []) if isinstance(e.get("text"), str)]
-    return "\n".join(parts)
 
 
 def section_rows(view: dict[str, Any], title: str) -> list[dict[str, Any]]:
@@ -294,15 +282,3 @@ async def test_a_card_slack_will_not_update_is_told_in_triage(app: RunningApp) -
                             "up to date: `cant_update_message`. The client sees an older "
                             "state there.")
     assert f"Claimed by <@{STAFF}>" in text_of(post)
-
-
-def test_a_home_of_full_sections_on_a_middle_page_stays_within_100_blocks() -> None:
-    now = 1_700_000_000.0
-    rows = [Row(Ticket(number=1001 + i, channel=CLIENT_CHANNEL, reporter=CLIENT_USER,
-                       title="<!channel> " + "x" * 140, description="d",
-                       severity=Severity.HIGH, created_at=now), None, Urgency(now - 60, now))
-            for i in range(PAGE)]
-    view = home_view(Home(STAFF, True, [Part(s, rows, 1000, 3) for s in Section], now))
-    assert len(view["blocks"]) <= VIEW_BLOCKS
-    assert "&lt;!channel&gt;" in home_text(view) and "<!channel>" not in home_text(view)
-    assert home_text(view).count("Showing 31–40 of 1000 · 960 more, less urgent") == 5

@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.clock import Clock
 from bot.adapters.store import Armed
@@ -255,22 +253,6 @@ async def test_a_statement_nobody_can_receive_is_told_in_triage(app: RunningApp)
     assert "user_disabled" in note[0].text and "clients set --account-manager" in note[0].text
     await drained(app.runtime)
     assert [d.id for d in await app.runtime.queue.dead_letter_list()] == [f"report:{ref}"]
-
-
-async def test_the_standin_uploads_files_as_slack_does(slack: SlackStandIn) -> None:
-    client = AsyncWebClient(token="xoxb-test-token", base_url=slack.url)
-    done = await client.files_upload_v2(channel=TRIAGE, filename="a.csv", title="A",
-                                        content=b"x,y\n1,2\n")
-    [shared] = [m for m in slack.posts(TRIAGE) if m.files]
-    assert shared.files[0]["name"] == "a.csv" and done["file"]["id"] == shared.files[0]["id"]
-    assert slack.files[shared.files[0]["id"]].content == b"x,y\n1,2\n"
-    with pytest.raises(SlackApiError, match="file_not_found"):
-        await client.files_completeUploadExternal(files=[{"id": "F0NOPE", "title": "x"}],
-                                                  channel_id=TRIAGE)
-    url = await client.files_getUploadURLExternal(filename="b.csv", length=10)
-    with pytest.raises(SlackApiError, match="file_upload_failed"):  # its bytes never came
-        await client.files_completeUploadExternal(files=[{"id": url["file_id"]}],
-                                                  channel_id=TRIAGE)
 
 
 async def test_a_pasted_comment_is_cleaned_at_intake_and_quoted_line_by_line(

@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import Runtime, open_runtime
+from bot.sandbox.standin import SlackStandIn
 from tests.support import tiers
+from tests.support.desk import register_client, settings_for
 from tests.support.hooks_standin import PagerDuty
+from tests.support.once import LEASE, PLANS, SLOW_PLANS
+from tests.support.servers import SmtpSink
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -24,3 +29,22 @@ async def pagerduty() -> AsyncIterator[PagerDuty]:
     await pager.start("/v2/enqueue")
     yield pager
     await pager.stop()
+
+
+@pytest.fixture
+def plans() -> str:
+    """The desk's ``PLANS`` (parametrize to change them)."""
+    return PLANS
+
+
+@pytest.fixture
+async def desk(slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink, plans: str
+               ) -> AsyncIterator[Runtime]:
+    """The desk without a worker of its own: the workers under test are processes."""
+    async with open_runtime(settings_for(slack, redis_url, plans=plans,
+                                         smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}",
+                                         warn_at=0.5 if plans == SLOW_PLANS else 0.75,
+                                         job_lease_seconds=LEASE, intake_limit=1000),
+                            redis_url) as runtime:
+        await register_client(runtime, name="Acme")
+        yield runtime

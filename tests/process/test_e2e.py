@@ -7,8 +7,7 @@ import json
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,30 +17,12 @@ import pytest
 from bot.bootstrap import open_runtime
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
-from handlers.errors import NOT_CHANGED, NOT_SAVED
 from tests.support.cli import ROOT, bot_env, run_bot
-from tests.support.desk import (
-    RunningApp,
-    armed,
-    drained,
-    register_client,
-    serving,
-    settings_for,
-    ticket,
-)
-from tests.support.flows import (
-    buttons,
-    click,
-    find_post,
-    open_modal,
-    open_ticket,
-    submit,
-    text_of,
-    triage_post,
-)
+from tests.support.desk import armed, drained, settings_for, ticket
+from tests.support.flows import buttons, click, find_post, open_modal, submit, text_of, triage_post
 from tests.support.servers import SmtpSink, free_port, start_redis
 from tests.support.slackreq import SIGNING_SECRET
-from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, STAFF_2, TRIAGE
+from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, STAFF_2
 
 
 @dataclass
@@ -152,48 +133,6 @@ async def test_healthz_is_503_while_redis_is_down(slack: SlackStandIn, tmp_path:
     finally:
         process.kill()
         await process.wait()
-
-
-@asynccontextmanager
-async def served_on_own_redis(slack: SlackStandIn, tmp_path: Path
-                              ) -> AsyncIterator[tuple[RunningApp, Callable[[], None]]]:
-    """The desk serving, on a Redis of its own; with the function that kills that Redis."""
-    server = start_redis(tmp_path / "redis")
-
-    def kill() -> None:
-        server.process.kill()
-        server.process.wait()
-
-    try:
-        async with open_runtime(settings_for(slack, server.url), server.url) as runtime:
-            await register_client(runtime)
-            async with serving(runtime, slack) as app:
-                yield app, kill
-    finally:
-        kill()
-
-
-async def test_a_submission_while_redis_is_down_is_told_nothing_was_saved(
-        slack: SlackStandIn, tmp_path: Path) -> None:
-    async with served_on_own_redis(slack, tmp_path) as (app, kill_redis):
-        view = await open_modal(app)
-        kill_redis()
-        status, body = await submit(app, view, title="Checkout down", severity="Critical",
-                                    description="All of it.")
-    assert status == 200 and body is not None and body["response_action"] == "errors"
-    assert list(body["errors"].values()) == [NOT_SAVED]
-
-
-async def test_a_click_while_redis_is_down_is_told_nothing_changed(
-        slack: SlackStandIn, tmp_path: Path) -> None:
-    async with served_on_own_redis(slack, tmp_path) as (app, kill_redis):
-        post = await triage_post(app, await open_ticket(app))
-        kill_redis()
-        status, _ = await click(app, post, "Claim", user=STAFF)
-        told = await slack.wait_for(lambda: slack.calls_to("chat.postEphemeral"))
-    assert status == 200
-    assert told[0].args["user"] == STAFF and told[0].args["channel"] == TRIAGE
-    assert told[0].args["text"] == NOT_CHANGED
 
 
 async def test_socket_mode_serves_commands_through_slack_api_url(slack: SlackStandIn,

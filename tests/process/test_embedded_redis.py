@@ -13,6 +13,7 @@ import redis
 from bot.sandbox.standin import SlackStandIn
 from tests.support.cli import bot_env, run_bot
 from tests.support.servers import free_port
+from tests.support.waiting import until
 
 
 def redis_processes(data_dir: Path) -> list[int]:
@@ -39,15 +40,6 @@ async def start_serving(env: dict[str, str], cwd: Path, *args: str
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
 
 
-async def wait_until(check: object, seconds: float = 15) -> None:
-    assert callable(check)
-    for _ in range(int(seconds * 20)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 async def test_serve_starts_persists_shares_and_stops_the_embedded_redis(
         slack: SlackStandIn, tmp_path: Path) -> None:
     data = tmp_path / "data"
@@ -64,11 +56,11 @@ async def test_serve_starts_persists_shares_and_stops_the_embedded_redis(
 
 async def check_embedded(data: Path, env: dict[str, str], tmp_path: Path,
                          web: asyncio.subprocess.Process) -> None:
-    await wait_until(lambda: len(redis_processes(data)) == 1)
+    await until(lambda: len(redis_processes(data)) == 1, timeout=15)
     sock = data / "redis.sock"
-    await wait_until(sock.exists)
+    await until(sock.exists, timeout=15)
     r = redis.Redis(unix_socket_path=str(sock))
-    await wait_until(lambda: r.ping())
+    await until(lambda: r.ping(), timeout=15)
     assert r.config_get("appendonly")["appendonly"] == "yes"
     assert r.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
     # A second process on the same DATA_DIR reuses the server.
@@ -95,14 +87,14 @@ async def share_then_stop(data: Path, env: dict[str, str], tmp_path: Path,
     assert len(redis_processes(data)) == 1
     worker.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(worker.wait(), 15) == 0
-    await wait_until(lambda: redis_processes(data) == [])
+    await until(lambda: redis_processes(data) == [], timeout=15)
     r.close()
     # Data survives: the next start reads the append-only file back.
     result = await run_bot("clients", "list", env=env, cwd=tmp_path)
     assert result.code == 0
     assert "C0ACME0001  Acme Media  plan=standard  account_manager=U0AMGR0001" in result.out
     assert any(p.name.startswith("appendonly") for p in os.scandir(data))
-    await wait_until(lambda: redis_processes(data) == [])
+    await until(lambda: redis_processes(data) == [], timeout=15)
 
 
 async def test_missing_redis_server_says_how_to_fix_it(tmp_path: Path) -> None:

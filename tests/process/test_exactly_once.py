@@ -1,78 +1,31 @@
-"""Each reminder reaches Slack (and each breach email the SMTP server) exactly once:
-workers killed mid-work, several workers, Redis restarted, timers lost and swept back.
+"""Each reminder reaches Slack (and each breach email the SMTP server) exactly once with the
+workers as processes: workers killed mid-work, several workers, SIGTERM with a DM in
+flight, timers lost and swept back. (Redis restarted: ``tests/redis/test_exactly_once.py``.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
-import sys
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
-from bot.adapters.clock import Clock
-from bot.adapters.keys import Layout
-from bot.bootstrap import Runtime, open_runtime
-from bot.domain.jobs import FireTimer
-from bot.domain.sla import Step, desired_timers
+from bot.bootstrap import Runtime
 from bot.sandbox.standin import SlackStandIn
-from bot.services.reminders import NotDue
-from tests.support.cli import ROOT, bot_env
-from tests.support.desk import drained, register_client, settings_for, ticket
+from tests.support.cli import start_worker
+from tests.support.desk import ticket
 from tests.support.once import (
-    LEASE,
+    SLOW_PLANS,
     assert_each_once,
     dm_channel,
     everything_delivered,
     marked,
     open_tickets,
+    worker_env,
 )
-from tests.support.servers import SmtpSink, start_redis
+from tests.support.servers import SmtpSink
 from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, TRIAGE
-
-PLANS = json.dumps({"standard": {"critical": 3}})
-SLOW_PLANS = json.dumps({"standard": {"critical": 12}})
-KEYS = Layout()
-ONE = KEYS.all[0]
-
-
-def worker_env(slack: SlackStandIn, redis_url: str, smtp: SmtpSink,
-               plans: str = PLANS) -> dict[str, str]:
-    # With the slow plan the warning is due at 6 s, the breach at 12 s: a warning whose
-    # worker dies is taken over (lease 2 s) well before the breach makes it moot.
-    return bot_env(slack, redis_url, PLANS=plans, SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
-                   WARN_AT="0.5" if plans == SLOW_PLANS else "0.75",
-                   SUPPORT_LEAD_EMAIL="lead@vendor.example", JOB_LEASE_SECONDS=str(LEASE))
-
-
-async def start_worker(env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "worker", env=env, cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-
-
-@pytest.fixture
-def plans() -> str:
-    return PLANS
-
-
-@pytest.fixture
-async def desk(slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink, plans: str
-               ) -> AsyncIterator[Runtime]:
-    """The desk without a worker of its own: the workers under test are processes."""
-    async with open_runtime(settings_for(slack, redis_url, plans=plans,
-                                         smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}",
-                                         warn_at=0.5 if plans == SLOW_PLANS else 0.75,
-                                         job_lease_seconds=LEASE, intake_limit=1000),
-                            redis_url) as runtime:
-        await register_client(runtime, name="Acme")
-        yield runtime
-
 
 
 @pytest.mark.parametrize("plans", [SLOW_PLANS])
@@ -162,110 +115,3 @@ async def test_lost_timers_are_swept_back_and_a_missed_breach_fires(
     assert marked(slack, CLIENT_CHANNEL, "client_thread") == once
     assert marked(slack, TRIAGE, "triage") == once
     assert len(smtp_sink.messages) == 2
-
-
-async def test_tickets_and_timers_survive_a_redis_restart(
-        slack: SlackStandIn, smtp_sink: SmtpSink, tmp_path: Path) -> None:
-    server = start_redis(tmp_path / "aof", appendonly=True)
-    settings = settings_for(slack, server.url, plans=PLANS,
-                            smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}")
-    try:
-        async with open_runtime(settings, server.url) as runtime:
-            await register_client(runtime, name="Acme")
-            keys = await open_tickets(runtime, 1)
-            server.process.kill()
-            server.process.wait()
-            server = start_redis(tmp_path / "aof", appendonly=True, port=server.port)
-            stop = asyncio.Event()
-            worker = asyncio.create_task(runtime.worker.run(stop))
-            await slack.wait_for(lambda: marked(slack, dm_channel(LEAD), "breach"), timeout=15)
-            await asyncio.sleep(1)
-            stop.set()
-            await worker
-            assert marked(slack, dm_channel(AM), "warning") == Counter({keys[0]: 1})
-            assert marked(slack, dm_channel(LEAD), "breach") == Counter({keys[0]: 1})
-            assert len(smtp_sink.messages) == 1
-    finally:
-        server.process.terminate()
-        server.process.wait()
-
-
-async def test_timers_lost_while_redis_was_away_are_rebuilt_when_it_answers(
-        slack: SlackStandIn, smtp_sink: SmtpSink, tmp_path: Path) -> None:
-    # As a failover can: the master dies, and what it took last never reached the replica.
-    server = start_redis(tmp_path / "aof", appendonly=True)
-    settings = settings_for(slack, server.url, plans=PLANS,
-                            smtp_url=f"smtp://127.0.0.1:{smtp_sink.port}")
-    try:
-        async with open_runtime(settings, server.url) as runtime:
-            await register_client(runtime, name="Acme")
-            stop = asyncio.Event()
-            worker = asyncio.create_task(runtime.worker.run(stop))
-            await asyncio.sleep(0.5)  # its first sweep is behind it
-            keys = await open_tickets(runtime, 1)
-            await slack.wait_for(lambda: marked(slack, TRIAGE, "triage"), timeout=5)
-            server.process.kill()
-            server.process.wait()
-            server = start_redis(tmp_path / "aof", appendonly=True, port=server.port)
-            lost = server_client(server.url)
-            await lost.delete(ONE.due, ONE.jobs, KEYS.timer_set(int(keys[0][2:])))
-            await lost.aclose()
-            await slack.wait_for(lambda: marked(slack, dm_channel(LEAD), "breach"), timeout=10)
-            stop.set()
-            await worker
-        assert marked(slack, dm_channel(LEAD), "breach") == Counter({keys[0]: 1})
-    finally:
-        server.process.terminate()
-        server.process.wait()
-
-
-async def test_plan_edits_and_plan_moves_apply_to_open_tickets(
-        slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink) -> None:
-    slow = json.dumps({"standard": {"critical": 3600}, "premium": {"critical": 3}})
-    async with open_runtime(settings_for(slack, redis_url, plans=slow), redis_url) as runtime:
-        await register_client(runtime, name="Acme")
-        keys = await open_tickets(runtime, 1)
-        # The client moves to premium (3 s for Critical): its open ticket follows.
-        await register_client(runtime, name="Acme", plan="premium")
-        stop = asyncio.Event()
-        worker = asyncio.create_task(runtime.worker.run(stop))
-        await slack.wait_for(lambda: marked(slack, dm_channel(LEAD), "breach"), timeout=8)
-        stop.set()
-        await worker
-        assert marked(slack, dm_channel(LEAD), "breach") == Counter({keys[0]: 1})
-
-
-async def test_a_timer_that_comes_up_early_is_not_lost(
-        slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink) -> None:
-    # The queue scores in whole ms; a due time of x.0004 s is claimable at x.000 s. Such a
-    # firing must put the timer back for its due time, never drop it.
-    clock = _FixedFractionClock()
-    async with open_runtime(settings_for(slack, redis_url, plans=PLANS), redis_url,
-                            clock) as runtime:
-        await register_client(runtime, name="Acme")
-        keys = await open_tickets(runtime, 1)
-        opened = await ticket(runtime, int(keys[0][2:]))
-        plan = runtime.desk.changes.plan(await runtime.store.client(CLIENT_CHANNEL))
-        warning = desired_timers(opened, plan, opened.created_at, 0.75)[0]
-        assert warning.step is Step.WARNING
-        job = FireTimer(ticket=opened.number, step=warning.step, generation=warning.generation)
-        with pytest.raises(NotDue):
-            await runtime.desk.reminders.fire(job, warning.due - 0.001)  # a hair early
-        stop = asyncio.Event()
-        worker = asyncio.create_task(runtime.worker.run(stop))
-        await slack.wait_for(lambda: marked(slack, dm_channel(AM), "warning"), timeout=5)
-        await drained(runtime)
-        stop.set()
-        await worker
-        assert marked(slack, dm_channel(AM), "warning") == Counter({keys[0]: 1})
-
-
-class _FixedFractionClock(Clock):
-    """Redis's clock with a sub-millisecond fraction of 0.4 ms, as real clocks have."""
-
-    def now(self) -> float:
-        return float(int(super().now() * 1000)) / 1000 + 0.0004
-
-
-def server_client(url: str) -> Redis:
-    return Redis.from_url(url, decode_responses=True)

@@ -4,30 +4,17 @@ the scopes; ``clients set`` refuses an account manager who cannot be told anythi
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-
 import pytest
-from redis.asyncio import Redis
 
-from bot.adapters import queue as queue_module
 from bot.adapters.keys import Layout
-from bot.adapters.queue import JobQueue
-from bot.adapters.store import Armed, Store
-from bot.cli import check as cli
-from bot.domain.jobs import SyncTriage
 from bot.sandbox.standin import BOT_USER, MANIFEST_SCOPES, SlackStandIn
-from tests.support.cli import ROOT, bot_env, run_bot
+from tests.support.cli import bot_env, run_bot
 from tests.support.desk import RunningApp, register_client
 from tests.support.flows import find_post, open_ticket
+from tests.support.waiting import until
 from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD
 
 KEYS = Layout()
-ONE = KEYS.all[0]
 
 SET = ("clients", "set", "--channel", CLIENT_CHANNEL, "--name", "Acme Media",
        "--account-manager", AM)
@@ -44,13 +31,6 @@ def rows(out: str, name: str) -> list[tuple[str, str]]:
     ``name``, as it prints them: ``  ERR name<padded to 22> state``."""
     return [(line[2:5].strip(), line[29:]) for line in out.splitlines()
             if line[2:5] in ("ok ", "ERR", "WRN") and line[6:28].strip() == name]
-
-
-async def eventually(check: Callable[[], Awaitable[object]], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "not seen in time"
-        await asyncio.sleep(0.02)
 
 
 # -- check ------------------------------------------------------------------------------
@@ -135,20 +115,6 @@ async def test_check_names_each_problem_of_a_client(slack: SlackStandIn,
     assert rows(again.out, "plan") == [("ok", "premium")]
 
 
-def test_the_manifest_scopes_are_read_without_yaml(tmp_path: Path) -> None:
-    assert cli.manifest_scopes(ROOT / "manifest.yml") == list(MANIFEST_SCOPES)
-    manifest = tmp_path / "manifest.yml"
-    manifest.write_text(
-        "display_information:\n  name: x  # a comment\n"
-        "features:\n  bot_user:\n    scopes:\n      bot:\n        - not:this\n"
-        "oauth_config:\n  # the scopes\n  scopes:\n    user:\n    - user:only\n"
-        "    bot:\n    - 'chat:write'\n    -   pins:write   # pin\n"
-        "    redirect_urls: []\nsettings:\n  bot:\n    - nor:this\n")
-    assert cli.manifest_scopes(manifest) == ["chat:write", "pins:write"]
-    manifest.write_text("oauth_config:\n  scopes:\n    bot: [commands, \"im:write\"]\n")
-    assert cli.manifest_scopes(manifest) == ["commands", "im:write"]
-
-
 # -- clients set --------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("who", "expected"), [
@@ -182,7 +148,7 @@ async def test_dead_letters_are_listed_retried_and_dropped(app: RunningApp,
     async def failed_mark() -> bool:
         return bool(await redis.sismember(KEYS.done_set(number), f"failed:{job_id}"))
 
-    await eventually(failed_mark)
+    await until(failed_mark)
 
     listed = await run_bot("dead-letters", "list", env=env)
     assert listed.code == 0, listed.err
@@ -208,85 +174,9 @@ async def test_dead_letters_are_listed_retried_and_dropped(app: RunningApp,
     async def dead() -> bool:
         return second_id in await app.runtime.queue.dead_letters()
 
-    await eventually(dead)
+    await until(dead)
     dropped = await run_bot("dead-letters", "drop", second_id, env=env)
     assert dropped.code == 0 and f"Dropped the dead letter {second_id}" in dropped.out
     assert (await run_bot("dead-letters", env=env)).out.strip() == "No dead letters."
     again = await run_bot("dead-letters", "drop", second_id, env=env)
     assert again.code == 1 and "No dead letter" in again.err
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
-
-
-async def dead_letter(redis: Redis, number: int, error: str = "channel_not_found") -> str:
-    """Arm a job, claim it and refuse it for good: it is dead-lettered."""
-    queue = JobQueue(redis)
-    job = SyncTriage(ticket=number)
-    await Store(redis).enqueue(Armed(job, time.time() - 1))
-    [leased] = (await queue.claim()).jobs
-    assert leased.id == job.id
-    assert await queue.retry(leased, 0, error, final=True) == "dead"
-    await Store(redis).mark_done(number, f"failed:{job.id}")
-    return job.id
-
-
-async def test_a_revived_dead_letter_runs_again_with_its_attempts_reset(redis: Redis) -> None:
-    queue = JobQueue(redis)
-    first = await dead_letter(redis, 1001)
-    await asyncio.sleep(0.002)
-    second = await dead_letter(redis, 1002, "user_disabled")
-    letters = await queue.dead_letter_list()
-    assert [d.id for d in letters] == [second, first]  # newest first
-    assert (letters[0].ticket, letters[0].kind, letters[0].error, letters[0].attempts) == (
-        1002, "sync_triage", "user_disabled", 1)
-    assert await queue.revive("sync_triage:404") == "unknown"
-    assert await queue.revive(first) == "queued"
-    assert not await redis.sismember(KEYS.done_set(1001), f"failed:{first}")
-    assert await redis.sismember(KEYS.done_set(1002), f"failed:{second}")
-    [again] = (await queue.claim()).jobs
-    assert (again.id, again.attempt, again.payload["ticket"]) == (first, 1, 1001)
-    assert await queue.ack(again)
-    assert [d.id for d in await queue.dead_letter_list()] == [second]
-    assert await queue.drop(second) and not await queue.drop(second)
-    assert await queue.dead_letter_list() == []
-    assert await redis.zcard(ONE.dead_at) == 0 and await redis.hlen(ONE.dead) == 0
-
-
-async def test_the_oldest_dead_letters_are_dropped_past_the_cap(
-        redis: Redis, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(queue_module, "DEAD_LETTERS_MAX", 3)
-    caplog.set_level(logging.WARNING, logger="bot.adapters.queue")
-    # One from before the times of dead letters were kept: it counts as the oldest.
-    await redis.hset(ONE.dead, "sync_triage:1", json.dumps(
-        {"payload": json.dumps({"kind": "sync_triage", "ticket": 1}), "attempts": 3,
-         "error": "old"}))
-    ids = []
-    for number in range(1001, 1005):
-        ids.append(await dead_letter(redis, number))
-        await asyncio.sleep(0.002)
-    letters = await JobQueue(redis).dead_letter_list()
-    assert [d.id for d in letters] == ids[:0:-1]  # the three newest, newest first
-    assert await redis.hlen(ONE.dead) == await redis.zcard(ONE.dead_at) == 3
-    dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
-    assert dropped == ["dead letters: dropped the 1 oldest (more than 3 are kept)"] * 2
-
-
-async def test_a_job_that_keeps_killing_its_worker_is_dead_lettered_with_its_time(
-        redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(queue_module, "MAX_CLAIMS", 1)
-    monkeypatch.setattr(queue_module, "DEAD_LETTERS_MAX", 1)
-    queue = JobQueue(redis, lease_seconds=0.05)
-    await dead_letter(redis, 1001)
-    await Store(redis).enqueue(Armed(SyncTriage(ticket=1002), time.time() - 1))
-    assert len((await queue.claim()).jobs) == 1
-    await asyncio.sleep(0.1)  # the worker died: its lease runs out
-    assert (await queue.claim()).jobs == []
-    [letter] = await queue.dead_letter_list()
-    assert letter.id == "sync_triage:1002" and letter.at_ms is not None
-    assert "lease expired every time" in letter.error

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
@@ -21,17 +21,10 @@ from bot.adapters.connection import redis_client
 from bot.adapters.store import Store
 from bot.bootstrap import clients_followed
 from bot.domain.tickets import Client
+from tests.support.waiting import until
 
 CHANNEL = "C0ACME0001"
 ACME = Client(channel=CHANNEL, name="Acme Media", plan="standard", account_manager="U0AM000001")
-
-
-async def until(check: Callable[[], Awaitable[Any]], timeout: float = 3.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not (found := await check()):
-        assert asyncio.get_running_loop().time() < deadline, "never happened"
-        await asyncio.sleep(0.01)
-    return found
 
 
 async def hgets(admin: Redis) -> int:
@@ -102,30 +95,6 @@ async def test_a_desk_that_cannot_follow_changes_reads_each_time_until_it_can_ag
         assert (await desk.client(CHANNEL) or ACME).plan == "premium"
         assert await hgets(admin) == before + 2
         await until(lambda: asyncio.sleep(0, cache.live))  # subscribed again
-
-
-async def test_a_read_in_flight_when_the_records_changed_is_not_kept() -> None:
-    cache, reads = ClientCache(), []
-    cache.live = True
-    release = asyncio.Event()
-
-    async def slow_read(channel: str) -> Client | None:
-        reads.append(channel)
-        await release.wait()
-        return ACME  # as Redis had it before the change
-
-    reading = asyncio.create_task(cache.client(CHANNEL, slow_read))
-    await asyncio.sleep(0)
-    cache.forget()  # a change was published meanwhile
-    release.set()
-    assert await reading == ACME
-
-    async def read(channel: str) -> Client | None:
-        reads.append(channel)
-        return None
-
-    assert await cache.client(CHANNEL, read) is None
-    assert len(reads) == 2
 
 
 async def test_a_desk_stopped_while_it_subscribes_stops_at_once(redis_url: str) -> None:

@@ -1,78 +1,27 @@
-"""On a real Redis Cluster (three masters with a replica each, on loopback): the whole
-chain of a ticket, tickets spread over every master, and a master killed mid-burst."""
+"""On a real Redis Cluster (three masters with a replica each, on loopback): tickets spread
+over every master, reports, archives and the sweep over every partition, and a master
+killed mid-burst. (The whole chain of a ticket through the app: ``tests/app``.)"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import signal
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
 from redis.exceptions import RedisError
 
-from bot.bootstrap import Runtime, open_runtime
+from bot.bootstrap import Runtime
 from bot.domain.tickets import Severity
 from bot.sandbox.standin import SlackStandIn
 from bot.services.home import PAGE
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
-from tests.support.cluster import Cluster, replicated, start_cluster, wait_for_failover
-from tests.support.desk import RunningApp, register_client, serving, settings_for, ticket
-from tests.support.flows import buttons, click, open_ticket, text_of, triage_post
+from tests.support.cluster import Cluster, desk_on, replicated, start_cluster, wait_for_failover
 from tests.support.once import LEASE, assert_each_once, dm_channel, everything_delivered, marked
 from tests.support.servers import SmtpSink
 from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    started = start_cluster(tmp_path_factory.mktemp("cluster"))
-    yield started
-    started.stop()
-
-
-@contextlib.asynccontextmanager
-async def desk_on(cluster: Cluster, slack: SlackStandIn, smtp: SmtpSink,
-                  **extra: Any) -> AsyncIterator[Runtime]:
-    settings = settings_for(slack, cluster.url, redis_cluster=True,
-                            smtp_url=f"smtp://127.0.0.1:{smtp.port}", intake_limit=1000,
-                            **extra)
-    async with open_runtime(settings, cluster.url) as runtime:
-        await register_client(runtime, name="Acme")
-        yield runtime
-
-
-@contextlib.asynccontextmanager
-async def app_on(cluster: Cluster, slack: SlackStandIn, smtp: SmtpSink,
-                 **extra: Any) -> AsyncIterator[RunningApp]:
-    cluster.flush()
-    async with desk_on(cluster, slack, smtp, **extra) as runtime, \
-            serving(runtime, slack) as running:
-        yield running
-
-
-async def test_intake_claim_warning_breach_and_email_on_a_cluster(
-        cluster: Cluster, slack: SlackStandIn, smtp_sink: SmtpSink) -> None:
-    plans = json.dumps({"standard": {"critical": 4}})
-    async with app_on(cluster, slack, smtp_sink, plans=plans) as app:
-        number = await open_ticket(app, "Checkout down", "Critical", "Every payment fails.")
-        post = await triage_post(app, number)
-        await click(app, post, "Claim", user=STAFF)
-        await slack.wait_for(lambda: "Claim" not in buttons(post))
-        warned = await slack.wait_for(
-            lambda: slack.calls_to("chat.postMessage", channel=AM), timeout=8)
-        breach = await slack.wait_for(
-            lambda: slack.calls_to("chat.postMessage", channel=LEAD), timeout=8)
-        await slack.wait_for(lambda: smtp_sink.messages and "BREACHED" in text_of(post))
-        saved = await ticket(app.runtime, number)
-    assert saved.assignee == STAFF and f"<@{STAFF}>" in text_of(post)
-    assert f"T-{number}" in warned[0].args["text"] and f"T-{number}" in breach[0].args["text"]
-    assert len(smtp_sink.messages) == 1 and f"T-{number}" in smtp_sink.messages[0]["Subject"]
 
 
 async def low_tickets(desk: Runtime, prefix: str, count: int) -> list[int]:

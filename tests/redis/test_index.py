@@ -1,10 +1,8 @@
 """The indices of open tickets (real Redis, several partitions): kept by the ticket
-scripts with each change, read by merging the partitions; and the urgency they are
-scored by (pure)."""
+scripts with each change, read by merging the partitions."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import cast
@@ -16,9 +14,9 @@ from bot.adapters.index import Index
 from bot.adapters.keys import Layout
 from bot.adapters.store import Store, Versioned
 from bot.domain.plans import default_plans
-from bot.domain.tickets import Severity, Status, Ticket, claim, record_response, resolve
-from bot.domain.urgency import NOT_RUNNING, Standing, Urgency, urgency
-from tests.support.desk import RunningApp
+from bot.domain.tickets import Severity, Status, Ticket, claim, resolve
+from bot.domain.urgency import NOT_RUNNING, urgency
+from tests.support.tickets import draft
 
 PLAN = default_plans()["standard"]
 HOUR = 3600.0
@@ -30,13 +28,6 @@ async def store(redis_url: str) -> AsyncIterator[Store]:
     redis = Redis.from_url(redis_url, decode_responses=True)
     yield Store(redis, layout=LAYOUT)
     await redis.aclose()
-
-
-def draft(severity: Severity = Severity.HIGH, channel: str = "C0ACME0001",
-          at: float | None = None) -> Ticket:
-    return Ticket(number=0, channel=channel, reporter="U0CLIENT01", title="t",
-                  description="d", severity=severity,
-                  created_at=time.time() if at is None else at)
 
 
 async def opened(store: Store, ticket: Ticket) -> Versioned:
@@ -62,19 +53,6 @@ async def members(store: Store, key: str) -> dict[int, float]:
         found.update((int(n), float(score)) for n, score in cast(list[tuple[str, float]],
                                                                  entries))
     return found
-
-
-def test_urgency_is_the_soonest_running_clock_and_its_first_warning() -> None:
-    t = draft(Severity.HIGH, at=1000.0)
-    u = urgency(t, PLAN, 0.75)
-    assert (u.due, u.warn) == (1000 + 4 * HOUR, 1000 + 3 * HOUR)
-    assert [u.standing(1000 + s * HOUR) for s in (1, 3, 3.99, 4)] == [
-        Standing.ON_TRACK, Standing.AT_RISK, Standing.AT_RISK, Standing.BREACHED]
-    # Claimed and answered: the update owed (High: every 4 h) is the clock that runs now.
-    answered = record_response(claim(t, "U0STAFF001", 1100, claim_is_response=False), 1200)
-    assert urgency(answered, PLAN, 0.75) == Urgency(1200 + 4 * HOUR, 1200 + 4 * HOUR)
-    assert urgency(resolve(answered, "U0STAFF001", 1300, "ok"), PLAN, 0.75) == NOT_RUNNING
-    assert NOT_RUNNING.standing(0) is Standing.ON_TRACK and NOT_RUNNING.left(0) is None
 
 
 async def test_each_change_moves_the_ticket_between_its_partitions_indices(
@@ -134,11 +112,3 @@ async def test_the_sweep_puts_tickets_from_before_the_indices_in_them(store: Sto
     assert await store.rebuild_many([(Versioned(later, saved.version - 1), [], [])],
                                     [NOT_RUNNING]) == [False]
     assert await urgent(store, 5) == ([saved.ticket.number], 1)
-
-
-async def test_the_sweep_indexes_tickets_from_before_the_indices(app: RunningApp) -> None:
-    store, index = app.runtime.store, app.runtime.desk.queries.index
-    saved, _ = await store.create(draft(), once=None, once_ttl=60, jobs=[], timers=[])
-    assert await index.most_urgent(5) == ([], 0)
-    await app.runtime.desk.sweeper.sweep()
-    assert await index.most_urgent(5) == ([saved.ticket.number], 1)

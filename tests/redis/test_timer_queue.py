@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -16,13 +15,6 @@ from redis.asyncio import Redis
 from bot.adapters.queue import JobQueue
 from bot.adapters.store import Armed, Store
 from bot.domain.jobs import StatusNotice, SyncTriage
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
 
 
 async def arm(redis: Redis, number: int, due_in: float) -> str:

@@ -43,3 +43,10 @@ async def run_bot(*args: str, env: dict[str, str], cwd: Path | None = None,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(process.communicate(), timeout)
     return Result(process.returncode or 0, out.decode(), err.decode())
+
+
+async def start_worker(env: dict[str, str]) -> asyncio.subprocess.Process:
+    """``python -m bot worker`` with ``env``, its output discarded."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "worker", env=env, cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)

@@ -1,19 +1,25 @@
 """A real Redis Cluster on loopback: three masters, each with a replica, as
-``redis-cli --cluster create`` makes it."""
+``redis-cli --cluster create`` makes it; and the desk on it."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import redis
+
+from bot.bootstrap import Runtime, open_runtime
+from bot.sandbox.standin import SlackStandIn
+from tests.support.desk import register_client, settings_for
+from tests.support.servers import SmtpSink
 
 NODE_TIMEOUT_MS = 3000
 """How long a master may be silent before its replica takes over: short for the test's
@@ -164,3 +170,15 @@ def _until(ready: Callable[[], bool], failure: str, timeout: float = 20) -> None
             return
         time.sleep(0.05)
     raise RuntimeError(failure)
+
+
+@contextlib.asynccontextmanager
+async def desk_on(cluster: Cluster, slack: SlackStandIn, smtp: SmtpSink,
+                  **extra: Any) -> AsyncIterator[Runtime]:
+    """The desk on ``cluster`` (no worker of its own running), with Acme registered."""
+    settings = settings_for(slack, cluster.url, redis_cluster=True,
+                            smtp_url=f"smtp://127.0.0.1:{smtp.port}", intake_limit=1000,
+                            **extra)
+    async with open_runtime(settings, cluster.url) as runtime:
+        await register_client(runtime, name="Acme")
+        yield runtime

@@ -88,6 +88,17 @@ def text_of(message: Message) -> str:
     return "\n".join(parts)
 
 
+def home_text(view: dict[str, Any]) -> str:
+    """The text of an App Home view, block after block."""
+    parts = []
+    for block in view["blocks"]:
+        text = block.get("text")
+        if isinstance(text, dict):
+            parts.append(text["text"])
+        parts += [e["text"] for e in block.get("elements", []) if isinstance(e.get("text"), str)]
+    return "\n".join(parts)
+
+
 async def click(app: Driven, message: Message, button: str, *, user: str
                 ) -> tuple[int, dict[str, Any] | None]:
     element = buttons(message)[button]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 
 from bot.bootstrap import Runtime
@@ -10,11 +11,27 @@ from bot.domain.tickets import Severity
 from bot.sandbox.standin import SlackStandIn
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
+from tests.support.cli import bot_env
 from tests.support.servers import SmtpSink
 from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE
 
 LEASE = 2
 """The workers' job lease in these tests (s): a job whose worker died is taken over soon."""
+PLANS = json.dumps({"standard": {"critical": 3}})
+"""Critical due in 3 s: its warning at 2.25 s, its breach at 3 s."""
+SLOW_PLANS = json.dumps({"standard": {"critical": 12}})
+"""Critical due in 12 s, warned at half time (``worker_env``): time for a worker to die."""
+
+
+def worker_env(slack: SlackStandIn, redis_url: str, smtp: SmtpSink,
+               plans: str = PLANS) -> dict[str, str]:
+    """The environment of ``python -m bot worker`` with ``plans``, breach emails to
+    ``smtp`` and the short ``LEASE``."""
+    # With the slow plan the warning is due at 6 s, the breach at 12 s: a warning whose
+    # worker dies is taken over (lease 2 s) well before the breach makes it moot.
+    return bot_env(slack, redis_url, PLANS=plans, SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
+                   WARN_AT="0.5" if plans == SLOW_PLANS else "0.75",
+                   SUPPORT_LEAD_EMAIL="lead@vendor.example", JOB_LEASE_SECONDS=str(LEASE))
 
 
 async def open_tickets(runtime: Runtime, count: int) -> list[str]:

@@ -1,0 +1,23 @@
+"""``check`` reads the scopes of ``manifest.yml`` without a YAML library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.cli import check as cli
+from bot.sandbox.standin import MANIFEST_SCOPES
+from tests.support.cli import ROOT
+
+
+def test_the_manifest_scopes_are_read_without_yaml(tmp_path: Path) -> None:
+    assert cli.manifest_scopes(ROOT / "manifest.yml") == list(MANIFEST_SCOPES)
+    manifest = tmp_path / "manifest.yml"
+    manifest.write_text(
+        "display_information:\n  name: x  # a comment\n"
+        "features:\n  bot_user:\n    scopes:\n      bot:\n        - not:this\n"
+        "oauth_config:\n  # the scopes\n  scopes:\n    user:\n    - user:only\n"
+        "    bot:\n    - 'chat:write'\n    -   pins:write   # pin\n"
+        "    redirect_urls: []\nsettings:\n  bot:\n    - nor:this\n")
+    assert cli.manifest_scopes(manifest) == ["chat:write", "pins:write"]
+    manifest.write_text("oauth_config:\n  scopes:\n    bot: [commands, \"im:write\"]\n")
+    assert cli.manifest_scopes(manifest) == ["commands", "im:write"]
