@@ -1,7 +1,8 @@
 """Fixtures that more than one tier uses: a real redis-server (or a Redis Cluster), the
-Slack stand-in, the app serving HTTP on loopback, an SMTP server; and the tiers' rule
-(``tests.support.tiers``): a test file outside every tier's folder is refused, and ``-m``
-naming tiers collects only their folders."""
+Slack stand-in, the app serving HTTP on loopback, an SMTP server, stand-ins for PagerDuty
+and a webhook receiver; and the tiers' rule (``tests.support.tiers``): a test file
+outside every tier's folder is refused, and ``-m`` naming tiers collects only their
+folders."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bot.sandbox.standin import BOT_USER, SlackStandIn
 from tests.support import tiers
 from tests.support.cluster import Cluster, start_cluster
 from tests.support.desk import RunningApp, serving, settings_for
+from tests.support.hooks_standin import PagerDuty, Receiver
 from tests.support.servers import RedisServer, SmtpSink, smtp_sink_running, start_redis
 from tests.support.workspace import (
     AM,
@@ -50,8 +52,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     server = start_redis(tmp_path_factory.mktemp("redis"))
     yield server
-    server.process.terminate()
-    server.process.wait(10)
+    server.stop()
 
 
 @pytest.fixture
@@ -111,3 +112,21 @@ async def app(slack: SlackStandIn, redis_url: str, clock: Clock,
 def smtp_sink() -> Iterator[SmtpSink]:
     with smtp_sink_running() as sink:
         yield sink
+
+
+@pytest.fixture
+async def pagerduty() -> AsyncIterator[PagerDuty]:
+    """A stand-in for PagerDuty's Events API v2, on loopback."""
+    pager = PagerDuty()
+    await pager.start("/v2/enqueue")
+    yield pager
+    await pager.stop()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A webhook receiver that checks signatures, on loopback."""
+    hooks = Receiver()
+    await hooks.start()
+    yield hooks
+    await hooks.stop()

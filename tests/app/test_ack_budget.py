@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 
 from bot.domain.tickets import Status
-from tests.app.test_ways_in import shortcut
 from tests.support.desk import RunningApp, register_client, ticket
 from tests.support.flows import buttons, click, open_ticket, submit, triage_post
+from tests.support.slackreq import shortcut
 from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER, GUEST, STAFF, STAFF_2
 
 

@@ -20,7 +20,7 @@ import pytest
 from bot.domain.tickets import Severity, Status
 from bot.sandbox.standin import TEAM_ID, Call, Message, SlackStandIn
 from tests.support.desk import RunningApp, advance, drained, register_client, ticket
-from tests.support.flows import buttons, find_post, open_ticket, text_of, triage_post
+from tests.support.flows import buttons, client_thread, open_ticket, text_of, triage_post
 from tests.support.servers import SmtpSink
 from tests.support.workspace import (
     AM,
@@ -94,12 +94,6 @@ def replies(app: RunningApp, channel: str, ts: str) -> list[Message]:
 
 def ephemerals(app: RunningApp) -> list[Call]:
     return app.slack.calls_to("chat.postEphemeral")
-
-
-async def client_thread(app: RunningApp, number: int) -> Message:
-    message: Message = await app.slack.wait_for(
-        lambda: find_post(app, CLIENT_CHANNEL, f"T-{number}"))
-    return message
 
 
 def sla_alerts(app: RunningApp, post: Message) -> list[str]:

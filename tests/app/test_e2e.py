@@ -21,18 +21,13 @@ async def served_on_own_redis(slack: SlackStandIn, tmp_path: Path
                               ) -> AsyncIterator[tuple[RunningApp, Callable[[], None]]]:
     """The desk serving, on a Redis of its own; with the function that kills that Redis."""
     server = start_redis(tmp_path / "redis")
-
-    def kill() -> None:
-        server.process.kill()
-        server.process.wait()
-
     try:
         async with open_runtime(settings_for(slack, server.url), server.url) as runtime:
             await register_client(runtime)
             async with serving(runtime, slack) as app:
-                yield app, kill
+                yield app, server.kill
     finally:
-        kill()
+        server.kill()
 
 
 async def test_a_submission_while_redis_is_down_is_told_nothing_was_saved(

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from bot.domain.tickets import Severity
+from bot.sandbox.records import dm_channel
 from bot.sandbox.standin import Message, SlackStandIn
 from bot.services.staff import Actor
 from tests.support.desk import RunningApp, advance, drained, register_client
 from tests.support.flows import buttons, click, open_ticket, text_of, triage_post
-from tests.support.once import dm_channel
 from tests.support.servers import SmtpSink
 from tests.support.workspace import AM, LEAD, STAFF, STAFF_2, TRIAGE
 

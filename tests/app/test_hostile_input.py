@@ -12,7 +12,6 @@ import pytest
 
 from bot.domain.tickets import Status
 from bot.sandbox.standin import Message
-from tests.app.test_lifecycle import submit_modal
 from tests.support.desk import RunningApp, advance, drained, register_client, ticket
 from tests.support.flows import (
     buttons,
@@ -21,6 +20,7 @@ from tests.support.flows import (
     open_modal,
     open_ticket,
     submit,
+    submit_modal,
     text_of,
     triage_post,
 )

@@ -11,8 +11,15 @@ import pytest
 from bot.domain.tickets import Status
 from bot.sandbox.standin import Message
 from tests.support.desk import RunningApp, advance, drained, register_client, ticket
-from tests.support.flows import Driven, buttons, click, find_post, open_ticket, text_of, triage_post
-from tests.support.slackreq import values_by_label
+from tests.support.flows import (
+    buttons,
+    click,
+    find_post,
+    open_ticket,
+    submit_modal,
+    text_of,
+    triage_post,
+)
 from tests.support.workspace import (
     AM,
     CLIENT_CHANNEL,
@@ -71,19 +78,6 @@ async def press(app: RunningApp, post: Message, label: str, user: str = STAFF) -
     status, _ = await click(app, post, label, user=user)
     assert status == 200
     await app.slack.wait_for(lambda: post.updates > updates)
-
-
-async def submit_modal(app: Driven, post: Message, button: str, label: str, text: str,
-                       user: str = STAFF, view_id: str = "V0MODAL001"
-                       ) -> dict[str, Any] | None:
-    before = len(app.slack.calls_to("views.open"))
-    await click(app, post, button, user=user)
-    call = (await app.slack.wait_for(lambda: app.slack.calls_to("views.open")[before:]))[0]
-    view = call.args["view"]
-    status, body = await app.client.submit(view, values_by_label(view, {label: text}),
-                                           user=user, view_id=view_id)
-    assert status == 200
-    return body
 
 
 async def test_a_ticket_walked_from_opening_to_resolution_and_back(app: RunningApp) -> None:

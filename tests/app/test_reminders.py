@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 from bot.domain.tickets import Severity
+from bot.sandbox.records import dm_channel
 from bot.sandbox.standin import BOT_USER, Call, Message
 from bot.services.staff import Actor
 from tests.support.desk import RunningApp, advance, armed, drained, register_client, ticket
-from tests.support.flows import click, find_post, open_ticket, text_of, triage_post
+from tests.support.flows import click, client_thread, open_ticket, text_of, triage_post
 from tests.support.servers import SmtpSink
 from tests.support.workspace import (
     AM,
@@ -49,11 +50,6 @@ def dms(app: RunningApp, user: str) -> list[Call]:
     return app.slack.calls_to("chat.postMessage", channel=user)
 
 
-def dm_channel(user: str) -> str:
-    """The app's DM channel with ``user``, as the stand-in files what it receives there."""
-    return "D" + user[1:]
-
-
 def thread(app: RunningApp, channel: str, ts: str) -> list[Message]:
     return [m for m in app.slack.posts(channel) if m.thread_ts == ts]
 
@@ -64,12 +60,6 @@ async def reply(app: RunningApp, user: str, thread_ts: str, *, ts: str | None = 
              "ts": ts or f"{time.time():.6f}", "thread_ts": thread_ts, **extra}
     response = await app.client.event(event, event_id=event_id or f"Ev{next(_event_ids):08d}")
     assert response.status == 200
-
-
-async def client_thread(app: RunningApp, number: int) -> Message:
-    message: Message = await app.slack.wait_for(
-        lambda: find_post(app, CLIENT_CHANNEL, f"T-{number}"))
-    return message
 
 
 async def test_unclaimed_critical_warns_then_breaches_each_once_on_time(

@@ -8,7 +8,7 @@ from typing import Any
 from bot.sandbox.standin import SlackStandIn
 from tests.support.desk import RunningApp, drained, register_client, ticket
 from tests.support.flows import buttons, open_modal, open_ticket, submit, text_of, triage_post
-from tests.support.slackreq import values_by_label
+from tests.support.slackreq import shortcut, values_by_label
 from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER, EXTERNAL, GUEST, STAFF, TRIAGE
 
 OTHER_CLIENT = "C0GLOBEX01"
@@ -86,15 +86,6 @@ async def test_a_reaction_on_a_thread_reply_answers_in_that_thread(app: RunningA
     reply = app.slack.add_message(CLIENT_CHANNEL, CLIENT_USER, "Uploads fail", thread_ts=parent)
     await react(app, CLIENT_USER, CLIENT_CHANNEL, reply)
     await app.slack.wait_for(lambda: prompts(app.slack, CLIENT_CHANNEL, parent))
-
-
-def shortcut(message_ts: str, text: str, user: str) -> dict[str, Any]:
-    return {"type": "message_action", "callback_id": "open_support_ticket",
-            "team": {"id": "T0DESK0001"}, "user": {"id": user, "team_id": "T0DESK0001"},
-            "channel": {"id": CLIENT_CHANNEL}, "trigger_id": "1.shortcut",
-            "message_ts": message_ts, "response_url": "https://hooks.example/s",
-            "message": {"type": "message", "user": CLIENT_USER, "ts": message_ts,
-                        "text": text}}
 
 
 async def test_the_shortcut_opens_a_ticket_on_behalf_of_the_author(app: RunningApp) -> None:

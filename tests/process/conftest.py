@@ -1,6 +1,8 @@
 """The desk as real processes (``-m process``): ``python -m bot serve``, ``worker``, the
 command line and the sandbox, started as an operator starts them, against the Slack
-stand-in and a real redis-server; and the benchmarks' smoke runs."""
+stand-in and a real redis-server; and the benchmarks' smoke runs. Fixtures: ``served``
+(``serve_env``), ``desk`` (``plans``) for the workers under test, and ``sandbox``
+(``sandbox_args``, ``sandbox_env``)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from bot.bootstrap import Runtime, open_runtime
 from bot.sandbox.standin import SlackStandIn
 from tests.support import tiers
 from tests.support.desk import register_client, settings_for
-from tests.support.hooks_standin import PagerDuty
 from tests.support.once import LEASE, PLANS, SLOW_PLANS
+from tests.support.processes import Served, serve
+from tests.support.sandbox import Sandbox, sandbox_in
 from tests.support.servers import SmtpSink
 
 
@@ -23,12 +26,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-async def pagerduty() -> AsyncIterator[PagerDuty]:
-    """A stand-in for PagerDuty's Events API v2, on loopback."""
-    pager = PagerDuty()
-    await pager.start("/v2/enqueue")
-    yield pager
-    await pager.stop()
+def serve_env() -> dict[str, str]:
+    """``served``'s environment beyond the stand-in's and Redis's (parametrize or override)."""
+    return {}
+
+
+@pytest.fixture
+async def served(slack: SlackStandIn, redis_url: str, serve_env: dict[str, str]
+                 ) -> AsyncIterator[Served]:
+    """``python -m bot serve`` as a real process, with ``serve_env``."""
+    async with serve(slack, redis_url, **serve_env) as running:
+        yield running
 
 
 @pytest.fixture
@@ -48,3 +56,23 @@ async def desk(slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink, plans: 
                             redis_url) as runtime:
         await register_client(runtime, name="Acme")
         yield runtime
+
+
+@pytest.fixture
+def sandbox_args() -> list[str]:
+    """``sandbox``'s command-line arguments beyond ``--port`` and ``--dir`` (override)."""
+    return []
+
+
+@pytest.fixture
+def sandbox_env() -> dict[str, str]:
+    """``sandbox``'s environment (override): the sandbox must ignore what it says."""
+    return {}
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path, sandbox_args: list[str], sandbox_env: dict[str, str]
+                  ) -> AsyncIterator[Sandbox]:
+    """``python -m bot sandbox`` in a folder of its own, stopped with Ctrl-C after the test."""
+    async with sandbox_in(tmp_path / "sandbox", *sandbox_args, **sandbox_env) as running:
+        yield running

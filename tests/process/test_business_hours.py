@@ -3,20 +3,14 @@ closed warns and breaches only after the office opens."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import signal
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
-
-from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
-from tests.process.test_e2e import Served, register_acme, serve_process
-from tests.support.flows import open_modal, submit, text_of, triage_post
-from tests.support.servers import free_port
-from tests.support.slackreq import SIGNING_SECRET
+from tests.support.cli import register_acme
+from tests.support.flows import dm_times, open_modal, submit, text_of, triage_post
+from tests.support.processes import serve
 from tests.support.workspace import AM, LEAD
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -33,34 +27,21 @@ def opening_in(seconds: float) -> tuple[float, dict[str, Any]]:
         "timezone": "UTC", "hours": {DAYS[opens.weekday()]: [f"{hhmmss(start)}-{hhmmss(end)}"]}}}
 
 
-def dm_times(slack: SlackStandIn, user: str) -> list[float]:
-    return [c.at for c in slack.calls_to("chat.postMessage", channel=user)]
-
-
 async def test_a_ticket_opened_while_closed_warns_and_breaches_after_opening(
         slack: SlackStandIn, redis_url: str) -> None:
     opens, calendars = opening_in(6)
-    port = free_port()
-    process = await serve_process(
-        slack, redis_url, port, CALENDARS=json.dumps(calendars),
-        PLANS=json.dumps({"standard": {"critical": 4, "calendar": "soon"}}))
-    try:
-        async with aiohttp.ClientSession() as session:
-            served = Served(f"http://127.0.0.1:{port}", slack,
-                            SlackClientSide(f"http://127.0.0.1:{port}", session,
-                                            secret=SIGNING_SECRET), process)
-            await register_acme(slack, redis_url)
-            view = await open_modal(served)
-            status, _ = await submit(served, view, title="Payments down", severity="Critical",
-                                     description="Since the office closed.")
-            assert status == 200
-            triage = await triage_post(served, 1001)
-            assert "*Hours:* " in text_of(triage) and "(UTC)" in text_of(triage)
-            warning = (await slack.wait_for(lambda: dm_times(slack, AM), timeout=20))[0]
-            breach = (await slack.wait_for(lambda: dm_times(slack, LEAD), timeout=10))[0]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), 15) == 0
+    async with serve(slack, redis_url, CALENDARS=json.dumps(calendars),
+                     PLANS=json.dumps({"standard": {"critical": 4, "calendar": "soon"}})
+                     ) as served:
+        await register_acme(slack, redis_url)
+        view = await open_modal(served)
+        status, _ = await submit(served, view, title="Payments down", severity="Critical",
+                                 description="Since the office closed.")
+        assert status == 200
+        triage = await triage_post(served, 1001)
+        assert "*Hours:* " in text_of(triage) and "(UTC)" in text_of(triage)
+        warning = (await slack.wait_for(lambda: dm_times(slack, AM), timeout=20))[0]
+        breach = (await slack.wait_for(lambda: dm_times(slack, LEAD), timeout=10))[0]
     # 4 s of business time: warned at 3 s, breached at 4 s, counted from the opening.
     assert 0 <= warning - (opens + 3) < 1.0
     assert 0 <= breach - (opens + 4) < 1.0

@@ -3,82 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import signal
-import sys
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.bootstrap import open_runtime
-from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
-from tests.support.cli import ROOT, bot_env, run_bot
+from tests.support.cli import bot_env, register_acme
 from tests.support.desk import armed, drained, settings_for, ticket
 from tests.support.flows import buttons, click, find_post, open_modal, submit, text_of, triage_post
-from tests.support.servers import SmtpSink, free_port, start_redis
-from tests.support.slackreq import SIGNING_SECRET
+from tests.support.processes import SECONDS_PLANS, Served, bot_process, open_critical, serve
+from tests.support.servers import SmtpSink, start_redis
 from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, STAFF_2
-
-
-@dataclass
-class Served:
-    url: str
-    slack: SlackStandIn
-    client: SlackClientSide
-    process: asyncio.subprocess.Process
-
-
-async def serve_process(slack: SlackStandIn, redis_url: str, port: int,
-                        **env: str) -> asyncio.subprocess.Process:
-    """Start ``python -m bot serve`` and wait until its /healthz answers 200."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "serve",
-        env=bot_env(slack, redis_url, PORT=str(port), **env), cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    async with aiohttp.ClientSession() as session:
-        for _ in range(200):
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as r:
-                    if r.status == 200:
-                        return process
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    process.kill()
-    raise AssertionError("python -m bot serve did not come up")
-
-
-@pytest.fixture
-def serve_env() -> dict[str, str]:
-    return {}
-
-
-@pytest.fixture
-async def served(slack: SlackStandIn, redis_url: str, serve_env: dict[str, str]
-                 ) -> AsyncIterator[Served]:
-    port = free_port()
-    process = await serve_process(slack, redis_url, port, **serve_env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            client = SlackClientSide(url, session, secret=SIGNING_SECRET)
-            yield Served(url, slack, client, process)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), 15) == 0
-
-
-async def register_acme(slack: SlackStandIn, redis_url: str, *more: str) -> None:
-    """``python -m bot clients set`` for Acme Media, as an operator runs it."""
-    result = await run_bot("clients", "set", "--channel", CLIENT_CHANNEL, "--name",
-                           "Acme Media", "--account-manager", AM, *more,
-                           env=bot_env(slack, redis_url))
-    assert result.code == 0, result.err
 
 
 async def settled(slack: SlackStandIn, redis_url: str, number: int = 1001) -> int:
@@ -122,27 +60,18 @@ async def test_ticket_to_claim_against_the_running_process(served: Served,
 
 async def test_healthz_is_503_while_redis_is_down(slack: SlackStandIn, tmp_path: Path) -> None:
     server = start_redis(tmp_path / "redis")
-    port = free_port()
-    process = await serve_process(slack, server.url, port)
-    try:
-        server.process.kill()
-        server.process.wait()
+    async with serve(slack, server.url) as served:
+        server.kill()
         async with aiohttp.ClientSession() as session, \
-                session.get(f"http://127.0.0.1:{port}/healthz") as r:
+                session.get(f"{served.url}/healthz") as r:
             assert r.status == 503
-    finally:
-        process.kill()
-        await process.wait()
 
 
 async def test_socket_mode_serves_commands_through_slack_api_url(slack: SlackStandIn,
                                                                  redis_url: str) -> None:
     env = bot_env(slack, redis_url, SLACK_APP_TOKEN="xapp-1-test")
     del env["SLACK_SIGNING_SECRET"]
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "serve", env=env, cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    try:
+    async with bot_process("serve", env=env):
         await slack.wait_for(lambda: slack.calls_to("apps.connections.open"))
         await slack.send_over_socket({
             "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
@@ -152,24 +81,6 @@ async def test_socket_mode_serves_commands_through_slack_api_url(slack: SlackSta
         opened = await slack.wait_for(lambda: slack.calls_to("views.open"))
         assert opened[0].args["view"]["blocks"][0]["element"]["initial_value"] == "Uploads fail"
         assert any(a.get("envelope_id") == "env-1" for a in slack.socket_acks)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), 15) == 0
-
-
-SECONDS_PLANS = {"PLANS": json.dumps({"standard": {"critical": 4}}),
-                 "SUPPORT_LEAD_EMAIL": "lead@vendor.example"}
-
-
-async def open_critical(served: Served, redis_url: str) -> tuple[int, float]:
-    await register_acme(served.slack, redis_url)
-    view = await open_modal(served)
-    await submit(served, view, title="Payments down", severity="Critical",
-                 description="Every checkout fails.")
-    await triage_post(served, 1001)
-    async with open_runtime(settings_for(served.slack, redis_url), redis_url) as runtime:
-        created = (await ticket(runtime, 1001)).created_at
-    return 1001, created
 
 
 @pytest.fixture
@@ -180,26 +91,17 @@ def smtp_env(smtp_sink: SmtpSink) -> dict[str, str]:
 async def test_unclaimed_critical_warns_and_breaches_once_each_on_time(
         slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink,
         smtp_env: dict[str, str]) -> None:
-    port = free_port()
-    process = await serve_process(slack, redis_url, port, **smtp_env)
-    try:
-        async with aiohttp.ClientSession() as session:
-            served = Served(f"http://127.0.0.1:{port}", slack,
-                            SlackClientSide(f"http://127.0.0.1:{port}", session,
-                                            secret=SIGNING_SECRET), process)
-            _, created = await open_critical(served, redis_url)
-            triage = await triage_post(served, 1001)
-            warning = (await slack.wait_for(
-                lambda: slack.calls_to("chat.postMessage", channel=AM), timeout=6))[0]
-            breach = (await slack.wait_for(
-                lambda: slack.calls_to("chat.postMessage", channel=LEAD), timeout=6))[0]
-            await slack.wait_for(lambda: smtp_sink.messages and "BREACHED" in text_of(triage))
-            received = time.time()
-            # Nothing is left to run, now or later: no second warning, breach or email.
-            assert await settled(slack, redis_url) == 0
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), 15) == 0
+    async with serve(slack, redis_url, **smtp_env) as served:
+        _, created = await open_critical(served, redis_url)
+        triage = await triage_post(served, 1001)
+        warning = (await slack.wait_for(
+            lambda: slack.calls_to("chat.postMessage", channel=AM), timeout=6))[0]
+        breach = (await slack.wait_for(
+            lambda: slack.calls_to("chat.postMessage", channel=LEAD), timeout=6))[0]
+        await slack.wait_for(lambda: smtp_sink.messages and "BREACHED" in text_of(triage))
+        received = time.time()
+        # Nothing is left to run, now or later: no second warning, breach or email.
+        assert await settled(slack, redis_url) == 0
     assert 0 <= warning.at - (created + 3) <= 1
     assert 0 <= breach.at - (created + 4) <= 1
     assert received - (created + 4) <= 1.5

@@ -12,46 +12,21 @@ import redis
 
 from bot.sandbox.standin import SlackStandIn
 from tests.support.cli import bot_env, run_bot
-from tests.support.servers import free_port
+from tests.support.processes import bot_process, stop
+from tests.support.servers import free_port, redis_processes
 from tests.support.waiting import until
-
-
-def redis_processes(data_dir: Path) -> list[int]:
-    """PIDs of redis-server processes serving ``data_dir``'s socket."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        # redis-server rewrites its title to "redis-server unixsocket:<path>".
-        if b"redis-server" in cmdline and str(data_dir.resolve() / "redis.sock").encode() \
-                in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
-async def start_serving(env: dict[str, str], cwd: Path, *args: str
-                        ) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, env=env, cwd=cwd,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
 
 
 async def test_serve_starts_persists_shares_and_stops_the_embedded_redis(
         slack: SlackStandIn, tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = bot_env(slack, None, DATA_DIR=str(data), PORT=str(free_port()))
-    web = await start_serving(env, tmp_path, "serve")
     try:
-        await check_embedded(data, env, tmp_path, web)
+        async with bot_process("serve", env=env, cwd=tmp_path) as web:
+            await check_embedded(data, env, tmp_path, web)
     finally:
         for pid in redis_processes(data):
             os.kill(pid, signal.SIGKILL)
-        if web.returncode is None:
-            web.kill()
 
 
 async def check_embedded(data: Path, env: dict[str, str], tmp_path: Path,
@@ -64,12 +39,8 @@ async def check_embedded(data: Path, env: dict[str, str], tmp_path: Path,
     assert r.config_get("appendonly")["appendonly"] == "yes"
     assert r.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
     # A second process on the same DATA_DIR reuses the server.
-    worker = await start_serving(env, tmp_path, "worker")
-    try:
+    async with bot_process("worker", env=env, cwd=tmp_path) as worker:
         await share_then_stop(data, env, tmp_path, web, worker, r)
-    finally:
-        if worker.returncode is None:
-            worker.kill()
 
 
 async def share_then_stop(data: Path, env: dict[str, str], tmp_path: Path,
@@ -82,11 +53,9 @@ async def share_then_stop(data: Path, env: dict[str, str], tmp_path: Path,
                                cwd=tmp_path)
     assert registered.code == 0, registered.err
     # The first to leave keeps it running for the other; the last one stops it.
-    web.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(web.wait(), 15) == 0
+    assert await stop(web) == [0]
     assert len(redis_processes(data)) == 1
-    worker.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(worker.wait(), 15) == 0
+    assert await stop(worker) == [0]
     await until(lambda: redis_processes(data) == [], timeout=15)
     r.close()
     # Data survives: the next start reads the append-only file back.

@@ -12,18 +12,18 @@ from collections import Counter
 import pytest
 
 from bot.bootstrap import Runtime
+from bot.sandbox.records import dm_channel
 from bot.sandbox.standin import SlackStandIn
-from tests.support.cli import start_worker
 from tests.support.desk import ticket
 from tests.support.once import (
     SLOW_PLANS,
     assert_each_once,
-    dm_channel,
     everything_delivered,
     marked,
     open_tickets,
     worker_env,
 )
+from tests.support.processes import bot_process, bot_processes
 from tests.support.servers import SmtpSink
 from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, TRIAGE
 
@@ -35,22 +35,14 @@ async def test_worker_killed_after_slack_took_a_reminder_but_before_it_acked(
     env = worker_env(slack, redis_url, smtp_sink, plans)
     gate = slack.gates[("chat.postMessage", AM)] = asyncio.Event()
     keys = await open_tickets(desk, 1)
-    first = await start_worker(env)
-    try:
+    async with bot_process("worker", env=env) as first:
         await slack.wait_for(lambda: slack.held, timeout=10)  # Slack has the DM; no answer yet
         first.send_signal(signal.SIGKILL)
         await first.wait()
         del slack.gates[("chat.postMessage", AM)]
         gate.set()
-        second = await start_worker(env)
-        try:
+        async with bot_process("worker", env=env):
             await everything_delivered(slack, smtp_sink, keys)
-        finally:
-            second.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(second.wait(), 15) == 0
-    finally:
-        if first.returncode is None:
-            first.kill()
     assert_each_once(slack, smtp_sink, keys)
 
 
@@ -61,18 +53,12 @@ async def test_burst_with_three_workers_one_killed_midway(
     slack.delay = 0.02
     env = worker_env(slack, redis_url, smtp_sink, plans)
     keys = await open_tickets(desk, 30)
-    workers = [await start_worker(env) for _ in range(3)]
-    try:
+    async with bot_processes(3, "worker", env=env) as workers:
         await slack.wait_for(lambda: len(marked(slack, dm_channel(AM), "warning")) >= 5,
                              timeout=15)
         workers[0].send_signal(signal.SIGKILL)
         await workers[0].wait()
         await everything_delivered(slack, smtp_sink, keys, timeout=60)
-    finally:
-        for worker in workers[1:]:
-            worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            await asyncio.wait_for(worker.wait(), 15)
     assert_each_once(slack, smtp_sink, keys)
 
 
@@ -81,13 +67,13 @@ async def test_sigterm_finishes_the_reminders_in_flight(
     env = worker_env(slack, redis_url, smtp_sink)
     gate = slack.gates[("chat.postMessage", AM)] = asyncio.Event()
     keys = await open_tickets(desk, 1)
-    worker = await start_worker(env)
-    await slack.wait_for(lambda: slack.held, timeout=10)
-    worker.send_signal(signal.SIGTERM)
-    await asyncio.sleep(0.5)
-    assert worker.returncode is None  # still finishing the DM in flight
-    gate.set()
-    assert await asyncio.wait_for(worker.wait(), 15) == 0
+    async with bot_process("worker", env=env) as worker:
+        await slack.wait_for(lambda: slack.held, timeout=10)
+        worker.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.5)
+        assert worker.returncode is None  # still finishing the DM in flight
+        gate.set()
+        assert await asyncio.wait_for(worker.wait(), 15) == 0
     sent = (await ticket(desk, int(keys[0][2:]))).sent
     assert any(s.startswith(f"dm:{keys[0][2:]}:warning:") for s in sent)
 
@@ -100,14 +86,10 @@ async def test_lost_timers_are_swept_back_and_a_missed_breach_fires(
     await desk.redis.delete("sd:{desk}:q:due", "sd:{desk}:q:job", "sd:{desk}:timers:1001",
                             "sd:{desk}:timers:1002")
     await asyncio.sleep(3.2)  # past every deadline, with no worker running
-    worker = await start_worker(worker_env(slack, redis_url, smtp_sink))
-    try:
+    async with bot_process("worker", env=worker_env(slack, redis_url, smtp_sink)):
         await slack.wait_for(lambda: len(marked(slack, dm_channel(LEAD), "breach")) == 2
                              and len(marked(slack, TRIAGE, "breach")) == 2, timeout=15)
         await asyncio.sleep(1)
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(worker.wait(), 15)
     once = Counter({k: 1 for k in keys})
     assert marked(slack, dm_channel(AM), "warning") == Counter()  # past due: breach only
     assert marked(slack, dm_channel(LEAD), "breach") == once

@@ -7,18 +7,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import signal
 import time
 
-import aiohttp
-
-from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
-from tests.process.test_e2e import Served, register_acme, serve_process
-from tests.support.flows import find_post, open_modal, submit, triage_post
+from tests.support.cli import register_acme
+from tests.support.flows import dm_times, find_post, open_modal, submit, triage_post
 from tests.support.hooks_standin import PagerDuty
-from tests.support.servers import SmtpSink, free_port
-from tests.support.slackreq import SIGNING_SECRET
+from tests.support.processes import Served, serve
+from tests.support.servers import SmtpSink
 from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE
 
 LADDER = [{"at": 0.5, "notify": ["account_manager"]},
@@ -27,22 +23,12 @@ LADDER = [{"at": 0.5, "notify": ["account_manager"]},
 PLANS = {"standard": {"high": 10, "escalation": {"high": LADDER}}}
 
 
-async def serving(slack: SlackStandIn, redis_url: str, pagerduty: PagerDuty, smtp: SmtpSink,
-                  plans: object) -> tuple[Served, asyncio.subprocess.Process, int]:
-    port = free_port()
-    process = await serve_process(
-        slack, redis_url, port, PLANS=json.dumps(plans), PAGERDUTY_URL=pagerduty.url,
-        PAGERDUTY_ROUTING_KEY="R0UTINGKEY0123456789", SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
-        SUPPORT_LEAD_EMAIL="lead@vendor.example")
-    url = f"http://127.0.0.1:{port}"
-    client = SlackClientSide(url, aiohttp.ClientSession(), secret=SIGNING_SECRET)
-    return Served(url, slack, client, process), process, port
-
-
-async def stop(served: Served) -> None:
-    served.process.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(served.process.wait(), 15) == 0
-    await served.client.session.close()
+def ladder_env(pagerduty: PagerDuty, smtp: SmtpSink, plans: object) -> dict[str, str]:
+    """``serve``'s environment: ``plans``, PagerDuty and SMTP."""
+    return {"PLANS": json.dumps(plans), "PAGERDUTY_URL": pagerduty.url,
+            "PAGERDUTY_ROUTING_KEY": "R0UTINGKEY0123456789",
+            "SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
+            "SUPPORT_LEAD_EMAIL": "lead@vendor.example"}
 
 
 async def open_high(served: Served) -> float:
@@ -54,21 +40,15 @@ async def open_high(served: Served) -> float:
     return time.time()
 
 
-def dm_times(slack: SlackStandIn, user: str) -> list[float]:
-    return [c.at for c in slack.calls_to("chat.postMessage", channel=user)]
-
-
 async def test_a_three_step_ladder_with_re_notification(
         slack: SlackStandIn, redis_url: str, pagerduty: PagerDuty, smtp_sink: SmtpSink
 ) -> None:
-    served, _, _ = await serving(slack, redis_url, pagerduty, smtp_sink, PLANS)
-    try:
+    async with serve(slack, redis_url, **ladder_env(pagerduty, smtp_sink, PLANS)
+                     ) as served:
         await register_acme(slack, redis_url)
         opened = await open_high(served)
         await slack.wait_for(lambda: len(dm_times(slack, LEAD)) >= 4, timeout=25)
         await asyncio.sleep(2.5)  # a fifth would have come by now
-    finally:
-        await stop(served)
     [warned] = dm_times(slack, AM)
     assert 4.5 <= warned - opened <= 6.0
     # Paged at 90 % (the on-call step), and at the breach: one incident, the ticket's.
@@ -86,8 +66,8 @@ async def test_a_three_step_ladder_with_re_notification(
 async def test_re_notification_stops_the_moment_staff_responds(
         slack: SlackStandIn, redis_url: str, pagerduty: PagerDuty, smtp_sink: SmtpSink
 ) -> None:
-    served, _, _ = await serving(slack, redis_url, pagerduty, smtp_sink, PLANS)
-    try:
+    async with serve(slack, redis_url, **ladder_env(pagerduty, smtp_sink, PLANS)
+                     ) as served:
         await register_acme(slack, redis_url)
         await open_high(served)
         await slack.wait_for(lambda: len(dm_times(slack, LEAD)) >= 2, timeout=20)
@@ -98,8 +78,6 @@ async def test_re_notification_stops_the_moment_staff_responds(
             "ts": f"{time.time():.6f}", "thread_ts": client_post.ts}, event_id="EvLadder01")
         assert response.status == 200
         await asyncio.sleep(5)  # two more re-notifications were due in this time
-    finally:
-        await stop(served)
     assert len(dm_times(slack, LEAD)) == 2
 
 
@@ -107,23 +85,19 @@ async def test_a_ladder_edit_applies_to_open_tickets(
         slack: SlackStandIn, redis_url: str, pagerduty: PagerDuty, smtp_sink: SmtpSink
 ) -> None:
     slow = {"standard": {"high": 30, "escalation": {"high": LADDER}}}
-    served, _, _ = await serving(slack, redis_url, pagerduty, smtp_sink, slow)
-    try:
+    async with serve(slack, redis_url, **ladder_env(pagerduty, smtp_sink, slow)
+                     ) as served:
         await register_acme(slack, redis_url)
         submitted = time.time()
         await open_high(served)
-    finally:
-        await stop(served)
     # The next start has a new ladder: the triage channel alerted at 20 % of the window.
     edited = {"standard": {"high": 30, "escalation": {"high": [
         {"at": 0.2, "notify": [TRIAGE]}, *LADDER]}}}
-    served, _, _ = await serving(slack, redis_url, pagerduty, smtp_sink, edited)
-    try:
+    async with serve(slack, redis_url, **ladder_env(pagerduty, smtp_sink, edited)
+                     ) as served:
         alert = await slack.wait_for(lambda: [
             c for c in slack.calls_to("chat.postMessage", channel=TRIAGE)
             if "thread_ts" not in c.args
             and "close to its response deadline" in c.args.get("text", "")], timeout=15)
         # 20 % of 30 s after the ticket was opened (which was after ``submitted``).
         assert 6.0 <= alert[0].at - submitted <= 9
-    finally:
-        await stop(served)

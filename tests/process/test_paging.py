@@ -6,48 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import time
-from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 
-from bot.sandbox.slack_side import SlackClientSide
-from bot.sandbox.standin import SlackStandIn
-from tests.app.test_lifecycle import submit_modal
-from tests.process.test_e2e import Served, register_acme, serve_process
-from tests.support.flows import click, find_post, open_modal, submit, triage_post
+from tests.support.cli import register_acme
+from tests.support.flows import click, find_post, open_modal, submit, submit_modal, triage_post
 from tests.support.hooks_standin import WEBHOOK_SECRET, PagerDuty, Receiver
-from tests.support.servers import free_port
-from tests.support.slackreq import SIGNING_SECRET
+from tests.support.processes import Served
 from tests.support.workspace import CLIENT_CHANNEL, STAFF, TRIAGE
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    hooks = Receiver()
-    await hooks.start()
-    yield hooks
-    await hooks.stop()
-
-
-@pytest.fixture
-async def served(slack: SlackStandIn, redis_url: str, receiver: Receiver,
-                 pagerduty: PagerDuty) -> AsyncIterator[Served]:
-    port = free_port()
-    process = await serve_process(
-        slack, redis_url, port, WEBHOOK_URL=receiver.url, WEBHOOK_SECRET=WEBHOOK_SECRET,
-        PAGERDUTY_ROUTING_KEY="R0UTINGKEY0123456789", PAGERDUTY_URL=pagerduty.url,
-        PLANS=json.dumps({"standard": {"critical": 6, "high": 4}}))
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            client = SlackClientSide(url, session, secret=SIGNING_SECRET)
-            yield Served(url, slack, client, process)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), 15) == 0
+def serve_env(receiver: Receiver, pagerduty: PagerDuty) -> dict[str, str]:
+    return {"WEBHOOK_URL": receiver.url, "WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "PAGERDUTY_ROUTING_KEY": "R0UTINGKEY0123456789", "PAGERDUTY_URL": pagerduty.url,
+            "PLANS": json.dumps({"standard": {"critical": 6, "high": 4}})}
 
 
 async def open_as_staff(served: Served, severity: str, view_id: str) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,9 +15,8 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from bot.sandbox.workspace import ACCOUNT_MANAGER, CLIENT, ENGINEER, LEAD
-from tests.process.test_embedded_redis import redis_processes
-from tests.process.test_sandbox import Sandbox, start_sandbox, stop_sandbox
 from tests.support.cli import ROOT
+from tests.support.sandbox import Sandbox
 
 SHOTS = Path(os.environ.get("SANDBOX_SCREENSHOTS", ROOT / "build" / "screenshots"))
 PLANS = {"standard": {"critical": 60, "high": 6}}
@@ -37,16 +35,8 @@ def chromium() -> str:
 
 
 @pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    running = await start_sandbox(tmp_path / "sandbox", "--plans", json.dumps(PLANS))
-    try:
-        yield running
-    finally:
-        assert await stop_sandbox(running) == 0
-        leftover = redis_processes(running.dir / "data")
-        for pid in leftover:
-            os.kill(pid, signal.SIGKILL)
-        assert leftover == []
+def sandbox_args() -> list[str]:
+    return ["--plans", json.dumps(PLANS)]
 
 
 @pytest.fixture

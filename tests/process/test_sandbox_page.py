@@ -4,23 +4,14 @@ they could in Slack, every field checked before anything is kept."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from bot.sandbox.records import dm_channel
 from bot.sandbox.workspace import CLIENT, CLIENT_CHANNEL, ENGINEER, FIRST_MESSAGE, TRIAGE
 from bot.slack_ui.ids import ActionId
-from tests.process.test_sandbox import Sandbox, do, sandbox_in, seen, state_of
-
-
-@pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    async with sandbox_in(tmp_path / "sandbox") as running:
-        yield running
+from tests.support.sandbox import Sandbox, do, seen, state_of
 
 
 def messages(state: dict[str, Any], channel: str) -> list[dict[str, Any]]:

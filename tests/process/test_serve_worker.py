@@ -12,22 +12,12 @@ import aiohttp
 import pytest
 
 from bot.sandbox.standin import SlackStandIn
-from tests.process.test_e2e import (
-    SECONDS_PLANS,
-    Served,
-    open_critical,
-    register_acme,
-    serve_env,
-    serve_process,
-    served,
-)
+from tests.support.cli import register_acme
 from tests.support.flows import open_modal, submit
 from tests.support.metrics import scrape, value
-from tests.support.servers import free_port
+from tests.support.processes import SECONDS_PLANS, Served, open_critical, serve
 from tests.support.waiting import until
 from tests.support.workspace import LEAD
-
-__all__ = ["serve_env", "served"]  # fixtures shared with the end-to-end tests
 
 
 def _parent(pid: str) -> int | None:
@@ -79,24 +69,23 @@ async def test_reminders_come_from_the_child_and_its_metrics_show_at_serve(
 
 async def test_the_timer_loop_is_started_again_and_stops_with_serve(
         slack: SlackStandIn, redis_url: str) -> None:
-    process = await serve_process(slack, redis_url, free_port())
-    await until(lambda: timer_loops(process.pid))
-    [first] = timer_loops(process.pid)
-    os.kill(first, signal.SIGKILL)
-    await until(lambda: timer_loops(process.pid) not in ([], [first]))
-    [second] = timer_loops(process.pid)
-    process.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(process.wait(), 15) == 0
-    assert not alive(second)
+    async with serve(slack, redis_url) as served:
+        pid = served.process.pid
+        await until(lambda: timer_loops(pid))
+        [first] = timer_loops(pid)
+        os.kill(first, signal.SIGKILL)
+        await until(lambda: timer_loops(pid) not in ([], [first]))
+        [second] = timer_loops(pid)
+    assert not alive(second)  # serve stopped with SIGTERM, and exited 0
 
 
 async def test_the_timer_loop_dies_with_a_killed_serve(
         slack: SlackStandIn, redis_url: str) -> None:
-    process = await serve_process(slack, redis_url, free_port())
-    await until(lambda: timer_loops(process.pid))
-    [child] = timer_loops(process.pid)
-    process.kill()
-    await process.wait()
+    async with serve(slack, redis_url) as served:
+        await until(lambda: timer_loops(served.process.pid))
+        [child] = timer_loops(served.process.pid)
+        served.process.kill()
+        await served.process.wait()
     await until(lambda: not alive(child))
 
 

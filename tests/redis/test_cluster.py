@@ -14,12 +14,13 @@ from redis.exceptions import RedisError
 
 from bot.bootstrap import Runtime
 from bot.domain.tickets import Severity
+from bot.sandbox.records import dm_channel
 from bot.sandbox.standin import SlackStandIn
 from bot.services.home import PAGE
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
 from tests.support.cluster import Cluster, desk_on, replicated, start_cluster, wait_for_failover
-from tests.support.once import LEASE, assert_each_once, dm_channel, everything_delivered, marked
+from tests.support.once import LEASE, assert_each_once, everything_delivered, marked
 from tests.support.servers import SmtpSink
 from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE
 

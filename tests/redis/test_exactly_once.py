@@ -17,10 +17,11 @@ from bot.adapters.keys import Layout
 from bot.bootstrap import open_runtime
 from bot.domain.jobs import FireTimer
 from bot.domain.sla import Step, desired_timers
+from bot.sandbox.records import dm_channel
 from bot.sandbox.standin import SlackStandIn
 from bot.services.reminders import NotDue
 from tests.support.desk import drained, register_client, settings_for, ticket
-from tests.support.once import PLANS, dm_channel, marked, open_tickets
+from tests.support.once import PLANS, marked, open_tickets
 from tests.support.servers import SmtpSink, start_redis
 from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, TRIAGE
 
@@ -37,8 +38,7 @@ async def test_tickets_and_timers_survive_a_redis_restart(
         async with open_runtime(settings, server.url) as runtime:
             await register_client(runtime, name="Acme")
             keys = await open_tickets(runtime, 1)
-            server.process.kill()
-            server.process.wait()
+            server.kill()
             server = start_redis(tmp_path / "aof", appendonly=True, port=server.port)
             stop = asyncio.Event()
             worker = asyncio.create_task(runtime.worker.run(stop))
@@ -50,8 +50,7 @@ async def test_tickets_and_timers_survive_a_redis_restart(
             assert marked(slack, dm_channel(LEAD), "breach") == Counter({keys[0]: 1})
             assert len(smtp_sink.messages) == 1
     finally:
-        server.process.terminate()
-        server.process.wait()
+        server.stop()
 
 
 async def test_timers_lost_while_redis_was_away_are_rebuilt_when_it_answers(
@@ -68,8 +67,7 @@ async def test_timers_lost_while_redis_was_away_are_rebuilt_when_it_answers(
             await asyncio.sleep(0.5)  # its first sweep is behind it
             keys = await open_tickets(runtime, 1)
             await slack.wait_for(lambda: marked(slack, TRIAGE, "triage"), timeout=5)
-            server.process.kill()
-            server.process.wait()
+            server.kill()
             server = start_redis(tmp_path / "aof", appendonly=True, port=server.port)
             lost = server_client(server.url)
             await lost.delete(ONE.due, ONE.jobs, KEYS.timer_set(int(keys[0][2:])))
@@ -79,8 +77,7 @@ async def test_timers_lost_while_redis_was_away_are_rebuilt_when_it_answers(
             await worker
         assert marked(slack, dm_channel(LEAD), "breach") == Counter({keys[0]: 1})
     finally:
-        server.process.terminate()
-        server.process.wait()
+        server.stop()
 
 
 async def test_plan_edits_and_plan_moves_apply_to_open_tickets(

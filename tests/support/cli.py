@@ -1,4 +1,5 @@
-"""Running ``python -m bot`` as a real process against the stand-in and a real Redis."""
+"""``python -m bot`` commands as an operator runs them, against the stand-in and a real
+Redis: their environment, and what they print and exit with."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from bot.sandbox.standin import SlackStandIn
 from tests.support.slackreq import SIGNING_SECRET
-from tests.support.workspace import LEAD, TRIAGE
+from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, TRIAGE
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -45,8 +46,10 @@ async def run_bot(*args: str, env: dict[str, str], cwd: Path | None = None,
     return Result(process.returncode or 0, out.decode(), err.decode())
 
 
-async def start_worker(env: dict[str, str]) -> asyncio.subprocess.Process:
-    """``python -m bot worker`` with ``env``, its output discarded."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "worker", env=env, cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+
+async def register_acme(slack: SlackStandIn, redis_url: str, *more: str) -> None:
+    """``python -m bot clients set`` for Acme Media, as an operator runs it."""
+    result = await run_bot("clients", "set", "--channel", CLIENT_CHANNEL, "--name",
+                           "Acme Media", "--account-manager", AM, *more,
+                           env=bot_env(slack, redis_url))
+    assert result.code == 0, result.err

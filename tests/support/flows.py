@@ -71,6 +71,18 @@ async def triage_post(app: Driven, number: int) -> Message:
     return message
 
 
+async def client_thread(app: Driven, number: int) -> Message:
+    """Ticket ``number``'s post in the client's channel, once it is there."""
+    message: Message = await app.slack.wait_for(
+        lambda: find_post(app, CLIENT_CHANNEL, f"T-{number}"))
+    return message
+
+
+def dm_times(slack: SlackStandIn, user: str) -> list[float]:
+    """When each direct message to ``user`` reached Slack (epoch seconds)."""
+    return [c.at for c in slack.calls_to("chat.postMessage", channel=user)]
+
+
 def buttons(message: Message) -> dict[str, dict[str, Any]]:
     """The message's buttons by their visible text."""
     return {e["text"]["text"]: e for b in message.blocks if b["type"] == "actions"
@@ -104,3 +116,18 @@ async def click(app: Driven, message: Message, button: str, *, user: str
     element = buttons(message)[button]
     return await app.client.click(element["action_id"], element.get("value", ""), user=user,
                                   channel=message.channel, message_ts=message.ts)
+
+
+async def submit_modal(app: Driven, post: Message, button: str, label: str, text: str,
+                       user: str = STAFF, view_id: str = "V0MODAL001"
+                       ) -> dict[str, Any] | None:
+    """Click ``button`` on ``post``, type ``text`` in the modal's ``label`` and send it;
+    the app's answer."""
+    before = len(app.slack.calls_to("views.open"))
+    await click(app, post, button, user=user)
+    call = (await app.slack.wait_for(lambda: app.slack.calls_to("views.open")[before:]))[0]
+    view = call.args["view"]
+    status, body = await app.client.submit(view, values_by_label(view, {label: text}),
+                                           user=user, view_id=view_id)
+    assert status == 200
+    return body

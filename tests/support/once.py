@@ -8,6 +8,7 @@ from collections import Counter
 
 from bot.bootstrap import Runtime
 from bot.domain.tickets import Severity
+from bot.sandbox.records import dm_channel
 from bot.sandbox.standin import SlackStandIn
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
@@ -53,10 +54,6 @@ def marked(slack: SlackStandIn, channel: str, notification_prefix: str) -> Count
                 notification_prefix):
             found[meta["ticket"]] += 1
     return found
-
-
-def dm_channel(user: str) -> str:
-    return "D" + user[1:]
 
 
 async def everything_delivered(slack: SlackStandIn, smtp: SmtpSink, keys: list[str],

@@ -1,5 +1,5 @@
 """Servers a test starts on loopback: a real ``redis-server`` and an SMTP server that
-keeps what it receives."""
+keeps what it receives; and the redis-servers the desk starts itself (``DATA_DIR``)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,23 @@ from typing import Any
 import redis
 
 
+def redis_processes(data_dir: Path) -> list[int]:
+    """PIDs of redis-server processes serving ``data_dir``'s socket."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        # redis-server rewrites its title to "redis-server unixsocket:<path>".
+        if b"redis-server" in cmdline and str(data_dir.resolve() / "redis.sock").encode() \
+                in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -32,6 +49,16 @@ class RedisServer:
     port: int
     process: subprocess.Popen[bytes]
     dir: Path
+
+    def stop(self) -> None:
+        """SIGTERM, and wait until it has exited."""
+        self.process.terminate()
+        self.process.wait(10)
+
+    def kill(self) -> None:
+        """SIGKILL (a crash: what it had not written to disk is lost), and wait."""
+        self.process.kill()
+        self.process.wait()
 
 
 def start_redis(directory: Path, *, appendonly: bool = False,

@@ -1,9 +1,11 @@
-"""What the tests send as Slack: the signing secret they share with the app, and modal
-state filled in by the inputs' visible labels."""
+"""What the tests send as Slack: the signing secret they share with the app, modal state
+filled in by the inputs' visible labels, and the message shortcut's payload."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER
 
 SIGNING_SECRET = "test-signing-secret"
 
@@ -28,3 +30,14 @@ def values_by_label(view: dict[str, Any], answers: dict[str, str | None]
             value = {"type": element["type"], "value": answer}
         state[block["block_id"]] = {element["action_id"]: value}
     return state
+
+
+def shortcut(message_ts: str, text: str, user: str) -> dict[str, Any]:
+    """The message shortcut (**Open a support ticket**) used by ``user`` on a message of the
+    client's in their channel."""
+    return {"type": "message_action", "callback_id": "open_support_ticket",
+            "team": {"id": "T0DESK0001"}, "user": {"id": user, "team_id": "T0DESK0001"},
+            "channel": {"id": CLIENT_CHANNEL}, "trigger_id": "1.shortcut",
+            "message_ts": message_ts, "response_url": "https://hooks.example/s",
+            "message": {"type": "message", "user": CLIENT_USER, "ts": message_ts,
+                        "text": text}}

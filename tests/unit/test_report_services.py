@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -12,21 +13,16 @@ from bot.domain.tickets import Client, Severity, TicketError
 from bot.services.csat import Ratings
 from bot.services.reports import Reports
 from bot.services.staff import Actor, NotStaff
-from tests.unit.test_services import (
-    AM,
+from tests.support.services import (
     CLIENT,
-    CLIENT_USER,
-    EXTERNAL,
     HOUR,
-    STAFF,
-    TRIAGE,
     World,
-    make_world,
     open_ticket,
     posted_in_client_channel,
     read,
     with_client,
 )
+from tests.support.workspace import AM, CLIENT_USER, EXTERNAL, STAFF, TRIAGE
 
 GLOBEX = "C0GLOBEX01"
 CALENDARS = '{"rome": {"timezone": "Europe/Rome", "hours": {"mon-fri": ["09:00-17:00"]}}}'
@@ -34,8 +30,8 @@ PLANS = '{"quiet": {"csat": false}, "italy": {"calendar": "rome"}}'
 
 
 @pytest.fixture
-def w() -> World:
-    return make_world(calendars=CALENDARS, plans=PLANS)
+def world_settings() -> dict[str, Any]:
+    return {"calendars": CALENDARS, "plans": PLANS}
 
 
 def reports(w: World) -> Reports:

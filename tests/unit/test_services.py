@@ -7,13 +7,8 @@ moves only when told). Plus the pure rules: ``bot.domain.staff.is_staff`` and th
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-from typing import Any
-
 import pytest
 
-from bot.config import Settings, load_settings
 from bot.domain.jobs import (
     JOB,
     BreachEmail,
@@ -44,120 +39,33 @@ from bot.domain.jobs import (
 )
 from bot.domain.sla import Step
 from bot.domain.staff import SLACKBOT, Member, Organisation, is_staff
-from bot.domain.tickets import AlreadyClaimed, Client, Severity, Status, Ticket, TicketError
-from bot.services.changes import Changes
-from bot.services.events import Events
-from bot.services.queries import Queries
-from bot.services.reminders import NotDue, Reminders
-from bot.services.staff import Actor, NotStaff, StaffCheck
-from bot.services.sweep import Sweeper, failed
-from bot.services.tickets import NewTicket, Tickets
-from tests.support.fake_records import FakeDirectory
-from tests.support.fakes import T0, FakeClock, FakeStore
-
-TRIAGE = "C0TRIAGE01"
-CLIENT = "C0ACME0001"
-OTHER_CLIENT = "C0GLOBEX01"
-VENDOR = "T0VENDOR01"
-CLIENT_ORG = "T0ACME0001"
-
-STAFF = "U0STAFF001"
-STAFF_2 = "U0STAFF002"
-AM = "U0AMGR0001"
-LEAD = "U0LEAD0001"
-LEAD_EMAIL = "lead@vendor.example"
-GUEST = "U0GUEST001"
-EXTERNAL = "U0EXTRN001"
-CLIENT_USER = "U0CLIENT01"
-BOT = "U0BOT00001"
-DELETED = "U0GONE0001"
-NOBODY = "U0NOBODY01"
-
-HOUR = 3600
-DAY = 86_400
-CRITICAL_TARGET = HOUR  # the standard plan's defaults
-WARN_AT = 0.75
-
-
-@dataclass
-class World:
-    settings: Settings
-    clock: FakeClock
-    store: FakeStore
-    directory: FakeDirectory
-    changes: Changes
-    staff: StaffCheck
-    tickets: Tickets
-    reminders: Reminders
-    queries: Queries
-    sweeper: Sweeper
-
-
-def make_world(*, group: frozenset[str] | None = None, **overrides: Any) -> World:
-    """The services wired as ``bot.bootstrap`` wires them, on the fakes."""
-    config: dict[str, Any] = {
-        "_env_file": None, "slack_bot_token": "xoxb-x", "triage_channel": TRIAGE,
-        "support_lead": LEAD, "support_lead_email": LEAD_EMAIL,
-        "smtp_url": "smtp://127.0.0.1:25", "support_team": None, "plans": "",
-        "warn_at": WARN_AT, "claim_is_response": False, "reopen_days": 7,
-    }
-    settings = load_settings(**{**config, **overrides})
-    clock = FakeClock()
-    store = FakeStore(clock)
-    directory = FakeDirectory(Organisation(VENDOR), group=group)
-    directory.add(
-        *(Member(u, VENDOR, name=u) for u in (STAFF, STAFF_2, AM, LEAD)),
-        Member(GUEST, VENDOR, guest=True),
-        Member(EXTERNAL, CLIENT_ORG),
-        Member(CLIENT_USER, CLIENT_ORG),
-        Member(BOT, VENDOR, is_bot=True),
-        Member(DELETED, VENDOR, deleted=True),
-        Member(SLACKBOT, VENDOR),
-    )
-    changes = Changes(store, settings, clock)
-    staff = StaffCheck(directory, settings)
-    events = Events(settings)
-    return World(settings, clock, store, directory, changes, staff,
-                 Tickets(changes, staff, events), Reminders(changes, events),
-                 Queries(changes, staff, settings.triage_channel, store), Sweeper(changes))
-
-
-@pytest.fixture
-def w() -> World:
-    return make_world()
-
-
-async def with_client(w: World, *, manager: str | None = AM, plan: str = "standard",
-                      channel: str = CLIENT) -> None:
-    await w.store.put_client(Client(channel=channel, name="Acme Media", plan=plan,
-                                    account_manager=manager))
-
-
-_submissions = itertools.count(1)
-
-
-async def open_ticket(w: World, severity: Severity = Severity.CRITICAL, *,
-                      channel: str = CLIENT, reporter: str = CLIENT_USER) -> int:
-    opened = await w.tickets.open(
-        NewTicket(channel=channel, reporter=reporter, title="Player shows a black screen",
-                  severity=severity, description="Since 9:00 for every viewer",
-                  once=f"view:{next(_submissions)}"),
-        Actor(reporter))
-    return opened.ticket.number
-
-
-async def read(w: World, number: int) -> Ticket:
-    current = await w.store.get(number)
-    assert current is not None
-    return current.ticket
-
-
-async def posted_in_client_channel(w: World, number: int) -> str:
-    """The client thread's post went out (what the delivery does): returns its ts."""
-    ts = f"{w.clock() + 1:.6f}"
-    assert await w.store.set_message_ts(await read(w, number), "client_ts", ts)
-    w.store.ack(PostClientThread(ticket=number).id)
-    return ts
+from bot.domain.tickets import AlreadyClaimed, Severity, Status, Ticket, TicketError
+from bot.services.reminders import NotDue
+from bot.services.staff import Actor, NotStaff
+from bot.services.sweep import failed
+from bot.services.tickets import NewTicket
+from tests.support.fakes import T0
+from tests.support.services import (
+    BOT,
+    CLIENT,
+    CLIENT_ORG,
+    CRITICAL_TARGET,
+    DAY,
+    DELETED,
+    HOUR,
+    LEAD_EMAIL,
+    NOBODY,
+    OTHER_CLIENT,
+    VENDOR,
+    WARN_AT,
+    World,
+    make_world,
+    open_ticket,
+    posted_in_client_channel,
+    read,
+    with_client,
+)
+from tests.support.workspace import AM, CLIENT_USER, EXTERNAL, GUEST, LEAD, STAFF, STAFF_2, TRIAGE
 
 
 def deadline_of(created: float) -> float:
