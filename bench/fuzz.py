@@ -1,4 +1,5 @@
-"""Fuzzing at length: the strategies of ``tests/support/strategies/`` against a real desk.
+"""Fuzzing at length: the strategies of ``tests/support/strategies/`` sent to a real desk by
+the harness of ``tests/support/fuzz/``.
 
 Starts the desk in this process as the tests do (a real ``redis-server``, the Slack
 stand-in on loopback, ``open_runtime`` and ``http_app`` serving HTTP, the worker running),
@@ -36,26 +37,28 @@ from bot.adapters.clock import Clock
 from bot.bootstrap import open_runtime
 from bot.sandbox.standin import BOT_USER, SlackStandIn
 from tests.support.desk import RunningApp, serving, settings_for
-from tests.support.strategies import (
-    MESSAGE_SUBTYPES,
-    OTHER_TEAM,
+from tests.support.fuzz import (
     Answer,
-    Payload,
-    World,
     deliver,
     essence,
     essentials,
     exception_lines,
-    families,
     first_line,
     from_standin,
     is_problem,
     leaks,
     origin,
     prepare_world,
-    replayed_elsewhere,
     settle,
     victim_state,
+)
+from tests.support.strategies import (
+    MESSAGE_SUBTYPES,
+    OTHER_TEAM,
+    Payload,
+    World,
+    families,
+    replayed_elsewhere,
 )
 from tests.support.workspace import CLIENT_USER, EXTERNAL, GUEST
 

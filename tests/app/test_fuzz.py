@@ -5,8 +5,9 @@ For every payload: no answer with a status of 500 or more, every answer within 3
 record at ERROR or above and none with a traceback, and no effect on another client's
 ticket (a ticket in a second registered client channel, opened first: unchanged, its client
 and triage threads without a new message or edit, and shown nowhere but in its own channel,
-in triage and in staff's App Home). The strategies are in ``tests/support/strategies/``;
-``python -m bench.fuzz`` runs them for longer.
+in triage and in staff's App Home). The strategies are in ``tests/support/strategies/``,
+the harness that sends them in ``tests/support/fuzz/``; ``python -m bench.fuzz`` runs them
+for longer.
 """
 
 from __future__ import annotations
@@ -19,25 +20,27 @@ from hypothesis import strategies as st
 
 from bot.slack_ui.ids import STATUS_BUTTONS, ActionId, CallbackId
 from tests.support.desk import RunningApp
+from tests.support.fuzz import (
+    VictimState,
+    deliver,
+    describe,
+    essence,
+    leaks,
+    prepare_world,
+    problems,
+    settle,
+    victim_state,
+)
 from tests.support.strategies import (
     Payload,
-    VictimState,
     World,
     block_actions,
     commands,
-    deliver,
-    describe,
     envelopes,
-    essence,
     event_types,
     events,
-    leaks,
     message_shortcuts,
-    prepare_world,
-    problems,
     replayed_elsewhere,
-    settle,
-    victim_state,
     view_submissions,
 )
 

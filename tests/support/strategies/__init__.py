@@ -1,4 +1,4 @@
-"""Hypothesis strategies for every payload the desk accepts, and what fuzzing needs around them.
+"""Hypothesis strategies for every payload the desk accepts.
 
 The payloads are the ones Slack sends to ``/slack/events`` (see ``handlers/`` and
 ``manifest.yml``): the ``/ticket`` command (``commands``), ``block_actions`` for every
@@ -15,14 +15,11 @@ keys), modal state with missing, null, oversized, unicode and wrong-typed values
 with fields missing or of the wrong type, in registered and unregistered channels.
 
 Every strategy draws from a ``World`` (``world``): the channels, people, tickets and threads
-of a running desk (``prepare_world`` builds one). One client's ticket, the *victim*, lives in
-a registered channel no payload comes from; payloads by staff never name its number (staff
-may change any ticket: that is no breach), payloads by anyone else may. The fuzz then checks
-that nothing reached it (``victim_state``, ``leaks``).
-
-``deliver`` signs and sends a payload as Slack does; ``settle`` waits until what it set off
-is done (``desk``); ``problems`` picks out the log records the desk must never write
-(``reports``).
+of a running desk. One client's ticket, the *victim*, lives in a registered channel no
+payload comes from; payloads by staff never name its number (staff may change any ticket:
+that is no breach), payloads by anyone else may. Building the world on a running desk,
+sending the payloads and checking what they did is the fuzz harness's
+(``tests.support.fuzz``).
 
 This package re-exports what ``tests/app/test_fuzz.py`` and ``bench/fuzz.py`` use; the rest is
 in its modules.
@@ -30,29 +27,9 @@ in its modules.
 
 from tests.support.strategies.actions import block_actions, replayed_elsewhere
 from tests.support.strategies.commands import commands
-from tests.support.strategies.desk import (
-    Answer,
-    VictimState,
-    deliver,
-    leaks,
-    prepare_world,
-    settle,
-    victim_state,
-)
 from tests.support.strategies.events import MESSAGE_SUBTYPES, envelopes, event_types, events
 from tests.support.strategies.families import families
 from tests.support.strategies.payload import Payload
-from tests.support.strategies.reports import (
-    describe,
-    essence,
-    essentials,
-    exception_lines,
-    first_line,
-    from_standin,
-    is_problem,
-    origin,
-    problems,
-)
 from tests.support.strategies.shortcuts import message_shortcuts
 from tests.support.strategies.views import view_submissions
 from tests.support.strategies.world import OTHER_TEAM, World
@@ -60,31 +37,15 @@ from tests.support.strategies.world import OTHER_TEAM, World
 __all__ = [
     "MESSAGE_SUBTYPES",
     "OTHER_TEAM",
-    "Answer",
     "Payload",
-    "VictimState",
     "World",
     "block_actions",
     "commands",
-    "deliver",
-    "describe",
     "envelopes",
-    "essence",
-    "essentials",
     "event_types",
     "events",
-    "exception_lines",
     "families",
-    "first_line",
-    "from_standin",
-    "is_problem",
-    "leaks",
     "message_shortcuts",
-    "origin",
-    "prepare_world",
-    "problems",
     "replayed_elsewhere",
-    "settle",
-    "victim_state",
     "view_submissions",
 ]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, SearchStrategy
 
 from bot.sandbox.standin import BOT_USER, TEAM_ID
+from tests.support.cli import ROOT
 from tests.support.strategies.identities import (
     channels,
     mangle,
@@ -30,7 +31,6 @@ from tests.support.strategies.world import (
     MISSING,
     OTHER_TEAM,
     PRIVATE,
-    ROOT,
     UNKNOWN_CHANNEL,
     UNREGISTERED,
     World,

@@ -1,19 +1,12 @@
-"""The world the payloads are drawn from: its channels, people and tickets (``World``), the
-desk it runs on (``Desk``), and the names and markers every strategy shares (``MISSING``,
-``FRESH``)."""
+"""The world the payloads are drawn from: its channels, people and tickets (``World``), and
+the names and markers every strategy shares (``MISSING``, ``FRESH``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Final, Protocol
+from typing import Final
 
-from bot.bootstrap import Runtime
-from bot.sandbox.slack_side import SlackClientSide
-from bot.sandbox.standin import SlackStandIn
-
-ROOT: Final = Path(__file__).resolve().parents[3]
 OTHER_TEAM: Final = "T0OTHER001"
 VICTIM_CHANNEL: Final = "C0GLOBEX01"
 """The other client's channel: registered, with a ticket of its own; no payload comes from it."""
@@ -82,16 +75,3 @@ class World:
         theirs = self.victim_values.get(action_id) or tuple(
             v for vs in self.victim_values.values() for v in vs)
         return mine + theirs
-
-
-class Desk(Protocol):
-    """A running desk as the fuzzing sees it (``tests.support.desk.RunningApp``)."""
-
-    @property
-    def runtime(self) -> Runtime: ...
-
-    @property
-    def slack(self) -> SlackStandIn: ...
-
-    @property
-    def client(self) -> SlackClientSide: ...

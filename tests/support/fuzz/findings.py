@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from tests.support.cli import ROOT
 from tests.support.strategies.events import envelope
 from tests.support.strategies.payload import Payload
-from tests.support.strategies.world import ROOT
 
 
 def _frames(record: logging.LogRecord) -> list[str]:

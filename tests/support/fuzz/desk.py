@@ -10,13 +10,14 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 
 import handlers
 from bot.bootstrap import Runtime
 from bot.domain.tickets import Ticket
-from bot.sandbox.slack_side import signed_headers
+from bot.sandbox.slack_side import SlackClientSide, signed_headers
 from bot.sandbox.standin import BOT_USER, TEAM_ID, Message, SlackStandIn
 from bot.services.staff import Actor
 from tests.support.desk import drained, register_client, ticket
@@ -32,7 +33,6 @@ from tests.support.strategies.world import (
     UNKNOWN_CHANNEL,
     UNREGISTERED,
     VICTIM_CHANNEL,
-    Desk,
     World,
 )
 from tests.support.workspace import (
@@ -46,6 +46,19 @@ from tests.support.workspace import (
     STAFF_2,
     TRIAGE,
 )
+
+
+class Desk(Protocol):
+    """A running desk as the fuzzing sees it (``tests.support.desk.RunningApp``)."""
+
+    @property
+    def runtime(self) -> Runtime: ...
+
+    @property
+    def slack(self) -> SlackStandIn: ...
+
+    @property
+    def client(self) -> SlackClientSide: ...
 
 
 def harvest(messages: Iterable[Message]) -> dict[str, tuple[str, ...]]:
