@@ -1,25 +1,34 @@
 """The services on the in-memory fakes, wired as ``bot.bootstrap`` wires them (a store with
 versions and a queue, a directory, a clock that moves only when told): the ``World`` the
-fast service tests drive, and what they do in it."""
+fast service tests drive, and what they do in it; and the same services handed to the
+listeners (``desk_on``) and to the effect handlers (``run_on``) with Slack in memory."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from bot.adapters.slack import Slack
+from bot.adapters.store import Store
 from bot.config import Settings, load_settings
+from bot.delivery.registry import Deps, Run
 from bot.domain.jobs import PostClientThread
 from bot.domain.staff import SLACKBOT, Member, Organisation
 from bot.domain.tickets import Client, Severity, Ticket
 from bot.services.changes import Changes
+from bot.services.csat import Ratings
+from bot.services.desk import Desk
 from bot.services.events import Events
+from bot.services.home import Homes
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
+from bot.services.reports import Reports
 from bot.services.staff import Actor, StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import NewTicket, Tickets
 from tests.support.fake_records import FakeDirectory
+from tests.support.fake_slack import FakeSlack
 from tests.support.fakes import FakeClock, FakeStore
 from tests.support.workspace import (
     AM,
@@ -123,3 +132,29 @@ async def posted_in_client_channel(w: World, number: int) -> str:
     assert await w.store.set_message_ts(await read(w, number), "client_ts", ts)
     w.store.ack(PostClientThread(ticket=number).id)
     return ts
+
+
+_NOT_HERE: Any = None
+"""App Home's indices and viewers, which only Redis keeps: no listener or effect handler
+tested on the fakes reaches them."""
+
+
+def desk_on(w: World, slack: FakeSlack) -> Desk:
+    """The services bundle the listeners get from Bolt's context (``handlers.provide``)."""
+    store = cast(Store, w.store)
+    identity = Slack(slack.client()).identity
+    return Desk(w.tickets, w.queries, w.staff, w.changes, w.reminders, w.sweeper, store,
+                identity, lambda user, text: Slack(slack.client()).post(user, text),
+                Homes(w.changes, w.staff, _NOT_HERE, _NOT_HERE),
+                reports=Reports(w.changes, w.staff, w.store), ratings=Ratings(w.changes))
+
+
+def run_on(w: World, slack: FakeSlack, *, again: bool = False) -> Run:
+    """One run of a job by a worker, on the fakes (``again``: a rerun after a failure)."""
+    deps = Deps(w.settings, cast(Store, w.store), Slack(slack.client()), None, w.changes,
+                w.reminders, w.staff, Homes(w.changes, w.staff, _NOT_HERE, _NOT_HERE))
+
+    async def fence() -> None:
+        return None
+
+    return Run(deps, again=again, now=w.clock(), fence=fence)
