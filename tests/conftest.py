@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from redis.asyncio import Redis
 
 from bot.adapters.clock import Clock
@@ -32,6 +33,10 @@ from tests.support.workspace import (
     STAFF_2,
     TRIAGE,
 )
+
+settings.register_profile("quick", max_examples=5)
+"""Hypothesis's properties with a twentieth of their examples: ``./scripts/test`` with
+arguments (the quick loop) runs with it; its whole run with each property's own count."""
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

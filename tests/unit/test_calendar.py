@@ -453,7 +453,8 @@ durations = st.one_of(
     # Whole intervals and days, so that results land on opening and closing times.
     st.sampled_from([0, 1, H, 4 * H, 5 * H, 8 * H, 9 * H, DAY, 40 * H]),
 )
-PROPS = settings(max_examples=200, deadline=None)
+PROPS = settings(max_examples=2 * settings().max_examples, deadline=None)
+"""200 examples a property (10 with ``./scripts/test``'s quick profile)."""
 
 
 @st.composite

@@ -34,9 +34,9 @@ async def test_a_timer_loop_that_ran_well_and_died_is_started_again_at_once(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Dying often in a row earns a longer pause; dying once after running well for a
     while does not, however many deaths came before (a Redis outage in the past)."""
-    monkeypatch.setattr(worker_child, "RESTART_AFTER", (0.05, 0.1, 1.0))
-    monkeypatch.setattr(worker_child, "HEALTHY_AFTER", 0.3, raising=False)
-    lives = [0.0, 0.0, 0.0, 0.5, 0.5]  # three quick deaths, then two long runs
+    monkeypatch.setattr(worker_child, "RESTART_AFTER", (0.02, 0.04, 0.6))
+    monkeypatch.setattr(worker_child, "HEALTHY_AFTER", 0.2, raising=False)
+    lives = [0.0, 0.0, 0.0, 0.3, 0.3]  # three quick deaths, then two long runs
     started: list[float] = []
 
     async def spawn(*_: object, **__: object) -> _Exits:
@@ -46,9 +46,10 @@ async def test_a_timer_loop_that_ran_well_and_died_is_started_again_at_once(
     monkeypatch.setattr(asyncio, "create_subprocess_exec", spawn)
     stop = asyncio.Event()
     running = asyncio.create_task(worker_child.WorkerChild("redis://unused").run(stop))
-    await until(lambda: len(started) == 4, timeout=10)  # after 0.05 + 0.1 + 1 s
+    await until(lambda: len(started) == 4, timeout=10)  # after 0.02 + 0.04 + 0.6 s
     await until(lambda: len(started) == 6, timeout=3)  # each long run: at once again
-    assert started[4] - started[3] < 0.5 + 0.3
-    assert started[5] - started[4] < 0.5 + 0.3
+    # At once: its life and 0.02 s; not its life and the 0.6 s a fourth death in a row earns.
+    assert started[4] - started[3] < 0.3 + 0.3
+    assert started[5] - started[4] < 0.3 + 0.3
     stop.set()
     await asyncio.wait_for(running, 3)
