@@ -47,6 +47,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tiers.interleaved(items)
     if stray := tiers.outside(items):
         raise pytest.UsageError(
             f"{', '.join(stray)}: a test file goes in the folder of its tier "
