@@ -40,6 +40,7 @@ from bot.config import Settings
 from bot.delivery.registry import Deps
 from bot.delivery.worker import MAX_IDLE, Worker
 from bot.services.changes import Changes
+from bot.services.channels import Channels
 from bot.services.csat import Ratings
 from bot.services.desk import Desk
 from bot.services.events import Events
@@ -165,7 +166,7 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
                 reminders, Sweeper(changes), store, interactive.identity,
                 lambda user, text: interactive.post(user, text),
                 Homes(changes, staff, index, viewers), reports=reports,
-                ratings=Ratings(changes))
+                ratings=Ratings(changes), channels=Channels(changes, outcomes))
     mailer = (Mailer(settings.smtp_url.get_secret_value(),
                      settings.email_from or "support-desk@localhost")
               if settings.smtp_url else None)

@@ -101,7 +101,7 @@ async def channel_moved(body: dict[str, Any], event: dict[str, Any],
                         context: AsyncBoltContext) -> None:
     old, new = event.get("old_channel_id"), event.get("new_channel_id")
     if isinstance(old, str) and isinstance(new, str) and old != new:
-        await once(body, context, desk_of(context).tickets.follow_channel(old, new))
+        await once(body, context, desk_of(context).channels.follow(old, new))
 
 
 async def channel_shared(event: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from bot.adapters.keys import Layout
 from bot.adapters.queue import JobQueue
 from bot.adapters.store import Armed, Store
 from bot.cli import check as cli
+from bot.config import ConfigError, load_settings
 from bot.domain.jobs import SyncTriage
 from bot.sandbox.standin import BOT_USER, MANIFEST_SCOPES, SlackStandIn
 from tests.cli import ROOT, bot_env, run_bot
@@ -132,6 +133,39 @@ async def test_check_names_each_problem_of_a_client(slack: SlackStandIn,
     [(level, state)] = rows(again.out, "account manager")
     assert level == "ERR" and "is a bot" in state
     assert rows(again.out, "plan") == [("ok", "premium")]
+
+
+# -- settings that disagree -------------------------------------------------------------
+
+DISAGREE = {
+    # Archive records dropped before the tickets are archived: their full text would stay.
+    "retain": ({"RETAIN_DAYS": "10", "ARCHIVE_AFTER_DAYS": "30"},
+               "RETAIN_DAYS: 10 is not longer than ARCHIVE_AFTER_DAYS (30)"),
+    # Tickets archived while their clients may still reopen them.
+    "reopen": ({"REOPEN_DAYS": "40", "ARCHIVE_AFTER_DAYS": "30"},
+               "ARCHIVE_AFTER_DAYS: 30 is shorter than REOPEN_DAYS (40)"),
+}
+
+
+@pytest.mark.parametrize("command", ["serve", "worker", "check"])
+@pytest.mark.parametrize("case", sorted(DISAGREE))
+async def test_retention_settings_that_disagree_stop_the_start(
+        slack: SlackStandIn, redis_url: str, command: str, case: str) -> None:
+    values, expected = DISAGREE[case]
+    result = await run_bot(command, env=bot_env(slack, redis_url, **values), timeout=20)
+    assert result.code == 2, result.out + result.err
+    assert expected in result.err, result.err
+    assert "must be" in result.err  # the rule, said with the fix
+    assert slack.calls_to("auth.test") == []  # refused before anything starts
+
+
+def test_retention_settings_that_agree_start() -> None:
+    settings = load_settings(_env_file=None, reopen_days=30, archive_after_days=30,
+                             retain_days=31)
+    assert (settings.reopen_days, settings.archive_after_days, settings.retain_days) == (
+        30, 30, 31)
+    with pytest.raises(ConfigError, match="RETAIN_DAYS: 30 is not longer"):
+        load_settings(_env_file=None, archive_after_days=30, retain_days=30)
 
 
 def test_the_manifest_scopes_are_read_without_yaml(tmp_path: Path) -> None:

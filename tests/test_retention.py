@@ -4,12 +4,13 @@ resolution time, archived to their outcome after ``ARCHIVE_AFTER_DAYS``, dropped
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
-from bot.adapters.keys import thread_key
+from bot.adapters.keys import Layout, thread_key
 from bot.adapters.outcomes import Outcomes
 from bot.adapters.store import Store
 from bot.bootstrap import Runtime
@@ -31,6 +32,7 @@ from tests.conftest import (
 )
 
 DAY = 86_400
+OTHER = "C0GLOBEX01"
 
 
 @pytest.fixture
@@ -140,4 +142,39 @@ async def test_archiving_passes_ties_and_keeps_events_still_to_send(
     assert [await store.get(n) for n in numbers] == [None] * 5
     assert await redis.lrange(waiting, 0, -1) == ["{}"]
     assert len(list(await archive.between(0, at + 1))) == 5
+    await redis.aclose()
+
+
+async def test_a_channels_outcomes_are_found_and_moved_in_every_partition(
+        redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.adapters.outcomes.SCAN", 2)  # pages of a few outcomes
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    layout = Layout(4)
+    store = Store(redis, layout=layout)
+    archive = Outcomes(redis, layout)
+    plan = default_plans()["standard"]
+    at = 1_700_000_000.0
+    mine: list[int] = []
+    theirs: list[int] = []
+    for i in range(12):
+        channel = CLIENT_CHANNEL if i % 3 else OTHER
+        draft = Ticket(0, channel, STAFF, f"t{i}", "d", Severity.LOW, at - 60)
+        current, _ = await store.create(draft, once=f"spread:{i}", once_ttl=60, jobs=[],
+                                        timers=[])
+        solved = resolve(current.ticket, STAFF, at + i, "Fixed.")
+        await store.save(current, solved, timers=[], outcome=outcome(solved, plan))
+        (mine if channel == CLIENT_CHANNEL else theirs).append(solved.number)
+    mine.sort()
+    theirs.sort()
+    assert len({layout.of_ticket(n) for n in mine}) > 1
+    await archive.archive(at + 4)  # some archived, some not: their outcomes alike
+    assert sorted(await archive.of_channel(CLIENT_CHANNEL)) == mine
+    before = {o.number: o for o in await archive.between(0, at + 100)}
+    assert await archive.relabel([*mine, *theirs], CLIENT_CHANNEL, "C0ACMESHR1") == len(mine)
+    assert await archive.of_channel(CLIENT_CHANNEL) == []
+    assert sorted(await archive.of_channel("C0ACMESHR1")) == mine
+    assert sorted(await archive.of_channel(OTHER)) == theirs
+    after = {o.number: o for o in await archive.between(0, at + 100)}
+    assert after == {n: replace(o, channel="C0ACMESHR1") if n in mine else o
+                     for n, o in before.items()}  # nothing else of them changed
     await redis.aclose()

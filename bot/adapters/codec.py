@@ -86,6 +86,11 @@ def encode_outcome(o: Outcome) -> str:
                       separators=(",", ":"))
 
 
+def outcome_prefix(channel: str) -> str:
+    """How every encoded outcome of ``channel``'s tickets begins (up to its first comma)."""
+    return json.dumps([channel], separators=(",", ":"))[:-1] + ","
+
+
 _SEVERITIES = {s.value: s for s in Severity}
 _CLOCKS = {c.value: c for c in Clock}
 _NONE: frozenset[Clock] = frozenset()

@@ -28,12 +28,14 @@ class HomeViewers:
         self.redis = redis
 
     async def opened(self, user: str, *, staff: bool, now: float) -> None:
-        """``user`` opened App Home: keep it current for them from now on."""
+        """``user`` opened App Home: keep it current for them from now on, each section
+        from its first page."""
         now_ms = round(now * 1000)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zadd(HOME_VIEWERS, {user: now_ms})
             pipe.zremrangebyscore(HOME_VIEWERS, "-inf", now_ms - KEEP * 1000)
             pipe.hset(home_key(user), "staff", "1" if staff else "0")
+            pipe.hdel(home_key(user), "pages")
             pipe.expire(home_key(user), KEEP)
             await pipe.execute()
 

@@ -1,5 +1,6 @@
 """Resolved tickets for reports, and their retention: read by resolution time over every
-partition at once; archive old tickets; drop outcomes past keeping.
+partition at once; archive old tickets; drop outcomes past keeping; move a channel's
+outcomes to its new ID.
 
 Each partition keeps its own resolution index and outcomes (written by the ticket
 scripts), so a script touches one partition; a reader asks every partition at once.
@@ -7,17 +8,20 @@ scripts), so a script touches one partition; a reader asks every partition at on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
 from bot.adapters import report_scripts
-from bot.adapters.codec import decode_outcome
+from bot.adapters.codec import decode_outcome, outcome_prefix
 from bot.adapters.connection import RedisClient, run_scripts
 from bot.adapters.keys import Layout, Partition, thread_key
 from bot.domain.reports import Outcome
 
 BATCH = 500
 """Tickets archived per partition in one pass (the sweep comes back for the rest)."""
+SCAN = 1000
+"""Outcomes looked at, or moved to a channel's new ID, in one call."""
 
 
 class Outcomes:
@@ -29,6 +33,8 @@ class Outcomes:
         self._between = redis.register_script(report_scripts.OUTCOMES_BETWEEN)
         self._archive = redis.register_script(report_scripts.ARCHIVE)
         self._retire = redis.register_script(report_scripts.RETIRE)
+        self._of_channel = redis.register_script(report_scripts.OUTCOMES_OF)
+        self._relabel = redis.register_script(report_scripts.RELABEL)
 
     async def _each_partition(self, script: Any, *args: Any) -> list[Any]:
         """``script`` on every partition's resolution index and outcomes: one pipelined
@@ -86,3 +92,30 @@ class Outcomes:
         if done == 1 and channel and ts:
             await self.redis.delete(thread_key(channel, ts))
         return done
+
+    async def of_channel(self, channel: str) -> list[int]:
+        """The numbers of the resolved tickets of ``channel`` (archived or not) that reports
+        still count, read ``SCAN`` outcomes at a time in each partition."""
+        found: list[int] = []
+        prefix = outcome_prefix(channel)
+        for part in self.layout.all:
+            cursor = "0"
+            while True:
+                reply = await self._of_channel(keys=[part.outcomes], args=[cursor, prefix, SCAN])
+                cursor = str(reply[0])
+                found += [int(n) for n in reply[1:]]
+                if cursor == "0":
+                    break
+        return found
+
+    async def relabel(self, numbers: Sequence[int], old: str, new: str) -> int:
+        """The outcomes of ``numbers`` that are channel ``old``'s become ``new``'s; how many."""
+        by_part: dict[Partition, list[int]] = defaultdict(list)
+        for number in numbers:
+            by_part[self.layout.of_ticket(number)].append(number)
+        moved = 0
+        for part, some in by_part.items():
+            for i in range(0, len(some), SCAN):
+                moved += int(await self._relabel(keys=[part.outcomes], args=[
+                    outcome_prefix(old), outcome_prefix(new), *some[i:i + SCAN]]))
+        return moved

@@ -1,7 +1,8 @@
 """The Lua scripts of reports and retention, each on one partition, every key declared.
 
 The resolution index and the outcomes are written by the ticket scripts
-(``scripts.COMMIT``); these read them, archive a ticket, and drop what is past keeping.
+(``scripts.COMMIT``); these read them, archive a ticket, drop what is past keeping, and
+move outcomes to a channel's new ID.
 """
 
 from __future__ import annotations
@@ -51,4 +52,33 @@ for i = 1, #ns, 1000 do
   redis.call('ZREM', KEYS[1], unpack(chunk))
 end
 return #ns
+"""
+
+# KEYS[1]: the outcomes. ARGV: a HSCAN cursor, how the outcomes of one channel begin (the
+# JSON of ``codec.encode_outcome`` up to its first comma), how many to look at. Returns the
+# next cursor ('0': done), then the numbers of that channel's outcomes among those looked at.
+OUTCOMES_OF = """
+local found = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[3])
+local out = {found[1]}
+local pairs_ = found[2]
+for i = 1, #pairs_, 2 do
+  if string.sub(pairs_[i + 1], 1, #ARGV[2]) == ARGV[2] then out[#out + 1] = pairs_[i] end
+end
+return out
+"""
+
+# KEYS[1]: the outcomes. ARGV: how one channel's outcomes begin, how the other's do, then
+# ticket numbers. Each of those outcomes that is the first channel's becomes the other's;
+# how many did.
+RELABEL = """
+local old, new = ARGV[1], ARGV[2]
+local n = 0
+for i = 3, #ARGV do
+  local found = redis.call('HGET', KEYS[1], ARGV[i])
+  if found and string.sub(found, 1, #old) == old then
+    redis.call('HSET', KEYS[1], ARGV[i], new .. string.sub(found, #old + 1))
+    n = n + 1
+  end
+end
+return n
 """

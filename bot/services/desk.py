@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.adapters.identity import Identity
 from bot.adapters.store import Store
 from bot.services.changes import Changes
+from bot.services.channels import Channels
 from bot.services.csat import Ratings
 from bot.services.home import Homes
 from bot.services.queries import Queries
@@ -35,3 +36,4 @@ class Desk:
     homes: Homes
     reports: Reports
     ratings: Ratings
+    channels: Channels

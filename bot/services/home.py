@@ -76,8 +76,8 @@ class Homes:
         self.viewers = viewers
 
     async def opened(self, actor: Actor) -> None:
-        """App Home opened: published now, and kept current for staff and account
-        managers (others get the explanation once)."""
+        """App Home opened: published now, each section on its first page, and kept
+        current for staff and account managers (others get the explanation once)."""
         staff = await self.staff.is_staff(actor)
         if staff or await self._clients_of(actor.user):
             await self.viewers.opened(actor.user, staff=staff, now=self.changes.clock())
@@ -114,6 +114,12 @@ class Homes:
         if staff:
             found[Section.AT_RISK] = await self.index.at_risk(now, first[Section.AT_RISK] + PAGE)
         order = [s for s in Section if s in found]
+        # A section that shrank under the page it was on shows its last page, from now on.
+        # (Every number up to the page asked for was read, so the last page's are there.)
+        for s in order:
+            if first[s] and first[s] >= found[s].total:
+                first[s] = max(0, found[s].total - 1) // PAGE * PAGE
+                await self.viewers.turn(actor.user, s.value, first[s] // PAGE)
         numbers = {s: found[s].numbers[first[s]:first[s] + PAGE] for s in order}
         rows = await self._rows([n for s in order for n in numbers[s]], clients)
         return Home(actor.user, staff, [

@@ -40,7 +40,7 @@ TOLD: dict[Step, tuple[Role, ...]] = {
     Step.RESOLVE_WARNING: (Role.ASSIGNEE,),
     Step.RESOLVE_BREACH: (Role.ASSIGNEE, Role.HEAD_OF_SUPPORT),
 }
-"""Who each SLA step tells by DM (DESIGN.md, "Clocks, calendars and pauses")."""
+"""Who each SLA step tells by DM (docs/clocks.md, "Warnings and breaches")."""
 EMAILED = frozenset({Step.BREACH, Step.NEXT_BREACH})
 """The steps that also email the head of support (when they notify them)."""
 ROLE_NAMES = {Role.ACCOUNT_MANAGER: "account_manager", Role.ASSIGNEE: "assignee",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bot.adapters.metrics import TICKETS_OPENED
 from bot.adapters.store import Armed, IntakeLimit, TooMany
@@ -234,28 +234,3 @@ class Tickets:
             return
         await self.store.enqueue_once(f"reaction:{channel}:{ts}", REACTION_TTL,
                                       Armed(ReactionPrompt(channel=channel, ts=ts, by=user)))
-
-    async def follow_channel(self, old: str, new: str) -> int:
-        """A channel's ID changed (it became shared): its client and open tickets follow.
-
-        Returns how many open tickets moved."""
-        if await self.store.client(new) is not None:
-            log.warning("channel %s is said to be now %s, but %s is another client's channel: "
-                      "nothing moved", old, new, new)
-            return 0
-        client = await self.store.client(old)
-        if client is not None:
-            await self.store.put_client(replace(client, channel=new))
-            await self.store.remove_client(old)
-        moved = 0
-        for current in await self.store.get_many(await self.store.open_numbers()):
-            if current is None or current.ticket.channel != old:
-                continue
-            saved = await self.changes.change(current.ticket.number,
-                                              lambda t: replace(t, channel=new))
-            if saved.ticket.client_ts:
-                await self.store.index_thread(new, saved.ticket.client_ts, saved.ticket.number)
-            moved += 1
-        log.info("channel %s is now %s: its client%s and %d open ticket(s) follow", old, new,
-                 "" if client else " (none registered)", moved)
-        return moved
