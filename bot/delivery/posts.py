@@ -52,39 +52,40 @@ async def post_client_thread(job: PostClientThread, run: Run) -> None:
     if loaded is None:
         return
     ticket = loaded.ticket
-    if ticket.client_ts is not None:  # posted by an earlier run: its follow-up, once more
-        follow = SyncTriage if ticket.triage_ts else PostTriage
-        await run.deps.store.enqueue(Armed(follow(ticket=ticket.number)))
-        return
-    text, body = card_view(loaded, run)
-    ts = await run.deps.slack.post_once(
-        ticket.channel, text, body, mark=marker(ticket.key, "client_thread"), again=run.again,
-        oldest=since(ticket))
-    await record_ts(run, ticket, "client_ts", ts)
+    if ticket.client_ts is None:
+        text, body = card_view(loaded, run)
+        ts = await run.deps.slack.post_once(
+            ticket.channel, text, body, mark=marker(ticket.key, "client_thread"),
+            again=run.again, oldest=since(ticket))
+        await record_ts(run, ticket, "client_ts", ts)
+    # (Else posted by an earlier run, which may have stopped before what follows.)
     # The triage post links to this thread: post it now, or bring it up to date.
     after = await run.deps.store.get(ticket.number)
     follow = SyncTriage if after and after.ticket.triage_ts else PostTriage
     await run.deps.store.enqueue(Armed(follow(ticket=ticket.number)))
-    if after and after.version != loaded.current.version:
-        # It changed while the card was on its way: show the latest state.
+    if run.again or (after and after.version != loaded.current.version):
+        # A rerun may have found the card of an interrupted attempt, drawn before what has
+        # happened since; or the ticket changed while the card was on its way: show the
+        # latest state.
         await run.deps.store.enqueue(Armed(SyncCard(ticket=ticket.number)))
 
 
 @REGISTRY.handles(JobKind.POST_TRIAGE)
 async def post_triage(job: PostTriage, run: Run) -> None:
     loaded = await load(run, job.ticket)
-    if loaded is None or loaded.ticket.triage_ts is not None:
+    if loaded is None or (loaded.ticket.triage_ts is not None and not run.again):
         return
     ticket = loaded.ticket
-    text, body = triage_view(loaded, run)
-    ts = await run.deps.slack.post_once(
-        run.deps.settings.triage_channel or "", text, body, mark=marker(ticket.key, "triage"),
-        again=run.again, oldest=since(ticket))
-    await record_ts(run, ticket, "triage_ts", ts)
+    if ticket.triage_ts is None:
+        text, body = triage_view(loaded, run)
+        ts = await run.deps.slack.post_once(
+            run.deps.settings.triage_channel or "", text, body,
+            mark=marker(ticket.key, "triage"), again=run.again, oldest=since(ticket))
+        await record_ts(run, ticket, "triage_ts", ts)
     after = await run.deps.store.get(ticket.number)
-    if after and (after.version, after.ticket.client_ts) != (loaded.current.version,
-                                                            ticket.client_ts):
-        # It changed while the post was on its way: show the latest state.
+    if run.again or (after and (after.version, after.ticket.client_ts)
+                     != (loaded.current.version, ticket.client_ts)):
+        # As the card's: a post found again, or a change while it was on its way.
         await run.deps.store.enqueue(Armed(SyncTriage(ticket=ticket.number)))
 
 
