@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from bot.adapters.slack import Author, marker
+from bot.adapters.slack import CARD, Author, marker
 from bot.adapters.store import Armed
 from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
 from bot.domain.jobs import (
@@ -55,7 +55,7 @@ async def post_client_thread(job: PostClientThread, run: Run) -> None:
     if ticket.client_ts is None:
         text, body = card_view(loaded, run)
         ts = await run.deps.slack.post_once(
-            ticket.channel, text, body, mark=marker(ticket.key, "client_thread"),
+            ticket.channel, text, body, mark=marker(ticket.key, CARD),
             again=run.again, oldest=since(ticket))
         await record_ts(run, ticket, "client_ts", ts)
     # (Else posted by an earlier run, which may have stopped before what follows.)
@@ -136,7 +136,10 @@ def triage_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]
 
 
 async def record_ts(run: Run, ticket: Ticket, name: str, ts: str) -> None:
-    if not await run.deps.store.set_message_ts(ticket, name, ts):
+    if await run.deps.store.set_message_ts(ticket, name, ts):
+        return
+    now = await run.deps.store.get(ticket.number)
+    if now is None or getattr(now.ticket, name) != ts:  # (the same: recorded by a reply)
         log.warning("%s: %s was already recorded; a second message %s may exist",
                     ticket.key, name, ts)
 
