@@ -4,11 +4,13 @@ in the client thread, the engineering hand-off, updates relayed, reaction prompt
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.adapters.slack import CARD, Author, marker
 from bot.adapters.store import Armed
 from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
+from bot.domain import tickets as rules
 from bot.domain.jobs import (
     EngineeringHandoff,
     JobKind,
@@ -146,15 +148,19 @@ async def record_ts(run: Run, ticket: Ticket, name: str, ts: str) -> None:
 
 async def in_client_thread(run: Run, ticket: Ticket, job_id: str, name: str, text: str,
                            body: list[dict[str, object]] | None = None,
-                           author: Author | None = None) -> None:
-    """Post once in the ticket's client thread; ``name`` marks the message in Slack."""
+                           author: Author | None = None,
+                           posted: Callable[[str], Awaitable[object]] | None = None) -> None:
+    """Post once in the ticket's client thread; ``name`` marks the message in Slack.
+    ``posted``: what to record of the post (its ts) before it counts as done."""
     if job_id in ticket.sent:
         return
     if ticket.client_ts is None:
         raise NotReady(f"{ticket.key} has no client thread yet to post {name} in")
-    await run.deps.slack.post_once(
+    ts = await run.deps.slack.post_once(
         ticket.channel, text, body, thread_ts=ticket.client_ts, mark=marker(ticket.key, name),
         again=run.again, oldest=since(ticket), author=author)
+    if posted is not None:
+        await posted(ts)
     await run.deps.store.mark_done(ticket.number, job_id)
 
 
@@ -187,10 +193,16 @@ async def relay_update(job: RelayUpdate, run: Run) -> None:
         return
     member = await run.deps.staff.directory.member(job.by)
     name = member.name if member and member.name else "Support"
+    number = loaded.ticket.number
+
+    async def posted(ts: str) -> None:
+        # Slack's clock stamps the client's answers: the update's place is Slack's too.
+        await run.deps.changes.change(number, lambda t: rules.record_staff_message(t, ts))
+
     await in_client_thread(
         run, loaded.ticket, job.id, f"update:{job.ref}", escape(cut_plain(job.text, 3000)),
         messages.message_sections(job.text),
-        author=Author(f"{name} (support)", member.image if member else None))
+        author=Author(f"{name} (support)", member.image if member else None), posted=posted)
 
 
 @REGISTRY.handles(JobKind.ENGINEERING_HANDOFF)

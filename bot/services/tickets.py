@@ -230,11 +230,11 @@ class Tickets:
         at = min(float(ts), self.clock())
         if not await self.staff.is_staff(actor):
             await self.changes.change(
-                number, lambda t: rules.record_client_message(t, max(at, t.created_at)),
+                number, lambda t: rules.record_client_message(t, max(at, t.created_at), ts),
                 jobs=[Armed(SyncTriage(ticket=number))])
             return False
         saved = await self.changes.change(
-            number, lambda t: rules.record_response(t, max(at, t.created_at)),
+            number, lambda t: rules.record_response(t, max(at, t.created_at), ts),
             jobs=lambda t: [Armed(SyncTriage(ticket=number)), *self.responded(t, at, actor)])
         if saved.ticket.first_response_at == max(at, saved.ticket.created_at):
             log.info("%s: first response by %s at %s", saved.ticket.key, actor.user, ts)
