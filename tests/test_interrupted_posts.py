@@ -39,13 +39,11 @@ from tests.conftest import (
 from tests.flows import Driven, find_post, text_of, triage_post
 from tests.once import dm_channel, open_tickets
 from tests.test_exactly_once import desk, plans, start_worker, worker_env
+from tests.test_faults import BREACH_AT, PLANS
 from tests.test_services import BOT, CLIENT, OTHER_CLIENT, STAFF, VENDOR, make_world, read
 from tests.test_services import open_ticket as open_on_fakes
 
 __all__ = ["desk", "plans"]  # fixtures shared with the exactly-once tests
-
-PLANS = {"standard": {"critical": 40, "high": 60, "medium": 80, "low": 120}}
-BREACH_AT = 40
 
 
 @pytest.fixture
