@@ -161,7 +161,7 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
     reminders = Reminders(changes, ticket_events)
     index, viewers = Index(redis, keys), HomeViewers(redis)
     reports = Reports(changes, staff, outcomes)
-    desk = Desk(Tickets(changes, staff, ticket_events),
+    desk = Desk(Tickets(changes, staff, ticket_events, cards=interactive),
                 Queries(changes, staff, settings.triage_channel, index), staff, changes,
                 reminders, Sweeper(changes), store, interactive.identity,
                 lambda user, text: interactive.post(user, text),

@@ -138,14 +138,14 @@ def ticket_of(click: Click) -> int | None:
 
 def claim(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
     number = ticket_of(click)
-    return desk.tickets.claim(number, click.user.actor) if number else None
+    return desk.tickets.claim(number, click.actor) if number else None
 
 
 def reopen(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
     number = ticket_of(click)
     if number is None or click.channel is None:
         return None
-    return desk.tickets.reopen(number, click.user.actor, channel=click.channel.id)
+    return desk.tickets.reopen(number, click.actor, channel=click.channel.id)
 
 
 def severity(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
@@ -153,7 +153,7 @@ def severity(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
     choice = value_of(SeverityChoice, chosen.value if chosen else None)
     if choice is None:
         return None
-    return desk.tickets.change_severity(choice.ticket, choice.severity, click.user.actor)
+    return desk.tickets.change_severity(choice.ticket, choice.severity, click.actor)
 
 
 def status(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
@@ -162,7 +162,7 @@ def status(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
         new = STATUS_BUTTONS[ActionId(click.action.action_id)]
     except ValueError:
         return None
-    return desk.tickets.set_status(number, new, click.user.actor) if number else None
+    return desk.tickets.set_status(number, new, click.actor) if number else None
 
 
 async def claim_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,

@@ -46,12 +46,17 @@ async def ticket_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWe
             tell=lambda notice: ephemeral(client, channel, user, notice)), "/ticket views.open")
 
 
+def actor_of(command: dict[str, Any]) -> Actor:
+    """Who ran the command: their user ID, the workspace and the Grid org it names."""
+    return Actor(command["user_id"], command.get("team_id"), command.get("enterprise_id"))
+
+
 async def show_tickets(command: dict[str, Any], client: AsyncWebClient,
                        context: AsyncBoltContext, number: int | None) -> None:
     channel, user = command["channel_id"], command["user_id"]
     queries = desk_of(context).queries
     try:
-        rows = await queries.tickets_for(channel, Actor(user, command.get("team_id")), only=number)
+        rows = await queries.tickets_for(channel, actor_of(command), only=number)
         listing = messages.ticket_listing(rows, queries.changes.clock(),
                                           internal=queries.is_internal(channel),
                                           detailed=number is not None)
@@ -66,8 +71,7 @@ async def ask_report(command: dict[str, Any], client: AsyncWebClient,
     channel, user = command["channel_id"], command["user_id"]
     ref = f"asked:{user}:{command.get('trigger_id') or text}"
     try:
-        period, who = await desk_of(context).reports.request(
-            Actor(user, command.get("team_id")), text, ref)
+        period, who = await desk_of(context).reports.request(actor_of(command), text, ref)
         answer = messages.report_on_its_way(period.label, who.name if who else None)
     except TicketError as refusal:
         answer = messages.refusal_text(refusal)

@@ -34,7 +34,7 @@ def rating(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
     choice = value_of(RatingChoice, click.action.value)
     if choice is None or click.channel is None:
         return None
-    return desk.ratings.rate(choice.ticket, choice.score, click.user.actor,
+    return desk.ratings.rate(choice.ticket, choice.score, click.actor,
                              channel=click.channel.id)
 
 
@@ -69,5 +69,5 @@ async def submit_comment(ack: AsyncAck, body: dict[str, Any], context: AsyncBolt
         await ack()
         return
     await answer(ack, submission, context, BlockId.CSAT_COMMENT, desk_of(context).ratings
-                 .comment(ref.ticket, text, submission.user.actor, channel=ref.channel,
+                 .comment(ref.ticket, text, submission.actor, channel=ref.channel,
                           once=submission.view.id))

@@ -79,10 +79,11 @@ async def reply_in_thread(body: dict[str, Any], event: dict[str, Any],
     if (fields and event.get("subtype") in REPLY_SUBTYPES and not event.get("bot_id")
             and fields[3] != fields[2] and TS.fullmatch(fields[2])):
         channel, user, ts, thread_ts = fields
-        team = event.get("user_team")
+        team, parent = event.get("user_team"), event.get("parent_user_id")
         await once(body, context, desk_of(context).tickets.record_reply(
             channel=channel, thread_ts=thread_ts, ts=ts,
-            actor=Actor(user, team if isinstance(team, str) else None)))
+            actor=Actor(user, team if isinstance(team, str) else None),
+            parent=parent if isinstance(parent, str) else None))
 
 
 async def ticket_reaction(event: dict[str, Any], context: AsyncBoltContext) -> None:

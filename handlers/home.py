@@ -34,4 +34,4 @@ async def turn_page(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltConte
     click = read(Click, body, "click")
     page = value_of(HomePage, click.action.value) if click else None
     if click and page:
-        await desk_of(context).homes.turn_page(click.user.actor, page.section, page.page)
+        await desk_of(context).homes.turn_page(click.actor, page.section, page.page)

@@ -48,7 +48,7 @@ async def submit_ticket(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltC
     if meta is None:
         await ack(response_action="errors", errors={BlockId.TITLE: STALE})
         return
-    who = submission.user.actor
+    who = submission.actor
     opened: list[Opened] = []
 
     async def open_ticket() -> None:
@@ -77,7 +77,7 @@ async def submit_resolution(ack: AsyncAck, body: dict[str, Any], context: AsyncB
     if note is not None:
         submission, ref, text = note
         await answer(ack, submission, context, BlockId.RESOLUTION,
-                     desk_of(context).tickets.resolve(ref.ticket, text, submission.user.actor))
+                     desk_of(context).tickets.resolve(ref.ticket, text, submission.actor))
 
 
 async def submit_update(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
@@ -87,7 +87,7 @@ async def submit_update(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltC
     if note is not None:
         submission, ref, text = note
         await answer(ack, submission, context, BlockId.UPDATE, desk_of(context).tickets
-                     .post_update(ref.ticket, text, submission.user.actor,
+                     .post_update(ref.ticket, text, submission.actor,
                                   once=submission.view.id))
 
 

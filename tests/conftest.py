@@ -146,14 +146,16 @@ def settings_extra() -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def serving(runtime: Runtime, slack: SlackStandIn) -> AsyncIterator[RunningApp]:
-    """The desk serving HTTP on loopback with its worker running, as ``serve`` runs it."""
+async def serving(runtime: Runtime, slack: SlackStandIn, *, worker: bool = True
+                  ) -> AsyncIterator[RunningApp]:
+    """The desk serving HTTP on loopback with its worker running, as ``serve`` runs it
+    (``worker=False``: as ``serve --no-worker``, the workers being processes of their own)."""
     runner = web.AppRunner(http_app(runtime), access_log=None)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     stop = asyncio.Event()
-    worker = asyncio.create_task(runtime.worker.run(stop))
+    working = asyncio.create_task(runtime.worker.run(stop) if worker else stop.wait())
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session:
@@ -161,7 +163,7 @@ async def serving(runtime: Runtime, slack: SlackStandIn) -> AsyncIterator[Runnin
             yield RunningApp(runtime, url, slack, client, stop)
     finally:
         stop.set()
-        await worker
+        await working
         await runner.cleanup()
 
 

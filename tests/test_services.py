@@ -207,6 +207,22 @@ def test_is_staff_grid_member_acting_from_their_own_workspace() -> None:
     assert is_staff(member, GRID, payload_team="T0SIBLING1", support_team=None)
 
 
+def test_is_staff_grid_member_of_the_installing_workspace_acting_from_a_sibling() -> None:
+    """users.info names the installing workspace and lists the org's workspaces the member
+    belongs to; a click names the workspace they act from (and the org, as Grid clicks do)."""
+    member = Member(STAFF, "T0HQ000001", enterprise_id="E0ORG00001",
+                    teams=frozenset({"T0HQ000001", "T0SIBLING1"}))
+    assert is_staff(member, GRID, payload_team="T0SIBLING1", support_team=None)
+    assert is_staff(member, GRID, payload_team="T0NEWWKSP1", payload_enterprise="E0ORG00001",
+                    support_team=None)
+    assert not is_staff(member, GRID, payload_team="T0NEWWKSP1", support_team=None)
+    # A click naming the org does not make a member of another organisation staff.
+    outsider = Member(EXTERNAL, "T0OTHER001", enterprise_id="E0OTHER001",
+                      teams=frozenset({"T0OTHER001"}))
+    assert not is_staff(outsider, GRID, payload_team="T0OTHER001",
+                        payload_enterprise="E0ORG00001", support_team=None)
+
+
 def test_is_staff_support_team_narrows() -> None:
     member = Member(STAFF, "T0HQ000001")
     assert is_staff(member, GRID, payload_team=None, support_team=frozenset({STAFF}))

@@ -73,6 +73,8 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         awaiting_since=opt_float("awaiting_since"),
         sent=frozenset(done),
         ratings=tuple(Rating(**r) for r in json.loads(raw.get("ratings", "[]"))),
+        staff_ts=raw.get("staff_ts"),
+        awaiting_ts=raw.get("awaiting_ts"),
     )
 
 

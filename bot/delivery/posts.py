@@ -4,11 +4,13 @@ in the client thread, the engineering hand-off, updates relayed, reaction prompt
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot.adapters.slack import Author, marker
+from bot.adapters.slack import CARD, Author, marker
 from bot.adapters.store import Armed
 from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
+from bot.domain import tickets as rules
 from bot.domain.jobs import (
     EngineeringHandoff,
     JobKind,
@@ -52,39 +54,40 @@ async def post_client_thread(job: PostClientThread, run: Run) -> None:
     if loaded is None:
         return
     ticket = loaded.ticket
-    if ticket.client_ts is not None:  # posted by an earlier run: its follow-up, once more
-        follow = SyncTriage if ticket.triage_ts else PostTriage
-        await run.deps.store.enqueue(Armed(follow(ticket=ticket.number)))
-        return
-    text, body = card_view(loaded, run)
-    ts = await run.deps.slack.post_once(
-        ticket.channel, text, body, mark=marker(ticket.key, "client_thread"), again=run.again,
-        oldest=since(ticket))
-    await record_ts(run, ticket, "client_ts", ts)
+    if ticket.client_ts is None:
+        text, body = card_view(loaded, run)
+        ts = await run.deps.slack.post_once(
+            ticket.channel, text, body, mark=marker(ticket.key, CARD),
+            again=run.again, oldest=since(ticket))
+        await record_ts(run, ticket, "client_ts", ts)
+    # (Else posted by an earlier run, which may have stopped before what follows.)
     # The triage post links to this thread: post it now, or bring it up to date.
     after = await run.deps.store.get(ticket.number)
     follow = SyncTriage if after and after.ticket.triage_ts else PostTriage
     await run.deps.store.enqueue(Armed(follow(ticket=ticket.number)))
-    if after and after.version != loaded.current.version:
-        # It changed while the card was on its way: show the latest state.
+    if run.again or (after and after.version != loaded.current.version):
+        # A rerun may have found the card of an interrupted attempt, drawn before what has
+        # happened since; or the ticket changed while the card was on its way: show the
+        # latest state.
         await run.deps.store.enqueue(Armed(SyncCard(ticket=ticket.number)))
 
 
 @REGISTRY.handles(JobKind.POST_TRIAGE)
 async def post_triage(job: PostTriage, run: Run) -> None:
     loaded = await load(run, job.ticket)
-    if loaded is None or loaded.ticket.triage_ts is not None:
+    if loaded is None or (loaded.ticket.triage_ts is not None and not run.again):
         return
     ticket = loaded.ticket
-    text, body = triage_view(loaded, run)
-    ts = await run.deps.slack.post_once(
-        run.deps.settings.triage_channel or "", text, body, mark=marker(ticket.key, "triage"),
-        again=run.again, oldest=since(ticket))
-    await record_ts(run, ticket, "triage_ts", ts)
+    if ticket.triage_ts is None:
+        text, body = triage_view(loaded, run)
+        ts = await run.deps.slack.post_once(
+            run.deps.settings.triage_channel or "", text, body,
+            mark=marker(ticket.key, "triage"), again=run.again, oldest=since(ticket))
+        await record_ts(run, ticket, "triage_ts", ts)
     after = await run.deps.store.get(ticket.number)
-    if after and (after.version, after.ticket.client_ts) != (loaded.current.version,
-                                                            ticket.client_ts):
-        # It changed while the post was on its way: show the latest state.
+    if run.again or (after and (after.version, after.ticket.client_ts)
+                     != (loaded.current.version, ticket.client_ts)):
+        # As the card's: a post found again, or a change while it was on its way.
         await run.deps.store.enqueue(Armed(SyncTriage(ticket=ticket.number)))
 
 
@@ -135,22 +138,29 @@ def triage_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]
 
 
 async def record_ts(run: Run, ticket: Ticket, name: str, ts: str) -> None:
-    if not await run.deps.store.set_message_ts(ticket, name, ts):
+    if await run.deps.store.set_message_ts(ticket, name, ts):
+        return
+    now = await run.deps.store.get(ticket.number)
+    if now is None or getattr(now.ticket, name) != ts:  # (the same: recorded by a reply)
         log.warning("%s: %s was already recorded; a second message %s may exist",
                     ticket.key, name, ts)
 
 
 async def in_client_thread(run: Run, ticket: Ticket, job_id: str, name: str, text: str,
                            body: list[dict[str, object]] | None = None,
-                           author: Author | None = None) -> None:
-    """Post once in the ticket's client thread; ``name`` marks the message in Slack."""
+                           author: Author | None = None,
+                           posted: Callable[[str], Awaitable[object]] | None = None) -> None:
+    """Post once in the ticket's client thread; ``name`` marks the message in Slack.
+    ``posted``: what to record of the post (its ts) before it counts as done."""
     if job_id in ticket.sent:
         return
     if ticket.client_ts is None:
         raise NotReady(f"{ticket.key} has no client thread yet to post {name} in")
-    await run.deps.slack.post_once(
+    ts = await run.deps.slack.post_once(
         ticket.channel, text, body, thread_ts=ticket.client_ts, mark=marker(ticket.key, name),
         again=run.again, oldest=since(ticket), author=author)
+    if posted is not None:
+        await posted(ts)
     await run.deps.store.mark_done(ticket.number, job_id)
 
 
@@ -183,10 +193,16 @@ async def relay_update(job: RelayUpdate, run: Run) -> None:
         return
     member = await run.deps.staff.directory.member(job.by)
     name = member.name if member and member.name else "Support"
+    number = loaded.ticket.number
+
+    async def posted(ts: str) -> None:
+        # Slack's clock stamps the client's answers: the update's place is Slack's too.
+        await run.deps.changes.change(number, lambda t: rules.record_staff_message(t, ts))
+
     await in_client_thread(
         run, loaded.ticket, job.id, f"update:{job.ref}", escape(cut_plain(job.text, 3000)),
         messages.message_sections(job.text),
-        author=Author(f"{name} (support)", member.image if member else None))
+        author=Author(f"{name} (support)", member.image if member else None), posted=posted)
 
 
 @REGISTRY.handles(JobKind.ENGINEERING_HANDOFF)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from bot.adapters.identity import Identity
 from bot.adapters.store import Armed, IntakeLimit, SlaEvent, Versioned
 from bot.domain.reports import Outcome
 from bot.domain.sla import Timer
@@ -60,6 +61,8 @@ class TicketStore(Protocol):
 
     async def index_thread(self, channel: str, thread_ts: str, number: int) -> None: ...
 
+    async def set_message_ts(self, ticket: Ticket, name: str, ts: str) -> bool: ...
+
 
 class TicketIndex(Protocol):
     async def most_urgent(self, most: int, channel: str | None = None
@@ -72,3 +75,11 @@ class Directory(Protocol):
     async def member(self, user: str) -> Member | None: ...
 
     async def support_team(self) -> frozenset[str] | None: ...
+
+
+class Cards(Protocol):
+    """Slack's copy of the desk's posts: which ticket's card a message is."""
+
+    async def identity(self) -> Identity: ...
+
+    async def card_at(self, channel: str, ts: str) -> str | None: ...

@@ -12,10 +12,12 @@ from bot.services.ports import Directory
 
 @dataclass(frozen=True)
 class Actor:
-    """A person acting through Slack: their user ID, and the team their payload names."""
+    """A person acting through Slack: their user ID, the team their payload names, and the
+    Enterprise Grid org a click names, if any."""
 
     user: str
     team: str | None = None
+    enterprise: str | None = None
 
 
 class NotStaff(TicketError):
@@ -33,6 +35,7 @@ class StaffCheck:
             return False
         team = await self.directory.support_team()
         return is_staff(member, await self.directory.organisation(), payload_team=actor.team,
+                        payload_enterprise=actor.enterprise,
                         support_team=team if team is not None else self.listed)
 
     async def require(self, actor: Actor, doing: str) -> None:

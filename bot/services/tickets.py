@@ -26,10 +26,18 @@ from bot.domain.jobs import (
 )
 from bot.domain.sla import Window, desired_timers, response_window
 from bot.domain.text import clean_block, clean_line
-from bot.domain.tickets import Severity, Status, Ticket, TicketError, ticket_key
+from bot.domain.tickets import (
+    Severity,
+    Status,
+    Ticket,
+    TicketError,
+    parse_ticket_key,
+    ticket_key,
+)
 from bot.domain.urgency import urgency
 from bot.services.changes import Changes
 from bot.services.events import Events
+from bot.services.ports import Cards
 from bot.services.staff import Actor, StaffCheck
 
 log = logging.getLogger(__name__)
@@ -71,8 +79,10 @@ STATUS_EVENTS = {Status.CLAIMED: "claimed", Status.RESOLVED: "resolved"}
 
 
 class Tickets:
-    def __init__(self, changes: Changes, staff: StaffCheck, events: Events) -> None:
+    def __init__(self, changes: Changes, staff: StaffCheck, events: Events,
+                 cards: Cards | None = None) -> None:
         self.changes = changes
+        self.cards = cards
         self.events = events
         self.store = changes.store
         self.staff = staff
@@ -205,11 +215,13 @@ class Tickets:
             Armed(RelayUpdate(ticket=number, ref=once, by=actor.user, text=clean_block(text))),
             Armed(SyncTriage(ticket=number)), *self.responded(t, now, actor)], always=True)
 
-    async def record_reply(self, *, channel: str, thread_ts: str, ts: str, actor: Actor) -> bool:
+    async def record_reply(self, *, channel: str, thread_ts: str, ts: str, actor: Actor,
+                           parent: str | None = None) -> bool:
         """A message in a ticket's client thread: a staff one is the response (True), one
-        from the client's side starts the wait for support's next response."""
-        # The thread index is per channel: a thread found here is this ticket's client thread.
-        number = await self.store.ticket_for_thread(channel, thread_ts)
+        from the client's side starts the wait for support's next response.
+
+        ``parent``: who wrote the message that starts the thread, when Slack says."""
+        number = await self.thread_ticket(channel, thread_ts, parent)
         if number is None:
             return False
         # Slack's clock stamps the message; the desk's says when it was seen at the latest.
@@ -218,15 +230,39 @@ class Tickets:
         at = min(float(ts), self.clock())
         if not await self.staff.is_staff(actor):
             await self.changes.change(
-                number, lambda t: rules.record_client_message(t, max(at, t.created_at)),
+                number, lambda t: rules.record_client_message(t, max(at, t.created_at), ts),
                 jobs=[Armed(SyncTriage(ticket=number))])
             return False
         saved = await self.changes.change(
-            number, lambda t: rules.record_response(t, max(at, t.created_at)),
+            number, lambda t: rules.record_response(t, max(at, t.created_at), ts),
             jobs=lambda t: [Armed(SyncTriage(ticket=number)), *self.responded(t, at, actor)])
         if saved.ticket.first_response_at == max(at, saved.ticket.created_at):
             log.info("%s: first response by %s at %s", saved.ticket.key, actor.user, ts)
         return True
+
+    async def thread_ticket(self, channel: str, thread_ts: str, parent: str | None
+                            ) -> int | None:
+        """The ticket whose client thread ``thread_ts`` of ``channel`` is: from the thread
+        index, or else from the card that starts the thread, which names its ticket in Slack
+        (the job that posted it may not have recorded it yet: interrupted, or still on its
+        way); it is recorded then."""
+        # The thread index is per channel: a thread found here is this ticket's client thread.
+        number = await self.store.ticket_for_thread(channel, thread_ts)
+        if number is not None or self.cards is None:
+            return number
+        if parent is not None and parent != (await self.cards.identity()).bot_user_id:
+            return None  # under someone's message: no card
+        number = parse_ticket_key(await self.cards.card_at(channel, thread_ts) or "")
+        current = await self.store.get(number) if number is not None else None
+        if current is None or current.ticket.channel != channel:
+            return None
+        if current.ticket.client_ts is None:
+            await self.store.set_message_ts(current.ticket, "client_ts", thread_ts)
+            log.info("%s: a reply came under its card before the card was recorded: recorded "
+                     "now", current.ticket.key)
+        elif current.ticket.client_ts != thread_ts:
+            return None
+        return current.ticket.number
 
     async def prompt_from_reaction(self, *, channel: str, ts: str, user: str) -> None:
         """A :ticket: reaction in a client channel: offer an Open a ticket button, once."""
