@@ -291,3 +291,22 @@ async def test_a_pasted_comment_is_cleaned_at_intake_and_quoted_line_by_line(
                                               if "commented" in m.text]))[0]
     lines = note.text.split("\n")[1:]
     assert lines == ["> Slow.", "> *Resolved by the head of support*", "> see log[0m"]
+
+
+def answers(app: RunningApp) -> list[str]:
+    """What the desk said to STAFF only (ephemeral messages)."""
+    return [e.text for e in app.slack.ephemerals if e.user == STAFF]
+
+
+async def answer_to(app: RunningApp, typed: str) -> str:
+    """What ``/ticket <typed>``, run by staff in triage, answers them."""
+    seen = len(answers(app))
+    await app.client.command("/ticket", typed, user=STAFF, channel=TRIAGE)
+    return str((await app.slack.wait_for(lambda: answers(app)[seen:]))[0])
+
+
+async def test_every_period_a_person_types_gets_an_answer(app: RunningApp) -> None:
+    for typed, said in [("report 9999-12", "9999-12"), ("report 1969-12", "1969-12"),
+                        ("report 0000-00", "0000-00"), ("report 99999d", "99999d")]:
+        answer = await answer_to(app, typed)
+        assert said in answer and "on its way" not in answer, answer

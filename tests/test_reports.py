@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.config.plans import parse_calendars, parse_plans
@@ -240,10 +240,35 @@ def test_months_are_local_to_the_timezone_and_run_a_whole_month() -> None:
     assert month(2026, 12).end == datetime(2027, 1, 1, tzinfo=UTC).timestamp()
 
 
-@pytest.mark.parametrize("bad", ["2026-13", "0d", "99999d"])
+@pytest.mark.parametrize("bad", ["2026-13", "0d", "99999d", "1969-12", "2027-01", "9999-12"])
 def test_bad_periods_are_refused(bad: str) -> None:
-    with pytest.raises(TicketError):
+    with pytest.raises(TicketError, match=bad):
         parse_report(bad, NOW)
+
+
+typed_periods = st.one_of(
+    st.sampled_from(["", "this month", "last month", "LAST MONTH", "this", "month"]),
+    st.builds("{:04d}-{:02d}".format, st.integers(0, 9999), st.integers(0, 99)),
+    st.builds("{}d".format, st.integers(0, 99999)),
+    st.from_regex(r"\A[0-9٠-٩]{1,5}[-d]?[0-9]{0,3}\Z"),
+    st.text(max_size=12),
+)
+
+
+@given(typed_periods, st.sampled_from(["", " Acme", " #acme-support"]),
+       st.floats(0, datetime(2100, 1, 1, tzinfo=UTC).timestamp()),
+       st.sampled_from(["UTC", "Europe/Rome", "Pacific/Kiritimati", "America/Adak"]))
+@example("9999-12", "", NOW, "UTC")
+@example("1970-01", "", 0.0, "America/Adak")
+def test_every_typed_period_is_one_that_has_begun_or_a_refusal(
+        period: str, client: str, now: float, timezone: str) -> None:
+    try:
+        found, rest = parse_report(period + client, now, timezone)
+    except TicketError as refusal:
+        assert str(refusal)
+        return
+    assert found.start < found.end and found.start <= now and found.label
+    assert rest.endswith(client.strip())
 
 
 def test_the_next_statement_is_the_first_at_nine_local_for_the_month_before() -> None:
