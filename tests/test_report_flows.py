@@ -116,14 +116,28 @@ async def another_worker(app: RunningApp, redis_url: str, clock: Clock
             await task
 
 
+async def armed_for(runtime: Runtime, jobs: list[str], timeout: float = 10.0) -> None:
+    """Wait until ``jobs`` (their ids) are armed for later."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = {j for part in runtime.store.layout.all
+                 for j in await runtime.redis.zrange(part.due, 0, -1)}
+        if set(jobs) <= found:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"{jobs} not armed: {found}"
+        await asyncio.sleep(0.02)
+
+
 def dm_of(slack: SlackStandIn, user: str, marked: str) -> list[Message]:
     return [m for m in slack.posts("D" + user[1:]) if m.thread_ts is None
             and ((m.metadata or {}).get("event_payload") or {}).get("ticket", "")
             .startswith(marked)]
 
 
-def csv_in_thread(slack: SlackStandIn, message: Message) -> list[dict[str, str]]:
-    shared = [f for m in slack.posts(message.channel, message.ts) for f in m.files]
+async def csv_in_thread(slack: SlackStandIn, message: Message) -> list[dict[str, str]]:
+    """The CSV in the report's thread (it follows the summary)."""
+    shared = await slack.wait_for(lambda: [f for m in slack.posts(message.channel, message.ts)
+                                           for f in m.files])
     assert len(shared) == 1, shared
     content = slack.files[shared[0]["id"]].content
     return list(csv.DictReader(io.StringIO(content.decode())))
@@ -175,10 +189,11 @@ async def test_ratings_reports_and_monthly_statements(app: RunningApp, redis_url
 
     # A second worker starts: its first sweep arms each client's statement, as the first
     # worker's next sweep would; each is armed once all the same.
-    async with another_worker(app, redis_url, clock) as second:
-        await app.slack.wait_for(lambda: second.worker._started)
-        await drained(app.runtime)
-        due, month = next_statement(clock.now())
+    due, month = next_statement(clock.now())
+    async with another_worker(app, redis_url, clock):
+        # Its sweep runs in the background: the clock moves once the statements are armed.
+        await armed_for(app.runtime, [f"report:statement:{c}:{month.label}"
+                                      for c in (CLIENT_CHANNEL, GLOBEX)])
         await advance(app.runtime, due - clock.now() + HOUR)  # the 1st, 10:00 UTC
         statements = await app.slack.wait_for(
             lambda: (a := dm_of(app.slack, AM, "statement:")) and
@@ -192,7 +207,7 @@ async def test_ratings_reports_and_monthly_statements(app: RunningApp, redis_url
     acme = next(m for m in statements if m.channel == "D" + AM[1:])
     assert f"Monthly statement {month.label} — Acme" in text_of(acme)
     assert "Globex" not in text_of(acme)
-    statement = csv_in_thread(app.slack, acme)
+    statement = await csv_in_thread(app.slack, acme)
     assert [(r["client"], r["severity"]) for r in statement] == [("Acme", "high"),
                                                                 ("Acme", "all")]
 
@@ -203,7 +218,7 @@ async def test_ratings_reports_and_monthly_statements(app: RunningApp, redis_url
         if "on its way" in c.args["text"]])
     assert month.label in on_its_way[0].args["text"]
     report = (await app.slack.wait_for(lambda: dm_of(app.slack, STAFF, "asked:")))[0]
-    table = csv_in_thread(app.slack, report)
+    table = await csv_in_thread(app.slack, report)
     high = row(table, "Acme", "high")
     assert high["tickets"] == "2" and high["first response met %"] == "50"
     # Nearest rank of two: p50 is the first, p90 and p99 the second.
@@ -226,7 +241,8 @@ async def test_ratings_reports_and_monthly_statements(app: RunningApp, redis_url
                              channel=TRIAGE)
     await app.slack.wait_for(lambda: len(dm_of(app.slack, STAFF, "asked:")) == 2)
     only = [m for m in dm_of(app.slack, STAFF, "asked:") if "Globex" in m.text]
-    assert only and [r["client"] for r in csv_in_thread(app.slack, only[0])] == ["Globex"] * 2
+    assert only
+    assert [r["client"] for r in await csv_in_thread(app.slack, only[0])] == ["Globex"] * 2
     await app.client.command("/ticket", "report", user=GUEST, channel=CLIENT_CHANNEL)
     refused = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral",
                                                                   user=GUEST))
