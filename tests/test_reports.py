@@ -26,6 +26,7 @@ from bot.domain.reports import (
     figures,
     nearest_rank,
     outcome,
+    tickets_in,
     to_csv,
 )
 from bot.domain.sla import Clock
@@ -317,3 +318,30 @@ def test_a_long_summary_says_how_many_rows_are_only_in_the_csv() -> None:
                                      if b["type"] == "section")
     _, empty = report_message("SLA report 2026-11 — Acme", [], 0)
     assert "No tickets were resolved in this period." in empty[0]["text"]["text"]
+
+
+def summary_lines(rows: list[Row]) -> list[str]:
+    _, blocks = report_message("SLA report 2026-11 — all clients", rows, 0)
+    return "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section").split("\n")
+
+
+def test_all_clients_come_last_in_the_summary_and_survive_the_cut() -> None:
+    zeta = "C0ZETA0001"
+    few = [done(1, ACME, Severity.HIGH, 60, HOUR), done(2, zeta, Severity.LOW, 60, HOUR)]
+    lines = summary_lines(figures(few, {**NAMES, zeta: "Zeta"}))
+    assert [line.split(":")[0] for line in lines] == [
+        "*Acme*", "    High", "*Zeta*", "    Low", "*All clients*"]
+    many = figures([done(n, f"C{n:09d}", Severity.HIGH, 60, HOUR) for n in range(30)], {})
+    lines = summary_lines(many)
+    assert len(lines) == SUMMARY_LINES + 1
+    assert lines[-2] == f"…and {len(many) - SUMMARY_LINES} more rows in the CSV."
+    assert lines[-1].startswith("*All clients*: tickets 30 ·")
+
+
+def test_a_client_called_all_clients_is_a_client_like_any_other() -> None:
+    rows = figures([done(1, ACME, Severity.HIGH, 60, HOUR),
+                    done(2, GLOBEX, Severity.LOW, 60, HOUR)],
+                   {ACME: "All clients", GLOBEX: "Globex"})
+    assert [(r.client, r.severity, r.everyone) for r in rows][-1] == ("All clients", ALL, True)
+    assert tickets_in(rows) == 2
+    assert summary_lines(rows)[-1].startswith("*All clients*: tickets 2 ·")

@@ -219,6 +219,8 @@ class Row:
     """A severity's value, or ``all``."""
     values: tuple[Value, ...]
     """One per column of ``COLUMNS``, in order."""
+    everyone: bool = False
+    """The row of all clients together (last; even beside a client of that name)."""
 
 
 def figures(outcomes: Iterable[Outcome], names: Mapping[str, str],
@@ -234,10 +236,10 @@ def figures(outcomes: Iterable[Outcome], names: Mapping[str, str],
         tally.add(o)
     rows: list[Row] = []
 
-    def row(client: str, severity: str, tally: Tally) -> Row:
-        return Row(client, severity, tuple(c.value(tally) for c in cols))
+    def row(client: str, severity: str, tally: Tally, everyone: bool = False) -> Row:
+        return Row(client, severity, tuple(c.value(tally) for c in cols), everyone)
 
-    everyone = Tally()
+    together = Tally()
     clients = sorted({client for client, _ in groups}, key=str.lower)
     for client in clients:
         mine = Tally()
@@ -247,15 +249,15 @@ def figures(outcomes: Iterable[Outcome], names: Mapping[str, str],
                 rows.append(row(client, severity.value, tally))
                 mine.merge(tally)
         rows.append(row(client, ALL, mine))
-        everyone.merge(mine)
+        together.merge(mine)
     if len(clients) > 1:
-        rows.append(row(EVERYONE, ALL, everyone))
+        rows.append(row(EVERYONE, ALL, together, everyone=True))
     return rows
 
 
 def tickets_in(rows: Sequence[Row]) -> int:
     """How many tickets the figures count (each once)."""
-    return sum(int(r.values[0] or 0) for r in rows if r.severity == ALL and r.client != EVERYONE)
+    return sum(int(r.values[0] or 0) for r in rows if r.severity == ALL and not r.everyone)
 
 
 def _cell(value: Value) -> str:

@@ -12,7 +12,8 @@ from bot.domain.tickets import Severity
 from bot.slack_ui.text import escape, humanize
 
 SUMMARY_LINES = 40
-"""Rows shown in the message; the CSV has them all (the message says how many more)."""
+"""Rows shown in the message, all clients' included; the CSV has them all (the message
+says how many more)."""
 
 
 def _shown(column: Column, value: Value) -> str:
@@ -37,15 +38,20 @@ def row_line(row: Row, cols: Sequence[Column] = COLUMNS) -> str:
 
 def report_message(title: str, rows: Sequence[Row], tickets: int
                    ) -> tuple[str, list[dict[str, Any]]]:
-    """The summary: a client's line over all its severities, then one per severity."""
+    """The summary: a client's line over all its severities, then one per severity; all
+    clients' line last, kept when the rest is cut."""
     text = f"{escape(title)}: {tickets} resolved ticket{'' if tickets == 1 else 's'}"
     if not rows:
         return text, [SectionBlock(text=MarkdownTextObject(
             text=f"*{escape(title)}*\nNo tickets were resolved in this period.")).to_dict()]
-    ordered = sorted(rows, key=lambda r: (r.client.lower(), r.severity != ALL))
-    lines = [row_line(r) for r in ordered[:SUMMARY_LINES]]
-    if len(ordered) > SUMMARY_LINES:
-        lines.append(f"…and {len(ordered) - SUMMARY_LINES} more rows in the CSV.")
+    last = [r for r in rows if r.everyone]
+    ordered = sorted((r for r in rows if not r.everyone),
+                     key=lambda r: (r.client.lower(), r.client, r.severity != ALL))
+    room = SUMMARY_LINES - len(last)
+    lines = [row_line(r) for r in ordered[:room]]
+    if len(ordered) > room:
+        lines.append(f"…and {len(ordered) - room} more rows in the CSV.")
+    lines += [row_line(r) for r in last]
     blocks: list[dict[str, Any]] = [HeaderBlock(text=title[:150]).to_dict()]
     blocks += [SectionBlock(text=MarkdownTextObject(text=piece)).to_dict()
                for piece in _joined(lines, 2900)]
