@@ -20,6 +20,7 @@ from bot.adapters.store import Armed
 from bot.bootstrap import Runtime, open_runtime
 from bot.domain.jobs import ReportDM
 from bot.domain.periods import month_of, next_statement
+from bot.domain.tickets import Client
 from bot.sandbox.standin import Message, SlackStandIn
 from bot.services.reports import STATEMENT_TTL
 from tests.conftest import (
@@ -326,3 +327,16 @@ async def test_every_period_a_person_types_gets_an_answer(app: RunningApp) -> No
                         ("report 0000-00", "0000-00"), ("report 99999d", "99999d")]:
         answer = await answer_to(app, typed)
         assert said in answer and "on its way" not in answer, answer
+
+
+async def test_a_name_that_matches_no_client_names_ten_of_them_escaped(
+        app: RunningApp) -> None:
+    for i in range(400):  # long names: all of them would pass Slack's 40,000 characters
+        await app.runtime.store.put_client(Client(
+            f"C0LONG{i:04d}", f"Client {i:03d} <Holdings> & {'Subsidiaries ' * 6}".strip(),
+            "standard", AM))
+    refusal = await answer_to(app, "report <!channel> Initech")
+    assert "&lt;!channel&gt; Initech" in refusal and "<!channel>" not in refusal
+    assert "Client 000 &lt;Holdings&gt; &amp; Subsidiaries" in refusal
+    assert refusal.count("Holdings") == 10 and "and 390 more" in refusal
+    assert len(refusal) < 3000

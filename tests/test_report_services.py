@@ -150,3 +150,17 @@ async def test_statements_are_armed_once_for_the_first_at_nine_in_the_clients_ti
     assert (job.user, job.channel, job.label) == (None, CLIENT, "2023-11")
     # 09:00 in Rome on 1 December 2023 is 08:00 UTC.
     assert w.store.due(job.id) == datetime(2023, 12, 1, 8, 0, tzinfo=UTC).timestamp()
+
+
+async def test_a_refusal_names_ten_clients_and_says_how_many_more(w: World) -> None:
+    for i in range(400):
+        await w.store.put_client(Client(f"C0LONG{i:04d}", f"Client {i:03d} {'x' * 90}",
+                                        "standard", AM))
+    r = reports(w)
+    with pytest.raises(TicketError) as unknown:
+        await r.request(Actor(STAFF), "Initech", "ref1")
+    text = str(unknown.value)
+    assert "Client 000" in text and "Client 009" in text and "Client 010" not in text
+    assert "and 390 more" in text and len(text) < 1500
+    with pytest.raises(TicketError, match=r"more than one client \(Client 000 .* and 390 more\)"):
+        await r.request(Actor(STAFF), "client", "ref2")

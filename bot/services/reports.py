@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 STATEMENT_TTL = 62 * 86_400
 """How long a statement's arming is remembered: past its month, so it is armed once."""
+MOST_NAMED = 10
+"""Clients a refusal names; it says how many more there are."""
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
 
 
@@ -70,24 +72,25 @@ class Reports:
 
     async def client_named(self, text: str) -> Client:
         """The client a report names: by its channel (``#acme`` as Slack sends it, or an
-        ID) or its name (any case; a unique beginning is enough)."""
-        clients = await self.store.clients()
-        found = _CHANNEL.match(text.strip())
+        ID) or its name (any case; a unique beginning is enough). Refusals name at most
+        ``MOST_NAMED`` clients."""
+        typed = text.strip()
+        clients = sorted(await self.store.clients(), key=lambda c: c.name.lower())
+        found = _CHANNEL.match(typed)
         if found:
             channel = found.group(1) or found.group(2)
             match = [c for c in clients if c.channel == channel]
         else:
-            wanted = text.strip().lower()
+            wanted = typed.lower()
             match = [c for c in clients if c.name.lower() == wanted] or [
                 c for c in clients if c.name.lower().startswith(wanted)]
         if len(match) == 1:
             return match[0]
-        known = ", ".join(c.name for c in clients) or "none registered"
         if match:
-            several = ", ".join(c.name for c in match)
-            raise TicketError(f"{text!r} names more than one client ({several}); give more "
-                              "of the name")
-        raise TicketError(f"No client {text!r} (clients: {known}). Usage: {USAGE}")
+            raise TicketError(f"{typed!r} names more than one client ({_listed(match)}); "
+                              "give more of the name")
+        raise TicketError(f"No client {typed!r} (clients: "
+                          f"{_listed(clients) or 'none registered'}). Usage: {USAGE}")
 
     async def build(self, start: float, end: float, label: str,
                     channel: str | None = None) -> Report:
@@ -114,3 +117,10 @@ class Reports:
                 ref=ref, user=None, start=month.start, end=month.end, label=month.label,
                 channel=client.channel), due))
         return armed
+
+
+def _listed(clients: Sequence[Client]) -> str:
+    """At most ``MOST_NAMED`` clients' names, and how many more."""
+    more = len(clients) - MOST_NAMED
+    return ", ".join(c.name for c in clients[:MOST_NAMED]) + (
+        f" and {more} more" if more > 0 else "")

@@ -1,4 +1,5 @@
-"""The SLA report as a message: a line per client (and per severity), the CSV beside it."""
+"""The SLA report as a message: a line per client (and per severity), all clients last,
+the CSV beside it; and a refusal of ``/ticket report`` as the person reads it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.domain.reports import ALL, COLUMNS, Column, Row, Value
-from bot.domain.tickets import Severity
+from bot.domain.tickets import Severity, TicketError
+from bot.slack_ui.messages import refusal_text
 from bot.slack_ui.text import escape, humanize
 
 SUMMARY_LINES = 40
@@ -71,3 +73,8 @@ def _joined(lines: list[str], limit: int) -> list[str]:
         else:
             out.append(line)
     return out
+
+
+def report_refusal(refusal: TicketError) -> str:
+    """Why a report was refused, escaped: it may quote what was typed and clients' names."""
+    return escape(refusal_text(refusal))
