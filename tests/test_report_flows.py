@@ -322,6 +322,22 @@ async def answer_to(app: RunningApp, typed: str) -> str:
     return str((await app.slack.wait_for(lambda: answers(app)[seen:]))[0])
 
 
+async def test_a_client_is_named_by_its_channel_as_typed_or_by_its_name(
+        app: RunningApp) -> None:
+    await register_client(app.runtime, name="Acme")
+    await register_client(app.runtime, channel=GLOBEX, name="Globex Media", manager=STAFF_2)
+    # Slack sends what was typed (the command does not escape): ``#globex-support``.
+    for typed, named in [("report #globex-support", "Globex Media"),
+                         ("report last month #acme-support", "Acme"),
+                         ("report <#C0GLOBEX01|globex-support>", "Globex Media"),
+                         ("report this month globex media", "Globex Media")]:
+        said = await answer_to(app, typed)
+        assert f"for {named} is on its way" in said, (typed, said)
+    reports = await app.slack.wait_for(lambda: len(dm_of(app.slack, STAFF, "asked:")) == 4
+                                       and dm_of(app.slack, STAFF, "asked:"))
+    assert sum("Globex Media" in m.text for m in reports) == 3
+
+
 async def test_every_period_a_person_types_gets_an_answer(app: RunningApp) -> None:
     for typed, said in [("report 9999-12", "9999-12"), ("report 1969-12", "1969-12"),
                         ("report 0000-00", "0000-00"), ("report 99999d", "99999d")]:

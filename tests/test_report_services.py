@@ -152,6 +152,36 @@ async def test_statements_are_armed_once_for_the_first_at_nine_in_the_clients_ti
     assert w.store.due(job.id) == datetime(2023, 12, 1, 8, 0, tzinfo=UTC).timestamp()
 
 
+class Names:
+    """The channels' names as Slack gives them (``users.conversations``)."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+        self.asked = 0
+
+    async def channel_names(self) -> dict[str, str]:
+        self.asked += 1
+        return self.names
+
+
+async def test_a_client_is_named_by_its_channel_as_typed_or_by_its_name(w: World) -> None:
+    await with_client(w)
+    await w.store.put_client(Client(GLOBEX, "Globex", "standard", AM))
+    names = Names({CLIENT: "acme-support", GLOBEX: "globex-support", "C0RANDOM01": "random"})
+    r = Reports(w.changes, w.staff, w.store, names)
+    for typed, channel in [("Globex", GLOBEX), ("acme media", CLIENT), ("glob", GLOBEX)]:
+        _, client = await r.request(Actor(STAFF), f"last month {typed}", typed)
+        assert client is not None and client.channel == channel, typed
+    assert names.asked == 0  # a client's name needs no channel names
+    for typed, channel in [("#globex-support", GLOBEX), ("#Acme-Support", CLIENT),
+                           ("#acme-media", CLIENT), ("#acme", CLIENT),
+                           ("acme-support", CLIENT)]:
+        _, client = await r.request(Actor(STAFF), typed, typed)
+        assert client is not None and client.channel == channel, typed
+    with pytest.raises(TicketError, match="No client '#random'"):
+        await r.request(Actor(STAFF), "#random", "random")
+
+
 async def test_a_refusal_names_ten_clients_and_says_how_many_more(w: World) -> None:
     for i in range(400):
         await w.store.put_client(Client(f"C0LONG{i:04d}", f"Client {i:03d} {'x' * 90}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -35,6 +35,10 @@ class OutcomeReader(Protocol):
     async def between(self, start: float, end: float) -> Iterable[Outcome]: ...
 
 
+class ChannelNames(Protocol):
+    async def channel_names(self) -> Mapping[str, str]: ...
+
+
 @dataclass(frozen=True)
 class Report:
     label: str
@@ -51,10 +55,12 @@ class Report:
 
 
 class Reports:
-    def __init__(self, changes: Changes, staff: StaffCheck, outcomes: OutcomeReader) -> None:
+    def __init__(self, changes: Changes, staff: StaffCheck, outcomes: OutcomeReader,
+                 names: ChannelNames | None = None) -> None:
         self.changes = changes
         self.staff = staff
         self.outcomes = outcomes
+        self.names = names
         self.store = changes.store
 
     async def request(self, actor: Actor, text: str, ref: str) -> tuple[Period, Client | None]:
@@ -71,8 +77,9 @@ class Reports:
         return period, client
 
     async def client_named(self, text: str) -> Client:
-        """The client a report names: by its channel (``#acme`` as Slack sends it, or an
-        ID) or its name (any case; a unique beginning is enough). Refusals name at most
+        """The client a report names: by its channel (``#acme-support`` as typed, which
+        Slack sends as it is; ``<#C…|acme-support>``; an ID) or its name (any case, spaces
+        or hyphens alike); exactly, else by a unique beginning. Refusals name at most
         ``MOST_NAMED`` clients."""
         typed = text.strip()
         clients = sorted(await self.store.clients(), key=lambda c: c.name.lower())
@@ -81,9 +88,7 @@ class Reports:
             channel = found.group(1) or found.group(2)
             match = [c for c in clients if c.channel == channel]
         else:
-            wanted = typed.lower()
-            match = [c for c in clients if c.name.lower() == wanted] or [
-                c for c in clients if c.name.lower().startswith(wanted)]
+            match = await self._by_name(typed, clients)
         if len(match) == 1:
             return match[0]
         if match:
@@ -91,6 +96,17 @@ class Reports:
                               "give more of the name")
         raise TicketError(f"No client {typed!r} (clients: "
                           f"{_listed(clients) or 'none registered'}). Usage: {USAGE}")
+
+    async def _by_name(self, typed: str, clients: list[Client]) -> list[Client]:
+        """By the client's name; by its channel's too (Slack's, read only for a ``#name``
+        or a name no client has)."""
+        wanted = _folded(typed)
+        names = {c.channel: {_folded(c.name)} for c in clients}
+        if self.names and (typed.startswith("#") or not _matching(wanted, clients, names)):
+            for channel, name in (await self.names.channel_names()).items():
+                if channel in names:
+                    names[channel].add(_folded(name))
+        return _matching(wanted, clients, names)
 
     async def build(self, start: float, end: float, label: str,
                     channel: str | None = None) -> Report:
@@ -119,8 +135,21 @@ class Reports:
         return armed
 
 
+def _folded(name: str) -> str:
+    """A name as typed or registered, compared: no ``#``, any case, spaces, hyphens and
+    underscores alike."""
+    return re.sub(r"[\s_-]+", "-", name.strip().removeprefix("#").strip().lower())
+
+
 def _listed(clients: Sequence[Client]) -> str:
     """At most ``MOST_NAMED`` clients' names, and how many more."""
     more = len(clients) - MOST_NAMED
     return ", ".join(c.name for c in clients[:MOST_NAMED]) + (
         f" and {more} more" if more > 0 else "")
+
+
+def _matching(wanted: str, clients: list[Client], names: Mapping[str, set[str]]
+              ) -> list[Client]:
+    """The clients one of whose names is ``wanted``, else begins with it."""
+    return [c for c in clients if wanted in names[c.channel]] or [
+        c for c in clients if any(n.startswith(wanted) for n in names[c.channel])]
