@@ -37,6 +37,7 @@ from tests.conftest import (
     drained,
     register_client,
     settings_for,
+    ticket,
 )
 from tests.flows import buttons, click, find_post, open_ticket, text_of, triage_post
 from tests.slackreq import values_by_label
@@ -73,26 +74,40 @@ async def modal_text(app: RunningApp, message: Message, button: str, label: str,
     assert status == 200 and not (body and body.get("errors")), body
 
 
-async def work(app: RunningApp, channel: str, severity: str, *, respond_after: float,
-               resolve_after: float) -> tuple[int, Message]:
-    """A ticket opened, answered after ``respond_after`` s and resolved ``resolve_after``
-    s after it opened; its resolution message in the client thread."""
+async def answered(app: RunningApp, channel: str, severity: str, *, after: float) -> int:
+    """A ticket opened, claimed, and answered ``after`` s after it opened."""
     number = await open_ticket(app, f"Trouble in {channel}", severity, "It broke.",
                                channel=channel)
     post = await triage_post(app, number)
     await click(app, post, "Claim", user=STAFF)
     await app.slack.wait_for(lambda: "Post update to client" in buttons(post))
-    await advance(app.runtime, respond_after)
+    await advance(app.runtime, after)
     await modal_text(app, post, "Post update to client", "Update", "Looking into it.")
     await drained(app.runtime)
-    await advance(app.runtime, resolve_after - respond_after)
+    return number
+
+
+async def resolved_now(app: RunningApp, number: int) -> Message:
+    """The ticket resolved from its triage post; its resolution message in the client
+    thread."""
+    post = await triage_post(app, number)
     await modal_text(app, post, "Resolve", "Resolution", "Fixed.")
+    channel = (await ticket(app.runtime, number)).channel
     thread = find_post(app, channel, f"T-{number}")
     assert thread is not None
     resolved: list[Message] = await app.slack.wait_for(lambda: [
         m for m in app.slack.posts(channel, thread.ts) if "is resolved" in m.text])
     await drained(app.runtime)
-    return number, resolved[0]
+    return resolved[0]
+
+
+async def work(app: RunningApp, channel: str, severity: str, *, respond_after: float,
+               resolve_after: float) -> tuple[int, Message]:
+    """A ticket opened, answered after ``respond_after`` s and resolved ``resolve_after``
+    s after it opened; its resolution message in the client thread."""
+    number = await answered(app, channel, severity, after=respond_after)
+    await advance(app.runtime, resolve_after - respond_after)
+    return number, await resolved_now(app, number)
 
 
 async def rate(app: RunningApp, resolution: Message, score: int, user: str) -> None:
@@ -320,6 +335,64 @@ async def answer_to(app: RunningApp, typed: str) -> str:
     seen = len(answers(app))
     await app.client.command("/ticket", typed, user=STAFF, channel=TRIAGE)
     return str((await app.slack.wait_for(lambda: answers(app)[seen:]))[0])
+
+
+async def test_a_report_covers_the_tickets_opened_in_its_period_resolved_or_not(
+        app: RunningApp) -> None:
+    await register_client(app.runtime, name="Acme")
+    await app.runtime.desk.reports.arm_statements()  # as each sweep does, once a month
+    clock = app.runtime.clock
+    coming = month_of(clock.now(), back=-1)
+    # Opened two hours before the month starts, answered, resolved in the month: it is
+    # the month before's, in its statement, and not in this month's report.
+    await advance(app.runtime, coming.start - 2 * HOUR - clock.now())
+    before = await answered(app, CLIENT_CHANNEL, "Low", after=600)
+    await advance(app.runtime, 3 * HOUR)
+    assert month_of(clock.now()) == coming
+    await resolved_now(app, before)
+    # This month: three High tickets answered in 10 minutes, none resolved; a Critical
+    # left unanswered past its hour; a Medium not answered yet, its 8 hours still running.
+    for _ in range(3):
+        await answered(app, CLIENT_CHANNEL, "High", after=600)
+    await open_ticket(app, "Checkout down", "Critical", "Nobody can pay.")
+    await advance(app.runtime, 2 * HOUR)
+    await drained(app.runtime)
+    await open_ticket(app, "Typo on the login page", "Medium", "Says Pasword.")
+    await drained(app.runtime)
+
+    await app.client.command("/ticket", "report", user=STAFF, channel=TRIAGE)
+    report = (await app.slack.wait_for(lambda: dm_of(app.slack, STAFF, "asked:")))[0]
+    await drained(app.runtime)
+    summary = text_of(report)
+    assert "No tickets" not in summary and ": 5 tickets opened" in summary
+    table = await csv_in_thread(app.slack, report)
+    high = row(table, "Acme", "high")
+    assert (high["tickets"], high["first response met %"], high["first response pending"],
+            high["breaches"]) == ("3", "100", "0", "0")
+    assert near(high["first response p50 (s)"], 600)
+    assert high["resolution p50 (s)"] == "" and high["resolution p90 (s)"] == ""
+    critical = row(table, "Acme", "critical")
+    assert (critical["tickets"], critical["first response met %"],
+            critical["first response pending"], critical["breaches"]) == ("1", "0", "0", "1")
+    medium = row(table, "Acme", "medium")
+    assert (medium["tickets"], medium["first response met %"],
+            medium["first response pending"], medium["breaches"]) == ("1", "", "1", "0")
+    everything = row(table, "Acme", "all")
+    # Met over met and breached: 3 of 4; the pending one counts in neither.
+    assert (everything["tickets"], everything["first response met %"],
+            everything["first response pending"], everything["breaches"]) == \
+        ("5", "75", "1", "1")
+    assert "low" not in {r["severity"] for r in table}
+
+    # The month before's statement, on the 1st at 09:00: the ticket opened then, though
+    # it was resolved after the month ended.
+    await advance(app.runtime, coming.start + 10 * HOUR - clock.now())
+    statement = (await app.slack.wait_for(lambda: dm_of(app.slack, AM, "statement:"),
+                                          timeout=15))[0]
+    await drained(app.runtime)
+    assert "Monthly statement" in text_of(statement)
+    low = row(await csv_in_thread(app.slack, statement), "Acme", "low")
+    assert low["tickets"] == "1" and near(low["resolution p50 (s)"], 3 * HOUR + 600)
 
 
 async def test_a_client_is_named_by_its_channel_as_typed_or_by_its_name(

@@ -311,13 +311,13 @@ def test_a_long_summary_says_how_many_rows_are_only_in_the_csv() -> None:
     outcomes = [done(n, f"C{n:09d}", Severity.HIGH, 60, HOUR) for n in range(30)]
     rows = figures(outcomes, {})
     text, blocks = report_message("SLA report 2026-11 — all clients", rows, 30)
-    assert text.startswith("SLA report 2026-11 — all clients: 30 resolved tickets")
+    assert text.startswith("SLA report 2026-11 — all clients: 30 tickets opened")
     shown = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
     assert f"…and {len(rows) - SUMMARY_LINES} more rows in the CSV." in shown
     assert len(blocks) <= 50 and all(len(b["text"]["text"]) <= 3000 for b in blocks
                                      if b["type"] == "section")
     _, empty = report_message("SLA report 2026-11 — Acme", [], 0)
-    assert "No tickets were resolved in this period." in empty[0]["text"]["text"]
+    assert "No tickets were opened in this period." in empty[0]["text"]["text"]
 
 
 def summary_lines(rows: list[Row]) -> list[str]:
@@ -345,3 +345,36 @@ def test_a_client_called_all_clients_is_a_client_like_any_other() -> None:
     assert [(r.client, r.severity, r.everyone) for r in rows][-1] == ("All clients", ALL, True)
     assert tickets_in(rows) == 2
     assert summary_lines(rows)[-1].startswith("*All clients*: tickets 2 ·")
+
+
+# -- tickets not resolved: pending, breached, no resolution time ------------------------
+
+def test_a_first_response_still_to_come_is_pending_then_breached_and_not_resolved() -> None:
+    waiting = Ticket(1001, ACME, "U1", "t", "d", Severity.HIGH, T0)
+    with pytest.raises(ValueError, match="not resolved"):
+        outcome(waiting, STANDARD)
+    before = outcome(waiting, STANDARD, now=T0 + HOUR)
+    assert (before.pending, before.breached, before.resolved_at, before.durations) == (
+        frozenset({Clock.INITIAL}), frozenset(), None, {})
+    after = outcome(replace(waiting, number=1002), STANDARD, now=T0 + 4 * HOUR)
+    assert (after.pending, after.breached) == (frozenset(), frozenset({Clock.INITIAL}))
+    answered = replace(waiting, number=1003, status=Status.CLAIMED, assignee="U2",
+                       first_response_at=T0 + 600)
+    working = outcome(answered, STANDARD, now=T0 + 5 * HOUR)
+    assert (working.pending, working.breached, working.durations) == (
+        frozenset(), frozenset(), {Clock.INITIAL: 600})
+    # A reopened ticket's first-response clock stopped at its first resolution.
+    reopened = replace(resolve(waiting, "U2", T0 + HOUR, "ok"), number=1004,
+                       status=Status.OPEN, resolved_at=None)
+    assert outcome(reopened, STANDARD, now=T0 + 9 * HOUR).pending == frozenset()
+
+    rows = {r.severity: dict(zip((c.name for c in COLUMNS), r.values, strict=True))
+            for r in figures([before, after, working], NAMES)}
+    high = rows["high"]
+    assert (high["tickets"], high["first response pending"], high["breaches"]) == (3, 1, 1)
+    assert high["first response met %"] == 50  # met over met and breached
+    assert high["first response p50"] == 600
+    assert (high["resolution p50"], high["resolution p90"]) == (None, None)
+    only_pending = figures([before], NAMES)[0]
+    assert value(only_pending, "first response met %") is None
+    assert value(only_pending, "first response pending") == 1

@@ -1,23 +1,27 @@
 """SLA reports: ``/ticket report`` for staff, and each client's monthly statement.
 
-A report is gathered from the resolution index (the outcomes of the tickets resolved in
-the period, read from every partition at once), never from a scan of the tickets; its
-figures are the domain's (``bot.domain.reports``). It goes out by DM as a job: a summary,
-then the CSV.
+A report covers the tickets opened in its period, resolved or not. It is gathered from
+the indexes by creation, never from a scan of the tickets: the outcomes of the resolved
+ones (archived ones too), and the tickets still unresolved, whose outcome so far is
+worked out at the time of the report. Its figures are the domain's
+(``bot.domain.reports``). It goes out by DM as a job: a summary, then the CSV.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.adapters.outcomes import Opened, Unresolved
 from bot.adapters.store import Armed
 from bot.domain.jobs import ReportDM
 from bot.domain.periods import USAGE, Period, next_statement, parse_report
-from bot.domain.reports import Outcome, Row, figures, tickets_in, to_csv
+from bot.domain.plans import Plan
+from bot.domain.reports import Outcome, Row, figures, outcome, tickets_in, to_csv
 from bot.domain.tickets import Client, TicketError
 from bot.services.changes import Changes
 from bot.services.staff import Actor, StaffCheck
@@ -32,11 +36,27 @@ _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
 
 
 class OutcomeReader(Protocol):
-    async def between(self, start: float, end: float) -> Iterable[Outcome]: ...
+    async def opened(self, start: float, end: float) -> Opened: ...
+
+    def unresolved(self, numbers: Sequence[int]) -> AsyncIterator[Unresolved]: ...
 
 
 class ChannelNames(Protocol):
     async def channel_names(self) -> Mapping[str, str]: ...
+
+
+async def opened_in(reader: OutcomeReader, start: float, end: float,
+                    plan_of: Callable[[str], Plan], now: float,
+                    channel: str | None = None) -> Iterator[Outcome]:
+    """The outcomes of the tickets opened from ``start`` to ``end`` (of one channel, or of
+    all): the resolved ones' as stored, the others' so far at ``now`` under their
+    channel's plan."""
+    found = await reader.opened(start, end)
+    so_far = [outcome(u.ticket, plan_of(u.ticket.channel), u.breaches, now)
+              async for u in reader.unresolved(found.unresolved)
+              if channel is None or u.ticket.channel == channel]
+    resolved = (o for o in found.resolved if channel is None or o.channel == channel)
+    return itertools.chain(resolved, so_far)
 
 
 @dataclass(frozen=True)
@@ -110,12 +130,16 @@ class Reports:
 
     async def build(self, start: float, end: float, label: str,
                     channel: str | None = None) -> Report:
-        """The figures of the tickets resolved from ``start`` to ``end``, of one client's
+        """The figures of the tickets opened from ``start`` to ``end``, of one client's
         channel or of every client."""
         clients = await self.store.clients()
         names = {c.channel: c.name for c in clients}
-        found = await self.outcomes.between(start, end)
-        rows = figures((o for o in found if channel is None or o.channel == channel), names)
+        plans = {c.channel: self.changes.plan(c) for c in clients}
+        standard = self.changes.plan(None)
+        found = await opened_in(self.outcomes, start, end,
+                                lambda ch: plans.get(ch, standard), self.changes.clock(),
+                                channel)
+        rows = figures(found, names)
         client = next((c for c in clients if c.channel == channel), None)
         return Report(label, client, rows, to_csv(rows), tickets_in(rows))
 

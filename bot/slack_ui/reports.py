@@ -42,10 +42,10 @@ def report_message(title: str, rows: Sequence[Row], tickets: int
                    ) -> tuple[str, list[dict[str, Any]]]:
     """The summary: a client's line over all its severities, then one per severity; all
     clients' line last, kept when the rest is cut."""
-    text = f"{escape(title)}: {tickets} resolved ticket{'' if tickets == 1 else 's'}"
+    text = f"{escape(title)}: {tickets} ticket{'' if tickets == 1 else 's'} opened"
     if not rows:
         return text, [SectionBlock(text=MarkdownTextObject(
-            text=f"*{escape(title)}*\nNo tickets were resolved in this period.")).to_dict()]
+            text=f"*{escape(title)}*\nNo tickets were opened in this period.")).to_dict()]
     last = [r for r in rows if r.everyone]
     ordered = sorted((r for r in rows if not r.everyone),
                      key=lambda r: (r.client.lower(), r.client, r.severity != ALL))
@@ -58,9 +58,10 @@ def report_message(title: str, rows: Sequence[Row], tickets: int
     blocks += [SectionBlock(text=MarkdownTextObject(text=piece)).to_dict()
                for piece in _joined(lines, 2900)]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text="Tickets resolved in the period. Durations in business time where the plan "
-             "has business hours; percentiles by nearest rank. The CSV follows in the "
-             "thread.")]).to_dict())
+        text="Tickets opened in the period, resolved or not. A first response still to "
+             "come is pending until its deadline, breached after; met % is met over met "
+             "and breached. Durations in business time where the plan has business hours; "
+             "percentiles by nearest rank. The CSV follows in the thread.")]).to_dict())
     return text, blocks
 
 
