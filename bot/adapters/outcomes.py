@@ -23,7 +23,7 @@ from bot.domain.tickets import Ticket
 BATCH = 500
 """Tickets archived per partition in one pass (the sweep comes back for the rest)."""
 READ = 500
-"""Unresolved tickets read in one round trip."""
+"""Unresolved tickets read by one script (the scripts of every partition run at once)."""
 
 
 class Opened(NamedTuple):
@@ -49,6 +49,7 @@ class Outcomes:
         self._shift = shift_ms or (lambda: 0)
         self._opened = redis.register_script(report_scripts.OPENED_BETWEEN)
         self._index_created = redis.register_script(report_scripts.INDEX_CREATED)
+        self._tickets = redis.register_script(report_scripts.TICKETS_READ)
         self._archive = redis.register_script(report_scripts.ARCHIVE)
         self._retire = redis.register_script(report_scripts.RETIRE)
 
@@ -71,19 +72,23 @@ class Outcomes:
         return Opened(resolved, [int(n) for _, numbers in replies for n in numbers])
 
     async def unresolved(self, numbers: Sequence[int]) -> AsyncIterator[Unresolved]:
-        """The tickets ``numbers`` (unresolved ones), each with the breaches fired for it,
-        ``READ`` a round trip; a ticket gone meanwhile is left out."""
-        for first in range(0, len(numbers), READ):
-            chunk = numbers[first:first + READ]
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for n in chunk:
-                    pipe.hgetall(self.layout.ticket_hash(n))
-                    pipe.hvals(self.layout.fired_hash(n))
-                raw = await pipe.execute()
-            for fields, fired in zip(raw[::2], raw[1::2], strict=True):
+        """The tickets ``numbers`` (unresolved ones), each with the breaches fired for it:
+        a script per partition and ``READ`` tickets, all at once; a ticket gone meanwhile
+        is left out."""
+        mine: dict[int, list[int]] = {}
+        for n in numbers:
+            mine.setdefault(self.layout.of_ticket(n).index, []).append(n)
+        chunks = [part[i:i + READ] for part in mine.values() for i in range(0, len(part), READ)]
+        calls: list[tuple[list[str], list[Any]]] = [
+            ([key for n in chunk
+              for key in (self.layout.ticket_hash(n), self.layout.fired_hash(n))], [])
+            for chunk in chunks]
+        for flat in await run_scripts(self.redis, self._tickets, calls):
+            for fields, fired in zip(flat[::2], flat[1::2], strict=True):
                 if fields:
                     records = [json.loads(f) for f in fired]
-                    yield Unresolved(decode_ticket(cast(dict[str, str], fields), set()), [
+                    yield Unresolved(decode_ticket(dict(zip(fields[::2], fields[1::2],
+                                                            strict=True)), set()), [
                         (r["clock"], r["due"]) for r in records if Step(r["step"]).is_breach])
 
     async def retire(self, before: float) -> int:
