@@ -21,7 +21,7 @@ from bot.adapters.outcomes import Outcomes
 from bot.domain.periods import month_of
 from bot.domain.plans import default_plans
 from bot.domain.reports import figures, tickets_in, to_csv
-from bot.services.reports import opened_in
+from bot.services.opened import opened_in
 
 
 def peak_rss_kb() -> int:

@@ -9,21 +9,19 @@ worked out at the time of the report. Its figures are the domain's
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.adapters.outcomes import Opened, Unresolved
 from bot.adapters.store import Armed
 from bot.domain.jobs import ReportDM
 from bot.domain.periods import USAGE, Period, next_statement, parse_report
-from bot.domain.plans import Plan
-from bot.domain.reports import Outcome, Row, figures, outcome, tickets_in, to_csv
+from bot.domain.reports import Row, figures, tickets_in, to_csv
 from bot.domain.tickets import Client, TicketError
 from bot.services.changes import Changes
+from bot.services.opened import OutcomeReader, opened_in
 from bot.services.staff import Actor, StaffCheck
 
 log = logging.getLogger(__name__)
@@ -35,28 +33,8 @@ MOST_NAMED = 10
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
 
 
-class OutcomeReader(Protocol):
-    async def opened(self, start: float, end: float) -> Opened: ...
-
-    def unresolved(self, numbers: Sequence[int]) -> AsyncIterator[Unresolved]: ...
-
-
 class ChannelNames(Protocol):
     async def channel_names(self) -> Mapping[str, str]: ...
-
-
-async def opened_in(reader: OutcomeReader, start: float, end: float,
-                    plan_of: Callable[[str], Plan], now: float,
-                    channel: str | None = None) -> Iterator[Outcome]:
-    """The outcomes of the tickets opened from ``start`` to ``end`` (of one channel, or of
-    all): the resolved ones' as stored, the others' so far at ``now`` under their
-    channel's plan."""
-    found = await reader.opened(start, end)
-    so_far = [outcome(u.ticket, plan_of(u.ticket.channel), u.breaches, now)
-              async for u in reader.unresolved(found.unresolved)
-              if channel is None or u.ticket.channel == channel]
-    resolved = (o for o in found.resolved if channel is None or o.channel == channel)
-    return itertools.chain(resolved, so_far)
 
 
 @dataclass(frozen=True)
