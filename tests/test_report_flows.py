@@ -15,7 +15,9 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.channels import ChannelNames
 from bot.adapters.clock import Clock
+from bot.adapters.slack import Slack
 from bot.adapters.store import Armed
 from bot.bootstrap import Runtime, open_runtime
 from bot.domain.jobs import ReportDM
@@ -429,3 +431,16 @@ async def test_a_name_that_matches_no_client_names_ten_of_them_escaped(
     assert "Client 000 &lt;Holdings&gt; &amp; Subsidiaries" in refusal
     assert refusal.count("Holdings") == 10 and "and 390 more" in refusal
     assert len(refusal) < 3000
+
+
+async def test_channel_names_come_from_slack_and_outlast_its_failures(
+        slack: SlackStandIn, caplog: pytest.LogCaptureFixture) -> None:
+    client = AsyncWebClient(token="xoxb-test-token", base_url=slack.url)
+    names = ChannelNames(Slack(client), ttl=0)
+    slack.add_channel("C0NOTIN001", "elsewhere", is_member=False)
+    assert await names.channel_names() == {
+        TRIAGE: "support-triage", CLIENT_CHANNEL: "acme-support", GLOBEX: "globex-support"}
+    slack.fail("users.conversations", error="missing_scope", times=2)
+    assert (await names.channel_names())[GLOBEX] == "globex-support"  # as last read
+    assert await ChannelNames(Slack(client)).channel_names() == {}  # never read: none
+    assert "could not read the names of the app's channels" in caplog.text
