@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.channels import ChannelNames
 from bot.adapters.client_cache import HEALTH_CHECK, ClientCache
 from bot.adapters.clock import Clock
 from bot.adapters.connection import RedisClient, subscriber_client
@@ -160,7 +161,7 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
     ticket_events = Events(settings)
     reminders = Reminders(changes, ticket_events)
     index, viewers = Index(redis, keys), HomeViewers(redis)
-    reports = Reports(changes, staff, outcomes)
+    reports = Reports(changes, staff, outcomes, ChannelNames(interactive))
     desk = Desk(Tickets(changes, staff, ticket_events, cards=interactive),
                 Queries(changes, staff, settings.triage_channel, index), staff, changes,
                 reminders, Sweeper(changes), store, interactive.identity,

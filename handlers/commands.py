@@ -14,6 +14,7 @@ from bot.domain.tickets import TicketError, parse_ticket_key
 from bot.services.staff import Actor
 from bot.slack_ui import messages, modals
 from bot.slack_ui.ids import ModalMetadata, OpenTicketValue
+from bot.slack_ui.reports import report_refusal
 from handlers import after_ack, desk_of, ephemeral, open_form
 
 
@@ -74,5 +75,5 @@ async def ask_report(command: dict[str, Any], client: AsyncWebClient,
         period, who = await desk_of(context).reports.request(actor_of(command), text, ref)
         answer = messages.report_on_its_way(period.label, who.name if who else None)
     except TicketError as refusal:
-        answer = messages.refusal_text(refusal)
+        answer = report_refusal(refusal)
     await ephemeral(client, channel, user, answer)

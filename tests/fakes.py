@@ -21,11 +21,12 @@ of an operation (``before``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from math import inf
 from typing import Any
 
+from bot.adapters.outcomes import Opened, Unresolved
 from bot.adapters.store import (
     FIRST_NUMBER,
     Armed,
@@ -261,8 +262,18 @@ class FakeStore(FakeRecords):
             self._set_timers(n, timers)
         return True
 
-    async def between(self, start: float, end: float) -> list[Outcome]:
-        return [o for o in self.outcomes.values() if start <= o.resolved_at < end]
+    async def opened(self, start: float, end: float) -> Opened:
+        """``Outcomes.opened``: by creation, the resolved ones' outcomes and the others."""
+        return Opened(iter([o for o in self.outcomes.values() if start <= o.created_at < end]),
+                      [t.number for t in self.tickets.values() if t.status is not
+                       Status.RESOLVED and start <= t.created_at < end])
+
+    async def unresolved(self, numbers: Sequence[int]) -> AsyncIterator[Unresolved]:
+        for n in numbers:
+            if n in self.tickets:
+                yield Unresolved(self.tickets[n], [
+                    (f.clock, f.due) for f in self.fired.get(n, {}).values()
+                    if Step(f.step).is_breach])
 
     async def sla_events(self, number: int) -> list[SlaEvent]:
         return sorted(self.fired.get(number, {}).values(), key=lambda f: f.due)

@@ -1,6 +1,6 @@
 """The resolution index and retention on a real Redis: resolved tickets indexed by
-resolution time, archived to their outcome after ``ARCHIVE_AFTER_DAYS``, dropped after
-``RETAIN_DAYS``; thread keys with a TTL; nothing left behind."""
+resolution and creation time, archived to their outcome after ``ARCHIVE_AFTER_DAYS``,
+dropped after ``RETAIN_DAYS``; thread keys with a TTL; nothing left behind."""
 
 from __future__ import annotations
 
@@ -64,16 +64,21 @@ async def test_resolved_tickets_are_indexed_archived_then_dropped(app: RunningAp
     await drained(runtime)
     start, end = runtime.clock.now() - DAY, runtime.clock.now() + 1
     found = await runtime.desk.reports.build(start, end, "today")
-    assert found.tickets == 2  # the open one is not in the index
+    assert found.tickets == 3  # the open one too: a report covers the tickets opened
+    outcomes = runtime.desk.reports.outcomes
+    read = await outcomes.opened(start, end)
+    assert (len(list(read.resolved)), read.unresolved) == (2, [numbers[2]])
 
     # Reopened, a ticket leaves the index; resolved again, it is back with its new time.
     await runtime.desk.tickets.reopen(numbers[0], Actor(STAFF), channel=CLIENT_CHANNEL)
-    assert (await runtime.desk.reports.build(start, end, "today")).tickets == 1
+    assert (await runtime.desk.reports.build(start, end, "today")).tickets == 3
+    read = await outcomes.opened(start, end)
+    assert (len(list(read.resolved)), sorted(read.unresolved)) == (1, [numbers[0], numbers[2]])
     await advance(runtime, 60)
     await runtime.desk.tickets.resolve(numbers[0], "Fixed again.", Actor(STAFF))
     await drained(runtime)
-    before = await runtime.desk.reports.build(start, runtime.clock.now() + 1, "today")
-    assert before.tickets == 2
+    end = runtime.clock.now() + 1
+    assert (await runtime.desk.reports.build(start, end, "today")).tickets == 3
     ticket = (await runtime.store.get(numbers[1]))
     assert ticket is not None and ticket.ticket.client_ts is not None
     thread = thread_key(CLIENT_CHANNEL, ticket.ticket.client_ts)
@@ -82,6 +87,7 @@ async def test_resolved_tickets_are_indexed_archived_then_dropped(app: RunningAp
     # Not yet old enough: nothing archived.
     assert await retention(runtime).run() == (0, 0)
     await advance(runtime, 31 * DAY)
+    before = await runtime.desk.reports.build(start, end, "today")
     assert await retention(runtime).run() == (2, 0)
     assert await retention(runtime).run() == (0, 0)  # a second pass finds nothing to do
     layout = runtime.store.layout
@@ -91,7 +97,7 @@ async def test_resolved_tickets_are_indexed_archived_then_dropped(app: RunningAp
                                       layout.timer_set(n))
     assert not await redis.exists(thread)
     assert await runtime.store.get(numbers[2]) is not None  # the open one stays
-    after = await runtime.desk.reports.build(start, runtime.clock.now(), "then")
+    after = await runtime.desk.reports.build(start, end, "today")
     assert after.csv == before.csv  # the report is the same from the archive records
     # An archived ticket can no longer be rated.
     with pytest.raises(TicketError, match="archived"):
@@ -100,9 +106,11 @@ async def test_resolved_tickets_are_indexed_archived_then_dropped(app: RunningAp
 
     await advance(runtime, 365 * DAY)
     assert await retention(runtime).run() == (0, 2)
-    assert (await runtime.desk.reports.build(0, runtime.clock.now(), "all")).tickets == 0
+    # Only the open one is left to report.
+    assert (await runtime.desk.reports.build(0, runtime.clock.now(), "all")).tickets == 1
     part = layout.of_ticket(numbers[0])
     assert await redis.zcard(part.resolved) == 0 and await redis.hlen(part.outcomes) == 0
+    assert await redis.zcard(part.created) == 0
 
 
 async def test_an_outcome_keeps_its_clocks_and_ratings(app: RunningApp) -> None:
@@ -114,7 +122,9 @@ async def test_an_outcome_keeps_its_clocks_and_ratings(app: RunningApp) -> None:
     await drained(runtime)
     await runtime.desk.tickets.resolve(n, "Done.", Actor(STAFF))
     await runtime.desk.ratings.rate(n, 2, Actor(CLIENT_USER), channel=CLIENT_CHANNEL)
-    [found] = await runtime.desk.reports.outcomes.between(0, runtime.clock.now() + 1)
+    read = await runtime.desk.reports.outcomes.opened(0, runtime.clock.now() + 1)
+    [found] = list(read.resolved)
+    assert read.unresolved == []
     assert found.number == n and found.scores == (2,)
     assert found.breached == frozenset({SlaClock.INITIAL})
     assert SlaClock.INITIAL not in found.durations  # never answered
@@ -141,7 +151,7 @@ async def test_archiving_passes_ties_and_keeps_events_still_to_send(
     assert [await archive.archive(at + 1) for _ in range(4)] == [2, 2, 1, 0]
     assert [await store.get(n) for n in numbers] == [None] * 5
     assert await redis.lrange(waiting, 0, -1) == ["{}"]
-    assert len(list(await archive.between(0, at + 1))) == 5
+    assert len(list((await archive.opened(0, at + 1)).resolved)) == 5
     await redis.aclose()
 
 
@@ -169,12 +179,30 @@ async def test_a_channels_outcomes_are_found_and_moved_in_every_partition(
     assert len({layout.of_ticket(n) for n in mine}) > 1
     await archive.archive(at + 4)  # some archived, some not: their outcomes alike
     assert sorted(await archive.of_channel(CLIENT_CHANNEL)) == mine
-    before = {o.number: o for o in await archive.between(0, at + 100)}
+    before = {o.number: o for o in (await archive.opened(0, at + 100)).resolved}
     assert await archive.relabel([*mine, *theirs], CLIENT_CHANNEL, "C0ACMESHR1") == len(mine)
     assert await archive.of_channel(CLIENT_CHANNEL) == []
     assert sorted(await archive.of_channel("C0ACMESHR1")) == mine
     assert sorted(await archive.of_channel(OTHER)) == theirs
-    after = {o.number: o for o in await archive.between(0, at + 100)}
+    after = {o.number: o for o in (await archive.opened(0, at + 100)).resolved}
     assert after == {n: replace(o, channel="C0ACMESHR1") if n in mine else o
                      for n, o in before.items()}  # nothing else of them changed
     await redis.aclose()
+
+
+async def test_archive_records_kept_before_reports_went_by_creation_count_again(
+        app: RunningApp) -> None:
+    runtime, redis = app.runtime, app.runtime.redis
+    await register_client(runtime, name="Acme")
+    numbers = [await opened(runtime, 20 + i) for i in range(2)]
+    start = runtime.clock.now() - 1
+    for n in numbers:
+        await runtime.desk.tickets.resolve(n, "Fixed.", Actor(STAFF))
+    await drained(runtime)
+    end = runtime.clock.now() + 1
+    for part in runtime.store.layout.all:  # a desk of before kept no creation index
+        await redis.delete(part.created)
+    assert (await runtime.desk.reports.build(start, end, "today")).tickets == 0
+    assert await retention(runtime).run() == (0, 0)
+    assert (await runtime.desk.reports.build(start, end, "today")).tickets == 2
+    assert await redis.zcard(runtime.store.layout.all[0].created) == 2

@@ -81,6 +81,9 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
 def encode_outcome(o: Outcome) -> str:
     """A resolved ticket's outcome, compact (its number is the hash field): channel,
     severity, created and resolved (s), clock -> business seconds, breached clocks, CSAT."""
+    if o.resolved_at is None:
+        raise ValueError(f"T-{o.number} is not resolved: only a resolved ticket's outcome "
+                         "is kept")
     return json.dumps([o.channel, o.severity.value, round(o.created_at, 3),
                        round(o.resolved_at, 3),
                        {c.value: round(s, 3) for c, s in o.durations.items()},

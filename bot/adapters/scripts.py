@@ -12,8 +12,8 @@ from bot.adapters.keys import ARM_LUA, SINKS
 
 _OUTBOXES = "\n".join(f"K_OUTBOX['{sink.value}'] = KEYS[{12 + i}]"
                        for i, sink in enumerate(SINKS))
-_REPORTS = (f"\nlocal K_RESOLVED, K_OUTCOMES = KEYS[{12 + len(SINKS)}], "
-            f"KEYS[{13 + len(SINKS)}]")
+_REPORTS = (f"\nlocal K_RESOLVED, K_OUTCOMES, K_CREATED = KEYS[{12 + len(SINKS)}], "
+            f"KEYS[{13 + len(SINKS)}], KEYS[{14 + len(SINKS)}]")
 
 TICKET_LUA = ARM_LUA + """
 local K_TICKET, K_DONE, K_FIRED, K_TIMERS, K_OPEN = KEYS[7], KEYS[8], KEYS[9], KEYS[10],
@@ -129,11 +129,13 @@ if #spec.unset > 0 then redis.call('HDEL', K_TICKET, unpack(spec.unset)) end
 if spec.open then
   redis.call('ZADD', K_OPEN, 'NX', spec.created, n)
   redis.call('ZREM', K_RESOLVED, n)
+  redis.call('ZREM', K_CREATED, n)
   redis.call('HDEL', K_OUTCOMES, n)
 else
   redis.call('ZREM', K_OPEN, n)
   if spec.outcome then
     redis.call('ZADD', K_RESOLVED, spec.resolved, n)
+    redis.call('ZADD', K_CREATED, spec.created, n)
     redis.call('HSET', K_OUTCOMES, n, spec.outcome)
   end
 end

@@ -182,7 +182,7 @@ class Store(DeskRecords):
 
         ``timers`` replaces the ticket's armed SLA timers; ``urgency`` its index entries
         (None: they stay as they are); ``outcome`` (of a resolved ticket) is indexed by
-        resolution time for reports.
+        resolution time (for retention) and creation time (for reports).
         """
         values, unset = encode_ticket(ticket)
         n = ticket.number
@@ -197,7 +197,8 @@ class Store(DeskRecords):
                 "jobs": [job_spec(a) for a in jobs],
                 "timers": [job_spec(a) for a in timer_jobs(n, timers)],
                 "outcome": encode_outcome(outcome) if outcome else None,
-                "resolved": round(outcome.resolved_at * 1000) if outcome else None,
+                "resolved": round(outcome.resolved_at * 1000)
+                if outcome and outcome.resolved_at is not None else None,
             }))
         if status == "conflict":
             raise Conflict(ticket.key)

@@ -38,7 +38,8 @@ BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-1-test"
 READ_ONLY = frozenset({"auth.test", "users.info", "usergroups.users.list", "conversations.info",
                        "conversations.history", "conversations.replies", "conversations.open",
-                       "pins.list", "reactions.get", "apps.connections.open"})
+                       "pins.list", "reactions.get", "apps.connections.open",
+                       "users.conversations"})
 """Methods that change nothing: watchers are not told of them."""
 
 

@@ -1,6 +1,7 @@
 """Retention: resolved tickets become compact archive records (their outcomes) after
 ``ARCHIVE_AFTER_DAYS``; the outcomes are kept ``RETAIN_DAYS`` for reports, then dropped.
-Run with the sweep (one worker at a time), a batch per partition each time."""
+Run with the sweep (one worker at a time), a batch per partition each time; it also
+indexes by creation outcomes kept before reports went by creation."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ class Archive(Protocol):
 
     async def retire(self, before: float) -> int: ...
 
+    async def index_created(self) -> int: ...
+
 
 class Retention:
     def __init__(self, archive: Archive, settings: Settings, clock: Clock) -> None:
@@ -30,6 +33,10 @@ class Retention:
     async def run(self) -> tuple[int, int]:
         """Archive what is old enough, drop what is past keeping: how many of each."""
         now = self.clock()
+        indexed = await self.archive.index_created()
+        if indexed:
+            log.info("retention: %d archive records indexed by creation for reports",
+                     indexed)
         archived = await self.archive.archive(now - self.settings.archive_after_days * DAY)
         retired = await self.archive.retire(now - self.settings.retain_days * DAY)
         if archived or retired:
