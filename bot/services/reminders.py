@@ -2,7 +2,9 @@
 
 The timer's notification is marked fired and its messages armed in one script, checked
 against the ticket's version: a change that lands in between (a staff reply) makes the
-timer look again, so nothing stale goes out, and nothing goes out twice.
+timer look again, so nothing stale goes out, and nothing goes out twice. The firing moves
+the version in turn: a change read before it (a resolve, whose outcome counts breaches)
+is made again.
 """
 
 from __future__ import annotations
