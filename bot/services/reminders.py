@@ -10,7 +10,7 @@ is made again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.adapters.store import Armed, SlaEvent
@@ -50,14 +50,17 @@ ROLE_NAMES = {Role.ACCOUNT_MANAGER: "account_manager", Role.ASSIGNEE: "assignee"
 """How a ladder names each role (PLANS' ``escalation``)."""
 
 
-def event_name(timer: Timer) -> str:
-    """The ticket event a firing is: a ladder's first warning and first breach are
-    ``warning`` and ``breach``; its later steps and re-notifications ``escalation``."""
+def event_name(timer: Timer, sent: Collection[str]) -> str:
+    """The ticket event a firing is: a ladder's first warning is ``warning``; the first of a
+    deadline's breach notifications to fire is ``breach`` (after an outage that may be a
+    re-notification: the ones before it were skipped); the others are ``escalation``."""
     if timer.step is Step.UPDATE:
         return "update_overdue"
-    if timer.rung or timer.repeat:
-        return "escalation"
-    return "breach" if timer.step.is_breach else "warning"
+    if timer.step.is_breach:
+        own = f"{timer.step.value}:{timer.generation}"
+        told = any(s == own or s.startswith(own + ":r") for s in sent)
+        return "escalation" if told else "breach"
+    return "escalation" if timer.rung or timer.repeat else "warning"
 
 
 class NotDue(Exception):
@@ -109,7 +112,7 @@ class Reminders:
             jobs = self.effects(ticket, client, timer, notify)
             fired = SlaEvent(timer.notification, timer.step.clock.value, timer.step.value,
                           timer.due, now)
-            event = self.events(ticket, event_name(timer), now, page="pager" in notify,
+            event = self.events(ticket, event_name(timer, ticket.sent), now, page="pager" in notify,
                                 clock=timer.step.clock.value, step=timer.step.value,
                                 due=timer.due, rung=timer.rung, repeat=timer.repeat)
             committed = await store.commit_effects(
