@@ -16,7 +16,7 @@ import pytest
 from bot.domain.jobs import TicketEvent
 from bot.domain.sla import Step
 from bot.sandbox.slack_side import SlackClientSide
-from bot.sandbox.standin import SlackStandIn
+from bot.sandbox.standin import Message, SlackStandIn
 from tests.conftest import (
     AM,
     CLIENT_CHANNEL,
@@ -148,16 +148,20 @@ async def test_a_ladder_edit_applies_to_open_tickets(
         await stop(served)
 
 
-HALF_HOURLY = {"standard": {"critical": 40, "escalation": {"critical": [
-    {"at": 0.75, "notify": ["account_manager"]},
-    {"at": "breach", "notify": ["head_of_support"], "every": 1800, "times": 3}]}}}
+ONCALL = "C0ONCALL01"
+HALF_HOURLY = {"standard": {"critical": 40, "high": 60, "escalation": {
+    "critical": [{"at": 0.75, "notify": ["account_manager"]},
+                 {"at": "breach", "notify": ["head_of_support"], "every": 1800, "times": 3}],
+    "high": [{"at": "breach", "notify": [ONCALL]}]}}}
+"""Critical: the head of support at the breach and every 30 minutes; High: a channel."""
 
 
 @pytest.fixture
-def settings_extra(pagerduty: PagerDuty, receiver: Receiver) -> dict[str, object]:
+def settings_extra(pagerduty: PagerDuty, receiver: Receiver, smtp_sink: SmtpSink
+                   ) -> dict[str, object]:
     return {"plans": json.dumps(HALF_HOURLY), "pagerduty_routing_key": "R0UTINGKEY0123456789",
             "pagerduty_url": pagerduty.url, "webhook_url": receiver.url,
-            "webhook_secret": WEBHOOK_SECRET}
+            "webhook_secret": WEBHOOK_SECRET, "smtp_url": f"smtp://127.0.0.1:{smtp_sink.port}"}
 
 
 async def test_a_breach_missed_in_an_outage_still_pages_and_reaches_the_webhook(
@@ -199,3 +203,25 @@ async def test_two_breach_steps_firing_at_once_make_one_breach_event() -> None:
     assert await w.reminders.fire(first, w.clock()) is not None
     events = [q.job.event for q in w.store.armed if isinstance(q.job, TicketEvent)]
     assert sorted(events) == ["breach", "escalation", "opened"]  # one breach per deadline
+
+
+async def test_the_breach_note_names_who_was_told(app: RunningApp, smtp_sink: SmtpSink) -> None:
+    app.slack.add_channel(ONCALL, "on-call")
+    await register_client(app.runtime)
+    high = await triage_post(app, await open_ticket(app, "Uploads fail", "High", "All."))
+    critical = await triage_post(app, await open_ticket(app, "Login fails", "Critical", "All."))
+    await drained(app.runtime)
+    await advance(app.runtime, 60)
+    await drained(app.runtime)
+
+    def breach_note(post: Message) -> str:
+        [note] = [m.text for m in app.slack.posts(TRIAGE, post.ts) if "breached its" in m.text]
+        return note
+
+    # High's step alerts only the on-call channel: no DM, no email.
+    assert app.slack.posts(ONCALL)
+    assert breach_note(high).endswith(f"alerted: <#{ONCALL}>.")
+    # Critical's tells the head of support by DM and by email.
+    assert breach_note(critical).endswith(
+        f"alerted: <@{LEAD}>, the head of support by email (lead@vendor.example).")
+    assert len(smtp_sink.messages) == 1

@@ -735,7 +735,7 @@ async def test_breach_tells_the_lead_by_dm_and_email_and_the_triage_post(w: Worl
     assert jobs == [
         ReminderDM(ticket=n, step=Step.BREACH, generation=gen, user=LEAD,
                    role=Role.HEAD_OF_SUPPORT),
-        TriageNote(ticket=n, step=Step.BREACH, generation=gen, told=(LEAD,)),
+        TriageNote(ticket=n, step=Step.BREACH, generation=gen, told=(LEAD,), emailed=LEAD_EMAIL),
         BreachEmail(ticket=n, generation=gen, to=LEAD_EMAIL),
         SyncTriage(ticket=n),
     ]

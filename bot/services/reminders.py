@@ -156,16 +156,21 @@ class Reminders:
         roles = dict(reversed(told))  # the first role named for each person
         jobs: list[Job] = [ReminderDM(ticket=n, step=step, generation=gen, user=u, role=roles[u],
                                       **rung) for u in people]
+        groups = tuple(t for t in names if t[:1] in ("S", "C"))
         jobs += [GroupAlert(ticket=n, step=step, generation=gen, target=t, **rung)
-                 for t in names if t[:1] in ("S", "C")]
-        jobs.append(TriageNote(ticket=n, step=step, generation=gen, told=tuple(people), **rung))
+                 for t in groups]
+        email: BreachEmail | None = None
         if step in EMAILED and Role.HEAD_OF_SUPPORT in wanted:
             to = self.settings.support_lead_email
             if to and self.settings.smtp_url:
-                jobs.append(BreachEmail(ticket=n, generation=gen, to=to, step=step, **rung))
+                email = BreachEmail(ticket=n, generation=gen, to=to, step=step, **rung)
             else:
                 log.warning("%s breached; no email sent (SMTP_URL or SUPPORT_LEAD_EMAIL not set)",
                             ticket.key)
+        jobs.append(TriageNote(ticket=n, step=step, generation=gen, told=tuple(people),
+                               alerted=groups, emailed=email.to if email else None, **rung))
+        if email is not None:
+            jobs.append(email)
         if step.is_breach:
             jobs.append(SyncTriage(ticket=n))
         return jobs
