@@ -256,6 +256,7 @@ class FakeStore(FakeRecords):
         self.done.setdefault(n, set()).update(marks)
         if fired is not None:
             self.fired.setdefault(n, {}).setdefault(fired.notification, fired)
+            self.versions[n] += 1  # a firing is on the ticket's record
         for a in jobs:
             self._arm(a.job, a.due)
         if timers is not None:

@@ -17,16 +17,20 @@ from redis.asyncio import Redis
 
 from bot.adapters.clock import Clock
 from bot.adapters.keys import Layout
+from bot.adapters.store import SlaEvent
 from bot.bootstrap import Runtime, open_runtime
 from bot.domain.jobs import FireTimer
+from bot.domain.reports import COLUMNS
 from bot.domain.sla import Step, desired_timers
 from bot.sandbox.standin import SlackStandIn
-from bot.services.reminders import NotDue
+from bot.services.reminders import Fired, NotDue
+from bot.services.staff import Actor
 from tests.cli import ROOT, bot_env
 from tests.conftest import (
     AM,
     CLIENT_CHANNEL,
     LEAD,
+    STAFF,
     TRIAGE,
     SmtpSink,
     drained,
@@ -46,6 +50,7 @@ from tests.once import (
 
 PLANS = json.dumps({"standard": {"critical": 3}})
 SLOW_PLANS = json.dumps({"standard": {"critical": 12}})
+RESOLVE_PLANS = json.dumps({"standard": {"critical": 3600, "resolve_within": {"critical": 3}}})
 KEYS = Layout()
 ONE = KEYS.all[0]
 
@@ -278,3 +283,33 @@ class _FixedFractionClock(Clock):
 
 def server_client(url: str) -> Redis:
     return Redis.from_url(url, decode_responses=True)
+
+
+@pytest.mark.parametrize("plans", [RESOLVE_PLANS])
+async def test_a_breach_that_fires_while_the_ticket_is_resolved_is_in_its_report(
+        desk: Runtime, plans: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    [key] = await open_tickets(desk, 1)
+    number = int(key[2:])
+    desk.clock.advance(4)  # past the resolution deadline; no worker has fired it yet
+    opened = await ticket(desk, number)
+    [breach] = [t for t in await desk.desk.changes.timers(opened)
+                if t.step is Step.RESOLVE_BREACH]
+    job = FireTimer(ticket=number, step=breach.step, generation=breach.generation)
+    read_events = desk.store.sla_events
+    fired: list[Fired | None] = []
+
+    async def fired_meanwhile(n: int) -> list[SlaEvent]:
+        # The resolve has read the breaches fired so far; a worker fires one before the
+        # resolve writes the ticket.
+        found = await read_events(n)
+        if not fired:
+            fired.append(await desk.desk.reminders.fire(job, desk.clock()))
+        return found
+
+    monkeypatch.setattr(desk.store, "sla_events", fired_meanwhile)
+    await desk.desk.tickets.resolve(number, "Fixed the gateway.", Actor(STAFF))
+    assert fired[0] is not None  # the breach went out
+    now = desk.clock()
+    report = await desk.desk.reports.build(now - 60, now + 60, "today")
+    breaches = [c.name for c in COLUMNS].index("breaches")
+    assert [row.values[breaches] for row in report.rows if row.severity == "all"] == [1]

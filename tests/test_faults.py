@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.bootstrap import open_runtime
 from bot.domain.tickets import Severity
 from bot.sandbox.standin import Message, SlackStandIn
 from bot.services.staff import Actor
@@ -29,6 +32,8 @@ from tests.conftest import (
     advance,
     drained,
     register_client,
+    settings_for,
+    start_redis,
 )
 from tests.flows import buttons, click, open_ticket, text_of, triage_post
 from tests.once import dm_channel, marked, open_tickets
@@ -216,3 +221,39 @@ async def test_an_email_slower_than_its_lease_is_sent_once(
             assert await asyncio.wait_for(worker.wait(), 20) == 0
     assert smtp_sink.sessions == 1
     assert [m["Subject"].split()[2] for m in smtp_sink.messages] == keys
+
+
+async def test_a_reminder_cut_off_from_redis_mid_run_goes_as_soon_as_redis_is_back(
+        slack: SlackStandIn, tmp_path: Path) -> None:
+    # Slack answers the warning's DM with a 500 while Redis restarts (AOF on): the job
+    # cannot write its retry. It is retried as soon as Redis answers again, not when its
+    # lease (30 s) runs out.
+    server = start_redis(tmp_path / "aof", appendonly=True)
+    settings = settings_for(slack, server.url, plans=json.dumps(PLANS))
+    try:
+        async with open_runtime(settings, server.url) as runtime:
+            await register_client(runtime, name="Acme")
+            [key] = await open_tickets(runtime, 1)
+            stop = asyncio.Event()
+            worker = asyncio.create_task(runtime.worker.run(stop))
+            await slack.wait_for(lambda: marked(slack, TRIAGE, "triage"))
+            await drained(runtime)
+            slack.fail("chat.postMessage", status=500, channel=AM)
+            slack.delays["chat.postMessage"] = 0.5  # ... and takes its time to say so
+            await advance(runtime, WARNING_AT)
+            await slack.wait_for(lambda: slack.calls_to("chat.postMessage", channel=AM))
+            server.process.kill()  # the DM is in flight
+            server.process.wait()
+            await asyncio.sleep(0.8)  # Slack's 500 comes back while Redis is down
+            server = start_redis(tmp_path / "aof", appendonly=True, port=server.port)
+            back = time.monotonic()
+            await slack.wait_for(lambda: dms(slack, AM), timeout=40)
+            took = time.monotonic() - back
+            await drained(runtime)
+            stop.set()
+            await worker
+        assert took < 5, f"the warning came {took:.1f} s after Redis was back"
+        assert marked(slack, dm_channel(AM), "warning") == Counter({key: 1})
+    finally:
+        server.process.terminate()
+        server.process.wait()

@@ -4,7 +4,8 @@ the desk's other records are in ``records``.
 Every change to a ticket is one script (``scripts``): its fields, its index entries, the
 jobs that tell Slack about it and its SLA timers, all or nothing. Writes that record what
 went out (``done``) and the sweep's repairs never bump a ticket's version, so they never
-make a person's change retry.
+make a person's change retry; a timer that fires does (a resolve that read the ticket
+before it is made again, so its outcome counts that breach).
 """
 
 from __future__ import annotations
@@ -212,7 +213,8 @@ class Store(DeskRecords):
         the ticket as read.
 
         False, with nothing written, if the ticket changed since ``current`` was read; None
-        if ``fired`` had fired already (nothing written either).
+        if ``fired`` had fired already (nothing written either). Only a firing moves the
+        ticket's version.
         """
         n = current.ticket.number
         outcome = {0: False, 1: True, 2: None}

@@ -99,10 +99,8 @@ async def triage_note(job: TriageNote, run: Run) -> None:
     if job.step is Step.UPDATE:
         text = notices.update_overdue_note(ticket, job.generation / 1000, now, job.told)
     elif job.step.is_breach:
-        settings = run.deps.settings
-        emailed = bool(settings.smtp_url and settings.support_lead_email)
-        text = notices.breach_note(ticket, window, now, alerted=bool(job.told) or emailed,
-                                   clock=clock, told=job.told)
+        text = notices.breach_note(ticket, window, now, clock=clock, told=job.told,
+                                   alerted=job.alerted, emailed=job.emailed)
     else:
         text = notices.warning_note(ticket, loaded.client, window, now, job.told, clock)
     await in_triage_thread(run, loaded, job.id, f"{notification(job)}/triage", text)

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from bot.adapters.clock import Clock
+from bot.adapters.connection import redis_unreachable
 from bot.adapters.metrics import show_queue
 from bot.adapters.queue import JobQueue, Leased
 from bot.adapters.slack import Retryable, Undeliverable
@@ -59,6 +60,9 @@ CONCURRENCY = 64
 TRANSIENT_ATTEMPTS = 300
 """Attempts of a job Slack (or SMTP, a receiver) cannot take now: at the 300 s cap of the
 backoff, about a day. An outage of hours ends with everything delivered, late."""
+
+RERUNS = 3
+"""Runs of a job again at once, in one claim, after Redis went out of reach mid-run."""
 
 
 class Worker:
@@ -250,13 +254,29 @@ class Worker:
         await self._attempt(job, hold, now)
 
     async def _attempt(self, job: Job, hold: Hold, now: float) -> None:
+        """Run the job and write its outcome. A run cut off from Redis runs again as soon as
+        Redis answers, while this worker still holds the job: not when its lease expires."""
+        key, leased = ticket_key(job.ticket), hold.leased
+        for rerun in range(RERUNS + 1):
+            if not await self._try(job, hold, now, again=rerun > 0, last=rerun == RERUNS):
+                return
+            if not await hold.still_held():
+                log.warning("%s: job %s lost its lease while Redis was out of reach; another "
+                            "worker takes it over", key, leased.id)
+                return
+            log.info("%s: job %s runs again, Redis answers again", key, leased.id)
+
+    async def _try(self, job: Job, hold: Hold, now: float, *, again: bool, last: bool
+                   ) -> bool:
+        """One run of the job, and its outcome written; True when Redis went out of reach
+        mid-run (unless ``last``): nothing is written, the job is to run again."""
         key, leased = ticket_key(job.ticket), hold.leased
 
         async def fence() -> None:
             if not await hold.renew():
                 raise LeaseLost(leased.id)
 
-        run = Run(self.deps, again=leased.attempt > 1, now=now, fence=fence)
+        run = Run(self.deps, again=again or leased.attempt > 1, now=now, fence=fence)
         work = asyncio.ensure_future(REGISTRY.run(job, run))
         lost = asyncio.Event()
         keeper = asyncio.ensure_future(self._keep_lease(hold, work, lost))
@@ -270,12 +290,12 @@ class Worker:
                                        max_attempts=TRANSIENT_ATTEMPTS)
             log.warning("%s: job %s (attempt %d) not done: %s; %s in %.1f s", key, leased.id,
                         leased.attempt, exc, outcome, delay)
-            await self._after(job, outcome, str(exc))
+            await self._after(hold, job, outcome, str(exc))
         except Undeliverable as exc:
             outcome = await hold.retry(0, exc.error, final=True)
             log.error("%s: job %s refused for good: %s; dead-lettered", key, leased.id,
                       exc.error)
-            await self._after(job, outcome, exc.error)
+            await self._after(hold, job, outcome, exc.error)
         except (LeaseLost, asyncio.CancelledError) as exc:
             if isinstance(exc, asyncio.CancelledError) and not lost.is_set():
                 raise  # this worker is being stopped, not fenced off
@@ -285,12 +305,16 @@ class Worker:
             outcome = await hold.retry(backoff(leased.attempt), str(exc),
                                        max_attempts=TRANSIENT_ATTEMPTS)
             log.info("%s: job %s waits: %s (%s)", key, leased.id, exc, outcome)
-            await self._after(job, outcome, str(exc))
+            await self._after(hold, job, outcome, str(exc))
         except Exception as exc:
+            if redis_unreachable(exc) and not last:
+                log.warning("%s: job %s cut off from Redis (%s); it runs again once Redis "
+                            "answers", key, leased.id, exc)
+                return True
             outcome = await hold.retry(backoff(leased.attempt), repr(exc))
             log.exception("%s: job %s (attempt %d) failed; %s", key, leased.id, leased.attempt,
                           outcome)
-            await self._after(job, outcome, type(exc).__name__)
+            await self._after(hold, job, outcome, type(exc).__name__)
         else:
             if not await hold.ack():
                 log.warning("%s: job %s finished after its lease expired", key, leased.id)
@@ -298,6 +322,7 @@ class Worker:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
+        return False
 
     async def _keep_lease(self, hold: Hold, work: asyncio.Future[None],
                           lost: asyncio.Event) -> None:
@@ -312,13 +337,13 @@ class Worker:
             except (RedisError, OSError) as exc:
                 log.warning("job %s: cannot renew its lease (%s)", hold.leased.id, exc)
 
-    async def _after(self, job: Job, outcome: str, error: str) -> None:
+    async def _after(self, hold: Hold, job: Job, outcome: str, error: str) -> None:
         """A job dead-lettered: record it on the ticket, and tell its triage thread."""
         if outcome != "dead" or job.ticket == 0:
             return
         store = self.deps.store
-        await store.mark_done(job.ticket, failed(job.id))
+        await hold.persist(lambda: store.mark_done(job.ticket, failed(job.id)))
         if isinstance(job, ProblemNote):
             return
-        for follow in consequences(job, error):
-            await store.enqueue(Armed(follow))
+        follows = [Armed(follow) for follow in consequences(job, error)]
+        await hold.persist(lambda: store.enqueue_many(follows))

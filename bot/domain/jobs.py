@@ -148,6 +148,11 @@ class TriageNote(JobBase):
     step: Step
     generation: int
     told: tuple[str, ...] = ()
+    """The people sent a DM."""
+    alerted: tuple[str, ...] = ()
+    """The user groups and channels alerted."""
+    emailed: str | None = None
+    """The head of support's address, when the step emails them."""
     rung: int = 0
     repeat: int = 0
 

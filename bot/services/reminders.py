@@ -2,13 +2,15 @@
 
 The timer's notification is marked fired and its messages armed in one script, checked
 against the ticket's version: a change that lands in between (a staff reply) makes the
-timer look again, so nothing stale goes out, and nothing goes out twice.
+timer look again, so nothing stale goes out, and nothing goes out twice. The firing moves
+the version in turn: a change read before it (a resolve, whose outcome counts breaches)
+is made again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.adapters.store import Armed, SlaEvent
@@ -48,14 +50,17 @@ ROLE_NAMES = {Role.ACCOUNT_MANAGER: "account_manager", Role.ASSIGNEE: "assignee"
 """How a ladder names each role (PLANS' ``escalation``)."""
 
 
-def event_name(timer: Timer) -> str:
-    """The ticket event a firing is: a ladder's first warning and first breach are
-    ``warning`` and ``breach``; its later steps and re-notifications ``escalation``."""
+def event_name(timer: Timer, sent: Collection[str]) -> str:
+    """The ticket event a firing is: a ladder's first warning is ``warning``; the first of a
+    deadline's breach notifications to fire is ``breach`` (after an outage that may be a
+    re-notification: the ones before it were skipped); the others are ``escalation``."""
     if timer.step is Step.UPDATE:
         return "update_overdue"
-    if timer.rung or timer.repeat:
-        return "escalation"
-    return "breach" if timer.step.is_breach else "warning"
+    if timer.step.is_breach:
+        own = f"{timer.step.value}:{timer.generation}"
+        told = any(s == own or s.startswith(own + ":r") for s in sent)
+        return "escalation" if told else "breach"
+    return "escalation" if timer.rung or timer.repeat else "warning"
 
 
 class NotDue(Exception):
@@ -107,7 +112,7 @@ class Reminders:
             jobs = self.effects(ticket, client, timer, notify)
             fired = SlaEvent(timer.notification, timer.step.clock.value, timer.step.value,
                           timer.due, now)
-            event = self.events(ticket, event_name(timer), now, page="pager" in notify,
+            event = self.events(ticket, event_name(timer, ticket.sent), now, page="pager" in notify,
                                 clock=timer.step.clock.value, step=timer.step.value,
                                 due=timer.due, rung=timer.rung, repeat=timer.repeat)
             committed = await store.commit_effects(
@@ -151,16 +156,21 @@ class Reminders:
         roles = dict(reversed(told))  # the first role named for each person
         jobs: list[Job] = [ReminderDM(ticket=n, step=step, generation=gen, user=u, role=roles[u],
                                       **rung) for u in people]
+        groups = tuple(t for t in names if t[:1] in ("S", "C"))
         jobs += [GroupAlert(ticket=n, step=step, generation=gen, target=t, **rung)
-                 for t in names if t[:1] in ("S", "C")]
-        jobs.append(TriageNote(ticket=n, step=step, generation=gen, told=tuple(people), **rung))
+                 for t in groups]
+        email: BreachEmail | None = None
         if step in EMAILED and Role.HEAD_OF_SUPPORT in wanted:
             to = self.settings.support_lead_email
             if to and self.settings.smtp_url:
-                jobs.append(BreachEmail(ticket=n, generation=gen, to=to, step=step, **rung))
+                email = BreachEmail(ticket=n, generation=gen, to=to, step=step, **rung)
             else:
                 log.warning("%s breached; no email sent (SMTP_URL or SUPPORT_LEAD_EMAIL not set)",
                             ticket.key)
+        jobs.append(TriageNote(ticket=n, step=step, generation=gen, told=tuple(people),
+                               alerted=groups, emailed=email.to if email else None, **rung))
+        if email is not None:
+            jobs.append(email)
         if step.is_breach:
             jobs.append(SyncTriage(ticket=n))
         return jobs

@@ -10,7 +10,7 @@ from bot.domain.calendar import elapsed
 from bot.domain.sla import Clock, Window
 from bot.domain.tickets import Client, Ticket
 from bot.slack_ui.messages import headline
-from bot.slack_ui.text import cut_plain, fit, humanize, slack_date
+from bot.slack_ui.text import cut_plain, escape, fit, humanize, slack_date
 
 
 def update_overdue_dm(ticket: Ticket, client: Client | None, since: float, now: float,
@@ -72,13 +72,21 @@ def breach_dm(ticket: Ticket, client: Client | None, window: Window, now: float,
             f"({slack_date(window.deadline)}). {owner}\n{links}").strip()
 
 
-def breach_note(ticket: Ticket, window: Window, now: float, *, alerted: bool,
-                clock: Clock = Clock.INITIAL, told: Sequence[str] = ()) -> str:
-    if clock is Clock.RESOLUTION:
-        said = f"{mentions(told)} told" if told else "nobody could be told"
+def breach_note(ticket: Ticket, window: Window, now: float, *, clock: Clock = Clock.INITIAL,
+                told: Sequence[str] = (), alerted: Sequence[str] = (),
+                emailed: str | None = None) -> str:
+    """The breach in the triage thread, naming who the step actually reached: the people
+    sent a DM, the channels and user groups alerted, the head of support's email."""
+    who = [f"<@{u}>" for u in told] + [
+        f"<#{t}>" if t.startswith("C") else f"user group {t}" for t in alerted]
+    if emailed:
+        who.append(f"the head of support by email ({escape(emailed)})")
+    if who:
+        said = "alerted: " + ", ".join(who)
+    elif clock is Clock.RESOLUTION:
+        said = "nobody could be told"
     else:
-        said = ("the head of support has been alerted" if alerted else
-                "nobody could be alerted: set SUPPORT_LEAD, or SMTP_URL and SUPPORT_LEAD_EMAIL")
+        said = "nobody could be alerted: set SUPPORT_LEAD, or SMTP_URL and SUPPORT_LEAD_EMAIL"
     deadline = "response" if clock is Clock.INITIAL else clock.value
     return (f":rotating_light: {ticket.key} breached its {deadline} deadline "
             f"({slack_date(window.deadline)}); {said}.")
