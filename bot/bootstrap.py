@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+import handlers
 from bot.adapters.channels import ChannelNames
 from bot.adapters.client_cache import HEALTH_CHECK, ClientCache
 from bot.adapters.clock import Clock
@@ -32,7 +33,14 @@ from bot.adapters.hooks import Pager, Webhook
 from bot.adapters.index import Index
 from bot.adapters.keys import Layout
 from bot.adapters.mail import Mailer
-from bot.adapters.metrics import HTTP_SECONDS, TIMER_LOOPS_DOWN, exposition, merged, show_queue
+from bot.adapters.metrics import (
+    HTTP_SECONDS,
+    TIMER_LOOPS_DOWN,
+    exposition,
+    merged,
+    show_queue,
+    ticket_opened,
+)
 from bot.adapters.outcomes import Outcomes
 from bot.adapters.queue import JobQueue
 from bot.adapters.slack import Slack
@@ -43,7 +51,6 @@ from bot.delivery.worker import MAX_IDLE, Worker
 from bot.services.changes import Changes
 from bot.services.channels import Channels
 from bot.services.csat import Ratings
-from bot.services.desk import Desk
 from bot.services.events import Events
 from bot.services.home import Homes
 from bot.services.queries import Queries
@@ -53,7 +60,7 @@ from bot.services.retention import Retention
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
-from handlers import actions, commands, csat, errors, events, home, provide, views
+from handlers.desk import Desk, provide
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +104,9 @@ class Runtime:
     bolt: AsyncApp
     worker: Worker
     http: aiohttp.ClientSession
+    changes: Changes
+    reminders: Reminders
+    sweeper: Sweeper
     metrics_peers: list[str] = field(default_factory=list)
     """``/metrics`` of this desk's other processes on this host (``serve``'s timer loop),
     merged into this one's."""
@@ -162,18 +172,18 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
     reminders = Reminders(changes, ticket_events)
     index, viewers = Index(redis, keys), HomeViewers(redis)
     reports = Reports(changes, staff, outcomes, ChannelNames(interactive))
-    desk = Desk(Tickets(changes, staff, ticket_events, cards=interactive),
-                Queries(changes, staff, settings.triage_channel, index), staff, changes,
-                reminders, Sweeper(changes), store, interactive.identity,
-                lambda user, text: interactive.post(user, text),
-                Homes(changes, staff, index, viewers), reports=reports,
-                ratings=Ratings(changes), channels=Channels(changes, outcomes))
+    desk = Desk(Tickets(changes, staff, ticket_events, cards=interactive,
+                        count_opened=ticket_opened),
+                Queries(changes, staff, settings.triage_channel, index),
+                Homes(changes, staff, index, viewers), reports, Ratings(changes),
+                Channels(changes, outcomes), once=store, prefills=store,
+                identity=interactive.identity, tell=lambda user, text: interactive.post(user, text))
     mailer = (Mailer(settings.smtp_url.get_secret_value(),
                      settings.email_from or "support-desk@localhost")
               if settings.smtp_url else None)
     worker_staff = StaffCheck(Directory(worker_slack, settings.support_usergroup), settings)
     deps = Deps(settings, store, worker_slack, mailer, changes, reminders, worker_staff,
-                Homes(changes, worker_staff, index, viewers),
+                Homes(changes, worker_staff, index, viewers), viewers,
                 pager=Pager(http, settings.pagerduty_routing_key.get_secret_value(),
                             settings.pagerduty_url) if settings.pagerduty_routing_key else None,
                 webhook=Webhook(http, settings.webhook_url,
@@ -188,10 +198,10 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
         process_before_response=True,
     )
     bolt.use(provide(desk))
-    for surface in (events, commands, views, actions, home, csat, errors):
-        surface.register(bolt)
+    handlers.register(bolt)
     worker = Worker(queue, deps, clock)
-    return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http)
+    return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http,
+                   changes, reminders, worker.sweeper)
 
 
 def well_formed(body: Any) -> bool:

@@ -15,7 +15,9 @@ from bot.services.staff import Actor
 from bot.slack_ui import messages, modals
 from bot.slack_ui.ids import ModalMetadata, OpenTicketValue
 from bot.slack_ui.reports import report_refusal
-from handlers import after_ack, desk_of, ephemeral, open_form
+from handlers.acking import after_ack
+from handlers.desk import desk_of
+from handlers.replies import ephemeral, open_form
 
 
 def register(app: AsyncApp) -> None:

@@ -20,7 +20,8 @@ from bot.services.tickets import NewTicket, Opened
 from bot.slack_ui import modals
 from bot.slack_ui.ids import ActionId, BlockId, CallbackId, ModalMetadata, TicketForm, TicketRef
 from bot.slack_ui.messages import refusal_text
-from handlers import desk_of, in_time
+from handlers.acking import in_time
+from handlers.desk import desk_of
 from handlers.payloads import Submission, read, value_of
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.channels import ChannelNames
 from bot.adapters.clock import Clock
 from bot.adapters.slack import Slack
-from bot.adapters.store import Armed
 from bot.bootstrap import Runtime, open_runtime
-from bot.domain.jobs import ReportDM
+from bot.domain.jobs import Armed, ReportDM
 from bot.domain.periods import month_of, next_statement
 from bot.domain.tickets import Client
 from bot.sandbox.standin import Message, SlackStandIn

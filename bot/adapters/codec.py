@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
-from bot.adapters.model import Armed
-from bot.domain.jobs import FireTimer, TicketEvent
+from bot.domain.jobs import Armed, FireTimer, TicketEvent
 from bot.domain.reports import Outcome
 from bot.domain.sla import Clock, Timer
 from bot.domain.tickets import Rating, Severity, SeverityChange, Status, StatusChange, Ticket

@@ -29,26 +29,22 @@ from bot.adapters.codec import (
 from bot.adapters.connection import RedisClient, run_scripts
 from bot.adapters.index import index_spec
 from bot.adapters.keys import Layout, Partition, intake_key, thread_key
-from bot.adapters.model import (
+from bot.adapters.records import DeskRecords
+from bot.domain.jobs import Armed
+from bot.domain.reports import Outcome
+from bot.domain.sla import SlaEvent, Timer
+from bot.domain.tickets import (
     FIRST_NUMBER,
-    Armed,
     Conflict,
     IntakeLimit,
-    SlaEvent,
+    Status,
+    Ticket,
     TooMany,
     Versioned,
 )
-from bot.adapters.records import DeskRecords
-from bot.domain.reports import Outcome
-from bot.domain.sla import Timer
-from bot.domain.tickets import Status, Ticket
 from bot.domain.urgency import Urgency
 
 log = logging.getLogger(__name__)
-
-__all__ = ["FIRST_NUMBER", "Armed", "Conflict", "IntakeLimit", "SlaEvent", "Store", "TooMany",
-           "Versioned", "decode_ticket", "encode_ticket", "job_spec", "timer_jobs"]
-
 
 THREAD_TTL = 730 * 86_400
 """How long a client thread stays tied to its ticket (``RETAIN_DAYS``; an archived

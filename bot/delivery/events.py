@@ -7,9 +7,8 @@ import logging
 from datetime import UTC, datetime
 
 from bot.adapters.slack import Undeliverable
-from bot.adapters.store import Armed
 from bot.delivery.registry import REGISTRY, Loaded, Run, load
-from bot.domain.jobs import DeliverOutbox, JobKind, ProblemNote, Sink, TicketEvent
+from bot.domain.jobs import Armed, DeliverOutbox, JobKind, ProblemNote, Sink, TicketEvent
 from bot.domain.tickets import Severity, ticket_key
 from bot.services.events import PAGER_ACTIONS
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 
 from bot.adapters.slack import Undeliverable
-from bot.adapters.store import Armed
 from bot.delivery.registry import REGISTRY, Run
-from bot.domain.jobs import JobKind, PublishHome, RefreshHomes
+from bot.domain.jobs import Armed, JobKind, PublishHome, RefreshHomes
 from bot.services.reminders import NotDue
 from bot.services.staff import Actor
 from bot.slack_ui.home import home_view
@@ -30,7 +29,7 @@ async def publish_home(job: PublishHome, run: Run) -> None:
     """The person's Home from the queue as it is now. A refresh nobody asked for waits its
     turn (``QUIET``); changes made meanwhile are in the one publish that follows."""
     homes = run.deps.homes
-    wait = await homes.viewers.hold(job.user, QUIET)
+    wait = await run.deps.viewers.hold(job.user, QUIET)
     if wait and not job.asked:
         raise NotDue(wait)
     home = await homes.home(Actor(job.user))
@@ -39,6 +38,6 @@ async def publish_home(job: PublishHome, run: Run) -> None:
     except Undeliverable as refused:
         log.warning("App Home of %s refused for good (%s): no longer kept current", job.user,
                     refused.error)
-        await homes.viewers.forget(job.user)
+        await run.deps.viewers.forget(job.user)
         raise
-    await homes.viewers.published(job.user, home.shown)
+    await run.deps.viewers.published(job.user, home.shown)

@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.adapters.slack import CARD, Author, marker
-from bot.adapters.store import Armed
 from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
 from bot.domain import tickets as rules
 from bot.domain.jobs import (
+    Armed,
     EngineeringHandoff,
     JobKind,
     PostClientThread,

@@ -6,16 +6,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bot.adapters.homes import HomeViewers
 from bot.adapters.hooks import Pager, Webhook
-from bot.adapters.identity import Identity
 from bot.adapters.mail import Mailer
 from bot.adapters.slack import Slack
-from bot.adapters.store import Store, Versioned
+from bot.adapters.store import Store
 from bot.config import Settings
+from bot.domain.identity import Identity
 from bot.domain.jobs import Job, JobKind
 from bot.domain.plans import Plan
 from bot.domain.sla import Window, response_window
-from bot.domain.tickets import Client, Ticket
+from bot.domain.tickets import Client, Ticket, Versioned
 from bot.services.changes import Changes
 from bot.services.home import Homes
 from bot.services.reminders import Reminders
@@ -44,6 +45,7 @@ class Deps:
     reminders: Reminders
     staff: StaffCheck
     homes: Homes
+    viewers: HomeViewers
     pager: Pager | None = None
     webhook: Webhook | None = None
     reports: Reports | None = None

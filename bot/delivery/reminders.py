@@ -8,10 +8,10 @@ from dataclasses import replace
 
 from bot.adapters.metrics import REMINDERS, TIMER_LAG
 from bot.adapters.slack import marker
-from bot.adapters.store import Armed
 from bot.delivery.posts import since
 from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
 from bot.domain.jobs import (
+    Armed,
     BreachEmail,
     FireTimer,
     GroupAlert,

@@ -23,7 +23,6 @@ from bot.adapters.connection import redis_unreachable
 from bot.adapters.metrics import show_queue
 from bot.adapters.queue import JobQueue, Leased
 from bot.adapters.slack import Retryable, Undeliverable
-from bot.adapters.store import Armed
 from bot.delivery import (  # noqa: F401 - they register their handlers
     events,
     home,
@@ -34,7 +33,7 @@ from bot.delivery import (  # noqa: F401 - they register their handlers
 from bot.delivery.hold import Hold, backoff, ticket_of_id
 from bot.delivery.problems import consequences
 from bot.delivery.registry import REGISTRY, Deps, LeaseLost, NotReady, Run
-from bot.domain.jobs import JOB, Job, ProblemNote
+from bot.domain.jobs import JOB, Armed, Job, ProblemNote
 from bot.domain.tickets import ticket_key
 from bot.services.reminders import NotDue
 from bot.services.sweep import Sweeper, failed

@@ -8,6 +8,7 @@ letter, so one effect that fails never stops another. Pure data: no I/O here.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -17,7 +18,7 @@ from bot.domain.job_base import JobBase, JobKind, Role
 from bot.domain.sla import Step, rung_suffix
 from bot.domain.work_jobs import CsatComment, PublishHome, RefreshHomes, ReportDM, SyncCard
 
-__all__ = ["JOB", "BreachEmail", "CsatComment", "DeliverOutbox", "EngineeringHandoff",
+__all__ = ["JOB", "Armed", "BreachEmail", "CsatComment", "DeliverOutbox", "EngineeringHandoff",
            "FireTimer", "GroupAlert", "Job", "JobKind", "PostClientThread", "PostTriage",
            "ProblemNote", "PublishHome", "ReactionPrompt", "RefreshHomes", "RelayUpdate",
            "ReminderDM", "ReportDM", "Role", "SeverityNotice", "Sink", "StatusNotice",
@@ -258,3 +259,11 @@ Job = Annotated[
 
 JOB: TypeAdapter[Job] = TypeAdapter(Job)
 """Reads a job from its JSON in the queue (raises ``ValidationError`` on anything else)."""
+
+
+@dataclass(frozen=True)
+class Armed:
+    """A job to arm, due at ``due`` (epoch seconds; 0: now, by Redis's clock)."""
+
+    job: Job
+    due: float = 0.0

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.domain.calendar import Span, elapsed
 from bot.domain.csat import score
@@ -50,6 +51,21 @@ class Outcome:
     pending: frozenset[Clock] = frozenset()
     """Clocks of a met % still running with their deadline ahead (an unresolved ticket's
     first response still to come, in time so far): neither met nor breached."""
+
+
+class OpenedBetween(NamedTuple):
+    """The tickets opened in a period: the resolved ones' outcomes (decoded as they are
+    consumed), and the numbers of the others."""
+
+    resolved: Iterator[Outcome]
+    unresolved: list[int]
+
+
+class Unresolved(NamedTuple):
+    """A ticket not resolved, and the clock and due time of each breach fired for it."""
+
+    ticket: Ticket
+    breaches: list[tuple[str, float]]
 
 
 Run = tuple[float, float, tuple[Span, ...]]

@@ -71,6 +71,21 @@ class Timer:
         return f"{self.step.value}:{self.generation}{rung_suffix(self.rung, self.repeat)}"
 
 
+@dataclass(frozen=True)
+class SlaEvent:
+    """An SLA warning or breach as it happened: which clock and step, due and fired when."""
+
+    notification: str
+    clock: str
+    step: str
+    due: float
+    fired: float
+
+    @property
+    def late_by(self) -> float:
+        return max(0.0, self.fired - self.due)
+
+
 def rung_suffix(rung: int, repeat: int) -> str:
     """How a ladder's later steps and re-notifications are told apart in ids (the first
     step's first notification has none: its ids are as they have always been)."""

@@ -110,7 +110,7 @@ async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
                         side = SlackClientSide(f"http://127.0.0.1:{bot_port}", session,
                                                secret=secret.get_secret_value())
                         people = People(slack, side, f"http://127.0.0.1:{port}/slack/respond")
-                        page = Page(people, inbox, runtime.desk.changes, port)
+                        page = Page(people, inbox, runtime.changes, port)
                         async with served(page.app(), port):
                             print(f"The sandbox is ready: open http://127.0.0.1:{port}/ "
                                   "(Ctrl-C stops it)", flush=True)

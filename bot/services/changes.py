@@ -6,15 +6,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from bot.adapters.store import Armed, Conflict, Versioned
 from bot.config import Settings
-from bot.domain.jobs import RefreshHomes, SyncCard
+from bot.domain.jobs import Armed, RefreshHomes, SyncCard
 from bot.domain.plans import STANDARD, Plan
 from bot.domain.reports import Outcome, outcome
 from bot.domain.sla import Step, Timer, desired_timers
-from bot.domain.tickets import Client, Status, Ticket, TicketError, ticket_key
+from bot.domain.tickets import Client, Conflict, Status, Ticket, TicketError, Versioned, ticket_key
 from bot.domain.urgency import urgency
-from bot.services.ports import Clock, TicketStore
+from bot.services.ports import Now, TicketStore
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ def seen_changed(before: Ticket, after: Ticket) -> list[Armed]:
 
 
 class Changes:
-    def __init__(self, store: TicketStore, settings: Settings, clock: Clock) -> None:
+    def __init__(self, store: TicketStore, settings: Settings, clock: Now) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock

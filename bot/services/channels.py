@@ -5,21 +5,12 @@ that its statement, reports, ratings and reopens all know them as the client's."
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol
 
 from bot.services.changes import Changes
+from bot.services.ports import ChannelOutcomes
 
 log = logging.getLogger(__name__)
-
-
-class ChannelOutcomes(Protocol):
-    """What resolved tickets leave for reports, by channel (``bot.adapters.outcomes``)."""
-
-    async def of_channel(self, channel: str) -> list[int]: ...
-
-    async def relabel(self, numbers: Sequence[int], old: str, new: str) -> int: ...
 
 
 class Channels:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.adapters.store import Armed
 from bot.domain import csat
-from bot.domain.jobs import CsatComment, SyncTriage
+from bot.domain.jobs import Armed, CsatComment, SyncTriage
 from bot.domain.text import clean_block
 from bot.domain.tickets import Ticket, TicketError, ticket_key
 from bot.services.changes import Changes

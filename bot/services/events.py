@@ -4,9 +4,8 @@ pager (triggers), its claim (acknowledge) and its resolution (resolve)."""
 
 from __future__ import annotations
 
-from bot.adapters.store import Armed
 from bot.config import Settings
-from bot.domain.jobs import Sink, TicketEvent
+from bot.domain.jobs import Armed, Sink, TicketEvent
 from bot.domain.tickets import Severity, Ticket
 
 PAGER_ACTIONS = {"opened": "trigger", "breach": "trigger", "warning": "trigger",

@@ -1,74 +1,25 @@
 """App Home: the queue a person sees (by their role), and who must see a change.
 
 Staff see *My tickets*, *Unassigned*, *At risk* and *Breached*; account managers also
-*My clients*; anyone else no tickets. Each section is a page of an index (``adapters
-.index``), soonest deadline first, with how many there are in all.
+*My clients*; anyone else no tickets. Each section is a page of a ranking of the open
+tickets (``bot.domain.urgency``), soonest deadline first, with how many there are in all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Sequence
 
-from bot.adapters.homes import HomeViewers
-from bot.adapters.index import Index, Key
-from bot.adapters.keys import Partition
-from bot.adapters.store import Armed
-from bot.domain.jobs import PublishHome
-from bot.domain.tickets import Client, Ticket
-from bot.domain.urgency import Standing, Urgency, urgency
+from bot.domain.home import PAGE, Home, HomeRow, Part, Section
+from bot.domain.jobs import Armed, PublishHome
+from bot.domain.tickets import Client
+from bot.domain.urgency import ByClients, ByDeadline, ByHolder, Ranking, Standing, urgency
 from bot.services.changes import Changes
+from bot.services.ports import HomeViewers, Rankings
 from bot.services.staff import Actor, StaffCheck
-
-PAGE = 10
-"""Tickets per section and page: five sections stay well within Home's 100 blocks."""
-
-
-class Section(StrEnum):
-    MINE = "My tickets"
-    UNASSIGNED = "Unassigned"
-    AT_RISK = "At risk"
-    BREACHED = "Breached"
-    CLIENTS = "My clients"
-
-
-@dataclass(frozen=True)
-class Row:
-    ticket: Ticket
-    client: Client | None
-    urgency: Urgency
-
-
-@dataclass(frozen=True)
-class Part:
-    """A page of a section: its rows, how many tickets it has in all, which page this is."""
-
-    section: Section
-    rows: list[Row]
-    total: int
-    page: int
-
-
-@dataclass(frozen=True)
-class Home:
-    user: str
-    staff: bool
-    parts: list[Part]
-    now: float
-
-    @property
-    def shown(self) -> dict[int, None]:
-        """The tickets on it (in order, once each)."""
-        return {row.ticket.number: None for part in self.parts for row in part.rows}
-
-
-def _one(key: Callable[[Partition], str]) -> Key:
-    return lambda part: [key(part)]
 
 
 class Homes:
-    def __init__(self, changes: Changes, staff: StaffCheck, index: Index,
+    def __init__(self, changes: Changes, staff: StaffCheck, index: Rankings,
                  viewers: HomeViewers) -> None:
         self.changes = changes
         self.staff = staff
@@ -99,17 +50,16 @@ class Homes:
         if not staff and not mine:
             return Home(actor.user, False, [], now)
         pages = await self.viewers.pages(actor.user)
-        wanted: list[tuple[Section, Key, float | None]] = []
+        wanted: list[tuple[Section, Ranking, float | None]] = []
         if staff:
-            wanted += [(Section.MINE, _one(lambda p: p.by_holder(actor.user)), None),
-                       (Section.UNASSIGNED, _one(lambda p: p.by_holder(None)), None),
-                       (Section.BREACHED, _one(lambda p: p.by_due), now)]
+            wanted += [(Section.MINE, ByHolder(actor.user), None),
+                       (Section.UNASSIGNED, ByHolder(None), None),
+                       (Section.BREACHED, ByDeadline(), now)]
         if mine:
-            wanted.append((Section.CLIENTS, lambda p: [p.by_client(c.channel) for c in mine],
-                           None))
+            wanted.append((Section.CLIENTS, ByClients(tuple(c.channel for c in mine)), None))
         first = {s: pages.get(s.value, 0) * PAGE for s in Section}
-        ranked = await self.index.ranked([(key, upto, first[s] + PAGE)
-                                          for s, key, upto in wanted])
+        ranked = await self.index.ranked([(ranking, upto, first[s] + PAGE)
+                                          for s, ranking, upto in wanted])
         found = {s: r for (s, _, _), r in zip(wanted, ranked, strict=True)}
         if staff:
             found[Section.AT_RISK] = await self.index.at_risk(now, first[Section.AT_RISK] + PAGE)
@@ -127,16 +77,16 @@ class Homes:
                  first[s] // PAGE) for s in order], now)
 
     async def _rows(self, numbers: Sequence[int], clients: dict[str, Client]
-                    ) -> dict[int, Row]:
+                    ) -> dict[int, HomeRow]:
         store = self.changes.store
         warn_at = self.changes.settings.warn_at
-        rows: dict[int, Row] = {}
+        rows: dict[int, HomeRow] = {}
         for current in await store.get_many(list(dict.fromkeys(numbers))):
             if current is None:
                 continue
             ticket = current.ticket
             client = clients.get(ticket.channel)
-            rows[ticket.number] = Row(ticket, client,
+            rows[ticket.number] = HomeRow(ticket, client,
                                       urgency(ticket, self.changes.plan(client), warn_at))
         return rows
 

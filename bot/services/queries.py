@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from bot.domain.sla import (
-    ClockState,
-    Window,
-    clock_states,
-    is_breached,
-    response_window,
-)
-from bot.domain.tickets import Ticket, TicketError, ticket_key
+from bot.domain.listing import Listed, TicketRow
+from bot.domain.sla import clock_states, is_breached, response_window
+from bot.domain.tickets import TicketError, ticket_key
 from bot.services.changes import Changes
 from bot.services.ports import TicketIndex
 from bot.services.staff import Actor, StaffCheck
-
-
-@dataclass(frozen=True)
-class TicketRow:
-    ticket: Ticket
-    window: Window
-    breached: bool
-    clocks: list[ClockState] = field(default_factory=list)
-    """The next-response, update and resolution clocks that apply."""
-    hours: str | None = None
-    """The business hours the ticket's clocks count, if not 24x7."""
-
-
-@dataclass(frozen=True)
-class Listed:
-    rows: list[TicketRow]
-    total: int
-    """How many tickets there are in all (``rows`` are the most urgent of them)."""
-
 
 LISTED_MOST = 25
 """``/ticket list`` shows the most urgent this many; the rest are in App Home."""

@@ -13,8 +13,8 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from bot.adapters.store import Armed, SlaEvent
 from bot.domain.jobs import (
+    Armed,
     BreachEmail,
     FireTimer,
     GroupAlert,
@@ -25,7 +25,7 @@ from bot.domain.jobs import (
     TriageNote,
 )
 from bot.domain.plans import Plan
-from bot.domain.sla import Clock, Step, Timer, desired_timers
+from bot.domain.sla import Clock, SlaEvent, Step, Timer, desired_timers
 from bot.domain.tickets import Client, Ticket, ticket_key
 from bot.services.changes import CONFLICT_RETRIES, Changes
 from bot.services.events import Events

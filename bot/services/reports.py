@@ -13,15 +13,14 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from bot.adapters.store import Armed
-from bot.domain.jobs import ReportDM
+from bot.domain.jobs import Armed, ReportDM
 from bot.domain.periods import USAGE, Period, next_statement, parse_report
 from bot.domain.reports import Row, figures, tickets_in, to_csv
 from bot.domain.tickets import Client, TicketError
 from bot.services.changes import Changes
-from bot.services.opened import OutcomeReader, opened_in
+from bot.services.opened import opened_in
+from bot.services.ports import ChannelNames, OutcomeReader
 from bot.services.staff import Actor, StaffCheck
 
 log = logging.getLogger(__name__)
@@ -31,10 +30,6 @@ STATEMENT_TTL = 62 * 86_400
 MOST_NAMED = 10
 """Clients a refusal names; it says how many more there are."""
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
-
-
-class ChannelNames(Protocol):
-    async def channel_names(self) -> Mapping[str, str]: ...
 
 
 @dataclass(frozen=True)

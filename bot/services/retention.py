@@ -6,26 +6,17 @@ indexes by creation outcomes kept before reports went by creation."""
 from __future__ import annotations
 
 import logging
-from typing import Protocol
 
 from bot.config import Settings
-from bot.services.ports import Clock
+from bot.services.ports import Archive, Now
 
 log = logging.getLogger(__name__)
 
 DAY = 86_400
 
 
-class Archive(Protocol):
-    async def archive(self, before: float) -> int: ...
-
-    async def retire(self, before: float) -> int: ...
-
-    async def index_created(self) -> int: ...
-
-
 class Retention:
-    def __init__(self, archive: Archive, settings: Settings, clock: Clock) -> None:
+    def __init__(self, archive: Archive, settings: Settings, clock: Now) -> None:
         self.archive = archive
         self.settings = settings
         self.clock = clock

@@ -12,10 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.adapters.store import Armed, Versioned
-from bot.domain.jobs import PostClientThread, PostTriage
+from bot.domain.jobs import Armed, PostClientThread, PostTriage
 from bot.domain.sla import desired_timers
-from bot.domain.tickets import Ticket
+from bot.domain.tickets import Ticket, Versioned
 from bot.domain.urgency import Urgency, urgency
 from bot.services.changes import Changes
 

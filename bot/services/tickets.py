@@ -10,10 +10,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.adapters.metrics import TICKETS_OPENED
-from bot.adapters.store import Armed, IntakeLimit, TooMany
 from bot.domain import tickets as rules
 from bot.domain.jobs import (
+    Armed,
     EngineeringHandoff,
     PostClientThread,
     PostTriage,
@@ -27,17 +26,19 @@ from bot.domain.jobs import (
 from bot.domain.sla import Window, desired_timers, response_window
 from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import (
+    IntakeLimit,
     Severity,
     Status,
     Ticket,
     TicketError,
+    TooMany,
     parse_ticket_key,
     ticket_key,
 )
 from bot.domain.urgency import urgency
 from bot.services.changes import Changes
 from bot.services.events import Events
-from bot.services.ports import Cards
+from bot.services.ports import Cards, Count
 from bot.services.staff import Actor, StaffCheck
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,11 @@ STATUS_EVENTS = {Status.CLAIMED: "claimed", Status.RESOLVED: "resolved"}
 
 class Tickets:
     def __init__(self, changes: Changes, staff: StaffCheck, events: Events,
-                 cards: Cards | None = None) -> None:
+                 cards: Cards | None = None, count_opened: Count = lambda severity: None
+                 ) -> None:
         self.changes = changes
         self.cards = cards
+        self.count_opened = count_opened
         self.events = events
         self.store = changes.store
         self.staff = staff
@@ -130,7 +133,7 @@ class Tickets:
                               "later") from None
         ticket = saved.ticket
         if created:
-            TICKETS_OPENED.labels(ticket.severity.value).inc()
+            self.count_opened(ticket.severity.value)
             log.info("%s opened by %s in %s (%s, %s)", ticket.key, new.reporter, new.channel,
                      ticket.severity.value, client.name if client else "unregistered channel")
         else:

@@ -11,8 +11,8 @@ from typing import Annotated, Final
 
 from pydantic import BaseModel, Field
 
+from bot.domain.home import Section
 from bot.domain.tickets import Severity, Status
-from bot.services.home import Section
 
 TITLE_MAX: Final = 150
 DESCRIPTION_MAX: Final = 3000

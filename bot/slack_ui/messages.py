@@ -21,8 +21,9 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.adapters.identity import Identity
 from bot.domain.csat import score_of
+from bot.domain.identity import Identity
+from bot.domain.listing import Listed
 from bot.domain.sla import Clock, ClockState, Window
 from bot.domain.tickets import (
     AlreadyClaimed,
@@ -33,7 +34,6 @@ from bot.domain.tickets import (
     Ticket,
     TicketError,
 )
-from bot.services.queries import Listed
 from bot.slack_ui.csat import survey
 from bot.slack_ui.ids import (
     SECTION_MAX,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot.adapters.mail import Email
 from bot.domain.calendar import elapsed
+from bot.domain.mail import Email
 from bot.domain.sla import Clock, Window
 from bot.domain.tickets import Client, Ticket
 from bot.slack_ui.messages import headline
