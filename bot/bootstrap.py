@@ -22,13 +22,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot.adapters.channels import ChannelNames
+from bot.adapters.channel_names import SlackChannelNames
 from bot.adapters.client_cache import HEALTH_CHECK, ClientCache
-from bot.adapters.clock import Clock
 from bot.adapters.connection import RedisClient, subscriber_client
 from bot.adapters.connection import redis_client as connect
-from bot.adapters.directory import Directory
-from bot.adapters.homes import HomeViewers
+from bot.adapters.directory import SlackDirectory
+from bot.adapters.home_viewers import RedisHomeViewers
 from bot.adapters.hooks import Pager, Webhook
 from bot.adapters.index import Index
 from bot.adapters.keys import Layout
@@ -43,6 +42,7 @@ from bot.adapters.metrics import (
 )
 from bot.adapters.outcomes import Outcomes
 from bot.adapters.queue import JobQueue
+from bot.adapters.redis_time import RedisTime
 from bot.adapters.slack import Slack
 from bot.adapters.store import Store
 from bot.config import Settings
@@ -51,12 +51,12 @@ from bot.delivery.worker import MAX_IDLE, Worker
 from bot.services.changes import Changes
 from bot.services.channels import Channels
 from bot.services.csat import Ratings
-from bot.services.events import Events
 from bot.services.home import Homes
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
 from bot.services.reports import Reports
 from bot.services.retention import Retention
+from bot.services.sinks import Sinks
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
@@ -95,7 +95,7 @@ def layout(settings: Settings) -> Layout:
 class Runtime:
     settings: Settings
     redis: RedisClient
-    clock: Clock
+    clock: RedisTime
     store: Store
     queue: JobQueue
     slack: Slack
@@ -114,10 +114,10 @@ class Runtime:
 
 @contextlib.asynccontextmanager
 async def open_runtime(settings: Settings, redis_url: str,
-                       clock: Clock | None = None) -> AsyncIterator[Runtime]:
+                       clock: RedisTime | None = None) -> AsyncIterator[Runtime]:
     """Build the desk on one Redis client and one HTTP connection pool; close them after."""
     redis = redis_client(settings, redis_url)
-    clock = clock or Clock()
+    clock = clock or RedisTime()
     # One pool for every Slack call (slack-sdk opens a session per call otherwise: a TCP
     # handshake each time). This is also why no listener is lazy: Bolt deep-copies the
     # client for each lazy listener.
@@ -157,7 +157,7 @@ async def clients_followed(store: Store, redis_url: str) -> AsyncIterator[None]:
         await subscriber.aclose()
 
 
-def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.ClientSession
+def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohttp.ClientSession
           ) -> Runtime:
     keys = layout(settings)
     store = Store(redis, clock.shift_ms, keys, thread_ttl=settings.retain_days * 86_400)
@@ -167,12 +167,12 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
     interactive = Slack(web_client(settings, http, interactive=True))
     worker_slack = Slack(web_client(settings, http, interactive=False))
     changes = Changes(store, settings, clock)
-    staff = StaffCheck(Directory(interactive, settings.support_usergroup), settings)
-    ticket_events = Events(settings)
-    reminders = Reminders(changes, ticket_events)
-    index, viewers = Index(redis, keys), HomeViewers(redis)
-    reports = Reports(changes, staff, outcomes, ChannelNames(interactive))
-    desk = Desk(Tickets(changes, staff, ticket_events, cards=interactive,
+    staff = StaffCheck(SlackDirectory(interactive, settings.support_usergroup), settings)
+    sinks = Sinks(settings)
+    reminders = Reminders(changes, sinks)
+    index, viewers = Index(redis, keys), RedisHomeViewers(redis)
+    reports = Reports(changes, staff, outcomes, SlackChannelNames(interactive))
+    desk = Desk(Tickets(changes, staff, sinks, cards=interactive,
                         count_opened=ticket_opened),
                 Queries(changes, staff, settings.triage_channel, index),
                 Homes(changes, staff, index, viewers), reports, Ratings(changes),
@@ -181,7 +181,7 @@ def build(settings: Settings, redis: RedisClient, clock: Clock, http: aiohttp.Cl
     mailer = (Mailer(settings.smtp_url.get_secret_value(),
                      settings.email_from or "support-desk@localhost")
               if settings.smtp_url else None)
-    worker_staff = StaffCheck(Directory(worker_slack, settings.support_usergroup), settings)
+    worker_staff = StaffCheck(SlackDirectory(worker_slack, settings.support_usergroup), settings)
     deps = Deps(settings, store, worker_slack, mailer, changes, reminders, worker_staff,
                 Homes(changes, worker_staff, index, viewers), viewers,
                 pager=Pager(http, settings.pagerduty_routing_key.get_secret_value(),
@@ -252,7 +252,7 @@ def http_app(runtime: Runtime) -> web.Application:
 
 
 def metrics_of(runtime: Runtime) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """The ``/metrics`` handler: this process's metrics and its peers', as one. The queue's
+    """The ``/metrics`` page: this process's metrics and its peers', as one. The queue's
     gauges are the timer loop's; while it does not answer, this process reads them itself
     (rather than show a queue that nobody works as empty) and counts it down."""
 

@@ -23,7 +23,7 @@ import redis
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.adapters.clock import Clock
+from bot.adapters.redis_time import RedisTime as Clock
 from bot.bootstrap import Runtime, http_app, open_runtime
 from bot.config import Settings, load_settings
 from bot.domain.tickets import Ticket

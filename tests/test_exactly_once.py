@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bot.adapters.clock import Clock
 from bot.adapters.keys import Layout
+from bot.adapters.redis_time import RedisTime as Clock
 from bot.bootstrap import Runtime, open_runtime
 from bot.domain.jobs import FireTimer
 from bot.domain.reports import COLUMNS

@@ -8,7 +8,8 @@ import pytest
 
 from bot.domain.jobs import CsatComment, ReportDM, SyncTriage
 from bot.domain.reports import ALL, COLUMNS, Value
-from bot.domain.sla import Clock, Step
+from bot.domain.sla import SlaClock as Clock
+from bot.domain.sla import Step
 from bot.domain.tickets import Client, Severity, TicketError
 from bot.services.csat import Ratings
 from bot.services.reports import Report, Reports

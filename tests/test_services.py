@@ -46,9 +46,9 @@ from bot.domain.sla import Step
 from bot.domain.staff import SLACKBOT, Member, Organisation, is_staff
 from bot.domain.tickets import AlreadyClaimed, Client, Severity, Status, Ticket, TicketError
 from bot.services.changes import Changes
-from bot.services.events import Events
 from bot.services.queries import Queries
 from bot.services.reminders import NotDue, Reminders
+from bot.services.sinks import Sinks as Events
 from bot.services.staff import Actor, NotStaff, StaffCheck
 from bot.services.sweep import Sweeper, failed
 from bot.services.tickets import NewTicket, Tickets

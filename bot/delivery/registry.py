@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.adapters.homes import HomeViewers
+from bot.adapters.home_viewers import RedisHomeViewers
 from bot.adapters.hooks import Pager, Webhook
 from bot.adapters.mail import Mailer
 from bot.adapters.slack import Slack
@@ -45,7 +45,7 @@ class Deps:
     reminders: Reminders
     staff: StaffCheck
     homes: Homes
-    viewers: HomeViewers
+    viewers: RedisHomeViewers
     pager: Pager | None = None
     webhook: Webhook | None = None
     reports: Reports | None = None

@@ -18,14 +18,14 @@ from collections.abc import Awaitable
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from bot.adapters.clock import Clock
 from bot.adapters.connection import redis_unreachable
 from bot.adapters.metrics import show_queue
 from bot.adapters.queue import JobQueue, Leased
+from bot.adapters.redis_time import RedisTime
 from bot.adapters.slack import Retryable, Undeliverable
 from bot.delivery import (  # noqa: F401 - they register their handlers
-    events,
     home,
+    outbox,
     posts,
     reminders,
     reports,
@@ -65,7 +65,7 @@ RERUNS = 3
 
 
 class Worker:
-    def __init__(self, queue: JobQueue, deps: Deps, clock: Clock, *, batch: int = 100,
+    def __init__(self, queue: JobQueue, deps: Deps, clock: RedisTime, *, batch: int = 100,
                  concurrency: int = CONCURRENCY, sweep_every: float = SWEEP_EVERY) -> None:
         self.queue = queue
         self.deps = deps

@@ -25,10 +25,10 @@ from bot.domain.jobs import (
     TriageNote,
 )
 from bot.domain.plans import Plan
-from bot.domain.sla import Clock, SlaEvent, Step, Timer, desired_timers
+from bot.domain.sla import SlaClock, SlaEvent, Step, Timer, desired_timers
 from bot.domain.tickets import Client, Ticket, ticket_key
 from bot.services.changes import CONFLICT_RETRIES, Changes
-from bot.services.events import Events
+from bot.services.sinks import Sinks
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +78,10 @@ class Fired:
 
 
 class Reminders:
-    def __init__(self, changes: Changes, events: Events) -> None:
+    def __init__(self, changes: Changes, sinks: Sinks) -> None:
         self.changes = changes
         self.settings = changes.settings
-        self.events = events
+        self.sinks = sinks
 
     async def fire(self, job: FireTimer, now: float) -> Fired | None:
         """Fire the timer if the ticket still wants it at ``now`` (the queue's clock).
@@ -112,7 +112,7 @@ class Reminders:
             jobs = self.effects(ticket, client, timer, notify)
             fired = SlaEvent(timer.notification, timer.step.clock.value, timer.step.value,
                           timer.due, now)
-            event = self.events(ticket, event_name(timer, ticket.sent), now, page="pager" in notify,
+            event = self.sinks(ticket, event_name(timer, ticket.sent), now, page="pager" in notify,
                                 clock=timer.step.clock.value, step=timer.step.value,
                                 due=timer.due, rung=timer.rung, repeat=timer.repeat)
             committed = await store.commit_effects(
@@ -132,7 +132,7 @@ class Reminders:
     def notified(self, ticket: Ticket, plan: Plan, timer: Timer) -> tuple[str, ...]:
         """Whom the timer's step notifies: its rung of the plan's escalation ladder for the
         response clocks; the fixed table for the update cadence and the resolution clock."""
-        if timer.step.clock in (Clock.INITIAL, Clock.NEXT):
+        if timer.step.clock in (SlaClock.INITIAL, SlaClock.NEXT):
             ladder = plan.ladder(ticket.severity, self.settings.warn_at)
             rungs = [r for r in ladder if r.at_breach == timer.step.is_breach]
             if timer.rung < len(rungs):

@@ -1,7 +1,7 @@
 """Commands that change tickets: open, claim, work, resolve, reopen, responses.
 
 Each one is in Redis, with the jobs that tell Slack about it, before it returns: the
-handlers answer Slack after that, and the posts follow from the queue.
+listeners answer Slack after that, and the posts follow from the queue.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from bot.domain.tickets import (
 )
 from bot.domain.urgency import urgency
 from bot.services.changes import Changes
-from bot.services.events import Events
 from bot.services.ports import Cards, Count
+from bot.services.sinks import Sinks
 from bot.services.staff import Actor, StaffCheck
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class NewTicket:
 
 
 @dataclass(frozen=True)
-class Opened:
+class OpenedTicket:
     ticket: Ticket
     window: Window
 
@@ -80,13 +80,13 @@ STATUS_EVENTS = {Status.CLAIMED: "claimed", Status.RESOLVED: "resolved"}
 
 
 class Tickets:
-    def __init__(self, changes: Changes, staff: StaffCheck, events: Events,
+    def __init__(self, changes: Changes, staff: StaffCheck, sinks: Sinks,
                  cards: Cards | None = None, count_opened: Count = lambda severity: None
                  ) -> None:
         self.changes = changes
         self.cards = cards
         self.count_opened = count_opened
-        self.events = events
+        self.sinks = sinks
         self.store = changes.store
         self.staff = staff
         self.settings = changes.settings
@@ -96,16 +96,16 @@ class Tickets:
         """A status change's jobs, with its event (``claimed``, ``resolved`` or ``status``)."""
         def jobs(changed: Ticket) -> list[Armed]:
             event = STATUS_EVENTS.get(changed.status, "status")
-            return status_jobs(changed) + self.events(changed, event, now, by=actor.user)
+            return status_jobs(changed) + self.sinks(changed, event, now, by=actor.user)
         return jobs
 
     def responded(self, changed: Ticket, at: float, actor: Actor) -> list[Armed]:
         """The ``responded`` event, when this staff message is the ticket's first response."""
         if changed.first_response_at != max(at, changed.created_at):
             return []
-        return self.events(changed, "responded", at, by=actor.user)
+        return self.sinks(changed, "responded", at, by=actor.user)
 
-    async def open(self, new: NewTicket, actor: Actor) -> Opened:
+    async def open(self, new: NewTicket, actor: Actor) -> OpenedTicket:
         """Save a new ticket with its Slack posts and SLA timers; once per ``new.once``."""
         if new.reporter != actor.user:
             await self.staff.require(actor, "open a ticket for someone else")
@@ -120,7 +120,7 @@ class Tickets:
                 jobs=[Armed(PostClientThread(ticket=0)),
                       Armed(PostTriage(ticket=0), now + TRIAGE_WAIT),
                       Armed(RefreshHomes(ticket=0)),
-                      *self.events(draft, "opened", now, title=draft.title,
+                      *self.sinks(draft, "opened", now, title=draft.title,
                                    reporter=draft.reporter, channel=draft.channel)],
                 timers=desired_timers(draft, plan, now, self.settings.warn_at),
                 limit=IntakeLimit(self.settings.intake_limit),
@@ -138,7 +138,7 @@ class Tickets:
                      ticket.severity.value, client.name if client else "unregistered channel")
         else:
             log.info("%s: repeated submission %s, not opening another", ticket.key, new.once)
-        return Opened(ticket, response_window(ticket, plan))
+        return OpenedTicket(ticket, response_window(ticket, plan))
 
     async def claim(self, number: int, actor: Actor) -> None:
         await self.staff.require(actor, "claim tickets")
@@ -172,7 +172,7 @@ class Tickets:
             change = changed.severity_changes[index]
             return [Armed(SyncTriage(ticket=number)),
                     Armed(SeverityNotice(ticket=number, change=index)),
-                    *self.events(changed, "severity", now, by=actor.user,
+                    *self.sinks(changed, "severity", now, by=actor.user,
                                  old=change.old.value, new=change.new.value)]
 
         saved = await self.changes.change(
@@ -201,7 +201,7 @@ class Tickets:
         within = self.settings.reopen_days * 86_400
         await self.changes.change(
             number, lambda t: rules.reopen(t, actor.user, now, within=within),
-            jobs=lambda t: status_jobs(t) + self.events(t, "reopened", now, by=actor.user))
+            jobs=lambda t: status_jobs(t) + self.sinks(t, "reopened", now, by=actor.user))
         log.info("%s reopened by %s", ticket_key(number), actor.user)
 
     async def post_update(self, number: int, text: str, actor: Actor, *, once: str) -> None:

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 from bot.domain.csat import score_of
 from bot.domain.identity import Identity
 from bot.domain.listing import Listed
-from bot.domain.sla import Clock, ClockState, Window
+from bot.domain.sla import ClockState, SlaClock, Window
 from bot.domain.tickets import (
     AlreadyClaimed,
     Client,
@@ -49,8 +49,8 @@ def dicts(blocks: list[Block]) -> list[dict[str, Any]]:
     return [b.to_dict() for b in blocks]
 
 
-CLOCK_LABELS = {Clock.NEXT: "Next response", Clock.UPDATE: "Next update",
-                Clock.RESOLUTION: "Resolution"}
+CLOCK_LABELS = {SlaClock.NEXT: "Next response", SlaClock.UPDATE: "Next update",
+                SlaClock.RESOLUTION: "Resolution"}
 
 
 def clock_lines(clocks: Sequence[ClockState]) -> list[str]:

@@ -15,7 +15,7 @@ KEEP = 30 * 86_400
 """A person who has not opened App Home for this long is no longer kept current."""
 
 
-class HomeViewers:
+class RedisHomeViewers:
     def __init__(self, redis: RedisClient) -> None:
         self.redis = redis
 

@@ -13,7 +13,9 @@ PAGER_ACTIONS = {"opened": "trigger", "breach": "trigger", "warning": "trigger",
 """Events the pager hears of, and the PagerDuty action each one is."""
 
 
-class Events:
+class Sinks:
+    """The sinks set up (a webhook, a pager), and which of a ticket's events each hears."""
+
     def __init__(self, settings: Settings) -> None:
         self.webhook = settings.webhook_url is not None
         self.pager = settings.pagerduty_routing_key is not None

@@ -10,7 +10,7 @@ from bot.adapters.slack import Undeliverable
 from bot.delivery.registry import REGISTRY, Loaded, Run, load
 from bot.domain.jobs import Armed, DeliverOutbox, JobKind, ProblemNote, Sink, TicketEvent
 from bot.domain.tickets import Severity, ticket_key
-from bot.services.events import PAGER_ACTIONS
+from bot.services.sinks import PAGER_ACTIONS
 
 log = logging.getLogger(__name__)
 
