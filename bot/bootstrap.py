@@ -21,6 +21,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+import bot.delivery.home
+import bot.delivery.outbox
+import bot.delivery.posts
+import bot.delivery.reminders
+import bot.delivery.reports
 import handlers
 from bot.adapters.channel_names import SlackChannelNames
 from bot.adapters.client_cache import HEALTH_CHECK, ClientCache
@@ -46,12 +51,15 @@ from bot.adapters.redis_time import RedisTime
 from bot.adapters.slack import Slack
 from bot.adapters.store import Store
 from bot.config import Settings
-from bot.delivery.registry import Deps
+from bot.delivery.job_run import DeliveryConfig, Deps
+from bot.delivery.registry import Registry
 from bot.delivery.worker import MAX_IDLE, Worker
 from bot.services.changes import Changes
 from bot.services.channels import Channels
 from bot.services.csat import Ratings
 from bot.services.home import Homes
+from bot.services.plans import Plans
+from bot.services.ports import Directory
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
 from bot.services.reports import Reports
@@ -104,9 +112,9 @@ class Runtime:
     bolt: AsyncApp
     worker: Worker
     http: aiohttp.ClientSession
+    plans: Plans
     changes: Changes
     reminders: Reminders
-    sweeper: Sweeper
     metrics_peers: list[str] = field(default_factory=list)
     """``/metrics`` of this desk's other processes on this host (``serve``'s timer loop),
     merged into this one's."""
@@ -166,30 +174,34 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                      layout=keys)
     interactive = Slack(web_client(settings, http, interactive=True))
     worker_slack = Slack(web_client(settings, http, interactive=False))
-    changes = Changes(store, settings, clock)
-    staff = StaffCheck(SlackDirectory(interactive, settings.support_usergroup), settings)
-    sinks = Sinks(settings)
-    reminders = Reminders(changes, sinks)
+    warn_at, listed = settings.warn_at, settings.support_team_ids
+    plans = Plans(store, settings.plan_table)
+    changes = Changes(store, plans, warn_at, clock)
+    staff = StaffCheck(SlackDirectory(interactive, settings.support_usergroup), listed)
+    sinks = Sinks(webhook=settings.webhook_url is not None,
+                  pager=settings.pagerduty_routing_key is not None)
+    reminders = Reminders(store, plans, sinks, warn_at=warn_at, support_lead=settings.support_lead,
+                          breach_email_to=settings.support_lead_email if settings.smtp_url
+                          else None)
     index, viewers = Index(redis, keys), RedisHomeViewers(redis)
-    reports = Reports(changes, staff, outcomes, SlackChannelNames(interactive))
-    desk = Desk(Tickets(changes, staff, sinks, cards=interactive,
-                        count_opened=ticket_opened),
-                Queries(changes, staff, settings.triage_channel, index),
-                Homes(changes, staff, index, viewers), reports, Ratings(changes),
-                Channels(changes, outcomes), once=store, prefills=store,
-                identity=interactive.identity, tell=lambda user, text: interactive.post(user, text))
-    mailer = (Mailer(settings.smtp_url.get_secret_value(),
-                     settings.email_from or "support-desk@localhost")
-              if settings.smtp_url else None)
-    worker_staff = StaffCheck(SlackDirectory(worker_slack, settings.support_usergroup), settings)
-    deps = Deps(settings, store, worker_slack, mailer, changes, reminders, worker_staff,
-                Homes(changes, worker_staff, index, viewers), viewers,
-                pager=Pager(http, settings.pagerduty_routing_key.get_secret_value(),
-                            settings.pagerduty_url) if settings.pagerduty_routing_key else None,
-                webhook=Webhook(http, settings.webhook_url,
-                                settings.webhook_secret.get_secret_value())
-                if settings.webhook_url and settings.webhook_secret else None,
-                reports=reports, retention=Retention(outcomes, settings, clock))
+    reports = Reports(store, plans, staff, outcomes, clock, SlackChannelNames(interactive))
+    tickets = Tickets(changes, store, plans, staff, sinks, clock, warn_at=warn_at,
+                      intake_limit=settings.intake_limit,
+                      claim_is_response=settings.claim_is_response,
+                      reopen_days=settings.reopen_days, cards=interactive,
+                      count_opened=ticket_opened)
+    desk = Desk(tickets, Queries(store, plans, staff, index, clock, settings.triage_channel),
+                Homes(store, plans, staff, index, viewers, clock, warn_at), reports,
+                Ratings(changes, store, plans, clock), Channels(changes, store, outcomes),
+                once=store, prefills=store, identity=interactive.identity,
+                tell=lambda user, text: interactive.post(user, text))
+    directory = SlackDirectory(worker_slack, settings.support_usergroup)
+    worker_homes = Homes(store, plans, StaffCheck(directory, listed), index, viewers, clock,
+                         warn_at)
+    registry = delivery_registry(settings, http, changes, directory, reminders, worker_homes,
+                                 viewers, reports)
+    deps = Deps(DeliveryConfig(settings.triage_channel, settings.engineering_channel,
+                               settings.reopen_days), store, worker_slack, plans, clock)
     bolt = AsyncApp(
         client=interactive.client,
         signing_secret=(settings.slack_signing_secret.get_secret_value()
@@ -199,9 +211,35 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
     )
     bolt.use(provide(desk))
     handlers.register(bolt)
-    worker = Worker(queue, deps, clock)
+    worker = Worker(queue, registry, deps, clock, Sweeper(store, plans, warn_at, clock),
+                    reports=reports, retention=Retention(
+                        outcomes, clock, archive_after_days=settings.archive_after_days,
+                        retain_days=settings.retain_days))
     return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http,
-                   changes, reminders, worker.sweeper)
+                   plans, changes, reminders)
+
+
+def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: Changes,
+                      directory: Directory, reminders: Reminders, homes: Homes,
+                      viewers: RedisHomeViewers, reports: Reports) -> Registry:
+    """Each job kind's effect handler, module by module, bound to what it uses; and what
+    a job's failing for good leads to, beside its handler."""
+    mailer = (Mailer(settings.smtp_url.get_secret_value(),
+                     settings.email_from or "support-desk@localhost")
+              if settings.smtp_url else None)
+    pager = (Pager(http, settings.pagerduty_routing_key.get_secret_value(),
+                   settings.pagerduty_url) if settings.pagerduty_routing_key else None)
+    webhook = (Webhook(http, settings.webhook_url, settings.webhook_secret.get_secret_value())
+               if settings.webhook_url and settings.webhook_secret else None)
+    registry = Registry()
+    registry.add(bot.delivery.posts.handlers(changes, directory),
+                 bot.delivery.posts.CONSEQUENCES)
+    registry.add(bot.delivery.reminders.handlers(reminders, mailer),
+                 bot.delivery.reminders.CONSEQUENCES)
+    registry.add(bot.delivery.outbox.handlers(pager, webhook), bot.delivery.outbox.CONSEQUENCES)
+    registry.add(bot.delivery.home.handlers(homes, viewers))
+    registry.add(bot.delivery.reports.handlers(reports))
+    return registry
 
 
 def well_formed(body: Any) -> bool:

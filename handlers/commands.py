@@ -60,7 +60,7 @@ async def show_tickets(command: dict[str, Any], client: AsyncWebClient,
     queries = desk_of(context).queries
     try:
         rows = await queries.tickets_for(channel, actor_of(command), only=number)
-        listing = messages.ticket_listing(rows, queries.changes.clock(),
+        listing = messages.ticket_listing(rows, queries.now(),
                                           internal=queries.is_internal(channel),
                                           detailed=number is not None)
     except TicketError as refusal:

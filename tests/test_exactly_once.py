@@ -258,7 +258,7 @@ async def test_a_timer_that_comes_up_early_is_not_lost(
         await register_client(runtime, name="Acme")
         keys = await open_tickets(runtime, 1)
         opened = await ticket(runtime, int(keys[0][2:]))
-        plan = runtime.changes.plan(await runtime.store.client(CLIENT_CHANNEL))
+        plan = runtime.plans.of(await runtime.store.client(CLIENT_CHANNEL))
         warning = desired_timers(opened, plan, opened.created_at, 0.75)[0]
         assert warning.step is Step.WARNING
         job = FireTimer(ticket=opened.number, step=warning.step, generation=warning.generation)

@@ -48,7 +48,7 @@ async def opened(runtime: Runtime, i: int) -> int:
 
 
 def retention(runtime: Runtime) -> Retention:
-    found = runtime.worker.deps.retention
+    found = runtime.worker.retention
     assert found is not None
     return found
 

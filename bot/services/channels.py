@@ -8,15 +8,15 @@ import logging
 from dataclasses import replace
 
 from bot.services.changes import Changes
-from bot.services.ports import ChannelOutcomes
+from bot.services.ports import ChannelOutcomes, TicketStore
 
 log = logging.getLogger(__name__)
 
 
 class Channels:
-    def __init__(self, changes: Changes, outcomes: ChannelOutcomes) -> None:
+    def __init__(self, changes: Changes, store: TicketStore, outcomes: ChannelOutcomes) -> None:
         self.changes = changes
-        self.store = changes.store
+        self.store = store
         self.outcomes = outcomes
 
     async def follow(self, old: str, new: str) -> int:

@@ -13,39 +13,42 @@ from bot.domain.home import PAGE, Home, HomeRow, Part, Section
 from bot.domain.jobs import Armed, PublishHome
 from bot.domain.tickets import Client
 from bot.domain.urgency import ByClients, ByDeadline, ByHolder, Ranking, Standing, urgency
-from bot.services.changes import Changes
-from bot.services.ports import HomeViewers, Rankings
+from bot.services.plans import Plans
+from bot.services.ports import HomeViewers, Now, Rankings, TicketStore
 from bot.services.staff import Actor, StaffCheck
 
 
 class Homes:
-    def __init__(self, changes: Changes, staff: StaffCheck, index: Rankings,
-                 viewers: HomeViewers) -> None:
-        self.changes = changes
+    def __init__(self, store: TicketStore, plans: Plans, staff: StaffCheck, index: Rankings,
+                 viewers: HomeViewers, now: Now, warn_at: float) -> None:
+        self.store = store
+        self.plans = plans
         self.staff = staff
         self.index = index
         self.viewers = viewers
+        self.now = now
+        self.warn_at = warn_at
 
     async def opened(self, actor: Actor) -> None:
         """App Home opened: published now, each section on its first page, and kept
         current for staff and account managers (others get the explanation once)."""
         staff = await self.staff.is_staff(actor)
         if staff or await self._clients_of(actor.user):
-            await self.viewers.opened(actor.user, staff=staff, now=self.changes.clock())
-        await self.changes.store.enqueue(Armed(PublishHome(user=actor.user, asked=True)))
+            await self.viewers.opened(actor.user, staff=staff, now=self.now())
+        await self.store.enqueue(Armed(PublishHome(user=actor.user, asked=True)))
 
     async def turn_page(self, actor: Actor, section: Section, page: int) -> None:
         await self.viewers.turn(actor.user, section.value, max(0, page))
-        await self.changes.store.enqueue(Armed(PublishHome(user=actor.user, asked=True)))
+        await self.store.enqueue(Armed(PublishHome(user=actor.user, asked=True)))
 
     async def _clients_of(self, user: str) -> list[Client]:
-        return [c for c in await self.changes.store.clients() if c.account_manager == user]
+        return [c for c in await self.store.clients() if c.account_manager == user]
 
     async def home(self, actor: Actor) -> Home:
         """What ``actor``'s Home shows now."""
-        now = self.changes.clock()
+        now = self.now()
         staff = await self.staff.is_staff(actor)
-        clients = {c.channel: c for c in await self.changes.store.clients()}
+        clients = {c.channel: c for c in await self.store.clients()}
         mine = [c for c in clients.values() if c.account_manager == actor.user]
         if not staff and not mine:
             return Home(actor.user, False, [], now)
@@ -78,29 +81,26 @@ class Homes:
 
     async def _rows(self, numbers: Sequence[int], clients: dict[str, Client]
                     ) -> dict[int, HomeRow]:
-        store = self.changes.store
-        warn_at = self.changes.settings.warn_at
         rows: dict[int, HomeRow] = {}
-        for current in await store.get_many(list(dict.fromkeys(numbers))):
+        for current in await self.store.get_many(list(dict.fromkeys(numbers))):
             if current is None:
                 continue
             ticket = current.ticket
             client = clients.get(ticket.channel)
             rows[ticket.number] = HomeRow(ticket, client,
-                                      urgency(ticket, self.changes.plan(client), warn_at))
+                                      urgency(ticket, self.plans.of(client), self.warn_at))
         return rows
 
     async def audience(self, number: int) -> list[str]:
         """Whose Home shows the ticket, or should now: it was on it, it is theirs or their
         client's, or (for staff) nobody holds it, or it is at risk or breached."""
         viewers = await self.viewers.viewers()
-        current = await self.changes.store.get(number) if viewers else None
+        current = await self.store.get(number) if viewers else None
         if current is None:
             return [v.user for v in viewers if number in v.shown]
         ticket = current.ticket
-        client, plan = await self.changes.client_and_plan(ticket.channel)
-        standing = urgency(ticket, plan, self.changes.settings.warn_at).standing(
-            self.changes.clock())
+        client, plan = await self.plans.client_and_plan(ticket.channel)
+        standing = urgency(ticket, plan, self.warn_at).standing(self.now())
         shared = ticket.resolved_at is None and (
             ticket.assignee is None or standing is not Standing.ON_TRACK)
         close = {ticket.assignee, client.account_manager if client else None}

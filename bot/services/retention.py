@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 
-from bot.config import Settings
 from bot.services.ports import Archive, Now
 
 log = logging.getLogger(__name__)
@@ -16,21 +15,23 @@ DAY = 86_400
 
 
 class Retention:
-    def __init__(self, archive: Archive, settings: Settings, clock: Now) -> None:
+    def __init__(self, archive: Archive, now: Now, *, archive_after_days: int,
+                 retain_days: int) -> None:
         self.archive = archive
-        self.settings = settings
-        self.clock = clock
+        self.now = now
+        self.archive_after_days = archive_after_days
+        self.retain_days = retain_days
 
     async def run(self) -> tuple[int, int]:
         """Archive what is old enough, drop what is past keeping: how many of each."""
-        now = self.clock()
+        now = self.now()
         indexed = await self.archive.index_created()
         if indexed:
             log.info("retention: %d archive records indexed by creation for reports",
                      indexed)
-        archived = await self.archive.archive(now - self.settings.archive_after_days * DAY)
-        retired = await self.archive.retire(now - self.settings.retain_days * DAY)
+        archived = await self.archive.archive(now - self.archive_after_days * DAY)
+        retired = await self.archive.retire(now - self.retain_days * DAY)
         if archived or retired:
             log.info("retention: %d resolved tickets archived, %d archive records past "
-                     "%d days dropped", archived, retired, self.settings.retain_days)
+                     "%d days dropped", archived, retired, self.retain_days)
         return archived, retired

@@ -37,7 +37,8 @@ from bot.domain.tickets import (
 )
 from bot.domain.urgency import urgency
 from bot.services.changes import Changes
-from bot.services.ports import Cards, Count
+from bot.services.plans import Plans
+from bot.services.ports import Cards, Count, Now, TicketStore
 from bot.services.sinks import Sinks
 from bot.services.staff import Actor, StaffCheck
 
@@ -80,17 +81,26 @@ STATUS_EVENTS = {Status.CLAIMED: "claimed", Status.RESOLVED: "resolved"}
 
 
 class Tickets:
-    def __init__(self, changes: Changes, staff: StaffCheck, sinks: Sinks,
-                 cards: Cards | None = None, count_opened: Count = lambda severity: None
-                 ) -> None:
+    def __init__(self, changes: Changes, store: TicketStore, plans: Plans, staff: StaffCheck,
+                 sinks: Sinks, now: Now, *, warn_at: float, intake_limit: int,
+                 claim_is_response: bool, reopen_days: int, cards: Cards | None = None,
+                 count_opened: Count = lambda severity: None) -> None:
+        """``intake_limit``: tickets one person may open an hour; ``claim_is_response``: a
+        claim is the first response; ``reopen_days``: how long a resolved ticket can be
+        reopened; ``cards``: Slack's copy of the posts, to find a thread's ticket by its
+        card; ``count_opened``: counts a ticket opened, by severity."""
         self.changes = changes
+        self.store = store
+        self.plans = plans
+        self.staff = staff
+        self.sinks = sinks
+        self.now = now
+        self.warn_at = warn_at
+        self.intake_limit = intake_limit
+        self.claim_is_response = claim_is_response
+        self.reopen_days = reopen_days
         self.cards = cards
         self.count_opened = count_opened
-        self.sinks = sinks
-        self.store = changes.store
-        self.staff = staff
-        self.settings = changes.settings
-        self.clock = changes.clock
 
     def status_change(self, now: float, actor: Actor) -> Callable[[Ticket], list[Armed]]:
         """A status change's jobs, with its event (``claimed``, ``resolved`` or ``status``)."""
@@ -109,8 +119,8 @@ class Tickets:
         """Save a new ticket with its Slack posts and SLA timers; once per ``new.once``."""
         if new.reporter != actor.user:
             await self.staff.require(actor, "open a ticket for someone else")
-        now = self.clock()
-        client, plan = await self.changes.client_and_plan(new.channel)
+        now = self.now()
+        client, plan = await self.plans.client_and_plan(new.channel)
         draft = Ticket(number=0, channel=new.channel, reporter=new.reporter,
                        title=clean_line(new.title), description=clean_block(new.description),
                        severity=new.severity, created_at=now, source_link=new.source_link)
@@ -122,9 +132,9 @@ class Tickets:
                       Armed(RefreshHomes(ticket=0)),
                       *self.sinks(draft, "opened", now, title=draft.title,
                                    reporter=draft.reporter, channel=draft.channel)],
-                timers=desired_timers(draft, plan, now, self.settings.warn_at),
-                limit=IntakeLimit(self.settings.intake_limit),
-                urgency=urgency(draft, plan, self.settings.warn_at))
+                timers=desired_timers(draft, plan, now, self.warn_at),
+                limit=IntakeLimit(self.intake_limit),
+                urgency=urgency(draft, plan, self.warn_at))
         except TooMany as exc:
             log.warning("%s reached the intake limit (%d tickets an hour) in %s", new.reporter,
                         exc.most, new.channel)
@@ -142,17 +152,17 @@ class Tickets:
 
     async def claim(self, number: int, actor: Actor) -> None:
         await self.staff.require(actor, "claim tickets")
-        now = self.clock()
+        now = self.now()
         await self.changes.change(
             number, lambda t: rules.claim(t, actor.user, now,
-                                          claim_is_response=self.settings.claim_is_response),
+                                          claim_is_response=self.claim_is_response),
             jobs=self.status_change(now, actor))
         log.info("%s claimed by %s", ticket_key(number), actor.user)
 
     async def set_status(self, number: int, status: Status, actor: Actor) -> None:
         """Move a ticket between working statuses; to engineering, it is handed over too."""
         await self.staff.require(actor, "change a ticket's status")
-        now = self.clock()
+        now = self.now()
 
         def jobs(changed: Ticket) -> list[Armed]:
             handoff = [Armed(EngineeringHandoff(ticket=number, by=actor.user))]
@@ -165,7 +175,7 @@ class Tickets:
 
     async def change_severity(self, number: int, severity: Severity, actor: Actor) -> None:
         await self.staff.require(actor, "change a ticket's severity")
-        now = self.clock()
+        now = self.now()
 
         def jobs(changed: Ticket) -> list[Armed]:
             index = len(changed.severity_changes) - 1
@@ -184,7 +194,7 @@ class Tickets:
 
     async def resolve(self, number: int, resolution: str, actor: Actor) -> None:
         await self.staff.require(actor, "resolve tickets")
-        now = self.clock()
+        now = self.now()
         await self.changes.change(
             number, lambda t: rules.resolve(t, actor.user, now, clean_block(resolution)),
             jobs=self.status_change(now, actor))
@@ -197,8 +207,8 @@ class Tickets:
             raise TicketError(f"{ticket_key(number)} does not exist.")
         if channel != current.ticket.channel and not await self.staff.is_staff(actor):
             raise TicketError("Only the client or the support team can reopen this ticket.")
-        now = self.clock()
-        within = self.settings.reopen_days * 86_400
+        now = self.now()
+        within = self.reopen_days * 86_400
         await self.changes.change(
             number, lambda t: rules.reopen(t, actor.user, now, within=within),
             jobs=lambda t: status_jobs(t) + self.sinks(t, "reopened", now, by=actor.user))
@@ -211,7 +221,7 @@ class Tickets:
         yet, and the latest update for the update cadence.
         """
         await self.staff.require(actor, "post updates to the client")
-        now = self.clock()
+        now = self.now()
         # Relayed even when it changes no time on record (a reply stamped by Slack's clock,
         # ahead of this one, is already the latest update).
         await self.changes.change(number, lambda t: rules.record_response(t, now), jobs=lambda t: [
@@ -230,7 +240,7 @@ class Tickets:
         # Slack's clock stamps the message; the desk's says when it was seen at the latest.
         # A Slack clock running ahead must not make a response look later than it was.
         # And no message comes before the ticket it is about.
-        at = min(float(ts), self.clock())
+        at = min(float(ts), self.now())
         if not await self.staff.is_staff(actor):
             await self.changes.change(
                 number, lambda t: rules.record_client_message(t, max(at, t.created_at), ts),
