@@ -21,7 +21,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.adapters.embedded_redis import embedded_redis, running_in
-from bot.bootstrap import Runtime, http_app, open_runtime
+from bot.bootstrap import Runtime, open_runtime
 from bot.cli.clients import set_client
 from bot.cli.worker_child import loopback_port
 from bot.sandbox.inbox import Inbox
@@ -40,6 +40,7 @@ from bot.sandbox.workspace import (
     WORKSPACE_NAME,
     seed,
 )
+from bot.web import http_app
 
 log = logging.getLogger(__name__)
 
