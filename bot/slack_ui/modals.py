@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.sla import Window
-from bot.domain.text import clean_block, clean_line
+from bot.domain.text import blank, clean_block, clean_line
 from bot.domain.tickets import Severity, Ticket, ticket_key
 from bot.slack_ui.ids import (
     DESCRIPTION_MAX,
@@ -104,9 +104,9 @@ def submitted(state: Any, block: BlockId, action: ActionId, key: str) -> Any:
 
 def typed(state: Any, block: BlockId, action: ActionId) -> str:
     """A text input's value (what a person typed, cleaned of surrounding space); empty
-    when nothing of it would be left once cleaned at intake (control characters only)."""
+    when it shows nothing (spaces, control or zero-width characters only)."""
     value = submitted(state, block, action, "value")
-    if not isinstance(value, str) or not clean_block(value):
+    if not isinstance(value, str) or blank(value):
         return ""
     return value.strip()
 
