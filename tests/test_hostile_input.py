@@ -97,24 +97,32 @@ async def test_a_long_resolution_reaches_the_client_whole(app: RunningApp) -> No
     assert "— signed, support" in shown(post)  # the triage post shows it whole too
 
 
-async def test_a_reaction_on_a_huge_pasted_log_opens_a_marked_prefill(app: RunningApp) -> None:
-    await register_client(app.runtime)
-    log = "ERROR upload failed at chunk & retry\n" * 400  # ~15,000 characters
-    ts = app.slack.add_message(CLIENT_CHANNEL, CLIENT_USER, "Uploads broken\n" + log)
+async def prefilled_by_reaction(app: RunningApp, text: str, event_id: str
+                                ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A client's message of ``text``, a :ticket: reaction on it, and a click on the prompt's
+    Open a ticket (by an external member): the button clicked, and the modal it opened."""
+    ts = app.slack.add_message(CLIENT_CHANNEL, CLIENT_USER, text)
     response = await app.client.event({
         "type": "reaction_added", "user": CLIENT_USER, "reaction": "ticket",
-        "item": {"type": "message", "channel": CLIENT_CHANNEL, "ts": ts}}, event_id="EvBig1")
+        "item": {"type": "message", "channel": CLIENT_CHANNEL, "ts": ts}}, event_id=event_id)
     assert response.status == 200
     prompt = (await app.slack.wait_for(lambda: [
         m for m in app.slack.posts(CLIENT_CHANNEL, ts) if "Open a ticket" in json.dumps(m.blocks)
     ]))[0]
     button = buttons(prompt)["Open a ticket"]
-    assert len(button["value"]) <= 2000
     before = len(app.slack.calls_to("views.open"))
     await app.client.click(button["action_id"], button["value"], user=EXTERNAL,
                            channel=CLIENT_CHANNEL, team="T0OTHER001")
     view = (await app.slack.wait_for(lambda: app.slack.calls_to("views.open")[before:]))[0]
-    modal = view.args["view"]
+    modal: dict[str, Any] = view.args["view"]
+    return button, modal
+
+
+async def test_a_reaction_on_a_huge_pasted_log_opens_a_marked_prefill(app: RunningApp) -> None:
+    await register_client(app.runtime)
+    log = "ERROR upload failed at chunk & retry\n" * 400  # ~15,000 characters
+    button, modal = await prefilled_by_reaction(app, "Uploads broken\n" + log, "EvBig1")
+    assert len(button["value"]) <= 2000
     fields = {b["label"]["text"]: b["element"] for b in modal["blocks"] if b["type"] == "input"}
     assert fields["Title"]["initial_value"] == "Uploads broken"
     description = fields["Description"]["initial_value"]

@@ -42,7 +42,7 @@ from bot.slack_ui.ids import (
     SeverityChoice,
     TicketRef,
 )
-from bot.slack_ui.text import cut_plain, escape, humanize, pieces, slack_date
+from bot.slack_ui.text import cut_plain, escape, humanize, pieces, slack_date, slack_len
 
 
 def dicts(blocks: list[Block]) -> list[dict[str, Any]]:
@@ -76,7 +76,7 @@ def quoted(text: str) -> list[Block]:
 
 def labelled(label: str, text: str) -> list[Block]:
     """``*label:*`` then what a person wrote, whole, in sections."""
-    first, *rest = pieces(text, SECTION_MAX - len(label) - 5)
+    first, *rest = pieces(text, SECTION_MAX - slack_len(label) - 5)
     return [SectionBlock(text=MarkdownTextObject(text=f"*{label}:* {first}")),
             *(SectionBlock(text=MarkdownTextObject(text=piece)) for piece in rest)]
 

@@ -30,7 +30,7 @@ from bot.slack_ui.ids import (
     TicketForm,
     TicketRef,
 )
-from bot.slack_ui.text import cut_marked, cut_plain, escape, slack_date
+from bot.slack_ui.text import cut_marked, cut_plain, escape, slack_date, slack_len
 
 
 def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) ->
     The parts shared between calls are read-only: the caller sends the view, nothing more."""
     prefill = prefill or OpenTicketValue()
     title, description = clean_line(prefill.title), prefill.description
-    if len(title) > TITLE_MAX and not description.strip():
+    if slack_len(title) > TITLE_MAX and blank(description):
         description = prefill.title  # a title too long to be one is kept whole below it
     return {**_ticket_frame(),
             "private_metadata": meta.model_dump_json(exclude_none=True),
