@@ -11,13 +11,16 @@ whole.
 from __future__ import annotations
 
 import html
+import json
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.config.plans import parse_calendars
 from bot.sandbox.limits import message_error, view_error
 from bot.slack_ui.text import escape
 from tests.conftest import CLIENT_CHANNEL, RunningApp, register_client
@@ -66,10 +69,35 @@ def whole(blocks: list[dict[str, Any]], text: str) -> None:
     assert "".join(shown.split()) == "".join(text.split())
 
 
+LONG_PLAN = "&" * 200
+SHIFTS = {"shifts": {"timezone": "America/Argentina/ComodRivadavia", "hours": {
+    day: [f"{h:02d}:0{d}:1{d}-{h:02d}:5{d}:5{d}" for h in range(0, 24, 2)]
+    for d, day in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))}}}
+"""Twelve intervals a day, to the second, each day its own: the longest hours to write out."""
+TARGETS = {"critical": 40, "high": 60, "medium": 80, "low": 120}
+
+
 def within_block_kit(blocks: list[dict[str, Any]]) -> None:
     assert message_error({"text": "t", "blocks": blocks}) is None
     for block in blocks:
         Block.parse(block).to_dict()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("settings_extra", [{
+    "calendars": json.dumps(SHIFTS),
+    "plans": json.dumps({"standard": TARGETS, LONG_PLAN: {**TARGETS, "calendar": "shifts"}})}])
+async def test_a_long_plan_name_and_shift_hours_still_post_in_full(app: RunningApp) -> None:
+    await register_client(app.runtime, name="&" * 100, plan=LONG_PLAN, phone="&" * 40)
+    number = await open_ticket(app, "&" * 150, "Critical", "Everything & more is down.")
+    post = await triage_post(app, number)
+    card = await app.slack.wait_for(lambda: find_post(app, CLIENT_CHANNEL, f"T-{number}"))
+    hours = parse_calendars(json.dumps(SHIFTS))["shifts"].describe()
+    for message in (post, card):
+        within_block_kit(message.blocks)
+        shown = html.unescape(json.dumps([b.get("text") for b in message.blocks]))
+        assert hours in shown and "&" * 150 in shown
+    sections = "\n".join(b["text"]["text"] for b in post.blocks if b["type"] == "section")
+    assert f"({LONG_PLAN})" in html.unescape(sections)
 
 
 async def test_a_description_of_emoji_is_cut_as_slack_counts(app: RunningApp) -> None:
