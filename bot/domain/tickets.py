@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from bot.domain.text import blank
+
 
 class Severity(StrEnum):
     CRITICAL = "critical"
@@ -194,7 +196,7 @@ def change_status(ticket: Ticket, new: Status, by: str, now: float) -> Ticket:
 def resolve(ticket: Ticket, by: str, now: float, resolution: str) -> Ticket:
     if ticket.status is Status.RESOLVED:
         raise TicketError(f"{ticket.key} is already resolved")
-    if not resolution.strip():
+    if blank(resolution):
         raise TicketError("a resolution note is required")
     return replace(_moved(ticket, Status.RESOLVED, by, now), resolved_at=now,
                    resolution=resolution.strip(), awaiting_since=None, awaiting_ts=None)
