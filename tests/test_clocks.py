@@ -841,7 +841,15 @@ OFFICE_JSON = json.dumps({"office": GOOD})
      "CALENDARS:", "office.hours.mon-fri"),
     ({"calendars": json.dumps({"office": {**GOOD, "holidays": ["XX"]}})},
      "CALENDARS:", "office.holidays"),
-], ids=["plan-calendar", "plan-24x7", "plan-next", "cal-zone", "cal-hours", "cal-holidays"])
+    # Hours too long to show in a ticket's card: 24 intervals a day, to the second.
+    ({"calendars": json.dumps({"office": {**GOOD, "hours": {
+        day: [f"{h:02d}:0{d}:1{d}-{h:02d}:5{d}:5{d}" for h in range(24)]
+        for d, day in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))}}})},
+     "CALENDARS:", "office.hours: written out, the hours take"),
+    ({"plans": json.dumps({"p" * 201: {"critical": 60}})}, "PLANS:", "1 to 200 characters"),
+    ({"plans": json.dumps({"gold\x01": {"critical": 60}})}, "PLANS:", "without control"),
+], ids=["plan-calendar", "plan-24x7", "plan-next", "cal-zone", "cal-hours", "cal-holidays",
+        "cal-too-long", "plan-name-long", "plan-name-control"])
 def test_load_settings_names_the_bad_variable(overrides: dict[str, str], prefix: str,
                                               named: str) -> None:
     with pytest.raises(ConfigError) as refused:

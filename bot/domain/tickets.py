@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Final
 
+from bot.domain.text import blank
+
 
 class Severity(StrEnum):
     CRITICAL = "critical"
@@ -199,7 +201,7 @@ def change_status(ticket: Ticket, new: Status, by: str, now: float) -> Ticket:
 def resolve(ticket: Ticket, by: str, now: float, resolution: str) -> Ticket:
     if ticket.status is Status.RESOLVED:
         raise TicketError(f"{ticket.key} is already resolved")
-    if not resolution.strip():
+    if blank(resolution):
         raise TicketError("a resolution note is required")
     return replace(_moved(ticket, Status.RESOLVED, by, now), resolved_at=now,
                    resolution=resolution.strip(), awaiting_since=None, awaiting_ts=None)

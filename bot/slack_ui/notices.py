@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from bot.domain.calendar import elapsed
 from bot.domain.mail import Email
 from bot.domain.sla import SlaClock, Window
+from bot.domain.text import clean_line
 from bot.domain.tickets import Client, Ticket
 from bot.slack_ui.messages import headline
 from bot.slack_ui.text import cut_plain, escape, fit, humanize, slack_date
@@ -127,7 +128,8 @@ def breach_email(ticket: Ticket, client: Client | None, window: Window, now: flo
 
 def problem_note(what: str, error: str, hint: str) -> str:
     """A delivery that failed for good, said in the ticket's triage thread."""
-    return f":warning: Could not {what}: `{fit(error, 200)}`.{' ' + hint if hint else ''}"
+    return (f":warning: Could not {what}: `{fit(clean_line(error), 200)}`."
+            f"{' ' + hint if hint else ''}")
 
 
 def one_line(text: str) -> str:
