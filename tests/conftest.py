@@ -23,12 +23,13 @@ import redis
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.adapters.clock import Clock
-from bot.bootstrap import Runtime, http_app, open_runtime
+from bot.adapters.redis_time import RedisTime as Clock
+from bot.bootstrap import Runtime, open_runtime
 from bot.config import Settings, load_settings
 from bot.domain.tickets import Ticket
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import BOT_USER, SlackStandIn
+from bot.web import http_app
 from tests.hooks_standin import PagerDuty
 from tests.slackreq import SIGNING_SECRET
 

@@ -26,21 +26,20 @@ from dataclasses import dataclass, replace
 from math import inf
 from typing import Any
 
-from bot.adapters.outcomes import Opened, Unresolved
-from bot.adapters.store import (
+from bot.adapters.codec import timer_jobs
+from bot.domain.jobs import Armed, FireTimer, Job
+from bot.domain.reports import OpenedBetween as Opened
+from bot.domain.reports import Outcome, Unresolved
+from bot.domain.sla import SlaEvent, Step, Timer
+from bot.domain.tickets import (
     FIRST_NUMBER,
-    Armed,
     Conflict,
     IntakeLimit,
-    SlaEvent,
+    Status,
+    Ticket,
     TooMany,
     Versioned,
-    timer_jobs,
 )
-from bot.domain.jobs import FireTimer, Job
-from bot.domain.reports import Outcome
-from bot.domain.sla import Step, Timer
-from bot.domain.tickets import Status, Ticket
 from bot.domain.urgency import Urgency
 from tests.fake_records import FakeRecords
 

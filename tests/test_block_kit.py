@@ -23,14 +23,14 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.adapters.identity import Identity
 from bot.config.plans import parse_calendars
+from bot.domain.home import Home
+from bot.domain.identity import Identity
+from bot.domain.listing import Listed, TicketRow
 from bot.domain.reports import Row
-from bot.domain.sla import Clock
+from bot.domain.sla import SlaClock as Clock
 from bot.domain.tickets import Client, Status, StatusChange, Ticket
 from bot.sandbox.limits import message_error, view_error
-from bot.services.home import Home
-from bot.services.queries import Listed, TicketRow
 from bot.slack_ui import messages, modals, notices
 from bot.slack_ui.card import client_card
 from bot.slack_ui.csat import comment_modal, comment_note

@@ -28,7 +28,6 @@ from bot.config.plans import parse_calendars, parse_plans
 from bot.domain.calendar import DAY, Calendar, add, elapsed, is_open
 from bot.domain.plans import Plan, default_plans, merge_plan
 from bot.domain.sla import (
-    Clock,
     ClockState,
     Step,
     Timer,
@@ -37,6 +36,7 @@ from bot.domain.sla import (
     reminder_current,
     windows,
 )
+from bot.domain.sla import SlaClock as Clock
 from bot.domain.tickets import (
     Severity,
     Status,

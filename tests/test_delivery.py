@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.clock import Clock
+from bot.adapters.redis_time import RedisTime as Clock
 from tests.conftest import CLIENT_CHANNEL, TRIAGE, RunningApp, drained, ticket
 from tests.flows import open_modal, open_ticket, submit, triage_post
 

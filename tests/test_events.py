@@ -126,7 +126,7 @@ async def an_archived_ticket(app: RunningApp) -> None:
     await register_client(app.runtime, name="Acme")
     await work(app, CLIENT_CHANNEL, "High", respond_after=600, resolve_after=3600)
     await advance(app.runtime, 31 * DAY)
-    retention = app.runtime.worker.deps.retention
+    retention = app.runtime.worker.retention
     assert retention is not None and await retention.run() == (1, 0)
 
 

@@ -15,13 +15,12 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bot.adapters.clock import Clock
 from bot.adapters.keys import Layout
-from bot.adapters.store import SlaEvent
+from bot.adapters.redis_time import RedisTime as Clock
 from bot.bootstrap import Runtime, open_runtime
 from bot.domain.jobs import FireTimer
 from bot.domain.reports import COLUMNS
-from bot.domain.sla import Step, desired_timers
+from bot.domain.sla import SlaEvent, Step, desired_timers
 from bot.sandbox.standin import SlackStandIn
 from bot.services.reminders import Fired, NotDue
 from bot.services.staff import Actor
@@ -259,12 +258,12 @@ async def test_a_timer_that_comes_up_early_is_not_lost(
         await register_client(runtime, name="Acme")
         keys = await open_tickets(runtime, 1)
         opened = await ticket(runtime, int(keys[0][2:]))
-        plan = runtime.desk.changes.plan(await runtime.store.client(CLIENT_CHANNEL))
+        plan = runtime.plans.of(await runtime.store.client(CLIENT_CHANNEL))
         warning = desired_timers(opened, plan, opened.created_at, 0.75)[0]
         assert warning.step is Step.WARNING
         job = FireTimer(ticket=opened.number, step=warning.step, generation=warning.generation)
         with pytest.raises(NotDue):
-            await runtime.desk.reminders.fire(job, warning.due - 0.001)  # a hair early
+            await runtime.reminders.fire(job, warning.due - 0.001)  # a hair early
         stop = asyncio.Event()
         worker = asyncio.create_task(runtime.worker.run(stop))
         await slack.wait_for(lambda: marked(slack, dm_channel(AM), "warning"), timeout=5)
@@ -292,7 +291,7 @@ async def test_a_breach_that_fires_while_the_ticket_is_resolved_is_in_its_report
     number = int(key[2:])
     desk.clock.advance(4)  # past the resolution deadline; no worker has fired it yet
     opened = await ticket(desk, number)
-    [breach] = [t for t in await desk.desk.changes.timers(opened)
+    [breach] = [t for t in await desk.changes.timers(opened)
                 if t.step is Step.RESOLVE_BREACH]
     job = FireTimer(ticket=number, step=breach.step, generation=breach.generation)
     read_events = desk.store.sla_events
@@ -303,7 +302,7 @@ async def test_a_breach_that_fires_while_the_ticket_is_resolved_is_in_its_report
         # resolve writes the ticket.
         found = await read_events(n)
         if not fired:
-            fired.append(await desk.desk.reminders.fire(job, desk.clock()))
+            fired.append(await desk.reminders.fire(job, desk.clock()))
         return found
 
     monkeypatch.setattr(desk.store, "sla_events", fired_meanwhile)

@@ -116,7 +116,7 @@ async def test_a_departed_head_of_support_still_gets_the_email_and_the_mark(
         next(k for k in dead if k.startswith("dm:1001:breach:") and k.endswith(LEAD))]
     # The sweep does not bring the failed DM back: it is not retried forever.
     attempts = len(app.slack.calls_to("chat.postMessage", channel=LEAD))
-    await app.runtime.desk.sweeper.sweep()
+    await app.runtime.worker.sweeper.sweep()
     await pass_time(app, 5)
     assert len(app.slack.calls_to("chat.postMessage", channel=LEAD)) == attempts == 1
     assert len(smtp_sink.messages) == 1

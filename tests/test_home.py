@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from bot.delivery.home import QUIET
+from bot.domain.home import PAGE, Home, Part, Section
+from bot.domain.home import HomeRow as Row
 from bot.domain.tickets import Severity, Ticket
 from bot.domain.urgency import Urgency
 from bot.sandbox.limits import VIEW_BLOCKS
-from bot.services.home import PAGE, Home, Part, Row, Section
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
 from bot.slack_ui.home import home_view

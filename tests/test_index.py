@@ -14,10 +14,10 @@ from redis.asyncio import Redis
 
 from bot.adapters.index import Index
 from bot.adapters.keys import Layout
-from bot.adapters.store import Store, Versioned
+from bot.adapters.store import Store
 from bot.domain.plans import default_plans
-from bot.domain.tickets import Severity, Status, Ticket, claim, record_response, resolve
-from bot.domain.urgency import NOT_RUNNING, Standing, Urgency, urgency
+from bot.domain.tickets import Severity, Status, Ticket, Versioned, claim, record_response, resolve
+from bot.domain.urgency import NOT_RUNNING, ByDeadline, Standing, Urgency, urgency
 from tests.conftest import RunningApp
 
 PLAN = default_plans()["standard"]
@@ -116,7 +116,7 @@ async def test_reads_merge_the_partitions_soonest_first(store: Store) -> None:
     index = Index(store.redis, LAYOUT)
     # An hour on: both criticals breached (the older first), the high one not yet at risk.
     later = now + HOUR + 1
-    breached, = await index.ranked([(lambda p: [p.by_due], later, 10)])
+    breached, = await index.ranked([(ByDeadline(), later, 10)])
     assert breached.numbers == [crit_2, crit_1] and breached.total == 2
     risky = await index.at_risk(now + 3.5 * HOUR, 10)
     assert risky.numbers == [high] and risky.total == 1
@@ -140,5 +140,5 @@ async def test_the_sweep_indexes_tickets_from_before_the_indices(app: RunningApp
     store, index = app.runtime.store, app.runtime.desk.queries.index
     saved, _ = await store.create(draft(), once=None, once_ttl=60, jobs=[], timers=[])
     assert await index.most_urgent(5) == ([], 0)
-    await app.runtime.desk.sweeper.sweep()
+    await app.runtime.worker.sweeper.sweep()
     assert await index.most_urgent(5) == ([saved.ticket.number], 1)

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.identity import Identity
 from bot.bootstrap import Runtime
+from bot.domain.identity import Identity
 from bot.sandbox.standin import BOT_USER, Message, SlackStandIn
 from bot.services.staff import Actor
 from tests.conftest import (

@@ -17,10 +17,10 @@ from redis.asyncio import Redis
 from bot.adapters import queue as queue_module
 from bot.adapters.keys import Layout
 from bot.adapters.queue import JobQueue
-from bot.adapters.store import Armed, Store
+from bot.adapters.store import Store
 from bot.cli import check as cli
 from bot.config import ConfigError, load_settings
-from bot.domain.jobs import SyncTriage
+from bot.domain.jobs import Armed, SyncTriage
 from bot.sandbox.standin import BOT_USER, MANIFEST_SCOPES, SlackStandIn
 from tests.cli import ROOT, bot_env, run_bot
 from tests.conftest import AM, CLIENT_CHANNEL, LEAD, RunningApp, register_client

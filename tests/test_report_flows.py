@@ -15,12 +15,11 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.channels import ChannelNames
-from bot.adapters.clock import Clock
+from bot.adapters.channel_names import SlackChannelNames as ChannelNames
+from bot.adapters.redis_time import RedisTime as Clock
 from bot.adapters.slack import Slack
-from bot.adapters.store import Armed
 from bot.bootstrap import Runtime, open_runtime
-from bot.domain.jobs import ReportDM
+from bot.domain.jobs import Armed, ReportDM
 from bot.domain.periods import month_of, next_statement
 from bot.domain.tickets import Client
 from bot.sandbox.standin import Message, SlackStandIn

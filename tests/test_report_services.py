@@ -8,7 +8,8 @@ import pytest
 
 from bot.domain.jobs import CsatComment, ReportDM, SyncTriage
 from bot.domain.reports import ALL, COLUMNS, Value
-from bot.domain.sla import Clock, Step
+from bot.domain.sla import SlaClock as Clock
+from bot.domain.sla import Step
 from bot.domain.tickets import Client, Severity, TicketError
 from bot.services.csat import Ratings
 from bot.services.reports import Report, Reports
@@ -40,7 +41,7 @@ def w() -> World:
 
 
 def reports(w: World) -> Reports:
-    return Reports(w.changes, w.staff, w.store)
+    return Reports(w.store, w.plans, w.staff, w.store, w.clock)
 
 
 async def resolved(w: World, after: float = HOUR) -> int:
@@ -60,7 +61,8 @@ async def test_a_resolved_ticket_leaves_its_outcome_and_a_reopen_takes_it_back(w
     kept = w.store.outcomes[number]
     assert kept.durations == {Clock.INITIAL: 600, Clock.RESOLUTION: HOUR}
     assert kept.breached == frozenset() and kept.scores == ()
-    await Ratings(w.changes).rate(number, 4, Actor(EXTERNAL), channel=CLIENT)
+    await Ratings(w.changes, w.store, w.plans, w.clock).rate(number, 4, Actor(EXTERNAL),
+                                                             channel=CLIENT)
     assert w.store.outcomes[number].scores == (4,)
     await w.tickets.reopen(number, Actor(CLIENT_USER), channel=CLIENT)
     assert number not in w.store.outcomes
@@ -94,7 +96,7 @@ async def test_ratings_come_from_the_client_channel_while_the_plan_asks(w: World
     await with_client(w)
     await w.store.put_client(Client(GLOBEX, "Globex", "quiet", AM))
     number = await resolved(w)
-    ratings = Ratings(w.changes)
+    ratings = Ratings(w.changes, w.store, w.plans, w.clock)
     mark = len(w.store.armed)
     await ratings.rate(number, 5, Actor(EXTERNAL), channel=CLIENT)
     assert SyncTriage(ticket=number).id in [j.id for j in w.store.armed_since(mark)]
@@ -198,7 +200,7 @@ async def test_a_client_is_named_by_its_channel_as_typed_or_by_its_name(w: World
     await with_client(w)
     await w.store.put_client(Client(GLOBEX, "Globex", "standard", AM))
     names = Names({CLIENT: "acme-support", GLOBEX: "globex-support", "C0RANDOM01": "random"})
-    r = Reports(w.changes, w.staff, w.store, names)
+    r = Reports(w.store, w.plans, w.staff, w.store, w.clock, names)
     for typed, channel in [("Globex", GLOBEX), ("acme media", CLIENT), ("glob", GLOBEX)]:
         _, client = await r.request(Actor(STAFF), f"last month {typed}", typed)
         assert client is not None and client.channel == channel, typed

@@ -29,7 +29,7 @@ from bot.domain.reports import (
     tickets_in,
     to_csv,
 )
-from bot.domain.sla import Clock
+from bot.domain.sla import SlaClock as Clock
 from bot.domain.tickets import (
     Severity,
     Status,

@@ -16,7 +16,7 @@ from bot.adapters.store import Store
 from bot.bootstrap import Runtime
 from bot.domain.plans import default_plans
 from bot.domain.reports import outcome
-from bot.domain.sla import Clock as SlaClock
+from bot.domain.sla import SlaClock
 from bot.domain.tickets import Severity, Ticket, TicketError, resolve
 from bot.services.retention import Retention
 from bot.services.staff import Actor
@@ -48,7 +48,7 @@ async def opened(runtime: Runtime, i: int) -> int:
 
 
 def retention(runtime: Runtime) -> Retention:
-    found = runtime.worker.deps.retention
+    found = runtime.worker.retention
     assert found is not None
     return found
 

@@ -46,9 +46,10 @@ from bot.domain.sla import Step
 from bot.domain.staff import SLACKBOT, Member, Organisation, is_staff
 from bot.domain.tickets import AlreadyClaimed, Client, Severity, Status, Ticket, TicketError
 from bot.services.changes import Changes
-from bot.services.events import Events
+from bot.services.plans import Plans
 from bot.services.queries import Queries
 from bot.services.reminders import NotDue, Reminders
+from bot.services.sinks import Sinks as Events
 from bot.services.staff import Actor, NotStaff, StaffCheck
 from bot.services.sweep import Sweeper, failed
 from bot.services.tickets import NewTicket, Tickets
@@ -85,6 +86,7 @@ class World:
     clock: FakeClock
     store: FakeStore
     directory: FakeDirectory
+    plans: Plans
     changes: Changes
     staff: StaffCheck
     tickets: Tickets
@@ -114,12 +116,22 @@ def make_world(*, group: frozenset[str] | None = None, **overrides: Any) -> Worl
         Member(DELETED, VENDOR, deleted=True),
         Member(SLACKBOT, VENDOR),
     )
-    changes = Changes(store, settings, clock)
-    staff = StaffCheck(directory, settings)
-    events = Events(settings)
-    return World(settings, clock, store, directory, changes, staff,
-                 Tickets(changes, staff, events), Reminders(changes, events),
-                 Queries(changes, staff, settings.triage_channel, store), Sweeper(changes))
+    plans = Plans(store, settings.plan_table)
+    changes = Changes(store, plans, settings.warn_at, clock)
+    staff = StaffCheck(directory, settings.support_team_ids)
+    events = Events(webhook=settings.webhook_url is not None,
+                    pager=settings.pagerduty_routing_key is not None)
+    reminders = Reminders(store, plans, events, warn_at=settings.warn_at,
+                          support_lead=settings.support_lead,
+                          breach_email_to=settings.support_lead_email if settings.smtp_url
+                          else None)
+    tickets = Tickets(changes, store, plans, staff, events, clock, warn_at=settings.warn_at,
+                      intake_limit=settings.intake_limit,
+                      claim_is_response=settings.claim_is_response,
+                      reopen_days=settings.reopen_days)
+    return World(settings, clock, store, directory, plans, changes, staff, tickets, reminders,
+                 Queries(store, plans, staff, store, clock, settings.triage_channel),
+                 Sweeper(store, plans, settings.warn_at, clock))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.clock import Clock
+from bot.adapters.redis_time import RedisTime as Clock
 from bot.domain.tickets import (
     Severity,
     Ticket,

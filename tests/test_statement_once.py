@@ -12,9 +12,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.adapters.store import Armed
 from bot.bootstrap import Runtime, open_runtime
-from bot.domain.jobs import ReportDM
+from bot.domain.jobs import Armed, ReportDM
 from bot.domain.periods import month_of
 from bot.sandbox.standin import SlackStandIn
 from bot.services.reports import STATEMENT_TTL

@@ -14,8 +14,8 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.adapters.queue import JobQueue
-from bot.adapters.store import Armed, Store
-from bot.domain.jobs import StatusNotice, SyncTriage
+from bot.adapters.store import Store
+from bot.domain.jobs import Armed, StatusNotice, SyncTriage
 
 
 @pytest.fixture
@@ -193,9 +193,8 @@ async def test_a_job_whose_lease_keeps_expiring_is_dead_lettered(
 async def test_a_timer_fires_once_even_when_two_runs_commit(redis: Redis) -> None:
     # Regression: two runs of one timer (a stalled worker's and its successor's) both
     # committed, so every message and the breach event went out twice.
-    from bot.adapters.store import SlaEvent
     from bot.domain.jobs import ReminderDM, Role
-    from bot.domain.sla import Step
+    from bot.domain.sla import SlaEvent, Step
     from bot.domain.tickets import Severity, Ticket
 
     store = Store(redis)

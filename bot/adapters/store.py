@@ -1,5 +1,5 @@
 """Tickets in Redis, with the jobs and timers each change arms (see ``keys``); clients and
-the desk's other records are in ``records``.
+the desk's other records are in ``desk_records``.
 
 Every change to a ticket is one script (``scripts``): its fields, its index entries, the
 jobs that tell Slack about it and its SLA timers, all or nothing. Writes that record what
@@ -27,28 +27,24 @@ from bot.adapters.codec import (
     timer_jobs,
 )
 from bot.adapters.connection import RedisClient, run_scripts
+from bot.adapters.desk_records import DeskRecords
 from bot.adapters.index import index_spec
 from bot.adapters.keys import Layout, Partition, intake_key, thread_key
-from bot.adapters.model import (
+from bot.domain.jobs import Armed
+from bot.domain.reports import Outcome
+from bot.domain.sla import SlaEvent, Timer
+from bot.domain.tickets import (
     FIRST_NUMBER,
-    Armed,
     Conflict,
     IntakeLimit,
-    SlaEvent,
+    Status,
+    Ticket,
     TooMany,
     Versioned,
 )
-from bot.adapters.records import DeskRecords
-from bot.domain.reports import Outcome
-from bot.domain.sla import Timer
-from bot.domain.tickets import Status, Ticket
 from bot.domain.urgency import Urgency
 
 log = logging.getLogger(__name__)
-
-__all__ = ["FIRST_NUMBER", "Armed", "Conflict", "IntakeLimit", "SlaEvent", "Store", "TooMany",
-           "Versioned", "decode_ticket", "encode_ticket", "job_spec", "timer_jobs"]
-
 
 THREAD_TTL = 730 * 86_400
 """How long a client thread stays tied to its ticket (``RETAIN_DAYS``; an archived

@@ -18,25 +18,19 @@ from collections.abc import Awaitable
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from bot.adapters.clock import Clock
 from bot.adapters.connection import redis_unreachable
 from bot.adapters.metrics import show_queue
 from bot.adapters.queue import JobQueue, Leased
+from bot.adapters.redis_time import RedisTime
 from bot.adapters.slack import Retryable, Undeliverable
-from bot.adapters.store import Armed
-from bot.delivery import (  # noqa: F401 - they register their handlers
-    events,
-    home,
-    posts,
-    reminders,
-    reports,
-)
 from bot.delivery.hold import Hold, backoff, ticket_of_id
-from bot.delivery.problems import consequences
-from bot.delivery.registry import REGISTRY, Deps, LeaseLost, NotReady, Run
-from bot.domain.jobs import JOB, Job, ProblemNote
+from bot.delivery.job_run import Deps, LeaseLost, NotReady, Run
+from bot.delivery.registry import Registry
+from bot.domain.jobs import JOB, Armed, Job
 from bot.domain.tickets import ticket_key
 from bot.services.reminders import NotDue
+from bot.services.reports import Reports
+from bot.services.retention import Retention
 from bot.services.sweep import Sweeper, failed
 
 log = logging.getLogger(__name__)
@@ -66,12 +60,20 @@ RERUNS = 3
 
 
 class Worker:
-    def __init__(self, queue: JobQueue, deps: Deps, clock: Clock, *, batch: int = 100,
+    def __init__(self, queue: JobQueue, registry: Registry, deps: Deps, clock: RedisTime,
+                 sweeper: Sweeper, *, reports: Reports | None = None,
+                 retention: Retention | None = None, batch: int = 100,
                  concurrency: int = CONCURRENCY, sweep_every: float = SWEEP_EVERY) -> None:
+        """``registry``: each job kind's handler; ``sweeper``: the sweep, run at start and
+        every ``sweep_every`` s; with it, ``reports`` arms the monthly statements and
+        ``retention`` archives and drops old tickets."""
         self.queue = queue
+        self.registry = registry
         self.deps = deps
         self.clock = clock
-        self.sweeper = Sweeper(deps.changes)
+        self.sweeper = sweeper
+        self.reports = reports
+        self.retention = retention
         self.batch = batch
         self.sweep_every = sweep_every
         self.concurrency = concurrency
@@ -196,10 +198,10 @@ class Worker:
     async def _housekeeping(self) -> None:
         """With each sweep: arm the clients' next monthly statements (each once), archive
         the tickets resolved long enough ago, drop the archives past keeping."""
-        if self.deps.reports is not None:
-            await self.deps.reports.arm_statements()
-        if self.deps.retention is not None:
-            await self.deps.retention.run()
+        if self.reports is not None:
+            await self.reports.arm_statements()
+        if self.retention is not None:
+            await self.retention.run()
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -277,7 +279,7 @@ class Worker:
                 raise LeaseLost(leased.id)
 
         run = Run(self.deps, again=again or leased.attempt > 1, now=now, fence=fence)
-        work = asyncio.ensure_future(REGISTRY.run(job, run))
+        work = asyncio.ensure_future(self.registry.run(job, run))
         lost = asyncio.Event()
         keeper = asyncio.ensure_future(self._keep_lease(hold, work, lost))
         try:
@@ -343,7 +345,6 @@ class Worker:
             return
         store = self.deps.store
         await hold.persist(lambda: store.mark_done(job.ticket, failed(job.id)))
-        if isinstance(job, ProblemNote):
-            return
-        follows = [Armed(follow) for follow in consequences(job, error)]
-        await hold.persist(lambda: store.enqueue_many(follows))
+        follows = [Armed(follow) for follow in self.registry.consequences(job, error)]
+        if follows:
+            await hold.persist(lambda: store.enqueue_many(follows))

@@ -13,8 +13,8 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from bot.adapters.store import Armed, SlaEvent
 from bot.domain.jobs import (
+    Armed,
     BreachEmail,
     FireTimer,
     GroupAlert,
@@ -25,10 +25,12 @@ from bot.domain.jobs import (
     TriageNote,
 )
 from bot.domain.plans import Plan
-from bot.domain.sla import Clock, Step, Timer, desired_timers
+from bot.domain.sla import SlaClock, SlaEvent, Step, Timer, desired_timers
 from bot.domain.tickets import Client, Ticket, ticket_key
-from bot.services.changes import CONFLICT_RETRIES, Changes
-from bot.services.events import Events
+from bot.services.changes import CONFLICT_RETRIES
+from bot.services.plans import Plans
+from bot.services.ports import TicketStore
+from bot.services.sinks import Sinks
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +80,16 @@ class Fired:
 
 
 class Reminders:
-    def __init__(self, changes: Changes, events: Events) -> None:
-        self.changes = changes
-        self.settings = changes.settings
-        self.events = events
+    def __init__(self, store: TicketStore, plans: Plans, sinks: Sinks, *, warn_at: float,
+                 support_lead: str | None, breach_email_to: str | None) -> None:
+        """``support_lead``: the head of support (``SUPPORT_LEAD``); ``breach_email_to``:
+        where breach emails go (None: none is sent, SMTP or the address is not set)."""
+        self.store = store
+        self.plans = plans
+        self.sinks = sinks
+        self.warn_at = warn_at
+        self.support_lead = support_lead
+        self.breach_email_to = breach_email_to
 
     async def fire(self, job: FireTimer, now: float) -> Fired | None:
         """Fire the timer if the ticket still wants it at ``now`` (the queue's clock).
@@ -89,7 +97,7 @@ class Reminders:
         Returns what was armed, or None when the timer is no longer wanted.
         Raises NotDue when it came up early.
         """
-        store = self.changes.store
+        store = self.store
         for _ in range(CONFLICT_RETRIES):
             current = await store.get(job.ticket)
             if current is None:
@@ -97,8 +105,8 @@ class Reminders:
                             ticket_key(job.ticket))
                 return None
             ticket = current.ticket
-            client, plan = await self.changes.client_and_plan(ticket.channel)
-            timer = next((t for t in desired_timers(ticket, plan, now, self.settings.warn_at)
+            client, plan = await self.plans.client_and_plan(ticket.channel)
+            timer = next((t for t in desired_timers(ticket, plan, now, self.warn_at)
                           if (t.step, t.generation, t.rung, t.repeat)
                           == (job.step, job.generation, job.rung, job.repeat)), None)
             if timer is None:
@@ -112,7 +120,7 @@ class Reminders:
             jobs = self.effects(ticket, client, timer, notify)
             fired = SlaEvent(timer.notification, timer.step.clock.value, timer.step.value,
                           timer.due, now)
-            event = self.events(ticket, event_name(timer, ticket.sent), now, page="pager" in notify,
+            event = self.sinks(ticket, event_name(timer, ticket.sent), now, page="pager" in notify,
                                 clock=timer.step.clock.value, step=timer.step.value,
                                 due=timer.due, rung=timer.rung, repeat=timer.repeat)
             committed = await store.commit_effects(
@@ -132,8 +140,8 @@ class Reminders:
     def notified(self, ticket: Ticket, plan: Plan, timer: Timer) -> tuple[str, ...]:
         """Whom the timer's step notifies: its rung of the plan's escalation ladder for the
         response clocks; the fixed table for the update cadence and the resolution clock."""
-        if timer.step.clock in (Clock.INITIAL, Clock.NEXT):
-            ladder = plan.ladder(ticket.severity, self.settings.warn_at)
+        if timer.step.clock in (SlaClock.INITIAL, SlaClock.NEXT):
+            ladder = plan.ladder(ticket.severity, self.warn_at)
             rungs = [r for r in ladder if r.at_breach == timer.step.is_breach]
             if timer.rung < len(rungs):
                 return rungs[timer.rung].notify
@@ -146,7 +154,7 @@ class Reminders:
         rung = {"rung": timer.rung, "repeat": timer.repeat}
         names = tuple(ROLE_NAMES[r] for r in TOLD[step]) if notify is None else tuple(notify)
         who = {Role.ACCOUNT_MANAGER: client.account_manager if client else None,
-               Role.ASSIGNEE: ticket.assignee, Role.HEAD_OF_SUPPORT: self.settings.support_lead}
+               Role.ASSIGNEE: ticket.assignee, Role.HEAD_OF_SUPPORT: self.support_lead}
         wanted = [role for role in Role if ROLE_NAMES[role] in names]
         told = [(who[role], role) for role in wanted if who[role]]
         if Role.HEAD_OF_SUPPORT in wanted and not who[Role.HEAD_OF_SUPPORT]:
@@ -161,8 +169,8 @@ class Reminders:
                  for t in groups]
         email: BreachEmail | None = None
         if step in EMAILED and Role.HEAD_OF_SUPPORT in wanted:
-            to = self.settings.support_lead_email
-            if to and self.settings.smtp_url:
+            to = self.breach_email_to
+            if to:
                 email = BreachEmail(ticket=n, generation=gen, to=to, step=step, **rung)
             else:
                 log.warning("%s breached; no email sent (SMTP_URL or SUPPORT_LEAD_EMAIL not set)",

@@ -11,8 +11,8 @@ from typing import Annotated, Final
 
 from pydantic import BaseModel, Field
 
+from bot.domain.home import Section
 from bot.domain.tickets import Severity, Status
-from bot.services.home import Section
 
 # How Slack counts its limits' "characters". Slack's Block Kit reference gives every limit
 # in characters without saying which (https://docs.slack.dev/reference/block-kit/blocks/

@@ -21,9 +21,10 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.adapters.identity import Identity
 from bot.domain.csat import score_of
-from bot.domain.sla import Clock, ClockState, Window
+from bot.domain.identity import Identity
+from bot.domain.listing import Listed
+from bot.domain.sla import ClockState, SlaClock, Window
 from bot.domain.tickets import (
     AlreadyClaimed,
     Client,
@@ -33,7 +34,6 @@ from bot.domain.tickets import (
     Ticket,
     TicketError,
 )
-from bot.services.queries import Listed
 from bot.slack_ui.csat import survey
 from bot.slack_ui.ids import (
     SECTION_MAX,
@@ -57,8 +57,8 @@ def dicts(blocks: list[Block]) -> list[dict[str, Any]]:
     return [b.to_dict() for b in blocks]
 
 
-CLOCK_LABELS = {Clock.NEXT: "Next response", Clock.UPDATE: "Next update",
-                Clock.RESOLUTION: "Resolution"}
+CLOCK_LABELS = {SlaClock.NEXT: "Next response", SlaClock.UPDATE: "Next update",
+                SlaClock.RESOLUTION: "Resolution"}
 
 
 def clock_lines(clocks: Sequence[ClockState]) -> list[str]:

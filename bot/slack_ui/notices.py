@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot.adapters.mail import Email
 from bot.domain.calendar import elapsed
-from bot.domain.sla import Clock, Window
+from bot.domain.mail import Email
+from bot.domain.sla import SlaClock, Window
 from bot.domain.text import clean_line
 from bot.domain.tickets import Client, Ticket
 from bot.slack_ui.messages import headline
@@ -31,10 +31,11 @@ def mentions(users: Sequence[str]) -> str:
     return ", ".join(f"<@{u}>" for u in users)
 
 
-WAITING = {Clock.INITIAL: "No response yet", Clock.NEXT: "The client is waiting for an answer",
-           Clock.RESOLUTION: "Not resolved yet"}
-MISSED = {Clock.INITIAL: "No response", Clock.NEXT: "No answer to the client",
-          Clock.RESOLUTION: "Not resolved"}
+WAITING = {SlaClock.INITIAL: "No response yet",
+           SlaClock.NEXT: "The client is waiting for an answer",
+           SlaClock.RESOLUTION: "Not resolved yet"}
+MISSED = {SlaClock.INITIAL: "No response", SlaClock.NEXT: "No answer to the client",
+          SlaClock.RESOLUTION: "Not resolved"}
 
 
 def left(window: Window, now: float) -> str:
@@ -43,7 +44,7 @@ def left(window: Window, now: float) -> str:
 
 
 def warning_dm(ticket: Ticket, client: Client | None, window: Window, now: float,
-               thread_link: str | None, clock: Clock = Clock.INITIAL) -> str:
+               thread_link: str | None, clock: SlaClock = SlaClock.INITIAL) -> str:
     link = f"\n<{thread_link}|Open the ticket's thread>" if thread_link else ""
     return (f":hourglass_flowing_sand: {headline(ticket, client)}\n"
             f"{WAITING[clock]}: *{left(window, now)} left* "
@@ -51,10 +52,10 @@ def warning_dm(ticket: Ticket, client: Client | None, window: Window, now: float
 
 
 def warning_note(ticket: Ticket, client: Client | None, window: Window, now: float,
-                 warned: Sequence[str], clock: Clock = Clock.INITIAL) -> str:
+                 warned: Sequence[str], clock: SlaClock = SlaClock.INITIAL) -> str:
     note = (f":hourglass_flowing_sand: {WAITING[clock]} on {ticket.key}: "
             f"{left(window, now)} left (due {slack_date(window.deadline)}). ")
-    if clock is not Clock.RESOLUTION and (client is None or client.account_manager is None):
+    if clock is not SlaClock.RESOLUTION and (client is None or client.account_manager is None):
         note += "This client has no account manager, so nobody was warned directly. "
     if warned:
         note += f"Warned: {mentions(warned)}."
@@ -63,17 +64,17 @@ def warning_note(ticket: Ticket, client: Client | None, window: Window, now: flo
 
 def breach_dm(ticket: Ticket, client: Client | None, window: Window, now: float,
               thread_link: str | None, triage_link: str | None,
-              clock: Clock = Clock.INITIAL) -> str:
+              clock: SlaClock = SlaClock.INITIAL) -> str:
     links = " · ".join(f"<{url}|{label}>" for url, label in
                        ((thread_link, "client thread"), (triage_link, "triage post")) if url)
     owner = f"Assigned to <@{ticket.assignee}>." if ticket.assignee else "Nobody has claimed it."
-    which = "" if clock is Clock.INITIAL else f" ({clock.value})"
+    which = "" if clock is SlaClock.INITIAL else f" ({clock.value})"
     return (f":rotating_light: *SLA breached{which}* — {headline(ticket, client)}\n"
             f"{MISSED[clock]} {humanize(now - window.deadline)} after the deadline "
             f"({slack_date(window.deadline)}). {owner}\n{links}").strip()
 
 
-def breach_note(ticket: Ticket, window: Window, now: float, *, clock: Clock = Clock.INITIAL,
+def breach_note(ticket: Ticket, window: Window, now: float, *, clock: SlaClock = SlaClock.INITIAL,
                 told: Sequence[str] = (), alerted: Sequence[str] = (),
                 emailed: str | None = None) -> str:
     """The breach in the triage thread, naming who the step actually reached: the people
@@ -84,18 +85,18 @@ def breach_note(ticket: Ticket, window: Window, now: float, *, clock: Clock = Cl
         who.append(f"the head of support by email ({escape(emailed)})")
     if who:
         said = "alerted: " + ", ".join(who)
-    elif clock is Clock.RESOLUTION:
+    elif clock is SlaClock.RESOLUTION:
         said = "nobody could be told"
     else:
         said = "nobody could be alerted: set SUPPORT_LEAD, or SMTP_URL and SUPPORT_LEAD_EMAIL"
-    deadline = "response" if clock is Clock.INITIAL else clock.value
+    deadline = "response" if clock is SlaClock.INITIAL else clock.value
     return (f":rotating_light: {ticket.key} breached its {deadline} deadline "
             f"({slack_date(window.deadline)}); {said}.")
 
 
 def breach_email(ticket: Ticket, client: Client | None, window: Window, now: float, *,
                  to: str, thread_link: str | None, triage_link: str | None,
-                 generation: int, clock: Clock = Clock.INITIAL, again: str = "") -> Email:
+                 generation: int, clock: SlaClock = SlaClock.INITIAL, again: str = "") -> Email:
     when = datetime.fromtimestamp(window.deadline, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     who = client.name if client else f"unregistered channel {ticket.channel}"
     lines = [
@@ -116,7 +117,7 @@ def breach_email(ticket: Ticket, client: Client | None, window: Window, now: flo
         lines.append(f"Triage post:   {triage_link}")
     return Email(
         to=to,
-        subject=one_line(f"[SLA breach{'' if clock is Clock.INITIAL else ': ' + clock.value}] "
+        subject=one_line(f"[SLA breach{'' if clock is SlaClock.INITIAL else ': ' + clock.value}] "
                          f"{ticket.key} {ticket.severity.label} — {who}: "
                          f"{cut_plain(ticket.title, 100)}"),
         body="\n".join(lines) + "\n",
@@ -136,12 +137,12 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def group_alert(ticket: Ticket, client: Client | None, clock: Clock, breached: bool,
+def group_alert(ticket: Ticket, client: Client | None, clock: SlaClock, breached: bool,
                 target: str, triage_link: str | None) -> str:
     """An escalation to a user group (mentioned) or a channel."""
     who = f"<!subteam^{target}> " if target.startswith("S") else ""
     state = "breached its" if breached else "is close to its"
     link = f"\n<{triage_link}|Triage post>" if triage_link else ""
-    deadline = "response" if clock is Clock.INITIAL else clock.value
+    deadline = "response" if clock is SlaClock.INITIAL else clock.value
     return (f":rotating_light: {who}{headline(ticket, client)}\n"
             f"{ticket.key} {state} {deadline} deadline.{link}")

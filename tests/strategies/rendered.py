@@ -23,8 +23,10 @@ from bot.cli import NAME_MAX, PHONE_MAX
 from bot.config.plans import PLAN_NAME_MAX, parse_calendars
 from bot.domain.calendar import Calendar
 from bot.domain.csat import COMMENT_MAX
+from bot.domain.home import PAGE, Home, HomeRow, Part, Section
 from bot.domain.reports import ALL, COLUMNS, EVERYONE, Row, Value
-from bot.domain.sla import Clock, ClockState, Window
+from bot.domain.sla import ClockState, Window
+from bot.domain.sla import SlaClock as Clock
 from bot.domain.text import blank, clean_block, clean_line
 from bot.domain.tickets import (
     Client,
@@ -36,8 +38,6 @@ from bot.domain.tickets import (
     Ticket,
 )
 from bot.domain.urgency import Urgency
-from bot.services.home import PAGE, Home, Part, Section
-from bot.services.home import Row as HomeRow
 from bot.slack_ui.ids import DESCRIPTION_MAX, TITLE_MAX
 from tests.strategies.text import hostile_text
 

@@ -5,25 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import cast
 
 from bot.adapters.connection import RedisClient
 from bot.adapters.keys import HOME_VIEWERS, home_key, lock_key
+from bot.domain.home import Viewer
 
 KEEP = 30 * 86_400
 """A person who has not opened App Home for this long is no longer kept current."""
 
 
-@dataclass(frozen=True)
-class Viewer:
-    user: str
-    staff: bool
-    shown: frozenset[int]
-    """The tickets their Home showed when last published."""
-
-
-class HomeViewers:
+class RedisHomeViewers:
     def __init__(self, redis: RedisClient) -> None:
         self.redis = redis
 

@@ -20,7 +20,7 @@ PATIENCE = 10.0
 PAGE = 1000
 
 
-class ChannelNames:
+class SlackChannelNames:
     def __init__(self, slack: Slack, ttl: float = NAMES_TTL,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.slack = slack
