@@ -36,7 +36,7 @@ from bench.common import (
     show,
     standin_process,
 )
-from bot.adapters.model import FIRST_NUMBER
+from bot.domain.tickets import FIRST_NUMBER
 from bot.sandbox.slack_side import SlackClientSide
 from bot.slack_ui.ids import ActionId, ModalMetadata, TicketRef
 from bot.slack_ui.modals import ticket_modal

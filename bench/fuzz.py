@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from bench.common import machine, percentiles, redis_server, show, standin
-from bot.adapters.clock import Clock
+from bot.adapters.redis_time import RedisTime
 from bot.bootstrap import open_runtime
 from bot.sandbox.standin import BOT_USER, SlackStandIn
 from tests.support.desk import RunningApp, serving, settings_for
@@ -266,7 +266,7 @@ async def main(examples: int, at: int) -> int:
         async with redis_server(Path(tmp)) as redis_url, standin(0.0) as slack:
             prepared_slack(slack)
             async with open_runtime(settings_for(slack, redis_url), redis_url,
-                                    Clock()) as runtime, serving(runtime, slack) as app:
+                                    RedisTime()) as runtime, serving(runtime, slack) as app:
                 world = await prepare_world(app)
                 setup_records = len(capture.records)
                 strategies = families(world)

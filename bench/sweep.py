@@ -129,7 +129,7 @@ async def timed_sweep(runtime: Runtime, counts: RedisCounts) -> Timed:
     counts.reset()
     with counts.counting():
         started = time.perf_counter()
-        result = await runtime.desk.sweeper.sweep()
+        result = await runtime.worker.sweeper.sweep()
         seconds = time.perf_counter() - started
     return Timed(result, seconds, counts.trips, counts.commands)
 

@@ -14,7 +14,10 @@ from bot.domain.tickets import TicketError, parse_ticket_key
 from bot.services.staff import Actor
 from bot.slack_ui import messages, modals
 from bot.slack_ui.ids import ModalMetadata, OpenTicketValue
-from handlers import after_ack, desk_of, ephemeral, open_form
+from bot.slack_ui.reports import report_refusal
+from handlers.acking import after_ack
+from handlers.desk import desk_of
+from handlers.replies import ephemeral, open_form
 
 
 def register(app: AsyncApp) -> None:
@@ -46,13 +49,18 @@ async def ticket_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWe
             tell=lambda notice: ephemeral(client, channel, user, notice)), "/ticket views.open")
 
 
+def actor_of(command: dict[str, Any]) -> Actor:
+    """Who ran the command: their user ID, the workspace and the Grid org it names."""
+    return Actor(command["user_id"], command.get("team_id"), command.get("enterprise_id"))
+
+
 async def show_tickets(command: dict[str, Any], client: AsyncWebClient,
                        context: AsyncBoltContext, number: int | None) -> None:
     channel, user = command["channel_id"], command["user_id"]
     queries = desk_of(context).queries
     try:
-        rows = await queries.tickets_for(channel, Actor(user, command.get("team_id")), only=number)
-        listing = messages.ticket_listing(rows, queries.changes.clock(),
+        rows = await queries.tickets_for(channel, actor_of(command), only=number)
+        listing = messages.ticket_listing(rows, queries.now(),
                                           internal=queries.is_internal(channel),
                                           detailed=number is not None)
     except TicketError as refusal:
@@ -66,9 +74,8 @@ async def ask_report(command: dict[str, Any], client: AsyncWebClient,
     channel, user = command["channel_id"], command["user_id"]
     ref = f"asked:{user}:{command.get('trigger_id') or text}"
     try:
-        period, who = await desk_of(context).reports.request(
-            Actor(user, command.get("team_id")), text, ref)
+        period, who = await desk_of(context).reports.request(actor_of(command), text, ref)
         answer = messages.report_on_its_way(period.label, who.name if who else None)
     except TicketError as refusal:
-        answer = messages.refusal_text(refusal)
+        answer = report_refusal(refusal)
     await ephemeral(client, channel, user, answer)

@@ -14,12 +14,13 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.tickets import ticket_key
-from bot.services.desk import Desk
 from bot.slack_ui.csat import comment_modal
 from bot.slack_ui.ids import ActionId, BlockId, CallbackId, CommentRef, RateId, RatingChoice
-from handlers import after_ack, desk_of, open_form
+from handlers.acking import after_ack
 from handlers.actions import STALE, acting, tell, ticket_of
+from handlers.desk import Desk, desk_of
 from handlers.payloads import Click, read, value_of
+from handlers.replies import open_form
 from handlers.views import answer, read_note
 
 
@@ -34,7 +35,7 @@ def rating(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
     choice = value_of(RatingChoice, click.action.value)
     if choice is None or click.channel is None:
         return None
-    return desk.ratings.rate(choice.ticket, choice.score, click.user.actor,
+    return desk.ratings.rate(choice.ticket, choice.score, click.actor,
                              channel=click.channel.id)
 
 
@@ -69,5 +70,5 @@ async def submit_comment(ack: AsyncAck, body: dict[str, Any], context: AsyncBolt
         await ack()
         return
     await answer(ack, submission, context, BlockId.CSAT_COMMENT, desk_of(context).ratings
-                 .comment(ref.ticket, text, submission.user.actor, channel=ref.channel,
+                 .comment(ref.ticket, text, submission.actor, channel=ref.channel,
                           once=submission.view.id))

@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.services.staff import Actor
-from handlers import desk_of
+from handlers.desk import desk_of
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,9 @@ async def once(body: dict[str, Any], context: AsyncBoltContext,
     so Slack's retry does the work (the listener's error makes Bolt answer 500).
     """
     event_id = body.get("event_id")
-    store = desk_of(context).store
+    records = desk_of(context).once
     key = f"event:{event_id}"
-    if event_id and not await store.begin_once(key, RUNNING_TTL):
+    if event_id and not await records.begin_once(key, RUNNING_TTL):
         work.close()
         log.info("event %s already handled or being handled: Slack redelivery dropped",
                  event_id)
@@ -61,10 +61,10 @@ async def once(body: dict[str, Any], context: AsyncBoltContext,
         await work
     except BaseException:
         if event_id:
-            await store.forget_once(key)
+            await records.forget_once(key)
         raise
     if event_id:
-        await store.finish_once(key, EVENT_ID_TTL)
+        await records.finish_once(key, EVENT_ID_TTL)
 
 
 def texts(event: dict[str, Any], *names: str) -> list[str] | None:
@@ -79,10 +79,11 @@ async def reply_in_thread(body: dict[str, Any], event: dict[str, Any],
     if (fields and event.get("subtype") in REPLY_SUBTYPES and not event.get("bot_id")
             and fields[3] != fields[2] and TS.fullmatch(fields[2])):
         channel, user, ts, thread_ts = fields
-        team = event.get("user_team")
+        team, parent = event.get("user_team"), event.get("parent_user_id")
         await once(body, context, desk_of(context).tickets.record_reply(
             channel=channel, thread_ts=thread_ts, ts=ts,
-            actor=Actor(user, team if isinstance(team, str) else None)))
+            actor=Actor(user, team if isinstance(team, str) else None),
+            parent=parent if isinstance(parent, str) else None))
 
 
 async def ticket_reaction(event: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -101,7 +102,7 @@ async def channel_moved(body: dict[str, Any], event: dict[str, Any],
                         context: AsyncBoltContext) -> None:
     old, new = event.get("old_channel_id"), event.get("new_channel_id")
     if isinstance(old, str) and isinstance(new, str) and old != new:
-        await once(body, context, desk_of(context).tickets.follow_channel(old, new))
+        await once(body, context, desk_of(context).channels.follow(old, new))
 
 
 async def channel_shared(event: dict[str, Any]) -> None:

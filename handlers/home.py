@@ -10,7 +10,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.services.staff import Actor
 from bot.slack_ui.ids import ActionId, HomePage
-from handlers import desk_of
+from handlers.desk import desk_of
 from handlers.payloads import Click, read, value_of
 
 HOME_TAB = "home"
@@ -34,4 +34,4 @@ async def turn_page(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltConte
     click = read(Click, body, "click")
     page = value_of(HomePage, click.action.value) if click else None
     if click and page:
-        await desk_of(context).homes.turn_page(click.user.actor, page.section, page.page)
+        await desk_of(context).homes.turn_page(click.actor, page.section, page.page)

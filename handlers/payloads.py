@@ -27,9 +27,21 @@ class Who(_Part):
     id: str = Field(min_length=1, max_length=30)
     team_id: str | None = Field(default=None, max_length=30)
 
+
+class Org(_Part):
+    id: str | None = Field(default=None, max_length=30)
+
+
+class _Acting(_Part):
+    """A payload of someone acting: who, and the Enterprise Grid org it names, if any."""
+
+    user: Who
+    enterprise: Org | None = None
+
     @property
     def actor(self) -> Actor:
-        return Actor(self.id, self.team_id)
+        return Actor(self.user.id, self.user.team_id,
+                     self.enterprise.id if self.enterprise else None)
 
 
 class Where(_Part):
@@ -46,10 +58,9 @@ class Action(_Part):
     selected_option: Chosen | None = None
 
 
-class Click(_Part):
+class Click(_Acting):
     """A ``block_actions`` payload: someone clicked a button or chose in a menu."""
 
-    user: Who
     channel: Where | None = None
     trigger_id: str | None = None
     actions: list[Action] = Field(min_length=1)
@@ -59,19 +70,20 @@ class Click(_Part):
         return self.actions[0]
 
 
-class Message(_Part):
+class ShortcutMessage(_Part):
+    """The message a shortcut was run on."""
+
     ts: str = Field(min_length=1, max_length=30)
     user: str | None = Field(default=None, max_length=30)
     text: str | None = None
 
 
-class Shortcut(_Part):
+class Shortcut(_Acting):
     """A message shortcut: the message it was run on, by whom, where."""
 
-    user: Who
     channel: Where
     trigger_id: str
-    message: Message
+    message: ShortcutMessage
 
 
 class View(_Part):
@@ -80,10 +92,9 @@ class View(_Part):
     state: dict[str, Any] = Field(default_factory=dict)
 
 
-class Submission(_Part):
+class Submission(_Acting):
     """A ``view_submission`` payload."""
 
-    user: Who
     view: View
 
 

@@ -16,11 +16,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.domain.tickets import TicketError
-from bot.services.tickets import NewTicket, Opened
+from bot.services.tickets import NewTicket, OpenedTicket
 from bot.slack_ui import modals
 from bot.slack_ui.ids import ActionId, BlockId, CallbackId, ModalMetadata, TicketForm, TicketRef
 from bot.slack_ui.messages import refusal_text
-from handlers import desk_of, in_time
+from handlers.acking import in_time
+from handlers.desk import desk_of
 from handlers.payloads import Submission, read, value_of
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,8 @@ async def submit_ticket(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltC
     if meta is None:
         await ack(response_action="errors", errors={BlockId.TITLE: STALE})
         return
-    who = submission.user.actor
-    opened: list[Opened] = []
+    who = submission.actor
+    opened: list[OpenedTicket] = []
 
     async def open_ticket() -> None:
         opened.append(await desk_of(context).tickets.open(NewTicket(
@@ -77,7 +78,7 @@ async def submit_resolution(ack: AsyncAck, body: dict[str, Any], context: AsyncB
     if note is not None:
         submission, ref, text = note
         await answer(ack, submission, context, BlockId.RESOLUTION,
-                     desk_of(context).tickets.resolve(ref.ticket, text, submission.user.actor))
+                     desk_of(context).tickets.resolve(ref.ticket, text, submission.actor))
 
 
 async def submit_update(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
@@ -87,7 +88,7 @@ async def submit_update(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltC
     if note is not None:
         submission, ref, text = note
         await answer(ack, submission, context, BlockId.UPDATE, desk_of(context).tickets
-                     .post_update(ref.ticket, text, submission.user.actor,
+                     .post_update(ref.ticket, text, submission.actor,
                                   once=submission.view.id))
 
 

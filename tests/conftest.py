@@ -14,7 +14,7 @@ import pytest
 from hypothesis import settings
 from redis.asyncio import Redis
 
-from bot.adapters.clock import Clock
+from bot.adapters.redis_time import RedisTime as Clock
 from bot.bootstrap import open_runtime
 from bot.sandbox.standin import BOT_USER, SlackStandIn
 from tests.support import tiers

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
-from bot.adapters.model import Armed
-from bot.domain.jobs import FireTimer, TicketEvent
+from bot.domain.jobs import Armed, FireTimer, TicketEvent
 from bot.domain.reports import Outcome
-from bot.domain.sla import Clock, Timer
+from bot.domain.sla import SlaClock, Timer
 from bot.domain.tickets import Rating, Severity, SeverityChange, Status, StatusChange, Ticket
 
 _TICKET_FIELDS = tuple(f.name for f in fields(Ticket) if f.name != "sent")
@@ -73,12 +72,17 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         awaiting_since=opt_float("awaiting_since"),
         sent=frozenset(done),
         ratings=tuple(Rating(**r) for r in json.loads(raw.get("ratings", "[]"))),
+        staff_ts=raw.get("staff_ts"),
+        awaiting_ts=raw.get("awaiting_ts"),
     )
 
 
 def encode_outcome(o: Outcome) -> str:
     """A resolved ticket's outcome, compact (its number is the hash field): channel,
     severity, created and resolved (s), clock -> business seconds, breached clocks, CSAT."""
+    if o.resolved_at is None:
+        raise ValueError(f"T-{o.number} is not resolved: only a resolved ticket's outcome "
+                         "is kept")
     return json.dumps([o.channel, o.severity.value, round(o.created_at, 3),
                        round(o.resolved_at, 3),
                        {c.value: round(s, 3) for c, s in o.durations.items()},
@@ -86,9 +90,14 @@ def encode_outcome(o: Outcome) -> str:
                       separators=(",", ":"))
 
 
+def outcome_prefix(channel: str) -> str:
+    """How every encoded outcome of ``channel``'s tickets begins (up to its first comma)."""
+    return json.dumps([channel], separators=(",", ":"))[:-1] + ","
+
+
 _SEVERITIES = {s.value: s for s in Severity}
-_CLOCKS = {c.value: c for c in Clock}
-_NONE: frozenset[Clock] = frozenset()
+_CLOCKS = {c.value: c for c in SlaClock}
+_NONE: frozenset[SlaClock] = frozenset()
 
 
 def decode_outcome(number: int, raw: str) -> Outcome:

@@ -29,6 +29,7 @@ PATIENCE = 10.0
 def member_from(info: dict[str, Any]) -> Member:
     profile = info.get("profile") or {}
     enterprise = info.get("enterprise_user") or {}
+    teams = enterprise.get("teams")
     return Member(
         id=str(info.get("id") or ""),
         team_id=info.get("team_id"),
@@ -39,10 +40,12 @@ def member_from(info: dict[str, Any]) -> Member:
         name=str(profile.get("display_name") or profile.get("real_name") or info.get("name")
                  or ""),
         image=profile.get("image_72"),
+        teams=frozenset(t for t in teams if isinstance(t, str)) if isinstance(teams, list)
+        else frozenset(),
     )
 
 
-class Directory:
+class SlackDirectory:
     def __init__(self, slack: Slack, usergroup: str | None, ttl: float = DIRECTORY_TTL) -> None:
         self.slack = slack
         self.usergroup = usergroup

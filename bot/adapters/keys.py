@@ -22,7 +22,11 @@ In partition <p> (``sd:{tag}:``)::
                                 webhook), oldest first (JSON); the ticket hash counts them
                                 in ``event_seq``
     open                ZSET    tickets not resolved, scored by creation (ms)
-    resolved            ZSET    resolved tickets, scored by resolution (ms): reports' index
+    resolved            ZSET    resolved tickets, scored by resolution (ms): what archiving
+                                and retention go by
+    created             ZSET    the same tickets, scored by creation (ms): reports' index
+                                (a report covers the tickets opened in its period: these,
+                                and those of ``open``)
     outcomes            HASH    resolved ticket <n> -> its outcome for reports (JSON, see
                                 ``codec.encode_outcome``); all that is left of it once
                                 archived, kept ``RETAIN_DAYS``
@@ -71,8 +75,8 @@ from typing import Final
 
 from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 
-from bot.adapters.model import FIRST_NUMBER
 from bot.domain.jobs import Sink
+from bot.domain.tickets import FIRST_NUMBER
 
 NS: Final = "sd:{desk}:"
 """The namespace of the keys that are no ticket's (and of everything, with one partition)."""
@@ -152,6 +156,10 @@ class Partition:
         return self.ns + "resolved"
 
     @property
+    def created(self) -> str:
+        return self.ns + "created"
+
+    @property
     def outcomes(self) -> str:
         return self.ns + "outcomes"
 
@@ -203,12 +211,12 @@ class Layout:
     def ticket_keys(self, number: int) -> list[str]:
         """A ticket's keys as its scripts declare them (KEYS[7..]): its hash, done set,
         fired hash, timers, its partition's open index, one outbox per sink, then its
-        partition's resolution index and outcomes."""
+        partition's resolution index, outcomes and outcomes' creation index."""
         part = self.of_ticket(number)
         return [self.ticket_hash(number), self.done_set(number), self.fired_hash(number),
                 self.timer_set(number), part.open,
                 *(self.outbox(sink.value, number) for sink in SINKS),
-                part.resolved, part.outcomes]
+                part.resolved, part.outcomes, part.created]
 
     def ticket_hash(self, number: int) -> str:
         return f"{self.of_ticket(number).ns}ticket:{number}"
@@ -226,7 +234,7 @@ class Layout:
         return f"{self.of_ticket(number).ns}outbox:{sink}:{number}"
 
 
-TICKET_KEYS: Final = 7 + len(SINKS)
+TICKET_KEYS: Final = 8 + len(SINKS)
 """How many keys ``Layout.ticket_keys`` gives."""
 
 

@@ -12,8 +12,8 @@ from bot.adapters.keys import ARM_LUA, SINKS
 
 _OUTBOXES = "\n".join(f"K_OUTBOX['{sink.value}'] = KEYS[{12 + i}]"
                        for i, sink in enumerate(SINKS))
-_REPORTS = (f"\nlocal K_RESOLVED, K_OUTCOMES = KEYS[{12 + len(SINKS)}], "
-            f"KEYS[{13 + len(SINKS)}]")
+_REPORTS = (f"\nlocal K_RESOLVED, K_OUTCOMES, K_CREATED = KEYS[{12 + len(SINKS)}], "
+            f"KEYS[{13 + len(SINKS)}], KEYS[{14 + len(SINKS)}]")
 
 TICKET_LUA = ARM_LUA + """
 local K_TICKET, K_DONE, K_FIRED, K_TIMERS, K_OPEN = KEYS[7], KEYS[8], KEYS[9], KEYS[10],
@@ -129,11 +129,13 @@ if #spec.unset > 0 then redis.call('HDEL', K_TICKET, unpack(spec.unset)) end
 if spec.open then
   redis.call('ZADD', K_OPEN, 'NX', spec.created, n)
   redis.call('ZREM', K_RESOLVED, n)
+  redis.call('ZREM', K_CREATED, n)
   redis.call('HDEL', K_OUTCOMES, n)
 else
   redis.call('ZREM', K_OPEN, n)
   if spec.outcome then
     redis.call('ZADD', K_RESOLVED, spec.resolved, n)
+    redis.call('ZADD', K_CREATED, spec.created, n)
     redis.call('HSET', K_OUTCOMES, n, spec.outcome)
   end
 end
@@ -144,7 +146,9 @@ return {'ok', n, version}
 """
 
 # Effects of a ticket whose state was read at ``version``: marks in its done set, jobs and
-# (when given) its timers; refused if the ticket changed meanwhile. No version bump.
+# (when given) its timers; refused if the ticket changed meanwhile. No version bump, except
+# for a timer that fires: what fired is on the ticket's record (a resolve reads its breaches
+# for the outcome), so a change read before it is made again.
 EFFECTS = TICKET_LUA + """
 local n = spec.number
 local current = tonumber(redis.call('HGET', K_TICKET, 'version') or '0')
@@ -157,6 +161,7 @@ if #spec.marks > 0 then redis.call('SADD', K_DONE, unpack(spec.marks)) end
 reindex(n, spec.index)
 if spec.fired then
   redis.call('HSETNX', K_FIRED, spec.fired.name, spec.fired.record)
+  redis.call('HINCRBY', K_TICKET, 'version', 1)
 end
 arm_all(n, spec.jobs)
 if spec.timers then set_timers(n, spec.timers) end

@@ -20,13 +20,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.adapters.identity import Identity
 from bot.adapters.metrics import SLACK_CALLS
+from bot.domain.identity import Identity
 
 log = logging.getLogger(__name__)
 
 MARKER_EVENT: Final = "support_desk"
 """``event_type`` of the metadata on every message the desk posts, to find it again."""
+CARD: Final = "client_thread"
+"""The marker's ``notification`` on a ticket's card: the message that starts its thread."""
 HISTORY_PAGE: Final = 200
 """Messages a page when looking for one the app posted (Slack allows up to 999)."""
 
@@ -165,6 +167,27 @@ class Slack:
         for message in r.get("messages") or []:
             if message.get("ts") == ts:
                 return dict(message)
+        return None
+
+    async def card_at(self, channel: str, ts: str) -> str | None:
+        """The ticket whose card is message ``ts`` of ``channel``, as the card's marker names
+        it (``T-1042``); None when that message is no card this app posted."""
+        try:
+            r = await slack_call(self.client.conversations_history(
+                channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1,
+                include_all_metadata=True))
+        except Undeliverable as exc:
+            log.warning("cannot read message %s of %s (%s): taken for no ticket's card", ts,
+                        channel, exc.error)
+            return None
+        me = (await self.identity()).bot_user_id
+        for message in r.get("messages") or []:
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if (message.get("ts") == ts and message.get("user") == me
+                    and meta.get("event_type") == MARKER_EVENT
+                    and payload.get("notification") == CARD):
+                return str(payload.get("ticket") or "") or None
         return None
 
     async def find_marked(

@@ -203,6 +203,29 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} must be a share of the window between 0 and 1, e.g. 0.75")
         return value
 
+    @field_validator("archive_after_days")
+    @classmethod
+    def _archive_after(cls, value: int, info: ValidationInfo) -> int:
+        reopen = info.data.get("reopen_days")
+        if isinstance(reopen, int) and reopen > value:
+            raise ValueError(
+                f"{value} is shorter than REOPEN_DAYS ({reopen}): a resolved ticket is archived "
+                "ARCHIVE_AFTER_DAYS after its resolution and can no longer be reopened then, so "
+                "REOPEN_DAYS must be at most ARCHIVE_AFTER_DAYS")
+        return value
+
+    @field_validator("retain_days")
+    @classmethod
+    def _retain(cls, value: int, info: ValidationInfo) -> int:
+        archive_after = info.data.get("archive_after_days")
+        if isinstance(archive_after, int) and value <= archive_after:
+            raise ValueError(
+                f"{value} is not longer than ARCHIVE_AFTER_DAYS ({archive_after}): a resolved "
+                "ticket is archived ARCHIVE_AFTER_DAYS after its resolution and its archive "
+                "record is kept until RETAIN_DAYS after it, so RETAIN_DAYS must be more than "
+                "ARCHIVE_AFTER_DAYS")
+        return value
+
     @field_validator("calendars")
     @classmethod
     def _calendars(cls, value: str) -> str:

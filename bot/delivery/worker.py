@@ -18,24 +18,19 @@ from collections.abc import Awaitable
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from bot.adapters.clock import Clock
+from bot.adapters.connection import redis_unreachable
 from bot.adapters.metrics import show_queue
 from bot.adapters.queue import JobQueue, Leased
+from bot.adapters.redis_time import RedisTime
 from bot.adapters.slack import Retryable, Undeliverable
-from bot.adapters.store import Armed
-from bot.delivery import (  # noqa: F401 - they register their handlers
-    events,
-    home,
-    posts,
-    reminders,
-    reports,
-)
 from bot.delivery.hold import Hold, backoff, ticket_of_id
-from bot.delivery.problems import consequences
-from bot.delivery.registry import REGISTRY, Deps, LeaseLost, NotReady, Run
-from bot.domain.jobs import JOB, Job, ProblemNote
+from bot.delivery.job_run import Deps, LeaseLost, NotReady, Run
+from bot.delivery.registry import Registry
+from bot.domain.jobs import JOB, Armed, Job
 from bot.domain.tickets import ticket_key
 from bot.services.reminders import NotDue
+from bot.services.reports import Reports
+from bot.services.retention import Retention
 from bot.services.sweep import Sweeper, failed
 
 log = logging.getLogger(__name__)
@@ -60,14 +55,25 @@ TRANSIENT_ATTEMPTS = 300
 """Attempts of a job Slack (or SMTP, a receiver) cannot take now: at the 300 s cap of the
 backoff, about a day. An outage of hours ends with everything delivered, late."""
 
+RERUNS = 3
+"""Runs of a job again at once, in one claim, after Redis went out of reach mid-run."""
+
 
 class Worker:
-    def __init__(self, queue: JobQueue, deps: Deps, clock: Clock, *, batch: int = 100,
+    def __init__(self, queue: JobQueue, registry: Registry, deps: Deps, clock: RedisTime,
+                 sweeper: Sweeper, *, reports: Reports | None = None,
+                 retention: Retention | None = None, batch: int = 100,
                  concurrency: int = CONCURRENCY, sweep_every: float = SWEEP_EVERY) -> None:
+        """``registry``: each job kind's handler; ``sweeper``: the sweep, run at start and
+        every ``sweep_every`` s; with it, ``reports`` arms the monthly statements and
+        ``retention`` archives and drops old tickets."""
         self.queue = queue
+        self.registry = registry
         self.deps = deps
         self.clock = clock
-        self.sweeper = Sweeper(deps.changes)
+        self.sweeper = sweeper
+        self.reports = reports
+        self.retention = retention
         self.batch = batch
         self.sweep_every = sweep_every
         self.concurrency = concurrency
@@ -192,10 +198,10 @@ class Worker:
     async def _housekeeping(self) -> None:
         """With each sweep: arm the clients' next monthly statements (each once), archive
         the tickets resolved long enough ago, drop the archives past keeping."""
-        if self.deps.reports is not None:
-            await self.deps.reports.arm_statements()
-        if self.deps.retention is not None:
-            await self.deps.retention.run()
+        if self.reports is not None:
+            await self.reports.arm_statements()
+        if self.retention is not None:
+            await self.retention.run()
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -250,14 +256,30 @@ class Worker:
         await self._attempt(job, hold, now)
 
     async def _attempt(self, job: Job, hold: Hold, now: float) -> None:
+        """Run the job and write its outcome. A run cut off from Redis runs again as soon as
+        Redis answers, while this worker still holds the job: not when its lease expires."""
+        key, leased = ticket_key(job.ticket), hold.leased
+        for rerun in range(RERUNS + 1):
+            if not await self._try(job, hold, now, again=rerun > 0, last=rerun == RERUNS):
+                return
+            if not await hold.still_held():
+                log.warning("%s: job %s lost its lease while Redis was out of reach; another "
+                            "worker takes it over", key, leased.id)
+                return
+            log.info("%s: job %s runs again, Redis answers again", key, leased.id)
+
+    async def _try(self, job: Job, hold: Hold, now: float, *, again: bool, last: bool
+                   ) -> bool:
+        """One run of the job, and its outcome written; True when Redis went out of reach
+        mid-run (unless ``last``): nothing is written, the job is to run again."""
         key, leased = ticket_key(job.ticket), hold.leased
 
         async def fence() -> None:
             if not await hold.renew():
                 raise LeaseLost(leased.id)
 
-        run = Run(self.deps, again=leased.attempt > 1, now=now, fence=fence)
-        work = asyncio.ensure_future(REGISTRY.run(job, run))
+        run = Run(self.deps, again=again or leased.attempt > 1, now=now, fence=fence)
+        work = asyncio.ensure_future(self.registry.run(job, run))
         lost = asyncio.Event()
         keeper = asyncio.ensure_future(self._keep_lease(hold, work, lost))
         try:
@@ -270,12 +292,12 @@ class Worker:
                                        max_attempts=TRANSIENT_ATTEMPTS)
             log.warning("%s: job %s (attempt %d) not done: %s; %s in %.1f s", key, leased.id,
                         leased.attempt, exc, outcome, delay)
-            await self._after(job, outcome, str(exc))
+            await self._after(hold, job, outcome, str(exc))
         except Undeliverable as exc:
             outcome = await hold.retry(0, exc.error, final=True)
             log.error("%s: job %s refused for good: %s; dead-lettered", key, leased.id,
                       exc.error)
-            await self._after(job, outcome, exc.error)
+            await self._after(hold, job, outcome, exc.error)
         except (LeaseLost, asyncio.CancelledError) as exc:
             if isinstance(exc, asyncio.CancelledError) and not lost.is_set():
                 raise  # this worker is being stopped, not fenced off
@@ -285,12 +307,16 @@ class Worker:
             outcome = await hold.retry(backoff(leased.attempt), str(exc),
                                        max_attempts=TRANSIENT_ATTEMPTS)
             log.info("%s: job %s waits: %s (%s)", key, leased.id, exc, outcome)
-            await self._after(job, outcome, str(exc))
+            await self._after(hold, job, outcome, str(exc))
         except Exception as exc:
+            if redis_unreachable(exc) and not last:
+                log.warning("%s: job %s cut off from Redis (%s); it runs again once Redis "
+                            "answers", key, leased.id, exc)
+                return True
             outcome = await hold.retry(backoff(leased.attempt), repr(exc))
             log.exception("%s: job %s (attempt %d) failed; %s", key, leased.id, leased.attempt,
                           outcome)
-            await self._after(job, outcome, type(exc).__name__)
+            await self._after(hold, job, outcome, type(exc).__name__)
         else:
             if not await hold.ack():
                 log.warning("%s: job %s finished after its lease expired", key, leased.id)
@@ -298,6 +324,7 @@ class Worker:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
+        return False
 
     async def _keep_lease(self, hold: Hold, work: asyncio.Future[None],
                           lost: asyncio.Event) -> None:
@@ -312,13 +339,12 @@ class Worker:
             except (RedisError, OSError) as exc:
                 log.warning("job %s: cannot renew its lease (%s)", hold.leased.id, exc)
 
-    async def _after(self, job: Job, outcome: str, error: str) -> None:
+    async def _after(self, hold: Hold, job: Job, outcome: str, error: str) -> None:
         """A job dead-lettered: record it on the ticket, and tell its triage thread."""
         if outcome != "dead" or job.ticket == 0:
             return
         store = self.deps.store
-        await store.mark_done(job.ticket, failed(job.id))
-        if isinstance(job, ProblemNote):
-            return
-        for follow in consequences(job, error):
-            await store.enqueue(Armed(follow))
+        await hold.persist(lambda: store.mark_done(job.ticket, failed(job.id)))
+        follows = [Armed(follow) for follow in self.registry.consequences(job, error)]
+        if follows:
+            await hold.persist(lambda: store.enqueue_many(follows))

@@ -1,7 +1,8 @@
 """The periods a report covers: ``this month``, ``last month``, ``YYYY-MM``, ``Nd``.
 
 Months are counted in a timezone (UTC for ``/ticket report``; the client's calendar's
-for its monthly statement). A report covers the tickets *resolved* in its period.
+for its monthly statement). A report covers the tickets *opened* in its period. Whatever
+a person types gets a period or a refusal (``TicketError``), never another error.
 """
 
 from __future__ import annotations
@@ -64,10 +65,7 @@ def parse_report(text: str, now: float, timezone: str = "UTC") -> tuple[Period, 
     if lowered[:2] in (["this", "month"], ["last", "month"]):
         return month_of(now, timezone, back=int(lowered[0] == "last")), " ".join(words[2:])
     if words and (found := _MONTH.match(words[0])):
-        year, number = int(found.group(1)), int(found.group(2))
-        if not 1 <= number <= 12 or year < 1970:
-            raise TicketError(f"{words[0]} is not a month; use YYYY-MM, e.g. 2026-03")
-        return month(year, number, timezone), " ".join(words[1:])
+        return _typed_month(words[0], found, now, timezone), " ".join(words[1:])
     if words and (found := _DAYS.match(words[0])):
         days = int(found.group(1))
         if not 1 <= days <= MOST_DAYS:
@@ -75,3 +73,15 @@ def parse_report(text: str, now: float, timezone: str = "UTC") -> tuple[Period, 
         return (Period(now - days * DAY, now, f"last {days} day{'' if days == 1 else 's'}"),
                 " ".join(words[1:]))
     return month_of(now, timezone), " ".join(words)
+
+
+def _typed_month(typed: str, found: re.Match[str], now: float, timezone: str) -> Period:
+    """``YYYY-MM`` as typed: a month from January 1970 to the current one."""
+    year, number = int(found.group(1)), int(found.group(2))
+    if not 1 <= number <= 12 or year < 1970:
+        raise TicketError(f"{typed} is not a month; use YYYY-MM, e.g. 2026-03")
+    current = datetime.fromtimestamp(now, ZoneInfo(timezone))
+    if (year, number) > (current.year, current.month):
+        raise TicketError(f"{typed} has not begun yet; give a month up to "
+                          f"{current.year:04d}-{current.month:02d}")
+    return month(year, number, timezone)

@@ -1,10 +1,13 @@
-"""SLA reports: what a resolved ticket leaves for reports (``Outcome``), and the figures.
+"""SLA reports: what a ticket leaves for reports (``Outcome``), and the figures.
 
-Pure functions. A resolved ticket's outcome keeps, per clock, the business time it ran
-(under the plan's calendar for the ticket's severity, pauses not counted), and which
-clocks breached. The figures are computed from those stored durations, exactly:
-percentiles by the nearest-rank method (the smallest stored value with at least p % of
-the values at or below it), so every figure is a duration some ticket really had.
+Pure functions. A report covers the tickets opened in its period, resolved or not. A
+ticket's outcome keeps, per clock, the business time it ran until it stopped (under the
+plan's calendar for the ticket's severity, pauses not counted), which clocks breached,
+and which still run with their deadline ahead (pending). A resolved ticket's outcome is
+stored; an unresolved one's is worked out when the report is made. The figures are
+computed from those durations, exactly: percentiles by the nearest-rank method (the
+smallest value with at least p % of the values at or below it), so every figure is a
+duration some ticket really had.
 
 The clocks are data: how each ran (``RUNS``) and how it is shown (``REPORTED``); a new
 clock is one more entry in each, and its columns follow everywhere, not a code path.
@@ -14,13 +17,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.domain.calendar import Span, elapsed
 from bot.domain.csat import score
 from bot.domain.plans import Plan
-from bot.domain.sla import PAUSED, Clock, clock_stopped_at, is_breached, periods
+from bot.domain.sla import PAUSED, SlaClock, clock_stopped_at, is_breached, periods
 from bot.domain.tickets import Severity, Status, Ticket
 
 ALL = "all"
@@ -30,76 +34,101 @@ EVERYONE = "All clients"
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a resolved ticket leaves for reports (kept after the ticket is archived)."""
+    """What a ticket leaves for reports (a resolved one's is kept after it is archived)."""
 
     number: int
     channel: str
     severity: Severity
     created_at: float
-    resolved_at: float
-    durations: Mapping[Clock, float]
-    """Clock -> the business seconds it ran until it stopped (a clock that never stopped
+    resolved_at: float | None
+    """None: not resolved (yet)."""
+    durations: Mapping[SlaClock, float]
+    """SlaClock -> the business seconds it ran until it stopped (a clock that never stopped
     by a response, such as a first response never given, is absent)."""
-    breached: frozenset[Clock] = frozenset()
+    breached: frozenset[SlaClock] = frozenset()
     scores: tuple[int, ...] = ()
     """The CSAT ratings (1 to 5), one per person who answered."""
+    pending: frozenset[SlaClock] = frozenset()
+    """Clocks of a met % still running with their deadline ahead (an unresolved ticket's
+    first response still to come, in time so far): neither met nor breached."""
 
 
-Run = tuple[float, float, tuple[Span, ...]]
+class OpenedBetween(NamedTuple):
+    """The tickets opened in a period: the resolved ones' outcomes (decoded as they are
+    consumed), and the numbers of the others."""
+
+    resolved: Iterator[Outcome]
+    unresolved: list[int]
+
+
+class Unresolved(NamedTuple):
+    """A ticket not resolved, and the clock and due time of each breach fired for it."""
+
+    ticket: Ticket
+    breaches: list[tuple[str, float]]
+
+
+ClockRun = tuple[float, float, tuple[Span, ...]]
 """How a clock ran on a resolved ticket: from, until, and the pauses between."""
 
 
-def _first_response(ticket: Ticket) -> Run | None:
+def _first_response(ticket: Ticket) -> ClockRun | None:
     if ticket.first_response_at is None:
         return None
     return ticket.created_at, ticket.first_response_at, ()
 
 
-def _resolution(ticket: Ticket) -> Run | None:
+def _resolution(ticket: Ticket) -> ClockRun | None:
     """From creation to resolution; waiting on the client, or resolved before a reopen,
-    does not count."""
+    does not count. None while the ticket is not resolved."""
     resolved = ticket.resolved_at
-    if resolved is None:
+    if resolved is None or ticket.status is not Status.RESOLVED:
         return None
     pauses = tuple(p for p in periods(ticket, PAUSED, Status.RESOLVED) if p[0] < resolved)
     return ticket.created_at, resolved, pauses
 
 
-RUNS: Mapping[Clock, Callable[[Ticket], Run | None]] = {
-    Clock.INITIAL: _first_response,
-    Clock.RESOLUTION: _resolution,
+RUNS: Mapping[SlaClock, Callable[[Ticket], ClockRun | None]] = {
+    SlaClock.INITIAL: _first_response,
+    SlaClock.RESOLUTION: _resolution,
 }
-"""How long each reported clock ran, measured on a resolved ticket (with ``REPORTED``,
-what a new clock needs to be in reports)."""
+"""How long each reported clock ran until it stopped (None: it has not), measured on a
+ticket (with ``REPORTED``, what a new clock needs to be in reports)."""
 
 
-def outcome(ticket: Ticket, plan: Plan, breached: Iterable[tuple[str, float]] = ()
-            ) -> Outcome:
-    """The outcome of a resolved ticket; ``breached``: the clock and due time of each breach
-    fired for it (``Store.sla_events``). A first response that came late counts as
-    breached even if no breach was fired for it (the worker was down, say); one recorded
-    before a fired breach's due time does not (Slack stamped the reply before the deadline,
-    by a clock behind the desk's, and the desk saw it after the breach went out)."""
+def outcome(ticket: Ticket, plan: Plan, breached: Iterable[tuple[str, float]] = (),
+            now: float | None = None) -> Outcome:
+    """The outcome of a resolved ticket, or (given ``now``) of an unresolved one so far;
+    ``breached``: the clock and due time of each breach fired for it
+    (``Store.sla_events``). A first response that came late counts as breached even if no
+    breach was fired for it (the worker was down, say); one recorded before a fired
+    breach's due time does not (Slack stamped the reply before the deadline, by a clock
+    behind the desk's, and the desk saw it after the breach went out). A first response
+    still to come is breached once its deadline has passed, pending before."""
     stopped = clock_stopped_at(ticket)
-    resolved = ticket.resolved_at
-    if resolved is None:
-        raise ValueError(f"{ticket.key} is not resolved")
+    resolved = ticket.resolved_at if ticket.status is Status.RESOLVED else None
+    at = resolved if resolved is not None else now
+    if at is None:
+        raise ValueError(f"{ticket.key} is not resolved: its outcome needs a time")
     calendar = plan.calendar_for(ticket.severity)
-    durations: dict[Clock, float] = {}
+    durations: dict[SlaClock, float] = {}
     for clock, run in RUNS.items():
         ran = run(ticket)
         if ran is not None:
             start, end, pauses = ran
             durations[clock] = elapsed(start, end, calendar, pauses)
-    clocks = {Clock(c) for c, due in breached if c in _CLOCKS
-              and not (c == Clock.INITIAL and stopped is not None and stopped < due)}
-    if is_breached(ticket, plan, resolved):
-        clocks.add(Clock.INITIAL)
+    clocks = {SlaClock(c) for c, due in breached if c in _CLOCKS
+              and not (c == SlaClock.INITIAL and stopped is not None and stopped < due)}
+    if is_breached(ticket, plan, at):
+        clocks.add(SlaClock.INITIAL)
+    pending = frozenset({SlaClock.INITIAL}) if stopped is None and SlaClock.INITIAL not in clocks \
+        else frozenset()
     return Outcome(ticket.number, ticket.channel, ticket.severity, ticket.created_at, resolved,
-                   durations, frozenset(clocks), tuple(r.score for r in ticket.ratings))
+                   durations, frozenset(clocks), tuple(r.score for r in ticket.ratings),
+                   pending)
 
 
-_CLOCKS = frozenset(c.value for c in Clock)
+_CLOCKS = frozenset(c.value for c in SlaClock)
 
 
 def nearest_rank(ordered: Sequence[float], p: int) -> float | None:
@@ -117,15 +146,15 @@ def nearest_rank(ordered: Sequence[float], p: int) -> float | None:
 class Reported:
     """A clock as reports show it: its percentiles, and whether its met % is a column."""
 
-    clock: Clock
+    clock: SlaClock
     label: str
     percentiles: tuple[int, ...]
     met: bool = False
 
 
 REPORTED: tuple[Reported, ...] = (
-    Reported(Clock.INITIAL, "first response", (50, 90, 99), met=True),
-    Reported(Clock.RESOLUTION, "resolution", (50, 90)),
+    Reported(SlaClock.INITIAL, "first response", (50, 90, 99), met=True),
+    Reported(SlaClock.RESOLUTION, "resolution", (50, 90)),
 )
 """The clocks reports show, in order. A clock added here is a column more everywhere."""
 
@@ -136,16 +165,18 @@ class Tally:
     """What the figures of a group of tickets are made from, gathered one outcome at a
     time (reports never hold every ticket): each clock's durations, breaches, ratings."""
 
-    __slots__ = ("_sorted", "breached", "breaches", "durations", "scores", "tickets")
+    __slots__ = ("_sorted", "breached", "breaches", "durations", "pending", "scores",
+                 "tickets")
 
     def __init__(self) -> None:
         self.tickets = 0
         self.breaches = 0
         """Tickets with a breach of any clock."""
-        self.breached: dict[Clock, int] = {}
-        self.durations: dict[Clock, list[float]] = {}
+        self.breached: dict[SlaClock, int] = {}
+        self.pending: dict[SlaClock, int] = {}
+        self.durations: dict[SlaClock, list[float]] = {}
         self.scores: list[int] = []
-        self._sorted: dict[Clock, list[float]] = {}
+        self._sorted: dict[SlaClock, list[float]] = {}
 
     def add(self, o: Outcome) -> None:
         self.tickets += 1
@@ -153,6 +184,8 @@ class Tally:
             self.breaches += 1
             for clock in o.breached:
                 self.breached[clock] = self.breached.get(clock, 0) + 1
+        for clock in o.pending:
+            self.pending[clock] = self.pending.get(clock, 0) + 1
         for clock, seconds in o.durations.items():
             self.durations.setdefault(clock, []).append(seconds)
         self.scores += o.scores
@@ -162,11 +195,13 @@ class Tally:
         self.breaches += other.breaches
         for clock, count in other.breached.items():
             self.breached[clock] = self.breached.get(clock, 0) + count
+        for clock, count in other.pending.items():
+            self.pending[clock] = self.pending.get(clock, 0) + count
         for clock, values in other.durations.items():
             self.durations.setdefault(clock, []).extend(values)
         self.scores += other.scores
 
-    def ordered(self, clock: Clock) -> list[float]:
+    def ordered(self, clock: SlaClock) -> list[float]:
         """The clock's durations, sorted once."""
         if clock not in self._sorted:
             self._sorted[clock] = sorted(self.durations.get(clock, ()))
@@ -183,24 +218,34 @@ class Column:
     """A percentage."""
 
 
-def _met(clock: Clock) -> Callable[[Tally], Value]:
+def _met(clock: SlaClock) -> Callable[[Tally], Value]:
+    """Met over met and breached (pending tickets are neither); None when none is either."""
     def met(t: Tally) -> Value:
-        return 100 * (t.tickets - t.breached.get(clock, 0)) / t.tickets if t.tickets else None
+        decided = t.tickets - t.pending.get(clock, 0)
+        return 100 * (decided - t.breached.get(clock, 0)) / decided if decided else None
     return met
 
 
-def _percentile(clock: Clock, p: int) -> Callable[[Tally], Value]:
+def _pending(clock: SlaClock) -> Callable[[Tally], Value]:
+    def pending(t: Tally) -> Value:
+        return t.pending.get(clock, 0)
+    return pending
+
+
+def _percentile(clock: SlaClock, p: int) -> Callable[[Tally], Value]:
     def percentile(t: Tally) -> Value:
         return nearest_rank(t.ordered(clock), p)
     return percentile
 
 
 def columns(reported: Sequence[Reported] = REPORTED) -> list[Column]:
-    """Tickets, then each reported clock's met % and percentiles, breaches, then CSAT."""
+    """Tickets, then each reported clock's met % and pending count (where it has a met %)
+    and percentiles, breaches, then CSAT."""
     found = [Column("tickets", lambda t: t.tickets)]
     for r in reported:
         if r.met:
             found.append(Column(f"{r.label} met %", _met(r.clock), share=True))
+            found.append(Column(f"{r.label} pending", _pending(r.clock)))
         found += [Column(f"{r.label} p{p}", _percentile(r.clock, p), duration=True)
                   for p in r.percentiles]
     found.append(Column("breaches", lambda t: t.breaches))
@@ -219,6 +264,8 @@ class Row:
     """A severity's value, or ``all``."""
     values: tuple[Value, ...]
     """One per column of ``COLUMNS``, in order."""
+    everyone: bool = False
+    """The row of all clients together (last; even beside a client of that name)."""
 
 
 def figures(outcomes: Iterable[Outcome], names: Mapping[str, str],
@@ -234,10 +281,10 @@ def figures(outcomes: Iterable[Outcome], names: Mapping[str, str],
         tally.add(o)
     rows: list[Row] = []
 
-    def row(client: str, severity: str, tally: Tally) -> Row:
-        return Row(client, severity, tuple(c.value(tally) for c in cols))
+    def row(client: str, severity: str, tally: Tally, everyone: bool = False) -> Row:
+        return Row(client, severity, tuple(c.value(tally) for c in cols), everyone)
 
-    everyone = Tally()
+    together = Tally()
     clients = sorted({client for client, _ in groups}, key=str.lower)
     for client in clients:
         mine = Tally()
@@ -247,15 +294,15 @@ def figures(outcomes: Iterable[Outcome], names: Mapping[str, str],
                 rows.append(row(client, severity.value, tally))
                 mine.merge(tally)
         rows.append(row(client, ALL, mine))
-        everyone.merge(mine)
+        together.merge(mine)
     if len(clients) > 1:
-        rows.append(row(EVERYONE, ALL, everyone))
+        rows.append(row(EVERYONE, ALL, together, everyone=True))
     return rows
 
 
 def tickets_in(rows: Sequence[Row]) -> int:
     """How many tickets the figures count (each once)."""
-    return sum(int(r.values[0] or 0) for r in rows if r.severity == ALL and r.client != EVERYONE)
+    return sum(int(r.values[0] or 0) for r in rows if r.severity == ALL and not r.everyone)
 
 
 def _cell(value: Value) -> str:

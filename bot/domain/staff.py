@@ -46,21 +46,33 @@ class Member:
     enterprise_id: str | None = None
     name: str = ""
     image: str | None = None
+    teams: frozenset[str] = frozenset()
+    """The workspaces of their Enterprise Grid org they belong to (``enterprise_user``)."""
 
 
 def is_staff(member: Member, org: Organisation, *, payload_team: str | None,
-             support_team: frozenset[str] | None) -> bool:
+             support_team: frozenset[str] | None, payload_enterprise: str | None = None
+             ) -> bool:
     """``member`` acting with ``payload_team`` (the team a payload names, if any) is staff.
 
+    ``payload_enterprise``: the Enterprise Grid org a click names, if any.
     ``support_team``: the members of ``SUPPORT_TEAM`` when it is set, else None.
     """
-    # A member of an Enterprise Grid org may act from another workspace of the same org:
-    # the payload then names their own workspace.
-    if payload_team is not None and not (
-            org.owns(payload_team)
-            or (payload_team == member.team_id and org.owns(member.enterprise_id))):
+    if payload_team is not None and not acts_for(org, member, payload_team, payload_enterprise):
         return False
     if (member.is_bot or member.deleted or member.guest or member.id == SLACKBOT
             or not (org.owns(member.team_id) or org.owns(member.enterprise_id))):
         return False
     return support_team is None or member.id in support_team
+
+
+def acts_for(org: Organisation, member: Member, team: str, enterprise: str | None) -> bool:
+    """Whether the team a payload names is the installing organisation's.
+
+    A member of an Enterprise Grid org may act from any workspace of it: the payload then
+    names that workspace, which is their own, one their profile lists, or any workspace of a
+    click that names the org itself.
+    """
+    if org.owns(team) or (org.enterprise_id is not None and enterprise == org.enterprise_id):
+        return True
+    return org.owns(member.enterprise_id) and (team == member.team_id or team in member.teams)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Final
+
+from bot.domain.text import blank
 
 
 class Severity(StrEnum):
@@ -124,6 +127,11 @@ class Ticket:
     (``step:generation``) and the effects delivered (their job ids)."""
     ratings: tuple[Rating, ...] = ()
     """CSAT: one rating per person who answered, in the order they first answered."""
+    staff_ts: str | None = None
+    """Slack's timestamp of support's latest message in the client thread (a reply, or an
+    update the desk relayed), once known: the thread's order is Slack's, by Slack's clock."""
+    awaiting_ts: str | None = None
+    """Slack's timestamp of the client's message ``awaiting_since`` stands for."""
 
     @property
     def key(self) -> str:
@@ -132,6 +140,10 @@ class Ticket:
     @property
     def status_since(self) -> float:
         return self.status_changes[-1].at if self.status_changes else self.created_at
+
+
+FIRST_NUMBER: Final = 1001
+"""The desk's first ticket is T-1001."""
 
 
 def ticket_key(number: int) -> str:
@@ -189,10 +201,10 @@ def change_status(ticket: Ticket, new: Status, by: str, now: float) -> Ticket:
 def resolve(ticket: Ticket, by: str, now: float, resolution: str) -> Ticket:
     if ticket.status is Status.RESOLVED:
         raise TicketError(f"{ticket.key} is already resolved")
-    if not resolution.strip():
+    if blank(resolution):
         raise TicketError("a resolution note is required")
     return replace(_moved(ticket, Status.RESOLVED, by, now), resolved_at=now,
-                   resolution=resolution.strip(), awaiting_since=None)
+                   resolution=resolution.strip(), awaiting_since=None, awaiting_ts=None)
 
 
 def reopen(ticket: Ticket, by: str, now: float, *, within: float) -> Ticket:
@@ -210,31 +222,52 @@ def reopen(ticket: Ticket, by: str, now: float, *, within: float) -> Ticket:
                    reopened_at=now, previous_resolution=ticket.resolution)
 
 
-def record_response(ticket: Ticket, at: float) -> Ticket:
-    """Record a staff message to the client at ``at``: the earliest one is the first
-    response (whatever order they come in), the latest is the last update; it answers
-    the client's messages before it."""
-    first = ticket.first_response_at
-    last = ticket.last_update_at
-    new_first = at if first is None or at < first else first
-    new_last = at if last is None or at > last else last
-    awaiting = ticket.awaiting_since
-    if awaiting is not None and at >= awaiting:
-        awaiting = None
-    if (new_first, new_last, awaiting) == (first, last, ticket.awaiting_since):
-        return ticket
-    return replace(ticket, first_response_at=new_first, last_update_at=new_last,
-                   awaiting_since=awaiting)
+def record_response(ticket: Ticket, at: float, ts: str | None = None) -> Ticket:
+    """Record a staff message to the client at ``at`` (``ts``: its timestamp in Slack, when
+    it is in the thread already): the earliest one is the first response (whatever order
+    they come in), the latest is the last update; it answers the client's messages before
+    it."""
+    first, last = ticket.first_response_at, ticket.last_update_at
+    changed = replace(ticket, first_response_at=at if first is None or at < first else first,
+                      last_update_at=at if last is None or at > last else last)
+    if ts is not None:
+        changed = record_staff_message(changed, ts)
+    elif changed.awaiting_since is not None and at >= changed.awaiting_since:
+        changed = replace(changed, awaiting_since=None, awaiting_ts=None)
+    return ticket if changed == ticket else changed
 
 
-def record_client_message(ticket: Ticket, at: float) -> Ticket:
-    """A message from the client's side in the thread: after a staff message, it starts
-    the wait for support's next response (the earliest such message counts)."""
-    last = ticket.last_update_at
-    if (ticket.status is Status.RESOLVED or last is None or at < last
-            or (ticket.awaiting_since is not None and ticket.awaiting_since <= at)):
+def record_staff_message(ticket: Ticket, ts: str) -> Ticket:
+    """Support's message at ``ts`` (Slack's clock) in the client thread, the desk's relayed
+    update as much as a reply: it answers the client's message it follows in the thread."""
+    latest = ts if ticket.staff_ts is None or float(ts) > float(ticket.staff_ts) else None
+    waiting = ticket.awaiting_since
+    answers = waiting is not None and (float(ts) >= float(ticket.awaiting_ts)
+                                       if ticket.awaiting_ts else float(ts) >= waiting)
+    if latest is None and not answers:
         return ticket
-    return replace(ticket, awaiting_since=at)
+    changed = replace(ticket, staff_ts=latest) if latest else ticket
+    return replace(changed, awaiting_since=None, awaiting_ts=None) if answers else changed
+
+
+def record_client_message(ticket: Ticket, at: float, ts: str | None = None) -> Ticket:
+    """A message from the client's side in the thread at ``at`` (``ts``: Slack's timestamp):
+    after support's latest message, it starts the wait for support's next response (the
+    earliest such message counts). After is in Slack's order when support's latest message
+    is known there, since the desk's clock and Slack's differ; else by the desk's clock."""
+    last = ticket.last_update_at
+    if ticket.status is Status.RESOLVED or last is None:
+        return ticket
+    if ts is not None and ticket.staff_ts is not None:
+        after = float(ts) > float(ticket.staff_ts)
+    else:
+        after = ts is not None or at >= last
+    earlier = (ticket.awaiting_since is None
+               or (float(ts) < float(ticket.awaiting_ts) if ts and ticket.awaiting_ts
+                   else at < ticket.awaiting_since))
+    if not (after and earlier):
+        return ticket
+    return replace(ticket, awaiting_since=at, awaiting_ts=ts)
 
 
 def change_severity(ticket: Ticket, new: Severity, by: str, now: float) -> Ticket:
@@ -257,3 +290,32 @@ class Client:
     account_manager: str | None = None
     phone: str | None = None
     welcome_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A ticket as read, with the version it was read at (a change is saved only if the
+    version is still that one)."""
+
+    ticket: Ticket
+    version: int
+
+
+class Conflict(Exception):
+    """The ticket changed since it was read (optimistic concurrency): read again and retry."""
+
+
+@dataclass(frozen=True)
+class IntakeLimit:
+    """At most ``most`` tickets per reporter in each ``window`` seconds."""
+
+    most: int
+    window: int = 3600
+
+
+class TooMany(Exception):
+    """The reporter reached the intake limit."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"more than {most} tickets")
+        self.most = most

@@ -60,3 +60,34 @@ def urgency(ticket: Ticket, plan: Plan, warn_at: float) -> Urgency:
         dues.append(update.due)
         warns.append(update.due)
     return Urgency(min(dues, default=None), min(warns, default=None))
+
+
+@dataclass(frozen=True)
+class ByDeadline:
+    """Every open ticket, soonest deadline first."""
+
+
+@dataclass(frozen=True)
+class ByHolder:
+    """The open tickets ``user`` holds (None: those nobody holds), soonest deadline first."""
+
+    user: str | None
+
+
+@dataclass(frozen=True)
+class ByClients:
+    """The open tickets of these client channels, as one ranking, soonest deadline first."""
+
+    channels: tuple[str, ...]
+
+
+Ranking = ByDeadline | ByHolder | ByClients
+"""A ranking of open tickets by urgency: what the queue's sections and lists read."""
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """The first tickets of a ranking, and how many it has in all."""
+
+    numbers: list[int]
+    total: int

@@ -111,6 +111,15 @@ class MessageMethods(Records):
         channel = self.channels.get(args["channel"])
         return {"channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
 
+    def _users_conversations(self, args: dict[str, Any]) -> Answer:
+        """The channels the app is in, ``limit`` a page (Slack's default 100)."""
+        found = [c for c in self.channels.values() if c["is_member"]]
+        start = int(base64.b64decode(args["cursor"]).decode()) if args.get("cursor") else 0
+        end = start + min(int(args.get("limit") or 100), 1000)
+        more = end < len(found)
+        return {"channels": found[start:end], "response_metadata": {
+            "next_cursor": base64.b64encode(str(end).encode()).decode() if more else ""}}
+
     def _history(self, args: dict[str, Any], thread: str | None) -> Answer:
         """A channel's messages newest first, or a thread's oldest first (its parent first),
         between ``oldest`` and ``latest`` (themselves only if ``inclusive``), ``limit`` a

@@ -34,7 +34,9 @@ class Call:
 
 
 @dataclass
-class Failure:
+class InjectedFailure:
+    """How the stand-in answers a Web API method instead of doing it (injected on purpose)."""
+
     status: int = 200
     error: str | None = None
     retry_after: int | None = None
@@ -162,6 +164,18 @@ class Records:
                     shared: bool = False) -> None:
         self.channels[cid] = {"id": cid, "name": name, "is_member": is_member,
                               "is_channel": True, "is_ext_shared": shared}
+
+    def change_channel_id(self, old: str, new: str) -> None:
+        """What Slack does when a channel gets a new ID (it became shared): the channel, its
+        messages and its pins are under ``new`` from now on."""
+        self.channels[new] = {**self.channels.pop(old), "id": new}
+        for key in [key for key in self.messages if key[0] == old]:
+            message = self.messages.pop(key)
+            message.channel = new
+            self.messages[(new, message.ts)] = message
+        if old in self.pins:
+            self.pins[new] = self.pins.pop(old)
+        self.changed()
 
     def issue_trigger(self, user: str) -> str:
         """A fresh ``trigger_id`` for what ``user`` just did (a command, a click)."""

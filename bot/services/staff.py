@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import Settings
 from bot.domain.staff import is_staff
 from bot.domain.tickets import TicketError
 from bot.services.ports import Directory
@@ -12,10 +11,12 @@ from bot.services.ports import Directory
 
 @dataclass(frozen=True)
 class Actor:
-    """A person acting through Slack: their user ID, and the team their payload names."""
+    """A person acting through Slack: their user ID, the team their payload names, and the
+    Enterprise Grid org a click names, if any."""
 
     user: str
     team: str | None = None
+    enterprise: str | None = None
 
 
 class NotStaff(TicketError):
@@ -23,9 +24,11 @@ class NotStaff(TicketError):
 
 
 class StaffCheck:
-    def __init__(self, directory: Directory, settings: Settings) -> None:
+    def __init__(self, directory: Directory, listed: frozenset[str] | None = None) -> None:
+        """``listed``: the support team's members as set up (``SUPPORT_TEAM``), used while
+        the directory names no support user group."""
         self.directory = directory
-        self.listed = settings.support_team_ids or None
+        self.listed = listed or None
 
     async def is_staff(self, actor: Actor) -> bool:
         member = await self.directory.member(actor.user)
@@ -33,6 +36,7 @@ class StaffCheck:
             return False
         team = await self.directory.support_team()
         return is_staff(member, await self.directory.organisation(), payload_team=actor.team,
+                        payload_enterprise=actor.enterprise,
                         support_team=team if team is not None else self.listed)
 
     async def require(self, actor: Actor, doing: str) -> None:

@@ -12,12 +12,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.adapters.store import Armed, Versioned
-from bot.domain.jobs import PostClientThread, PostTriage
+from bot.domain.jobs import Armed, PostClientThread, PostTriage
 from bot.domain.sla import desired_timers
-from bot.domain.tickets import Ticket
+from bot.domain.tickets import Ticket, Versioned
 from bot.domain.urgency import Urgency, urgency
-from bot.services.changes import Changes
+from bot.services.plans import Plans
+from bot.services.ports import Now, TicketStore
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,11 @@ class SweepResult:
 
 
 class Sweeper:
-    def __init__(self, changes: Changes) -> None:
-        self.changes = changes
+    def __init__(self, store: TicketStore, plans: Plans, warn_at: float, now: Now) -> None:
+        self.store = store
+        self.plans = plans
+        self.warn_at = warn_at
+        self.now = now
 
     def repairs(self, ticket: Ticket) -> list[Armed]:
         """The post jobs a ticket should have (unless they failed for good); the store arms
@@ -55,7 +58,7 @@ class Sweeper:
     async def sweep(self, heartbeat: Callable[[], Awaitable[object]] | None = None
                     ) -> SweepResult:
         """Sweep every open ticket; ``heartbeat`` is awaited after each batch (the lock)."""
-        store = self.changes.store
+        store = self.store
         numbers = await store.open_numbers()
         repaired = skipped = 0
         for start in range(0, len(numbers), BATCH):
@@ -68,10 +71,9 @@ class Sweeper:
         return SweepResult(len(numbers), repaired, skipped)
 
     async def _batch(self, batch: list[Versioned]) -> tuple[int, int]:
-        now = self.changes.clock()
-        warn_at = self.changes.settings.warn_at
-        known = await self.changes.plans_by_channel()
-        standard = self.changes.plan(None)
+        now, warn_at = self.now(), self.warn_at
+        known = await self.plans.by_channel()
+        standard = self.plans.of(None)
         plans = {v.ticket.channel: known.get(v.ticket.channel, standard) for v in batch}
         items = []
         ranked: list[Urgency] = []
@@ -88,18 +90,18 @@ class Sweeper:
             repaired += bool(repairs)
             items.append((current, repairs, timers))
         # The index entries too: a plan edited since, or tickets from before the indices.
-        results = await self.changes.store.rebuild_many(items, ranked)
+        results = await self.store.rebuild_many(items, ranked)
         return repaired, results.count(False)
 
     async def follow_plan(self, channel: str) -> int:
         """Recompute the open tickets of a client whose plan changed; how many there were."""
-        store = self.changes.store
+        store = self.store
         mine = [v for v in await store.get_many(await store.open_numbers())
                 if v and v.ticket.channel == channel]
-        _, plan = await self.changes.client_and_plan(channel)
-        now, warn_at = self.changes.clock(), self.changes.settings.warn_at
+        _, plan = await self.plans.client_and_plan(channel)
+        now, warn_at = self.now(), self.warn_at
         # A ticket that changed meanwhile was rebuilt by its own change, on the new plan.
-        await self.changes.store.rebuild_many(
+        await store.rebuild_many(
             [(v, [], desired_timers(v.ticket, plan, now, warn_at)) for v in mine],
             [urgency(v.ticket, plan, warn_at) for v in mine])
         return len(mine)

@@ -21,9 +21,10 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.adapters.identity import Identity
 from bot.domain.csat import score_of
-from bot.domain.sla import Clock, ClockState, Window
+from bot.domain.identity import Identity
+from bot.domain.listing import Listed
+from bot.domain.sla import ClockState, SlaClock, Window
 from bot.domain.tickets import (
     AlreadyClaimed,
     Client,
@@ -33,7 +34,6 @@ from bot.domain.tickets import (
     Ticket,
     TicketError,
 )
-from bot.services.queries import Listed
 from bot.slack_ui.csat import survey
 from bot.slack_ui.ids import (
     SECTION_MAX,
@@ -42,15 +42,23 @@ from bot.slack_ui.ids import (
     SeverityChoice,
     TicketRef,
 )
-from bot.slack_ui.text import cut_plain, escape, humanize, pieces, slack_date
+from bot.slack_ui.text import (
+    cut_plain,
+    escape,
+    humanize,
+    packed,
+    pieces,
+    slack_date,
+    slack_len,
+)
 
 
 def dicts(blocks: list[Block]) -> list[dict[str, Any]]:
     return [b.to_dict() for b in blocks]
 
 
-CLOCK_LABELS = {Clock.NEXT: "Next response", Clock.UPDATE: "Next update",
-                Clock.RESOLUTION: "Resolution"}
+CLOCK_LABELS = {SlaClock.NEXT: "Next response", SlaClock.UPDATE: "Next update",
+                SlaClock.RESOLUTION: "Resolution"}
 
 
 def clock_lines(clocks: Sequence[ClockState]) -> list[str]:
@@ -76,9 +84,15 @@ def quoted(text: str) -> list[Block]:
 
 def labelled(label: str, text: str) -> list[Block]:
     """``*label:*`` then what a person wrote, whole, in sections."""
-    first, *rest = pieces(text, SECTION_MAX - len(label) - 5)
+    first, *rest = pieces(text, SECTION_MAX - slack_len(label) - 5)
     return [SectionBlock(text=MarkdownTextObject(text=f"*{label}:* {first}")),
             *(SectionBlock(text=MarkdownTextObject(text=piece)) for piece in rest)]
+
+
+def lines_sections(lines: list[str]) -> list[Block]:
+    """The desk's own lines, in as few sections as keep each line whole (one, mostly)."""
+    return [SectionBlock(text=MarkdownTextObject(text=text))
+            for text in packed(lines, SECTION_MAX)]
 
 
 def message_sections(text: str) -> list[dict[str, Any]]:
@@ -152,8 +166,7 @@ def triage_message(
                      if c.old is Status.RESOLVED), None)
     if reopened is not None and ticket.status is not Status.RESOLVED:
         body.append(f"*Reopened* by <@{reopened.by}> {slack_date(reopened.at)}")
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text="\n".join(body))),
-                           *quoted(ticket.description)]
+    blocks: list[Block] = [*lines_sections(body), *quoted(ticket.description)]
     if ticket.resolution:
         blocks += labelled("Resolution", ticket.resolution)
     elif ticket.previous_resolution:

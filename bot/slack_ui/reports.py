@@ -1,4 +1,5 @@
-"""The SLA report as a message: a line per client (and per severity), the CSV beside it."""
+"""The SLA report as a message: a line per client (and per severity), all clients last,
+the CSV beside it; and a refusal of ``/ticket report`` as the person reads it."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ from typing import Any
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.domain.reports import ALL, COLUMNS, Column, Row, Value
-from bot.domain.tickets import Severity
-from bot.slack_ui.text import escape, humanize
+from bot.domain.tickets import Severity, TicketError
+from bot.slack_ui.ids import SECTION_MAX
+from bot.slack_ui.messages import refusal_text
+from bot.slack_ui.text import escape, humanize, packed, slack_len
 
 SUMMARY_LINES = 40
-"""Rows shown in the message; the CSV has them all (the message says how many more)."""
+"""Rows shown in the message, all clients' included; the CSV has them all (the message
+says how many more)."""
+HEADER_MAX = 150
+"""A header's text, counted as ``bot.slack_ui.ids`` says."""
 
 
 def _shown(column: Column, value: Value) -> str:
@@ -37,31 +43,33 @@ def row_line(row: Row, cols: Sequence[Column] = COLUMNS) -> str:
 
 def report_message(title: str, rows: Sequence[Row], tickets: int
                    ) -> tuple[str, list[dict[str, Any]]]:
-    """The summary: a client's line over all its severities, then one per severity."""
-    text = f"{escape(title)}: {tickets} resolved ticket{'' if tickets == 1 else 's'}"
+    """The summary: a client's line over all its severities, then one per severity; all
+    clients' line last, kept when the rest is cut."""
+    text = f"{escape(title)}: {tickets} ticket{'' if tickets == 1 else 's'} opened"
     if not rows:
         return text, [SectionBlock(text=MarkdownTextObject(
-            text=f"*{escape(title)}*\nNo tickets were resolved in this period.")).to_dict()]
-    ordered = sorted(rows, key=lambda r: (r.client.lower(), r.severity != ALL))
-    lines = [row_line(r) for r in ordered[:SUMMARY_LINES]]
-    if len(ordered) > SUMMARY_LINES:
-        lines.append(f"…and {len(ordered) - SUMMARY_LINES} more rows in the CSV.")
-    blocks: list[dict[str, Any]] = [HeaderBlock(text=title[:150]).to_dict()]
+            text=f"*{escape(title)}*\nNo tickets were opened in this period.")).to_dict()]
+    last = [r for r in rows if r.everyone]
+    ordered = sorted((r for r in rows if not r.everyone),
+                     key=lambda r: (r.client.lower(), r.client, r.severity != ALL))
+    room = SUMMARY_LINES - len(last)
+    lines = [row_line(r) for r in ordered[:room]]
+    if len(ordered) > room:
+        lines.append(f"…and {len(ordered) - room} more rows in the CSV.")
+    lines += [row_line(r) for r in last]
+    heading = (HeaderBlock(text=title) if slack_len(title) <= HEADER_MAX  # else whole, bold
+               else SectionBlock(text=MarkdownTextObject(text=f"*{escape(title)}*")))
+    blocks: list[dict[str, Any]] = [heading.to_dict()]
     blocks += [SectionBlock(text=MarkdownTextObject(text=piece)).to_dict()
-               for piece in _joined(lines, 2900)]
+               for piece in packed(lines, SECTION_MAX)]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text="Tickets resolved in the period. Durations in business time where the plan "
-             "has business hours; percentiles by nearest rank. The CSV follows in the "
-             "thread.")]).to_dict())
+        text="Tickets opened in the period, resolved or not. A first response still to "
+             "come is pending until its deadline, breached after; met % is met over met "
+             "and breached. Durations in business time where the plan has business hours; "
+             "percentiles by nearest rank. The CSV follows in the thread.")]).to_dict())
     return text, blocks
 
 
-def _joined(lines: list[str], limit: int) -> list[str]:
-    """Lines in sections of about ``limit`` characters at most, each line whole."""
-    out: list[str] = []
-    for line in lines:
-        if out and len(out[-1]) + 1 + len(line) <= limit:
-            out[-1] += "\n" + line
-        else:
-            out.append(line)
-    return out
+def report_refusal(refusal: TicketError) -> str:
+    """Why a report was refused, escaped: it may quote what was typed and clients' names."""
+    return escape(refusal_text(refusal))

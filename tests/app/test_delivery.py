@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.clock import Clock
+from bot.adapters.redis_time import RedisTime as Clock
 from tests.support.desk import RunningApp, drained, ticket
 from tests.support.flows import open_modal, open_ticket, submit, triage_post
 from tests.support.workspace import CLIENT_CHANNEL, TRIAGE

@@ -8,11 +8,21 @@ import re
 import time
 from typing import Any
 
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 from bot.domain.tickets import Status
 from tests.support.cli import ROOT
-from tests.support.desk import RunningApp, drained, register_client, ticket
-from tests.support.flows import find_post, open_ticket
-from tests.support.workspace import CLIENT_CHANNEL, STAFF
+from tests.support.desk import RunningApp, advance, drained, register_client, ticket
+from tests.support.flows import buttons, find_post, open_ticket, text_of, triage_post
+from tests.support.reporting import OTHER_ORG, csv_in_thread, dm_of, row, work
+from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER, STAFF, TRIAGE
+
+NEW_ID = "C0ACMESHR1"
+"""The client channel's ID once it is shared."""
+MOVED = {"type": "channel_id_changed", "old_channel_id": CLIENT_CHANNEL,
+         "new_channel_id": NEW_ID, "event_ts": "1.1"}
+DAY = 86_400
 
 
 def subscribed_events() -> list[str]:
@@ -100,6 +110,86 @@ async def test_tickets_follow_their_channel_when_its_id_changes(app: RunningApp)
     # A staff reply in the thread, now under the channel's new ID, is the response.
     assert await reply_event(app, post.ts, "EvMove0002", channel=new) == 200
     assert (await ticket(app.runtime, number)).first_response_at is not None
+
+
+async def an_archived_ticket(app: RunningApp) -> None:
+    """Acme registered, and a ticket of its answered, resolved and archived (31 days on)."""
+    await register_client(app.runtime, name="Acme")
+    await work(app, CLIENT_CHANNEL, "High", respond_after=600, resolve_after=3600)
+    await advance(app.runtime, 31 * DAY)
+    retention = app.runtime.worker.retention
+    assert retention is not None and await retention.run() == (1, 0)
+
+
+async def test_resolved_and_archived_tickets_follow_their_channel_when_its_id_changes(
+        app: RunningApp) -> None:
+    runtime = app.runtime
+    await an_archived_ticket(app)
+    number, resolution = await work(app, CLIENT_CHANNEL, "Low", respond_after=60,
+                                    resolve_after=120)
+    post = await triage_post(app, number)
+    app.slack.change_channel_id(CLIENT_CHANNEL, NEW_ID)
+    response = await app.client.event(MOVED, event_id="EvMove0003")
+    assert response.status == 200
+
+    # The client rates its resolved ticket from the channel, now under its new ID.
+    assert resolution.channel == NEW_ID
+    five = buttons(resolution)["5"]
+    await app.client.click(five["action_id"], five["value"], user=CLIENT_USER,
+                           channel=resolution.channel, team=OTHER_ORG)
+    await app.slack.wait_for(lambda: "CSAT 5/5 (1 rating)" in text_of(post))
+
+    # Reports count both tickets as the client's, the archived one too; the old ID is
+    # nobody's. The client's own report (its statement's figures) has them both.
+    await app.client.command("/ticket", "report 60d", user=STAFF, channel=TRIAGE)
+    report = (await app.slack.wait_for(lambda: dm_of(app.slack, STAFF, "asked:")))[0]
+    await drained(runtime)
+    table = await csv_in_thread(app.slack, report)
+    assert CLIENT_CHANNEL not in {r["client"] for r in table}
+    assert row(table, "Acme", "all")["tickets"] == "2"
+    await app.client.command("/ticket", "report 60d acme", user=STAFF, channel=TRIAGE)
+    await app.slack.wait_for(lambda: len(dm_of(app.slack, STAFF, "asked:")) == 2)
+    [own] = [m for m in dm_of(app.slack, STAFF, "asked:") if m is not report]
+    await drained(runtime)
+    assert "Acme" in text_of(own)
+    assert row(await csv_in_thread(app.slack, own), "Acme", "all")["tickets"] == "2"
+
+    # The client reopens it from there, and a staff reply in its thread is recorded.
+    reopen = buttons(resolution)["Reopen"]
+    await app.client.click(reopen["action_id"], reopen["value"], user=CLIENT_USER,
+                           channel=resolution.channel, team=OTHER_ORG)
+    await app.slack.wait_for(lambda: "Reopen" not in buttons(post))
+    assert (await ticket(runtime, number)).status is Status.CLAIMED  # reopened, still held
+    thread = find_post(app, NEW_ID, f"T-{number}")
+    assert thread is not None
+    at = f"{runtime.clock.now():.6f}"
+    answered = await app.client.event({
+        "type": "message", "channel": NEW_ID, "user": STAFF, "text": "Looking again",
+        "ts": at, "thread_ts": thread.ts}, event_id="EvMove0004")
+    assert answered.status == 200
+    assert (await ticket(runtime, number)).last_update_at == float(at)
+
+
+async def test_a_channel_move_cut_off_midway_is_finished_by_slacks_retry(
+        app: RunningApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = app.runtime
+    await an_archived_ticket(app)
+    number = await open_ticket(app, "Still slow", "Low", "d")
+    await drained(runtime)
+    app.slack.change_channel_id(CLIENT_CHANNEL, NEW_ID)
+    outcomes = runtime.desk.channels.outcomes
+
+    async def cut_off(*args: object) -> int:
+        raise RedisConnectionError("Connection closed by server.")
+
+    # Redis goes away after the client and its tickets moved, before the archived ones.
+    monkeypatch.setattr(outcomes, "relabel", cut_off)
+    assert (await app.client.event(MOVED, event_id="EvMove0005")).status >= 500
+    monkeypatch.undo()
+    assert (await app.client.event(MOVED, event_id="EvMove0005", retry_num=1)).status == 200
+    assert (await ticket(runtime, number)).channel == NEW_ID
+    everything = await runtime.desk.reports.build(0, runtime.clock.now() + 1, "all")
+    assert {r.client for r in everything.rows} == {"Acme"} and everything.tickets == 2
 
 
 async def test_a_reply_from_someone_slack_will_not_show_is_recorded_as_the_clients(

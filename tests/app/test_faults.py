@@ -19,11 +19,11 @@ from bot.sandbox.standin import Message, SlackStandIn
 from bot.services.staff import Actor
 from tests.support.desk import RunningApp, advance, drained, register_client
 from tests.support.flows import buttons, click, open_ticket, text_of, triage_post
+from tests.support.once import BREACH_AT, MINUTE_PLANS, WARNING_AT
 from tests.support.servers import SmtpSink
 from tests.support.workspace import AM, LEAD, STAFF, STAFF_2, TRIAGE
 
-PLANS = {"standard": {"critical": 40, "high": 60, "medium": 80, "low": 120}}
-WARNING_AT, BREACH_AT = 30, 40
+PLANS = MINUTE_PLANS
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ async def test_a_departed_head_of_support_still_gets_the_email_and_the_mark(
         next(k for k in dead if k.startswith("dm:1001:breach:") and k.endswith(LEAD))]
     # The sweep does not bring the failed DM back: it is not retried forever.
     attempts = len(app.slack.calls_to("chat.postMessage", channel=LEAD))
-    await app.runtime.desk.sweeper.sweep()
+    await app.runtime.worker.sweeper.sweep()
     await pass_time(app, 5)
     assert len(app.slack.calls_to("chat.postMessage", channel=LEAD)) == attempts == 1
     assert len(smtp_sink.messages) == 1

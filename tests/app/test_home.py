@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from bot.delivery.home import QUIET
+from bot.domain.home import PAGE
 from bot.domain.tickets import Severity
 from bot.sandbox.limits import VIEW_BLOCKS
-from bot.services.home import PAGE
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
 from tests.support.desk import RunningApp, advance, drained, register_client
@@ -179,6 +179,46 @@ async def test_a_long_queue_is_paged_within_homes_blocks(app: RunningApp) -> Non
     second = {r["text"]["text"].split("*")[1] for r in section_rows(paged, "Unassigned")}
     assert not first & second
     home_button(paged, "Previous")
+
+
+async def on_the_second_page(app: RunningApp, count: int) -> list[int]:
+    """``count`` unassigned tickets, and STAFF's Home turned to their second page."""
+    numbers = [await opened_quietly(app, i) for i in range(count)]
+    await drained(app.runtime)
+    view = await open_home(app, STAFF)
+    before = len(app.slack.calls_to("views.publish", user_id=STAFF))
+    rest = min(PAGE, count - PAGE)
+    assert await click_in_home(app, STAFF, home_button(view, f"Next {rest}")) == 200
+    await app.slack.wait_for(lambda: app.slack.calls_to("views.publish",
+                                                        user_id=STAFF)[before:])
+    assert f"Showing {PAGE + 1}–{PAGE + rest} of {count}" in home_text(app.slack.homes[STAFF])
+    return numbers
+
+
+async def test_a_section_that_shrinks_under_its_page_shows_its_last_page(
+        app: RunningApp) -> None:
+    numbers = await on_the_second_page(app, 2 * PAGE)
+    for number in numbers[:PAGE]:  # half of them claimed meanwhile: one page is left
+        await app.runtime.desk.tickets.claim(number, Actor(STAFF))
+    await app.slack.wait_for(lambda: "Unassigned (10)" in headers(app.slack.homes[STAFF]),
+                             timeout=QUIET + 5)
+    view = app.slack.homes[STAFF]
+    shown = {int(r["text"]["text"].split("*")[1][2:]) for r in section_rows(view, "Unassigned")}
+    assert shown == set(numbers[PAGE:])
+    unassigned = home_text(view).split("Unassigned (10)")[1].split("At risk (")[0]
+    assert "Nothing here." not in unassigned and "Showing" not in unassigned
+    # Tickets come again: the Home stays on the page shown, the first.
+    await opened_quietly(app, 100)
+    await app.slack.wait_for(lambda: "Unassigned (11)" in headers(app.slack.homes[STAFF]),
+                             timeout=QUIET + 5)
+    assert f"Showing 1–{PAGE} of {PAGE + 1}" in home_text(app.slack.homes[STAFF])
+
+
+async def test_opening_home_again_starts_each_section_on_its_first_page(
+        app: RunningApp) -> None:
+    await on_the_second_page(app, 2 * PAGE + 1)
+    view = await open_home(app, STAFF)
+    assert f"Showing 1–{PAGE} of {2 * PAGE + 1}" in home_text(view)
 
 
 async def test_at_risk_then_breached_as_time_passes(app: RunningApp) -> None:

@@ -19,6 +19,7 @@ from tests.support.flows import (
     find_post,
     open_modal,
     open_ticket,
+    prefilled_by_reaction,
     submit,
     submit_modal,
     text_of,
@@ -89,21 +90,8 @@ async def test_a_long_resolution_reaches_the_client_whole(app: RunningApp) -> No
 async def test_a_reaction_on_a_huge_pasted_log_opens_a_marked_prefill(app: RunningApp) -> None:
     await register_client(app.runtime)
     log = "ERROR upload failed at chunk & retry\n" * 400  # ~15,000 characters
-    ts = app.slack.add_message(CLIENT_CHANNEL, CLIENT_USER, "Uploads broken\n" + log)
-    response = await app.client.event({
-        "type": "reaction_added", "user": CLIENT_USER, "reaction": "ticket",
-        "item": {"type": "message", "channel": CLIENT_CHANNEL, "ts": ts}}, event_id="EvBig1")
-    assert response.status == 200
-    prompt = (await app.slack.wait_for(lambda: [
-        m for m in app.slack.posts(CLIENT_CHANNEL, ts) if "Open a ticket" in json.dumps(m.blocks)
-    ]))[0]
-    button = buttons(prompt)["Open a ticket"]
+    button, modal = await prefilled_by_reaction(app, "Uploads broken\n" + log, "EvBig1")
     assert len(button["value"]) <= 2000
-    before = len(app.slack.calls_to("views.open"))
-    await app.client.click(button["action_id"], button["value"], user=EXTERNAL,
-                           channel=CLIENT_CHANNEL, team="T0OTHER001")
-    view = (await app.slack.wait_for(lambda: app.slack.calls_to("views.open")[before:]))[0]
-    modal = view.args["view"]
     fields = {b["label"]["text"]: b["element"] for b in modal["blocks"] if b["type"] == "input"}
     assert fields["Title"]["initial_value"] == "Uploads broken"
     description = fields["Description"]["initial_value"]
@@ -210,13 +198,18 @@ async def test_one_reporter_cannot_flood_the_desk(app: RunningApp) -> None:
     await open_ticket(app, "Next hour", "Low", "d", user=CLIENT_USER, view_id="V0FLOOD004")
 
 
-async def test_text_made_only_of_control_characters_is_refused_as_empty(
-        app: RunningApp) -> None:
-    # Nothing of it survives cleaning at intake: an empty title, an empty update.
+@pytest.mark.parametrize(("title", "description", "update"), [
+    ("\x00\x07\x1b", "\x08\x7f", "\x00\x07\x1b"),
+    ("\u200b\ufeff\u2060", "\u200b" * 50 + "\n\u200c\u3164", "\u200b\u200d"),
+], ids=["control characters", "invisible characters"])
+async def test_text_that_shows_nothing_is_refused_as_empty(
+        app: RunningApp, title: str, description: str, update: str) -> None:
+    # Nothing of it survives cleaning at intake, or nothing of it shows: an empty title, an
+    # empty update.
     await register_client(app.runtime)
     view = await open_modal(app)
-    status, body = await submit(app, view, title="\x00\x07\x1b", severity="High",
-                                description="\x08\x7f")
+    status, body = await submit(app, view, title=title, severity="High",
+                                description=description)
     assert status == 200 and body is not None and body["response_action"] == "errors"
     assert body["errors"] == {"title": "Give the ticket a title.",
                               "description": "Describe the problem: what happens, and since when."}
@@ -224,6 +217,40 @@ async def test_text_made_only_of_control_characters_is_refused_as_empty(
     post = await triage_post(app, number)
     await click(app, post, "Claim", user=STAFF)
     await app.slack.wait_for(lambda: "Post update to client" in buttons(post))
-    body = await submit_modal(app, post, "Post update to client", "Update", "\x00\x07\x1b")
+    body = await submit_modal(app, post, "Post update to client", "Update", update)
     assert body is not None and body["response_action"] == "errors"
     assert list(body["errors"].values()) == ["Write the update for the client."]
+
+
+async def test_resolutions_updates_and_comments_reach_slack_without_control_characters(
+        app: RunningApp) -> None:
+    # Invisible only: refused as empty. What shows is taken, without its control characters.
+    await register_client(app.runtime)
+    post = await triage_post(app, await open_ticket(app, "Slow", "Low", "Very slow."))
+    await click(app, post, "Claim", user=STAFF)
+    await app.slack.wait_for(lambda: "Post update to client" in buttons(post))
+    body = await submit_modal(app, post, "Resolve", "Resolution", "\u2060 \ufeff",
+                              view_id="V0SHOWN001")
+    assert body is not None and list(body["errors"].values()) == [
+        "Tell the client how it was solved."]
+    await submit_modal(app, post, "Post update to client", "Update", "Deploying\x01 now\x7f",
+                       view_id="V0SHOWN002")
+    await submit_modal(app, post, "Resolve", "Resolution", "Fixed\x01 the\x1b cache.",
+                       view_id="V0SHOWN003")
+    client_post = await app.slack.wait_for(lambda: find_post(app, CLIENT_CHANNEL, "T-1001"))
+    notice = (await app.slack.wait_for(lambda: [
+        m for m in app.slack.posts(CLIENT_CHANNEL, client_post.ts) if "is resolved" in m.text]))[0]
+    await click(app, notice, "4", user=EXTERNAL)
+    await app.slack.wait_for(lambda: "CSAT 4/5" in text_of(post))
+    body = await submit_modal(app, notice, "Add a comment", "Your comment", "\u200b\u180e",
+                              user=EXTERNAL, view_id="V0SHOWN004")
+    assert body is not None and list(body["errors"].values()) == ["Write your comment."]
+    await submit_modal(app, notice, "Add a comment", "Your comment", "Quick\x01 fix.",
+                       user=EXTERNAL, view_id="V0SHOWN005")
+    await app.slack.wait_for(lambda: [m for m in app.slack.posts(TRIAGE, post.ts)
+                                      if "commented" in m.text])
+    await drained(app.runtime)
+    said = json.dumps([[m.text, m.blocks] for m in app.slack.posts(CLIENT_CHANNEL, client_post.ts)
+                       + app.slack.posts(TRIAGE, post.ts) + [post]])
+    assert "Deploying now" in said and "Fixed the cache." in said and "Quick fix." in said
+    assert not any(c in said for c in ("\\u0001", "\\u001b", "\\u007f"))

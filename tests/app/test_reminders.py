@@ -173,7 +173,7 @@ async def test_a_thread_broadcast_reply_counts(app: RunningApp) -> None:
 
 @pytest.fixture
 def calibrating_often(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.adapters.clock.CALIBRATE_EVERY", 0.1)
+    monkeypatch.setattr("bot.adapters.redis_time.CALIBRATE_EVERY", 0.1)
 
 
 async def test_a_running_desk_keeps_to_redis_clock_when_it_moves(

@@ -6,23 +6,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
-import io
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from bot.adapters.clock import Clock
-from bot.adapters.store import Armed
+from bot.adapters.redis_time import RedisTime as Clock
 from bot.bootstrap import Runtime, open_runtime
-from bot.domain.jobs import ReportDM
+from bot.domain.jobs import Armed, ReportDM
 from bot.domain.periods import month_of, next_statement
+from bot.domain.tickets import Client
 from bot.sandbox.standin import Message, SlackStandIn
 from bot.services.reports import STATEMENT_TTL
 from tests.support.desk import RunningApp, advance, drained, register_client, settings_for
-from tests.support.flows import buttons, click, find_post, open_ticket, text_of, triage_post
-from tests.support.slackreq import values_by_label
+from tests.support.flows import buttons, open_ticket, text_of, triage_post
+from tests.support.reporting import (
+    OTHER_ORG,
+    answered,
+    csv_in_thread,
+    dm_of,
+    modal_text,
+    resolved_now,
+    row,
+    work,
+)
 from tests.support.workspace import (
     AM,
     CLIENT_CHANNEL,
@@ -35,7 +42,6 @@ from tests.support.workspace import (
 )
 
 GLOBEX = "C0GLOBEX01"
-OTHER_ORG = "T0OTHER001"
 HOUR = 3600
 PLANS = '{"quiet": {"csat": false}}'
 SLACK = 5.0
@@ -50,42 +56,6 @@ def settings_extra() -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def globex(slack: SlackStandIn) -> None:
     slack.add_channel(GLOBEX, "globex-support")
-
-
-async def modal_text(app: RunningApp, message: Message, button: str, label: str, text: str,
-                     *, user: str = STAFF, channel: str | None = None) -> None:
-    before = len(app.slack.calls_to("views.open"))
-    element = buttons(message)[button]
-    team = OTHER_ORG if user in (EXTERNAL, CLIENT_USER) else "T0DESK0001"
-    await app.client.click(element["action_id"], element.get("value", ""), user=user,
-                           channel=channel or message.channel, message_ts=message.ts, team=team)
-    call = (await app.slack.wait_for(lambda: app.slack.calls_to("views.open")[before:]))[0]
-    view = call.args["view"]
-    status, body = await app.client.submit(view, values_by_label(view, {label: text}),
-                                           user=user, view_id=f"V0M{len(app.slack.calls):07d}")
-    assert status == 200 and not (body and body.get("errors")), body
-
-
-async def work(app: RunningApp, channel: str, severity: str, *, respond_after: float,
-               resolve_after: float) -> tuple[int, Message]:
-    """A ticket opened, answered after ``respond_after`` s and resolved ``resolve_after``
-    s after it opened; its resolution message in the client thread."""
-    number = await open_ticket(app, f"Trouble in {channel}", severity, "It broke.",
-                               channel=channel)
-    post = await triage_post(app, number)
-    await click(app, post, "Claim", user=STAFF)
-    await app.slack.wait_for(lambda: "Post update to client" in buttons(post))
-    await advance(app.runtime, respond_after)
-    await modal_text(app, post, "Post update to client", "Update", "Looking into it.")
-    await drained(app.runtime)
-    await advance(app.runtime, resolve_after - respond_after)
-    await modal_text(app, post, "Resolve", "Resolution", "Fixed.")
-    thread = find_post(app, channel, f"T-{number}")
-    assert thread is not None
-    resolved: list[Message] = await app.slack.wait_for(lambda: [
-        m for m in app.slack.posts(channel, thread.ts) if "is resolved" in m.text])
-    await drained(app.runtime)
-    return number, resolved[0]
 
 
 async def rate(app: RunningApp, resolution: Message, score: int, user: str) -> None:
@@ -110,21 +80,16 @@ async def another_worker(app: RunningApp, redis_url: str, clock: Clock
             await task
 
 
-def dm_of(slack: SlackStandIn, user: str, marked: str) -> list[Message]:
-    return [m for m in slack.posts("D" + user[1:]) if m.thread_ts is None
-            and ((m.metadata or {}).get("event_payload") or {}).get("ticket", "")
-            .startswith(marked)]
-
-
-def csv_in_thread(slack: SlackStandIn, message: Message) -> list[dict[str, str]]:
-    shared = [f for m in slack.posts(message.channel, message.ts) for f in m.files]
-    assert len(shared) == 1, shared
-    content = slack.files[shared[0]["id"]].content
-    return list(csv.DictReader(io.StringIO(content.decode())))
-
-
-def row(table: list[dict[str, str]], client: str, severity: str) -> dict[str, str]:
-    return next(r for r in table if (r["client"], r["severity"]) == (client, severity))
+async def armed_for(runtime: Runtime, jobs: list[str], timeout: float = 10.0) -> None:
+    """Wait until ``jobs`` (their ids) are armed for later."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = {j for part in runtime.store.layout.all
+                 for j in await runtime.redis.zrange(part.due, 0, -1)}
+        if set(jobs) <= found:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"{jobs} not armed: {found}"
+        await asyncio.sleep(0.02)
 
 
 def near(value: str, expected: float) -> bool:
@@ -169,10 +134,11 @@ async def test_ratings_reports_and_monthly_statements(app: RunningApp, redis_url
 
     # A second worker starts: its first sweep arms each client's statement, as the first
     # worker's next sweep would; each is armed once all the same.
-    async with another_worker(app, redis_url, clock) as second:
-        await app.slack.wait_for(lambda: second.worker._started)
-        await drained(app.runtime)
-        due, month = next_statement(clock.now())
+    due, month = next_statement(clock.now())
+    async with another_worker(app, redis_url, clock):
+        # Its sweep runs in the background: the clock moves once the statements are armed.
+        await armed_for(app.runtime, [f"report:statement:{c}:{month.label}"
+                                      for c in (CLIENT_CHANNEL, GLOBEX)])
         await advance(app.runtime, due - clock.now() + HOUR)  # the 1st, 10:00 UTC
         statements = await app.slack.wait_for(
             lambda: (a := dm_of(app.slack, AM, "statement:")) and
@@ -186,7 +152,7 @@ async def test_ratings_reports_and_monthly_statements(app: RunningApp, redis_url
     acme = next(m for m in statements if m.channel == "D" + AM[1:])
     assert f"Monthly statement {month.label} — Acme" in text_of(acme)
     assert "Globex" not in text_of(acme)
-    statement = csv_in_thread(app.slack, acme)
+    statement = await csv_in_thread(app.slack, acme)
     assert [(r["client"], r["severity"]) for r in statement] == [("Acme", "high"),
                                                                 ("Acme", "all")]
 
@@ -197,7 +163,7 @@ async def test_ratings_reports_and_monthly_statements(app: RunningApp, redis_url
         if "on its way" in c.args["text"]])
     assert month.label in on_its_way[0].args["text"]
     report = (await app.slack.wait_for(lambda: dm_of(app.slack, STAFF, "asked:")))[0]
-    table = csv_in_thread(app.slack, report)
+    table = await csv_in_thread(app.slack, report)
     high = row(table, "Acme", "high")
     assert high["tickets"] == "2" and high["first response met %"] == "50"
     # Nearest rank of two: p50 is the first, p90 and p99 the second.
@@ -220,7 +186,8 @@ async def test_ratings_reports_and_monthly_statements(app: RunningApp, redis_url
                              channel=TRIAGE)
     await app.slack.wait_for(lambda: len(dm_of(app.slack, STAFF, "asked:")) == 2)
     only = [m for m in dm_of(app.slack, STAFF, "asked:") if "Globex" in m.text]
-    assert only and [r["client"] for r in csv_in_thread(app.slack, only[0])] == ["Globex"] * 2
+    assert only
+    assert [r["client"] for r in await csv_in_thread(app.slack, only[0])] == ["Globex"] * 2
     await app.client.command("/ticket", "report", user=GUEST, channel=CLIENT_CHANNEL)
     refused = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral",
                                                                   user=GUEST))
@@ -269,3 +236,109 @@ async def test_a_pasted_comment_is_cleaned_at_intake_and_quoted_line_by_line(
                                               if "commented" in m.text]))[0]
     lines = note.text.split("\n")[1:]
     assert lines == ["> Slow.", "> *Resolved by the head of support*", "> see log[0m"]
+
+
+def answers(app: RunningApp) -> list[str]:
+    """What the desk said to STAFF only (ephemeral messages)."""
+    return [e.text for e in app.slack.ephemerals if e.user == STAFF]
+
+
+async def answer_to(app: RunningApp, typed: str) -> str:
+    """What ``/ticket <typed>``, run by staff in triage, answers them."""
+    seen = len(answers(app))
+    await app.client.command("/ticket", typed, user=STAFF, channel=TRIAGE)
+    return str((await app.slack.wait_for(lambda: answers(app)[seen:]))[0])
+
+
+async def test_a_report_covers_the_tickets_opened_in_its_period_resolved_or_not(
+        app: RunningApp) -> None:
+    await register_client(app.runtime, name="Acme")
+    await app.runtime.desk.reports.arm_statements()  # as each sweep does, once a month
+    clock = app.runtime.clock
+    coming = month_of(clock.now(), back=-1)
+    # Opened two hours before the month starts, answered, resolved in the month: it is
+    # the month before's, in its statement, and not in this month's report.
+    await advance(app.runtime, coming.start - 2 * HOUR - clock.now())
+    before = await answered(app, CLIENT_CHANNEL, "Low", after=600)
+    await advance(app.runtime, 3 * HOUR)
+    assert month_of(clock.now()) == coming
+    await resolved_now(app, before)
+    # This month: three High tickets answered in 10 minutes, none resolved; a Critical
+    # left unanswered past its hour; a Medium not answered yet, its 8 hours still running.
+    for _ in range(3):
+        await answered(app, CLIENT_CHANNEL, "High", after=600)
+    await open_ticket(app, "Checkout down", "Critical", "Nobody can pay.")
+    await advance(app.runtime, 2 * HOUR)
+    await drained(app.runtime)
+    await open_ticket(app, "Typo on the login page", "Medium", "Says Pasword.")
+    await drained(app.runtime)
+
+    await app.client.command("/ticket", "report", user=STAFF, channel=TRIAGE)
+    report = (await app.slack.wait_for(lambda: dm_of(app.slack, STAFF, "asked:")))[0]
+    await drained(app.runtime)
+    summary = text_of(report)
+    assert "No tickets" not in summary and ": 5 tickets opened" in summary
+    table = await csv_in_thread(app.slack, report)
+    high = row(table, "Acme", "high")
+    assert (high["tickets"], high["first response met %"], high["first response pending"],
+            high["breaches"]) == ("3", "100", "0", "0")
+    assert near(high["first response p50 (s)"], 600)
+    assert high["resolution p50 (s)"] == "" and high["resolution p90 (s)"] == ""
+    critical = row(table, "Acme", "critical")
+    assert (critical["tickets"], critical["first response met %"],
+            critical["first response pending"], critical["breaches"]) == ("1", "0", "0", "1")
+    medium = row(table, "Acme", "medium")
+    assert (medium["tickets"], medium["first response met %"],
+            medium["first response pending"], medium["breaches"]) == ("1", "", "1", "0")
+    everything = row(table, "Acme", "all")
+    # Met over met and breached: 3 of 4; the pending one counts in neither.
+    assert (everything["tickets"], everything["first response met %"],
+            everything["first response pending"], everything["breaches"]) == \
+        ("5", "75", "1", "1")
+    assert "low" not in {r["severity"] for r in table}
+
+    # The month before's statement, on the 1st at 09:00: the ticket opened then, though
+    # it was resolved after the month ended.
+    await advance(app.runtime, coming.start + 10 * HOUR - clock.now())
+    statement = (await app.slack.wait_for(lambda: dm_of(app.slack, AM, "statement:"),
+                                          timeout=15))[0]
+    await drained(app.runtime)
+    assert "Monthly statement" in text_of(statement)
+    low = row(await csv_in_thread(app.slack, statement), "Acme", "low")
+    assert low["tickets"] == "1" and near(low["resolution p50 (s)"], 3 * HOUR + 600)
+
+
+async def test_a_client_is_named_by_its_channel_as_typed_or_by_its_name(
+        app: RunningApp) -> None:
+    await register_client(app.runtime, name="Acme")
+    await register_client(app.runtime, channel=GLOBEX, name="Globex Media", manager=STAFF_2)
+    # Slack sends what was typed (the command does not escape): ``#globex-support``.
+    for typed, named in [("report #globex-support", "Globex Media"),
+                         ("report last month #acme-support", "Acme"),
+                         ("report <#C0GLOBEX01|globex-support>", "Globex Media"),
+                         ("report this month globex media", "Globex Media")]:
+        said = await answer_to(app, typed)
+        assert f"for {named} is on its way" in said, (typed, said)
+    reports = await app.slack.wait_for(lambda: len(dm_of(app.slack, STAFF, "asked:")) == 4
+                                       and dm_of(app.slack, STAFF, "asked:"))
+    assert sum("Globex Media" in m.text for m in reports) == 3
+
+
+async def test_every_period_a_person_types_gets_an_answer(app: RunningApp) -> None:
+    for typed, said in [("report 9999-12", "9999-12"), ("report 1969-12", "1969-12"),
+                        ("report 0000-00", "0000-00"), ("report 99999d", "99999d")]:
+        answer = await answer_to(app, typed)
+        assert said in answer and "on its way" not in answer, answer
+
+
+async def test_a_name_that_matches_no_client_names_ten_of_them_escaped(
+        app: RunningApp) -> None:
+    for i in range(400):  # long names: all of them would pass Slack's 40,000 characters
+        await app.runtime.store.put_client(Client(
+            f"C0LONG{i:04d}", f"Client {i:03d} <Holdings> & {'Subsidiaries ' * 6}".strip(),
+            "standard", AM))
+    refusal = await answer_to(app, "report <!channel> Initech")
+    assert "&lt;!channel&gt; Initech" in refusal and "<!channel>" not in refusal
+    assert "Client 000 &lt;Holdings&gt; &amp; Subsidiaries" in refusal
+    assert refusal.count("Holdings") == 10 and "and 390 more" in refusal
+    assert len(refusal) < 3000

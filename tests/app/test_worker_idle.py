@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from bot.adapters.store import Armed
-from bot.domain.jobs import ReactionPrompt
+from bot.domain.jobs import Armed, ReactionPrompt
 from tests.support.desk import RunningApp
 from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER
 

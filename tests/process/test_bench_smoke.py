@@ -111,6 +111,8 @@ async def test_home_bench_runs() -> None:
 
 
 async def test_reports_bench_runs() -> None:
-    out = await bench("reports", "--tickets", "300", "--clients", "3", "--archived", "20")
-    assert "300 resolved tickets" in out and "peak RSS" in out
+    out = await bench("reports", "--tickets", "300", "--unresolved", "30", "--clients", "3",
+                      "--archived", "20")
+    assert "300 tickets opened in it (30 still open)" in out
+    assert "300 tickets, " in out and "peak RSS" in out
     assert "20 tickets archived (0 ticket hashes left)" in out and "bytes each" in out

@@ -178,7 +178,7 @@ async def test_moving_a_client_to_another_plan_moves_its_open_tickets(
             moved = await run_bot(*base, "--plan", "premium", env=env)
             assert moved.code == 0, moved.err
             assert "1 open ticket(s) of Acme now follow plan premium" in moved.out
-            plan = runtime.desk.changes.plan(await runtime.store.client(CLIENT_CHANNEL))
+            plan = runtime.plans.of(await runtime.store.client(CLIENT_CHANNEL))
             assert plan.name == "premium"
             current = await runtime.store.get(opened.ticket.number)
             assert current is not None

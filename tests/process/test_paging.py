@@ -92,3 +92,18 @@ async def test_any_breach_pages_and_a_refused_page_is_shown_in_triage(
     assert [e["event_action"] for e in pagerduty.events] == ["acknowledge"]
     events = [e["event"] for e in receiver.events]
     assert events[:1] == ["opened"] and "warning" in events and "breach" in events
+
+
+async def test_a_refusal_whose_body_is_not_utf8_is_shown_and_later_events_still_go(
+        served: Served, redis_url: str, receiver: Receiver) -> None:
+    await register_acme(served.slack, redis_url)
+    receiver.fail, receiver.fail_body = [400], b"\xff\xfe refus\xe9"  # Latin-1, not UTF-8
+    number = await open_as_staff(served, "Low", "V0PAGE0004")
+    triage = await triage_post(served, number)
+    notes = await served.slack.wait_for(lambda: [
+        m.text for m in served.slack.posts(TRIAGE, triage.ts) if "Could not send" in m.text])
+    assert "opened event to the webhook" in notes[0] and "400" in notes[0]
+    await click(served, triage, "Claim", user=STAFF)  # the ticket's later events still go
+    await served.slack.wait_for(lambda: receiver.events, timeout=10)
+    assert [e["event"] for e in receiver.events] == ["claimed"]
+    assert receiver.attempts == 2

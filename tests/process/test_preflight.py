@@ -115,6 +115,30 @@ async def test_check_names_each_problem_of_a_client(slack: SlackStandIn,
     assert rows(again.out, "plan") == [("ok", "premium")]
 
 
+# -- settings that disagree -------------------------------------------------------------
+
+DISAGREE = {
+    # Archive records dropped before the tickets are archived: their full text would stay.
+    "retain": ({"RETAIN_DAYS": "10", "ARCHIVE_AFTER_DAYS": "30"},
+               "RETAIN_DAYS: 10 is not longer than ARCHIVE_AFTER_DAYS (30)"),
+    # Tickets archived while their clients may still reopen them.
+    "reopen": ({"REOPEN_DAYS": "40", "ARCHIVE_AFTER_DAYS": "30"},
+               "ARCHIVE_AFTER_DAYS: 30 is shorter than REOPEN_DAYS (40)"),
+}
+
+
+@pytest.mark.parametrize("command", ["serve", "worker", "check"])
+@pytest.mark.parametrize("case", sorted(DISAGREE))
+async def test_retention_settings_that_disagree_stop_the_start(
+        slack: SlackStandIn, redis_url: str, command: str, case: str) -> None:
+    values, expected = DISAGREE[case]
+    result = await run_bot(command, env=bot_env(slack, redis_url, **values), timeout=20)
+    assert result.code == 2, result.out + result.err
+    assert expected in result.err, result.err
+    assert "must be" in result.err  # the rule, said with the fix
+    assert slack.calls_to("auth.test") == []  # refused before anything starts
+
+
 # -- clients set --------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("who", "expected"), [

@@ -10,9 +10,8 @@ import signal
 
 import pytest
 
-from bot.adapters.store import Armed
 from bot.bootstrap import Runtime
-from bot.domain.jobs import ReportDM
+from bot.domain.jobs import Armed, ReportDM
 from bot.domain.periods import month_of
 from bot.sandbox.records import dm_channel
 from bot.sandbox.standin import SlackStandIn

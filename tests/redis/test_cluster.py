@@ -13,10 +13,10 @@ from pathlib import Path
 from redis.exceptions import RedisError
 
 from bot.bootstrap import Runtime
+from bot.domain.home import PAGE
 from bot.domain.tickets import Severity
 from bot.sandbox.records import dm_channel
 from bot.sandbox.standin import SlackStandIn
-from bot.services.home import PAGE
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
 from tests.support.cluster import Cluster, desk_on, replicated, start_cluster, wait_for_failover
@@ -63,11 +63,12 @@ async def test_reports_and_archives_read_every_partition_of_a_cluster(
     async with desk_on(cluster, slack, smtp_sink) as desk:
         numbers = await low_tickets(desk, "report", 40)
         now = desk.clock.now()
-        swept = await desk.desk.sweeper.sweep()  # a sweep of open tickets, on a cluster
+        swept = await desk.worker.sweeper.sweep()  # a sweep of open tickets, on a cluster
+        opened = await desk.desk.reports.build(now - 3600, now + 60, "today")
         for n in numbers:
             await desk.desk.tickets.resolve(n, "Fixed.", Actor(STAFF))
         report = await desk.desk.reports.build(now - 3600, now + 60, "today")
-        retention = desk.worker.deps.retention
+        retention = desk.worker.retention
         assert retention is not None
         desk.clock.advance(31 * 86_400)
         archived, _ = await retention.run()
@@ -76,7 +77,7 @@ async def test_reports_and_archives_read_every_partition_of_a_cluster(
     partitions = {desk.store.layout.of_ticket(n).index for n in numbers}
     assert len(partitions) == 16  # every partition has its own index, read at once
     assert swept.tickets == 40 and swept.skipped == 0
-    assert report.tickets == 40 and after.csv == report.csv
+    assert opened.tickets == report.tickets == 40 and after.csv == report.csv
     assert archived == 40 and left == [None] * 40
 
 

@@ -1,6 +1,7 @@
 """Each reminder reaches Slack (and each breach email the SMTP server) exactly once with the
 desk's own worker on a real Redis: through a Redis restart, timers lost while Redis was
-away, plan edits and moves, and a timer claimed a hair before it is due."""
+away, plan edits and moves, and a timer claimed a hair before it is due; a breach that fires
+while its ticket is being resolved counts in the report."""
 
 from __future__ import annotations
 
@@ -12,19 +13,22 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bot.adapters.clock import Clock
 from bot.adapters.keys import Layout
+from bot.adapters.redis_time import RedisTime as Clock
 from bot.bootstrap import open_runtime
 from bot.domain.jobs import FireTimer
-from bot.domain.sla import Step, desired_timers
+from bot.domain.reports import COLUMNS
+from bot.domain.sla import SlaEvent, Step, desired_timers
 from bot.sandbox.records import dm_channel
 from bot.sandbox.standin import SlackStandIn
-from bot.services.reminders import NotDue
+from bot.services.reminders import Fired, NotDue
+from bot.services.staff import Actor
 from tests.support.desk import drained, register_client, settings_for, ticket
 from tests.support.once import PLANS, marked, open_tickets
 from tests.support.servers import SmtpSink, start_redis
-from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, TRIAGE
+from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, TRIAGE
 
+RESOLVE_PLANS = json.dumps({"standard": {"critical": 3600, "resolve_within": {"critical": 3}}})
 KEYS = Layout()
 ONE = KEYS.all[0]
 
@@ -106,12 +110,12 @@ async def test_a_timer_that_comes_up_early_is_not_lost(
         await register_client(runtime, name="Acme")
         keys = await open_tickets(runtime, 1)
         opened = await ticket(runtime, int(keys[0][2:]))
-        plan = runtime.desk.changes.plan(await runtime.store.client(CLIENT_CHANNEL))
+        plan = runtime.plans.of(await runtime.store.client(CLIENT_CHANNEL))
         warning = desired_timers(opened, plan, opened.created_at, 0.75)[0]
         assert warning.step is Step.WARNING
         job = FireTimer(ticket=opened.number, step=warning.step, generation=warning.generation)
         with pytest.raises(NotDue):
-            await runtime.desk.reminders.fire(job, warning.due - 0.001)  # a hair early
+            await runtime.reminders.fire(job, warning.due - 0.001)  # a hair early
         stop = asyncio.Event()
         worker = asyncio.create_task(runtime.worker.run(stop))
         await slack.wait_for(lambda: marked(slack, dm_channel(AM), "warning"), timeout=5)
@@ -130,3 +134,35 @@ class _FixedFractionClock(Clock):
 
 def server_client(url: str) -> Redis:
     return Redis.from_url(url, decode_responses=True)
+
+
+async def test_a_breach_that_fires_while_the_ticket_is_resolved_is_in_its_report(
+        slack: SlackStandIn, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with open_runtime(settings_for(slack, redis_url, plans=RESOLVE_PLANS),
+                            redis_url) as desk:
+        await register_client(desk, name="Acme")
+        [key] = await open_tickets(desk, 1)
+        number = int(key[2:])
+        desk.clock.advance(4)  # past the resolution deadline; no worker has fired it yet
+        opened = await ticket(desk, number)
+        [breach] = [t for t in await desk.changes.timers(opened)
+                    if t.step is Step.RESOLVE_BREACH]
+        job = FireTimer(ticket=number, step=breach.step, generation=breach.generation)
+        read_events = desk.store.sla_events
+        fired: list[Fired | None] = []
+
+        async def fired_meanwhile(n: int) -> list[SlaEvent]:
+            # The resolve has read the breaches fired so far; a worker fires one before the
+            # resolve writes the ticket.
+            found = await read_events(n)
+            if not fired:
+                fired.append(await desk.reminders.fire(job, desk.clock()))
+            return found
+
+        monkeypatch.setattr(desk.store, "sla_events", fired_meanwhile)
+        await desk.desk.tickets.resolve(number, "Fixed the gateway.", Actor(STAFF))
+        assert fired[0] is not None  # the breach went out
+        now = desk.clock()
+        report = await desk.desk.reports.build(now - 60, now + 60, "today")
+        breaches = [c.name for c in COLUMNS].index("breaches")
+        assert [row.values[breaches] for row in report.rows if row.severity == "all"] == [1]

@@ -12,10 +12,10 @@ from redis.asyncio import Redis
 
 from bot.adapters.index import Index
 from bot.adapters.keys import Layout
-from bot.adapters.store import Store, Versioned
+from bot.adapters.store import Store
 from bot.domain.plans import default_plans
-from bot.domain.tickets import Severity, Status, Ticket, claim, resolve
-from bot.domain.urgency import NOT_RUNNING, urgency
+from bot.domain.tickets import Severity, Status, Ticket, Versioned, claim, resolve
+from bot.domain.urgency import NOT_RUNNING, ByDeadline, urgency
 from tests.support.tickets import draft
 
 PLAN = default_plans()["standard"]
@@ -94,7 +94,7 @@ async def test_reads_merge_the_partitions_soonest_first(store: Store) -> None:
     index = Index(store.redis, LAYOUT)
     # An hour on: both criticals breached (the older first), the high one not yet at risk.
     later = now + HOUR + 1
-    breached, = await index.ranked([(lambda p: [p.by_due], later, 10)])
+    breached, = await index.ranked([(ByDeadline(), later, 10)])
     assert breached.numbers == [crit_2, crit_1] and breached.total == 2
     risky = await index.at_risk(now + 3.5 * HOUR, 10)
     assert risky.numbers == [high] and risky.total == 1

@@ -14,8 +14,8 @@ from redis.asyncio import Redis
 from bot.adapters import queue as queue_module
 from bot.adapters.keys import Layout
 from bot.adapters.queue import JobQueue
-from bot.adapters.store import Armed, Store
-from bot.domain.jobs import SyncTriage
+from bot.adapters.store import Store
+from bot.domain.jobs import Armed, SyncTriage
 
 KEYS = Layout()
 ONE = KEYS.all[0]

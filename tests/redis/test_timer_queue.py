@@ -13,8 +13,8 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.adapters.queue import JobQueue
-from bot.adapters.store import Armed, Store
-from bot.domain.jobs import StatusNotice, SyncTriage
+from bot.adapters.store import Store
+from bot.domain.jobs import Armed, StatusNotice, SyncTriage
 
 
 async def arm(redis: Redis, number: int, due_in: float) -> str:
@@ -185,9 +185,8 @@ async def test_a_job_whose_lease_keeps_expiring_is_dead_lettered(
 async def test_a_timer_fires_once_even_when_two_runs_commit(redis: Redis) -> None:
     # Regression: two runs of one timer (a stalled worker's and its successor's) both
     # committed, so every message and the breach event went out twice.
-    from bot.adapters.store import SlaEvent
     from bot.domain.jobs import ReminderDM, Role
-    from bot.domain.sla import Step
+    from bot.domain.sla import SlaEvent, Step
     from bot.domain.tickets import Severity, Ticket
 
     store = Store(redis)
@@ -200,7 +199,12 @@ async def test_a_timer_fires_once_even_when_two_runs_commit(redis: Redis) -> Non
     assert await store.commit_effects(saved, marks=["breach:1"], jobs=[Armed(dm)],
                                       fired=fired) is True
     await JobQueue(redis).claim()  # the DM is being sent
+    # The other run read the ticket before the firing (which moved its version), or after.
     assert await store.commit_effects(saved, marks=["breach:1"], jobs=[Armed(dm)],
+                                      fired=fired) is False
+    again = await store.get(saved.ticket.number)
+    assert again is not None
+    assert await store.commit_effects(again, marks=["breach:1"], jobs=[Armed(dm)],
                                       fired=fired) is None
     assert [e.step for e in await store.sla_events(saved.ticket.number)] == ["breach"]
 

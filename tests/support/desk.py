@@ -13,11 +13,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.bootstrap import Runtime, http_app
+from bot.bootstrap import Runtime
 from bot.config import Settings, load_settings
 from bot.domain.tickets import Ticket
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
+from bot.web import http_app
 from tests.support.servers import free_port
 from tests.support.slackreq import SIGNING_SECRET
 from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, TRIAGE
@@ -43,14 +44,16 @@ class RunningApp:
 
 
 @contextlib.asynccontextmanager
-async def serving(runtime: Runtime, slack: SlackStandIn) -> AsyncIterator[RunningApp]:
-    """The desk serving HTTP on loopback with its worker running, as ``serve`` runs it."""
+async def serving(runtime: Runtime, slack: SlackStandIn, *, worker: bool = True
+                  ) -> AsyncIterator[RunningApp]:
+    """The desk serving HTTP on loopback with its worker running, as ``serve`` runs it
+    (``worker=False``: as ``serve --no-worker``, the workers being processes of their own)."""
     runner = web.AppRunner(http_app(runtime), access_log=None)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     stop = asyncio.Event()
-    worker = asyncio.create_task(runtime.worker.run(stop))
+    working = asyncio.create_task(runtime.worker.run(stop) if worker else stop.wait())
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session:
@@ -58,7 +61,7 @@ async def serving(runtime: Runtime, slack: SlackStandIn) -> AsyncIterator[Runnin
             yield RunningApp(runtime, url, slack, client, stop)
     finally:
         stop.set()
-        await worker
+        await working
         await runner.cleanup()
 
 

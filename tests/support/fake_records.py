@@ -1,4 +1,4 @@
-"""In-memory fakes of what the desk keeps besides tickets, as ``bot.adapters.records``
+"""In-memory fakes of what the desk keeps besides tickets, as ``bot.adapters.desk_records``
 keeps it in Redis (clients, once-records, the thread index), and of the staff directory."""
 
 from __future__ import annotations

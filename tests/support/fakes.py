@@ -21,25 +21,25 @@ of an operation (``before``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from math import inf
 from typing import Any
 
-from bot.adapters.store import (
+from bot.adapters.codec import timer_jobs
+from bot.domain.jobs import Armed, FireTimer, Job
+from bot.domain.reports import OpenedBetween as Opened
+from bot.domain.reports import Outcome, Unresolved
+from bot.domain.sla import SlaEvent, Step, Timer
+from bot.domain.tickets import (
     FIRST_NUMBER,
-    Armed,
     Conflict,
     IntakeLimit,
-    SlaEvent,
+    Status,
+    Ticket,
     TooMany,
     Versioned,
-    timer_jobs,
 )
-from bot.domain.jobs import FireTimer, Job
-from bot.domain.reports import Outcome
-from bot.domain.sla import Step, Timer
-from bot.domain.tickets import Status, Ticket
 from bot.domain.urgency import Urgency
 from tests.support.fake_records import FakeRecords
 
@@ -255,14 +255,25 @@ class FakeStore(FakeRecords):
         self.done.setdefault(n, set()).update(marks)
         if fired is not None:
             self.fired.setdefault(n, {}).setdefault(fired.notification, fired)
+            self.versions[n] += 1  # a firing is on the ticket's record
         for a in jobs:
             self._arm(a.job, a.due)
         if timers is not None:
             self._set_timers(n, timers)
         return True
 
-    async def between(self, start: float, end: float) -> list[Outcome]:
-        return [o for o in self.outcomes.values() if start <= o.resolved_at < end]
+    async def opened(self, start: float, end: float) -> Opened:
+        """``Outcomes.opened``: by creation, the resolved ones' outcomes and the others."""
+        return Opened(iter([o for o in self.outcomes.values() if start <= o.created_at < end]),
+                      [t.number for t in self.tickets.values() if t.status is not
+                       Status.RESOLVED and start <= t.created_at < end])
+
+    async def unresolved(self, numbers: Sequence[int]) -> AsyncIterator[Unresolved]:
+        for n in numbers:
+            if n in self.tickets:
+                yield Unresolved(self.tickets[n], [
+                    (f.clock, f.due) for f in self.fired.get(n, {}).values()
+                    if Step(f.step).is_breach])
 
     async def sla_events(self, number: int) -> list[SlaEvent]:
         return sorted(self.fired.get(number, {}).values(), key=lambda f: f.due)

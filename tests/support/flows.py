@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Protocol
 
 from bot.sandbox.slack_side import SlackClientSide
-from bot.sandbox.standin import Message, SlackStandIn
+from bot.sandbox.standin import BOT_USER, Message, SlackStandIn
 from tests.support.slackreq import values_by_label
-from tests.support.workspace import CLIENT_CHANNEL, STAFF, TRIAGE
+from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER, EXTERNAL, STAFF, STAFF_2, TRIAGE
 
 
 class Driven(Protocol):
@@ -131,3 +132,34 @@ async def submit_modal(app: Driven, post: Message, button: str, label: str, text
                                            user=user, view_id=view_id)
     assert status == 200
     return body
+
+
+async def staff_reply(app: Driven, card: Message, event_id: str) -> int:
+    """An engineer answers in the thread of the ticket's card, as Slack tells it; the
+    status the app answered."""
+    response = await app.client.event({
+        "type": "message", "channel": card.channel, "user": STAFF_2, "text": "On it",
+        "ts": f"{time.time():.6f}", "thread_ts": card.ts, "parent_user_id": BOT_USER},
+        event_id=event_id)
+    return response.status
+
+
+async def prefilled_by_reaction(app: Driven, text: str, event_id: str
+                                ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A client's message of ``text``, a :ticket: reaction on it, and a click on the prompt's
+    Open a ticket (by an external member): the button clicked, and the modal it opened."""
+    ts = app.slack.add_message(CLIENT_CHANNEL, CLIENT_USER, text)
+    response = await app.client.event({
+        "type": "reaction_added", "user": CLIENT_USER, "reaction": "ticket",
+        "item": {"type": "message", "channel": CLIENT_CHANNEL, "ts": ts}}, event_id=event_id)
+    assert response.status == 200
+    prompt = (await app.slack.wait_for(lambda: [
+        m for m in app.slack.posts(CLIENT_CHANNEL, ts) if "Open a ticket" in json.dumps(m.blocks)
+    ]))[0]
+    button = buttons(prompt)["Open a ticket"]
+    before = len(app.slack.calls_to("views.open"))
+    await app.client.click(button["action_id"], button["value"], user=EXTERNAL,
+                           channel=CLIENT_CHANNEL, team="T0OTHER001")
+    view = (await app.slack.wait_for(lambda: app.slack.calls_to("views.open")[before:]))[0]
+    modal: dict[str, Any] = view.args["view"]
+    return button, modal

@@ -25,6 +25,8 @@ class Receiver:
     rejected: int = 0
     fail: list[int] = field(default_factory=list)
     """Statuses to answer instead of accepting, one per request (e.g. [500, 500])."""
+    fail_body: bytes | None = None
+    """The body of those answers, as raw bytes said to be UTF-8 (None: the usual one)."""
     seen: set[str] = field(default_factory=set)
     url: str = ""
     _runner: web.AppRunner | None = None
@@ -37,12 +39,19 @@ class Receiver:
             self.rejected += 1
             return web.Response(status=401, text="bad signature")
         if self.fail:
-            return web.Response(status=self.fail.pop(0))
+            return self.failure(self.fail.pop(0), None)
         key = request.headers["X-Desk-Idempotency-Key"]
         if key not in self.seen:
             self.seen.add(key)
             self.events.append(json.loads(body))
         return web.Response(status=204)
+
+    def failure(self, status: int, usual: dict[str, str] | None) -> web.Response:
+        if self.fail_body is not None:
+            return web.Response(status=status, body=self.fail_body, content_type="text/plain",
+                                charset="utf-8")
+        return web.Response(status=status) if usual is None else \
+            web.json_response(usual, status=status)
 
     async def start(self, path: str = "/hooks") -> None:
         app = web.Application()
@@ -67,8 +76,7 @@ class PagerDuty(Receiver):
         self.attempts += 1
         event = await request.json()
         if self.fail:
-            status = self.fail.pop(0)
-            return web.json_response({"status": "invalid event"}, status=status)
+            return self.failure(self.fail.pop(0), {"status": "invalid event"})
         if event.get("event_action") not in ("trigger", "acknowledge", "resolve") or \
                 not event.get("dedup_key") or not event.get("routing_key"):
             return web.json_response({"status": "invalid event"}, status=400)

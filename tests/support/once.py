@@ -20,6 +20,10 @@ LEASE = 2
 """The workers' job lease in these tests (s): a job whose worker died is taken over soon."""
 PLANS = json.dumps({"standard": {"critical": 3}})
 """Critical due in 3 s: its warning at 2.25 s, its breach at 3 s."""
+MINUTE_PLANS = {"standard": {"critical": 40, "high": 60, "medium": 80, "low": 120}}
+"""Plans of seconds, for a clock moved forward (``advance``) instead of waited for:
+Critical's warning is due at ``WARNING_AT``, its breach at ``BREACH_AT``."""
+WARNING_AT, BREACH_AT = 30, 40
 SLOW_PLANS = json.dumps({"standard": {"critical": 12}})
 """Critical due in 12 s, warned at half time (``worker_env``): time for a worker to die."""
 

@@ -12,21 +12,23 @@ from typing import Any, cast
 from bot.adapters.slack import Slack
 from bot.adapters.store import Store
 from bot.config import Settings, load_settings
-from bot.delivery.registry import Deps, Run
+from bot.delivery.job_run import DeliveryConfig, Deps, Run
 from bot.domain.jobs import PostClientThread
 from bot.domain.staff import SLACKBOT, Member, Organisation
 from bot.domain.tickets import Client, Severity, Ticket
 from bot.services.changes import Changes
+from bot.services.channels import Channels
 from bot.services.csat import Ratings
-from bot.services.desk import Desk
-from bot.services.events import Events
 from bot.services.home import Homes
+from bot.services.plans import Plans
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
 from bot.services.reports import Reports
+from bot.services.sinks import Sinks
 from bot.services.staff import Actor, StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import NewTicket, Tickets
+from handlers.desk import Desk
 from tests.support.fake_records import FakeDirectory
 from tests.support.fake_slack import FakeSlack
 from tests.support.fakes import FakeClock, FakeStore
@@ -64,6 +66,7 @@ class World:
     clock: FakeClock
     store: FakeStore
     directory: FakeDirectory
+    plans: Plans
     changes: Changes
     staff: StaffCheck
     tickets: Tickets
@@ -93,12 +96,22 @@ def make_world(*, group: frozenset[str] | None = None, **overrides: Any) -> Worl
         Member(DELETED, VENDOR, deleted=True),
         Member(SLACKBOT, VENDOR),
     )
-    changes = Changes(store, settings, clock)
-    staff = StaffCheck(directory, settings)
-    events = Events(settings)
-    return World(settings, clock, store, directory, changes, staff,
-                 Tickets(changes, staff, events), Reminders(changes, events),
-                 Queries(changes, staff, settings.triage_channel, store), Sweeper(changes))
+    plans = Plans(store, settings.plan_table)
+    changes = Changes(store, plans, settings.warn_at, clock)
+    staff = StaffCheck(directory, settings.support_team_ids)
+    sinks = Sinks(webhook=settings.webhook_url is not None,
+                  pager=settings.pagerduty_routing_key is not None)
+    reminders = Reminders(store, plans, sinks, warn_at=settings.warn_at,
+                          support_lead=settings.support_lead,
+                          breach_email_to=settings.support_lead_email if settings.smtp_url
+                          else None)
+    tickets = Tickets(changes, store, plans, staff, sinks, clock, warn_at=settings.warn_at,
+                      intake_limit=settings.intake_limit,
+                      claim_is_response=settings.claim_is_response,
+                      reopen_days=settings.reopen_days)
+    return World(settings, clock, store, directory, plans, changes, staff, tickets, reminders,
+                 Queries(store, plans, staff, store, clock, settings.triage_channel),
+                 Sweeper(store, plans, settings.warn_at, clock))
 
 
 async def with_client(w: World, *, manager: str | None = AM, plan: str = "standard",
@@ -135,24 +148,31 @@ async def posted_in_client_channel(w: World, number: int) -> str:
 
 
 _NOT_HERE: Any = None
-"""App Home's indices and viewers, which only Redis keeps: no listener or effect handler
-tested on the fakes reaches them."""
+"""App Home's indices and viewers, the archive's outcomes, the once records and the
+pre-fills, which only Redis keeps: no listener or effect handler tested on the fakes
+reaches them."""
 
 
 def desk_on(w: World, slack: FakeSlack) -> Desk:
-    """The services bundle the listeners get from Bolt's context (``handlers.provide``)."""
-    store = cast(Store, w.store)
-    identity = Slack(slack.client()).identity
-    return Desk(w.tickets, w.queries, w.staff, w.changes, w.reminders, w.sweeper, store,
-                identity, lambda user, text: Slack(slack.client()).post(user, text),
-                Homes(w.changes, w.staff, _NOT_HERE, _NOT_HERE),
-                reports=Reports(w.changes, w.staff, w.store), ratings=Ratings(w.changes))
+    """What the listeners get from Bolt's context (``handlers.desk.provide``), as
+    ``bot.bootstrap`` builds it."""
+    interactive = Slack(slack.client())
+    return Desk(w.tickets, w.queries,
+                Homes(w.store, w.plans, w.staff, _NOT_HERE, _NOT_HERE, w.clock,
+                      w.settings.warn_at),
+                Reports(w.store, w.plans, w.staff, w.store, w.clock),
+                Ratings(w.changes, w.store, w.plans, w.clock),
+                Channels(w.changes, w.store, _NOT_HERE),
+                once=_NOT_HERE, prefills=_NOT_HERE, identity=interactive.identity,
+                tell=lambda user, text: interactive.post(user, text))
 
 
 def run_on(w: World, slack: FakeSlack, *, again: bool = False) -> Run:
     """One run of a job by a worker, on the fakes (``again``: a rerun after a failure)."""
-    deps = Deps(w.settings, cast(Store, w.store), Slack(slack.client()), None, w.changes,
-                w.reminders, w.staff, Homes(w.changes, w.staff, _NOT_HERE, _NOT_HERE))
+    settings = w.settings
+    deps = Deps(DeliveryConfig(settings.triage_channel, settings.engineering_channel,
+                               settings.reopen_days),
+                cast(Store, w.store), Slack(slack.client()), w.plans, w.clock)
 
     async def fence() -> None:
         return None

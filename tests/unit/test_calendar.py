@@ -1,10 +1,10 @@
-"""Business-hours arithmetic (``bot/domain/calendar.py``): the cases of REFERENCE.md.
+"""Business-hours arithmetic (``bot/domain/calendar.py``, described in docs/clocks.md).
 
-Calendar case 7 and "More edge cases for calendars": starts in closed time, Friday close,
-lunch breaks, hours per weekday, holidays (also from the ``holidays`` package), DST weeks
-in Europe/Rome and America/New_York, 00:00-24:00 with no gap at midnight, pauses, closing
-time as a deadline, refused calendars, and "1 day" = 86,400 s of business time. Then
-Hypothesis properties of ``add``, ``elapsed`` and ``is_open`` over a few calendars.
+Starts in closed time (counted from the next opening), Friday close, lunch breaks, hours
+per weekday, holidays (also from the ``holidays`` package), DST weeks in Europe/Rome and
+America/New_York, 00:00-24:00 with no gap at midnight, pauses, closing time as a
+deadline, refused calendars, and "1 day" = 86,400 s of business time. Then Hypothesis
+properties of ``add``, ``elapsed`` and ``is_open`` over a few calendars.
 
 Every moment here is a whole number of seconds and every interval edge is a whole second,
 so the float arithmetic in the module is exact (well below 2**53): comparisons are exact.
@@ -74,7 +74,7 @@ NY_DAILY = Calendar("ny-daily", NEW_YORK, (hours("09:00-17:00"),) * 7)
 ALWAYS_ROME = Calendar("always", ROME, (hours("00:00-24:00"),) * 7)
 
 
-# --- case 7: a start in closed time counts from the next opening ----------------------------
+# --- a start in closed time counts from the next opening -----------------------------------
 # 2026-03-02 is a Monday; 2026-03-06 a Friday.
 
 def test_created_in_the_evening_starts_next_morning() -> None:

@@ -4,7 +4,9 @@ Pure unit tests of ``bot/domain/sla.py`` (next response, update cadence, resolut
 the initial response under a plan calendar; pauses while waiting on the client; which
 reminders are desired and which fired ones are still current; what the triage post
 shows) and of ``bot/config/plans.py`` / ``load_settings`` (``CALENDARS`` and ``PLANS``).
-DESIGN.md "Clocks, calendars and pauses"; REFERENCE.md cases 1, 2, 6, 7, 13 and 17.
+The rules are those of docs/clocks.md: a severity raised or lowered, a deadline reached
+exactly, a start in closed time, a warning and a breach due together after downtime (only
+the breach), and a reopened ticket (nothing stale fires).
 
 Every moment is a whole number of seconds (or a whole millisecond off one) and every
 target a whole number of seconds, so the arithmetic is exact and ``==`` is fair.
@@ -26,7 +28,6 @@ from bot.config.plans import parse_calendars, parse_plans
 from bot.domain.calendar import DAY, Calendar, add, elapsed, is_open
 from bot.domain.plans import Plan, default_plans, merge_plan
 from bot.domain.sla import (
-    Clock,
     ClockState,
     Step,
     Timer,
@@ -35,6 +36,7 @@ from bot.domain.sla import (
     reminder_current,
     windows,
 )
+from bot.domain.sla import SlaClock as Clock
 from bot.domain.tickets import (
     Severity,
     Status,
@@ -140,7 +142,8 @@ def test_a_client_message_before_any_staff_message_starts_nothing() -> None:
     claimed = record_client_message(claim(ticket(), STAFF, T0 + M, claim_is_response=False),
                                     T0 + 5 * M)
     assert Clock.NEXT not in windows(claimed, PREMIUM)
-    # The initial-response clock, anchored to creation, is what runs (case 10).
+    # The initial-response clock, anchored to creation, is what runs: client messages
+    # before the first staff reply do not move it.
     assert windows(t, PREMIUM)[Clock.INITIAL].deadline == T0 + 4 * H
 
 
@@ -205,7 +208,7 @@ def test_next_response_warns_at_warn_at_and_breaches_at_the_deadline(warn_at: fl
         (Step.NEXT_WARNING, start + warn_at * 2 * H), (Step.NEXT_BREACH, start + 2 * H)]
     assert timers[0].generation == timers[1].generation
     assert not Step.NEXT_WARNING.is_breach and Step.NEXT_BREACH.is_breach
-    # Breached from the deadline itself on (case 6).
+    # Breached from the deadline itself on (at the deadline, not a millisecond later).
     end = start + 2 * H
     assert [s for s in clock_states(t, PREMIUM, end - 0.001) if s.clock is Clock.NEXT] == [
         ClockState(Clock.NEXT, end, False)]
@@ -272,7 +275,7 @@ def test_a_reopened_ticket_gets_no_stale_next_response_breach() -> None:
     t = resolve(t, STAFF, T0 + 30 * M, "Fixed by the 4.2 release")
     assert of(desired_timers(t, PREMIUM, T0 + 31 * M, WARN_AT), Clock.NEXT) == []
     # Three days later the client reopens it: the time it spent resolved was nobody's
-    # wait for support, so nothing may be breached at once (case 17: nothing stale).
+    # wait for support, so nothing may be breached at once (nothing stale fires).
     opened_at = T0 + 3 * DAY
     reopened = reopen(t, "U0CLIENT01", opened_at, within=REOPEN_WITHIN)
     stale = [x for x in desired_timers(reopened, PREMIUM, opened_at, WARN_AT)
@@ -477,7 +480,7 @@ def test_past_a_deadline_only_the_breach_is_desired(case: Callable[[], Case]) ->
     assert deadline(t, plan, clock) == end
     just_before = [s for s, _ in of(desired_timers(t, plan, end - 0.001, WARN_AT), clock)]
     assert just_before == [WARNING_OF[clock], BREACH_OF[clock]]
-    for now in (end, end + 0.001, end + 3 * DAY):  # after downtime (case 13)
+    for now in (end, end + 0.001, end + 3 * DAY):  # after downtime: the breach alone
         assert of(desired_timers(t, plan, now, WARN_AT), clock) == [(BREACH_OF[clock], end)]
 
 
@@ -525,7 +528,7 @@ def test_a_deadline_moved_by_a_severity_change_is_a_new_generation(
     warned = mark_sent(critical, warning)
     assert [s for s, _ in of(desired_timers(warned, PREMIUM, now, WARN_AT), clock)] == [
         BREACH_OF[clock]]
-    # Lowered to High: a later deadline, a new generation, so its own warning (case 2).
+    # Lowered to High: a later deadline, a new generation, so its own warning.
     lowered = change_severity(warned, Severity.HIGH, STAFF, T0 + 25 * M)
     assert deadline(lowered, PREMIUM, clock) == new_end
     fresh = [x for x in desired_timers(lowered, PREMIUM, T0 + 25 * M, WARN_AT)
@@ -540,8 +543,8 @@ def test_a_deadline_moved_by_a_severity_change_is_a_new_generation(
 ])
 def test_raising_the_severity_never_breaches_a_clock_backwards(
         clock: Clock, start: float, old_target: int, new_target: int) -> None:
-    # The rule for severity changes (DESIGN "Words and rules", REFERENCE case 1, and
-    # response_window for the initial clock): an upgrade never makes the deadline later,
+    # The rule for severity changes (docs/clocks.md, and response_window for the
+    # initial clock): an upgrade never makes the deadline later,
     # and gives at most the new target counted from the change, so it is never already
     # past at the moment of the change unless the old deadline was.
     t = following_up(Severity.HIGH)
@@ -838,7 +841,15 @@ OFFICE_JSON = json.dumps({"office": GOOD})
      "CALENDARS:", "office.hours.mon-fri"),
     ({"calendars": json.dumps({"office": {**GOOD, "holidays": ["XX"]}})},
      "CALENDARS:", "office.holidays"),
-], ids=["plan-calendar", "plan-24x7", "plan-next", "cal-zone", "cal-hours", "cal-holidays"])
+    # Hours too long to show in a ticket's card: 24 intervals a day, to the second.
+    ({"calendars": json.dumps({"office": {**GOOD, "hours": {
+        day: [f"{h:02d}:0{d}:1{d}-{h:02d}:5{d}:5{d}" for h in range(24)]
+        for d, day in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))}}})},
+     "CALENDARS:", "office.hours: written out, the hours take"),
+    ({"plans": json.dumps({"p" * 201: {"critical": 60}})}, "PLANS:", "1 to 200 characters"),
+    ({"plans": json.dumps({"gold\x01": {"critical": 60}})}, "PLANS:", "without control"),
+], ids=["plan-calendar", "plan-24x7", "plan-next", "cal-zone", "cal-hours", "cal-holidays",
+        "cal-too-long", "plan-name-long", "plan-name-control"])
 def test_load_settings_names_the_bad_variable(overrides: dict[str, str], prefix: str,
                                               named: str) -> None:
     with pytest.raises(ConfigError) as refused:

@@ -15,9 +15,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from bot.adapters.mail import Email, Mailer
+from bot.adapters.mail import Mailer
 from bot.adapters.slack import Retryable, Undeliverable
 from bot.config import load_settings
+from bot.domain.mail import Email
 from tests.support.servers import SmtpSink, free_port
 
 MAIL = Email(to="lead@vendor.example", subject="[SLA breach] T-1001", body="late\n",

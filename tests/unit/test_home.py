@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from bot.domain.home import PAGE, Home, Part, Section
+from bot.domain.home import HomeRow as Row
 from bot.domain.tickets import Severity, Ticket
 from bot.domain.urgency import Urgency
 from bot.sandbox.limits import VIEW_BLOCKS
-from bot.services.home import PAGE, Home, Part, Row, Section
 from bot.slack_ui.home import home_view
 from tests.support.flows import home_text
 from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER, STAFF

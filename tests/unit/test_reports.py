@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.config.plans import parse_calendars, parse_plans
@@ -26,9 +26,10 @@ from bot.domain.reports import (
     figures,
     nearest_rank,
     outcome,
+    tickets_in,
     to_csv,
 )
-from bot.domain.sla import Clock
+from bot.domain.sla import SlaClock as Clock
 from bot.domain.tickets import (
     Severity,
     Status,
@@ -240,10 +241,35 @@ def test_months_are_local_to_the_timezone_and_run_a_whole_month() -> None:
     assert month(2026, 12).end == datetime(2027, 1, 1, tzinfo=UTC).timestamp()
 
 
-@pytest.mark.parametrize("bad", ["2026-13", "0d", "99999d"])
+@pytest.mark.parametrize("bad", ["2026-13", "0d", "99999d", "1969-12", "2027-01", "9999-12"])
 def test_bad_periods_are_refused(bad: str) -> None:
-    with pytest.raises(TicketError):
+    with pytest.raises(TicketError, match=bad):
         parse_report(bad, NOW)
+
+
+typed_periods = st.one_of(
+    st.sampled_from(["", "this month", "last month", "LAST MONTH", "this", "month"]),
+    st.builds("{:04d}-{:02d}".format, st.integers(0, 9999), st.integers(0, 99)),
+    st.builds("{}d".format, st.integers(0, 99999)),
+    st.from_regex(r"\A[0-9٠-٩]{1,5}[-d]?[0-9]{0,3}\Z"),
+    st.text(max_size=12),
+)
+
+
+@given(typed_periods, st.sampled_from(["", " Acme", " #acme-support"]),
+       st.floats(0, datetime(2100, 1, 1, tzinfo=UTC).timestamp()),
+       st.sampled_from(["UTC", "Europe/Rome", "Pacific/Kiritimati", "America/Adak"]))
+@example("9999-12", "", NOW, "UTC")
+@example("1970-01", "", 0.0, "America/Adak")
+def test_every_typed_period_is_one_that_has_begun_or_a_refusal(
+        period: str, client: str, now: float, timezone: str) -> None:
+    try:
+        found, rest = parse_report(period + client, now, timezone)
+    except TicketError as refusal:
+        assert str(refusal)
+        return
+    assert found.start < found.end and found.start <= now and found.label
+    assert rest.endswith(client.strip())
 
 
 def test_the_next_statement_is_the_first_at_nine_local_for_the_month_before() -> None:
@@ -285,10 +311,70 @@ def test_a_long_summary_says_how_many_rows_are_only_in_the_csv() -> None:
     outcomes = [done(n, f"C{n:09d}", Severity.HIGH, 60, HOUR) for n in range(30)]
     rows = figures(outcomes, {})
     text, blocks = report_message("SLA report 2026-11 — all clients", rows, 30)
-    assert text.startswith("SLA report 2026-11 — all clients: 30 resolved tickets")
+    assert text.startswith("SLA report 2026-11 — all clients: 30 tickets opened")
     shown = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
     assert f"…and {len(rows) - SUMMARY_LINES} more rows in the CSV." in shown
     assert len(blocks) <= 50 and all(len(b["text"]["text"]) <= 3000 for b in blocks
                                      if b["type"] == "section")
     _, empty = report_message("SLA report 2026-11 — Acme", [], 0)
-    assert "No tickets were resolved in this period." in empty[0]["text"]["text"]
+    assert "No tickets were opened in this period." in empty[0]["text"]["text"]
+
+
+def summary_lines(rows: list[Row]) -> list[str]:
+    _, blocks = report_message("SLA report 2026-11 — all clients", rows, 0)
+    return "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section").split("\n")
+
+
+def test_all_clients_come_last_in_the_summary_and_survive_the_cut() -> None:
+    zeta = "C0ZETA0001"
+    few = [done(1, ACME, Severity.HIGH, 60, HOUR), done(2, zeta, Severity.LOW, 60, HOUR)]
+    lines = summary_lines(figures(few, {**NAMES, zeta: "Zeta"}))
+    assert [line.split(":")[0] for line in lines] == [
+        "*Acme*", "    High", "*Zeta*", "    Low", "*All clients*"]
+    many = figures([done(n, f"C{n:09d}", Severity.HIGH, 60, HOUR) for n in range(30)], {})
+    lines = summary_lines(many)
+    assert len(lines) == SUMMARY_LINES + 1
+    assert lines[-2] == f"…and {len(many) - SUMMARY_LINES} more rows in the CSV."
+    assert lines[-1].startswith("*All clients*: tickets 30 ·")
+
+
+def test_a_client_called_all_clients_is_a_client_like_any_other() -> None:
+    rows = figures([done(1, ACME, Severity.HIGH, 60, HOUR),
+                    done(2, GLOBEX, Severity.LOW, 60, HOUR)],
+                   {ACME: "All clients", GLOBEX: "Globex"})
+    assert [(r.client, r.severity, r.everyone) for r in rows][-1] == ("All clients", ALL, True)
+    assert tickets_in(rows) == 2
+    assert summary_lines(rows)[-1].startswith("*All clients*: tickets 2 ·")
+
+
+# -- tickets not resolved: pending, breached, no resolution time ------------------------
+
+def test_a_first_response_still_to_come_is_pending_then_breached_and_not_resolved() -> None:
+    waiting = Ticket(1001, ACME, "U1", "t", "d", Severity.HIGH, T0)
+    with pytest.raises(ValueError, match="not resolved"):
+        outcome(waiting, STANDARD)
+    before = outcome(waiting, STANDARD, now=T0 + HOUR)
+    assert (before.pending, before.breached, before.resolved_at, before.durations) == (
+        frozenset({Clock.INITIAL}), frozenset(), None, {})
+    after = outcome(replace(waiting, number=1002), STANDARD, now=T0 + 4 * HOUR)
+    assert (after.pending, after.breached) == (frozenset(), frozenset({Clock.INITIAL}))
+    answered = replace(waiting, number=1003, status=Status.CLAIMED, assignee="U2",
+                       first_response_at=T0 + 600)
+    working = outcome(answered, STANDARD, now=T0 + 5 * HOUR)
+    assert (working.pending, working.breached, working.durations) == (
+        frozenset(), frozenset(), {Clock.INITIAL: 600})
+    # A reopened ticket's first-response clock stopped at its first resolution.
+    reopened = replace(resolve(waiting, "U2", T0 + HOUR, "ok"), number=1004,
+                       status=Status.OPEN, resolved_at=None)
+    assert outcome(reopened, STANDARD, now=T0 + 9 * HOUR).pending == frozenset()
+
+    rows = {r.severity: dict(zip((c.name for c in COLUMNS), r.values, strict=True))
+            for r in figures([before, after, working], NAMES)}
+    high = rows["high"]
+    assert (high["tickets"], high["first response pending"], high["breaches"]) == (3, 1, 1)
+    assert high["first response met %"] == 50  # met over met and breached
+    assert high["first response p50"] == 600
+    assert (high["resolution p50"], high["resolution p90"]) == (None, None)
+    only_pending = figures([before], NAMES)[0]
+    assert value(only_pending, "first response met %") is None
+    assert value(only_pending, "first response pending") == 1

@@ -115,6 +115,22 @@ def test_is_staff_grid_member_acting_from_their_own_workspace() -> None:
     assert is_staff(member, GRID, payload_team="T0SIBLING1", support_team=None)
 
 
+def test_is_staff_grid_member_of_the_installing_workspace_acting_from_a_sibling() -> None:
+    """users.info names the installing workspace and lists the org's workspaces the member
+    belongs to; a click names the workspace they act from (and the org, as Grid clicks do)."""
+    member = Member(STAFF, "T0HQ000001", enterprise_id="E0ORG00001",
+                    teams=frozenset({"T0HQ000001", "T0SIBLING1"}))
+    assert is_staff(member, GRID, payload_team="T0SIBLING1", support_team=None)
+    assert is_staff(member, GRID, payload_team="T0NEWWKSP1", payload_enterprise="E0ORG00001",
+                    support_team=None)
+    assert not is_staff(member, GRID, payload_team="T0NEWWKSP1", support_team=None)
+    # A click naming the org does not make a member of another organisation staff.
+    outsider = Member(EXTERNAL, "T0OTHER001", enterprise_id="E0OTHER001",
+                      teams=frozenset({"T0OTHER001"}))
+    assert not is_staff(outsider, GRID, payload_team="T0OTHER001",
+                        payload_enterprise="E0ORG00001", support_team=None)
+
+
 def test_is_staff_support_team_narrows() -> None:
     member = Member(STAFF, "T0HQ000001")
     assert is_staff(member, GRID, payload_team=None, support_team=frozenset({STAFF}))
@@ -577,8 +593,8 @@ async def test_warning_dms_the_account_manager_and_the_assignee(w: World) -> Non
     assert all(w.store.due(j.id) == w.clock() for j in jobs)  # due at once
     ticket = await read(w, n)
     assert f"warning:{gen}" in ticket.sent
-    # Marking what fired bumps no version: no person's change has to retry for it.
-    assert w.store.version(n) == 2
+    # What fired is on the ticket's record: a change read before it is made again.
+    assert w.store.version(n) == 3
 
     mark = len(w.store.armed)
     assert await w.reminders.fire(timer, w.clock()) is None
@@ -643,7 +659,7 @@ async def test_breach_tells_the_lead_by_dm_and_email_and_the_triage_post(w: Worl
     assert jobs == [
         ReminderDM(ticket=n, step=Step.BREACH, generation=gen, user=LEAD,
                    role=Role.HEAD_OF_SUPPORT),
-        TriageNote(ticket=n, step=Step.BREACH, generation=gen, told=(LEAD,)),
+        TriageNote(ticket=n, step=Step.BREACH, generation=gen, told=(LEAD,), emailed=LEAD_EMAIL),
         BreachEmail(ticket=n, generation=gen, to=LEAD_EMAIL),
         SyncTriage(ticket=n),
     ]

@@ -14,12 +14,12 @@ from typing import Protocol
 
 import aiohttp
 
-import handlers
 from bot.bootstrap import Runtime
 from bot.domain.tickets import Ticket
 from bot.sandbox.slack_side import SlackClientSide, signed_headers
 from bot.sandbox.standin import BOT_USER, TEAM_ID, Message, SlackStandIn
 from bot.services.staff import Actor
+from handlers import acking
 from tests.support.desk import drained, register_client, ticket
 from tests.support.flows import open_ticket
 from tests.support.slackreq import SIGNING_SECRET
@@ -176,11 +176,11 @@ async def settle(runtime: Runtime, timeout: float = 10.0) -> None:
     """Wait for the work a request set off: what listeners started after the ack, and the
     jobs due now (a job retried later is not waited for)."""
     deadline = time.monotonic() + timeout
-    while handlers._running:
+    while acking._running:
         left = deadline - time.monotonic()
         if left <= 0:
             raise AssertionError(f"after-ack work still running after {timeout} s")
-        await asyncio.wait(set(handlers._running), timeout=left)
+        await asyncio.wait(set(acking._running), timeout=left)
     await drained(runtime, max(0.1, deadline - time.monotonic()))
 
 

@@ -5,35 +5,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import cast
 
 from bot.adapters.connection import RedisClient
 from bot.adapters.keys import HOME_VIEWERS, home_key, lock_key
+from bot.domain.home import Viewer
 
 KEEP = 30 * 86_400
 """A person who has not opened App Home for this long is no longer kept current."""
 
 
-@dataclass(frozen=True)
-class Viewer:
-    user: str
-    staff: bool
-    shown: frozenset[int]
-    """The tickets their Home showed when last published."""
-
-
-class HomeViewers:
+class RedisHomeViewers:
     def __init__(self, redis: RedisClient) -> None:
         self.redis = redis
 
     async def opened(self, user: str, *, staff: bool, now: float) -> None:
-        """``user`` opened App Home: keep it current for them from now on."""
+        """``user`` opened App Home: keep it current for them from now on, each section
+        from its first page."""
         now_ms = round(now * 1000)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zadd(HOME_VIEWERS, {user: now_ms})
             pipe.zremrangebyscore(HOME_VIEWERS, "-inf", now_ms - KEEP * 1000)
             pipe.hset(home_key(user), "staff", "1" if staff else "0")
+            pipe.hdel(home_key(user), "pages")
             pipe.expire(home_key(user), KEEP)
             await pipe.execute()
 

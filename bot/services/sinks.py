@@ -4,9 +4,7 @@ pager (triggers), its claim (acknowledge) and its resolution (resolve)."""
 
 from __future__ import annotations
 
-from bot.adapters.store import Armed
-from bot.config import Settings
-from bot.domain.jobs import Sink, TicketEvent
+from bot.domain.jobs import Armed, Sink, TicketEvent
 from bot.domain.tickets import Severity, Ticket
 
 PAGER_ACTIONS = {"opened": "trigger", "breach": "trigger", "warning": "trigger",
@@ -14,10 +12,12 @@ PAGER_ACTIONS = {"opened": "trigger", "breach": "trigger", "warning": "trigger",
 """Events the pager hears of, and the PagerDuty action each one is."""
 
 
-class Events:
-    def __init__(self, settings: Settings) -> None:
-        self.webhook = settings.webhook_url is not None
-        self.pager = settings.pagerduty_routing_key is not None
+class Sinks:
+    """The sinks set up (a webhook, a pager), and which of a ticket's events each hears."""
+
+    def __init__(self, *, webhook: bool, pager: bool) -> None:
+        self.webhook = webhook
+        self.pager = pager
 
     def __call__(self, ticket: Ticket, event: str, at: float, *, page: bool = False,
                  **data: str | int | float | bool | None) -> list[Armed]:

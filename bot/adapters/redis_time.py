@@ -1,4 +1,4 @@
-"""The desk's one clock: Redis's, as every process reads it.
+"""The desk's time: Redis's clock, as every process reads it.
 
 Deadlines are computed in Python and timers fire by Redis's ``TIME``; so that hosts whose
 clocks disagree with Redis (or with each other) still fire on time, the clock is
@@ -24,7 +24,7 @@ CALIBRATE_EVERY = 60.0
 """Seconds between calibrations of a running process's clock against Redis's ``TIME``."""
 
 
-class Clock:
+class RedisTime:
     def __init__(self) -> None:
         self._offset = time.time() - time.monotonic()
         self.shift = 0.0
