@@ -14,17 +14,14 @@ from bot.delivery.job_run import Loaded, NotReady, Run, load
 from bot.delivery.posts import since
 from bot.delivery.registry import Consequences, Handlers
 from bot.domain.jobs import (
-    Armed,
     BreachEmail,
     FireTimer,
     GroupAlert,
     Job,
     JobKind,
     ProblemNote,
-    RefreshHomes,
     ReminderDM,
     Role,
-    SyncCard,
     TriageNote,
 )
 from bot.domain.sla import Step, Window, reminder_current, rung_suffix, windows
@@ -35,16 +32,12 @@ log = logging.getLogger(__name__)
 
 
 async def fire_timer(reminders: Reminders, job: FireTimer, run: Run) -> None:
+    # Its messages and redraws are armed by the service, in the commit that fires it.
     fired = await reminders.fire(job, run.now)
     if fired is not None:
         step = fired.timer.step
         TIMER_LAG.labels(step.value).observe(max(0.0, run.now - fired.timer.due))
         REMINDERS.labels(step.clock.value, step.value).inc()
-        # At risk or breached now: the Homes that show it; breached: its card too.
-        follow = [RefreshHomes(ticket=job.ticket)] + ([SyncCard(ticket=job.ticket)]
-                                                      if step.is_breach else [])
-        for then in follow:
-            await run.deps.store.enqueue(Armed(then))
 
 
 def notification(job: ReminderDM | TriageNote | GroupAlert) -> str:

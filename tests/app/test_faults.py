@@ -12,16 +12,17 @@ import json
 from typing import Any
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.domain.tickets import Severity
 from bot.sandbox.records import dm_channel
 from bot.sandbox.standin import Message, SlackStandIn
 from bot.services.staff import Actor
 from tests.support.desk import RunningApp, advance, drained, register_client
-from tests.support.flows import buttons, click, open_ticket, text_of, triage_post
+from tests.support.flows import buttons, click, find_post, open_ticket, text_of, triage_post
 from tests.support.once import BREACH_AT, MINUTE_PLANS, WARNING_AT
 from tests.support.servers import SmtpSink
-from tests.support.workspace import AM, LEAD, STAFF, STAFF_2, TRIAGE
+from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, STAFF_2, TRIAGE
 
 PLANS = MINUTE_PLANS
 
@@ -153,3 +154,36 @@ async def test_a_burst_of_changes_on_one_ticket_ends_on_the_latest_state(
         await app.runtime.desk.tickets.change_severity(number, severity, Actor(STAFF))
     await drained(app.runtime)
     assert "*Severity:* High" in text_of(post) and "Claimed by" in text_of(post)
+
+
+async def test_a_worker_cut_off_from_redis_right_after_a_breach_fired_still_redraws_the_card(
+        app: RunningApp) -> None:
+    await critical_ticket(app)
+    card = find_post(app, CLIENT_CHANNEL, "T-1001")
+    assert card is not None and "BREACHED" not in text_of(card)
+    store = app.runtime.worker.deps.store
+    commit, arm = store.commit_effects, store.enqueue_many
+    fired = asyncio.Event()
+
+    async def commit_then_lose_redis(*args: Any, **options: Any) -> bool | None:
+        done = await commit(*args, **options)
+        if options.get("fired") is not None and done:
+            fired.set()
+        return done
+
+    async def unreachable_once_fired(armed: Any) -> None:
+        if fired.is_set():
+            raise RedisConnectionError("Redis went away")
+        await arm(armed)
+
+    store.commit_effects = commit_then_lose_redis  # type: ignore[method-assign]
+    store.enqueue_many = unreachable_once_fired  # type: ignore[method-assign]
+    try:
+        await pass_time(app, BREACH_AT)
+        assert fired.is_set()
+        await app.slack.wait_for(lambda: dms(app.slack, LEAD))
+        await asyncio.sleep(1.5)  # past the backoff of a job that failed
+        await drained(app.runtime)
+    finally:
+        del store.commit_effects, store.enqueue_many
+    assert "BREACHED" in text_of(card)
