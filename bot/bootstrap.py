@@ -22,6 +22,7 @@ import bot.delivery.outbox
 import bot.delivery.posts
 import bot.delivery.reminders
 import bot.delivery.reports
+import bot.delivery.watch
 import handlers
 from bot.adapters.channel_names import SlackChannelNames
 from bot.adapters.client_cache import HEALTH_CHECK, ClientCache
@@ -57,6 +58,7 @@ from bot.services.sinks import Sinks
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
+from bot.services.watch import Watcher
 from handlers.desk import Desk, provide
 
 log = logging.getLogger(__name__)
@@ -183,7 +185,9 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                 Homes(store, plans, staff, index, viewers, clock, warn_at), reports,
                 Ratings(changes, store, plans, clock), Channels(changes, store, outcomes),
                 once=store, prefills=store, identity=interactive.identity,
-                tell=lambda user, text: interactive.post(user, text))
+                tell=lambda user, text: interactive.post(user, text),
+                watcher=Watcher(tickets, changes, store, plans, staff, clock,
+                                group_minutes=settings.group_minutes))
     directory = SlackDirectory(worker_slack, settings.support_usergroup)
     worker_homes = Homes(store, plans, StaffCheck(directory, listed), index, viewers, clock,
                          warn_at)
@@ -228,4 +232,5 @@ def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: 
     registry.add(bot.delivery.outbox.handlers(pager, webhook), bot.delivery.outbox.CONSEQUENCES)
     registry.add(bot.delivery.home.handlers(homes, viewers))
     registry.add(bot.delivery.reports.handlers(reports))
+    registry.add(bot.delivery.watch.handlers(), bot.delivery.watch.CONSEQUENCES)
     return registry

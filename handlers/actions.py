@@ -55,6 +55,7 @@ def register(app: AsyncApp) -> None:
     app.action(ActionId.CLAIM)(claim_ticket)
     app.action(ActionId.REOPEN)(reopen_ticket)
     app.action(ActionId.CHANGE_SEVERITY)(change_severity)
+    app.action(ActionId.NOT_A_REQUEST)(not_a_request_clicked)
     for action_id in STATUS_BUTTONS:
         app.action(action_id)(set_status)
 
@@ -153,7 +154,13 @@ def severity(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
     choice = value_of(SeverityChoice, chosen.value if chosen else None)
     if choice is None:
         return None
-    return desk.tickets.change_severity(choice.ticket, choice.severity, click.actor)
+    return desk.tickets.change_severity(choice.ticket, choice.severity, click.actor,
+                                        channel=click.channel.id if click.channel else None)
+
+
+def not_a_request(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
+    number = ticket_of(click)
+    return desk.tickets.not_a_request(number, click.actor) if number else None
 
 
 def status(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
@@ -178,6 +185,11 @@ async def reopen_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebCli
 async def change_severity(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                           context: AsyncBoltContext) -> None:
     await acting(ack, body, client, context, severity)
+
+
+async def not_a_request_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                                context: AsyncBoltContext) -> None:
+    await acting(ack, body, client, context, not_a_request)
 
 
 async def set_status(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,

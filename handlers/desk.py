@@ -16,6 +16,7 @@ from bot.services.home import Homes
 from bot.services.queries import Queries
 from bot.services.reports import Reports
 from bot.services.tickets import Tickets
+from bot.services.watch import Watcher
 
 
 class OnceRecords(Protocol):
@@ -48,6 +49,8 @@ class Desk:
     """Who the app is (cached ``auth.test``): for permalinks."""
     tell: Callable[[str, str], Awaitable[object]]
     """A direct message to a person (user ID, text): a refusal decided after the ack."""
+    watcher: Watcher | None = None
+    """Watching client messages (None: plain messages open nothing)."""
 
 
 def provide(desk: Desk) -> Callable[..., Awaitable[None]]:

@@ -13,7 +13,7 @@ from bot.domain.sla import SlaClock, Timer
 from bot.domain.tickets import Rating, Severity, SeverityChange, Status, StatusChange, Ticket
 
 _TICKET_FIELDS = tuple(f.name for f in fields(Ticket) if f.name != "sent")
-WRITE_ONCE = frozenset({"client_ts", "triage_ts", "engineering_ts"})
+WRITE_ONCE = frozenset({"client_ts", "triage_ts", "engineering_ts", "card_ts"})
 """Message timestamps, set with HSETNX by whoever posted: a save never deletes them."""
 
 
@@ -74,6 +74,9 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         ratings=tuple(Rating(**r) for r in json.loads(raw.get("ratings", "[]"))),
         staff_ts=raw.get("staff_ts"),
         awaiting_ts=raw.get("awaiting_ts"),
+        message_ts=raw.get("message_ts"),
+        card_ts=raw.get("card_ts"),
+        not_request_at=opt_float("not_request_at"),
     )
 
 

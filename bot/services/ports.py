@@ -72,6 +72,13 @@ class TicketStore(ClientBook, Protocol):
 
     async def set_message_ts(self, ticket: Ticket, name: str, ts: str) -> bool: ...
 
+    async def clear_message_ts(self, number: int, name: str) -> None: ...
+
+    async def latest_ticket(self, channel: str, user: str) -> tuple[int, float] | None: ...
+
+    async def set_latest_ticket(self, channel: str, user: str, number: int, at: float,
+                                ttl: int) -> None: ...
+
 
 class TicketIndex(Protocol):
     """The open tickets, most urgent first, without reading them all."""

@@ -54,6 +54,7 @@ class ActionId(StrEnum):
     CSAT_COMMENT_INPUT = "csat_comment_input"
     HOME_PAGE_BACK = "home_page_back"
     HOME_PAGE_ON = "home_page_on"
+    NOT_A_REQUEST = "not_a_request"
 
 
 class CallbackId(StrEnum):
