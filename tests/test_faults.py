@@ -14,12 +14,14 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.domain.tickets import Severity
 from bot.sandbox.standin import Message, SlackStandIn
 from bot.services.staff import Actor
 from tests.conftest import (
     AM,
+    CLIENT_CHANNEL,
     LEAD,
     STAFF,
     STAFF_2,
@@ -30,7 +32,7 @@ from tests.conftest import (
     drained,
     register_client,
 )
-from tests.flows import buttons, click, open_ticket, text_of, triage_post
+from tests.flows import buttons, click, find_post, open_ticket, text_of, triage_post
 from tests.once import dm_channel, marked, open_tickets
 from tests.test_exactly_once import (
     desk,
@@ -216,3 +218,36 @@ async def test_an_email_slower_than_its_lease_is_sent_once(
             assert await asyncio.wait_for(worker.wait(), 20) == 0
     assert smtp_sink.sessions == 1
     assert [m["Subject"].split()[2] for m in smtp_sink.messages] == keys
+
+
+async def test_a_worker_cut_off_from_redis_right_after_a_breach_fired_still_redraws_the_card(
+        app: RunningApp) -> None:
+    await critical_ticket(app)
+    card = find_post(app, CLIENT_CHANNEL, "T-1001")
+    assert card is not None and "BREACHED" not in text_of(card)
+    store = app.runtime.worker.deps.store
+    commit, arm = store.commit_effects, store.enqueue_many
+    fired = asyncio.Event()
+
+    async def commit_then_lose_redis(*args: Any, **options: Any) -> bool | None:
+        done = await commit(*args, **options)
+        if options.get("fired") is not None and done:
+            fired.set()
+        return done
+
+    async def unreachable_once_fired(armed: Any) -> None:
+        if fired.is_set():
+            raise RedisConnectionError("Redis went away")
+        await arm(armed)
+
+    store.commit_effects = commit_then_lose_redis  # type: ignore[method-assign]
+    store.enqueue_many = unreachable_once_fired  # type: ignore[method-assign]
+    try:
+        await pass_time(app, BREACH_AT)
+        assert fired.is_set()
+        await app.slack.wait_for(lambda: dms(app.slack, LEAD))
+        await asyncio.sleep(1.5)  # past the backoff of a job that failed
+        await drained(app.runtime)
+    finally:
+        del store.commit_effects, store.enqueue_many
+    assert "BREACHED" in text_of(card)

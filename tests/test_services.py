@@ -666,7 +666,7 @@ async def fire_warning(w: World, n: int) -> tuple[FireTimer, list[Job]]:
     mark = len(w.store.armed)
     fired = await w.reminders.fire(timer, due)
     assert fired is not None
-    assert w.store.armed_since(mark) == fired.jobs
+    assert w.store.armed_since(mark) == [*fired.jobs, *fired.follow]
     return timer, fired.jobs
 
 
@@ -738,7 +738,7 @@ async def fire_breach(w: World, n: int) -> tuple[FireTimer, list[Job]]:
     mark = len(w.store.armed)
     fired = await w.reminders.fire(timer, due)
     assert fired is not None
-    assert w.store.armed_since(mark) == fired.jobs
+    assert w.store.armed_since(mark) == [*fired.jobs, *fired.follow]
     return timer, fired.jobs
 
 
@@ -759,6 +759,27 @@ async def test_breach_tells_the_lead_by_dm_and_email_and_the_triage_post(w: Worl
     mark = len(w.store.armed)
     assert await w.reminders.fire(timer, w.clock() + 5) is None
     assert w.store.armed_since(mark) == []
+
+
+async def test_a_fired_step_arms_what_it_changes_in_the_commit_that_fires_it(w: World
+                                                                        ) -> None:
+    """A warning or a breach changes the App Homes that show the ticket, and a breach its
+    card: their redraws are armed with its messages, in the one write that marks it fired,
+    so that a worker stopped right after cannot lose them."""
+    await with_client(w, manager=AM)
+    n = await claimed_ticket(w, STAFF)
+    for step, redraws in ((Step.WARNING, [RefreshHomes(ticket=n)]),
+                          (Step.BREACH, [SyncCard(ticket=n), RefreshHomes(ticket=n)])):
+        timer = w.store.timer(n, step)
+        due = w.store.due(timer.id)
+        assert due is not None
+        w.clock.set(due)
+        mark, commits = len(w.store.armed), w.store.calls["commit_effects"]
+        assert await w.reminders.fire(timer, due) is not None
+        assert w.store.calls["commit_effects"] == commits + 1
+        armed = w.store.armed_since(mark)
+        assert armed[-len(redraws):] == redraws
+        assert len(armed) == len(set(j.id for j in armed))
 
 
 @pytest.mark.parametrize("unset", ["smtp_url", "support_lead_email"])

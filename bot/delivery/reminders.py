@@ -8,7 +8,6 @@ from dataclasses import replace
 
 from bot.adapters.metrics import REMINDERS, TIMER_LAG
 from bot.adapters.slack import marker
-from bot.adapters.store import Armed
 from bot.delivery.posts import since
 from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
 from bot.domain.jobs import (
@@ -17,9 +16,7 @@ from bot.domain.jobs import (
     GroupAlert,
     JobKind,
     ProblemNote,
-    RefreshHomes,
     ReminderDM,
-    SyncCard,
     TriageNote,
 )
 from bot.domain.sla import Step, Window, reminder_current, rung_suffix, windows
@@ -30,16 +27,12 @@ log = logging.getLogger(__name__)
 
 @REGISTRY.handles(JobKind.FIRE_TIMER)
 async def fire_timer(job: FireTimer, run: Run) -> None:
+    # Its messages and redraws are armed by the service, in the commit that fires it.
     fired = await run.deps.reminders.fire(job, run.now)
     if fired is not None:
         step = fired.timer.step
         TIMER_LAG.labels(step.value).observe(max(0.0, run.now - fired.timer.due))
         REMINDERS.labels(step.clock.value, step.value).inc()
-        # At risk or breached now: the Homes that show it; breached: its card too.
-        follow = [RefreshHomes(ticket=job.ticket)] + ([SyncCard(ticket=job.ticket)]
-                                                      if step.is_breach else [])
-        for then in follow:
-            await run.deps.store.enqueue(Armed(then))
 
 
 def notification(job: ReminderDM | TriageNote | GroupAlert) -> str:

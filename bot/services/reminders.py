@@ -1,8 +1,10 @@
 """Firing an SLA timer: the fencing check, then one job per message the step sends.
 
-The timer's notification is marked fired and its messages armed in one script, checked
+The timer's notification is marked fired, its messages armed and the redraws it calls
+for (the Homes that show the ticket, a breach's card) armed too, in one script checked
 against the ticket's version: a change that lands in between (a staff reply) makes the
-timer look again, so nothing stale goes out, and nothing goes out twice.
+timer look again, so nothing stale goes out, nothing goes out twice, and a worker that
+stops right after loses nothing.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from bot.domain.jobs import (
     FireTimer,
     GroupAlert,
     Job,
+    RefreshHomes,
     ReminderDM,
     Role,
+    SyncCard,
     SyncTriage,
     TriageNote,
 )
@@ -66,10 +70,20 @@ class NotDue(Exception):
         self.seconds = seconds
 
 
+def redraws(ticket: Ticket, timer: Timer) -> list[Job]:
+    """What a fired step changes besides its messages: at risk or breached now, the ticket
+    moves on the Homes that show it; breached, its card says so."""
+    n = ticket.number
+    return [*([SyncCard(ticket=n)] if timer.step.is_breach else []), RefreshHomes(ticket=n)]
+
+
 @dataclass(frozen=True)
 class Fired:
     timer: Timer
     jobs: list[Job]
+    """The step's messages."""
+    follow: list[Job]
+    """The redraws it armed with them (``redraws``)."""
 
 
 class Reminders:
@@ -105,21 +119,22 @@ class Reminders:
                 raise NotDue(timer.due - now)
             notify = self.notified(ticket, plan, timer)
             jobs = self.effects(ticket, client, timer, notify)
+            follow = redraws(ticket, timer)
             fired = SlaEvent(timer.notification, timer.step.clock.value, timer.step.value,
                           timer.due, now)
             event = self.events(ticket, event_name(timer), now, page="pager" in notify,
                                 clock=timer.step.clock.value, step=timer.step.value,
                                 due=timer.due, rung=timer.rung, repeat=timer.repeat)
             committed = await store.commit_effects(
-                current, marks=[timer.notification], jobs=[*(Armed(j) for j in jobs), *event],
-                fired=fired)
+                current, marks=[timer.notification],
+                jobs=[*(Armed(j) for j in [*jobs, *follow]), *event], fired=fired)
             if committed is None:
                 log.warning("%s: %s had fired already (a second run of it), nothing sent",
                             ticket.key, timer.step.value)
                 return None
             if committed:
                 log.info("%s: %s fired (%d messages)", ticket.key, timer.step.value, len(jobs))
-                return Fired(timer, jobs)
+                return Fired(timer, jobs, follow)
         log.error("%s: the ticket kept changing while its %s fired; the next claim retries",
                   ticket_key(job.ticket), job.step.value)
         raise NotDue(0.1)
