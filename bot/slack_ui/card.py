@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-
 from bot.domain.sla import ClockState, Window
 from bot.domain.tickets import Client, Severity, Status, Ticket
-from bot.slack_ui.messages import clock_lines, dicts, quoted
+from bot.slack_ui.messages import clock_lines, quoted, section
 from bot.slack_ui.text import escape, slack_date
 
 
@@ -54,5 +52,4 @@ def client_card(ticket: Ticket, client: Client | None, window: Window, *, breach
         lines.append("Support will answer in this thread; add anything useful here.")
     text = (f"{ticket.key} · {ticket.severity.label} · {ticket.status.value}: "
             f"{escape(ticket.title)}")
-    return text, dicts([SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
-                        *quoted(ticket.description)])
+    return text, [section("\n".join(lines)), *quoted(ticket.description)]
