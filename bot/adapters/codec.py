@@ -8,7 +8,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from bot.adapters.model import Armed
-from bot.domain.jobs import FireTimer, TicketEvent
+from bot.domain.jobs import FireTimer, RefreshHomes, TicketEvent
 from bot.domain.reports import Outcome
 from bot.domain.sla import Clock, Timer
 from bot.domain.tickets import Rating, Severity, SeverityChange, Status, StatusChange, Ticket
@@ -116,8 +116,11 @@ def job_spec(armed: Armed, number: int | None = None) -> dict[str, Any]:
     job = armed.job.model_copy(update={"ticket": number}) if number else armed.job
     if isinstance(job, TicketEvent):
         return {"event": job.model_dump_json(), "sinks": [s.value for s in job.sinks]}
-    return {"id": job.id, "payload": job.model_dump_json(), "due": round(armed.due * 1000),
-            "timer": isinstance(job, FireTimer)}
+    spec: dict[str, Any] = {"id": job.id, "payload": job.model_dump_json(),
+                            "due": round(armed.due * 1000), "timer": isinstance(job, FireTimer)}
+    if isinstance(job, RefreshHomes):
+        spec["homes"] = True  # armed only if someone keeps App Home open (when known)
+    return spec
 
 
 def timer_jobs(number: int, timers: Sequence[Timer]) -> list[Armed]:

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
-from bot.adapters import scripts
+from bot.adapters import queue_scripts, scripts
 from bot.adapters.codec import (
     WRITE_ONCE,
     decode_ticket,
@@ -26,8 +26,9 @@ from bot.adapters.codec import (
     timer_jobs,
 )
 from bot.adapters.connection import RedisClient, run_scripts
+from bot.adapters.finish import Finishing
 from bot.adapters.index import index_spec
-from bot.adapters.keys import Layout, Partition, intake_key, thread_key
+from bot.adapters.keys import HOME_VIEWERS, NS, Layout, Partition, intake_key, thread_key
 from bot.adapters.model import (
     FIRST_NUMBER,
     Armed,
@@ -57,7 +58,7 @@ ticket's is deleted then)."""
 OPENING_WAIT = 1.5
 """Seconds a repeated submission waits for the ticket its first delivery is opening."""
 
-class Store(DeskRecords):
+class Store(DeskRecords, Finishing):
     """Tickets and clients in Redis. ``shift`` is the clock's deliberate shift (tests)."""
 
     def __init__(self, redis: RedisClient, shift_ms: Callable[[], int] | None = None,
@@ -73,6 +74,7 @@ class Store(DeskRecords):
         self._enqueue = redis.register_script(scripts.ENQUEUE)
         self._enqueue_once = redis.register_script(scripts.ENQUEUE_ONCE)
         self._client_change = redis.register_script(scripts.CLIENT_CHANGE)
+        self._finish = redis.register_script(queue_scripts.FINISH)
 
     def _args(self, spec: dict[str, Any]) -> list[Any]:
         # Absent, not null: cjson decodes null to a truthy userdata.
@@ -82,6 +84,16 @@ class Store(DeskRecords):
     def _keys(self, number: int) -> list[str]:
         """What a ticket script declares: its partition's queue, then the ticket's keys."""
         return [*self.layout.of_ticket(number).queue, *self.layout.ticket_keys(number)]
+
+    def _declared(self, number: int, indices: Sequence[str] = ()
+                  ) -> tuple[list[str], dict[str, int]]:
+        """``_keys`` and ``indices``, then who keeps App Home open (``keys.HOME_VIEWERS``)
+        when it shares the ticket's slot (one server): a Homes refresh is armed only if
+        someone does (on a cluster, always). With its place, for the spec."""
+        keys = [*self._keys(number), *indices]
+        if self.layout.of_ticket(number).ns != NS:
+            return keys, {}
+        return [*keys, HOME_VIEWERS], {"viewers": len(keys) + 1}
 
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
                      jobs: Sequence[Armed], timers: Sequence[Timer],
@@ -126,9 +138,10 @@ class Store(DeskRecords):
             raise counted
         values, unset = encode_ticket(replace(draft, number=number))
         indices, index = index_spec(self.layout, None, replace(draft, number=number), urgency)
+        keys, viewers = self._declared(number, indices)
         status, seen, version = await self._commit(
-            keys=[*self._keys(number), *indices, home.once(once or "-")], args=self._args({
-                "once": once, "once_ttl": once_ttl, "number": number, "version": 0,
+            keys=[*keys, home.once(once or "-")], args=self._args({
+                **viewers, "once": once, "once_ttl": once_ttl, "number": number, "version": 0,
                 "index": index,
                 "fields": values, "unset": unset, "open": True,
                 "created": round(draft.created_at * 1000),
@@ -188,9 +201,10 @@ class Store(DeskRecords):
         n = ticket.number
         home = self.layout.of_ticket(n)
         indices, index = index_spec(self.layout, current.ticket, ticket, urgency)
+        keys, viewers = self._declared(n, indices)
         status, _, version = await self._commit(
-            keys=[*self._keys(n), *indices, home.once("-")], args=self._args({
-                "index": index,
+            keys=[*keys, home.once("-")], args=self._args({
+                **viewers, "index": index,
                 "number": n, "version": current.version, "fields": values, "unset": unset,
                 "open": ticket.status is not Status.RESOLVED,
                 "created": round(ticket.created_at * 1000),
@@ -216,7 +230,9 @@ class Store(DeskRecords):
         """
         n = current.ticket.number
         outcome = {0: False, 1: True, 2: None}
-        return outcome[int(await self._effects(keys=self._keys(n), args=self._args({
+        keys, viewers = self._declared(n)
+        return outcome[int(await self._effects(keys=keys, args=self._args({
+            **viewers,
             "fired": None if fired is None else {
                 "name": fired.notification,
                 "record": json.dumps({"clock": fired.clock, "step": fired.step,

@@ -4,8 +4,10 @@ attempts, and the ticket its id names for a log line."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.adapters.finish import Closing, Finished
 from bot.adapters.queue import JobQueue, Leased
 from bot.domain.tickets import ticket_key
 
@@ -23,6 +25,9 @@ class Hold:
     def __init__(self, queue: JobQueue, leased: Leased) -> None:
         self.queue, self.leased = queue, leased
         self._lock = asyncio.Lock()
+        self.acked: bool | None = None
+        """Whether the job's last write acked it (False: the lease was lost); None: it
+        did not, the job is acked when it ends."""
 
     async def renew(self) -> bool:
         async with self._lock:
@@ -31,6 +36,15 @@ class Hold:
     async def ack(self) -> bool:
         async with self._lock:
             return await self.queue.ack(self.leased)
+
+    async def closing(self, write: Callable[[Closing | None], Awaitable[Finished]]
+                      ) -> Finished:
+        """The job's last write, which acks it in the same step (as an ack: under the lock)."""
+        async with self._lock:
+            done = await write(Closing(self.leased, self.queue.lease_ms))
+        if done.acked is not None:
+            self.acked = done.acked
+        return done
 
     async def retry(self, delay: float, error: str, **options: Any) -> str:
         async with self._lock:

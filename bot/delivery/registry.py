@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bot.adapters.finish import Closing, Finished
 from bot.adapters.hooks import Pager, Webhook
 from bot.adapters.identity import Identity
 from bot.adapters.mail import Mailer
@@ -50,6 +51,14 @@ class Deps:
     retention: Retention | None = None
 
 
+Write = Callable[[Closing | None], Awaitable[Finished]]
+"""A job's last write, given the lease to ack with it (None: no lease to ack here)."""
+
+
+async def unleased(write: Write) -> Finished:
+    return await write(None)
+
+
 @dataclass(frozen=True)
 class Run:
     """One run of one job."""
@@ -63,6 +72,11 @@ class Run:
     fence: Callable[[], Awaitable[None]]
     """Renew the lease now; raises LeaseLost if it is gone. Called before an effect that
     cannot be looked up afterwards (an email)."""
+    close: Callable[[Write], Awaitable[Finished]] = unleased
+    """Run the job's last write, which acks the job in the same step (``Store.finish``)."""
+    ticket: Versioned | None = None
+    """The job's ticket, when it was read with the job's lease (a job taken on at once by
+    the job before it): ``load`` does not read it again."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +107,9 @@ class Loaded:
 
 
 async def load(run: Run, number: int) -> Loaded | None:
-    current = await run.deps.store.get(number)
+    read = run.ticket
+    current = (read if read is not None and read.ticket.number == number
+               else await run.deps.store.get(number))
     if current is None:
         return None
     client, plan = await run.deps.changes.client_and_plan(current.ticket.channel)
