@@ -13,9 +13,11 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from bot.adapters.codec import job_spec, timer_jobs, timer_specs
 from bot.adapters.queue import JobQueue
 from bot.adapters.store import Armed, Store
 from bot.domain.jobs import StatusNotice, SyncTriage
+from bot.domain.sla import Step, Timer
 
 
 @pytest.fixture
@@ -242,3 +244,10 @@ async def test_ticket_numbers_in_what_people_wrote_are_left_alone(redis: Redis) 
     await store.save(saved, saved.ticket, jobs=[Armed(update)], timers=[])
     [job] = (await JobQueue(redis).claim()).jobs
     assert job.payload["text"] == text
+
+
+def test_a_timer_rebuilt_by_the_sweep_is_the_job_a_change_arms() -> None:
+    # The sweep writes each timer's job without making the model: the same id and payload.
+    timers = [Timer(Step.WARNING, 1.7e9 + 0.1234, 1_700_000_000_123),
+              Timer(Step.RESOLVE_BREACH, 1.8e9, 17, rung=2, repeat=3)]
+    assert timer_specs(1042, timers) == [job_spec(a) for a in timer_jobs(1042, timers)]

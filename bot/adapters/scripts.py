@@ -54,20 +54,36 @@ end
 -- Replace the ticket's armed timers by ``timers``: the ones kept keep their attempts and
 -- deferrals; the ones no longer wanted are disarmed.
 local function set_timers(n, timers)
-  local wanted = {}
-  for _, tm in ipairs(timers) do wanted[tm.id] = true end
-  for _, id in ipairs(redis.call('SMEMBERS', K_TIMERS)) do
-    if not wanted[id] then disarm(id) end
+  local wanted, count, kept = {}, 0, 0
+  for _, tm in ipairs(timers) do
+    if not wanted[tm.id] then count = count + 1 end
+    wanted[tm.id] = true
   end
+  local armed = redis.call('SMEMBERS', K_TIMERS)
+  for _, id in ipairs(armed) do
+    if wanted[id] then kept = kept + 1 else disarm(id) end
+  end
+  -- A timer due already, no later than wanted, is in place: arming it again changes nothing.
+  local todo = {}
+  for _, tm in ipairs(timers) do
+    local due = redis.call('ZSCORE', K_DUE, tm.id)
+    if not due or tonumber(due) > (tm.due == 0 and now or tm.due) then todo[#todo + 1] = tm end
+  end
+  arm_all(n, todo)
+  if kept == count and #armed == count then return end  -- the same set: left as it is
   redis.call('DEL', K_TIMERS)
-  arm_all(n, timers)
   for id, _ in pairs(wanted) do redis.call('SADD', K_TIMERS, id) end
 end
 -- The ticket's entries in its partition's indices (``Store.index_spec``): out of every
--- index key declared (KEYS[i] for i in ``drop``), into those of its new state.
+-- index key declared (KEYS[i] for i in ``drop``), into those of its new state (an entry
+-- written again is moved, not taken out first).
 local function reindex(n, index)
   if not index then return end
-  for _, k in ipairs(index.drop) do redis.call('ZREM', KEYS[k], n) end
+  local into = {}
+  for _, entry in ipairs(index.add) do into[entry[1]] = true end
+  for _, k in ipairs(index.drop) do
+    if not into[k] then redis.call('ZREM', KEYS[k], n) end
+  end
   for _, entry in ipairs(index.add) do redis.call('ZADD', KEYS[entry[1]], entry[2], n) end
 end
 """
@@ -172,6 +188,42 @@ if spec.missing then
   end
 end
 return 1
+"""
+
+# Tickets read in one step. KEYS: a ticket's hash and another of its keys, the next
+# ticket's hash and that key... (of one partition); ARGV[1]: how that key is read
+# (SMEMBERS: the done set; HVALS: the SLA records). Returns each one's fields (flat) and
+# what the other key holds.
+READ = """
+local out = {}
+for i = 1, #KEYS, 2 do
+  out[#out + 1] = redis.call('HGETALL', KEYS[i])
+  out[#out + 1] = redis.call(ARGV[1], KEYS[i + 1])
+end
+return out
+"""
+
+# The sweep's repair of tickets of one partition, each as EFFECTS makes it (jobs
+# ``missing``, no marks): KEYS as a ticket script declares them for the first ticket, then
+# the tickets' own keys and their index keys, which the spec names by place: a list of
+# {n, v: the version read, k: its hash, done set and timers, index, timers, missing}.
+# Returns, per ticket, 1 (rebuilt) or 0 (changed since it was read: left to its change).
+REBUILD = TICKET_LUA + """
+local out = {}
+for i, t in ipairs(spec) do
+  K_TICKET, K_DONE, K_TIMERS = KEYS[t.k[1]], KEYS[t.k[2]], KEYS[t.k[3]]
+  if tonumber(redis.call('HGET', K_TICKET, 'version') or '0') ~= t.v then
+    out[i] = 0
+  else
+    reindex(t.n, t.index)
+    set_timers(t.n, t.timers)
+    for _, j in ipairs(t.missing) do
+      if redis.call('HEXISTS', K_JOB, j.id) == 0 then arm(j.id, now, j.payload) end
+    end
+    out[i] = 1
+  end
+end
+return out
 """
 
 # KEYS[7]: the idempotency record. ARGV: id, shift, due ms, job, ttl s. Arms the job only

@@ -24,6 +24,7 @@ from bot.adapters.codec import (
     encode_ticket,
     job_spec,
     timer_jobs,
+    timer_specs,
 )
 from bot.adapters.connection import RedisClient, run_scripts
 from bot.adapters.finish import Finishing
@@ -38,6 +39,7 @@ from bot.adapters.model import (
     TooMany,
     Versioned,
 )
+from bot.adapters.rebuild import Rebuilding
 from bot.adapters.records import DeskRecords
 from bot.domain.reports import Outcome
 from bot.domain.sla import Timer
@@ -58,7 +60,7 @@ ticket's is deleted then)."""
 OPENING_WAIT = 1.5
 """Seconds a repeated submission waits for the ticket its first delivery is opening."""
 
-class Store(DeskRecords, Finishing):
+class Store(DeskRecords, Finishing, Rebuilding):
     """Tickets and clients in Redis. ``shift`` is the clock's deliberate shift (tests)."""
 
     def __init__(self, redis: RedisClient, shift_ms: Callable[[], int] | None = None,
@@ -75,6 +77,8 @@ class Store(DeskRecords, Finishing):
         self._enqueue_once = redis.register_script(scripts.ENQUEUE_ONCE)
         self._client_change = redis.register_script(scripts.CLIENT_CHANGE)
         self._finish = redis.register_script(queue_scripts.FINISH)
+        self._read = redis.register_script(scripts.READ)
+        self._rebuild = redis.register_script(scripts.REBUILD)
 
     def _args(self, spec: dict[str, Any]) -> list[Any]:
         # Absent, not null: cjson decodes null to a truthy userdata.
@@ -146,7 +150,7 @@ class Store(DeskRecords, Finishing):
                 "fields": values, "unset": unset, "open": True,
                 "created": round(draft.created_at * 1000),
                 "jobs": [job_spec(a, number) for a in jobs],
-                "timers": [job_spec(a) for a in timer_jobs(number, timers)],
+                "timers": timer_specs(number, timers),
             }))
         if status == "ok":
             return Versioned(replace(draft, number=number), int(version)), True
@@ -209,7 +213,7 @@ class Store(DeskRecords, Finishing):
                 "open": ticket.status is not Status.RESOLVED,
                 "created": round(ticket.created_at * 1000),
                 "jobs": [job_spec(a) for a in jobs],
-                "timers": [job_spec(a) for a in timer_jobs(n, timers)],
+                "timers": timer_specs(n, timers),
                 "outcome": encode_outcome(outcome) if outcome else None,
                 "resolved": round(outcome.resolved_at * 1000)
                 if outcome and outcome.resolved_at is not None else None,
@@ -239,27 +243,8 @@ class Store(DeskRecords, Finishing):
                                       "due": fired.due, "fired": fired.fired})},
             "number": n, "version": current.version, "marks": list(marks),
             "jobs": [job_spec(a) for a in jobs],
-            "timers": None if timers is None else [job_spec(a)
-                                                   for a in timer_jobs(n, timers)],
+            "timers": None if timers is None else timer_specs(n, timers),
         })))]
-
-    async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
-                                                       Sequence[Timer]]],
-                           urgencies: Sequence[Urgency] | None = None) -> list[bool]:
-        """For each (ticket as read, jobs, timers) and its urgency (if given): arm the jobs not
-        in the queue already, replace the timers and index entries, unless the ticket changed
-        since it was read. One round trip on one server; on a cluster (whose pipelines run no
-        scripts) up to ``CLUSTER_CALLS`` calls at once."""
-        calls = []
-        for i, (current, jobs, timers) in enumerate(items):
-            n = current.ticket.number
-            indices, index = index_spec(self.layout, current.ticket, current.ticket,
-                                        urgencies[i] if urgencies else None)
-            calls.append(([*self._keys(n), *indices], self._args({
-                "number": n, "version": current.version, "marks": [], "jobs": [],
-                "missing": [job_spec(a) for a in jobs], "index": index,
-                "timers": [job_spec(a) for a in timer_jobs(n, timers)]})))
-        return [bool(r) for r in await run_scripts(self.redis, self._effects, calls)]
 
     def _home(self, armed: Armed) -> Partition:
         """The partition whose queue holds a job: its ticket's, or its id's."""
@@ -304,20 +289,6 @@ class Store(DeskRecords, Finishing):
 
     async def get(self, number: int) -> Versioned | None:
         return (await self.get_many([number]))[0]
-
-    async def get_many(self, numbers: Sequence[int]) -> list[Versioned | None]:
-        """Several tickets in one round trip, in the order asked."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for number in numbers:
-                pipe.hgetall(self.layout.ticket_hash(number))
-                pipe.smembers(self.layout.done_set(number))
-            raw = await pipe.execute()
-        found: list[Versioned | None] = []
-        for fields_, done in zip(raw[::2], raw[1::2], strict=True):
-            fields_ = cast(dict[str, str], fields_)
-            found.append(Versioned(decode_ticket(fields_, set(done)), int(fields_["version"]))
-                         if fields_ else None)
-        return found
 
     async def open_numbers(self) -> list[int]:
         """Every open ticket's number, oldest first."""

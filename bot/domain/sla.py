@@ -238,16 +238,32 @@ def ladder_of(ticket: Ticket, plan: Plan, clock: Clock, warn_at: float) -> Ladde
     return plan.ladder(ticket.severity, warn_at)
 
 
-def desired_timers(ticket: Ticket, plan: Plan, now: float, warn_at: float) -> list[Timer]:
-    """The reminders ``ticket`` should still get, in due order.
+@dataclass(frozen=True)
+class Running:
+    """The clocks that run now (``windows``) and the update owed (``update_timer``): what
+    ``desired_timers`` and ``urgency`` are both worked out from."""
+
+    windows: dict[Clock, Window]
+    update: Timer | None
+
+
+def running(ticket: Ticket, plan: Plan) -> Running:
+    return Running(windows(ticket, plan), update_timer(ticket, plan))
+
+
+def desired_timers(ticket: Ticket, plan: Plan, now: float, warn_at: float,
+                   clocks: Running | None = None) -> list[Timer]:
+    """The reminders ``ticket`` should still get, in due order (``clocks``: its ``running``,
+    if worked out already).
 
     Past a deadline only the breach remains (a warning then a breach at once would be
     noise); a notification already sent for a deadline is never due again.
     """
+    clocks = clocks or running(ticket, plan)
     timers: list[Timer] = []
-    for clock, window in windows(ticket, plan).items():
+    for clock, window in clocks.windows.items():
         timers += _ladder_timers(clock, window, ladder_of(ticket, plan, clock, warn_at), now)
-    update = update_timer(ticket, plan)
+    update = clocks.update
     if update is not None:
         timers.append(update)
     return sorted((t for t in timers if t.notification not in ticket.sent), key=lambda t: t.due)
