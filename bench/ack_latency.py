@@ -36,12 +36,12 @@ from bench.common import (
     show,
     standin_process,
 )
-from bot.adapters.model import FIRST_NUMBER
+from bot.domain.tickets import FIRST_NUMBER
 from bot.sandbox.slack_side import SlackClientSide
 from bot.slack_ui.ids import ActionId, ModalMetadata, TicketRef
 from bot.slack_ui.modals import ticket_modal
-from tests.conftest import free_port
-from tests.slackreq import SIGNING_SECRET, values_by_label
+from tests.support.servers import free_port
+from tests.support.slackreq import SIGNING_SECRET, values_by_label
 
 WARMUP_ROUNDS = 2
 """Requests of each kind sent (``concurrency`` at a time) before the timed ones, so that

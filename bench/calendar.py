@@ -41,7 +41,7 @@ from bot.domain.calendar import Calendar, add, day_spans
 from bot.domain.plans import STANDARD, Plan
 from bot.domain.sla import Step, desired_timers, windows
 from bot.domain.tickets import Severity, Status, Ticket, change_status, claim, record_client_message
-from tests.conftest import AM
+from tests.support.workspace import AM
 
 OFFICE = "office"
 ROME = "Europe/Rome"

@@ -18,9 +18,11 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from bot.sandbox.standin import SlackStandIn
-from tests.cli import ROOT, bot_env
-from tests.conftest import CLIENT_CHANNEL, STAFF, STAFF_2, TRIAGE, free_port, start_redis
-from tests.slackreq import SIGNING_SECRET
+from tests.support.cli import ROOT, bot_env
+from tests.support.processes import stop
+from tests.support.servers import free_port, start_redis
+from tests.support.slackreq import SIGNING_SECRET
+from tests.support.workspace import CLIENT_CHANNEL, STAFF, STAFF_2, TRIAGE
 
 __all__ = ["CLIENT_CHANNEL", "STAFF", "STAFF_2", "TRIAGE"]
 
@@ -60,8 +62,7 @@ async def redis_server(tmp: Path) -> AsyncIterator[str]:
     try:
         yield server.url
     finally:
-        server.process.terminate()
-        server.process.wait()
+        server.stop()
 
 
 def prepared(delay: float) -> SlackStandIn:
@@ -115,8 +116,7 @@ async def process(args: list[str], env: dict[str, str], port: int,
                 raise RuntimeError(f"{' '.join(args)} did not come up")
         yield url
     finally:
-        proc.terminate()
-        await proc.wait()
+        await stop(proc)
 
 
 def serve_args(*extra: str) -> list[str]:

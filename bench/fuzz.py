@@ -1,4 +1,5 @@
-"""Fuzzing at length: the strategies of ``tests/strategies/`` against a real desk.
+"""Fuzzing at length: the strategies of ``tests/support/strategies/`` sent to a real desk by
+the harness of ``tests/support/fuzz/``.
 
 Starts the desk in this process as the tests do (a real ``redis-server``, the Slack
 stand-in on loopback, ``open_runtime`` and ``http_app`` serving HTTP, the worker running),
@@ -32,38 +33,34 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from bench.common import machine, percentiles, redis_server, show, standin
-from bot.adapters.clock import Clock
+from bot.adapters.redis_time import RedisTime
 from bot.bootstrap import open_runtime
 from bot.sandbox.standin import BOT_USER, SlackStandIn
-from tests.conftest import (
-    CLIENT_USER,
-    EXTERNAL,
-    GUEST,
-    RunningApp,
-    serving,
-    settings_for,
-)
-from tests.strategies import (
-    MESSAGE_SUBTYPES,
-    OTHER_TEAM,
+from tests.support.desk import RunningApp, serving, settings_for
+from tests.support.fuzz import (
     Answer,
-    Payload,
-    World,
     deliver,
     essence,
     essentials,
     exception_lines,
-    families,
     first_line,
     from_standin,
     is_problem,
     leaks,
     origin,
     prepare_world,
-    replayed_elsewhere,
     settle,
     victim_state,
 )
+from tests.support.strategies import (
+    MESSAGE_SUBTYPES,
+    OTHER_TEAM,
+    Payload,
+    World,
+    families,
+    replayed_elsewhere,
+)
+from tests.support.workspace import CLIENT_USER, EXTERNAL, GUEST
 
 ANSWER_WITHIN = 3.0
 SUBTYPE_NAMES = {s or "(none)" for s in MESSAGE_SUBTYPES}
@@ -269,7 +266,7 @@ async def main(examples: int, at: int) -> int:
         async with redis_server(Path(tmp)) as redis_url, standin(0.0) as slack:
             prepared_slack(slack)
             async with open_runtime(settings_for(slack, redis_url), redis_url,
-                                    Clock()) as runtime, serving(runtime, slack) as app:
+                                    RedisTime()) as runtime, serving(runtime, slack) as app:
                 world = await prepare_world(app)
                 setup_records = len(capture.records)
                 strategies = families(world)

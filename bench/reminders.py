@@ -46,8 +46,9 @@ from bot.domain.plans import default_plans
 from bot.domain.sla import Step, desired_timers
 from bot.domain.tickets import Client, Severity, Ticket
 from bot.sandbox.standin import SlackStandIn
-from tests.cli import ROOT, bot_env
-from tests.conftest import AM, CLIENT_CHANNEL, TRIAGE
+from tests.support.cli import ROOT, bot_env
+from tests.support.processes import stop
+from tests.support.workspace import AM, CLIENT_CHANNEL, TRIAGE
 
 TARGET = 3600
 WARN_AT = 0.75
@@ -121,19 +122,6 @@ async def workers(count: int, env: dict[str, str]) -> list[asyncio.subprocess.Pr
         for _ in range(count)]
 
 
-async def stop(processes: list[asyncio.subprocess.Process], grace: float = 10.0) -> None:
-    """SIGTERM, then SIGKILL for any still running after ``grace`` seconds."""
-    for p in processes:
-        if p.returncode is None:
-            p.terminate()
-    for p in processes:
-        try:
-            await asyncio.wait_for(p.wait(), grace)
-        except TimeoutError:
-            p.kill()
-            await p.wait()
-
-
 async def wait_all(seen: Arrivals, keys: list[str], until: float,
                    alive: asyncio.subprocess.Process | None = None) -> float | None:
     """When the last of ``keys`` got both its messages; None if some had not by ``until``
@@ -185,7 +173,7 @@ async def steady(slack: SlackStandIn, redis_url: str, rate: int, seconds: int,
     try:
         done = await wait_all(seen, keys, dues[-1] + limit)
     finally:
-        await stop(procs)
+        await stop(*procs, grace=10)
     doubled, lost = integrity(seen, keys)
     print(f"Steady: {rate} warnings/s for {seconds} s ({n} warnings), {count} worker(s)")
     if done is None:
@@ -218,7 +206,7 @@ async def burst_desk(slack: SlackStandIn, redis_url: str, n: int, count: int,
     try:
         done = await wait_all(seen, keys, start + limit)
     finally:
-        await stop(procs)
+        await stop(*procs, grace=10)
     doubled, lost = integrity(seen, keys)
     if done is None:
         print(f"Burst: {n} warnings due at once, {count} desk worker(s): NOT DRAINED within "
@@ -269,7 +257,7 @@ async def burst_arq(slack: SlackStandIn, redis_url: str, n: int, jobs: int, poll
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(proc.wait(), 10)
         finally:
-            await stop([proc])
+            await stop(proc, grace=10)
         log.seek(0)
         said = log.read().decode(errors="replace").strip().splitlines()
     doubled, lost = integrity(seen, keys)

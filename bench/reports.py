@@ -28,7 +28,7 @@ from bot.adapters.store import Store
 from bot.domain.periods import month_of
 from bot.domain.plans import default_plans
 from bot.domain.reports import Outcome, outcome
-from bot.domain.sla import Clock
+from bot.domain.sla import SlaClock
 from bot.domain.tickets import Severity, Status, Ticket, resolve
 
 DAY = 86_400
@@ -36,10 +36,10 @@ DAY = 86_400
 
 def fake_outcome(number: int, clients: int, created: float, rng: random.Random) -> Outcome:
     first = rng.lognormvariate(7, 1.2)
-    clocks = frozenset({Clock.INITIAL}) if first > 14_400 else frozenset()
+    clocks = frozenset({SlaClock.INITIAL}) if first > 14_400 else frozenset()
     return Outcome(number, f"C{number % clients:09d}", rng.choice(list(Severity)),
                    created, created + 86_400,
-                   {Clock.INITIAL: first, Clock.RESOLUTION: first + rng.lognormvariate(9, 1)},
+                   {SlaClock.INITIAL: first, SlaClock.RESOLUTION: first + rng.lognormvariate(9, 1)},
                    clocks, tuple(rng.randint(1, 5) for _ in range(rng.choice((0, 0, 1, 2)))))
 
 

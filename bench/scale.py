@@ -28,7 +28,7 @@ from bench.common import (
 from bench.worker_cost import drain
 from bot.adapters.keys import Layout, once_key, thread_key
 from bot.adapters.queue import JobQueue
-from bot.bootstrap import Runtime, http_app, open_runtime
+from bot.bootstrap import Runtime, open_runtime
 from bot.domain.jobs import FireTimer, SyncTriage
 from bot.domain.sla import Step
 from bot.domain.tickets import Client
@@ -36,8 +36,11 @@ from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
 from bot.slack_ui.ids import ModalMetadata
 from bot.slack_ui.modals import ticket_modal
-from tests.conftest import AM, free_port, settings_for
-from tests.slackreq import SIGNING_SECRET, values_by_label
+from bot.web import http_app
+from tests.support.desk import settings_for
+from tests.support.servers import free_port
+from tests.support.slackreq import SIGNING_SECRET, values_by_label
+from tests.support.workspace import AM
 
 KEYS = Layout()
 ONE = KEYS.all[0]

@@ -35,7 +35,7 @@ from bot.domain.plans import STANDARD, Plan
 from bot.domain.sla import desired_timers
 from bot.domain.tickets import Client, Severity, Ticket, claim
 from bot.services.sweep import SweepResult
-from tests.conftest import AM
+from tests.support.workspace import AM
 
 ONE = Layout().all[0]
 
@@ -129,7 +129,7 @@ async def timed_sweep(runtime: Runtime, counts: RedisCounts) -> Timed:
     counts.reset()
     with counts.counting():
         started = time.perf_counter()
-        result = await runtime.desk.sweeper.sweep()
+        result = await runtime.worker.sweeper.sweep()
         seconds = time.perf_counter() - started
     return Timed(result, seconds, counts.trips, counts.commands)
 

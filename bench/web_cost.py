@@ -20,15 +20,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bench.common import CLIENT_CHANNEL, STAFF, machine, redis_server, serve_env, standin_process
-from bot.adapters.model import FIRST_NUMBER
 from bot.bootstrap import open_runtime
 from bot.config import load_settings
-from bot.domain.tickets import Severity
+from bot.domain.tickets import FIRST_NUMBER, Severity
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
 from bot.slack_ui.ids import ModalMetadata, OpenTicketValue
 from bot.slack_ui.modals import ticket_modal
-from tests.conftest import free_port
+from tests.support.servers import free_port
 
 WARMUP = 50
 

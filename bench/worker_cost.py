@@ -41,7 +41,8 @@ from bot.config import load_settings
 from bot.domain.tickets import Client, Severity
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
-from tests.conftest import AM, free_port
+from tests.support.servers import free_port
+from tests.support.workspace import AM
 
 WARMUP = 20
 """Tickets opened and worked before the counted ones (connections, scripts, caches)."""

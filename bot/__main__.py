@@ -16,12 +16,7 @@ from redis.exceptions import RedisError
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.adapters.embedded_redis import EmbeddedRedisError, embedded_redis
-from bot.bootstrap import (
-    Runtime,
-    http_app,
-    metrics_app,
-    open_runtime,
-)
+from bot.bootstrap import Runtime, open_runtime
 from bot.cli import Failure
 from bot.cli.check import check
 from bot.cli.clients import clients
@@ -30,6 +25,7 @@ from bot.cli.worker_child import WorkerChild
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure as configure_logging
 from bot.sandbox.command import add_sandbox_parser, sandbox_command
+from bot.web import http_app, metrics_app
 
 log = logging.getLogger("bot")
 

@@ -1,113 +1,23 @@
-"""Bolt listeners, one module per Slack surface, each with a ``register(app)``.
+"""Bolt listeners, one module per Slack surface: the list of them, registered in order.
 
 Listeners are named top-level functions: they parse the payload, call a service, render.
-The services reach them through Bolt's context (``provide``, installed by the composition
-root). The app runs with ``process_before_response``: a listener's own work (Redis only)
-is done before Slack gets its answer, which goes out the moment the listener returns.
-Slack calls that may wait (``views.open``, an ephemeral refusal) are started with
-``after_ack`` and run while the answer is on its way. (Bolt's other mode polls for the
-ack every 10 ms; its lazy listeners deep-copy the whole request: both cost every
-request several milliseconds.)
+The services reach them through Bolt's context (``handlers.desk``); Slack gets its
+answer in time as ``handlers.acking`` says.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, cast
+from slack_bolt.async_app import AsyncApp
 
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.adapters.slack import Retryable, Undeliverable, slack_call
-from bot.services.desk import Desk
-
-log = logging.getLogger(__name__)
-
-_running: set[asyncio.Task[Any]] = set()
+from handlers import actions, commands, csat, errors, events, home, views
 
 
-def after_ack(work: Coroutine[Any, Any, Any], what: str) -> None:
-    """Run ``work`` once the listener has returned (and Slack has its answer).
-
-    Failures are logged with ``what``; nothing is swallowed silently.
-    """
-    task = asyncio.create_task(work)
-    _running.add(task)
-
-    def done(finished: asyncio.Task[Any]) -> None:
-        _running.discard(finished)
-        if not finished.cancelled() and finished.exception() is not None:
-            log.error("%s failed after the ack", what, exc_info=finished.exception())
-
-    task.add_done_callback(done)
-
-
-ACK_BUDGET = 2.0
-"""Seconds a listener may spend on its work before Slack gets its answer (Slack allows 3)."""
-
-
-async def in_time(work: Coroutine[Any, Any, Any], what: str,
-                  late: Callable[[BaseException | None], Awaitable[None]]) -> bool:
-    """Run ``work`` for at most ``ACK_BUDGET`` seconds; True if it finished in time.
-
-    If it did not (Slack answering ``users.info`` slowly, say), it goes on after the ack,
-    and ``late`` is called with its refusal or failure (None when it went through), so
-    the person still hears of it. Its own exceptions are raised when it finished in time.
-    """
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET)
-    if done:
-        task.result()
-        return True
-
-    async def finish() -> None:
-        try:
-            await task
-        except Exception as exc:  # noqa: BLE001 - handed to ``late``, which tells the person
-            await late(exc)
-        else:
-            await late(None)
-
-    log.info("%s is taking longer than %.0f s: answering Slack now, finishing after", what,
-             ACK_BUDGET)
-    after_ack(finish(), what)
-    return False
-
-
-async def ephemeral(client: AsyncWebClient, channel: str, user: str, text: str) -> None:
-    """A message in ``channel`` that only ``user`` sees."""
-    await slack_call(client.chat_postEphemeral(channel=channel, user=user, text=text))
-
-
-NOT_OPENED = ("Slack did not open the form (it answered too late or not at all), so nothing "
-              "changed: please try again.")
-
-
-async def open_form(client: AsyncWebClient, trigger_id: str, view: dict[str, Any], *,
-                    what: str, tell: Callable[[str], Awaitable[object]]) -> None:
-    """``views.open``; when Slack does not open the form (its trigger expired, a 429, a
-    5xx), the person is told with ``tell`` and the failure logged with ``what``, which
-    names the ticket when there is one. (The trigger works once, within 3 s: a retry of the
-    call cannot help, the person's next click can.)"""
-    try:
-        await slack_call(client.views_open(trigger_id=trigger_id, view=view))
-    except (Retryable, Undeliverable) as exc:
-        log.warning("%s: Slack did not open the form (views.open): %s", what, exc)
-        await tell(NOT_OPENED)
-
-
-def provide(desk: Desk) -> Callable[..., Awaitable[None]]:
-    """A middleware that hands the services to every listener (``desk_of(context)``)."""
-
-    async def provide_desk(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
-                           ) -> None:
-        context["desk"] = desk
-        await next()
-
-    return provide_desk
-
-
-def desk_of(context: AsyncBoltContext) -> Desk:
-    return cast(Desk, context["desk"])
+def register(app: AsyncApp) -> None:
+    """Every surface's listeners on ``app``."""
+    events.register(app)
+    commands.register(app)
+    views.register(app)
+    actions.register(app)
+    home.register(app)
+    csat.register(app)
+    errors.register(app)

@@ -17,9 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.connection import redis_unreachable
 from bot.adapters.slack import Retryable, Undeliverable, retried
-from bot.adapters.store import Store
 from bot.domain.tickets import TicketError, ticket_key
-from bot.services.desk import Desk
 from bot.slack_ui import modals
 from bot.slack_ui.ids import (
     STATUS_BUTTONS,
@@ -33,9 +31,11 @@ from bot.slack_ui.ids import (
 )
 from bot.slack_ui.messages import refusal_text
 from bot.slack_ui.text import as_written
-from handlers import after_ack, desk_of, ephemeral, in_time, open_form
+from handlers.acking import after_ack, in_time
+from handlers.desk import Desk, Prefills, desk_of
 from handlers.errors import NOT_CHANGED
 from handlers.payloads import Click, Shortcut, read, value_of
+from handlers.replies import ephemeral, open_form
 
 log = logging.getLogger(__name__)
 
@@ -191,16 +191,16 @@ async def open_ticket_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
     click = read(Click, body, "click")
     if click and click.trigger_id and click.channel:
         after_ack(open_prefilled(click, click.channel.id, click.trigger_id, client,
-                                 desk_of(context).store), "Open a ticket views.open")
+                                 desk_of(context).prefills), "Open a ticket views.open")
 
 
 async def open_prefilled(click: Click, channel: str, trigger_id: str,
-                         client: AsyncWebClient, store: Store) -> None:
+                         client: AsyncWebClient, prefills: Prefills) -> None:
     """The ticket modal, pre-filled from the message a reaction prompt was made for."""
     button = value_of(OpenTicketButton, click.action.value) or OpenTicketButton()
     # A pre-fill is a client's message: only ever opened from that client's channel.
     mine = button.prefill is not None and button.prefill.split(":", 1)[0] == channel
-    kept = await store.prefill(button.prefill) if button.prefill and mine else None
+    kept = await prefills.prefill(button.prefill) if button.prefill and mine else None
     prefill = value_of(OpenTicketValue, kept) or OpenTicketValue()
     await open_form(client, trigger_id, modals.ticket_modal(
         ModalMetadata(channel=channel, source_link=prefill.source_link), prefill),

@@ -15,7 +15,9 @@ from bot.services.staff import Actor
 from bot.slack_ui import messages, modals
 from bot.slack_ui.ids import ModalMetadata, OpenTicketValue
 from bot.slack_ui.reports import report_refusal
-from handlers import after_ack, desk_of, ephemeral, open_form
+from handlers.acking import after_ack
+from handlers.desk import desk_of
+from handlers.replies import ephemeral, open_form
 
 
 def register(app: AsyncApp) -> None:
@@ -58,7 +60,7 @@ async def show_tickets(command: dict[str, Any], client: AsyncWebClient,
     queries = desk_of(context).queries
     try:
         rows = await queries.tickets_for(channel, actor_of(command), only=number)
-        listing = messages.ticket_listing(rows, queries.changes.clock(),
+        listing = messages.ticket_listing(rows, queries.now(),
                                           internal=queries.is_internal(channel),
                                           detailed=number is not None)
     except TicketError as refusal:

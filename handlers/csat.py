@@ -14,12 +14,13 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.tickets import ticket_key
-from bot.services.desk import Desk
 from bot.slack_ui.csat import comment_modal
 from bot.slack_ui.ids import ActionId, BlockId, CallbackId, CommentRef, RateId, RatingChoice
-from handlers import after_ack, desk_of, open_form
+from handlers.acking import after_ack
 from handlers.actions import STALE, acting, tell, ticket_of
+from handlers.desk import Desk, desk_of
 from handlers.payloads import Click, read, value_of
+from handlers.replies import open_form
 from handlers.views import answer, read_note
 
 

@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.services.staff import Actor
-from handlers import desk_of
+from handlers.desk import desk_of
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,9 @@ async def once(body: dict[str, Any], context: AsyncBoltContext,
     so Slack's retry does the work (the listener's error makes Bolt answer 500).
     """
     event_id = body.get("event_id")
-    store = desk_of(context).store
+    records = desk_of(context).once
     key = f"event:{event_id}"
-    if event_id and not await store.begin_once(key, RUNNING_TTL):
+    if event_id and not await records.begin_once(key, RUNNING_TTL):
         work.close()
         log.info("event %s already handled or being handled: Slack redelivery dropped",
                  event_id)
@@ -61,10 +61,10 @@ async def once(body: dict[str, Any], context: AsyncBoltContext,
         await work
     except BaseException:
         if event_id:
-            await store.forget_once(key)
+            await records.forget_once(key)
         raise
     if event_id:
-        await store.finish_once(key, EVENT_ID_TTL)
+        await records.finish_once(key, EVENT_ID_TTL)
 
 
 def texts(event: dict[str, Any], *names: str) -> list[str] | None:

@@ -10,7 +10,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.services.staff import Actor
 from bot.slack_ui.ids import ActionId, HomePage
-from handlers import desk_of
+from handlers.desk import desk_of
 from handlers.payloads import Click, read, value_of
 
 HOME_TAB = "home"

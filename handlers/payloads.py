@@ -70,7 +70,9 @@ class Click(_Acting):
         return self.actions[0]
 
 
-class Message(_Part):
+class ShortcutMessage(_Part):
+    """The message a shortcut was run on."""
+
     ts: str = Field(min_length=1, max_length=30)
     user: str | None = Field(default=None, max_length=30)
     text: str | None = None
@@ -81,7 +83,7 @@ class Shortcut(_Acting):
 
     channel: Where
     trigger_id: str
-    message: Message
+    message: ShortcutMessage
 
 
 class View(_Part):

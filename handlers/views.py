@@ -16,11 +16,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.domain.tickets import TicketError
-from bot.services.tickets import NewTicket, Opened
+from bot.services.tickets import NewTicket, OpenedTicket
 from bot.slack_ui import modals
 from bot.slack_ui.ids import ActionId, BlockId, CallbackId, ModalMetadata, TicketForm, TicketRef
 from bot.slack_ui.messages import refusal_text
-from handlers import desk_of, in_time
+from handlers.acking import in_time
+from handlers.desk import desk_of
 from handlers.payloads import Submission, read, value_of
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ async def submit_ticket(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltC
         await ack(response_action="errors", errors={BlockId.TITLE: STALE})
         return
     who = submission.actor
-    opened: list[Opened] = []
+    opened: list[OpenedTicket] = []
 
     async def open_ticket() -> None:
         opened.append(await desk_of(context).tickets.open(NewTicket(

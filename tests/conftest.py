@@ -1,93 +1,64 @@
-"""Fixtures: a real redis-server, the Slack stand-in, and the app serving HTTP on loopback."""
+"""Fixtures that more than one tier uses: a real redis-server (or a Redis Cluster), the
+Slack stand-in, the app serving HTTP on loopback, an SMTP server, stand-ins for PagerDuty
+and a webhook receiver; and the tiers' rule (``tests.support.tiers``): a test file
+outside every tier's folder is refused, and ``-m`` naming tiers collects only their
+folders."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-import redis
-from aiohttp import web
+from hypothesis import settings
 from redis.asyncio import Redis
 
-from bot.adapters.clock import Clock
-from bot.bootstrap import Runtime, http_app, open_runtime
-from bot.config import Settings, load_settings
-from bot.domain.tickets import Ticket
-from bot.sandbox.slack_side import SlackClientSide
+from bot.adapters.redis_time import RedisTime as Clock
+from bot.bootstrap import open_runtime
 from bot.sandbox.standin import BOT_USER, SlackStandIn
-from tests.hooks_standin import PagerDuty
-from tests.slackreq import SIGNING_SECRET
+from tests.support import tiers
+from tests.support.cluster import Cluster, start_cluster
+from tests.support.desk import RunningApp, serving, settings_for
+from tests.support.hooks_standin import PagerDuty, Receiver
+from tests.support.servers import RedisServer, SmtpSink, smtp_sink_running, start_redis
+from tests.support.workspace import (
+    AM,
+    CLIENT_CHANNEL,
+    CLIENT_USER,
+    EXTERNAL,
+    GUEST,
+    LEAD,
+    STAFF,
+    STAFF_2,
+    TRIAGE,
+)
 
-TRIAGE = "C0TRIAGE01"
-CLIENT_CHANNEL = "C0ACME0001"
-STAFF = "U0STAFF001"
-STAFF_2 = "U0STAFF002"
-AM = "U0AMGR0001"
-LEAD = "U0LEAD0001"
-GUEST = "U0GUEST001"
-EXTERNAL = "U0EXTRN001"
-CLIENT_USER = "U0CLIENT01"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class RedisServer:
-    url: str
-    port: int
-    process: subprocess.Popen[bytes]
-    dir: Path
+settings.register_profile("quick", max_examples=5)
+"""Hypothesis's properties with a twentieth of their examples: ``./scripts/test`` with
+arguments (the quick loop) runs with it; its whole run with each property's own count."""
 
 
-def start_redis(directory: Path, *, appendonly: bool = False,
-                port: int | None = None) -> RedisServer:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise RuntimeError("redis-server is not installed: run the README's test command")
-    port = port or free_port()
-    directory.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
-         "--save", "", "--appendonly", "yes" if appendonly else "no",
-         "--appendfsync", "always", "--maxmemory-policy", "noeviction"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.02)
-    else:
-        process.kill()
-        raise RuntimeError("redis-server did not start")
-    return RedisServer(f"redis://127.0.0.1:{port}/0", port, process, directory)
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path.parent == tiers.TESTS and collection_path.name in tiers.unselected(
+            config.option.markexpr):
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tiers.interleaved(items)
+    if stray := tiers.outside(items):
+        raise pytest.UsageError(
+            f"{', '.join(stray)}: a test file goes in the folder of its tier "
+            f"({', '.join(f'tests/{t}' for t in tiers.TIERS)}); see tests/support/tiers.py")
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     server = start_redis(tmp_path_factory.mktemp("redis"))
     yield server
-    server.process.terminate()
-    server.process.wait(10)
+    server.stop()
 
 
 @pytest.fixture
@@ -96,6 +67,14 @@ async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
     await r.flushall()
     await r.aclose()
     yield redis_server.url
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A real Redis Cluster (three masters with a replica each), one for the test module."""
+    started = start_cluster(tmp_path_factory.mktemp("cluster"))
+    yield started
+    started.stop()
 
 
 @pytest.fixture
@@ -114,25 +93,6 @@ async def slack() -> AsyncIterator[SlackStandIn]:
     await standin.stop()
 
 
-def settings_for(slack: SlackStandIn, redis_url: str, **extra: Any) -> Settings:
-    env = {
-        "slack_bot_token": "xoxb-test-token", "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": slack.url, "redis_url": redis_url, "triage_channel": TRIAGE,
-        "support_lead": LEAD, "support_lead_email": "lead@vendor.example",
-        **extra,
-    }
-    return load_settings(_env_file=None, **env)
-
-
-@dataclass
-class RunningApp:
-    runtime: Runtime
-    url: str
-    slack: SlackStandIn
-    client: SlackClientSide
-    stop: asyncio.Event
-
-
 @pytest.fixture
 def clock() -> Clock:
     """The app's clock: tests move it forward (``advance``) instead of sleeping."""
@@ -145,28 +105,6 @@ def settings_extra() -> dict[str, Any]:
     return {}
 
 
-@contextlib.asynccontextmanager
-async def serving(runtime: Runtime, slack: SlackStandIn, *, worker: bool = True
-                  ) -> AsyncIterator[RunningApp]:
-    """The desk serving HTTP on loopback with its worker running, as ``serve`` runs it
-    (``worker=False``: as ``serve --no-worker``, the workers being processes of their own)."""
-    runner = web.AppRunner(http_app(runtime), access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    stop = asyncio.Event()
-    working = asyncio.create_task(runtime.worker.run(stop) if worker else stop.wait())
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            client = SlackClientSide(url, session, secret=SIGNING_SECRET)
-            yield RunningApp(runtime, url, slack, client, stop)
-    finally:
-        stop.set()
-        await working
-        await runner.cleanup()
-
-
 @pytest.fixture
 async def app(slack: SlackStandIn, redis_url: str, clock: Clock,
               settings_extra: dict[str, Any]) -> AsyncIterator[RunningApp]:
@@ -174,6 +112,12 @@ async def app(slack: SlackStandIn, redis_url: str, clock: Clock,
     async with open_runtime(settings_for(slack, redis_url, **settings_extra), redis_url,
                             clock) as runtime, serving(runtime, slack) as running:
         yield running
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    with smtp_sink_running() as sink:
+        yield sink
 
 
 @pytest.fixture
@@ -186,106 +130,9 @@ async def pagerduty() -> AsyncIterator[PagerDuty]:
 
 
 @pytest.fixture
-def env_without_slack(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith(("SLACK_", "REDIS_", "TRIAGE_", "SUPPORT_", "SMTP_", "PLANS")):
-            monkeypatch.delenv(name)
-
-
-@dataclass
-class SmtpSink:
-    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
-
-    port: int
-    messages: list[EmailMessage]
-    refuse: list[str]
-    """Replies to give instead of accepting, one per message, e.g. ``451 try later``."""
-    refuse_rcpt: list[str] = field(default_factory=list)
-    """Replies to RCPT TO instead of accepting the recipient, e.g. ``550 no such user``."""
-    slow: float = 0.0
-    """Seconds to take before answering DATA (a slow relay)."""
-    sessions: int = 0
-    """Recipients asked for (each attempt to send an email counts one)."""
-    quit_reply: str | None = None
-    """The reply to QUIT instead of ``221 Bye`` (a relay that closes untidily)."""
-
-
-class _SinkHandler:
-    def __init__(self, sink: SmtpSink) -> None:
-        self.sink = sink
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any,  # noqa: N802
-                          address: str, rcpt_options: list[str]) -> str:
-        self.sink.sessions += 1
-        if self.sink.refuse_rcpt:
-            return self.sink.refuse_rcpt.pop(0)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_QUIT(self, server: Any, session: Any, envelope: Any  # noqa: N802
-                          ) -> str:
-        return self.sink.quit_reply or "221 Bye"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.sink.slow:
-            await asyncio.sleep(self.sink.slow)
-            transport = getattr(server, "transport", None)
-            if transport is None or transport.is_closing():
-                return "451 the sender went away"  # never delivered: no one got the 250
-        if self.sink.refuse:
-            return self.sink.refuse.pop(0)
-        self.sink.messages.append(
-            BytesParser(policy=policy.default).parsebytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_sink() -> Iterator[SmtpSink]:
-    from aiosmtpd.controller import Controller
-
-    sink = SmtpSink(free_port(), [], [])
-    controller = Controller(_SinkHandler(sink), hostname="127.0.0.1", port=sink.port)
-    controller.start()
-    yield sink
-    controller.stop()
-
-
-async def register_client(runtime: Runtime, channel: str = CLIENT_CHANNEL, name: str = "Acme Media",
-                          manager: str = AM, plan: str = "standard",
-                          phone: str | None = "+1 555 0100") -> None:
-    """``clients set``, as an operator runs it (the welcome message goes to the stand-in)."""
-    from bot.cli.clients import set_client
-
-    await set_client(runtime, channel=channel, name=name, account_manager=manager, plan=plan,
-                     phone=phone)
-
-
-async def ticket(runtime: Runtime, number: int) -> Ticket:
-    """The ticket as the store reads it back."""
-    found = await runtime.store.get(number)
-    assert found is not None, f"T-{number} is not stored"
-    return found.ticket
-
-
-async def drained(runtime: Runtime, timeout: float = 10.0) -> None:
-    """Wait until no job is due or running: everything the desk had to do now is done."""
-    deadline = time.monotonic() + timeout
-    while await runtime.queue.busy():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the queue still has work after {timeout} s")
-        await asyncio.sleep(0.02)
-
-
-async def armed(runtime: Runtime, number: int) -> list[str]:
-    """The ids of ticket ``number``'s jobs waiting or running (the queue also holds jobs of
-    no ticket for later, such as each client's next monthly statement)."""
-    part = runtime.store.layout.of_ticket(number)
-    found = [*await runtime.redis.zrange(part.due, 0, -1),
-             *await runtime.redis.zrange(part.lease, 0, -1)]
-    return [job for job in found if str(number) in job.split(":")]
-
-
-async def advance(runtime: Runtime, seconds: float) -> None:
-    """Move the desk's clock forward (and wake its worker): SLA time passes at once."""
-    runtime.clock.advance(seconds)
-    await runtime.queue.wake()
+async def receiver() -> AsyncIterator[Receiver]:
+    """A webhook receiver that checks signatures, on loopback."""
+    hooks = Receiver()
+    await hooks.start()
+    yield hooks
+    await hooks.stop()

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
-from bot.adapters.model import Armed
-from bot.domain.jobs import FireTimer, JobKind, RefreshHomes, TicketEvent
+from bot.domain.jobs import Armed, FireTimer, JobKind, RefreshHomes, TicketEvent
 from bot.domain.reports import Outcome
-from bot.domain.sla import Clock, Timer, rung_suffix
+from bot.domain.sla import SlaClock, Timer, rung_suffix
 from bot.domain.tickets import Rating, Severity, SeverityChange, Status, StatusChange, Ticket
 
 _TICKET_FIELDS = tuple(f.name for f in fields(Ticket) if f.name != "sent")
@@ -107,8 +106,8 @@ def outcome_prefix(channel: str) -> str:
     return json.dumps([channel], separators=(",", ":"))[:-1] + ","
 
 
-_CLOCKS = {c.value: c for c in Clock}
-_NONE: frozenset[Clock] = frozenset()
+_CLOCKS = {c.value: c for c in SlaClock}
+_NONE: frozenset[SlaClock] = frozenset()
 
 
 def decode_outcome(number: int, raw: str) -> Outcome:

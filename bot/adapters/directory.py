@@ -45,7 +45,7 @@ def member_from(info: dict[str, Any]) -> Member:
     )
 
 
-class Directory:
+class SlackDirectory:
     def __init__(self, slack: Slack, usergroup: str | None, ttl: float = DIRECTORY_TTL) -> None:
         self.slack = slack
         self.usergroup = usergroup

@@ -15,9 +15,9 @@ from redis.commands.core import AsyncScript
 from bot.adapters.codec import WRITE_ONCE, decode_ticket, job_spec
 from bot.adapters.connection import RedisClient
 from bot.adapters.keys import NS, Layout, thread_key
-from bot.adapters.model import Armed, Versioned
 from bot.adapters.queue import MAX_CLAIMS, Leased
-from bot.domain.tickets import Ticket
+from bot.domain.jobs import Armed
+from bot.domain.tickets import Ticket, Versioned
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,8 @@ class Finished:
     now_ms: int = 0
     """Redis's clock (with the shift) when it was written."""
     taken: Leased | None = None
-    """The job that follows, leased to this worker to run at once (``Choice.take``)."""
-    ticket: Versioned | None = None
-    """The ticket as it was then, for the job taken (it need not read it again)."""
+    """The job that follows, leased to this worker to run at once (``Choice.take``), with
+    the ticket as it was then (it need not read it again)."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +128,6 @@ class Finishing:
             return done
         (job_id, payload, attempt, token), fields, members = raw[4:]
         flat = dict(zip(fields[::2], fields[1::2], strict=True))
+        ticket_now = Versioned(decode_ticket(flat, set(members)), int(flat["version"]))
         return replace(done, taken=Leased(str(job_id), json.loads(payload), int(attempt),
-                                          int(token), home),
-                       ticket=Versioned(decode_ticket(flat, set(members)), int(flat["version"])))
+                                          int(token), home, ticket_now))

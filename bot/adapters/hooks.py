@@ -3,7 +3,7 @@
 A webhook body is the event's JSON, signed ``X-Desk-Signature: sha256=<hex HMAC-SHA256 of
 the body with WEBHOOK_SECRET>``, with ``X-Desk-Idempotency-Key`` (the event's ``id``):
 receivers deduplicate on it. 2xx is delivered; 429, 5xx and a connection that fails are
-``Retryable``; another 4xx is ``Undeliverable``.
+``Retryable``; another 4xx is ``Undeliverable``, whatever its body holds.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ async def _post(session: aiohttp.ClientSession, url: str, body: bytes,
         async with session.post(url, data=body, headers=headers, timeout=TIMEOUT) as r:
             if 200 <= r.status < 300:
                 return
-            text = (await r.text())[:200]
+            # Read as bytes: an error page in another charset must not hide its status.
+            text = (await r.content.read(400)).decode("utf-8", errors="replace")[:200]
             retry_after = r.headers.get("Retry-After")
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise Retryable(f"cannot reach {what}: {type(exc).__name__}") from exc

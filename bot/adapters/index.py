@@ -9,14 +9,13 @@ breached, mine is ``by:user:<me>``; nothing reads every ticket.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from bot.adapters.connection import RedisClient
 from bot.adapters.keys import TICKET_KEYS, Layout, Partition
 from bot.domain.tickets import Status, Ticket
-from bot.domain.urgency import Urgency
+from bot.domain.urgency import ByClients, ByDeadline, ByHolder, Ranked, Ranking, Urgency
 
 INF = "+inf"
 
@@ -57,16 +56,15 @@ def index_spec(layout: Layout, before: Ticket | None, after: Ticket, urgency: Ur
     return keys, {"drop": list(at.values()), "add": [(at[key], score) for key, score in add]}
 
 
-@dataclass(frozen=True)
-class Ranked:
-    """Part of an index, merged over the partitions: the first numbers and how many in all."""
-
-    numbers: list[int]
-    total: int
-
-
-Key = Callable[[Partition], Sequence[str]]
-"""An index: its key (or keys, read as one) in a partition."""
+def keys_of(ranking: Ranking, part: Partition) -> list[str]:
+    """A ranking's index key (or keys, read as one) in a partition."""
+    match ranking:
+        case ByDeadline():
+            return [part.by_due]
+        case ByHolder(user):
+            return [part.by_holder(user)]
+        case ByClients(channels):
+            return [part.by_client(channel) for channel in channels]
 
 
 class Index:
@@ -74,11 +72,12 @@ class Index:
         self.redis = redis
         self.layout = layout
 
-    async def ranked(self, asks: Sequence[tuple[Key, float | None, int]]) -> list[Ranked]:
-        """For each (index, up to score (None: all), how many): the first numbers in score
+    async def ranked(self, asks: Sequence[tuple[Ranking, float | None, int]]
+                     ) -> list[Ranked]:
+        """For each (ranking, up to score (None: all), how many): the first numbers in score
         order and the count, over every partition, in one pipelined read."""
-        read: list[list[str]] = [[k for part in self.layout.all for k in key(part)]
-                                 for key, _, _ in asks]
+        read: list[list[str]] = [[k for part in self.layout.all for k in keys_of(ranking, part)]
+                                 for ranking, _, _ in asks]
         async with self.redis.pipeline(transaction=False) as pipe:
             for keys, (_, upto, most) in zip(read, asks, strict=True):
                 top = INF if upto is None else _ms(upto)
@@ -98,8 +97,8 @@ class Index:
 
     async def most_urgent(self, most: int, channel: str | None = None) -> tuple[list[int], int]:
         """The ``most`` open tickets due soonest (of a client channel, or all), and how many."""
-        found, = await self.ranked([(lambda p: [
-            p.by_due if channel is None else p.by_client(channel)], None, most)])
+        ranking = ByDeadline() if channel is None else ByClients((channel,))
+        found, = await self.ranked([(ranking, None, most)])
         return found.numbers, found.total
 
     async def at_risk(self, now: float, most: int) -> Ranked:

@@ -75,8 +75,8 @@ from typing import Final
 
 from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 
-from bot.adapters.model import FIRST_NUMBER
 from bot.domain.jobs import Sink
+from bot.domain.tickets import FIRST_NUMBER
 
 NS: Final = "sd:{desk}:"
 """The namespace of the keys that are no ticket's (and of everything, with one partition)."""

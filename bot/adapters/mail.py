@@ -10,26 +10,17 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
 from bot.adapters.metrics import SMTP_RESULTS
 from bot.adapters.slack import Retryable, Undeliverable
+from bot.domain.mail import Email
 
 
 class CleartextRefused(Exception):
     """The server offers no TLS, and the desk would have to send a password in clear."""
-
-
-@dataclass(frozen=True)
-class Email:
-    to: str
-    subject: str
-    body: str
-    message_id: str
-    """Stable per notification, so that mail clients fold a resend into one message."""
 
 
 class Mailer:

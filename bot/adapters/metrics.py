@@ -42,6 +42,10 @@ TICKETS_OPENED = Counter("desk_tickets_opened_total", "Tickets opened, by severi
                          ["severity"], registry=REGISTRY)
 
 
+def ticket_opened(severity: str) -> None:
+    TICKETS_OPENED.labels(severity).inc()
+
+
 def exposition() -> bytes:
     """The metrics in Prometheus's text format."""
     return generate_latest(REGISTRY)

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any, NamedTuple, cast
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, cast
 
 from bot.adapters import report_scripts, scripts
 from bot.adapters.codec import decode_outcome, decode_ticket, outcome_prefix
 from bot.adapters.connection import RedisClient, run_scripts
 from bot.adapters.keys import Layout, Partition, thread_key
-from bot.domain.reports import Outcome
+from bot.domain.reports import OpenedBetween, Unresolved
 from bot.domain.sla import Step
-from bot.domain.tickets import Ticket
 
 BATCH = 500
 """Tickets archived per partition in one pass (the sweep comes back for the rest)."""
@@ -27,21 +26,6 @@ SCAN = 1000
 """Outcomes looked at, or moved to a channel's new ID, in one call."""
 READ = 500
 """Unresolved tickets read by one script (the scripts of every partition run at once)."""
-
-
-class Opened(NamedTuple):
-    """The tickets opened in a period: the resolved ones' outcomes (decoded as they are
-    consumed), and the numbers of the others."""
-
-    resolved: Iterator[Outcome]
-    unresolved: list[int]
-
-
-class Unresolved(NamedTuple):
-    """A ticket not resolved, and the clock and due time of each breach fired for it."""
-
-    ticket: Ticket
-    breaches: list[tuple[str, float]]
 
 
 class Outcomes:
@@ -65,7 +49,7 @@ class Outcomes:
         return await run_scripts(self.redis, script, [
             (keys(part), list(args)) for part in self.layout.all])
 
-    async def opened(self, start: float, end: float) -> Opened:
+    async def opened(self, start: float, end: float) -> OpenedBetween:
         """The tickets opened from ``start`` to ``end`` (exclusive), read from every
         partition at once: the resolved ones' outcomes, decoded one at a time as they are
         consumed, and the numbers of the others (``unresolved`` reads them)."""
@@ -74,7 +58,7 @@ class Outcomes:
             round(start * 1000), round(end * 1000))
         resolved = (decode_outcome(int(flat[i]), flat[i + 1]) for flat, _ in replies
                     for i in range(0, len(flat), 2))
-        return Opened(resolved, [int(n) for _, numbers in replies for n in numbers])
+        return OpenedBetween(resolved, [int(n) for _, numbers in replies for n in numbers])
 
     async def unresolved(self, numbers: Sequence[int]) -> AsyncIterator[Unresolved]:
         """The tickets ``numbers`` (unresolved ones), each with the breaches fired for it:

@@ -23,6 +23,7 @@ from bot.adapters.connection import RedisClient
 from bot.adapters.keys import Layout, Partition
 from bot.adapters.waker import Waker
 from bot.domain.jobs import Job
+from bot.domain.tickets import Versioned
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,9 @@ class Leased:
     attempt: int
     token: int
     home: Partition = field(default_factory=lambda: Layout().all[0])
+    ticket: Versioned | None = None
+    """Its ticket as it was when the job was leased, when it was read in the same step (a
+    job taken on at once by the one before it, ``Choice.take``)."""
 
 
 @dataclass(frozen=True)

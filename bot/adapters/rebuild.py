@@ -15,8 +15,9 @@ from bot.adapters.codec import decode_ticket, job_spec, timer_specs
 from bot.adapters.connection import RedisClient, run_scripts
 from bot.adapters.index import index_entries
 from bot.adapters.keys import Layout
-from bot.adapters.model import Armed, Versioned
+from bot.domain.jobs import Armed
 from bot.domain.sla import Timer
+from bot.domain.tickets import Versioned
 from bot.domain.urgency import Urgency
 
 READ_CHUNK = 500

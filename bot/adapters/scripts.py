@@ -166,7 +166,9 @@ return {'ok', n, version}
 """
 
 # Effects of a ticket whose state was read at ``version``: marks in its done set, jobs and
-# (when given) its timers; refused if the ticket changed meanwhile. No version bump.
+# (when given) its timers; refused if the ticket changed meanwhile. No version bump, except
+# for a timer that fires: what fired is on the ticket's record (a resolve reads its breaches
+# for the outcome), so a change read before it is made again.
 EFFECTS = TICKET_LUA + """
 local n = spec.number
 local current = tonumber(redis.call('HGET', K_TICKET, 'version') or '0')
@@ -179,6 +181,7 @@ if #spec.marks > 0 then redis.call('SADD', K_DONE, unpack(spec.marks)) end
 reindex(n, spec.index)
 if spec.fired then
   redis.call('HSETNX', K_FIRED, spec.fired.name, spec.fired.record)
+  redis.call('HINCRBY', K_TICKET, 'version', 1)
 end
 arm_all(n, spec.jobs)
 if spec.timers then set_timers(n, spec.timers) end

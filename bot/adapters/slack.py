@@ -20,8 +20,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.adapters.identity import Identity
 from bot.adapters.metrics import SLACK_CALLS
+from bot.domain.identity import Identity
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,11 @@
 """Tickets in Redis, with the jobs and timers each change arms (see ``keys``); clients and
-the desk's other records are in ``records``.
+the desk's other records are in ``desk_records``.
 
 Every change to a ticket is one script (``scripts``): its fields, its index entries, the
 jobs that tell Slack about it and its SLA timers, all or nothing. Writes that record what
 went out (``done``) and the sweep's repairs never bump a ticket's version, so they never
-make a person's change retry.
+make a person's change retry; a timer that fires does (a resolve that read the ticket
+before it is made again, so its outcome counts that breach).
 """
 
 from __future__ import annotations
@@ -19,38 +20,32 @@ from typing import Any, cast
 from bot.adapters import queue_scripts, scripts
 from bot.adapters.codec import (
     WRITE_ONCE,
-    decode_ticket,
     encode_outcome,
     encode_ticket,
     job_spec,
-    timer_jobs,
     timer_specs,
 )
 from bot.adapters.connection import RedisClient, run_scripts
+from bot.adapters.desk_records import DeskRecords
 from bot.adapters.finish import Finishing
 from bot.adapters.index import index_spec
 from bot.adapters.keys import HOME_VIEWERS, NS, Layout, Partition, intake_key, thread_key
-from bot.adapters.model import (
+from bot.adapters.rebuild import Rebuilding
+from bot.domain.jobs import Armed
+from bot.domain.reports import Outcome
+from bot.domain.sla import SlaEvent, Timer
+from bot.domain.tickets import (
     FIRST_NUMBER,
-    Armed,
     Conflict,
     IntakeLimit,
-    SlaEvent,
+    Status,
+    Ticket,
     TooMany,
     Versioned,
 )
-from bot.adapters.rebuild import Rebuilding
-from bot.adapters.records import DeskRecords
-from bot.domain.reports import Outcome
-from bot.domain.sla import Timer
-from bot.domain.tickets import Status, Ticket
 from bot.domain.urgency import Urgency
 
 log = logging.getLogger(__name__)
-
-__all__ = ["FIRST_NUMBER", "Armed", "Conflict", "IntakeLimit", "SlaEvent", "Store", "TooMany",
-           "Versioned", "decode_ticket", "encode_ticket", "job_spec", "timer_jobs"]
-
 
 THREAD_TTL = 730 * 86_400
 """How long a client thread stays tied to its ticket (``RETAIN_DAYS``; an archived
@@ -230,7 +225,8 @@ class Store(DeskRecords, Finishing, Rebuilding):
         the ticket as read.
 
         False, with nothing written, if the ticket changed since ``current`` was read; None
-        if ``fired`` had fired already (nothing written either).
+        if ``fired`` had fired already (nothing written either). Only a firing moves the
+        ticket's version.
         """
         n = current.ticket.number
         outcome = {0: False, 1: True, 2: None}

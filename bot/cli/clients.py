@@ -101,7 +101,7 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
           f"{'updated' if previous and previous.welcome_ts == ts else 'posted and pinned'}.")
     if previous and (previous.plan, previous.account_manager) != (
             client.plan, client.account_manager):
-        moved = await runtime.desk.sweeper.follow_plan(client.channel)
+        moved = await runtime.worker.sweeper.follow_plan(client.channel)
         print(f"{moved} open ticket(s) of {client.name} now follow plan {client.plan}.")
 
 

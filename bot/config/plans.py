@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from bot.domain.calendar import DAY, Calendar, CalendarError
 from bot.domain.plans import ROLES, STANDARD, Ladder, Plan, Rung, default_plans, merge_plan
+from bot.domain.text import blank, clean_line
 from bot.domain.tickets import Severity
 
 _duration = TypeAdapter(timedelta)
@@ -23,6 +24,11 @@ PLAN_TABLES = ("update_every", "next_response", "resolve_within")
 PLAN_KEYS = (*PLAN_TABLES, "calendar", "24x7", "csat", "escalation")
 _GROUP_OR_CHANNEL = re.compile(r"^[SC][A-Z0-9]{6,}$")
 _AFTER_BREACH = re.compile(r"^breach(?:\+(.+))?$")
+PLAN_NAME_MAX = 200
+"""The longest plan name taken: a client's plan is named in full in every triage post."""
+HOURS_MAX = 2000
+"""The longest a calendar's hours may be written out (``Calendar.describe``): the card and
+the triage post show them in full, in one block of Slack's 3,000 characters."""
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -69,6 +75,11 @@ def parse_plans(raw: str, calendars: dict[str, Calendar]) -> dict[str, Plan]:
         return plans
     data = _json(raw, '{"premium": {"critical": 1800, ...}}')
     for name, spec in sorted(data.items(), key=lambda item: item[0] != STANDARD):
+        if blank(name) or len(name) > PLAN_NAME_MAX or clean_line(name) != name:
+            over = f" (it has {len(name)})" if len(name) > PLAN_NAME_MAX else ""
+            raise ValueError(f"plan {name[:40]!r}{'…' if len(name) > 40 else ''}: a plan's "
+                             f"name is 1 to {PLAN_NAME_MAX} characters on one line, without "
+                             f"control characters{over}")
         spec = _object(spec, f"plan {name!r}", "severity -> target, and the plan's keys")
         changes: dict[str, Any] = {"targets": {}}
         for key, value in spec.items():
@@ -173,6 +184,11 @@ def parse_calendars(raw: str, today: date | None = None) -> dict[str, Calendar]:
             found[name] = Calendar(name, timezone, week, days)
         except CalendarError as exc:
             raise ValueError(str(exc)) from None
+        written = len(found[name].describe())
+        if written > HOURS_MAX:
+            raise ValueError(f"{name}.hours: written out, the hours take {written} characters, "
+                             f"more than the {HOURS_MAX} a ticket's card shows; use fewer "
+                             "intervals")
     return found
 
 

@@ -6,17 +6,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 
 from bot.adapters.finish import Choice, Finished, Posted
 from bot.adapters.slack import CARD, Author, marker
-from bot.adapters.store import Armed
-from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
+from bot.delivery.job_run import Loaded, NotReady, Run, load
+from bot.delivery.registry import Consequences, Handlers
 from bot.domain import tickets as rules
 from bot.domain.jobs import (
+    Armed,
     EngineeringHandoff,
+    Job,
     JobKind,
     PostClientThread,
     PostTriage,
+    ProblemNote,
     ReactionPrompt,
     RelayUpdate,
     SeverityNotice,
@@ -27,6 +31,8 @@ from bot.domain.jobs import (
 from bot.domain.sla import clock_states, is_breached, response_window
 from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import Ticket
+from bot.services.changes import Changes
+from bot.services.ports import Directory
 from bot.slack_ui import messages
 from bot.slack_ui.card import client_card
 from bot.slack_ui.ids import OpenTicketButton, OpenTicketValue
@@ -49,7 +55,6 @@ def since(ticket: Ticket) -> float:
     return ticket.created_at - SLACK_CLOCK_MARGIN
 
 
-@REGISTRY.handles(JobKind.POST_CLIENT_THREAD)
 async def post_client_thread(job: PostClientThread, run: Run) -> None:
     loaded = await load(run, job.ticket)
     if loaded is None:
@@ -75,7 +80,6 @@ async def post_client_thread(job: PostClientThread, run: Run) -> None:
     recorded(ticket, posted, done)
 
 
-@REGISTRY.handles(JobKind.POST_TRIAGE)
 async def post_triage(job: PostTriage, run: Run) -> None:
     loaded = await load(run, job.ticket)
     if loaded is None or (loaded.ticket.triage_ts is not None and not run.again):
@@ -84,7 +88,7 @@ async def post_triage(job: PostTriage, run: Run) -> None:
     if ticket.triage_ts is None:
         text, body = triage_view(loaded, run)
         ts = await run.deps.slack.post_once(
-            run.deps.settings.triage_channel or "", text, body,
+            run.deps.config.triage_channel or "", text, body,
             mark=marker(ticket.key, "triage"), again=run.again, oldest=since(ticket))
         posted = Posted("triage_ts", ts)
     # As the card's: a post found again, or a change while it was on its way (the client
@@ -96,7 +100,6 @@ async def post_triage(job: PostTriage, run: Run) -> None:
     recorded(ticket, posted, done)
 
 
-@REGISTRY.handles(JobKind.SYNC_TRIAGE)
 async def sync_triage(job: SyncTriage, run: Run) -> None:
     """Re-render the triage post from the ticket's state (idempotent; a change made while
     this runs arms it again, so the post always ends showing the latest state)."""
@@ -104,11 +107,10 @@ async def sync_triage(job: SyncTriage, run: Run) -> None:
     if loaded is None or loaded.ticket.triage_ts is None:
         return  # the post is still to come, and will show the current state
     text, body = triage_view(loaded, run)
-    await run.deps.slack.update(run.deps.settings.triage_channel or "", loaded.ticket.triage_ts,
+    await run.deps.slack.update(run.deps.config.triage_channel or "", loaded.ticket.triage_ts,
                                 text, body)
 
 
-@REGISTRY.handles(JobKind.SYNC_CARD)
 async def sync_card(job: SyncCard, run: Run) -> None:
     """Re-render the ticket's card in the client thread from its state (as the triage post
     is: idempotent, and armed again by a change made while it runs)."""
@@ -120,7 +122,7 @@ async def sync_card(job: SyncCard, run: Run) -> None:
 
 
 def card_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]:
-    ticket, now = loaded.ticket, run.deps.changes.clock()
+    ticket, now = loaded.ticket, run.deps.now()
     calendar = loaded.plan.calendar_for(ticket.severity)
     return client_card(ticket, loaded.client, loaded.window,
                        breached=is_breached(ticket, loaded.plan, now),
@@ -129,11 +131,11 @@ def card_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]:
 
 
 def triage_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]:
-    settings = run.deps.settings
+    config = run.deps.config
     ticket = loaded.ticket
-    engineering = (loaded.identity.permalink(settings.engineering_channel, ticket.engineering_ts)
-                   if ticket.engineering_ts and settings.engineering_channel else None)
-    now = run.deps.changes.clock()
+    engineering = (loaded.identity.permalink(config.engineering_channel, ticket.engineering_ts)
+                   if ticket.engineering_ts and config.engineering_channel else None)
+    now = run.deps.now()
     calendar = loaded.plan.calendar_for(ticket.severity)
     return messages.triage_message(
         ticket, loaded.client, loaded.window, loaded.identity,
@@ -168,18 +170,16 @@ async def in_client_thread(run: Run, ticket: Ticket, job_id: str, name: str, tex
     await run.close(lambda lease: run.deps.store.finish(ticket, lease, mark=job_id))
 
 
-@REGISTRY.handles(JobKind.STATUS_NOTICE)
 async def status_notice(job: StatusNotice, run: Run) -> None:
     loaded = await load(run, job.ticket)
     if loaded is None or job.change >= len(loaded.ticket.status_changes):
         return
     ticket = loaded.ticket
     text, body = messages.status_notice(ticket, ticket.status_changes[job.change],
-                                        run.deps.settings.reopen_days, csat=loaded.plan.csat)
+                                        run.deps.config.reopen_days, csat=loaded.plan.csat)
     await in_client_thread(run, ticket, job.id, f"status:{job.change}", text, body)
 
 
-@REGISTRY.handles(JobKind.SEVERITY_NOTICE)
 async def severity_notice(job: SeverityNotice, run: Run) -> None:
     loaded = await load(run, job.ticket)
     if loaded is None or job.change >= len(loaded.ticket.severity_changes):
@@ -190,18 +190,18 @@ async def severity_notice(job: SeverityNotice, run: Run) -> None:
     await in_client_thread(run, ticket, job.id, f"severity_notice:{job.change}", text)
 
 
-@REGISTRY.handles(JobKind.RELAY_UPDATE)
-async def relay_update(job: RelayUpdate, run: Run) -> None:
+async def relay_update(changes: Changes, directory: Directory, job: RelayUpdate, run: Run
+                       ) -> None:
     loaded = await load(run, job.ticket)
     if loaded is None:
         return
-    member = await run.deps.staff.directory.member(job.by)
+    member = await directory.member(job.by)
     name = member.name if member and member.name else "Support"
     number = loaded.ticket.number
 
     async def posted(ts: str) -> None:
         # Slack's clock stamps the client's answers: the update's place is Slack's too.
-        await run.deps.changes.change(number, lambda t: rules.record_staff_message(t, ts))
+        await changes.change(number, lambda t: rules.record_staff_message(t, ts))
 
     await in_client_thread(
         run, loaded.ticket, job.id, f"update:{job.ref}", escape(cut_plain(job.text, 3000)),
@@ -209,9 +209,8 @@ async def relay_update(job: RelayUpdate, run: Run) -> None:
         author=Author(f"{name} (support)", member.image if member else None), posted=posted)
 
 
-@REGISTRY.handles(JobKind.ENGINEERING_HANDOFF)
 async def engineering_handoff(job: EngineeringHandoff, run: Run) -> None:
-    channel = run.deps.settings.engineering_channel
+    channel = run.deps.config.engineering_channel
     loaded = await load(run, job.ticket)
     if loaded is None or loaded.ticket.engineering_ts:
         return
@@ -220,7 +219,7 @@ async def engineering_handoff(job: EngineeringHandoff, run: Run) -> None:
         log.warning("%s sent to engineering, but ENGINEERING_CHANNEL is not set", ticket.key)
         return
     text, body = messages.engineering_message(
-        ticket, loaded.client, job.by, loaded.triage_link(run.deps.settings.triage_channel))
+        ticket, loaded.client, job.by, loaded.triage_link(run.deps.config.triage_channel))
     ts = await run.deps.slack.post_once(channel, text, body,
                                         mark=marker(ticket.key, "engineering"),
                                         again=run.again, oldest=since(ticket))
@@ -230,7 +229,6 @@ async def engineering_handoff(job: EngineeringHandoff, run: Run) -> None:
     recorded(ticket, posted, done)
 
 
-@REGISTRY.handles(JobKind.REACTION_PROMPT)
 async def reaction_prompt(job: ReactionPrompt, run: Run) -> None:
     slack = run.deps.slack
     message = await slack.message(job.channel, job.ts)
@@ -249,3 +247,48 @@ async def reaction_prompt(job: ReactionPrompt, run: Run) -> None:
         job.channel, body_text, body, thread_ts=message.get("thread_ts") or job.ts,
         mark=marker(f"{job.channel}:{job.ts}", "reaction_prompt"), again=run.again,
         oldest=float(job.ts) - 1)
+
+
+def client_thread_failed(job: PostClientThread, error: str) -> list[Job]:
+    """The triage post goes out all the same, and says the client has not seen it."""
+    return [PostTriage(ticket=job.ticket), ProblemNote(
+        ticket=job.ticket, what="post this ticket in the client channel", error=error,
+        hint="The client has not seen it. Invite the app to that channel.")]
+
+
+def card_failed(job: SyncCard, error: str) -> list[Job]:
+    return [ProblemNote(ticket=job.ticket, what="bring the ticket's card in the client "
+                        "thread up to date", error=error,
+                        hint="The client sees an older state there.")]
+
+
+def notice_failed(job: StatusNotice | SeverityNotice | RelayUpdate, error: str) -> list[Job]:
+    return [ProblemNote(ticket=job.ticket, what="post in the client thread", error=error,
+                        hint="The client has not been told.")]
+
+
+def handlers(changes: Changes, directory: Directory) -> Handlers:
+    """The posts' handlers by job kind; relaying an update records it (``changes``) under
+    its author's name (``directory``)."""
+    return {
+        JobKind.POST_CLIENT_THREAD: post_client_thread,
+        JobKind.POST_TRIAGE: post_triage,
+        JobKind.SYNC_TRIAGE: sync_triage,
+        JobKind.SYNC_CARD: sync_card,
+        JobKind.STATUS_NOTICE: status_notice,
+        JobKind.SEVERITY_NOTICE: severity_notice,
+        JobKind.RELAY_UPDATE: partial(relay_update, changes, directory),
+        JobKind.ENGINEERING_HANDOFF: engineering_handoff,
+        JobKind.REACTION_PROMPT: reaction_prompt,
+    }
+
+
+CONSEQUENCES: Consequences = {
+    JobKind.POST_CLIENT_THREAD: client_thread_failed,
+    JobKind.SYNC_CARD: card_failed,
+    JobKind.STATUS_NOTICE: notice_failed,
+    JobKind.SEVERITY_NOTICE: notice_failed,
+    JobKind.RELAY_UPDATE: notice_failed,
+}
+"""What a post's failing for good leads to: a note in the triage thread, where the
+client was not told."""

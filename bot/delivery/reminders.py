@@ -5,30 +5,35 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from functools import partial
 
+from bot.adapters.mail import Mailer
 from bot.adapters.metrics import REMINDERS, TIMER_LAG
 from bot.adapters.slack import marker
+from bot.delivery.job_run import Loaded, NotReady, Run, load
 from bot.delivery.posts import since
-from bot.delivery.registry import REGISTRY, Loaded, NotReady, Run, load
+from bot.delivery.registry import Consequences, Handlers
 from bot.domain.jobs import (
     BreachEmail,
     FireTimer,
     GroupAlert,
+    Job,
     JobKind,
     ProblemNote,
     ReminderDM,
+    Role,
     TriageNote,
 )
 from bot.domain.sla import Step, Window, reminder_current, rung_suffix, windows
+from bot.services.reminders import Reminders
 from bot.slack_ui import notices
 
 log = logging.getLogger(__name__)
 
 
-@REGISTRY.handles(JobKind.FIRE_TIMER)
-async def fire_timer(job: FireTimer, run: Run) -> None:
+async def fire_timer(reminders: Reminders, job: FireTimer, run: Run) -> None:
     # Its messages and redraws are armed by the service, in the commit that fires it.
-    fired = await run.deps.reminders.fire(job, run.now)
+    fired = await reminders.fire(job, run.now)
     if fired is not None:
         step = fired.timer.step
         TIMER_LAG.labels(step.value).observe(max(0.0, run.now - fired.timer.due))
@@ -59,12 +64,11 @@ def fired_window(loaded: Loaded, step: Step, generation: int) -> Window:
     return replace(current, deadline=generation / 1000)
 
 
-@REGISTRY.handles(JobKind.REMINDER_DM)
 async def reminder_dm(job: ReminderDM, run: Run) -> None:
     loaded = await still_worth_sending(run, job)
     if loaded is None:
         return
-    ticket, client, now = loaded.ticket, loaded.client, run.deps.changes.clock()
+    ticket, client, now = loaded.ticket, loaded.client, run.deps.now()
     window = fired_window(loaded, job.step, job.generation)
     clock = job.step.clock
     if job.step is Step.UPDATE:
@@ -72,7 +76,7 @@ async def reminder_dm(job: ReminderDM, run: Run) -> None:
                                          loaded.thread_link())
     elif job.step.is_breach:
         text = notices.breach_dm(ticket, client, window, now, loaded.thread_link(),
-                                 loaded.triage_link(run.deps.settings.triage_channel), clock)
+                                 loaded.triage_link(run.deps.config.triage_channel), clock)
     else:
         text = notices.warning_dm(ticket, client, window, now, loaded.thread_link(), clock)
     await run.deps.slack.post_once(
@@ -81,27 +85,23 @@ async def reminder_dm(job: ReminderDM, run: Run) -> None:
     await run.close(lambda lease: run.deps.store.finish(ticket, lease, mark=job.id))
 
 
-@REGISTRY.handles(JobKind.TRIAGE_NOTE)
 async def triage_note(job: TriageNote, run: Run) -> None:
     loaded = await still_worth_sending(run, job)
     if loaded is None:
         return
-    ticket, now = loaded.ticket, run.deps.changes.clock()
+    ticket, now = loaded.ticket, run.deps.now()
     window = fired_window(loaded, job.step, job.generation)
     clock = job.step.clock
     if job.step is Step.UPDATE:
         text = notices.update_overdue_note(ticket, job.generation / 1000, now, job.told)
     elif job.step.is_breach:
-        settings = run.deps.settings
-        emailed = bool(settings.smtp_url and settings.support_lead_email)
-        text = notices.breach_note(ticket, window, now, alerted=bool(job.told) or emailed,
-                                   clock=clock, told=job.told)
+        text = notices.breach_note(ticket, window, now, clock=clock, told=job.told,
+                                   alerted=job.alerted, emailed=job.emailed)
     else:
         text = notices.warning_note(ticket, loaded.client, window, now, job.told, clock)
     await in_triage_thread(run, loaded, job.id, f"{notification(job)}/triage", text)
 
 
-@REGISTRY.handles(JobKind.GROUP_ALERT)
 async def group_alert(job: GroupAlert, run: Run) -> None:
     """An escalation step to a user group (mentioned in the triage thread, so Slack
     notifies its members) or to a channel (a post there, linking to the triage post)."""
@@ -110,7 +110,7 @@ async def group_alert(job: GroupAlert, run: Run) -> None:
         return
     ticket = loaded.ticket
     text = notices.group_alert(ticket, loaded.client, job.step.clock, job.step.is_breach,
-                               job.target, loaded.triage_link(run.deps.settings.triage_channel))
+                               job.target, loaded.triage_link(run.deps.config.triage_channel))
     if job.target.startswith("S"):
         await in_triage_thread(run, loaded, job.id, f"{notification(job)}/alert", text)
         return
@@ -120,9 +120,7 @@ async def group_alert(job: GroupAlert, run: Run) -> None:
     await run.close(lambda lease: run.deps.store.finish(ticket, lease, mark=job.id))
 
 
-@REGISTRY.handles(JobKind.BREACH_EMAIL)
-async def breach_email(job: BreachEmail, run: Run) -> None:
-    mailer = run.deps.mailer
+async def breach_email(mailer: Mailer | None, job: BreachEmail, run: Run) -> None:
     loaded = await load(run, job.ticket)
     if loaded is None or job.id in loaded.ticket.sent:
         return
@@ -131,8 +129,8 @@ async def breach_email(job: BreachEmail, run: Run) -> None:
         return
     email = notices.breach_email(
         loaded.ticket, loaded.client, fired_window(loaded, job.step, job.generation),
-        run.deps.changes.clock(), to=job.to, thread_link=loaded.thread_link(),
-        triage_link=loaded.triage_link(run.deps.settings.triage_channel),
+        run.deps.now(), to=job.to, thread_link=loaded.thread_link(),
+        triage_link=loaded.triage_link(run.deps.config.triage_channel),
         generation=job.generation, clock=job.step.clock,
         again=rung_suffix(job.rung, job.repeat).replace(":", "."))
     await run.fence()  # an email cannot be looked for afterwards: never send it twice
@@ -140,7 +138,6 @@ async def breach_email(job: BreachEmail, run: Run) -> None:
     await run.close(lambda lease: run.deps.store.finish(loaded.ticket, lease, mark=job.id))
 
 
-@REGISTRY.handles(JobKind.PROBLEM_NOTE)
 async def problem_note(job: ProblemNote, run: Run) -> None:
     loaded = await load(run, job.ticket)
     if loaded is None or job.id in loaded.ticket.sent:
@@ -150,7 +147,7 @@ async def problem_note(job: ProblemNote, run: Run) -> None:
 
 
 async def in_triage_thread(run: Run, loaded: Loaded, job_id: str, name: str, text: str) -> None:
-    channel = run.deps.settings.triage_channel
+    channel = run.deps.config.triage_channel
     ticket = loaded.ticket
     if channel is None:
         return
@@ -160,3 +157,61 @@ async def in_triage_thread(run: Run, loaded: Loaded, job_id: str, name: str, tex
                                    mark=marker(ticket.key, name), again=run.again,
                                    oldest=since(ticket))
     await run.close(lambda lease: run.deps.store.finish(ticket, lease, mark=job_id))
+
+
+_HINTS = {
+    Role.ACCOUNT_MANAGER: "update the client with `clients set --account-manager`.",
+    Role.HEAD_OF_SUPPORT: "check SUPPORT_LEAD.",
+    Role.ASSIGNEE: "another engineer should take this ticket over.",
+}
+
+
+def _step(step: Step) -> str:
+    return step.value.replace("_", " ")
+
+
+def dm_failed(job: ReminderDM, error: str) -> list[Job]:
+    return [ProblemNote(ticket=job.ticket, what=f"DM <@{job.user}> ({job.role.value}) about "
+                        f"the {_step(job.step)}", error=error, hint=_HINTS[job.role],
+                        recipient=job.user)]
+
+
+def email_failed(job: BreachEmail, error: str) -> list[Job]:
+    return [ProblemNote(ticket=job.ticket, what=f"email the breach to {job.to}", error=error,
+                        hint="check SUPPORT_LEAD_EMAIL and SMTP_URL.", recipient=job.to)]
+
+
+def timer_failed(job: FireTimer, error: str) -> list[Job]:
+    return [ProblemNote(ticket=job.ticket, what=f"send the {_step(job.step)} reminder",
+                        error=error, hint="Its deadline is on this post; the desk's log says "
+                        "why.")]
+
+
+def alert_failed(job: GroupAlert, error: str) -> list[Job]:
+    return [ProblemNote(ticket=job.ticket, what=f"alert {job.target} about the "
+                        f"{_step(job.step)}", error=error,
+                        hint="Check the ladder in PLANS, and invite the app to the channel.",
+                        recipient=job.target)]
+
+
+def handlers(reminders: Reminders, mailer: Mailer | None) -> Handlers:
+    """The reminders' handlers by job kind: a timer fires through ``reminders``; the breach
+    email goes by ``mailer`` (None: SMTP is not set up)."""
+    return {
+        JobKind.FIRE_TIMER: partial(fire_timer, reminders),
+        JobKind.REMINDER_DM: reminder_dm,
+        JobKind.TRIAGE_NOTE: triage_note,
+        JobKind.GROUP_ALERT: group_alert,
+        JobKind.BREACH_EMAIL: partial(breach_email, mailer),
+        JobKind.PROBLEM_NOTE: problem_note,
+    }
+
+
+CONSEQUENCES: Consequences = {
+    JobKind.REMINDER_DM: dm_failed,
+    JobKind.BREACH_EMAIL: email_failed,
+    JobKind.FIRE_TIMER: timer_failed,
+    JobKind.GROUP_ALERT: alert_failed,
+}
+"""What a reminder's failing for good leads to: a note in the triage thread naming who
+could not be reached. (A problem note's own failure leads to nothing.)"""

@@ -4,11 +4,14 @@ the ticket's triage thread."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from bot.adapters.slack import Undeliverable, marker
-from bot.delivery.registry import REGISTRY, Run, load
+from bot.delivery.job_run import Run, load
+from bot.delivery.registry import Handlers
 from bot.delivery.reminders import in_triage_thread
 from bot.domain.jobs import CsatComment, JobKind, ReportDM
+from bot.services.reports import Reports
 from bot.slack_ui.csat import comment_note
 from bot.slack_ui.notices import problem_note
 from bot.slack_ui.reports import report_message
@@ -16,11 +19,7 @@ from bot.slack_ui.reports import report_message
 log = logging.getLogger(__name__)
 
 
-@REGISTRY.handles(JobKind.REPORT_DM)
-async def report_dm(job: ReportDM, run: Run) -> None:
-    reports = run.deps.reports
-    if reports is None:
-        return
+async def report_dm(reports: Reports, job: ReportDM, run: Run) -> None:
     report = await reports.build(job.start, job.end, job.label, job.channel)
     to = job.user or (report.client.account_manager if report.client else None)
     if to is None:
@@ -54,7 +53,7 @@ def since(job: ReportDM, run: Run) -> float:
 async def tell_triage(run: Run, job: ReportDM, what: str, error: str) -> None:
     """A report that cannot be delivered for good, said in the triage channel (it is of
     no ticket, so of no ticket's thread), once."""
-    channel = run.deps.settings.triage_channel
+    channel = run.deps.config.triage_channel
     if channel is None:
         return
     hint = ("Update the client's account manager with `clients set --account-manager`."
@@ -64,7 +63,6 @@ async def tell_triage(run: Run, job: ReportDM, what: str, error: str) -> None:
                                    oldest=since(job, run))
 
 
-@REGISTRY.handles(JobKind.CSAT_COMMENT)
 async def csat_comment(job: CsatComment, run: Run) -> None:
     loaded = await load(run, job.ticket)
     if loaded is None or job.id in loaded.ticket.sent:
@@ -74,3 +72,9 @@ async def csat_comment(job: CsatComment, run: Run) -> None:
         return
     await in_triage_thread(run, loaded, job.id, f"csat_comment:{job.ref}",
                            comment_note(loaded.ticket, job.user))
+
+
+def handlers(reports: Reports) -> Handlers:
+    """The reports' handlers by job kind: a report's figures from ``reports``."""
+    return {JobKind.REPORT_DM: partial(report_dm, reports),
+            JobKind.CSAT_COMMENT: csat_comment}

@@ -18,25 +18,20 @@ from collections.abc import Awaitable
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from bot.adapters.clock import Clock
+from bot.adapters.connection import redis_unreachable
 from bot.adapters.finish import Finished
 from bot.adapters.metrics import show_queue
-from bot.adapters.model import Versioned
 from bot.adapters.queue import Buried, JobQueue, Leased
+from bot.adapters.redis_time import RedisTime
 from bot.adapters.slack import Retryable, Undeliverable
-from bot.delivery import (  # noqa: F401 - they register their handlers
-    events,
-    home,
-    posts,
-    reminders,
-    reports,
-)
 from bot.delivery.hold import Hold, backoff, ticket_of_id
-from bot.delivery.problems import consequences
-from bot.delivery.registry import REGISTRY, Deps, LeaseLost, NotReady, Run, Write
-from bot.domain.jobs import JOB, Job, ProblemNote
+from bot.delivery.job_run import Deps, LeaseLost, NotReady, Run, Write
+from bot.delivery.registry import Registry
+from bot.domain.jobs import JOB, Job
 from bot.domain.tickets import ticket_key
 from bot.services.reminders import NotDue
+from bot.services.reports import Reports
+from bot.services.retention import Retention
 from bot.services.sweep import Sweeper, failed
 
 log = logging.getLogger(__name__)
@@ -61,14 +56,25 @@ TRANSIENT_ATTEMPTS = 300
 """Attempts of a job Slack (or SMTP, a receiver) cannot take now: at the 300 s cap of the
 backoff, about a day. An outage of hours ends with everything delivered, late."""
 
+RERUNS = 3
+"""Runs of a job again at once, in one claim, after Redis went out of reach mid-run."""
+
 
 class Worker:
-    def __init__(self, queue: JobQueue, deps: Deps, clock: Clock, *, batch: int = 100,
+    def __init__(self, queue: JobQueue, registry: Registry, deps: Deps, clock: RedisTime,
+                 sweeper: Sweeper, *, reports: Reports | None = None,
+                 retention: Retention | None = None, batch: int = 100,
                  concurrency: int = CONCURRENCY, sweep_every: float = SWEEP_EVERY) -> None:
+        """``registry``: each job kind's handler; ``sweeper``: the sweep, run at start and
+        every ``sweep_every`` s; with it, ``reports`` arms the monthly statements and
+        ``retention`` archives and drops old tickets."""
         self.queue = queue
+        self.registry = registry
         self.deps = deps
         self.clock = clock
-        self.sweeper = Sweeper(deps.changes)
+        self.sweeper = sweeper
+        self.reports = reports
+        self.retention = retention
         self.batch = batch
         self.sweep_every = sweep_every
         self.concurrency = concurrency
@@ -193,10 +199,10 @@ class Worker:
     async def _housekeeping(self) -> None:
         """With each sweep: arm the clients' next monthly statements (each once), archive
         the tickets resolved long enough ago, drop the archives past keeping."""
-        if self.deps.reports is not None:
-            await self.deps.reports.arm_statements()
-        if self.deps.retention is not None:
-            await self.deps.retention.run()
+        if self.reports is not None:
+            await self.reports.arm_statements()
+        if self.retention is not None:
+            await self.retention.run()
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -220,9 +226,7 @@ class Worker:
             for job in batch.jobs:
                 self._start(job, now)
             if len(batch.jobs) == asked:
-                return 0.0  # more may be due: claim again at once
-        # Nothing else is due now: wait for the next due time, or for a job armed meanwhile
-        # (which wakes this worker when it becomes the earliest due).
+                return 0.0  # more may be due: claim again at once (else a job armed wakes it)
         if batch.next_wake_ms is None:
             return self.max_idle
         return min(self.max_idle, max(0.0, (batch.next_wake_ms - batch.now_ms) / 1000))
@@ -244,12 +248,12 @@ class Worker:
             # Its lease runs out and the job is claimed again: nothing is lost.
             log.error("a job stopped by %r; it runs again when its lease expires", exc)
 
-    def _start(self, leased: Leased, now: float, ticket: Versioned | None = None) -> None:
-        task = asyncio.create_task(self._run(leased, now, ticket))
+    def _start(self, leased: Leased, now: float) -> None:
+        task = asyncio.create_task(self._run(leased, now))
         self._tasks.add(task)
         task.add_done_callback(self._ended)
 
-    async def _run(self, leased: Leased, now: float, ticket: Versioned | None = None) -> None:
+    async def _run(self, leased: Leased, now: float) -> None:
         hold = Hold(self.queue, leased)
         try:
             job = JOB.validate_python(leased.payload)
@@ -260,17 +264,32 @@ class Worker:
                       ticket_of_id(leased.id), leased.id, exc.errors()[:1])
             await hold.retry(60.0, f"unreadable payload: {exc}", max_attempts=60)
             return
-        await self._attempt(job, hold, now, ticket)
+        await self._attempt(job, hold, now)
 
     async def _closing(self, hold: Hold, write: Write) -> Finished:
         """A job's last write and ack; a job it leased to this worker at once starts now."""
         done = await hold.closing(write)
         if done.taken is not None:
-            self._start(done.taken, done.now_ms / 1000, done.ticket)
+            self._start(done.taken, done.now_ms / 1000)
         return done
 
-    async def _attempt(self, job: Job, hold: Hold, now: float,
-                       ticket: Versioned | None = None) -> None:
+    async def _attempt(self, job: Job, hold: Hold, now: float) -> None:
+        """Run the job and write its outcome. A run cut off from Redis runs again as soon as
+        Redis answers, while this worker still holds the job: not when its lease expires."""
+        key, leased = ticket_key(job.ticket), hold.leased
+        for rerun in range(RERUNS + 1):
+            if not await self._try(job, hold, now, again=rerun > 0, last=rerun == RERUNS):
+                return
+            if not await hold.still_held():
+                log.warning("%s: job %s lost its lease while Redis was out of reach; another "
+                            "worker takes it over", key, leased.id)
+                return
+            log.info("%s: job %s runs again, Redis answers again", key, leased.id)
+
+    async def _try(self, job: Job, hold: Hold, now: float, *, again: bool, last: bool
+                   ) -> bool:
+        """One run of the job, and its outcome written; True when Redis went out of reach
+        mid-run (unless ``last``): nothing is written, the job is to run again."""
         key, leased = ticket_key(job.ticket), hold.leased
 
         async def fence() -> None:
@@ -280,11 +299,11 @@ class Worker:
         async def close(write: Write) -> Finished:
             return await self._closing(hold, write)
 
-        run = Run(self.deps, again=leased.attempt > 1, now=now, fence=fence, close=close,
-                  ticket=ticket)
-        work = asyncio.ensure_future(REGISTRY.run(job, run))
+        run = Run(self.deps, again=again or leased.attempt > 1, now=now, fence=fence,
+                  close=close, ticket=None if again else leased.ticket)
+        work = asyncio.ensure_future(self.registry.run(job, run))
         lost = asyncio.Event()
-        keeper = asyncio.ensure_future(self._keep_lease(hold, work, lost))
+        keeper = asyncio.ensure_future(hold.keep(work, lost))
         try:
             await work
         except NotDue as early:
@@ -311,6 +330,10 @@ class Worker:
                                        dead=self._if_dead(job, str(exc)))
             log.info("%s: job %s waits: %s (%s)", key, leased.id, exc, outcome)
         except Exception as exc:
+            if redis_unreachable(exc) and not last:
+                log.warning("%s: job %s cut off from Redis (%s); it runs again once Redis "
+                            "answers", key, leased.id, exc)
+                return True
             outcome = await hold.retry(backoff(leased.attempt), repr(exc),
                                        dead=self._if_dead(job, type(exc).__name__))
             log.exception("%s: job %s (attempt %d) failed; %s", key, leased.id, leased.attempt,
@@ -323,25 +346,10 @@ class Worker:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
+        return False
 
-    async def _keep_lease(self, hold: Hold, work: asyncio.Future[None],
-                          lost: asyncio.Event) -> None:
-        """Renew the lease every third of it while the job runs; stop the job if it is lost."""
-        while not work.done():
-            await asyncio.sleep(self.queue.lease_ms / 3000)
-            try:
-                if not await hold.renew():
-                    lost.set()
-                    work.cancel()
-                    return
-            except (RedisError, OSError) as exc:
-                log.warning("job %s: cannot renew its lease (%s)", hold.leased.id, exc)
-
-    @staticmethod
-    def _if_dead(job: Job, error: str) -> Buried | None:
-        """What a job leaves if it is dead-lettered now, written with its dead letter: its
-        ticket's record of it, and the note that tells the ticket's triage thread."""
+    def _if_dead(self, job: Job, error: str) -> Buried | None:
+        """Written with a dead letter: its ticket's record of it, the note to the triage."""
         if job.ticket == 0:
             return None
-        follow = [] if isinstance(job, ProblemNote) else consequences(job, error)
-        return Buried(job.ticket, failed(job.id), follow)
+        return Buried(job.ticket, failed(job.id), self.registry.consequences(job, error))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from bot.domain.text import blank
 from bot.domain.tickets import Rating, Ticket, TicketError
 
 SCORES = range(1, 6)
@@ -32,7 +33,7 @@ def rate(ticket: Ticket, user: str, score: int, now: float) -> Ticket:
 def comment(ticket: Ticket, user: str, text: str, now: float) -> Ticket:
     """``user``'s comment on their rating (they must have rated first)."""
     text = text.strip()
-    if not text:
+    if blank(text):
         raise TicketError("the comment is empty")
     if len(text) > COMMENT_MAX:
         raise TicketError(f"a comment holds at most {COMMENT_MAX} characters")

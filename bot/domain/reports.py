@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.domain.calendar import Span, elapsed
 from bot.domain.csat import score
 from bot.domain.plans import Plan
-from bot.domain.sla import PAUSED, Clock, clock_stopped_at, is_breached, periods
+from bot.domain.sla import PAUSED, SlaClock, clock_stopped_at, is_breached, periods
 from bot.domain.tickets import Severity, Status, Ticket
 
 ALL = "all"
@@ -41,28 +42,43 @@ class Outcome:
     created_at: float
     resolved_at: float | None
     """None: not resolved (yet)."""
-    durations: Mapping[Clock, float]
-    """Clock -> the business seconds it ran until it stopped (a clock that never stopped
+    durations: Mapping[SlaClock, float]
+    """SlaClock -> the business seconds it ran until it stopped (a clock that never stopped
     by a response, such as a first response never given, is absent)."""
-    breached: frozenset[Clock] = frozenset()
+    breached: frozenset[SlaClock] = frozenset()
     scores: tuple[int, ...] = ()
     """The CSAT ratings (1 to 5), one per person who answered."""
-    pending: frozenset[Clock] = frozenset()
+    pending: frozenset[SlaClock] = frozenset()
     """Clocks of a met % still running with their deadline ahead (an unresolved ticket's
     first response still to come, in time so far): neither met nor breached."""
 
 
-Run = tuple[float, float, tuple[Span, ...]]
+class OpenedBetween(NamedTuple):
+    """The tickets opened in a period: the resolved ones' outcomes (decoded as they are
+    consumed), and the numbers of the others."""
+
+    resolved: Iterator[Outcome]
+    unresolved: list[int]
+
+
+class Unresolved(NamedTuple):
+    """A ticket not resolved, and the clock and due time of each breach fired for it."""
+
+    ticket: Ticket
+    breaches: list[tuple[str, float]]
+
+
+ClockRun = tuple[float, float, tuple[Span, ...]]
 """How a clock ran on a resolved ticket: from, until, and the pauses between."""
 
 
-def _first_response(ticket: Ticket) -> Run | None:
+def _first_response(ticket: Ticket) -> ClockRun | None:
     if ticket.first_response_at is None:
         return None
     return ticket.created_at, ticket.first_response_at, ()
 
 
-def _resolution(ticket: Ticket) -> Run | None:
+def _resolution(ticket: Ticket) -> ClockRun | None:
     """From creation to resolution; waiting on the client, or resolved before a reopen,
     does not count. None while the ticket is not resolved."""
     resolved = ticket.resolved_at
@@ -72,9 +88,9 @@ def _resolution(ticket: Ticket) -> Run | None:
     return ticket.created_at, resolved, pauses
 
 
-RUNS: Mapping[Clock, Callable[[Ticket], Run | None]] = {
-    Clock.INITIAL: _first_response,
-    Clock.RESOLUTION: _resolution,
+RUNS: Mapping[SlaClock, Callable[[Ticket], ClockRun | None]] = {
+    SlaClock.INITIAL: _first_response,
+    SlaClock.RESOLUTION: _resolution,
 }
 """How long each reported clock ran until it stopped (None: it has not), measured on a
 ticket (with ``REPORTED``, what a new clock needs to be in reports)."""
@@ -95,24 +111,24 @@ def outcome(ticket: Ticket, plan: Plan, breached: Iterable[tuple[str, float]] = 
     if at is None:
         raise ValueError(f"{ticket.key} is not resolved: its outcome needs a time")
     calendar = plan.calendar_for(ticket.severity)
-    durations: dict[Clock, float] = {}
+    durations: dict[SlaClock, float] = {}
     for clock, run in RUNS.items():
         ran = run(ticket)
         if ran is not None:
             start, end, pauses = ran
             durations[clock] = elapsed(start, end, calendar, pauses)
-    clocks = {Clock(c) for c, due in breached if c in _CLOCKS
-              and not (c == Clock.INITIAL and stopped is not None and stopped < due)}
+    clocks = {SlaClock(c) for c, due in breached if c in _CLOCKS
+              and not (c == SlaClock.INITIAL and stopped is not None and stopped < due)}
     if is_breached(ticket, plan, at):
-        clocks.add(Clock.INITIAL)
-    pending = frozenset({Clock.INITIAL}) if stopped is None and Clock.INITIAL not in clocks \
+        clocks.add(SlaClock.INITIAL)
+    pending = frozenset({SlaClock.INITIAL}) if stopped is None and SlaClock.INITIAL not in clocks \
         else frozenset()
     return Outcome(ticket.number, ticket.channel, ticket.severity, ticket.created_at, resolved,
                    durations, frozenset(clocks), tuple(r.score for r in ticket.ratings),
                    pending)
 
 
-_CLOCKS = frozenset(c.value for c in Clock)
+_CLOCKS = frozenset(c.value for c in SlaClock)
 
 
 def nearest_rank(ordered: Sequence[float], p: int) -> float | None:
@@ -130,15 +146,15 @@ def nearest_rank(ordered: Sequence[float], p: int) -> float | None:
 class Reported:
     """A clock as reports show it: its percentiles, and whether its met % is a column."""
 
-    clock: Clock
+    clock: SlaClock
     label: str
     percentiles: tuple[int, ...]
     met: bool = False
 
 
 REPORTED: tuple[Reported, ...] = (
-    Reported(Clock.INITIAL, "first response", (50, 90, 99), met=True),
-    Reported(Clock.RESOLUTION, "resolution", (50, 90)),
+    Reported(SlaClock.INITIAL, "first response", (50, 90, 99), met=True),
+    Reported(SlaClock.RESOLUTION, "resolution", (50, 90)),
 )
 """The clocks reports show, in order. A clock added here is a column more everywhere."""
 
@@ -156,11 +172,11 @@ class Tally:
         self.tickets = 0
         self.breaches = 0
         """Tickets with a breach of any clock."""
-        self.breached: dict[Clock, int] = {}
-        self.pending: dict[Clock, int] = {}
-        self.durations: dict[Clock, list[float]] = {}
+        self.breached: dict[SlaClock, int] = {}
+        self.pending: dict[SlaClock, int] = {}
+        self.durations: dict[SlaClock, list[float]] = {}
         self.scores: list[int] = []
-        self._sorted: dict[Clock, list[float]] = {}
+        self._sorted: dict[SlaClock, list[float]] = {}
 
     def add(self, o: Outcome) -> None:
         self.tickets += 1
@@ -185,7 +201,7 @@ class Tally:
             self.durations.setdefault(clock, []).extend(values)
         self.scores += other.scores
 
-    def ordered(self, clock: Clock) -> list[float]:
+    def ordered(self, clock: SlaClock) -> list[float]:
         """The clock's durations, sorted once."""
         if clock not in self._sorted:
             self._sorted[clock] = sorted(self.durations.get(clock, ()))
@@ -202,7 +218,7 @@ class Column:
     """A percentage."""
 
 
-def _met(clock: Clock) -> Callable[[Tally], Value]:
+def _met(clock: SlaClock) -> Callable[[Tally], Value]:
     """Met over met and breached (pending tickets are neither); None when none is either."""
     def met(t: Tally) -> Value:
         decided = t.tickets - t.pending.get(clock, 0)
@@ -210,13 +226,13 @@ def _met(clock: Clock) -> Callable[[Tally], Value]:
     return met
 
 
-def _pending(clock: Clock) -> Callable[[Tally], Value]:
+def _pending(clock: SlaClock) -> Callable[[Tally], Value]:
     def pending(t: Tally) -> Value:
         return t.pending.get(clock, 0)
     return pending
 
 
-def _percentile(clock: Clock, p: int) -> Callable[[Tally], Value]:
+def _percentile(clock: SlaClock, p: int) -> Callable[[Tally], Value]:
     def percentile(t: Tally) -> Value:
         return nearest_rank(t.ordered(clock), p)
     return percentile

@@ -17,7 +17,7 @@ from bot.domain.plans import Ladder, Plan, default_ladder
 from bot.domain.tickets import Severity, Status, Ticket
 
 
-class Clock(StrEnum):
+class SlaClock(StrEnum):
     INITIAL = "first response"
     NEXT = "next response"
     UPDATE = "update"
@@ -35,7 +35,7 @@ class Step(StrEnum):
     RESOLVE_BREACH = "resolve_breach"
 
     @property
-    def clock(self) -> Clock:
+    def clock(self) -> SlaClock:
         return _CLOCK_OF[self]
 
     @property
@@ -44,13 +44,13 @@ class Step(StrEnum):
 
 
 _CLOCK_OF = {
-    Step.WARNING: Clock.INITIAL, Step.BREACH: Clock.INITIAL, Step.UPDATE: Clock.UPDATE,
-    Step.NEXT_WARNING: Clock.NEXT, Step.NEXT_BREACH: Clock.NEXT,
-    Step.RESOLVE_WARNING: Clock.RESOLUTION, Step.RESOLVE_BREACH: Clock.RESOLUTION,
+    Step.WARNING: SlaClock.INITIAL, Step.BREACH: SlaClock.INITIAL, Step.UPDATE: SlaClock.UPDATE,
+    Step.NEXT_WARNING: SlaClock.NEXT, Step.NEXT_BREACH: SlaClock.NEXT,
+    Step.RESOLVE_WARNING: SlaClock.RESOLUTION, Step.RESOLVE_BREACH: SlaClock.RESOLUTION,
 }
-_STEPS = {Clock.INITIAL: (Step.WARNING, Step.BREACH),
-          Clock.NEXT: (Step.NEXT_WARNING, Step.NEXT_BREACH),
-          Clock.RESOLUTION: (Step.RESOLVE_WARNING, Step.RESOLVE_BREACH)}
+_STEPS = {SlaClock.INITIAL: (Step.WARNING, Step.BREACH),
+          SlaClock.NEXT: (Step.NEXT_WARNING, Step.NEXT_BREACH),
+          SlaClock.RESOLUTION: (Step.RESOLVE_WARNING, Step.RESOLVE_BREACH)}
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,21 @@ class Timer:
     def notification(self) -> str:
         """The once-ever identity of what this timer sends (see ``Ticket.sent``)."""
         return f"{self.step.value}:{self.generation}{rung_suffix(self.rung, self.repeat)}"
+
+
+@dataclass(frozen=True)
+class SlaEvent:
+    """An SLA warning or breach as it happened: which clock and step, due and fired when."""
+
+    notification: str
+    clock: str
+    step: str
+    due: float
+    fired: float
+
+    @property
+    def late_by(self) -> float:
+        return max(0.0, self.fired - self.due)
 
 
 def rung_suffix(rung: int, repeat: int) -> str:
@@ -220,56 +235,50 @@ def update_timer(ticket: Ticket, plan: Plan) -> Timer | None:
     return Timer(Step.UPDATE, due, round(anchor * 1000))
 
 
-def windows(ticket: Ticket, plan: Plan) -> dict[Clock, Window]:
+def windows(ticket: Ticket, plan: Plan) -> dict[SlaClock, Window]:
     """The windows of the clocks that run now (not the update cadence, a timer of its own)."""
-    found: dict[Clock, Window | None] = {
-        Clock.INITIAL: response_window(ticket, plan) if clock_running(ticket) else None,
-        Clock.NEXT: next_response_window(ticket, plan),
-        Clock.RESOLUTION: resolution_window(ticket, plan),
+    found: dict[SlaClock, Window | None] = {
+        SlaClock.INITIAL: response_window(ticket, plan) if clock_running(ticket) else None,
+        SlaClock.NEXT: next_response_window(ticket, plan),
+        SlaClock.RESOLUTION: resolution_window(ticket, plan),
     }
     return {clock: window for clock, window in found.items() if window is not None}
 
 
-def ladder_of(ticket: Ticket, plan: Plan, clock: Clock, warn_at: float) -> Ladder:
+def ladder_of(ticket: Ticket, plan: Plan, clock: SlaClock, warn_at: float) -> Ladder:
     """The reminders of one of the ticket's clocks: its plan's for its severity; the
     resolution clock's are the default ones."""
-    if clock is Clock.RESOLUTION:
+    if clock is SlaClock.RESOLUTION:
         return default_ladder(warn_at)
     return plan.ladder(ticket.severity, warn_at)
 
 
-@dataclass(frozen=True)
-class Running:
-    """The clocks that run now (``windows``) and the update owed (``update_timer``): what
-    ``desired_timers`` and ``urgency`` are both worked out from."""
-
-    windows: dict[Clock, Window]
-    update: Timer | None
+Running = tuple[dict[SlaClock, Window], Timer | None]
+"""The clocks that run now and the update owed: what ``desired_timers`` and ``urgency``
+are both worked out from (``running``)."""
 
 
 def running(ticket: Ticket, plan: Plan) -> Running:
-    return Running(windows(ticket, plan), update_timer(ticket, plan))
+    return windows(ticket, plan), update_timer(ticket, plan)
 
 
 def desired_timers(ticket: Ticket, plan: Plan, now: float, warn_at: float,
                    clocks: Running | None = None) -> list[Timer]:
-    """The reminders ``ticket`` should still get, in due order (``clocks``: its ``running``,
-    if worked out already).
+    """The reminders ``ticket`` should still get, in due order (``clocks``: its ``running``).
 
     Past a deadline only the breach remains (a warning then a breach at once would be
     noise); a notification already sent for a deadline is never due again.
     """
-    clocks = clocks or running(ticket, plan)
+    now_running, update = clocks or running(ticket, plan)
     timers: list[Timer] = []
-    for clock, window in clocks.windows.items():
+    for clock, window in now_running.items():
         timers += _ladder_timers(clock, window, ladder_of(ticket, plan, clock, warn_at), now)
-    update = clocks.update
     if update is not None:
         timers.append(update)
     return sorted((t for t in timers if t.notification not in ticket.sent), key=lambda t: t.due)
 
 
-def _ladder_timers(clock: Clock, window: Window, ladder: Ladder, now: float) -> list[Timer]:
+def _ladder_timers(clock: SlaClock, window: Window, ladder: Ladder, now: float) -> list[Timer]:
     """A clock's timers from its ladder: its warnings while the deadline is ahead; each
     breach step and its re-notifications, of which after an outage only the latest due is
     sent (three reminders at once would be noise)."""
@@ -311,7 +320,7 @@ def reminder_current(ticket: Ticket, plan: Plan, step: Step, generation: int) ->
 class ClockState:
     """How a clock other than the initial response stands, for the ticket's posts."""
 
-    clock: Clock
+    clock: SlaClock
     due: float | None
     """The deadline (None while paused)."""
     breached: bool = False
@@ -326,17 +335,17 @@ def clock_states(ticket: Ticket, plan: Plan, now: float) -> list[ClockState]:
     states: list[ClockState] = []
     paused = ticket.status is PAUSED
     running = windows(ticket, plan)
-    if Clock.NEXT in running:
-        due = running[Clock.NEXT].deadline
-        states.append(ClockState(Clock.NEXT, due, now >= due))
+    if SlaClock.NEXT in running:
+        due = running[SlaClock.NEXT].deadline
+        states.append(ClockState(SlaClock.NEXT, due, now >= due))
     elif paused and ticket.awaiting_since is not None and plan.next_response.get(ticket.severity):
-        states.append(ClockState(Clock.NEXT, None))
+        states.append(ClockState(SlaClock.NEXT, None))
     update = update_timer(ticket, plan)
     if update is not None:
-        states.append(ClockState(Clock.UPDATE, update.due, now >= update.due))
-    if Clock.RESOLUTION in running:
-        due = running[Clock.RESOLUTION].deadline
-        states.append(ClockState(Clock.RESOLUTION, due, now >= due))
+        states.append(ClockState(SlaClock.UPDATE, update.due, now >= update.due))
+    if SlaClock.RESOLUTION in running:
+        due = running[SlaClock.RESOLUTION].deadline
+        states.append(ClockState(SlaClock.RESOLUTION, due, now >= due))
     elif paused and plan.resolve_within.get(ticket.severity):
-        states.append(ClockState(Clock.RESOLUTION, None))
+        states.append(ClockState(SlaClock.RESOLUTION, None))
     return states

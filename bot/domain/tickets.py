@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Final
+
+from bot.domain.text import blank
 
 
 class Severity(StrEnum):
@@ -139,6 +142,10 @@ class Ticket:
         return self.status_changes[-1].at if self.status_changes else self.created_at
 
 
+FIRST_NUMBER: Final = 1001
+"""The desk's first ticket is T-1001."""
+
+
 def ticket_key(number: int) -> str:
     return f"T-{number}"
 
@@ -194,7 +201,7 @@ def change_status(ticket: Ticket, new: Status, by: str, now: float) -> Ticket:
 def resolve(ticket: Ticket, by: str, now: float, resolution: str) -> Ticket:
     if ticket.status is Status.RESOLVED:
         raise TicketError(f"{ticket.key} is already resolved")
-    if not resolution.strip():
+    if blank(resolution):
         raise TicketError("a resolution note is required")
     return replace(_moved(ticket, Status.RESOLVED, by, now), resolved_at=now,
                    resolution=resolution.strip(), awaiting_since=None, awaiting_ts=None)
@@ -283,3 +290,32 @@ class Client:
     account_manager: str | None = None
     phone: str | None = None
     welcome_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A ticket as read, with the version it was read at (a change is saved only if the
+    version is still that one)."""
+
+    ticket: Ticket
+    version: int
+
+
+class Conflict(Exception):
+    """The ticket changed since it was read (optimistic concurrency): read again and retry."""
+
+
+@dataclass(frozen=True)
+class IntakeLimit:
+    """At most ``most`` tickets per reporter in each ``window`` seconds."""
+
+    most: int
+    window: int = 3600
+
+
+class TooMany(Exception):
+    """The reporter reached the intake limit."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"more than {most} tickets")
+        self.most = most

@@ -50,16 +50,46 @@ def urgency(ticket: Ticket, plan: Plan, warn_at: float, clocks: Running | None =
     (``clocks``: its ``running``, if worked out already.)"""
     if ticket.status is Status.RESOLVED:
         return NOT_RUNNING
-    clocks = clocks or running(ticket, plan)
+    now_running, update = clocks or running(ticket, plan)
     dues: list[float] = []
     warns: list[float] = []
-    for clock, window in clocks.windows.items():
+    for clock, window in now_running.items():
         shares = [r.share for r in ladder_of(ticket, plan, clock, warn_at)
                   if r.share is not None]
         dues.append(window.deadline)
         warns.append(window.warning_due(min(shares)) if shares else window.deadline)
-    update = clocks.update
     if update is not None:
         dues.append(update.due)
         warns.append(update.due)
     return Urgency(min(dues, default=None), min(warns, default=None))
+
+
+@dataclass(frozen=True)
+class ByDeadline:
+    """Every open ticket, soonest deadline first."""
+
+
+@dataclass(frozen=True)
+class ByHolder:
+    """The open tickets ``user`` holds (None: those nobody holds), soonest deadline first."""
+
+    user: str | None
+
+
+@dataclass(frozen=True)
+class ByClients:
+    """The open tickets of these client channels, as one ranking, soonest deadline first."""
+
+    channels: tuple[str, ...]
+
+
+Ranking = ByDeadline | ByHolder | ByClients
+"""A ranking of open tickets by urgency: what the queue's sections and lists read."""
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """The first tickets of a ranking, and how many it has in all."""
+
+    numbers: list[int]
+    total: int

@@ -3,19 +3,25 @@
 Slack answers a message or view that breaks one with ``ok: false`` (``invalid_blocks``,
 ``msg_too_long``, ``invalid_arguments``) and says which rule in
 ``response_metadata.messages``; the stand-in does the same, so a limit the app forgets
-fails in the tests and in the sandbox as it would in Slack.
+fails in the tests and in the sandbox as it would in Slack. Lengths are counted in UTF-16
+code units, an emoji two, as Slack may count them (``bot.slack_ui.ids`` says why).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+
+def _length(text: str) -> int:
+    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+
+
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 TEXT_MAX = 40_000
-TEXT_LIMITS = {"section": 3000, "header": 150, "field": 2000, "label": 2000, "hint": 2000,
-               "placeholder": 150, "button": 75, "option": 75, "option_description": 75,
-               "title": 24, "submit": 24, "close": 24}
+TEXT_LIMITS = {"section": 3000, "context": 3000, "header": 150, "field": 2000, "label": 2000,
+               "hint": 2000, "placeholder": 150, "button": 75, "option": 75,
+               "option_description": 75, "title": 24, "submit": 24, "close": 24}
 ID_MAX = 255
 VALUE_MAX = {"button": 2000, "option": 150}
 PRIVATE_METADATA_MAX = 3000
@@ -30,13 +36,13 @@ def _text(obj: Any, kind: str, where: str, problems: list[str]) -> None:
     text = obj.get("text") if isinstance(obj, dict) else None
     if not isinstance(text, str):
         problems.append(f"{where}: a text object needs its text")
-    elif len(text) > TEXT_LIMITS[kind]:
+    elif _length(text) > TEXT_LIMITS[kind]:
         problems.append(f"{where}: must be at most {TEXT_LIMITS[kind]} characters "
-                        f"(it has {len(text)})")
+                        f"(it has {_length(text)})")
 
 
 def _id(value: Any, name: str, where: str, problems: list[str]) -> None:
-    if isinstance(value, str) and len(value) > ID_MAX:
+    if isinstance(value, str) and _length(value) > ID_MAX:
         problems.append(f"{where}: {name} must be at most {ID_MAX} characters")
 
 
@@ -49,7 +55,7 @@ def _options(element: dict[str, Any], where: str, problems: list[str]) -> None:
         _text(option.get("description"), "option_description",
               f"{where}.options[{i}].description", problems)
         value = option.get("value")
-        if isinstance(value, str) and len(value) > VALUE_MAX["option"]:
+        if isinstance(value, str) and _length(value) > VALUE_MAX["option"]:
             problems.append(f"{where}.options[{i}].value: must be at most "
                             f"{VALUE_MAX['option']} characters")
 
@@ -63,7 +69,7 @@ def _element(element: Any, where: str, problems: list[str]) -> None:
     if kind == "button":
         _text(element.get("text"), "button", f"{where}.text", problems)
         value = element.get("value")
-        if isinstance(value, str) and len(value) > VALUE_MAX["button"]:
+        if isinstance(value, str) and _length(value) > VALUE_MAX["button"]:
             problems.append(f"{where}.value: must be at most {VALUE_MAX['button']} characters")
     if "placeholder" in element:
         _text(element["placeholder"], "placeholder", f"{where}.placeholder", problems)
@@ -94,9 +100,11 @@ def _block(block: Any, where: str, problems: list[str]) -> None:
         elements = block.get("elements") or []
         if len(elements) > ELEMENTS_MAX[kind]:
             problems.append(f"{where}: at most {ELEMENTS_MAX[kind]} elements")
-        if kind == "actions":
-            for i, element in enumerate(elements):
+        for i, element in enumerate(elements):
+            if kind == "actions":
                 _element(element, f"{where}.elements[{i}]", problems)
+            elif isinstance(element, dict) and element.get("type") != "image":
+                _text(element, "context", f"{where}.elements[{i}]", problems)
     elif kind == "input":
         _text(block.get("label"), "label", f"{where}.label", problems)
         _text(block.get("hint"), "hint", f"{where}.hint", problems)
@@ -122,7 +130,7 @@ def message_error(args: dict[str, Any]) -> dict[str, Any] | None:
     text, blocks = args.get("text"), args.get("blocks")
     if not text and not blocks:
         return {"ok": False, "error": "no_text"}
-    if isinstance(text, str) and len(text) > TEXT_MAX:
+    if isinstance(text, str) and _length(text) > TEXT_MAX:
         return {"ok": False, "error": "msg_too_long"}
     problems = blocks_problems(blocks, MESSAGE_BLOCKS)
     if problems:
@@ -143,7 +151,7 @@ def view_error(view: Any) -> dict[str, Any] | None:
     if view["type"] == "modal" and "title" not in view:
         problems.append("view.title: a modal needs a title")
     metadata = view.get("private_metadata")
-    if isinstance(metadata, str) and len(metadata) > PRIVATE_METADATA_MAX:
+    if isinstance(metadata, str) and _length(metadata) > PRIVATE_METADATA_MAX:
         problems.append(f"view.private_metadata: must be at most {PRIVATE_METADATA_MAX} "
                         "characters")
     _id(view.get("callback_id"), "callback_id", "view", problems)

@@ -34,7 +34,9 @@ class Call:
 
 
 @dataclass
-class Failure:
+class InjectedFailure:
+    """How the stand-in answers a Web API method instead of doing it (injected on purpose)."""
+
     status: int = 200
     error: str | None = None
     retry_after: int | None = None

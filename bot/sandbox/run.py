@@ -21,7 +21,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.adapters.embedded_redis import embedded_redis, running_in
-from bot.bootstrap import Runtime, http_app, open_runtime
+from bot.bootstrap import Runtime, open_runtime
 from bot.cli.clients import set_client
 from bot.cli.worker_child import loopback_port
 from bot.sandbox.inbox import Inbox
@@ -40,6 +40,7 @@ from bot.sandbox.workspace import (
     WORKSPACE_NAME,
     seed,
 )
+from bot.web import http_app
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
                         side = SlackClientSide(f"http://127.0.0.1:{bot_port}", session,
                                                secret=secret.get_secret_value())
                         people = People(slack, side, f"http://127.0.0.1:{port}/slack/respond")
-                        page = Page(people, inbox, runtime.desk.changes, port)
+                        page = Page(people, inbox, runtime.changes, port)
                         async with served(page.app(), port):
                             print(f"The sandbox is ready: open http://127.0.0.1:{port}/ "
                                   "(Ctrl-C stops it)", flush=True)

@@ -27,7 +27,7 @@ from bot.sandbox.records import (
     TEAM_ID,
     TEAM_URL,
     Call,
-    Failure,
+    InjectedFailure,
     Message,
 )
 from bot.sandbox.views_api import ViewMethods
@@ -50,7 +50,7 @@ class SlackStandIn(MessageMethods, ViewMethods, FileMethods):
     """The Enterprise Grid org the installing workspace belongs to, if any."""
     delays: dict[str, float] = field(default_factory=dict)
     """Method -> seconds to take before answering (on top of ``delay``)."""
-    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    failures: dict[str, list[InjectedFailure]] = field(default_factory=dict)
     url: str = ""
     bot_token: str = BOT_TOKEN
     """The token the app must present (the sandbox makes its own)."""
@@ -69,7 +69,7 @@ class SlackStandIn(MessageMethods, ViewMethods, FileMethods):
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
              retry_after: int | None = None, times: int = 1, after_effect: bool = False,
              channel: str | None = None) -> None:
-        self.failures.setdefault(method, []).append(Failure(
+        self.failures.setdefault(method, []).append(InjectedFailure(
             status=status, error=error, retry_after=retry_after, times=times,
             after_effect=after_effect, channel=channel))
 

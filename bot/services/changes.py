@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from bot.adapters.store import Armed, Conflict, Versioned
-from bot.config import Settings
-from bot.domain.jobs import RefreshHomes, SyncCard
-from bot.domain.plans import STANDARD, Plan
+from bot.domain.jobs import Armed, RefreshHomes, SyncCard
+from bot.domain.plans import Plan
 from bot.domain.reports import Outcome, outcome
 from bot.domain.sla import Step, Timer, desired_timers
-from bot.domain.tickets import Client, Status, Ticket, TicketError, ticket_key
+from bot.domain.tickets import Conflict, Status, Ticket, TicketError, Versioned, ticket_key
 from bot.domain.urgency import urgency
-from bot.services.ports import Clock, TicketStore
-
-log = logging.getLogger(__name__)
+from bot.services.plans import Plans
+from bot.services.ports import Now, TicketStore
 
 CONFLICT_RETRIES = 20
 
@@ -33,33 +29,15 @@ def seen_changed(before: Ticket, after: Ticket) -> list[Armed]:
 
 
 class Changes:
-    def __init__(self, store: TicketStore, settings: Settings, clock: Clock) -> None:
+    def __init__(self, store: TicketStore, plans: Plans, warn_at: float, now: Now) -> None:
         self.store = store
-        self.settings = settings
-        self.clock = clock
-        self.plans = settings.plan_table
-
-    def plan(self, client: Client | None) -> Plan:
-        name = client.plan if client else STANDARD
-        plan = self.plans.get(name)
-        if plan is None:
-            log.warning("client %s is on unknown plan %r: using %s",
-                        client.channel if client else "-", name, STANDARD)
-            return self.plans[STANDARD]
-        return plan
-
-    async def plans_by_channel(self) -> dict[str, Plan]:
-        """Every registered client's plan, in one read (an unregistered channel: standard)."""
-        return {c.channel: self.plan(c) for c in await self.store.clients()}
-
-    async def client_and_plan(self, channel: str) -> tuple[Client | None, Plan]:
-        client = await self.store.client(channel)
-        return client, self.plan(client)
+        self.plans = plans
+        self.warn_at = warn_at
+        self.now = now
 
     async def timers(self, ticket: Ticket, now: float | None = None) -> list[Timer]:
-        _, plan = await self.client_and_plan(ticket.channel)
-        return desired_timers(ticket, plan, self.clock() if now is None else now,
-                              self.settings.warn_at)
+        _, plan = await self.plans.client_and_plan(ticket.channel)
+        return desired_timers(ticket, plan, self.now() if now is None else now, self.warn_at)
 
     async def outcome(self, ticket: Ticket, plan: Plan) -> Outcome | None:
         """What a resolved ticket leaves for reports (None while it is not resolved)."""
@@ -83,13 +61,13 @@ class Changes:
             changed = apply(current.ticket)
             if changed is current.ticket and not always:
                 return current
-            _, plan = await self.client_and_plan(changed.channel)
-            warn_at = self.settings.warn_at
+            _, plan = await self.plans.client_and_plan(changed.channel)
+            warn_at = self.warn_at
             try:
                 return await self.store.save(
                     current, changed, jobs=[*(jobs(changed) if callable(jobs) else jobs),
                                             *seen_changed(current.ticket, changed)],
-                    timers=desired_timers(changed, plan, self.clock(), warn_at),
+                    timers=desired_timers(changed, plan, self.now(), warn_at),
                     urgency=urgency(changed, plan, warn_at),
                     outcome=await self.outcome(changed, plan))
             except Conflict:

@@ -5,27 +5,18 @@ that its statement, reports, ratings and reopens all know them as the client's."
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol
 
 from bot.services.changes import Changes
+from bot.services.ports import ChannelOutcomes, TicketStore
 
 log = logging.getLogger(__name__)
 
 
-class ChannelOutcomes(Protocol):
-    """What resolved tickets leave for reports, by channel (``bot.adapters.outcomes``)."""
-
-    async def of_channel(self, channel: str) -> list[int]: ...
-
-    async def relabel(self, numbers: Sequence[int], old: str, new: str) -> int: ...
-
-
 class Channels:
-    def __init__(self, changes: Changes, outcomes: ChannelOutcomes) -> None:
+    def __init__(self, changes: Changes, store: TicketStore, outcomes: ChannelOutcomes) -> None:
         self.changes = changes
-        self.store = changes.store
+        self.store = store
         self.outcomes = outcomes
 
     async def follow(self, old: str, new: str) -> int:

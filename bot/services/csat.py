@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import logging
 
-from bot.adapters.store import Armed
 from bot.domain import csat
-from bot.domain.jobs import CsatComment, SyncTriage
+from bot.domain.jobs import Armed, CsatComment, SyncTriage
 from bot.domain.text import clean_block
 from bot.domain.tickets import Ticket, TicketError, ticket_key
 from bot.services.changes import Changes
+from bot.services.plans import Plans
+from bot.services.ports import Now, TicketStore
 from bot.services.staff import Actor
 
 log = logging.getLogger(__name__)
 
 
 class Ratings:
-    def __init__(self, changes: Changes) -> None:
+    def __init__(self, changes: Changes, store: TicketStore, plans: Plans, now: Now) -> None:
         self.changes = changes
+        self.store = store
+        self.plans = plans
+        self.now = now
 
     async def _rateable(self, number: int, channel: str) -> Ticket:
         """The ticket, if it can be rated from ``channel``: its client channel, where
         anyone may answer (external members too), while its plan asks for ratings."""
-        current = await self.changes.store.get(number)
+        current = await self.store.get(number)
         if current is None:
             raise TicketError(f"{ticket_key(number)} is archived: it can no longer be rated")
         ticket = current.ticket
         if channel != ticket.channel:
             raise TicketError(f"{ticket.key} can be rated only in its client's channel")
-        _, plan = await self.changes.client_and_plan(ticket.channel)
+        _, plan = await self.plans.client_and_plan(ticket.channel)
         if not plan.csat:
             raise TicketError(f"ratings are off for {ticket.key}")
         return ticket
@@ -36,7 +40,7 @@ class Ratings:
     async def rate(self, number: int, score: int, actor: Actor, *, channel: str) -> None:
         """``actor``'s rating: one per person, a second click changes it."""
         await self._rateable(number, channel)
-        now = self.changes.clock()
+        now = self.now()
         await self.changes.change(number, lambda t: csat.rate(t, actor.user, score, now),
                                   jobs=[Armed(SyncTriage(ticket=number))])
         log.info("%s rated %d/5 by %s", ticket_key(number), score, actor.user)
@@ -45,7 +49,7 @@ class Ratings:
                       once: str) -> None:
         """``actor``'s comment on their rating, told in the ticket's triage thread."""
         await self._rateable(number, channel)
-        now, text = self.changes.clock(), clean_block(text)
+        now, text = self.now(), clean_block(text)
         await self.changes.change(
             number, lambda t: csat.comment(t, actor.user, text, now),
             jobs=[Armed(SyncTriage(ticket=number)),

@@ -1,115 +1,68 @@
 """App Home: the queue a person sees (by their role), and who must see a change.
 
 Staff see *My tickets*, *Unassigned*, *At risk* and *Breached*; account managers also
-*My clients*; anyone else no tickets. Each section is a page of an index (``adapters
-.index``), soonest deadline first, with how many there are in all.
+*My clients*; anyone else no tickets. Each section is a page of a ranking of the open
+tickets (``bot.domain.urgency``), soonest deadline first, with how many there are in all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Sequence
 
-from bot.adapters.homes import HomeViewers
-from bot.adapters.index import Index, Key
-from bot.adapters.keys import Partition
-from bot.adapters.store import Armed
-from bot.domain.jobs import PublishHome
-from bot.domain.tickets import Client, Ticket
-from bot.domain.urgency import Standing, Urgency, urgency
-from bot.services.changes import Changes
+from bot.domain.home import PAGE, Home, HomeRow, Part, Section
+from bot.domain.jobs import Armed, PublishHome
+from bot.domain.tickets import Client
+from bot.domain.urgency import ByClients, ByDeadline, ByHolder, Ranking, Standing, urgency
+from bot.services.plans import Plans
+from bot.services.ports import HomeViewers, Now, Rankings, TicketStore
 from bot.services.staff import Actor, StaffCheck
-
-PAGE = 10
-"""Tickets per section and page: five sections stay well within Home's 100 blocks."""
-
-
-class Section(StrEnum):
-    MINE = "My tickets"
-    UNASSIGNED = "Unassigned"
-    AT_RISK = "At risk"
-    BREACHED = "Breached"
-    CLIENTS = "My clients"
-
-
-@dataclass(frozen=True)
-class Row:
-    ticket: Ticket
-    client: Client | None
-    urgency: Urgency
-
-
-@dataclass(frozen=True)
-class Part:
-    """A page of a section: its rows, how many tickets it has in all, which page this is."""
-
-    section: Section
-    rows: list[Row]
-    total: int
-    page: int
-
-
-@dataclass(frozen=True)
-class Home:
-    user: str
-    staff: bool
-    parts: list[Part]
-    now: float
-
-    @property
-    def shown(self) -> dict[int, None]:
-        """The tickets on it (in order, once each)."""
-        return {row.ticket.number: None for part in self.parts for row in part.rows}
-
-
-def _one(key: Callable[[Partition], str]) -> Key:
-    return lambda part: [key(part)]
 
 
 class Homes:
-    def __init__(self, changes: Changes, staff: StaffCheck, index: Index,
-                 viewers: HomeViewers) -> None:
-        self.changes = changes
+    def __init__(self, store: TicketStore, plans: Plans, staff: StaffCheck, index: Rankings,
+                 viewers: HomeViewers, now: Now, warn_at: float) -> None:
+        self.store = store
+        self.plans = plans
         self.staff = staff
         self.index = index
         self.viewers = viewers
+        self.now = now
+        self.warn_at = warn_at
 
     async def opened(self, actor: Actor) -> None:
         """App Home opened: published now, each section on its first page, and kept
         current for staff and account managers (others get the explanation once)."""
         staff = await self.staff.is_staff(actor)
         if staff or await self._clients_of(actor.user):
-            await self.viewers.opened(actor.user, staff=staff, now=self.changes.clock())
-        await self.changes.store.enqueue(Armed(PublishHome(user=actor.user, asked=True)))
+            await self.viewers.opened(actor.user, staff=staff, now=self.now())
+        await self.store.enqueue(Armed(PublishHome(user=actor.user, asked=True)))
 
     async def turn_page(self, actor: Actor, section: Section, page: int) -> None:
         await self.viewers.turn(actor.user, section.value, max(0, page))
-        await self.changes.store.enqueue(Armed(PublishHome(user=actor.user, asked=True)))
+        await self.store.enqueue(Armed(PublishHome(user=actor.user, asked=True)))
 
     async def _clients_of(self, user: str) -> list[Client]:
-        return [c for c in await self.changes.store.clients() if c.account_manager == user]
+        return [c for c in await self.store.clients() if c.account_manager == user]
 
     async def home(self, actor: Actor) -> Home:
         """What ``actor``'s Home shows now."""
-        now = self.changes.clock()
+        now = self.now()
         staff = await self.staff.is_staff(actor)
-        clients = {c.channel: c for c in await self.changes.store.clients()}
+        clients = {c.channel: c for c in await self.store.clients()}
         mine = [c for c in clients.values() if c.account_manager == actor.user]
         if not staff and not mine:
             return Home(actor.user, False, [], now)
         pages = await self.viewers.pages(actor.user)
-        wanted: list[tuple[Section, Key, float | None]] = []
+        wanted: list[tuple[Section, Ranking, float | None]] = []
         if staff:
-            wanted += [(Section.MINE, _one(lambda p: p.by_holder(actor.user)), None),
-                       (Section.UNASSIGNED, _one(lambda p: p.by_holder(None)), None),
-                       (Section.BREACHED, _one(lambda p: p.by_due), now)]
+            wanted += [(Section.MINE, ByHolder(actor.user), None),
+                       (Section.UNASSIGNED, ByHolder(None), None),
+                       (Section.BREACHED, ByDeadline(), now)]
         if mine:
-            wanted.append((Section.CLIENTS, lambda p: [p.by_client(c.channel) for c in mine],
-                           None))
+            wanted.append((Section.CLIENTS, ByClients(tuple(c.channel for c in mine)), None))
         first = {s: pages.get(s.value, 0) * PAGE for s in Section}
-        ranked = await self.index.ranked([(key, upto, first[s] + PAGE)
-                                          for s, key, upto in wanted])
+        ranked = await self.index.ranked([(ranking, upto, first[s] + PAGE)
+                                          for s, ranking, upto in wanted])
         found = {s: r for (s, _, _), r in zip(wanted, ranked, strict=True)}
         if staff:
             found[Section.AT_RISK] = await self.index.at_risk(now, first[Section.AT_RISK] + PAGE)
@@ -127,30 +80,27 @@ class Homes:
                  first[s] // PAGE) for s in order], now)
 
     async def _rows(self, numbers: Sequence[int], clients: dict[str, Client]
-                    ) -> dict[int, Row]:
-        store = self.changes.store
-        warn_at = self.changes.settings.warn_at
-        rows: dict[int, Row] = {}
-        for current in await store.get_many(list(dict.fromkeys(numbers))):
+                    ) -> dict[int, HomeRow]:
+        rows: dict[int, HomeRow] = {}
+        for current in await self.store.get_many(list(dict.fromkeys(numbers))):
             if current is None:
                 continue
             ticket = current.ticket
             client = clients.get(ticket.channel)
-            rows[ticket.number] = Row(ticket, client,
-                                      urgency(ticket, self.changes.plan(client), warn_at))
+            rows[ticket.number] = HomeRow(ticket, client,
+                                      urgency(ticket, self.plans.of(client), self.warn_at))
         return rows
 
     async def audience(self, number: int) -> list[str]:
         """Whose Home shows the ticket, or should now: it was on it, it is theirs or their
         client's, or (for staff) nobody holds it, or it is at risk or breached."""
         viewers = await self.viewers.viewers()
-        current = await self.changes.store.get(number) if viewers else None
+        current = await self.store.get(number) if viewers else None
         if current is None:
             return [v.user for v in viewers if number in v.shown]
         ticket = current.ticket
-        client, plan = await self.changes.client_and_plan(ticket.channel)
-        standing = urgency(ticket, plan, self.changes.settings.warn_at).standing(
-            self.changes.clock())
+        client, plan = await self.plans.client_and_plan(ticket.channel)
+        standing = urgency(ticket, plan, self.warn_at).standing(self.now())
         shared = ticket.resolved_at is None and (
             ticket.assignee is None or standing is not Standing.ON_TRACK)
         close = {ticket.assignee, client.account_manager if client else None}

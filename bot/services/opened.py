@@ -8,18 +8,11 @@ times them in a process of their own).
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterator
 
-from bot.adapters.outcomes import Opened, Unresolved
 from bot.domain.plans import Plan
 from bot.domain.reports import Outcome, outcome
-
-
-class OutcomeReader(Protocol):
-    async def opened(self, start: float, end: float) -> Opened: ...
-
-    def unresolved(self, numbers: Sequence[int]) -> AsyncIterator[Unresolved]: ...
+from bot.services.ports import OutcomeReader
 
 
 async def opened_in(reader: OutcomeReader, start: float, end: float,

@@ -1,24 +1,37 @@
-"""What the services need from the world, as protocols (Redis and Slack implement them;
-the tests' in-memory fakes do too)."""
+"""What the services need from the world, as protocols: Redis, Slack and the metrics
+implement them (``bot.adapters``), and so do the tests' in-memory fakes. Nothing here
+imports an adapter: what crosses a port is the domain's own records."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Protocol
 
-from bot.adapters.identity import Identity
-from bot.adapters.store import Armed, IntakeLimit, SlaEvent, Versioned
-from bot.domain.reports import Outcome
-from bot.domain.sla import Timer
+from bot.domain.home import Viewer
+from bot.domain.identity import Identity
+from bot.domain.jobs import Armed
+from bot.domain.reports import OpenedBetween, Outcome, Unresolved
+from bot.domain.sla import SlaEvent, Timer
 from bot.domain.staff import Member, Organisation
-from bot.domain.tickets import Client, Ticket
-from bot.domain.urgency import Urgency
+from bot.domain.tickets import Client, IntakeLimit, Ticket, Versioned
+from bot.domain.urgency import Ranked, Ranking, Urgency
 
-Clock = Callable[[], float]
-"""Epoch seconds now (Redis's clock, as ``bot.adapters.clock`` reads it)."""
+Now = Callable[[], float]
+"""Epoch seconds now (the desk's clock: Redis's, as ``bot.adapters`` reads it)."""
+
+Count = Callable[[str], object]
+"""Counts one more of what a label names (a metric)."""
 
 
-class TicketStore(Protocol):
+class ClientBook(Protocol):
+    """The registered clients, by channel."""
+
+    async def client(self, channel: str) -> Client | None: ...
+
+    async def clients(self) -> list[Client]: ...
+
+
+class TicketStore(ClientBook, Protocol):
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
                      jobs: Sequence[Armed], timers: Sequence[Timer],
                      limit: IntakeLimit | None = None,
@@ -51,10 +64,6 @@ class TicketStore(Protocol):
 
     async def enqueue_once(self, once: str, ttl: int, armed: Armed) -> bool: ...
 
-    async def client(self, channel: str) -> Client | None: ...
-
-    async def clients(self) -> list[Client]: ...
-
     async def put_client(self, client: Client) -> None: ...
 
     async def remove_client(self, channel: str) -> bool: ...
@@ -65,8 +74,36 @@ class TicketStore(Protocol):
 
 
 class TicketIndex(Protocol):
+    """The open tickets, most urgent first, without reading them all."""
+
     async def most_urgent(self, most: int, channel: str | None = None
                           ) -> tuple[list[int], int]: ...
+
+
+class Rankings(Protocol):
+    """Rankings of open tickets by urgency, read together (App Home's sections)."""
+
+    async def ranked(self, asks: Sequence[tuple[Ranking, float | None, int]]
+                     ) -> list[Ranked]:
+        """For each (ranking, up to a deadline (None: all), how many): its first tickets
+        and how many it has in all."""
+        ...
+
+    async def at_risk(self, now: float, most: int) -> Ranked:
+        """Tickets past their first warning and before their deadline, soonest first."""
+        ...
+
+
+class HomeViewers(Protocol):
+    """Who looks at App Home (whose Home is kept current), and which page of each section."""
+
+    async def opened(self, user: str, *, staff: bool, now: float) -> None: ...
+
+    async def turn(self, user: str, section: str, page: int) -> None: ...
+
+    async def pages(self, user: str) -> dict[str, int]: ...
+
+    async def viewers(self) -> list[Viewer]: ...
 
 
 class Directory(Protocol):
@@ -83,3 +120,35 @@ class Cards(Protocol):
     async def identity(self) -> Identity: ...
 
     async def card_at(self, channel: str, ts: str) -> str | None: ...
+
+
+class ChannelNames(Protocol):
+    """The names of the channels the app is in, by channel ID."""
+
+    async def channel_names(self) -> Mapping[str, str]: ...
+
+
+class OutcomeReader(Protocol):
+    """The tickets opened in a period, as reports count them."""
+
+    async def opened(self, start: float, end: float) -> OpenedBetween: ...
+
+    def unresolved(self, numbers: Sequence[int]) -> AsyncIterator[Unresolved]: ...
+
+
+class ChannelOutcomes(Protocol):
+    """What resolved tickets leave for reports, by channel."""
+
+    async def of_channel(self, channel: str) -> list[int]: ...
+
+    async def relabel(self, numbers: Sequence[int], old: str, new: str) -> int: ...
+
+
+class Archive(Protocol):
+    """Resolved tickets archived to their outcomes; outcomes dropped past keeping."""
+
+    async def archive(self, before: float) -> int: ...
+
+    async def retire(self, before: float) -> int: ...
+
+    async def index_created(self) -> int: ...

@@ -2,50 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from bot.domain.sla import (
-    ClockState,
-    Window,
-    clock_states,
-    is_breached,
-    response_window,
-)
-from bot.domain.tickets import Ticket, TicketError, ticket_key
-from bot.services.changes import Changes
-from bot.services.ports import TicketIndex
+from bot.domain.listing import Listed, TicketRow
+from bot.domain.sla import clock_states, is_breached, response_window
+from bot.domain.tickets import TicketError, ticket_key
+from bot.services.plans import Plans
+from bot.services.ports import Now, TicketIndex, TicketStore
 from bot.services.staff import Actor, StaffCheck
-
-
-@dataclass(frozen=True)
-class TicketRow:
-    ticket: Ticket
-    window: Window
-    breached: bool
-    clocks: list[ClockState] = field(default_factory=list)
-    """The next-response, update and resolution clocks that apply."""
-    hours: str | None = None
-    """The business hours the ticket's clocks count, if not 24x7."""
-
-
-@dataclass(frozen=True)
-class Listed:
-    rows: list[TicketRow]
-    total: int
-    """How many tickets there are in all (``rows`` are the most urgent of them)."""
-
 
 LISTED_MOST = 25
 """``/ticket list`` shows the most urgent this many; the rest are in App Home."""
 
 
 class Queries:
-    def __init__(self, changes: Changes, staff: StaffCheck, triage_channel: str | None,
-                 index: TicketIndex) -> None:
-        self.changes = changes
+    def __init__(self, store: TicketStore, plans: Plans, staff: StaffCheck, index: TicketIndex,
+                 now: Now, triage_channel: str | None) -> None:
+        self.store = store
+        self.plans = plans
         self.staff = staff
-        self.triage_channel = triage_channel
         self.index = index
+        self.now = now
+        self.triage_channel = triage_channel
 
     def is_internal(self, channel: str) -> bool:
         return channel == self.triage_channel
@@ -60,14 +36,13 @@ class Queries:
         internal = self.is_internal(channel)
         if internal:
             await self.staff.require(actor, "list tickets here")
-        store = self.changes.store
         numbers, total = ([only], 1) if only is not None else await self.index.most_urgent(
             most, None if internal else channel)
-        now = self.changes.clock()
-        plans = await self.changes.plans_by_channel()
-        standard = self.changes.plan(None)
+        now = self.now()
+        plans = await self.plans.by_channel()
+        standard = self.plans.of(None)
         rows: list[TicketRow] = []
-        for current in await store.get_many(numbers):
+        for current in await self.store.get_many(numbers):
             if current is None or (not internal and current.ticket.channel != channel):
                 continue
             ticket = current.ticket

@@ -4,17 +4,18 @@ The timer's notification is marked fired, its messages armed and the redraws it 
 for (the Homes that show the ticket, a breach's card) armed too, in one script checked
 against the ticket's version: a change that lands in between (a staff reply) makes the
 timer look again, so nothing stale goes out, nothing goes out twice, and a worker that
-stops right after loses nothing.
+stops right after loses nothing. The firing moves the version in turn: a change read
+before it (a resolve, whose outcome counts breaches) is made again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from bot.adapters.store import Armed, SlaEvent
 from bot.domain.jobs import (
+    Armed,
     BreachEmail,
     FireTimer,
     GroupAlert,
@@ -27,10 +28,12 @@ from bot.domain.jobs import (
     TriageNote,
 )
 from bot.domain.plans import Plan
-from bot.domain.sla import Clock, Step, Timer, desired_timers
+from bot.domain.sla import SlaClock, SlaEvent, Step, Timer, desired_timers
 from bot.domain.tickets import Client, Ticket, ticket_key
-from bot.services.changes import CONFLICT_RETRIES, Changes
-from bot.services.events import Events
+from bot.services.changes import CONFLICT_RETRIES
+from bot.services.plans import Plans
+from bot.services.ports import TicketStore
+from bot.services.sinks import Sinks
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +55,17 @@ ROLE_NAMES = {Role.ACCOUNT_MANAGER: "account_manager", Role.ASSIGNEE: "assignee"
 """How a ladder names each role (PLANS' ``escalation``)."""
 
 
-def event_name(timer: Timer) -> str:
-    """The ticket event a firing is: a ladder's first warning and first breach are
-    ``warning`` and ``breach``; its later steps and re-notifications ``escalation``."""
+def event_name(timer: Timer, sent: Collection[str]) -> str:
+    """The ticket event a firing is: a ladder's first warning is ``warning``; the first of a
+    deadline's breach notifications to fire is ``breach`` (after an outage that may be a
+    re-notification: the ones before it were skipped); the others are ``escalation``."""
     if timer.step is Step.UPDATE:
         return "update_overdue"
-    if timer.rung or timer.repeat:
-        return "escalation"
-    return "breach" if timer.step.is_breach else "warning"
+    if timer.step.is_breach:
+        own = f"{timer.step.value}:{timer.generation}"
+        told = any(s == own or s.startswith(own + ":r") for s in sent)
+        return "escalation" if told else "breach"
+    return "escalation" if timer.rung or timer.repeat else "warning"
 
 
 class NotDue(Exception):
@@ -87,10 +93,16 @@ class Fired:
 
 
 class Reminders:
-    def __init__(self, changes: Changes, events: Events) -> None:
-        self.changes = changes
-        self.settings = changes.settings
-        self.events = events
+    def __init__(self, store: TicketStore, plans: Plans, sinks: Sinks, *, warn_at: float,
+                 support_lead: str | None, breach_email_to: str | None) -> None:
+        """``support_lead``: the head of support (``SUPPORT_LEAD``); ``breach_email_to``:
+        where breach emails go (None: none is sent, SMTP or the address is not set)."""
+        self.store = store
+        self.plans = plans
+        self.sinks = sinks
+        self.warn_at = warn_at
+        self.support_lead = support_lead
+        self.breach_email_to = breach_email_to
 
     async def fire(self, job: FireTimer, now: float) -> Fired | None:
         """Fire the timer if the ticket still wants it at ``now`` (the queue's clock).
@@ -98,7 +110,7 @@ class Reminders:
         Returns what was armed, or None when the timer is no longer wanted.
         Raises NotDue when it came up early.
         """
-        store = self.changes.store
+        store = self.store
         for _ in range(CONFLICT_RETRIES):
             current = await store.get(job.ticket)
             if current is None:
@@ -106,8 +118,8 @@ class Reminders:
                             ticket_key(job.ticket))
                 return None
             ticket = current.ticket
-            client, plan = await self.changes.client_and_plan(ticket.channel)
-            timer = next((t for t in desired_timers(ticket, plan, now, self.settings.warn_at)
+            client, plan = await self.plans.client_and_plan(ticket.channel)
+            timer = next((t for t in desired_timers(ticket, plan, now, self.warn_at)
                           if (t.step, t.generation, t.rung, t.repeat)
                           == (job.step, job.generation, job.rung, job.repeat)), None)
             if timer is None:
@@ -122,7 +134,7 @@ class Reminders:
             follow = redraws(ticket, timer)
             fired = SlaEvent(timer.notification, timer.step.clock.value, timer.step.value,
                           timer.due, now)
-            event = self.events(ticket, event_name(timer), now, page="pager" in notify,
+            event = self.sinks(ticket, event_name(timer, ticket.sent), now, page="pager" in notify,
                                 clock=timer.step.clock.value, step=timer.step.value,
                                 due=timer.due, rung=timer.rung, repeat=timer.repeat)
             committed = await store.commit_effects(
@@ -142,8 +154,8 @@ class Reminders:
     def notified(self, ticket: Ticket, plan: Plan, timer: Timer) -> tuple[str, ...]:
         """Whom the timer's step notifies: its rung of the plan's escalation ladder for the
         response clocks; the fixed table for the update cadence and the resolution clock."""
-        if timer.step.clock in (Clock.INITIAL, Clock.NEXT):
-            ladder = plan.ladder(ticket.severity, self.settings.warn_at)
+        if timer.step.clock in (SlaClock.INITIAL, SlaClock.NEXT):
+            ladder = plan.ladder(ticket.severity, self.warn_at)
             rungs = [r for r in ladder if r.at_breach == timer.step.is_breach]
             if timer.rung < len(rungs):
                 return rungs[timer.rung].notify
@@ -156,7 +168,7 @@ class Reminders:
         rung = {"rung": timer.rung, "repeat": timer.repeat}
         names = tuple(ROLE_NAMES[r] for r in TOLD[step]) if notify is None else tuple(notify)
         who = {Role.ACCOUNT_MANAGER: client.account_manager if client else None,
-               Role.ASSIGNEE: ticket.assignee, Role.HEAD_OF_SUPPORT: self.settings.support_lead}
+               Role.ASSIGNEE: ticket.assignee, Role.HEAD_OF_SUPPORT: self.support_lead}
         wanted = [role for role in Role if ROLE_NAMES[role] in names]
         told = [(who[role], role) for role in wanted if who[role]]
         if Role.HEAD_OF_SUPPORT in wanted and not who[Role.HEAD_OF_SUPPORT]:
@@ -166,16 +178,21 @@ class Reminders:
         roles = dict(reversed(told))  # the first role named for each person
         jobs: list[Job] = [ReminderDM(ticket=n, step=step, generation=gen, user=u, role=roles[u],
                                       **rung) for u in people]
+        groups = tuple(t for t in names if t[:1] in ("S", "C"))
         jobs += [GroupAlert(ticket=n, step=step, generation=gen, target=t, **rung)
-                 for t in names if t[:1] in ("S", "C")]
-        jobs.append(TriageNote(ticket=n, step=step, generation=gen, told=tuple(people), **rung))
+                 for t in groups]
+        email: BreachEmail | None = None
         if step in EMAILED and Role.HEAD_OF_SUPPORT in wanted:
-            to = self.settings.support_lead_email
-            if to and self.settings.smtp_url:
-                jobs.append(BreachEmail(ticket=n, generation=gen, to=to, step=step, **rung))
+            to = self.breach_email_to
+            if to:
+                email = BreachEmail(ticket=n, generation=gen, to=to, step=step, **rung)
             else:
                 log.warning("%s breached; no email sent (SMTP_URL or SUPPORT_LEAD_EMAIL not set)",
                             ticket.key)
+        jobs.append(TriageNote(ticket=n, step=step, generation=gen, told=tuple(people),
+                               alerted=groups, emailed=email.to if email else None, **rung))
+        if email is not None:
+            jobs.append(email)
         if step.is_breach:
             jobs.append(SyncTriage(ticket=n))
         return jobs

@@ -13,15 +13,14 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from bot.adapters.store import Armed
-from bot.domain.jobs import ReportDM
+from bot.domain.jobs import Armed, ReportDM
 from bot.domain.periods import USAGE, Period, next_statement, parse_report
 from bot.domain.reports import Row, figures, tickets_in, to_csv
 from bot.domain.tickets import Client, TicketError
-from bot.services.changes import Changes
-from bot.services.opened import OutcomeReader, opened_in
+from bot.services.opened import opened_in
+from bot.services.plans import Plans
+from bot.services.ports import ChannelNames, Now, OutcomeReader, TicketStore
 from bot.services.staff import Actor, StaffCheck
 
 log = logging.getLogger(__name__)
@@ -31,10 +30,6 @@ STATEMENT_TTL = 62 * 86_400
 MOST_NAMED = 10
 """Clients a refusal names; it says how many more there are."""
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
-
-
-class ChannelNames(Protocol):
-    async def channel_names(self) -> Mapping[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -53,19 +48,20 @@ class Report:
 
 
 class Reports:
-    def __init__(self, changes: Changes, staff: StaffCheck, outcomes: OutcomeReader,
-                 names: ChannelNames | None = None) -> None:
-        self.changes = changes
+    def __init__(self, store: TicketStore, plans: Plans, staff: StaffCheck,
+                 outcomes: OutcomeReader, now: Now, names: ChannelNames | None = None) -> None:
+        self.store = store
+        self.plans = plans
         self.staff = staff
         self.outcomes = outcomes
+        self.now = now
         self.names = names
-        self.store = changes.store
 
     async def request(self, actor: Actor, text: str, ref: str) -> tuple[Period, Client | None]:
         """``/ticket report [period] [client]``: staff only. The report goes to the asker's
         DMs (a job); returns what it covers. Raises a refusal for a bad period or client."""
         await self.staff.require(actor, "see reports")
-        period, who = parse_report(text, self.changes.clock())
+        period, who = parse_report(text, self.now())
         client = await self.client_named(who) if who else None
         await self.store.enqueue(Armed(ReportDM(
             ref=ref, user=actor.user, start=period.start, end=period.end, label=period.label,
@@ -112,10 +108,10 @@ class Reports:
         channel or of every client."""
         clients = await self.store.clients()
         names = {c.channel: c.name for c in clients}
-        plans = {c.channel: self.changes.plan(c) for c in clients}
-        standard = self.changes.plan(None)
+        plans = {c.channel: self.plans.of(c) for c in clients}
+        standard = self.plans.of(None)
         found = await opened_in(self.outcomes, start, end,
-                                lambda ch: plans.get(ch, standard), self.changes.clock(),
+                                lambda ch: plans.get(ch, standard), self.now(),
                                 channel)
         rows = figures(found, names)
         client = next((c for c in clients if c.channel == channel), None)
@@ -125,10 +121,10 @@ class Reports:
         """Arm each client's next monthly statement (the 1st, 09:00 in its calendar's
         timezone, UTC without one), once ever per client and month, whoever arms it and
         however often. How many were armed now."""
-        now = self.changes.clock()
+        now = self.now()
         armed = 0
         for client in await self.store.clients():
-            calendar = self.changes.plan(client).calendar
+            calendar = self.plans.of(client).calendar
             due, month = next_statement(now, calendar.timezone if calendar else "UTC")
             ref = f"statement:{client.channel}:{month.label}"
             armed += await self.store.enqueue_once(ref, STATEMENT_TTL, Armed(ReportDM(

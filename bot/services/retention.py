@@ -6,40 +6,32 @@ indexes by creation outcomes kept before reports went by creation."""
 from __future__ import annotations
 
 import logging
-from typing import Protocol
 
-from bot.config import Settings
-from bot.services.ports import Clock
+from bot.services.ports import Archive, Now
 
 log = logging.getLogger(__name__)
 
 DAY = 86_400
 
 
-class Archive(Protocol):
-    async def archive(self, before: float) -> int: ...
-
-    async def retire(self, before: float) -> int: ...
-
-    async def index_created(self) -> int: ...
-
-
 class Retention:
-    def __init__(self, archive: Archive, settings: Settings, clock: Clock) -> None:
+    def __init__(self, archive: Archive, now: Now, *, archive_after_days: int,
+                 retain_days: int) -> None:
         self.archive = archive
-        self.settings = settings
-        self.clock = clock
+        self.now = now
+        self.archive_after_days = archive_after_days
+        self.retain_days = retain_days
 
     async def run(self) -> tuple[int, int]:
         """Archive what is old enough, drop what is past keeping: how many of each."""
-        now = self.clock()
+        now = self.now()
         indexed = await self.archive.index_created()
         if indexed:
             log.info("retention: %d archive records indexed by creation for reports",
                      indexed)
-        archived = await self.archive.archive(now - self.settings.archive_after_days * DAY)
-        retired = await self.archive.retire(now - self.settings.retain_days * DAY)
+        archived = await self.archive.archive(now - self.archive_after_days * DAY)
+        retired = await self.archive.retire(now - self.retain_days * DAY)
         if archived or retired:
             log.info("retention: %d resolved tickets archived, %d archive records past "
-                     "%d days dropped", archived, retired, self.settings.retain_days)
+                     "%d days dropped", archived, retired, self.retain_days)
         return archived, retired

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import Settings
 from bot.domain.staff import is_staff
 from bot.domain.tickets import TicketError
 from bot.services.ports import Directory
@@ -25,9 +24,11 @@ class NotStaff(TicketError):
 
 
 class StaffCheck:
-    def __init__(self, directory: Directory, settings: Settings) -> None:
+    def __init__(self, directory: Directory, listed: frozenset[str] | None = None) -> None:
+        """``listed``: the support team's members as set up (``SUPPORT_TEAM``), used while
+        the directory names no support user group."""
         self.directory = directory
-        self.listed = settings.support_team_ids or None
+        self.listed = listed or None
 
     async def is_staff(self, actor: Actor) -> bool:
         member = await self.directory.member(actor.user)

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.adapters.store import Armed, Versioned
-from bot.domain.jobs import PostClientThread, PostTriage
+from bot.domain.jobs import Armed, PostClientThread, PostTriage
 from bot.domain.plans import Plan
 from bot.domain.sla import Timer, desired_timers, running
-from bot.domain.tickets import Ticket
+from bot.domain.tickets import Ticket, Versioned
 from bot.domain.urgency import Urgency, urgency
-from bot.services.changes import Changes
+from bot.services.plans import Plans
+from bot.services.ports import Now, TicketStore
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,11 @@ class SweepResult:
 
 
 class Sweeper:
-    def __init__(self, changes: Changes) -> None:
-        self.changes = changes
+    def __init__(self, store: TicketStore, plans: Plans, warn_at: float, now: Now) -> None:
+        self.store = store
+        self.plans = plans
+        self.warn_at = warn_at
+        self.now = now
 
     def repairs(self, ticket: Ticket) -> list[Armed]:
         """The post jobs a ticket should have (unless they failed for good); the store arms
@@ -63,10 +66,10 @@ class Sweeper:
 
         Redis works while this process does: the next batch is read while this one is
         worked out, and each batch's rebuild runs while the next one is."""
-        store = self.changes.store
+        store = self.store
         numbers = await store.open_numbers()
         # Every client's plan, read once (an unregistered channel's is the standard plan).
-        plans = await self.changes.plans_by_channel()
+        plans = await self.plans.by_channel()
         batches = [numbers[start:start + BATCH] for start in range(0, len(numbers), BATCH)]
         repaired = skipped = 0
         reading = asyncio.ensure_future(store.get_many(batches[0])) if batches else None
@@ -93,13 +96,12 @@ class Sweeper:
                     pending.cancel()
         return SweepResult(len(numbers), repaired, skipped)
 
-    def _batch(self, batch: list[Versioned], plans: dict[str, Plan]
+    def _batch(self, batch: list[Versioned], plans: Mapping[str, Plan]
                ) -> tuple[list[Rebuilt], list[Urgency], int]:
         """What each ticket of ``batch`` should have armed (its posts still to come, its
         timers) and its urgency; and how many have posts to come."""
-        now = self.changes.clock()
-        warn_at = self.changes.settings.warn_at
-        standard = self.changes.plan(None)
+        now, warn_at = self.now(), self.warn_at
+        standard = self.plans.of(None)
         items: list[Rebuilt] = []
         ranked: list[Urgency] = []
         repaired = 0
@@ -120,13 +122,13 @@ class Sweeper:
 
     async def follow_plan(self, channel: str) -> int:
         """Recompute the open tickets of a client whose plan changed; how many there were."""
-        store = self.changes.store
+        store = self.store
         mine = [v for v in await store.get_many(await store.open_numbers())
                 if v and v.ticket.channel == channel]
-        _, plan = await self.changes.client_and_plan(channel)
-        now, warn_at = self.changes.clock(), self.changes.settings.warn_at
+        _, plan = await self.plans.client_and_plan(channel)
+        now, warn_at = self.now(), self.warn_at
         # A ticket that changed meanwhile was rebuilt by its own change, on the new plan.
-        await self.changes.store.rebuild_many(
+        await store.rebuild_many(
             [(v, [], desired_timers(v.ticket, plan, now, warn_at)) for v in mine],
             [urgency(v.ticket, plan, warn_at) for v in mine])
         return len(mine)

@@ -1,7 +1,7 @@
 """Commands that change tickets: open, claim, work, resolve, reopen, responses.
 
 Each one is in Redis, with the jobs that tell Slack about it, before it returns: the
-handlers answer Slack after that, and the posts follow from the queue.
+listeners answer Slack after that, and the posts follow from the queue.
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.adapters.metrics import TICKETS_OPENED
-from bot.adapters.store import Armed, IntakeLimit, TooMany
 from bot.domain import tickets as rules
 from bot.domain.jobs import (
+    Armed,
     EngineeringHandoff,
     PostClientThread,
     PostTriage,
@@ -27,17 +26,20 @@ from bot.domain.jobs import (
 from bot.domain.sla import Window, desired_timers, response_window
 from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import (
+    IntakeLimit,
     Severity,
     Status,
     Ticket,
     TicketError,
+    TooMany,
     parse_ticket_key,
     ticket_key,
 )
 from bot.domain.urgency import urgency
 from bot.services.changes import Changes
-from bot.services.events import Events
-from bot.services.ports import Cards
+from bot.services.plans import Plans
+from bot.services.ports import Cards, Count, Now, TicketStore
+from bot.services.sinks import Sinks
 from bot.services.staff import Actor, StaffCheck
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,7 @@ class NewTicket:
 
 
 @dataclass(frozen=True)
-class Opened:
+class OpenedTicket:
     ticket: Ticket
     window: Window
 
@@ -79,35 +81,46 @@ STATUS_EVENTS = {Status.CLAIMED: "claimed", Status.RESOLVED: "resolved"}
 
 
 class Tickets:
-    def __init__(self, changes: Changes, staff: StaffCheck, events: Events,
-                 cards: Cards | None = None) -> None:
+    def __init__(self, changes: Changes, store: TicketStore, plans: Plans, staff: StaffCheck,
+                 sinks: Sinks, now: Now, *, warn_at: float, intake_limit: int,
+                 claim_is_response: bool, reopen_days: int, cards: Cards | None = None,
+                 count_opened: Count = lambda severity: None) -> None:
+        """``intake_limit``: tickets one person may open an hour; ``claim_is_response``: a
+        claim is the first response; ``reopen_days``: how long a resolved ticket can be
+        reopened; ``cards``: Slack's copy of the posts, to find a thread's ticket by its
+        card; ``count_opened``: counts a ticket opened, by severity."""
         self.changes = changes
-        self.cards = cards
-        self.events = events
-        self.store = changes.store
+        self.store = store
+        self.plans = plans
         self.staff = staff
-        self.settings = changes.settings
-        self.clock = changes.clock
+        self.sinks = sinks
+        self.now = now
+        self.warn_at = warn_at
+        self.intake_limit = intake_limit
+        self.claim_is_response = claim_is_response
+        self.reopen_days = reopen_days
+        self.cards = cards
+        self.count_opened = count_opened
 
     def status_change(self, now: float, actor: Actor) -> Callable[[Ticket], list[Armed]]:
         """A status change's jobs, with its event (``claimed``, ``resolved`` or ``status``)."""
         def jobs(changed: Ticket) -> list[Armed]:
             event = STATUS_EVENTS.get(changed.status, "status")
-            return status_jobs(changed) + self.events(changed, event, now, by=actor.user)
+            return status_jobs(changed) + self.sinks(changed, event, now, by=actor.user)
         return jobs
 
     def responded(self, changed: Ticket, at: float, actor: Actor) -> list[Armed]:
         """The ``responded`` event, when this staff message is the ticket's first response."""
         if changed.first_response_at != max(at, changed.created_at):
             return []
-        return self.events(changed, "responded", at, by=actor.user)
+        return self.sinks(changed, "responded", at, by=actor.user)
 
-    async def open(self, new: NewTicket, actor: Actor) -> Opened:
+    async def open(self, new: NewTicket, actor: Actor) -> OpenedTicket:
         """Save a new ticket with its Slack posts and SLA timers; once per ``new.once``."""
         if new.reporter != actor.user:
             await self.staff.require(actor, "open a ticket for someone else")
-        now = self.clock()
-        client, plan = await self.changes.client_and_plan(new.channel)
+        now = self.now()
+        client, plan = await self.plans.client_and_plan(new.channel)
         draft = Ticket(number=0, channel=new.channel, reporter=new.reporter,
                        title=clean_line(new.title), description=clean_block(new.description),
                        severity=new.severity, created_at=now, source_link=new.source_link)
@@ -117,11 +130,11 @@ class Tickets:
                 jobs=[Armed(PostClientThread(ticket=0)),
                       Armed(PostTriage(ticket=0), now + TRIAGE_WAIT),
                       Armed(RefreshHomes(ticket=0)),
-                      *self.events(draft, "opened", now, title=draft.title,
+                      *self.sinks(draft, "opened", now, title=draft.title,
                                    reporter=draft.reporter, channel=draft.channel)],
-                timers=desired_timers(draft, plan, now, self.settings.warn_at),
-                limit=IntakeLimit(self.settings.intake_limit),
-                urgency=urgency(draft, plan, self.settings.warn_at))
+                timers=desired_timers(draft, plan, now, self.warn_at),
+                limit=IntakeLimit(self.intake_limit),
+                urgency=urgency(draft, plan, self.warn_at))
         except TooMany as exc:
             log.warning("%s reached the intake limit (%d tickets an hour) in %s", new.reporter,
                         exc.most, new.channel)
@@ -130,26 +143,26 @@ class Tickets:
                               "later") from None
         ticket = saved.ticket
         if created:
-            TICKETS_OPENED.labels(ticket.severity.value).inc()
+            self.count_opened(ticket.severity.value)
             log.info("%s opened by %s in %s (%s, %s)", ticket.key, new.reporter, new.channel,
                      ticket.severity.value, client.name if client else "unregistered channel")
         else:
             log.info("%s: repeated submission %s, not opening another", ticket.key, new.once)
-        return Opened(ticket, response_window(ticket, plan))
+        return OpenedTicket(ticket, response_window(ticket, plan))
 
     async def claim(self, number: int, actor: Actor) -> None:
         await self.staff.require(actor, "claim tickets")
-        now = self.clock()
+        now = self.now()
         await self.changes.change(
             number, lambda t: rules.claim(t, actor.user, now,
-                                          claim_is_response=self.settings.claim_is_response),
+                                          claim_is_response=self.claim_is_response),
             jobs=self.status_change(now, actor))
         log.info("%s claimed by %s", ticket_key(number), actor.user)
 
     async def set_status(self, number: int, status: Status, actor: Actor) -> None:
         """Move a ticket between working statuses; to engineering, it is handed over too."""
         await self.staff.require(actor, "change a ticket's status")
-        now = self.clock()
+        now = self.now()
 
         def jobs(changed: Ticket) -> list[Armed]:
             handoff = [Armed(EngineeringHandoff(ticket=number, by=actor.user))]
@@ -162,14 +175,14 @@ class Tickets:
 
     async def change_severity(self, number: int, severity: Severity, actor: Actor) -> None:
         await self.staff.require(actor, "change a ticket's severity")
-        now = self.clock()
+        now = self.now()
 
         def jobs(changed: Ticket) -> list[Armed]:
             index = len(changed.severity_changes) - 1
             change = changed.severity_changes[index]
             return [Armed(SyncTriage(ticket=number)),
                     Armed(SeverityNotice(ticket=number, change=index)),
-                    *self.events(changed, "severity", now, by=actor.user,
+                    *self.sinks(changed, "severity", now, by=actor.user,
                                  old=change.old.value, new=change.new.value)]
 
         saved = await self.changes.change(
@@ -181,7 +194,7 @@ class Tickets:
 
     async def resolve(self, number: int, resolution: str, actor: Actor) -> None:
         await self.staff.require(actor, "resolve tickets")
-        now = self.clock()
+        now = self.now()
         await self.changes.change(
             number, lambda t: rules.resolve(t, actor.user, now, clean_block(resolution)),
             jobs=self.status_change(now, actor))
@@ -194,11 +207,11 @@ class Tickets:
             raise TicketError(f"{ticket_key(number)} does not exist.")
         if channel != current.ticket.channel and not await self.staff.is_staff(actor):
             raise TicketError("Only the client or the support team can reopen this ticket.")
-        now = self.clock()
-        within = self.settings.reopen_days * 86_400
+        now = self.now()
+        within = self.reopen_days * 86_400
         await self.changes.change(
             number, lambda t: rules.reopen(t, actor.user, now, within=within),
-            jobs=lambda t: status_jobs(t) + self.events(t, "reopened", now, by=actor.user))
+            jobs=lambda t: status_jobs(t) + self.sinks(t, "reopened", now, by=actor.user))
         log.info("%s reopened by %s", ticket_key(number), actor.user)
 
     async def post_update(self, number: int, text: str, actor: Actor, *, once: str) -> None:
@@ -208,7 +221,7 @@ class Tickets:
         yet, and the latest update for the update cadence.
         """
         await self.staff.require(actor, "post updates to the client")
-        now = self.clock()
+        now = self.now()
         # Relayed even when it changes no time on record (a reply stamped by Slack's clock,
         # ahead of this one, is already the latest update).
         await self.changes.change(number, lambda t: rules.record_response(t, now), jobs=lambda t: [
@@ -227,7 +240,7 @@ class Tickets:
         # Slack's clock stamps the message; the desk's says when it was seen at the latest.
         # A Slack clock running ahead must not make a response look later than it was.
         # And no message comes before the ticket it is about.
-        at = min(float(ts), self.clock())
+        at = min(float(ts), self.now())
         if not await self.staff.is_staff(actor):
             await self.changes.change(
                 number, lambda t: rules.record_client_message(t, max(at, t.created_at), ts),

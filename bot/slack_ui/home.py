@@ -16,8 +16,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.domain.home import PAGE, Home, HomeRow, Part
 from bot.domain.tickets import Status
-from bot.services.home import PAGE, Home, Part, Row
 from bot.slack_ui.ids import ActionId, HomePage, TicketRef
 from bot.slack_ui.text import escape, humanize, slack_date
 
@@ -30,7 +30,7 @@ NOT_STAFF = ("*Support Desk* keeps the support team's queue here. It shows ticke
              "(or `/ticket`), and follow it in its thread.")
 
 
-def time_left(row: Row, now: float) -> str:
+def time_left(row: HomeRow, now: float) -> str:
     """How long is left (as of ``now``), and the deadline itself, which Slack shows in each
     reader's timezone and which, unlike the time left, does not go stale in an open tab."""
     due, left = row.urgency.due, row.urgency.left(now)
@@ -40,7 +40,7 @@ def time_left(row: Row, now: float) -> str:
     return f"{standing} · due {slack_date(due)}"
 
 
-def row_block(row: Row, now: float) -> Block:
+def row_block(row: HomeRow, now: float) -> Block:
     t = row.ticket
     client = escape(row.client.name) if row.client else f"<#{t.channel}>"
     holder = f" · <@{t.assignee}>" if t.assignee else ""

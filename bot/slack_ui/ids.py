@@ -11,12 +11,28 @@ from typing import Annotated, Final
 
 from pydantic import BaseModel, Field
 
+from bot.domain.home import Section
 from bot.domain.tickets import Severity, Status
-from bot.services.home import Section
 
+# How Slack counts its limits' "characters". Slack's Block Kit reference gives every limit
+# in characters without saying which (https://docs.slack.dev/reference/block-kit/blocks/
+# section-block: "maximum length is 3000 characters"; its refusal reads "must be less than
+# 3001 characters [json-pointer:/blocks/0/text/text]"), and slack-sdk's models check them
+# with Python's len(), in code points. Slack's note on message size (https://api.slack.com/
+# rtm, "Limits") counts a character beyond U+FFFF as one character of 4 bytes, while its
+# clients are JavaScript, where such a character (an emoji) is a string of length 2: UTF-16
+# code units. So the desk counts each limit the way that is safe whichever Slack uses:
+# - what it sends (a section's 3,000, a header's 150, a text input's initial_value within its
+#   max_length...) in UTF-16 code units (``bot.slack_ui.text.slack_len``), never fewer than
+#   code points: what fits this count fits Slack's;
+# - what a person typed, against a form's max_length (TITLE_MAX, DESCRIPTION_MAX, the CSAT
+#   comment's COMMENT_MAX), in code points, as people count characters: Slack's form has
+#   already held the text to max_length its own way, so the desk never refuses what the
+#   form let through; what it then shows is split to fit as above.
 TITLE_MAX: Final = 150
 DESCRIPTION_MAX: Final = 3000
 SECTION_MAX: Final = 3000
+"""A section's or a text object's text, counted in UTF-16 code units (above)."""
 
 
 class ActionId(StrEnum):

@@ -19,9 +19,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.adapters.identity import Identity
 from bot.domain.csat import score_of
-from bot.domain.sla import Clock, ClockState, Window
+from bot.domain.identity import Identity
+from bot.domain.listing import Listed
+from bot.domain.sla import ClockState, SlaClock, Window
 from bot.domain.tickets import (
     AlreadyClaimed,
     Client,
@@ -31,7 +32,6 @@ from bot.domain.tickets import (
     Ticket,
     TicketError,
 )
-from bot.services.queries import Listed
 from bot.slack_ui.csat import survey
 from bot.slack_ui.ids import (
     SECTION_MAX,
@@ -40,7 +40,15 @@ from bot.slack_ui.ids import (
     SeverityChoice,
     TicketRef,
 )
-from bot.slack_ui.text import cut_plain, escape, humanize, pieces, slack_date
+from bot.slack_ui.text import (
+    cut_plain,
+    escape,
+    humanize,
+    packed,
+    pieces,
+    slack_date,
+    slack_len,
+)
 
 
 def dicts(blocks: Sequence[Block | dict[str, Any]]) -> list[dict[str, Any]]:
@@ -51,7 +59,7 @@ def dicts(blocks: Sequence[Block | dict[str, Any]]) -> list[dict[str, Any]]:
 # The blocks of the messages kept current (the card, the triage post), written as dicts:
 # slack_sdk's model objects check every field each time they are turned into a dict,
 # which was most of the cost of drawing these posts. The text in them is cut to Block
-# Kit's limits where it is made (``pieces``).
+# Kit's limits where it is made (``pieces``, ``packed``).
 
 def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
@@ -65,8 +73,8 @@ def plain(text: str) -> dict[str, str]:
     return {"type": "plain_text", "text": text}
 
 
-CLOCK_LABELS = {Clock.NEXT: "Next response", Clock.UPDATE: "Next update",
-                Clock.RESOLUTION: "Resolution"}
+CLOCK_LABELS = {SlaClock.NEXT: "Next response", SlaClock.UPDATE: "Next update",
+                SlaClock.RESOLUTION: "Resolution"}
 
 
 def clock_lines(clocks: Sequence[ClockState]) -> list[str]:
@@ -91,8 +99,13 @@ def quoted(text: str) -> list[dict[str, Any]]:
 
 def labelled(label: str, text: str) -> list[dict[str, Any]]:
     """``*label:*`` then what a person wrote, whole, in sections."""
-    first, *rest = pieces(text, SECTION_MAX - len(label) - 5)
+    first, *rest = pieces(text, SECTION_MAX - slack_len(label) - 5)
     return [section(f"*{label}:* {first}"), *(section(piece) for piece in rest)]
+
+
+def lines_sections(lines: list[str]) -> list[dict[str, Any]]:
+    """The desk's own lines, in as few sections as keep each line whole (one, mostly)."""
+    return [section(text) for text in packed(lines, SECTION_MAX)]
 
 
 def message_sections(text: str) -> list[dict[str, Any]]:
@@ -166,7 +179,7 @@ def triage_message(
                      if c.old is Status.RESOLVED), None)
     if reopened is not None and ticket.status is not Status.RESOLVED:
         body.append(f"*Reopened* by <@{reopened.by}> {slack_date(reopened.at)}")
-    blocks = [section("\n".join(body)), *quoted(ticket.description)]
+    blocks = [*lines_sections(body), *quoted(ticket.description)]
     if ticket.resolution:
         blocks += labelled("Resolution", ticket.resolution)
     elif ticket.previous_resolution:

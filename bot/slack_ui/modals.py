@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.sla import Window
-from bot.domain.text import clean_block, clean_line
+from bot.domain.text import blank, clean_block, clean_line
 from bot.domain.tickets import Severity, Ticket, ticket_key
 from bot.slack_ui.ids import (
     DESCRIPTION_MAX,
@@ -30,7 +30,7 @@ from bot.slack_ui.ids import (
     TicketForm,
     TicketRef,
 )
-from bot.slack_ui.text import cut_marked, cut_plain, escape, slack_date
+from bot.slack_ui.text import cut_marked, cut_plain, escape, slack_date, slack_len
 
 
 def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) ->
     The parts shared between calls are read-only: the caller sends the view, nothing more."""
     prefill = prefill or OpenTicketValue()
     title, description = clean_line(prefill.title), prefill.description
-    if len(title) > TITLE_MAX and not description.strip():
+    if slack_len(title) > TITLE_MAX and blank(description):
         description = prefill.title  # a title too long to be one is kept whole below it
     return {**_ticket_frame(),
             "private_metadata": meta.model_dump_json(exclude_none=True),
@@ -104,9 +104,9 @@ def submitted(state: Any, block: BlockId, action: ActionId, key: str) -> Any:
 
 def typed(state: Any, block: BlockId, action: ActionId) -> str:
     """A text input's value (what a person typed, cleaned of surrounding space); empty
-    when nothing of it would be left once cleaned at intake (control characters only)."""
+    when it shows nothing (spaces, control or zero-width characters only)."""
     value = submitted(state, block, action, "value")
-    if not isinstance(value, str) or not clean_block(value):
+    if not isinstance(value, str) or blank(value):
         return ""
     return value.strip()
 

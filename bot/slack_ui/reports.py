@@ -10,12 +10,15 @@ from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObjec
 
 from bot.domain.reports import ALL, COLUMNS, Column, Row, Value
 from bot.domain.tickets import Severity, TicketError
+from bot.slack_ui.ids import SECTION_MAX
 from bot.slack_ui.messages import refusal_text
-from bot.slack_ui.text import escape, humanize
+from bot.slack_ui.text import escape, humanize, packed, slack_len
 
 SUMMARY_LINES = 40
 """Rows shown in the message, all clients' included; the CSV has them all (the message
 says how many more)."""
+HEADER_MAX = 150
+"""A header's text, counted as ``bot.slack_ui.ids`` says."""
 
 
 def _shown(column: Column, value: Value) -> str:
@@ -54,26 +57,17 @@ def report_message(title: str, rows: Sequence[Row], tickets: int
     if len(ordered) > room:
         lines.append(f"…and {len(ordered) - room} more rows in the CSV.")
     lines += [row_line(r) for r in last]
-    blocks: list[dict[str, Any]] = [HeaderBlock(text=title[:150]).to_dict()]
+    heading = (HeaderBlock(text=title) if slack_len(title) <= HEADER_MAX  # else whole, bold
+               else SectionBlock(text=MarkdownTextObject(text=f"*{escape(title)}*")))
+    blocks: list[dict[str, Any]] = [heading.to_dict()]
     blocks += [SectionBlock(text=MarkdownTextObject(text=piece)).to_dict()
-               for piece in _joined(lines, 2900)]
+               for piece in packed(lines, SECTION_MAX)]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text="Tickets opened in the period, resolved or not. A first response still to "
              "come is pending until its deadline, breached after; met % is met over met "
              "and breached. Durations in business time where the plan has business hours; "
              "percentiles by nearest rank. The CSV follows in the thread.")]).to_dict())
     return text, blocks
-
-
-def _joined(lines: list[str], limit: int) -> list[str]:
-    """Lines in sections of about ``limit`` characters at most, each line whole."""
-    out: list[str] = []
-    for line in lines:
-        if out and len(out[-1]) + 1 + len(line) <= limit:
-            out[-1] += "\n" + line
-        else:
-            out.append(line)
-    return out
 
 
 def report_refusal(refusal: TicketError) -> str:

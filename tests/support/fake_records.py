@@ -1,0 +1,68 @@
+"""In-memory fakes of what the desk keeps besides tickets, as ``bot.adapters.desk_records``
+keeps it in Redis (clients, once-records, the thread index), and of the staff directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.domain.staff import Member, Organisation
+from bot.domain.tickets import Client
+
+
+class FakeRecords:
+    """Clients, once-records and the thread index in dicts."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.client_records: dict[str, Client] = {}
+        self.remembered: dict[str, float] = {}
+        """Once-records: key -> when it expires."""
+        self.threads: dict[tuple[str, str], int] = {}
+
+    async def client(self, channel: str) -> Client | None:
+        return self.client_records.get(channel)
+
+    async def put_client(self, client: Client) -> None:
+        self.client_records[client.channel] = client
+
+    async def clients(self) -> list[Client]:
+        return sorted(self.client_records.values(), key=lambda c: c.name)
+
+    async def remove_client(self, channel: str) -> bool:
+        return self.client_records.pop(channel, None) is not None
+
+    async def ticket_for_thread(self, channel: str, thread_ts: str) -> int | None:
+        return self.threads.get((channel, thread_ts))
+
+    async def index_thread(self, channel: str, thread_ts: str, number: int) -> None:
+        self.threads[(channel, thread_ts)] = number
+
+    async def _remember_once(self, key: str, ttl: int) -> bool:
+        expires = self.remembered.get(key)
+        if expires is not None and expires > self.clock():
+            return False
+        self.remembered[key] = self.clock() + ttl
+        return True
+
+
+class FakeDirectory:
+    """The ``ports.Directory`` protocol: the members you add, and the support group."""
+
+    def __init__(self, org: Organisation, *, group: frozenset[str] | None = None) -> None:
+        self.org = org
+        self.members: dict[str, Member] = {}
+        self.group = group
+        """The members of the ``SUPPORT_TEAM`` user group; None when it is not a group."""
+
+    def add(self, *members: Member) -> None:
+        for member in members:
+            self.members[member.id] = member
+
+    async def organisation(self) -> Organisation:
+        return self.org
+
+    async def member(self, user: str) -> Member | None:
+        return self.members.get(user)
+
+    async def support_team(self) -> frozenset[str] | None:
+        return self.group

@@ -1,0 +1,88 @@
+"""The sandbox without its process: real-looking tokens found, the bot's settings taken from
+nothing in the environment; and the stand-in's Slack rules the sandbox relies on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.records import dm_channel
+from bot.sandbox.settings import real_tokens, sandbox_settings
+from bot.sandbox.standin import SlackStandIn
+from bot.sandbox.workspace import CLIENT, ENGINEER, LEAD
+
+
+def test_tokens_in_dotenv_count_too(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("SLACK_APP_TOKEN=xapp-1-A0123456789-0123456789-abcdef\nPORT=3000\n")
+    assert real_tokens({}, dotenv) == [f"{dotenv}: SLACK_APP_TOKEN"]
+    assert real_tokens({"SLACK_BOT_TOKEN": ""}, tmp_path / "none") == []
+
+
+def test_the_bot_in_the_sandbox_takes_nothing_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name, value in {"WEBHOOK_URL": "http://192.0.2.1/hooks",
+                        "WEBHOOK_SECRET": "a-secret-of-sixteen-chars",
+                        "PAGERDUTY_ROUTING_KEY": "R0UTINGKEY0123456789",
+                        "REDIS_URL": "redis://192.0.2.1:6379/0",
+                        "SLACK_API_URL": "https://slack.com/api/"}.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / ".env").write_text("TRIAGE_CHANNEL=C0REAL0001\n")
+    monkeypatch.chdir(tmp_path)
+    settings = sandbox_settings(api_url="http://127.0.0.1:1/api/", smtp_port=2,
+                                data_dir=tmp_path / "data", plans={})
+    assert settings.webhook_url is None and settings.pagerduty_routing_key is None
+    assert settings.redis_url is None and settings.slack_api_url == "http://127.0.0.1:1/api/"
+    assert settings.triage_channel == "C0TRIAGE01" and settings.support_lead == LEAD.id
+    assert settings.smtp_url is not None
+    assert settings.smtp_url.get_secret_value() == "smtp://127.0.0.1:2"
+
+
+# -- the stand-in's Slack rules --------------------------------------------------------
+
+def test_a_trigger_id_works_once_and_not_after_three_seconds() -> None:
+    slack = SlackStandIn(strict_triggers=True)
+    slack.add_user(ENGINEER.id)
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "Hi"}, "blocks": []}
+    trigger = slack.issue_trigger(ENGINEER.id)
+    opened = slack._views_open({"trigger_id": trigger, "view": view})
+    assert opened["view"]["id"] in slack.modals[ENGINEER.id]
+    assert slack._views_open({"trigger_id": trigger, "view": view}) == {
+        "ok": False, "error": "exchanged_trigger_id"}
+    assert slack._views_open({"trigger_id": "made.up", "view": view})["error"] == \
+        "invalid_trigger_id"
+    late = slack.issue_trigger(ENGINEER.id)
+    slack.triggers[late].at -= 3.5
+    assert slack._views_open({"trigger_id": late, "view": view})["error"] == \
+        "expired_trigger_id"
+
+
+def test_block_kit_limits_are_refused_as_slack_refuses_them() -> None:
+    slack = SlackStandIn()
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "x"}}
+    too_many = slack._chat_postMessage({"channel": "C0X", "text": "t", "blocks": [section] * 51})
+    assert too_many["error"] == "invalid_blocks"
+    assert "at most 50" in too_many["response_metadata"]["messages"][0]
+    long_section = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
+    assert slack._chat_postMessage({"channel": "C0X", "text": "t",
+                                    "blocks": [long_section]})["error"] == "invalid_blocks"
+    assert slack._chat_postMessage({"channel": "C0X", "text": "x" * 40_001})["error"] == \
+        "msg_too_long"
+    title = {"type": "plain_text", "text": "A title longer than twenty-four"}
+    refused = slack._views_open({"trigger_id": "1.t", "view": {"type": "modal", "title": title,
+                                                               "blocks": []}})
+    assert refused["error"] == "invalid_arguments"
+
+
+def test_app_home_is_kept_per_person() -> None:
+    slack = SlackStandIn()
+    slack.add_user(ENGINEER.id)
+    slack.add_user(CLIENT.id)
+    home = {"type": "home", "blocks": [{"type": "section",
+                                        "text": {"type": "mrkdwn", "text": "*My tickets*"}}]}
+    assert slack._views_publish({"user_id": ENGINEER.id, "view": home})["view"]["id"]
+    assert slack.homes == {ENGINEER.id: home}
+    assert slack._views_publish({"user_id": "U0NOBODY01", "view": home})["error"] == \
+        "user_not_found"
+    assert dm_channel(CLIENT.id) == "D0CLIENT01"
