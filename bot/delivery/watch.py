@@ -27,7 +27,7 @@ async def follow_up_note(job: FollowUpNote, run: Run) -> None:
     await run.deps.slack.post_once(channel, text, body, thread_ts=ticket.triage_ts,
                                    mark=marker(ticket.key, f"follow_up:{job.ts}"),
                                    again=run.again, oldest=since(ticket))
-    await run.deps.store.mark_done(ticket.number, job.id)
+    await run.close(lambda lease: run.deps.store.finish(ticket, lease, mark=job.id))
 
 
 async def client_relay(job: ClientRelay, run: Run) -> None:
