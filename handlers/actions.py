@@ -231,6 +231,14 @@ async def open_from_message(shortcut: Shortcut, client: AsyncWebClient, desk: De
     """The ticket modal for the message the shortcut was used on, linking to it; without
     the link when Slack does not say the workspace's address just now (``auth.test``)."""
     channel, message = shortcut.channel.id, shortcut.message
+    opened = (await desk.watcher.message_ticket(channel, message.ts)
+              if desk.watcher is not None else None)
+    if opened is not None:  # the message opened a ticket: edit it, never a second one
+        await open_form(client, shortcut.trigger_id, modals.edit_ticket_modal(
+            ModalMetadata(channel=channel, ticket=opened.number), opened),
+            what=f"{opened.key}: the shortcut", tell=lambda text: ephemeral(
+                client, channel, shortcut.user.id, text))
+        return
     try:
         link: str | None = (await desk.identity()).permalink(channel, message.ts)
     except (Retryable, Undeliverable) as exc:

@@ -342,5 +342,7 @@ class Tickets:
         """A :ticket: reaction in a client channel: offer an Open a ticket button, once."""
         if await self.store.client(channel) is None:
             return
+        if await self.store.ticket_for_thread(channel, ts) is not None:
+            return  # it opened or joined a ticket already: its card is in the thread
         await self.store.enqueue_once(f"reaction:{channel}:{ts}", REACTION_TTL,
                                       Armed(ReactionPrompt(channel=channel, ts=ts, by=user)))

@@ -10,11 +10,12 @@ redeliveries and two processes seeing the same event open one ticket.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from bot.domain.jobs import Armed, ClientRelay, FollowUpNote, SyncTriage
-from bot.domain.tickets import Status, Ticket
+from bot.domain.jobs import Armed, ClientRelay, FollowUpNote, SeverityNotice, SyncTriage
+from bot.domain.text import clean_block, clean_line
+from bot.domain.tickets import Severity, Status, Ticket, change_severity
 from bot.domain.watch import (
     Watch,
     edited,
@@ -187,6 +188,33 @@ class Watcher:
             await self.changes.change(
                 number, lambda t: withdrawn(t, t.reporter, now),
                 jobs=[Armed(SyncTriage(ticket=number))])
+
+    async def edit(self, number: int, title: str, severity: Severity, description: str,
+                   actor: Actor) -> None:
+        """Staff edit a ticket opened from a message (the shortcut on that message): its
+        title and description, and its severity by the severity-change rule."""
+        await self.staff.require(actor, "edit a ticket")
+        now = self.now()
+
+        def apply(t: Ticket) -> Ticket:
+            return change_severity(replace(t, title=clean_line(title),
+                                           description=clean_block(description)),
+                                   severity, actor.user, now)
+
+        def jobs(t: Ticket) -> list[Armed]:
+            changes = len(t.severity_changes)
+            moved = changes and t.severity_changes[-1].at == now
+            return [Armed(SyncTriage(ticket=number)), *(
+                [Armed(SeverityNotice(ticket=number, change=changes - 1))] if moved else [])]
+
+        await self.changes.change(number, apply, jobs=jobs)
+        log.info("T-%d edited by %s", number, actor.user)
+
+    async def message_ticket(self, channel: str, ts: str) -> Ticket | None:
+        """The ticket the message at ``ts`` opened, if any (for the shortcut on it)."""
+        number = await self.opened_by(channel, ts)
+        current = await self.store.get(number) if number is not None else None
+        return current.ticket if current else None
 
     async def opened_by(self, channel: str, ts: str) -> int | None:
         """The ticket the message at ``ts`` opened, if any."""

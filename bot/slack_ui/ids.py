@@ -91,6 +91,9 @@ class ModalMetadata(BaseModel):
     person who submits the modal."""
     source_link: str | None = None
     """The message the ticket is opened from (shortcut, reaction), kept on the ticket."""
+    ticket: int | None = Field(default=None, ge=1, le=999_999_999_999)
+    """The ticket the form edits (the shortcut on a message that opened one); None: the
+    form opens a ticket."""
 
 
 class OpenTicketValue(BaseModel):
