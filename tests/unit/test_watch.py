@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.adapters.codec import decode_outcome, encode_outcome
 from bot.domain.jobs import ClientRelay, FollowUpNote, PostClientThread, RemoveCard
+from bot.domain.reports import COLUMNS, figures
 from bot.domain.tickets import Client, Severity, Status
 from bot.domain.watch import FILLERS, PLEASANTRIES, is_pleasantry, ticket_refs, title_from
 from bot.services.staff import Actor, NotStaff
@@ -247,3 +249,20 @@ async def test_the_client_changes_severity_on_the_card_in_their_channel_only() -
     with pytest.raises(NotStaff, match="Only the support team"):
         await w.tickets.change_severity(1001, Severity.LOW, Actor(EXTERNAL),
                                         channel="C0ELSEWHERE")
+
+
+async def test_reports_count_not_a_request_apart_per_client() -> None:
+    w = await watched_world()
+    watching = watcher(w)
+    await watching.take(said(w, "Videos do not play"))
+    await watching.take(said(w, "We moved offices", EXTERNAL))
+    await w.tickets.resolve(1001, "Fixed the player", Actor(STAFF))
+    await w.tickets.not_a_request(1002, Actor(STAFF))
+    outcomes = [w.store.outcomes[1001], w.store.outcomes[1002]]
+    assert [o.not_request for o in outcomes] == [False, True]
+    assert [decode_outcome(o.number, encode_outcome(o)).not_request
+            for o in outcomes] == [False, True]
+    names = [c.name for c in COLUMNS]
+    client_row = next(r for r in figures(outcomes, {CLIENT: "Acme Media"}) if r.severity == "all")
+    shown = dict(zip(names, client_row.values, strict=True))
+    assert shown["tickets"] == 1 and shown["not a request"] == 1 and shown["breaches"] == 0
