@@ -9,6 +9,7 @@ redeliveries and two processes seeing the same event open one ticket.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -32,6 +33,10 @@ from bot.services.tickets import NewTicket, OverIntakeLimit, Tickets
 
 log = logging.getLogger(__name__)
 
+HOLD_WAIT = 1.0
+"""How long a person's message waits for their previous one to be taken."""
+HOLD_TTL = 5.0
+"""A person's lock lasts at most this long (its holder died)."""
 LATEST_TTL = 86_400
 """How long a person's latest ticket is remembered (follow-ups, the intake limit)."""
 
@@ -108,6 +113,27 @@ class Watcher:
         if (client is None or client.watch != Watch.MESSAGES or severity is None
                 or not await self.staff.is_client_member(Actor(message.user, message.team))):
             return Taken.IGNORED
+        # One message of a person at a time: a follow-up that comes while their request is
+        # being opened joins it (Slack may deliver the two at once).
+        person = f"watch:{message.channel}:{message.user}"
+        held = await self.hold(person)
+        try:
+            return await self.taken(message, severity)
+        finally:
+            if held:
+                await self.store.unlock(person)
+
+    async def hold(self, name: str) -> bool:
+        """Take the lock ``name``, waiting up to ``HOLD_WAIT`` for it; False: went on
+        without (its holder is slow or gone)."""
+        for _ in range(round(HOLD_WAIT / 0.02)):
+            if await self.store.lock(name, HOLD_TTL):
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+    async def taken(self, message: ClientMessage, severity: Severity) -> Taken:
+        """A client member's message that is no pleasantry, under their lock."""
         if await self.store.ticket_for_thread(message.channel, message.ts) is not None:
             return Taken.SEEN
         at = min(float(message.ts), self.now())

@@ -4,6 +4,7 @@ client changes its severity on the card, and a client not watched opens nothing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from bot.cli.clients import set_client
@@ -106,3 +107,17 @@ async def test_a_client_set_to_tickets_only_opens_nothing_by_writing(app: Runnin
     await set_client(app.runtime, channel=CLIENT_CHANNEL, name="Acme Media",
                      account_manager=AM, watch="messages")
     assert "just write here" in text_of(welcome)
+
+
+async def test_a_follow_up_delivered_with_its_request_joins_it(app: RunningApp) -> None:
+    await register_client(app.runtime)
+    for i in range(5):
+        user = f"U0EXTRA{i:03d}"
+        app.slack.add_user(user, team_id="T0OTHER001")
+        await asyncio.gather(
+            client_writes(app, f"Request number {i}: the player fails", user=user,
+                          event_id=f"EvWatchRace{i}a"),
+            client_writes(app, "Also on iOS", user=user, event_id=f"EvWatchRace{i}b"))
+    await drained(app.runtime)
+    assert await app.runtime.store.get(1005) is not None
+    assert await app.runtime.store.get(1006) is None

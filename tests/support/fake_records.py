@@ -46,6 +46,12 @@ class FakeRecords:
                                 ttl: int) -> None:
         self.latest[(channel, user)] = (number, at)
 
+    async def lock(self, name: str, ttl: float) -> bool:
+        return await self._remember_once(f"lock:{name}", round(ttl))
+
+    async def unlock(self, name: str) -> None:
+        self.remembered.pop(f"lock:{name}", None)
+
     async def _remember_once(self, key: str, ttl: int) -> bool:
         expires = self.remembered.get(key)
         if expires is not None and expires > self.clock():
