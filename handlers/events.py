@@ -62,7 +62,12 @@ async def once(body: dict[str, Any], context: AsyncBoltContext,
     event_id = body.get("event_id")
     records = desk_of(context).once
     key = f"event:{event_id}"
-    if event_id and not await records.begin_once(key, RUNNING_TTL):
+    try:
+        begun = not event_id or await records.begin_once(key, RUNNING_TTL)
+    except BaseException:
+        work.close()  # Redis did not answer: Slack's retry does the work
+        raise
+    if not begun:
         work.close()
         log.info("event %s already handled or being handled: Slack redelivery dropped",
                  event_id)
