@@ -40,6 +40,7 @@ from bot.slack_ui.ids import (
     SeverityChoice,
     TicketRef,
 )
+from bot.slack_ui.origin import origin_line
 from bot.slack_ui.text import (
     cut_plain,
     escape,
@@ -145,14 +146,6 @@ def severity_menu(ticket: Ticket) -> dict[str, Any]:
             ticket=ticket.number, severity=s).model_dump_json()}
             for s in Severity if s is not ticket.severity],
     }
-
-
-def origin_line(ticket: Ticket) -> str | None:
-    """The triage post's line on where a ticket came from, for one from a message."""
-    if ticket.not_request_at is not None:
-        return f"*Closed as not a request* {slack_date(ticket.not_request_at)}"
-    return ("*From a message* in the client channel: no one asked for a ticket."
-            if ticket.message_ts else None)
 
 
 def triage_message(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 from bot.cli.clients import set_client
 from bot.domain.tickets import Severity, Status
@@ -121,3 +122,28 @@ async def test_a_follow_up_delivered_with_its_request_joins_it(app: RunningApp) 
     await drained(app.runtime)
     assert await app.runtime.store.get(1005) is not None
     assert await app.runtime.store.get(1006) is None
+
+
+async def test_bots_apps_joins_edits_and_stray_thread_replies_open_nothing(
+        app: RunningApp) -> None:
+    await register_client(app.runtime)
+    parent = app.slack.add_message(CLIENT_CHANNEL, CLIENT_USER, "Hello")
+    base: dict[str, Any] = {"type": "message", "channel": CLIENT_CHANNEL,
+                            "text": "Uploads fail badly",
+            "user": CLIENT_USER, "user_team": "T0OTHER001"}
+    events: list[dict[str, Any]] = [
+        {**base, "subtype": "bot_message", "bot_id": "B0OTHER001", "ts": "1796112000.000001"},
+        {**base, "bot_id": "B0OTHER002", "ts": "1796112000.000002"},  # an app's message
+        {**base, "subtype": "channel_join", "ts": "1796112000.000003"},
+        {**base, "ts": "1796112000.000004", "thread_ts": parent},  # a reply, no ticket
+        {"type": "message", "subtype": "message_changed", "channel": CLIENT_CHANNEL,
+         "message": {**base, "ts": parent}},
+        {"type": "message", "subtype": "message_deleted", "channel": CLIENT_CHANNEL,
+         "deleted_ts": parent},
+        {**base, "user": STAFF, "user_team": "T0DESK0001", "ts": "1796112000.000005"},
+    ]
+    for i, event in enumerate(events):
+        response = await app.client.event(event, event_id=f"EvWatchNever{i}")
+        assert response.status == 200
+    await drained(app.runtime)
+    assert await app.runtime.store.get(1001) is None and app.slack.posts(TRIAGE) == []

@@ -266,3 +266,39 @@ async def test_reports_count_not_a_request_apart_per_client() -> None:
     client_row = next(r for r in figures(outcomes, {CLIENT: "Acme Media"}) if r.severity == "all")
     shown = dict(zip(names, client_row.values, strict=True))
     assert shown["tickets"] == 1 and shown["not a request"] == 1 and shown["breaches"] == 0
+
+
+async def test_a_client_message_ends_a_wait_and_reopens_a_resolved_ticket() -> None:
+    w = await watched_world()
+    message = said(w, "Videos do not play")
+    await watcher(w).take(message)
+    await w.tickets.claim(1001, Actor(STAFF))
+    await w.tickets.set_status(1001, Status.WAITING_ON_CLIENT, Actor(STAFF))
+    w.clock.advance(60)
+    await w.tickets.record_reply(channel=CLIENT, thread_ts=message.ts,
+                                 ts=f"{w.clock():.6f}", actor=Actor(CLIENT_USER),
+                                 text="ok 👍")
+    assert (await read(w, 1001)).status is Status.WAITING_ON_CLIENT  # a pleasantry
+    await w.tickets.record_reply(channel=CLIENT, thread_ts=message.ts,
+                                 ts=f"{w.clock():.6f}", actor=Actor(CLIENT_USER),
+                                 text="Here are the logs you asked for")
+    assert (await read(w, 1001)).status is Status.CLAIMED
+    await w.tickets.resolve(1001, "Fixed", Actor(STAFF))
+    w.clock.advance(3600)
+    await w.tickets.record_reply(channel=CLIENT, thread_ts=message.ts,
+                                 ts=f"{w.clock():.6f}", actor=Actor(CLIENT_USER),
+                                 text="It is broken again")
+    reopened = await read(w, 1001)
+    assert reopened.status is Status.CLAIMED and reopened.reopened_at == w.clock()
+
+
+async def test_past_the_intake_limit_a_message_joins_the_latest_ticket() -> None:
+    w = await watched_world(intake_limit=1)
+    watching = watcher(w, group_minutes=0)
+    await watching.take(said(w, "Videos do not play"))
+    w.clock.advance(60)
+    past = said(w, "And the CMS is down")
+    assert await watching.take(past) is Taken.JOINED
+    assert await w.store.get(1002) is None
+    assert FollowUpNote(ticket=1001, ts=past.ts, by=CLIENT_USER, text=past.text).id \
+        in w.store.job_ids(1001)
