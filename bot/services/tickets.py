@@ -295,8 +295,8 @@ class Tickets:
         last = changed.status_changes[-1] if changed.status_changes else None
         if last is None or last.at not in (now, changed.created_at):
             return [Armed(SyncTriage(ticket=changed.number))]
-        if last.old is not Status.RESOLVED:
-            return self.status_change(now, actor)(changed)
+        if last.old is not Status.RESOLVED:  # the wait on the client ended: no claim
+            return status_jobs(changed) + self.sinks(changed, "status", now, by=actor.user)
         again = [Armed(PostClientThread(ticket=changed.number))] if (
             last.at == changed.created_at and changed.message_ts) else [Armed(
                 StatusNotice(ticket=changed.number, change=len(changed.status_changes) - 1))]

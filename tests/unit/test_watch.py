@@ -11,7 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.adapters.codec import decode_outcome, encode_outcome
-from bot.domain.jobs import ClientRelay, FollowUpNote, PostClientThread, RemoveCard
+from bot.domain.jobs import (
+    ClientRelay,
+    FollowUpNote,
+    PostClientThread,
+    RemoveCard,
+    TicketEvent,
+)
 from bot.domain.reports import COLUMNS, figures
 from bot.domain.tickets import Client, Severity, Status
 from bot.domain.watch import FILLERS, PLEASANTRIES, is_pleasantry, ticket_refs, title_from
@@ -269,7 +275,8 @@ async def test_reports_count_not_a_request_apart_per_client() -> None:
 
 
 async def test_a_client_message_ends_a_wait_and_reopens_a_resolved_ticket() -> None:
-    w = await watched_world()
+    w = await watched_world(webhook_url="http://192.0.2.1/hooks",
+                            webhook_secret="a-secret-of-sixteen-chars")
     message = said(w, "Videos do not play")
     await watcher(w).take(message)
     await w.tickets.claim(1001, Actor(STAFF))
@@ -279,10 +286,14 @@ async def test_a_client_message_ends_a_wait_and_reopens_a_resolved_ticket() -> N
                                  ts=f"{w.clock():.6f}", actor=Actor(CLIENT_USER),
                                  text="ok 👍")
     assert (await read(w, 1001)).status is Status.WAITING_ON_CLIENT  # a pleasantry
+    mark = len(w.store.armed)
     await w.tickets.record_reply(channel=CLIENT, thread_ts=message.ts,
                                  ts=f"{w.clock():.6f}", actor=Actor(CLIENT_USER),
                                  text="Here are the logs you asked for")
     assert (await read(w, 1001)).status is Status.CLAIMED
+    # Back with support, told as a status change: no claim, which would acknowledge a page.
+    assert [j.event for j in w.store.armed_since(mark) if isinstance(j, TicketEvent)] == [
+        "status"]
     await w.tickets.resolve(1001, "Fixed", Actor(STAFF))
     w.clock.advance(3600)
     await w.tickets.record_reply(channel=CLIENT, thread_ts=message.ts,
