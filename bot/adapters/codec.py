@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.domain.jobs import Armed, FireTimer, JobKind, RefreshHomes, TicketEvent
 from bot.domain.reports import Outcome
-from bot.domain.sla import SlaClock, Timer, rung_suffix
+from bot.domain.sla import SlaClock, Step, Timer, rung_suffix
 from bot.domain.tickets import Rating, Severity, SeverityChange, Status, StatusChange, Ticket
 
 _TICKET_FIELDS = tuple(f.name for f in fields(Ticket) if f.name != "sent")
@@ -132,15 +132,22 @@ def job_spec(armed: Armed, number: int | None = None) -> dict[str, Any]:
     return spec
 
 
+_FIRE_TIMER = JobKind.FIRE_TIMER.value
+_STEPS = {s: s.value for s in Step}
+
+
 def timer_specs(number: int, timers: Sequence[Timer]) -> list[dict[str, Any]]:
     """``job_spec`` of each timer's ``FireTimer`` job, written as that job writes itself
     without making one (the sweep's hot path: a model per timer was most of its cost)."""
-    return [{"id": f"timer:{number}:{t.step.value}:{t.generation}"
-                   f"{rung_suffix(t.rung, t.repeat)}",
-             "payload": f'{{"ticket":{number},"kind":"{JobKind.FIRE_TIMER.value}",'
-                        f'"step":"{t.step.value}","generation":{t.generation},'
-                        f'"rung":{t.rung},"repeat":{t.repeat}}}',
-             "due": round(t.due * 1000), "timer": True} for t in timers]
+    specs = []
+    for t in timers:
+        step = _STEPS[t.step]
+        specs.append({
+            "id": f"timer:{number}:{step}:{t.generation}{rung_suffix(t.rung, t.repeat)}",
+            "payload": f'{{"ticket":{number},"kind":"{_FIRE_TIMER}","step":"{step}",'
+                       f'"generation":{t.generation},"rung":{t.rung},"repeat":{t.repeat}}}',
+            "due": round(t.due * 1000), "timer": True})
+    return specs
 
 
 def timer_jobs(number: int, timers: Sequence[Timer]) -> list[Armed]:

@@ -87,23 +87,23 @@ class Rebuilding:
         at = {key: i for i, key in enumerate(keys, 1)}
 
         def place(key: str) -> int:
-            if key not in at:
+            found = at.get(key)
+            if found is None:
                 keys.append(key)
-                at[key] = len(keys)
-            return at[key]
+                found = at[key] = len(keys)
+            return found
 
-        spec: list[dict[str, Any]] = []
+        layout, spec = self.layout, []
         for i in chunk:
             current, jobs, timers = items[i]
             n = current.ticket.number
+            # The ticket's own keys are new to the list: no look-up.
+            keys += [layout.ticket_hash(n), layout.done_set(n), layout.timer_set(n)]
             entry: dict[str, Any] = {
-                "n": n, "v": current.version,
-                "k": [place(self.layout.ticket_hash(n)), place(self.layout.done_set(n)),
-                      place(self.layout.timer_set(n))],
-                "timers": timer_specs(n, timers),
-                "missing": [job_spec(a) for a in jobs]}
+                "n": n, "v": current.version, "k": [len(keys) - 2, len(keys) - 1, len(keys)],
+                "timers": timer_specs(n, timers), "missing": [job_spec(a) for a in jobs]}
             if urgencies:
-                drop, add = index_entries(self.layout, current.ticket, current.ticket,
+                drop, add = index_entries(layout, current.ticket, current.ticket,
                                           urgencies[i])
                 entry["index"] = {"drop": [place(key) for key in drop],
                                   "add": [[place(key), score] for key, score in add]}

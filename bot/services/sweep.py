@@ -80,6 +80,7 @@ class Sweeper:
                 batch = [v for v in await reading if v]
                 reading = (asyncio.ensure_future(store.get_many(batches[k + 1]))
                            if k + 1 < len(batches) else None)
+                await asyncio.sleep(0)  # the read goes out before this batch is worked out
                 items, ranked, repairs = self._batch(batch, plans)
                 repaired += repairs
                 if rebuilding is not None:
@@ -88,6 +89,7 @@ class Sweeper:
                     await heartbeat()
                 # The index entries too: a plan edited since, or tickets from before them.
                 rebuilding = asyncio.ensure_future(store.rebuild_many(items, ranked))
+                await asyncio.sleep(0)  # and the rebuild before the next one is
             if rebuilding is not None:
                 skipped += (await rebuilding).count(False)
         finally:
