@@ -50,6 +50,8 @@ async def browser() -> AsyncIterator[Browser]:
 async def be(page: Page, persona_id: str) -> None:
     await page.select_option("#persona", persona_id)
     await expect(page.locator("#persona")).to_have_value(persona_id)
+    # Their own direct messages in the sidebar: the page has drawn what this person sees.
+    await expect(page.locator(f"#sidebar [data-channel='D{persona_id[1:]}']")).to_have_count(1)
 
 
 async def open_ticket(page: Page, title: str, severity: str, description: str) -> str:

@@ -26,6 +26,10 @@ function unchanged(region, ...inputs) {
 }
 
 function place() {
+  const known = S.places[S.me];
+  if (known && known.view === "channel" && !S.data.channels.some((c) => c.id === known.channel)) {
+    delete S.places[S.me];
+  }
   if (!S.places[S.me]) {
     const first = S.data.channels.find((c) => c.name === "support-triage") || S.data.channels[0];
     S.places[S.me] = { view: "channel", channel: first.id, thread: null };
@@ -66,7 +70,10 @@ async function refresh() {
   try {
     do {
       S.again = false;
-      const response = await fetch(`/api/state?as=${encodeURIComponent(S.me || "")}`);
+      const asked = S.me;
+      const response = await fetch(`/api/state?as=${encodeURIComponent(asked || "")}`);
+      // The person was changed while this was on its way: fetch again for the new one.
+      if (S.me !== asked) { S.again = true; continue; }
       if (!response.ok) {
         // Someone this sandbox does not have (an old link, an old visit): be the first
         // visit's person (the server's choice) instead.
@@ -200,13 +207,21 @@ function render() {
 
 function start() {
   document.getElementById("persona").addEventListener("change", (event) => {
+    // Until the new person's state arrives, nothing of the previous person's stays
+    // clickable: a click on their sidebar would land in a place the new person lacks.
     S.me = event.target.value;
+    S.data = null;
+    for (const region of Object.keys(drawn)) delete drawn[region];
+    for (const region of ["sidebar", "messages", "thread-messages"]) {
+      document.getElementById(region).replaceChildren();
+    }
     refresh();
   });
   document.addEventListener("click", (event) => {
     const target = event.target.closest("a.channel-link, a.permalink");
     if (!target) return;
     event.preventDefault();
+    if (!S.data) return;
     const channel = target.dataset.channel;
     if (!S.data.channels.some((c) => c.id === channel)) {
       toast("You are not in that channel.");
