@@ -139,7 +139,9 @@ class Rebuilding:
             if urgencies:
                 drop, add = index_entries(layout, current.ticket, current.ticket,
                                           urgencies[i])
-                entry["index"] = {"drop": [place(key) for key in drop],
+                # An entry written again is moved: only the keys it leaves are dropped.
+                into = {key for key, _ in add}
+                entry["index"] = {"drop": [place(key) for key in drop if key not in into],
                                   "add": [[place(key), score] for key, score in add]}
             spec.append(entry)
         return keys, [int(self._shift()), json.dumps(spec)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,8 @@ from bot.services.ports import Now, TicketStore
 log = logging.getLogger(__name__)
 
 BATCH = 500
+READ_AHEAD = 3
+"""Batches read at once: most tickets left in place, the reads are most of the work."""
 
 Rebuilt = tuple[Versioned, Sequence[Armed], Sequence[Timer]]
 """A ticket as read, the post jobs it should have, its timers."""
@@ -70,7 +73,7 @@ class Sweeper:
                     ) -> SweepResult:
         """Sweep every open ticket; ``heartbeat`` is awaited after each batch (the lock).
 
-        Redis works while this process does: the next batch is read while this one is
+        Redis works while this process does: the next batches are read while this one is
         worked out, and each batch's rebuild runs while the next one is."""
         store = self.store
         numbers = await store.open_numbers()
@@ -82,18 +85,17 @@ class Sweeper:
         batches = [numbers[start:start + BATCH] for start in range(0, len(numbers), BATCH)]
         repaired = skipped = in_place = 0
 
-        def read(k: int) -> asyncio.Future[tuple[list[Versioned], int]] | None:
-            return (asyncio.ensure_future(store.unswept(batches[k], rules, other))
-                    if k < len(batches) else None)
+        def read(k: int) -> asyncio.Future[tuple[list[Versioned], int]]:
+            return asyncio.ensure_future(store.unswept(batches[k], rules, other))
 
-        reading = read(0)
+        reads = deque(read(k) for k in range(min(READ_AHEAD, len(batches))))
         rebuilding: asyncio.Future[list[bool]] | None = None
         try:
             for k in range(len(batches)):
-                assert reading is not None
-                batch, kept = await reading
+                batch, kept = await reads.popleft()
                 in_place += kept
-                reading = read(k + 1)
+                if k + READ_AHEAD < len(batches):
+                    reads.append(read(k + READ_AHEAD))
                 await asyncio.sleep(0)  # the read goes out before this batch is worked out
                 items, ranked, swept, repairs = self._batch(batch, plans, rules, other)
                 repaired += repairs
@@ -107,7 +109,7 @@ class Sweeper:
             if rebuilding is not None:
                 skipped += (await rebuilding).count(False)
         finally:
-            for pending in (reading, rebuilding):
+            for pending in (*reads, rebuilding):
                 if pending is not None and not pending.done():
                     pending.cancel()
         return SweepResult(len(numbers), repaired, skipped, in_place)
