@@ -156,7 +156,9 @@ class Watcher:
                 return Taken.JOINED
             raise
         number = opened.ticket.number
-        # The message's thread is the ticket's: a staff reply there is its response.
+        # The message's thread is the ticket's: a staff reply there is its response. Tied
+        # before the person's latest ticket is: a redelivery after a failure in between
+        # finds the ticket by the message's own record (in ``open``), never joins it.
         await self.store.index_thread(message.channel, message.ts, number)
         await self.store.set_latest_ticket(message.channel, message.user, number, at,
                                            LATEST_TTL)
@@ -185,12 +187,13 @@ class Watcher:
         current = await self.store.get(number)
         if current is None or not joinable(current.ticket, message.channel, limit=limit):
             return False
-        await self.store.index_thread(message.channel, message.ts, number)
-        await self.store.enqueue(Armed(FollowUpNote(ticket=number, ts=message.ts,
-                                                    by=message.user,
-                                                    text=description_of(message))))
-        await self.store.set_latest_ticket(message.channel, message.user, number, at,
-                                           LATEST_TTL)
+        await asyncio.gather(
+            self.store.index_thread(message.channel, message.ts, number),
+            self.store.enqueue(Armed(FollowUpNote(ticket=number, ts=message.ts,
+                                                  by=message.user,
+                                                  text=description_of(message)))),
+            self.store.set_latest_ticket(message.channel, message.user, number, at,
+                                         LATEST_TTL))
         log.info("T-%d: a follow-up of %s joined it%s", number, message.user,
                  " (past the intake limit)" if limit else "")
         return True
