@@ -1,5 +1,5 @@
 """What watching client messages shows: a follow-up in the triage thread, a message naming
-a ticket in its thread, and the triage post's words for a ticket from a message."""
+a ticket in its thread (where a ticket came from, on its triage post: ``origin``)."""
 
 from __future__ import annotations
 
