@@ -96,7 +96,8 @@ class _Without(logging.Filter):
 
 def redis_client(settings: Settings, url: str) -> RedisClient:
     """The client of the desk's Redis: one server, or a cluster with ``REDIS_CLUSTER``."""
-    return connect(url, cluster=settings.redis_cluster, timeout=REDIS_TIMEOUT)
+    return connect(url, cluster=settings.redis_cluster, timeout=REDIS_TIMEOUT,
+                   max_connections=settings.redis_max_connections)
 
 
 def layout(settings: Settings) -> Layout:

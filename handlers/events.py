@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+import uuid
 from collections.abc import Coroutine
 from typing import Any
 
@@ -22,7 +24,7 @@ from bot.services.staff import Actor
 from bot.services.tickets import OverIntakeLimit
 from bot.services.watch import ClientMessage, SharedFile, Watcher
 from bot.slack_ui.text import as_written
-from handlers.desk import desk_of
+from handlers.desk import OnceRecords, desk_of
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +54,32 @@ def register(app: AsyncApp) -> None:
     app.event("channel_shared")(channel_shared)
 
 
+_abandoned: dict[str, tuple[str, float]] = {}
+"""Holds this process could not release (the event's key: the failed delivery's holder,
+until when its hold lasts): Slack's retry of the event, which often comes at once, takes
+the hold over instead of being dropped for ``RUNNING_TTL``."""
+
+
 async def once(body: dict[str, Any], context: AsyncBoltContext,
                work: Coroutine[Any, Any, object]) -> None:
     """Do an event's work once: marked done when the work is done, not when it arrives.
 
-    A retry that comes while the work still runs is dropped; a failure forgets the event,
-    so Slack's retry does the work (the listener's error makes Bolt answer 500).
+    A retry that comes while the work still runs is dropped; a failure releases the
+    event's hold, so Slack's retry does the work (the listener's error makes Bolt answer
+    500). When Redis refuses the release too, the hold is remembered here as abandoned,
+    and a retry reaching this process takes it over.
     """
     event_id = body.get("event_id")
     records = desk_of(context).once
-    key = f"event:{event_id}"
+    key, holder = f"event:{event_id}", uuid.uuid4().hex
     try:
-        begun = not event_id or await records.begin_once(key, RUNNING_TTL)
+        begun = not event_id or await records.begin_once(key, RUNNING_TTL, holder)
+        gone = None if begun else _abandoned.get(key)
+        if gone and gone[1] > time.monotonic():
+            begun = await records.take_over_once(key, RUNNING_TTL, gone[0], holder)
+            if begun:
+                _abandoned.pop(key, None)
+                log.info("event %s: taking over a delivery that failed", event_id)
     except BaseException:
         work.close()  # Redis did not answer: Slack's retry does the work
         raise
@@ -76,10 +92,23 @@ async def once(body: dict[str, Any], context: AsyncBoltContext,
         await work
     except BaseException:
         if event_id:
-            await records.forget_once(key)
+            await release(records, key, holder)
         raise
     if event_id:
         await records.finish_once(key, EVENT_ID_TTL)
+
+
+async def release(records: OnceRecords, key: str, holder: str) -> None:
+    """Release a failed delivery's hold; if Redis refuses, remember it as abandoned."""
+    try:
+        await records.forget_once(key, holder)
+    except Exception:
+        now = time.monotonic()
+        for stale in [k for k, (_, until) in _abandoned.items() if until <= now]:
+            del _abandoned[stale]
+        _abandoned[key] = (holder, now + RUNNING_TTL)
+        log.warning("%s: its hold could not be released; a retry here takes it over", key,
+                    exc_info=True)
 
 
 def texts(event: dict[str, Any], *names: str) -> list[str] | None:

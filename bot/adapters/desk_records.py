@@ -22,6 +22,14 @@ from bot.adapters.keys import (
 )
 from bot.domain.tickets import Client
 
+_SWAP_ONCE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1"""
+_FORGET_ONCE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0"""
+
 
 class DeskRecords:
     redis: RedisClient
@@ -30,18 +38,27 @@ class DeskRecords:
     client_cache: ClientCache | None = None
     """Client records kept in the process (long-running ones), or None: read each time."""
 
-    async def begin_once(self, key: str, running_ttl: float) -> bool:
-        """Start the work of ``key`` unless it is done or running (a concurrent retry)."""
-        return bool(await self.redis.set(once_key(key), "running", nx=True,
+    async def begin_once(self, key: str, running_ttl: float, holder: str) -> bool:
+        """Start the work of ``key`` unless it is done or running (a concurrent retry);
+        ``holder`` names this delivery's hold."""
+        return bool(await self.redis.set(once_key(key), f"running:{holder}", nx=True,
                                          px=round(running_ttl * 1000)))
+
+    async def take_over_once(self, key: str, running_ttl: float, gone: str,
+                             holder: str) -> bool:
+        """Start the work of ``key`` in place of ``gone``, a delivery whose work failed and
+        whose hold is still there; False if it is no longer ``gone``'s (done, or taken)."""
+        return bool(await self.redis.eval(
+            _SWAP_ONCE, 1, once_key(key), f"running:{gone}", f"running:{holder}",
+            round(running_ttl * 1000)))
 
     async def finish_once(self, key: str, ttl: int) -> None:
         """The work of ``key`` is done: later deliveries of it are dropped for ``ttl`` s."""
         await self.redis.set(once_key(key), "done", ex=ttl)
 
-    async def forget_once(self, key: str) -> None:
+    async def forget_once(self, key: str, holder: str) -> None:
         """Undo ``begin_once`` when the work failed, so that Slack's retry is taken."""
-        await self.redis.delete(once_key(key))
+        await self.redis.eval(_FORGET_ONCE, 1, once_key(key), f"running:{holder}")
 
     async def put_prefill(self, key: str, value: str, ttl: int) -> None:
         """Keep what an Open a ticket button pre-fills (its value names it by ``key``)."""

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_cluster: bool = False
     redis_partitions: int | None = Field(default=None, ge=1, le=1024)
+    redis_max_connections: int = Field(default=100, ge=2, le=100_000)
     triage_channel: str | None = None
     support_lead: str | None = None
     support_lead_email: str | None = None

@@ -1,0 +1,77 @@
+"""A burst of client messages, in process over HTTP: with few connections to Redis every
+request waits for one rather than fail, and a delivery that failed (Redis refusing even the
+release of its hold) leaves its work to Slack's immediate retry."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from redis.exceptions import MaxConnectionsError
+
+from bot.services.tickets import NewTicket
+from bot.services.watch import Watcher
+from tests.support.desk import RunningApp, drained, register_client, ticket
+from tests.support.flows import card_in_thread, client_writes, triage_post
+from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER
+
+
+@pytest.fixture
+def settings_extra() -> dict[str, Any]:
+    return {"redis_max_connections": 3}
+
+
+async def test_a_burst_of_requests_waits_for_a_connection_and_none_fails(
+        app: RunningApp) -> None:
+    await register_client(app.runtime)
+    users = [f"U0BURST{i:03d}" for i in range(40)]
+    for user in users:
+        app.slack.add_user(user, team_id="T0OTHER001")
+    sent = await asyncio.gather(*(
+        client_writes(app, f"Request {i}: the player stops after a minute", user=user,
+                      event_id=f"EvBurst{i:03d}")
+        for i, user in enumerate(users)))  # each asserts its answer is 200
+    await drained(app.runtime)
+    opened = {(await ticket(app.runtime, 1001 + i)).message_ts for i in range(len(users))}
+    assert opened == set(sent)
+    assert await app.runtime.store.get(1001 + len(users)) is None
+
+
+async def test_slacks_immediate_retry_does_the_work_of_a_delivery_redis_refused(
+        app: RunningApp) -> None:
+    await register_client(app.runtime)
+    watcher = app.runtime.desk.watcher
+    assert isinstance(watcher, Watcher)
+    records, opening = app.runtime.store, watcher.tickets.open
+    refused = asyncio.Event()
+
+    async def refused_once(new: NewTicket, *args: Any) -> Any:
+        if not refused.is_set():
+            refused.set()
+            raise MaxConnectionsError("Too many connections")
+        return await opening(new, *args)
+
+    async def release_refused(*args: Any) -> None:
+        raise MaxConnectionsError("Too many connections")
+
+    watcher.tickets.open = refused_once  # type: ignore[method-assign,assignment]
+    records.forget_once = release_refused  # type: ignore[method-assign,assignment]
+    try:
+        ts = app.slack.add_message(CLIENT_CHANNEL, CLIENT_USER, "Videos stop on Android")
+        event = {"type": "message", "channel": CLIENT_CHANNEL, "user": CLIENT_USER,
+                 "text": "Videos stop on Android", "ts": ts, "user_team": "T0OTHER001",
+                 "channel_type": "channel"}
+        first = await app.client.event(event, event_id="EvRefused01")
+        assert first.status == 500 and refused.is_set()
+    finally:
+        del watcher.tickets.open, records.forget_once
+    await client_writes(app, "Videos stop on Android", event_id="EvRefused01", retry_num=1,
+                        ts=ts)
+    await triage_post(app, 1001)
+    await app.slack.wait_for(lambda: card_in_thread(app, ts))
+    await client_writes(app, "Videos stop on Android", event_id="EvRefused01", retry_num=2,
+                        ts=ts)
+    await drained(app.runtime)
+    assert (await ticket(app.runtime, 1001)).message_ts == ts
+    assert await app.runtime.store.get(1002) is None
