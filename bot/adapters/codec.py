@@ -10,7 +10,15 @@ from typing import Any
 from bot.domain.jobs import Armed, FireTimer, TicketEvent
 from bot.domain.reports import Outcome
 from bot.domain.sla import SlaClock, Timer
-from bot.domain.tickets import Rating, Severity, SeverityChange, Status, StatusChange, Ticket
+from bot.domain.tickets import (
+    Assignment,
+    Rating,
+    Severity,
+    SeverityChange,
+    Status,
+    StatusChange,
+    Ticket,
+)
 
 _TICKET_FIELDS = tuple(f.name for f in fields(Ticket) if f.name != "sent")
 WRITE_ONCE = frozenset({"client_ts", "triage_ts", "engineering_ts"})
@@ -26,8 +34,8 @@ def encode_ticket(ticket: Ticket) -> tuple[dict[str, str], list[str]]:
         if value is None:
             if name not in WRITE_ONCE:
                 unset.append(name)
-        elif name in ("severity_changes", "status_changes", "ratings"):
-            if value or name != "ratings":
+        elif name in ("severity_changes", "status_changes", "ratings", "assignments"):
+            if value or name not in ("ratings", "assignments"):
                 values[name] = json.dumps([asdict(c) for c in value])
             else:
                 unset.append(name)
@@ -74,6 +82,7 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         ratings=tuple(Rating(**r) for r in json.loads(raw.get("ratings", "[]"))),
         staff_ts=raw.get("staff_ts"),
         awaiting_ts=raw.get("awaiting_ts"),
+        assignments=tuple(Assignment(**a) for a in json.loads(raw.get("assignments", "[]"))),
     )
 
 

@@ -54,6 +54,8 @@ class ActionId(StrEnum):
     CSAT_COMMENT_INPUT = "csat_comment_input"
     HOME_PAGE_BACK = "home_page_back"
     HOME_PAGE_ON = "home_page_on"
+    ASSIGN = "assign_ticket"
+    UNASSIGN = "unassign_ticket"
 
 
 class CallbackId(StrEnum):

@@ -33,6 +33,7 @@ from bot.domain.tickets import (
     StatusChange,
     Ticket,
     TicketError,
+    awaits_claim,
 )
 from bot.slack_ui.csat import survey
 from bot.slack_ui.ids import (
@@ -42,6 +43,7 @@ from bot.slack_ui.ids import (
     SeverityChoice,
     TicketRef,
 )
+from bot.slack_ui.picker import assign_block
 from bot.slack_ui.text import (
     cut_plain,
     escape,
@@ -178,7 +180,8 @@ def triage_message(
         actions.append(ButtonElement(text=PlainTextObject(text=label), action_id=action,
                                      value=ref, style=style))
 
-    if ticket.status is Status.OPEN:
+    if ticket.status is Status.OPEN or (awaits_claim(ticket)
+                                        and ticket.status is not Status.RESOLVED):
         button("Claim", ActionId.CLAIM, "primary")
     if ticket.status in (Status.WAITING_ON_CLIENT, Status.WITH_ENGINEERING):
         button("Back to support", ActionId.BACK_TO_SUPPORT)
@@ -202,6 +205,7 @@ def triage_message(
         ))
     if actions:
         blocks.append(ActionsBlock(elements=actions))
+    blocks += assign_block(ticket)
     late = [c.clock.value for c in clocks if c.breached]
     flag = ("BREACHED " if breached and ticket.first_response_at is None else
             f"BREACHED ({', '.join(late)}) " if late else "")

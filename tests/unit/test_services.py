@@ -11,6 +11,10 @@ import pytest
 
 from bot.domain.jobs import (
     JOB,
+    AssignedDM,
+    AssignedNotice,
+    AssignmentNote,
+    AutoAssign,
     BreachEmail,
     CsatComment,
     DeliverOutbox,
@@ -171,6 +175,10 @@ EVERY_JOB: list[Job] = [
     ReportDM(ref="statement:C0ACME0001:2026-11", user=None, start=T0, end=T0 + 86_400,
              label="2026-11", channel=CLIENT),
     CsatComment(ticket=1001, user=CLIENT_USER, ref="view:78"),
+    AssignedNotice(ticket=1001, change=0),
+    AssignedDM(ticket=1001, change=0, user=STAFF),
+    AutoAssign(ticket=1001),
+    AssignmentNote(ticket=1001, reason="nobody on shift"),
 ]
 
 

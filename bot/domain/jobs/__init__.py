@@ -16,6 +16,7 @@ from typing import Annotated
 
 from pydantic import Field, TypeAdapter
 
+from bot.domain.jobs.assignment import AssignedDM, AssignedNotice, AssignmentNote, AutoAssign
 from bot.domain.jobs.base import JobBase, JobKind, Role
 from bot.domain.jobs.home import PublishHome, RefreshHomes
 from bot.domain.jobs.outbox import DeliverOutbox, Sink, TicketEvent
@@ -40,7 +41,8 @@ from bot.domain.jobs.reminders import (
 )
 from bot.domain.jobs.reports import CsatComment, ReportDM
 
-__all__ = ["JOB", "Armed", "BreachEmail", "CsatComment", "DeliverOutbox",
+__all__ = ["JOB", "Armed", "AssignedDM", "AssignedNotice", "AssignmentNote", "AutoAssign",
+           "BreachEmail", "CsatComment", "DeliverOutbox",
            "EngineeringHandoff", "FireTimer", "GroupAlert", "Job", "JobBase", "JobKind",
            "PostClientThread", "PostTriage", "ProblemNote", "PublishHome",
            "ReactionPrompt", "RefreshHomes", "RelayUpdate", "ReminderDM", "ReportDM",
@@ -52,7 +54,8 @@ Job = Annotated[
     PostClientThread | PostTriage | SyncTriage | StatusNotice | SeverityNotice | RelayUpdate
     | EngineeringHandoff | ReactionPrompt | FireTimer | ReminderDM | TriageNote | BreachEmail
     | GroupAlert | ProblemNote | TicketEvent | DeliverOutbox | SyncCard | RefreshHomes
-    | PublishHome | ReportDM | CsatComment,
+    | PublishHome | ReportDM | CsatComment
+    | AssignedNotice | AssignedDM | AutoAssign | AssignmentNote,
     Field(discriminator="kind"),
 ]
 

@@ -29,6 +29,10 @@ class JobKind(StrEnum):
     SYNC_CARD = "sync_card"
     REFRESH_HOMES = "refresh_homes"
     PUBLISH_HOME = "publish_home"
+    ASSIGNED_NOTICE = "assigned_notice"
+    ASSIGNED_DM = "assigned_dm"
+    AUTO_ASSIGN = "auto_assign"
+    ASSIGNMENT_NOTE = "assignment_note"
 
 
 class Role(StrEnum):
