@@ -88,14 +88,16 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
 
 def encode_outcome(o: Outcome) -> str:
     """A resolved ticket's outcome, compact (its number is the hash field): channel,
-    severity, created and resolved (s), clock -> business seconds, breached clocks, CSAT."""
+    severity, created and resolved (s), clock -> business seconds, breached clocks, CSAT,
+    and whom it counts for (when anyone; outcomes kept before had no such item)."""
     if o.resolved_at is None:
         raise ValueError(f"T-{o.number} is not resolved: only a resolved ticket's outcome "
                          "is kept")
     return json.dumps([o.channel, o.severity.value, round(o.created_at, 3),
                        round(o.resolved_at, 3),
                        {c.value: round(s, 3) for c, s in o.durations.items()},
-                       sorted(c.value for c in o.breached), list(o.scores)],
+                       sorted(c.value for c in o.breached), list(o.scores),
+                       *([o.holder] if o.holder else [])],
                       separators=(",", ":"))
 
 
@@ -111,11 +113,11 @@ _NONE: frozenset[SlaClock] = frozenset()
 
 def decode_outcome(number: int, raw: str) -> Outcome:
     """An outcome back (the hot path of every report: plain lookups, no enum calls)."""
-    channel, severity, created, resolved, durations, breached, scores = json.loads(raw)
+    channel, severity, created, resolved, durations, breached, scores, *holder = json.loads(raw)
     return Outcome(number, channel, _SEVERITIES[severity], created, resolved,
                    {_CLOCKS[c]: s for c, s in durations.items()},
                    frozenset(_CLOCKS[c] for c in breached) if breached else _NONE,
-                   tuple(scores))
+                   tuple(scores), _NONE, holder[0] if holder else None)
 
 
 def job_spec(armed: Armed, number: int | None = None) -> dict[str, Any]:

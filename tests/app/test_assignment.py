@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.tickets import Status
-from tests.support.desk import RunningApp, drained, register_client, ticket
+from tests.support.desk import RunningApp, advance, drained, register_client, ticket
 from tests.support.flows import (
     buttons,
     choose,
@@ -19,6 +19,7 @@ from tests.support.flows import (
     triage_post,
 )
 from tests.support.hooks_standin import WEBHOOK_SECRET, PagerDuty, Receiver
+from tests.support.reporting import answered, csv_in_thread, dm_of, modal_text
 from tests.support.workspace import CLIENT_CHANNEL, CLIENT_USER, STAFF, STAFF_2, TRIAGE
 
 
@@ -110,3 +111,30 @@ async def test_only_staff_assign_and_only_to_staff(app: RunningApp, who: str) ->
     refusal = await app.slack.wait_for(lambda: app.slack.calls_to("chat.postEphemeral"))
     assert "only the support team can hold them" in refusal[0].args["text"]
     assert (await ticket(app.runtime, number)).assignee is None
+
+
+async def test_the_report_has_a_table_and_a_csv_by_assignee(app: RunningApp) -> None:
+    await register_client(app.runtime, name="Acme")
+    # Given to STAFF_2 and answered 10 min after it opened (by someone else: it counts
+    # for whoever held it then), then passed on to STAFF: it stays STAFF_2's.
+    first = await open_ticket(app, "Uploads fail")
+    post = await triage_post(app, first)
+    await choose(app, post, "assign_ticket", user=STAFF, selected_user=STAFF_2)
+    await drained(app.runtime)
+    await advance(app.runtime, 600)
+    await modal_text(app, post, "Post update to client", "Update", "Looking into it.")
+    await choose(app, post, "assign_ticket", user=STAFF, selected_user=STAFF)
+    # Claimed by STAFF and answered after 20 min; and one nobody holds, unanswered.
+    await answered(app, CLIENT_CHANNEL, "High", after=1200)
+    await open_ticket(app, "Nobody took this")
+    await drained(app.runtime)
+    await app.client.command("/ticket", "report", user=STAFF, channel=TRIAGE)
+    report = (await app.slack.wait_for(lambda: dm_of(app.slack, STAFF, "asked:")))[0]
+    table = await csv_in_thread(app.slack, report, by_assignee=True)
+    assert [(r["assignee"], r["tickets"]) for r in table] == [
+        (STAFF, "1"), (STAFF_2, "1"), ("unassigned", "1")]
+    assert 1200 <= float(table[0]["first response p50 (s)"]) <= 1205
+    assert 600 <= float(table[1]["first response p90 (s)"]) <= 605
+    assert table[2]["first response p50 (s)"] == "" and table[2]["breaches"] == "0"
+    assert f"<@{STAFF_2}>: tickets 1" in text_of(report)
+    assert len(await csv_in_thread(app.slack, report)) == 2  # the clients' CSV too

@@ -5,13 +5,16 @@ shifts, away, nobody available, hand-over, someone who cannot be reached."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.adapters.codec import decode_outcome, encode_outcome
 from bot.config import ConfigError, load_settings
+from bot.domain.assignee_reports import ByAssignee, assignee_csv
 from bot.domain.assignment import available, choose, current_assignment, holder_at
 from bot.domain.jobs import (
     AssignedDM,
@@ -21,8 +24,10 @@ from bot.domain.jobs import (
     SyncTriage,
     TicketEvent,
 )
+from bot.domain.reports import Outcome, outcome
+from bot.domain.sla import SlaClock
 from bot.domain.staff import Member
-from bot.domain.tickets import Status, TicketError
+from bot.domain.tickets import Severity, Status, TicketError
 from bot.services.assignment import NobodyAvailable
 from bot.services.staff import Actor
 from tests.support.fakes import T0
@@ -284,3 +289,47 @@ async def test_an_unreachable_assignee_is_skipped_for_a_day() -> None:
     assert [(await open_and_assign(w))[1] for _ in range(2)] == [STAFF_3, STAFF_2]
     w.clock.advance(86_400)
     assert [(await open_and_assign(w))[1] for _ in range(2)] == [STAFF_3, STAFF]
+
+
+# ---------------------------------------------------------------------------------------
+# Reports by assignee
+# ---------------------------------------------------------------------------------------
+
+async def test_a_ticket_counts_for_whoever_held_it_at_its_first_response() -> None:
+    w = world()
+    number = await open_ticket(w)
+    await w.assignments.assign(number, STAFF_2, Actor(STAFF))
+    w.clock.advance(600)
+    await w.tickets.post_update(number, "On it.", Actor(STAFF), once="view:1")
+    w.clock.advance(60)
+    await w.assignments.assign(number, STAFF, Actor(STAFF))
+    ticket = await read(w, number)
+    plan = w.settings.plan_table["standard"]
+    assert outcome(ticket, plan, now=w.clock()).holder == STAFF_2
+    unanswered = await read(w, await open_ticket(w))
+    assert outcome(unanswered, plan, now=w.clock()).holder is None
+
+
+def test_an_outcome_keeps_its_holder_and_older_ones_read_without() -> None:
+    kept = Outcome(1001, "C0ACME0001", Severity.HIGH, T0, T0 + 60, {}, holder=STAFF)
+    assert decode_outcome(1001, encode_outcome(kept)).holder == STAFF
+    old = encode_outcome(replace(kept, holder=None))
+    assert json.loads(old)[-1] == [] and decode_outcome(1001, old).holder is None
+
+
+def test_the_assignee_rows_count_tickets_percentiles_and_breaches() -> None:
+    def o(n: int, holder: str | None, first: float | None, breached: bool = False) -> Outcome:
+        return Outcome(n, "C0ACME0001", Severity.HIGH, T0, None,
+                       {SlaClock.INITIAL: first} if first is not None else {},
+                       frozenset({SlaClock.INITIAL}) if breached else frozenset(),
+                       holder=holder)
+
+    tally = ByAssignee()
+    seen = list(tally.watching([o(1, STAFF_2, 60), o(2, STAFF, 600), o(3, STAFF, 7200, True),
+                                o(4, None, None)]))
+    assert len(seen) == 4
+    rows = tally.rows()
+    assert [(r.client, r.values) for r in rows] == [
+        (STAFF, (2, 600, 7200, 1)), (STAFF_2, (1, 60, 60, 0)), ("unassigned", (1, None, None, 0))]
+    assert assignee_csv(rows).splitlines()[0] == (
+        "assignee,tickets,first response p50 (s),first response p90 (s),breaches")
