@@ -39,7 +39,7 @@ from bot.adapters.outcomes import Outcomes
 from bot.adapters.queue import JobQueue
 from bot.adapters.redis_time import RedisTime
 from bot.adapters.roster import RedisRoster
-from bot.adapters.slack import Slack
+from bot.adapters.slack import Slack, sdk_logger
 from bot.adapters.store import Store
 from bot.config import Settings
 from bot.config.assignment import parse_away, parse_reassign_after, parse_rule, parse_shifts
@@ -81,7 +81,8 @@ def web_client(settings: Settings, http: aiohttp.ClientSession, *,
     retry = ([AsyncConnectionErrorRetryHandler(max_retry_count=1),
               AsyncServerErrorRetryHandler(max_retry_count=1)] if interactive else [])
     return AsyncWebClient(token=settings.bot_token, base_url=settings.slack_api_url,
-                          timeout=SLACK_TIMEOUT, retry_handlers=retry, session=http)
+                          timeout=SLACK_TIMEOUT, retry_handlers=retry, session=http,
+                          logger=sdk_logger())
 
 
 def redis_client(settings: Settings, url: str) -> RedisClient:

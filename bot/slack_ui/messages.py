@@ -15,10 +15,8 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     MarkdownTextObject,
-    Option,
     PlainTextObject,
     SectionBlock,
-    StaticSelectElement,
 )
 
 from bot.domain.csat import score_of
@@ -55,8 +53,26 @@ from bot.slack_ui.text import (
 )
 
 
-def dicts(blocks: list[Block]) -> list[dict[str, Any]]:
-    return [b.to_dict() for b in blocks]
+def dicts(blocks: Sequence[Block | dict[str, Any]]) -> list[dict[str, Any]]:
+    """Block Kit as Slack takes it (blocks written as dicts already are kept as they are)."""
+    return [b if isinstance(b, dict) else b.to_dict() for b in blocks]
+
+
+# The blocks of the messages kept current (the card, the triage post), written as dicts:
+# slack_sdk's model objects check every field each time they are turned into a dict,
+# which was most of the cost of drawing these posts. The text in them is cut to Block
+# Kit's limits where it is made (``pieces``, ``packed``).
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def plain(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": text}
 
 
 CLOCK_LABELS = {SlaClock.NEXT: "Next response", SlaClock.UPDATE: "Next update",
@@ -78,23 +94,20 @@ def clock_lines(clocks: Sequence[ClockState]) -> list[str]:
     return lines
 
 
-def quoted(text: str) -> list[Block]:
+def quoted(text: str) -> list[dict[str, Any]]:
     """What a person wrote, whole: escaped, in as many blocks as it takes."""
-    return [ContextBlock(elements=[MarkdownTextObject(text=piece)])
-            for piece in pieces(text, SECTION_MAX)]
+    return [context(piece) for piece in pieces(text, SECTION_MAX)]
 
 
-def labelled(label: str, text: str) -> list[Block]:
+def labelled(label: str, text: str) -> list[dict[str, Any]]:
     """``*label:*`` then what a person wrote, whole, in sections."""
     first, *rest = pieces(text, SECTION_MAX - slack_len(label) - 5)
-    return [SectionBlock(text=MarkdownTextObject(text=f"*{label}:* {first}")),
-            *(SectionBlock(text=MarkdownTextObject(text=piece)) for piece in rest)]
+    return [section(f"*{label}:* {first}"), *(section(piece) for piece in rest)]
 
 
-def lines_sections(lines: list[str]) -> list[Block]:
+def lines_sections(lines: list[str]) -> list[dict[str, Any]]:
     """The desk's own lines, in as few sections as keep each line whole (one, mostly)."""
-    return [SectionBlock(text=MarkdownTextObject(text=text))
-            for text in packed(lines, SECTION_MAX)]
+    return [section(text) for text in packed(lines, SECTION_MAX)]
 
 
 def message_sections(text: str) -> list[dict[str, Any]]:
@@ -168,17 +181,17 @@ def triage_message(
                      if c.old is Status.RESOLVED), None)
     if reopened is not None and ticket.status is not Status.RESOLVED:
         body.append(f"*Reopened* by <@{reopened.by}> {slack_date(reopened.at)}")
-    blocks: list[Block] = [*lines_sections(body), *quoted(ticket.description)]
+    blocks = [*lines_sections(body), *quoted(ticket.description)]
     if ticket.resolution:
         blocks += labelled("Resolution", ticket.resolution)
     elif ticket.previous_resolution:
         blocks += labelled("Previous resolution", ticket.previous_resolution)
     ref = TicketRef(ticket=ticket.number).model_dump_json()
-    actions: list[ButtonElement | StaticSelectElement] = []
+    actions: list[dict[str, Any]] = []
 
     def button(label: str, action: ActionId, style: str | None = None) -> None:
-        actions.append(ButtonElement(text=PlainTextObject(text=label), action_id=action,
-                                     value=ref, style=style))
+        actions.append({"type": "button", "text": plain(label), "action_id": action.value,
+                        "value": ref, **({"style": style} if style else {})})
 
     if ticket.status is Status.OPEN or (awaits_claim(ticket)
                                         and ticket.status is not Status.RESOLVED):
@@ -196,21 +209,21 @@ def triage_message(
     else:
         button("Reopen", ActionId.REOPEN)
     if ticket.status is not Status.RESOLVED:
-        actions.append(StaticSelectElement(
-            action_id=ActionId.CHANGE_SEVERITY,
-            placeholder=PlainTextObject(text="Change severity"),
-            options=[Option(value=SeverityChoice(ticket=ticket.number, severity=s)
-                            .model_dump_json(), text=PlainTextObject(text=s.label))
-                     for s in Severity if s is not ticket.severity],
-        ))
+        actions.append({
+            "type": "static_select", "action_id": ActionId.CHANGE_SEVERITY.value,
+            "placeholder": plain("Change severity"),
+            "options": [{"text": plain(s.label), "value": SeverityChoice(
+                ticket=ticket.number, severity=s).model_dump_json()}
+                for s in Severity if s is not ticket.severity],
+        })
     if actions:
-        blocks.append(ActionsBlock(elements=actions))
+        blocks.append({"type": "actions", "elements": actions})
     blocks += assign_block(ticket)
     late = [c.clock.value for c in clocks if c.breached]
     flag = ("BREACHED " if breached and ticket.first_response_at is None else
             f"BREACHED ({', '.join(late)}) " if late else "")
     text = f"{flag}{ticket.key} · {ticket.severity.label}: {escape(ticket.title)}"
-    return text, dicts(blocks)
+    return text, blocks
 
 
 def status_notice(ticket: Ticket, change: StatusChange, reopen_days: int, *,

@@ -1,30 +1,27 @@
-"""The triage post's **Assign to** (a user picker) and, in its menu, **Unassign**."""
+"""The triage post's **Assign to** (a user picker) and, in its menu, **Unassign**, as plain
+Block Kit dicts like the rest of the post."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    Option,
-    OverflowMenuElement,
-    PlainTextObject,
-    UserSelectElement,
-)
+from typing import Any
 
 from bot.domain.tickets import Status, Ticket
 from bot.slack_ui.ids import ActionId, TicketRef
 
 
-def assign_block(ticket: Ticket) -> list[Block]:
+def assign_block(ticket: Ticket) -> list[dict[str, Any]]:
     """**Assign to** (a user picker) and, in the menu, **Unassign**: while not resolved.
-    The picker's block names the ticket (a user picker has no value of its own)."""
+    The block's id names the ticket (a user picker has no value of its own)."""
     if ticket.status is Status.RESOLVED:
         return []
     ref = TicketRef(ticket=ticket.number).model_dump_json()
-    elements: list[UserSelectElement | OverflowMenuElement] = [UserSelectElement(
-        action_id=ActionId.ASSIGN, placeholder=PlainTextObject(text="Assign to"),
-        initial_user=ticket.assignee)]
+    picker: dict[str, Any] = {"type": "users_select", "action_id": ActionId.ASSIGN.value,
+                              "placeholder": {"type": "plain_text", "text": "Assign to"}}
     if ticket.assignee is not None:
-        elements.append(OverflowMenuElement(action_id=ActionId.UNASSIGN, options=[
-            Option(value=ref, text=PlainTextObject(text="Unassign"))]))
-    return [ActionsBlock(block_id=ref, elements=elements)]
+        picker["initial_user"] = ticket.assignee
+    elements = [picker]
+    if ticket.assignee is not None:
+        elements.append({"type": "overflow", "action_id": ActionId.UNASSIGN.value,
+                         "options": [{"text": {"type": "plain_text", "text": "Unassign"},
+                                      "value": ref}]})
+    return [{"type": "actions", "block_id": ref, "elements": elements}]
