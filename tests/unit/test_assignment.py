@@ -333,3 +333,26 @@ def test_the_assignee_rows_count_tickets_percentiles_and_breaches() -> None:
         (STAFF, (2, 600, 7200, 1)), (STAFF_2, (1, 60, 60, 0)), ("unassigned", (1, None, None, 0))]
     assert assignee_csv(rows).splitlines()[0] == (
         "assignee,tickets,first response p50 (s),first response p90 (s),breaches")
+
+
+async def test_a_worker_dying_between_choosing_and_telling_loses_nothing_doubles_nothing(
+        ) -> None:
+    w = auto_world()
+    number = await open_ticket(w)
+    [job] = [j for j in w.store.jobs(number) if isinstance(j, AutoAssign)]
+
+    async def dies() -> None:
+        raise ConnectionError("the worker's connection dropped")
+
+    w.store.before("save", dies)  # chosen (the turn taken), the change not written
+    with pytest.raises(ConnectionError):
+        await w.assignments.assign_automatically(job)
+    assert (await read(w, number)).assignee is None
+    given = await w.assignments.assign_automatically(job)  # the job runs again
+    assert given is not None and given.assignee == STAFF_2
+    # It dies after the change was written: run again, the job tells nobody twice.
+    mark = len(w.store.armed)
+    assert await w.assignments.assign_automatically(job) is None
+    assert w.store.armed_since(mark) == []
+    ticket = await read(w, number)
+    assert [a.to for a in ticket.assignments] == [STAFF_2]
