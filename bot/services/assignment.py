@@ -184,6 +184,8 @@ class Assignments:
             told = (note or AssignmentNote(ticket=ticket.number)).model_copy(
                 update={"reason": reason})
             await self.store.enqueue(Armed(told))
+            if excluded and not await self.team() - excluded:
+                return None  # everyone has held it: it stays where it is, for good
             raise NobodyAvailable(reason)
         busy = (await self.roster.busy(found.people)
                 if self.auto.rule is rules.Rule.LEAST_BUSY else None)
