@@ -21,6 +21,7 @@ from bot.domain.jobs import (
     AssignedNotice,
     AssignmentNote,
     AutoAssign,
+    Sink,
     SyncTriage,
     TicketEvent,
 )
@@ -31,7 +32,15 @@ from bot.domain.tickets import Severity, Status, TicketError
 from bot.services.assignment import NobodyAvailable
 from bot.services.staff import Actor
 from tests.support.fakes import T0
-from tests.support.services import VENDOR, World, make_world, open_ticket, read
+from tests.support.services import (
+    CLIENT,
+    VENDOR,
+    World,
+    make_world,
+    open_ticket,
+    posted_in_client_channel,
+    read,
+)
 from tests.support.workspace import CLIENT_USER, STAFF, STAFF_2
 
 STAFF_3 = "U0STAFF003"
@@ -358,3 +367,28 @@ async def test_a_worker_dying_between_choosing_and_telling_loses_nothing_doubles
     assert w.store.armed_since(mark) == []
     ticket = await read(w, number)
     assert [a.to for a in ticket.assignments] == [STAFF_2]
+
+
+async def test_only_the_assignees_own_claim_or_answer_acknowledges_the_page() -> None:
+    w = world(pagerduty_routing_key="R0UTINGKEY0123456789")
+
+    def paged(mark: int) -> list[str]:
+        return [j.event for j in w.store.armed_since(mark)
+                if isinstance(j, TicketEvent) and Sink.PAGER in j.sinks]
+
+    number = await open_ticket(w)  # Critical: paged
+    thread = await posted_in_client_channel(w, number)
+    mark = len(w.store.armed)
+    await w.assignments.assign(number, STAFF_2, Actor(STAFF))
+    w.clock.advance(60)
+    await w.tickets.record_reply(channel=CLIENT, thread_ts=thread,
+                                 ts=f"{w.clock():.6f}", actor=Actor(STAFF))
+    assert paged(mark) == []  # someone else's answer does not: the assignee has not seen it
+    other = await open_ticket(w)
+    other_thread = await posted_in_client_channel(w, other)
+    await w.assignments.assign(other, STAFF_2, Actor(STAFF))
+    mark = len(w.store.armed)
+    w.clock.advance(60)
+    await w.tickets.record_reply(channel=CLIENT, thread_ts=other_thread,
+                                 ts=f"{w.clock():.6f}", actor=Actor(STAFF_2))
+    assert paged(mark) == ["acknowledged"]
