@@ -171,6 +171,7 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
     worker_slack = Slack(web_client(settings, http, interactive=False))
     warn_at, listed = settings.warn_at, settings.support_team_ids
     plans = Plans(store, settings.plan_table)
+    auto = auto_settings(settings)
     changes = Changes(store, plans, warn_at, clock)
     people = SlackDirectory(interactive, settings.support_usergroup)
     staff = StaffCheck(people, listed)
@@ -186,7 +187,7 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                       claim_is_response=settings.claim_is_response,
                       reopen_days=settings.reopen_days, cards=interactive,
                       count_opened=ticket_opened,
-                      auto_assign=auto_settings(settings).rule is not Rule.NONE)
+                      auto_assign=auto.rule is not Rule.NONE)
     roster = RedisRoster(redis, index)
     desk = Desk(tickets, Queries(store, plans, staff, index, clock, settings.triage_channel),
                 Homes(store, plans, staff, index, viewers, clock, warn_at), reports,
@@ -194,15 +195,14 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                 once=store, prefills=store, identity=interactive.identity,
                 tell=lambda user, text: interactive.post(user, text),
                 assignments=Assignments(changes, store, staff, people, people, roster, sinks,
-                                        clock, auto_settings(settings), listed))
+                                        clock, auto, listed))
     directory = SlackDirectory(worker_slack, settings.support_usergroup)
     assigner = Assignments(changes, store, StaffCheck(directory, listed), directory, directory,
-                           roster, sinks, clock, auto_settings(settings), listed)
+                           roster, sinks, clock, auto, listed)
     worker_homes = Homes(store, plans, StaffCheck(directory, listed), index, viewers, clock,
                          warn_at)
     registry = delivery_registry(settings, http, changes, directory, reminders, worker_homes,
-                                 viewers, reports)
-    registry.add(bot.delivery.assignment.handlers(assigner), bot.delivery.assignment.CONSEQUENCES)
+                                 viewers, reports, assigner)
     deps = Deps(DeliveryConfig(settings.triage_channel, settings.engineering_channel,
                                settings.reopen_days), store, worker_slack, plans, clock)
     bolt = AsyncApp(
@@ -214,7 +214,8 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
     )
     bolt.use(provide(desk))
     handlers.register(bolt)
-    worker = Worker(queue, registry, deps, clock, Sweeper(store, plans, warn_at, clock),
+    worker = Worker(queue, registry, deps, clock, Sweeper(store, plans, warn_at, clock,
+                                                         auto.rule is not Rule.NONE),
                     reports=reports, retention=Retention(
                         outcomes, clock, archive_after_days=settings.archive_after_days,
                         retain_days=settings.retain_days))
@@ -232,7 +233,8 @@ def auto_settings(settings: Settings) -> AutoSettings:
 
 def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: Changes,
                       directory: Directory, reminders: Reminders, homes: Homes,
-                      viewers: RedisHomeViewers, reports: Reports) -> Registry:
+                      viewers: RedisHomeViewers, reports: Reports, assigner: Assignments
+                      ) -> Registry:
     """Each job kind's effect handler, module by module, bound to what it uses; and what
     a job's failing for good leads to, beside its handler."""
     mailer = (Mailer(settings.smtp_url.get_secret_value(),
@@ -250,4 +252,5 @@ def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: 
     registry.add(bot.delivery.outbox.handlers(pager, webhook), bot.delivery.outbox.CONSEQUENCES)
     registry.add(bot.delivery.home.handlers(homes, viewers))
     registry.add(bot.delivery.reports.handlers(reports))
+    registry.add(bot.delivery.assignment.handlers(assigner), bot.delivery.assignment.CONSEQUENCES)
     return registry

@@ -392,3 +392,15 @@ async def test_only_the_assignees_own_claim_or_answer_acknowledges_the_page() ->
     await w.tickets.record_reply(channel=CLIENT, thread_ts=other_thread,
                                  ts=f"{w.clock():.6f}", actor=Actor(STAFF_2))
     assert paged(mark) == ["acknowledged"]
+
+
+async def test_the_sweep_gives_back_a_lost_assignment_job_and_only_that() -> None:
+    w = auto_world()
+    never = await open_ticket(w)
+    unassigned = await open_ticket(w)
+    await w.assignments.assign(unassigned, STAFF, Actor(STAFF))
+    await w.assignments.unassign(unassigned, Actor(STAFF))  # taken back on purpose
+    w.store.lose_queue()
+    await w.sweeper.sweep()
+    assert AutoAssign(ticket=never) in w.store.jobs(never)
+    assert not [j for j in w.store.jobs(unassigned) if isinstance(j, AutoAssign)]
