@@ -39,6 +39,8 @@ async def test_round_robin_gives_two_tickets_to_each_of_two_engineers(app: Runni
         assert f"Claimed by <@{holder}>" in text_of(await triage_post(app, number))
     assert len([t for t in dms(app, STAFF) if "You have been assigned" in t]) == 2
     assert len([t for t in dms(app, STAFF_2) if "You have been assigned" in t]) == 2
+    # Whether STAFF_2 is away was read from Slack once for the four (at most once a minute).
+    assert len(app.slack.calls_to("users.info", user=STAFF_2)) == 1
 
 
 @pytest.mark.parametrize("settings_extra", [{
