@@ -158,6 +158,10 @@ def parser() -> argparse.ArgumentParser:
     cs.add_argument("--account-manager", required=True)
     cs.add_argument("--plan", default="standard")
     cs.add_argument("--phone")
+    cs.add_argument("--watch", choices=["messages", "tickets"],
+                    help="messages: a client's plain message in the channel opens a ticket "
+                         "(the default for a new client); tickets: only /ticket, the button, "
+                         "the reaction and the shortcut do")
     c.add_parser("list", help="list the clients")
     cr = c.add_parser("remove", help="unregister a client channel")
     cr.add_argument("--channel", required=True)

@@ -24,6 +24,7 @@ import bot.delivery.outbox
 import bot.delivery.posts
 import bot.delivery.reminders
 import bot.delivery.reports
+import bot.delivery.watch
 import handlers
 from bot.adapters.channel_names import SlackChannelNames
 from bot.adapters.client_cache import HEALTH_CHECK, ClientCache
@@ -63,6 +64,7 @@ from bot.services.sinks import Sinks
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
+from bot.services.watch import Watcher
 from handlers.desk import Desk, provide
 
 log = logging.getLogger(__name__)
@@ -207,7 +209,9 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                 once=store, prefills=store, identity=interactive.identity,
                 tell=lambda user, text: interactive.post(user, text),
                 assignments=Assignments(changes, store, staff, people, people, roster, sinks,
-                                        clock, auto, listed))
+                                        clock, auto, listed),
+                watcher=Watcher(tickets, changes, store, plans, staff, clock,
+                                group_minutes=settings.group_minutes))
     directory = SlackDirectory(worker_slack, settings.support_usergroup)
     assigner = Assignments(changes, store, StaffCheck(directory, listed), directory, directory,
                            roster, sinks, clock, auto, listed)
@@ -272,5 +276,6 @@ def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: 
     registry.add(bot.delivery.outbox.handlers(pager, webhook), bot.delivery.outbox.CONSEQUENCES)
     registry.add(bot.delivery.home.handlers(homes, viewers))
     registry.add(bot.delivery.reports.handlers(reports))
+    registry.add(bot.delivery.watch.handlers(), bot.delivery.watch.CONSEQUENCES)
     registry.add(bot.delivery.assignment.handlers(assigner), bot.delivery.assignment.CONSEQUENCES)
     return registry

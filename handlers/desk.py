@@ -17,6 +17,7 @@ from bot.services.home import Homes
 from bot.services.queries import Queries
 from bot.services.reports import Reports
 from bot.services.tickets import Tickets
+from bot.services.watch import Watcher
 
 
 class OnceRecords(Protocol):
@@ -51,6 +52,8 @@ class Desk:
     """A direct message to a person (user ID, text): a refusal decided after the ack."""
     assignments: Assignments
     """Assign to and Unassign."""
+    watcher: Watcher | None = None
+    """Watching client messages (None: plain messages open nothing)."""
 
 
 def provide(desk: Desk) -> Callable[..., Awaitable[None]]:

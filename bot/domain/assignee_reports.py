@@ -35,8 +35,12 @@ class ByAssignee:
         self.tallies: dict[str, Tally] = {}
 
     def watching(self, outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
-        """``outcomes``, each counted for its holder on its way."""
+        """``outcomes``, each counted for its holder on its way (one closed as not a request
+        counts for nobody)."""
         for o in outcomes:
+            if o.not_request:
+                yield o
+                continue
             key = o.holder or UNASSIGNED
             tally = self.tallies.get(key)
             if tally is None:

@@ -68,7 +68,7 @@ class Sweeper:
         automatic assignment while it has never been assigned; the store arms those that are
         not in the queue already."""
         wanted: list[PostClientThread | PostTriage | AutoAssign] = []
-        if ticket.client_ts is None:
+        if ticket.card_at is None:
             wanted.append(PostClientThread(ticket=ticket.number))
         if ticket.triage_ts is None:
             wanted.append(PostTriage(ticket=ticket.number))

@@ -41,6 +41,7 @@ from bot.slack_ui.ids import (
     SeverityChoice,
     TicketRef,
 )
+from bot.slack_ui.origin import origin_line
 from bot.slack_ui.picker import assign_block
 from bot.slack_ui.text import (
     cut_plain,
@@ -128,12 +129,25 @@ def welcome_message(client: Client) -> tuple[str, list[dict[str, Any]]]:
             f"*Welcome, {escape(client.name)}!* This channel is your line to our support team.\n"
             "Open a ticket with the button below (or `/ticket`), choose how severe it is, "
             "and follow it in its thread: support answers there."
+            + ("\nOr just write here: a message that asks for something becomes a ticket, "
+               "answered in its thread." if client.watch == "messages" else "")
         ))),
         ActionsBlock(elements=[ButtonElement(
             text=PlainTextObject(text="Open a ticket"), action_id=ActionId.OPEN_TICKET,
             value=OpenTicketButton().model_dump_json(), style="primary",
         )]),
     ])
+
+
+def severity_menu(ticket: Ticket) -> dict[str, Any]:
+    """The **Change severity** menu, on the triage post and on the card."""
+    return {
+        "type": "static_select", "action_id": ActionId.CHANGE_SEVERITY.value,
+        "placeholder": plain("Change severity"),
+        "options": [{"text": plain(s.label), "value": SeverityChoice(
+            ticket=ticket.number, severity=s).model_dump_json()}
+            for s in Severity if s is not ticket.severity],
+    }
 
 
 def triage_message(
@@ -177,6 +191,9 @@ def triage_message(
         body.append(f"*Engineering:* <{engineering_link}|hand-off thread>")
     if ticket.source_link:
         body.append(f"*Opened from:* <{ticket.source_link}|the client's message>")
+    origin = origin_line(ticket)
+    if origin:
+        body.append(origin)
     reopened = next((c for c in reversed(ticket.status_changes)
                      if c.old is Status.RESOLVED), None)
     if reopened is not None and ticket.status is not Status.RESOLVED:
@@ -206,16 +223,12 @@ def triage_message(
         if ticket.status is not Status.OPEN:
             button("Post update to client", ActionId.POST_UPDATE)
         button("Resolve", ActionId.RESOLVE)
-    else:
+    elif ticket.not_request_at is None:
         button("Reopen", ActionId.REOPEN)
+    if ticket.message_ts and ticket.status is not Status.RESOLVED:
+        button("Not a request", ActionId.NOT_A_REQUEST)
     if ticket.status is not Status.RESOLVED:
-        actions.append({
-            "type": "static_select", "action_id": ActionId.CHANGE_SEVERITY.value,
-            "placeholder": plain("Change severity"),
-            "options": [{"text": plain(s.label), "value": SeverityChoice(
-                ticket=ticket.number, severity=s).model_dump_json()}
-                for s in Severity if s is not ticket.severity],
-        })
+        actions.append(severity_menu(ticket))
     if actions:
         blocks.append({"type": "actions", "elements": actions})
     blocks += assign_block(ticket)
