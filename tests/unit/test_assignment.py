@@ -326,6 +326,10 @@ def test_an_outcome_keeps_its_holder_and_older_ones_read_without() -> None:
     assert decode_outcome(1001, encode_outcome(kept)).holder == STAFF
     old = encode_outcome(replace(kept, holder=None))
     assert json.loads(old)[-1] == [] and decode_outcome(1001, old).holder is None
+    both = decode_outcome(1001, encode_outcome(replace(kept, not_request=True)))
+    assert (both.holder, both.not_request) == (STAFF, True)
+    assert decode_outcome(1001, encode_outcome(replace(kept, holder=None, not_request=True))
+                          ).not_request
 
 
 def test_the_assignee_rows_count_tickets_percentiles_and_breaches() -> None:
