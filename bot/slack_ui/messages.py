@@ -31,6 +31,7 @@ from bot.domain.tickets import (
     StatusChange,
     Ticket,
     TicketError,
+    awaits_claim,
 )
 from bot.slack_ui.csat import survey
 from bot.slack_ui.ids import (
@@ -41,6 +42,7 @@ from bot.slack_ui.ids import (
     TicketRef,
 )
 from bot.slack_ui.origin import origin_line
+from bot.slack_ui.picker import assign_block
 from bot.slack_ui.text import (
     cut_plain,
     escape,
@@ -208,7 +210,8 @@ def triage_message(
         actions.append({"type": "button", "text": plain(label), "action_id": action.value,
                         "value": ref, **({"style": style} if style else {})})
 
-    if ticket.status is Status.OPEN:
+    if ticket.status is Status.OPEN or (awaits_claim(ticket)
+                                        and ticket.status is not Status.RESOLVED):
         button("Claim", ActionId.CLAIM, "primary")
     if ticket.status in (Status.WAITING_ON_CLIENT, Status.WITH_ENGINEERING):
         button("Back to support", ActionId.BACK_TO_SUPPORT)
@@ -228,6 +231,7 @@ def triage_message(
         actions.append(severity_menu(ticket))
     if actions:
         blocks.append({"type": "actions", "elements": actions})
+    blocks += assign_block(ticket)
     late = [c.clock.value for c in clocks if c.breached]
     flag = ("BREACHED " if breached and ticket.first_response_at is None else
             f"BREACHED ({', '.join(late)}) " if late else "")

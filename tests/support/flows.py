@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any, Protocol
 
+from bot.sandbox.records import APP_ID, TEAM_ID
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import BOT_USER, Message, SlackStandIn
 from tests.support.slackreq import values_by_label
@@ -187,3 +188,32 @@ def card_in_thread(app: Driven, ts: str) -> Message | None:
     """The bot's card in the thread of the client's message at ``ts``, if it is there."""
     return next((m for m in app.slack.posts(CLIENT_CHANNEL, ts)
                  if m.user == BOT_USER and "*Status:*" in text_of(m)), None)
+
+
+def element(message: Message, action_id: str) -> tuple[str, dict[str, Any]]:
+    """The element of ``message`` with ``action_id``, and its block's id."""
+    return next((b.get("block_id", ""), e) for b in message.blocks if b["type"] == "actions"
+                for e in b["elements"] if e.get("action_id") == action_id)
+
+
+async def choose(app: Driven, message: Message, action_id: str, *, user: str,
+                 selected_user: str | None = None, option: str | None = None
+                 ) -> tuple[int, dict[str, Any] | None]:
+    """Choose in a menu of ``message``, as Slack sends it: a person in a user picker
+    (``selected_user``), or the menu's option labelled ``option``."""
+    block_id, menu = element(message, action_id)
+    action: dict[str, Any] = {"action_id": action_id, "block_id": block_id,
+                              "type": menu["type"], "action_ts": f"{time.time():.6f}"}
+    if selected_user is not None:
+        action["selected_user"] = selected_user
+    if option is not None:
+        action["selected_option"] = next(o for o in menu["options"]
+                                         if o["text"]["text"] == option)
+    return await app.client.interaction({
+        "type": "block_actions", "team": {"id": TEAM_ID, "domain": "desk-test"},
+        "user": {"id": user, "username": user, "team_id": TEAM_ID},
+        "api_app_id": APP_ID, "trigger_id": f"{time.time():.6f}.trigger",
+        "channel": {"id": message.channel, "name": "x"},
+        "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel},
+        "message": {"ts": message.ts, "text": "", "type": "message"},
+        "actions": [action], "response_url": "https://hooks.example/actions/1"})
