@@ -18,7 +18,15 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from bot.domain.tickets import TicketError
 from bot.services.tickets import NewTicket, OpenedTicket
 from bot.slack_ui import modals
-from bot.slack_ui.ids import ActionId, BlockId, CallbackId, ModalMetadata, TicketForm, TicketRef
+from bot.slack_ui.ids import (
+    ActionId,
+    BlockId,
+    CallbackId,
+    EditForm,
+    ModalMetadata,
+    TicketForm,
+    TicketRef,
+)
 from bot.slack_ui.messages import refusal_text
 from handlers.acking import in_time
 from handlers.desk import desk_of
@@ -41,19 +49,23 @@ async def submit_ticket(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltC
     if submission is None:
         await ack()
         return
+    meta = value_of(ModalMetadata, submission.view.private_metadata)
+    who = submission.actor
+    watcher = desk_of(context).watcher
+    if meta is not None and meta.ticket is not None and watcher is not None:
+        edit = modals.read_edit_form(submission.view.state)
+        if not isinstance(edit, EditForm):
+            await ack(response_action="errors", errors=edit)
+            return
+        await answer(ack, submission, context, BlockId.TITLE, watcher.edit(
+            meta.ticket, edit.title, edit.severity, edit.description, who))
+        return
     form = modals.read_ticket_form(submission.view.state)
     if not isinstance(form, TicketForm):
         await ack(response_action="errors", errors=form)
         return
-    meta = value_of(ModalMetadata, submission.view.private_metadata)
     if meta is None:
         await ack(response_action="errors", errors={BlockId.TITLE: STALE})
-        return
-    who = submission.actor
-    watcher = desk_of(context).watcher
-    if meta.ticket is not None and watcher is not None:
-        await answer(ack, submission, context, BlockId.TITLE, watcher.edit(
-            meta.ticket, form.title, form.severity, form.description, who))
         return
     opened: list[OpenedTicket] = []
 

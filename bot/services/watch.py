@@ -218,17 +218,19 @@ class Watcher:
                 number, lambda t: withdrawn(t, t.reporter, now),
                 jobs=[Armed(SyncTriage(ticket=number))])
 
-    async def edit(self, number: int, title: str, severity: Severity, description: str,
-                   actor: Actor) -> None:
+    async def edit(self, number: int, title: str | None, severity: Severity,
+                   description: str | None, actor: Actor) -> None:
         """Staff edit a ticket opened from a message (the shortcut on that message): its
-        title and description, and its severity by the severity-change rule."""
+        title and description (None: kept as it is), and its severity by the
+        severity-change rule."""
         await self.staff.require(actor, "edit a ticket")
         now = self.now()
 
         def apply(t: Ticket) -> Ticket:
-            return change_severity(replace(t, title=clean_line(title),
-                                           description=clean_block(description)),
-                                   severity, actor.user, now)
+            return change_severity(replace(
+                t, title=t.title if title is None else clean_line(title),
+                description=t.description if description is None else clean_block(description)),
+                severity, actor.user, now)
 
         def jobs(t: Ticket) -> list[Armed]:
             changes = len(t.severity_changes)

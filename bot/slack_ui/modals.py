@@ -25,6 +25,7 @@ from bot.slack_ui.ids import (
     ActionId,
     BlockId,
     CallbackId,
+    EditForm,
     ModalMetadata,
     OpenTicketValue,
     TicketForm,
@@ -69,15 +70,28 @@ def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) ->
 
 def edit_ticket_modal(meta: ModalMetadata, ticket: Ticket) -> dict[str, Any]:
     """The ticket modal filled with a ticket's title, severity and description, to edit
-    it (the shortcut on the message the ticket was opened from)."""
-    view = ticket_modal(meta, OpenTicketValue(title=ticket.title,
-                                              description=ticket.description))
+    it (the shortcut on the message the ticket was opened from). A title or description
+    longer than its field can show is left out, kept as it is, and the form says so:
+    saving never cuts what a person wrote."""
+    long_title = slack_len(clean_line(ticket.title)) > TITLE_MAX
+    long_description = slack_len(clean_block(ticket.description)) > DESCRIPTION_MAX
+    view = ticket_modal(meta, OpenTicketValue(
+        title="" if long_title else ticket.title,
+        description="" if long_description else ticket.description))
     severity = {**view["blocks"][1], "element": {**view["blocks"][1]["element"]}}
     severity["element"]["initial_option"] = next(
         o for o in severity["element"]["options"] if o["value"] == ticket.severity.value)
+    blocks = [*([] if long_title else [view["blocks"][0]]), severity,
+              *([] if long_description else [view["blocks"][2]])]
+    left_out = [*([("title", ticket.title, TITLE_MAX)] if long_title else []),
+                *([("description", ticket.description, DESCRIPTION_MAX)]
+                  if long_description else [])]
+    for name, text, limit in left_out:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            f"The {name} ({len(text):,} characters) is longer than this form can show "
+            f"({limit:,}): it is not here, and saving keeps it as it is.")}]})
     return {**view, "title": {"type": "plain_text", "text": f"Edit {ticket.key}"},
-            "submit": {"type": "plain_text", "text": "Save"},
-            "blocks": [view["blocks"][0], severity, view["blocks"][2]]}
+            "submit": {"type": "plain_text", "text": "Save"}, "blocks": blocks}
 
 
 @functools.cache
@@ -126,27 +140,43 @@ def typed(state: Any, block: BlockId, action: ActionId) -> str:
 
 def read_ticket_form(state: Any) -> TicketForm | dict[str, str]:
     """The submitted form, or the field errors to show (``block_id`` -> message)."""
-    title = typed(state, BlockId.TITLE, ActionId.TITLE)
-    description = typed(state, BlockId.DESCRIPTION, ActionId.DESCRIPTION)
+    form = read_edit_form(state, editing=False)
+    if not isinstance(form, EditForm):
+        return form
+    return TicketForm(title=form.title or "", severity=form.severity,
+                      description=form.description or "")
+
+
+def read_edit_form(state: Any, *, editing: bool = True) -> EditForm | dict[str, str]:
+    """The submitted form, or the field errors to show (``block_id`` -> message).
+    ``editing``: a title or description the form left out (``edit_ticket_modal``) is
+    None, kept as it is."""
     selected = submitted(state, BlockId.SEVERITY, ActionId.SEVERITY, "selected_option")
     chosen = selected.get("value") if isinstance(selected, dict) else None
+    fields = state.get("values") if isinstance(state, dict) else None
     errors: dict[str, str] = {}
-    if not title:
-        errors[BlockId.TITLE] = "Give the ticket a title."
-    elif len(title) > TITLE_MAX:
-        errors[BlockId.TITLE] = f"Keep the title to {TITLE_MAX} characters (it has {len(title)})."
-    if not description:
-        errors[BlockId.DESCRIPTION] = "Describe the problem: what happens, and since when."
-    elif len(description) > DESCRIPTION_MAX:
-        errors[BlockId.DESCRIPTION] = (
-            f"Keep the description to {DESCRIPTION_MAX} characters (it has {len(description)}).")
+    title, description = None, None
+    if not editing or not isinstance(fields, dict) or BlockId.TITLE in fields:
+        title = typed(state, BlockId.TITLE, ActionId.TITLE)
+        if not title:
+            errors[BlockId.TITLE] = "Give the ticket a title."
+        elif len(title) > TITLE_MAX:
+            errors[BlockId.TITLE] = (
+                f"Keep the title to {TITLE_MAX} characters (it has {len(title)}).")
+    if not editing or not isinstance(fields, dict) or BlockId.DESCRIPTION in fields:
+        description = typed(state, BlockId.DESCRIPTION, ActionId.DESCRIPTION)
+        if not description:
+            errors[BlockId.DESCRIPTION] = "Describe the problem: what happens, and since when."
+        elif len(description) > DESCRIPTION_MAX:
+            errors[BlockId.DESCRIPTION] = (f"Keep the description to {DESCRIPTION_MAX} "
+                                           f"characters (it has {len(description)}).")
     try:
         severity = Severity(chosen if isinstance(chosen, str) else "")
     except ValueError:
         errors[BlockId.SEVERITY] = "Choose a severity."
     if errors:
         return errors
-    return TicketForm(title=title, severity=severity, description=description)
+    return EditForm(title=title, severity=severity, description=description)
 
 
 def ticket_opened_modal(ticket: Ticket, window: Window) -> dict[str, Any]:

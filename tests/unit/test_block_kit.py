@@ -12,6 +12,9 @@ character reaches Slack, and what a person wrote is shown whole. The inputs are 
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,12 +23,14 @@ from bot.domain.identity import Identity
 from bot.domain.listing import Listed, TicketRow
 from bot.domain.reports import Row
 from bot.domain.sla import SlaClock as Clock
+from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import Client, Status, StatusChange, Ticket
 from bot.slack_ui import messages, modals, notices
 from bot.slack_ui.card import client_card
 from bot.slack_ui.csat import comment_modal, comment_note
 from bot.slack_ui.home import home_view
 from bot.slack_ui.ids import (
+    BlockId,
     CommentRef,
     ModalMetadata,
     OpenTicketButton,
@@ -157,6 +162,27 @@ def test_the_modals(ticket: Ticket, channel: str, number: int, data: st.DataObje
     opened(modals.resolve_modal(TicketRef(ticket=number)))
     opened(modals.update_modal(TicketRef(ticket=number)))
     opened(comment_modal(CommentRef(ticket=number, channel=channel)))
+
+
+@RENDERED
+@given(ticket=tickets(heavy=False), number=NUMBERS, data=st.data())
+def test_the_edit_form_shows_each_text_whole_or_says_it_keeps_it(
+        ticket: Ticket, number: int, data: st.DataObject) -> None:
+    edited = replace(ticket, title=data.draw(hostile_text(400)),
+                     description=data.draw(hostile_text(12_000) | typed(12_000)))
+    view = modals.edit_ticket_modal(ModalMetadata(channel=edited.channel, ticket=number),
+                                    edited)
+    opened(view)
+    shown = {b["block_id"]: b["element"].get("initial_value") or ""
+             for b in view["blocks"] if b["type"] == "input"}
+    notes = json.dumps([b for b in view["blocks"] if b["type"] == "context"])
+    for block, name, whole_text in ((BlockId.TITLE, "title", clean_line(edited.title)),
+                                    (BlockId.DESCRIPTION, "description",
+                                     clean_block(edited.description))):
+        if block in shown:
+            assert shown[block] == whole_text and f"The {name}" not in notes
+        else:
+            assert f"The {name}" in notes and "keeps it as it is" in notes
 
 
 @given(st.text(st.characters(exclude_categories=()), max_size=60) | hostile_text())
