@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict
 from typing import cast
 
+from redis.asyncio import RedisCluster
 from redis.commands.core import AsyncScript
 
 from bot.adapters.client_cache import ClientCache
@@ -19,8 +20,10 @@ from bot.adapters.keys import (
     lock_key,
     once_key,
     prefill_key,
+    thread_key,
 )
 from bot.domain.tickets import Client
+from bot.domain.watch import MessageRecords
 
 _SWAP_ONCE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -31,8 +34,16 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0"""
 
 
+def _latest(raw: str | None) -> tuple[int, float] | None:
+    if not raw:
+        return None
+    number, _, at = raw.partition(":")
+    return int(number), float(at)
+
+
 class DeskRecords:
     redis: RedisClient
+    thread_ttl: int
     _client_change: AsyncScript
     """``scripts.CLIENT_CHANGE``, registered by the store."""
     client_cache: ClientCache | None = None
@@ -69,11 +80,49 @@ class DeskRecords:
 
     async def latest_ticket(self, channel: str, user: str) -> tuple[int, float] | None:
         """The ticket ``user``'s latest message in ``channel`` opened or joined, and when."""
-        raw = cast(str | None, await self.redis.get(latest_key(channel, user)))
-        if not raw:
-            return None
-        number, _, at = raw.partition(":")
-        return int(number), float(at)
+        return _latest(cast(str | None, await self.redis.get(latest_key(channel, user))))
+
+    async def lock_message(self, name: str, ttl: float, channel: str, ts: str, user: str
+                           ) -> tuple[bool, MessageRecords]:
+        """Take the lock ``name`` (as ``lock``) and read what a message at ``ts`` of
+        ``user`` needs (as ``message_records``), in one round trip; the records are None
+        when the lock was not taken."""
+        if isinstance(self.redis, RedisCluster):  # keys on several nodes: read after
+            locked = await self.lock(name, ttl)
+            return locked, (await self.message_records(channel, ts, user) if locked
+                            else MessageRecords(None, None))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(lock_key(name), "1", nx=True, px=round(ttl * 1000))
+            pipe.get(thread_key(channel, ts))
+            pipe.get(latest_key(channel, user))
+            locked, thread, latest = await pipe.execute()
+        return bool(locked), MessageRecords(int(thread) if thread else None, _latest(latest))
+
+    async def message_records(self, channel: str, ts: str, user: str) -> MessageRecords:
+        """The ticket the message at ``ts`` is tied to, and ``user``'s latest ticket in
+        ``channel``: one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(thread_key(channel, ts))
+            pipe.get(latest_key(channel, user))
+            thread, latest = await pipe.execute()
+        return MessageRecords(int(thread) if thread else None, _latest(latest))
+
+    async def tie_message(self, channel: str, ts: str, number: int, user: str, at: float,
+                          ttl: int, *, unlock: str | None = None) -> None:
+        """Tie the message at ``ts`` to ticket ``number``, make it ``user``'s latest
+        ticket for ``ttl`` s and release the lock ``unlock``: one round trip. (Should only
+        the latest ticket be written, a redelivery of the message does not join the
+        ticket it opened: it finds it by the message's own record and ties it again.)"""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(thread_key(channel, ts), number, ex=self.thread_ttl)
+            pipe.set(latest_key(channel, user), f"{number}:{at}", ex=ttl)
+            # On a cluster, released once both are written (the keys are on several nodes).
+            cluster = isinstance(self.redis, RedisCluster)
+            if unlock is not None and not cluster:
+                pipe.delete(lock_key(unlock))
+            await pipe.execute()
+        if unlock is not None and cluster:
+            await self.unlock(unlock)
 
     async def set_latest_ticket(self, channel: str, user: str, number: int, at: float,
                                 ttl: int) -> None:

@@ -13,6 +13,8 @@ import unicodedata
 
 _BREAKS = re.compile(r"\r\n|[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _SPACES = re.compile(r"[ \t]*\n")
+_ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""The control characters of ASCII (category Cc) but tab and newline."""
 _INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
 """Characters that show nothing yet are neither spaces nor format characters: the combining
 grapheme joiner, the Hangul and Khmer fillers, the blank Braille pattern."""
@@ -22,7 +24,11 @@ _UNSEEN = frozenset(("Cc", "Cf", "Cs", "Zs", "Zl", "Zp"))
 def clean_block(text: str) -> str:
     """Multi-line text: line breaks of every kind as ``\\n``, no control characters."""
     text = _BREAKS.sub("\n", text)
-    kept = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
+    if text.isascii():  # the usual case, without a look at each character
+        kept = _ASCII_CONTROLS.sub("", text)
+    else:
+        kept = "".join(c for c in text
+                       if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
     return _SPACES.sub("\n", kept).strip()
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from enum import StrEnum
-from typing import Final
+from typing import Final, NamedTuple
 
 from bot.domain.tickets import (
     Status,
@@ -25,6 +25,15 @@ from bot.domain.tickets import (
     reopen,
     resolve,
 )
+
+
+class MessageRecords(NamedTuple):
+    """What the desk keeps about a client's message and its author in a channel."""
+
+    thread: int | None
+    """The ticket the message is tied to (it opened, joined or named it), if any."""
+    latest: tuple[int, float] | None
+    """The ticket the author's latest message opened or joined, and when."""
 
 
 class Watch(StrEnum):

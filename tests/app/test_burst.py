@@ -75,3 +75,12 @@ async def test_slacks_immediate_retry_does_the_work_of_a_delivery_redis_refused(
     await drained(app.runtime)
     assert (await ticket(app.runtime, 1001)).message_ts == ts
     assert await app.runtime.store.get(1002) is None
+
+
+async def test_a_request_of_another_organisation_is_taken_without_asking_slack_who(
+        app: RunningApp) -> None:
+    await register_client(app.runtime)
+    ts = await client_writes(app, "Videos stop on Android", event_id="EvOtherOrg01")
+    await drained(app.runtime)
+    assert (await ticket(app.runtime, 1001)).message_ts == ts
+    assert app.slack.calls_to("users.info", user=CLIENT_USER) == []
