@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import partial
 
 import aiohttp
 from redis.exceptions import RedisError
@@ -48,7 +49,7 @@ from bot.services.channels import Channels
 from bot.services.csat import Ratings
 from bot.services.home import Homes
 from bot.services.plans import Plans
-from bot.services.ports import Directory
+from bot.services.ports import ClientBook, Directory
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
 from bot.services.reports import Reports
@@ -57,6 +58,7 @@ from bot.services.sinks import Sinks
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
+from bot.slack_ui.words import Words, words_for
 from handlers.desk import Desk, provide
 
 log = logging.getLogger(__name__)
@@ -154,6 +156,13 @@ async def clients_followed(store: Store, redis_url: str) -> AsyncIterator[None]:
         await subscriber.aclose()
 
 
+async def words_in(store: ClientBook, language: str, channel: str | None) -> Words:
+    """What is said in ``channel``: its client's language, else ``language``; outside
+    any channel (None), ``language``."""
+    client = await store.client(channel) if channel else None
+    return words_for(client.language if client and client.language else language)
+
+
 def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohttp.ClientSession
           ) -> Runtime:
     keys = layout(settings)
@@ -183,14 +192,17 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                 Homes(store, plans, staff, index, viewers, clock, warn_at), reports,
                 Ratings(changes, store, plans, clock), Channels(changes, store, outcomes),
                 once=store, prefills=store, identity=interactive.identity,
-                tell=lambda user, text: interactive.post(user, text))
+                tell=lambda user, text: interactive.post(user, text),
+                words=partial(words_in, store, settings.language),
+                staff_words=words_for(settings.language))
     directory = SlackDirectory(worker_slack, settings.support_usergroup)
     worker_homes = Homes(store, plans, StaffCheck(directory, listed), index, viewers, clock,
                          warn_at)
     registry = delivery_registry(settings, http, changes, directory, reminders, worker_homes,
                                  viewers, reports)
     deps = Deps(DeliveryConfig(settings.triage_channel, settings.engineering_channel,
-                               settings.reopen_days), store, worker_slack, plans, clock)
+                               settings.reopen_days, settings.language),
+                store, worker_slack, plans, clock)
     bolt = AsyncApp(
         client=interactive.client,
         signing_secret=(settings.slack_signing_secret.get_secret_value()
@@ -199,7 +211,7 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
         process_before_response=True,
     )
     bolt.use(provide(desk))
-    handlers.register(bolt)
+    handlers.register(bolt, words_for(settings.language))
     worker = Worker(queue, registry, deps, clock, Sweeper(store, plans, warn_at, clock),
                     reports=reports, retention=Retention(
                         outcomes, clock, archive_after_days=settings.archive_after_days,

@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.config.languages import available
 from bot.config.plans import parse_calendars, parse_plans
 from bot.domain.plans import Plan
 
@@ -70,6 +71,7 @@ class Settings(BaseSettings):
     log_format: str = "text"
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str = "0.0.0.0"
+    language: str = "en"
 
     @field_validator("*", mode="before")
     @classmethod
@@ -136,6 +138,15 @@ class Settings(BaseSettings):
                 f"{value!r} is not a channel ID; give the ID (C0123ABCD), found at the bottom "
                 "of the channel's details in Slack, not its name"
             )
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        known = available()
+        if value not in known:
+            raise ValueError(f"{value!r} is not a language the desk speaks; known: "
+                             f"{', '.join(known)}")
         return value
 
     @field_validator("support_lead")

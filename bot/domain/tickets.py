@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Final
 
-from bot.domain.text import blank
+from bot.domain.text import N_, blank
 
 
 class Severity(StrEnum):
@@ -31,10 +31,10 @@ class Severity(StrEnum):
 
 
 _MEANINGS = {
-    Severity.CRITICAL: "Core function down: no login, no video, no payments; unusable",
-    Severity.HIGH: "Major function broken: CMS, encoding or uploads fail",
-    Severity.MEDIUM: "Little or no business impact; mostly how-to questions",
-    Severity.LOW: "No business impact; how-to questions, cosmetic problems",
+    Severity.CRITICAL: N_("Core function down: no login, no video, no payments; unusable"),
+    Severity.HIGH: N_("Major function broken: CMS, encoding or uploads fail"),
+    Severity.MEDIUM: N_("Little or no business impact; mostly how-to questions"),
+    Severity.LOW: N_("No business impact; how-to questions, cosmetic problems"),
 }
 
 
@@ -47,14 +47,23 @@ class Status(StrEnum):
 
 
 class TicketError(Exception):
-    """A change the ticket's rules refuse; the message is fit to show a user."""
+    """A change the ticket's rules refuse; the message is fit to show a user.
+
+    ``message`` is the text as written, with ``{name}`` fields filled from ``params``: the
+    catalog translates the message, then fills it."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.message = message
+        self.params = params
 
 
 class AlreadyClaimed(TicketError):
     """Someone else holds the ticket; ``assignee`` is their user ID (the UI names them)."""
 
     def __init__(self, key: str, assignee: str) -> None:
-        super().__init__(f"{key} is already claimed")
+        super().__init__("{key} is already claimed", key=key)
+        self.key = key
         self.assignee = assignee
 
 
@@ -173,7 +182,8 @@ def claim(ticket: Ticket, user: str, now: float, *, claim_is_response: bool) -> 
     if ticket.assignee is not None:
         raise AlreadyClaimed(ticket.key, ticket.assignee)
     if ticket.status is not Status.OPEN:
-        raise TicketError(f"{ticket.key} is {ticket.status.value} and cannot be claimed")
+        raise TicketError("{key} is {status} and cannot be claimed", key=ticket.key,
+                          status=ticket.status.value)
     claimed = replace(_moved(ticket, Status.CLAIMED, user, now), assignee=user, claimed_at=now)
     if claim_is_response:
         claimed = record_response(claimed, now)
@@ -190,17 +200,18 @@ def change_status(ticket: Ticket, new: Status, by: str, now: float) -> Ticket:
     if new is ticket.status:
         return ticket
     if new in (Status.RESOLVED, Status.OPEN) or ticket.status is Status.RESOLVED:
-        raise TicketError(f"{ticket.key}: use resolve or reopen for that")
+        raise TicketError("{key}: use resolve or reopen for that", key=ticket.key)
     if ticket.assignee is None:
-        raise TicketError(f"{ticket.key} must be claimed first")
+        raise TicketError("{key} must be claimed first", key=ticket.key)
     if new not in WORKING_MOVES.get(ticket.status, frozenset()):
-        raise TicketError(f"{ticket.key} cannot go from {ticket.status.value} to {new.value}")
+        raise TicketError("{key} cannot go from {old} to {new}", key=ticket.key,
+                          old=ticket.status.value, new=new.value)
     return _moved(ticket, new, by, now)
 
 
 def resolve(ticket: Ticket, by: str, now: float, resolution: str) -> Ticket:
     if ticket.status is Status.RESOLVED:
-        raise TicketError(f"{ticket.key} is already resolved")
+        raise TicketError("{key} is already resolved", key=ticket.key)
     if blank(resolution):
         raise TicketError("a resolution note is required")
     return replace(_moved(ticket, Status.RESOLVED, by, now), resolved_at=now,
@@ -213,10 +224,10 @@ def reopen(ticket: Ticket, by: str, now: float, *, within: float) -> Ticket:
     The initial-response clock is one-shot: a reopened ticket never runs it again.
     """
     if ticket.status is not Status.RESOLVED or ticket.resolved_at is None:
-        raise TicketError(f"{ticket.key} is not resolved")
+        raise TicketError("{key} is not resolved", key=ticket.key)
     if now - ticket.resolved_at > within:
-        raise TicketError(f"{ticket.key} was resolved too long ago to reopen; "
-                          "please open a new ticket")
+        raise TicketError("{key} was resolved too long ago to reopen; please open a new "
+                          "ticket", key=ticket.key)
     status = Status.CLAIMED if ticket.assignee else Status.OPEN
     return replace(_moved(ticket, status, by, now), resolved_at=None, resolution=None,
                    reopened_at=now, previous_resolution=ticket.resolution)
@@ -273,7 +284,8 @@ def record_client_message(ticket: Ticket, at: float, ts: str | None = None) -> T
 def change_severity(ticket: Ticket, new: Severity, by: str, now: float) -> Ticket:
     """Set a new severity, recorded with who and when (the SLA recomputes the deadline)."""
     if ticket.status is Status.RESOLVED:
-        raise TicketError(f"{ticket.key} is resolved; reopen it to change its severity")
+        raise TicketError("{key} is resolved; reopen it to change its severity",
+                          key=ticket.key)
     if new is ticket.severity:
         return ticket
     change = SeverityChange(at=now, by=by, old=ticket.severity, new=new)
@@ -290,6 +302,8 @@ class Client:
     account_manager: str | None = None
     phone: str | None = None
     welcome_ts: str | None = None
+    language: str | None = None
+    """What the client reads is in this language; None: the desk's ``LANGUAGE``."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.domain.jobs import Armed, PostClientThread, PostTriage
+from bot.domain.jobs import Armed, PostClientThread, PostTriage, SyncCard
 from bot.domain.sla import desired_timers
 from bot.domain.tickets import Ticket, Versioned
 from bot.domain.urgency import Urgency, urgency
@@ -104,4 +104,14 @@ class Sweeper:
         await store.rebuild_many(
             [(v, [], desired_timers(v.ticket, plan, now, warn_at)) for v in mine],
             [urgency(v.ticket, plan, warn_at) for v in mine])
+        return len(mine)
+
+    async def redraw_cards(self, channel: str) -> int:
+        """Redraw the cards of a client's open tickets (its language changed: the card
+        speaks it); how many there were."""
+        store = self.store
+        mine = [v.ticket.number for v in await store.get_many(await store.open_numbers())
+                if v and v.ticket.channel == channel and v.ticket.client_ts]
+        for number in mine:
+            await store.enqueue(Armed(SyncCard(ticket=number)))
         return len(mine)

@@ -118,7 +118,8 @@ class Tickets:
     async def open(self, new: NewTicket, actor: Actor) -> OpenedTicket:
         """Save a new ticket with its Slack posts and SLA timers; once per ``new.once``."""
         if new.reporter != actor.user:
-            await self.staff.require(actor, "open a ticket for someone else")
+            await self.staff.require(
+                actor, "Only the support team can open a ticket for someone else.")
         now = self.now()
         client, plan = await self.plans.client_and_plan(new.channel)
         draft = Ticket(number=0, channel=new.channel, reporter=new.reporter,
@@ -138,9 +139,9 @@ class Tickets:
         except TooMany as exc:
             log.warning("%s reached the intake limit (%d tickets an hour) in %s", new.reporter,
                         exc.most, new.channel)
-            raise TicketError(f"You have opened {exc.most} tickets in the last hour, the most "
+            raise TicketError("You have opened {most} tickets in the last hour, the most "
                               "one person can; add to an open ticket's thread, or try again "
-                              "later") from None
+                              "later", most=exc.most) from None
         ticket = saved.ticket
         if created:
             self.count_opened(ticket.severity.value)
@@ -151,7 +152,7 @@ class Tickets:
         return OpenedTicket(ticket, response_window(ticket, plan))
 
     async def claim(self, number: int, actor: Actor) -> None:
-        await self.staff.require(actor, "claim tickets")
+        await self.staff.require(actor, "Only the support team can claim tickets.")
         now = self.now()
         await self.changes.change(
             number, lambda t: rules.claim(t, actor.user, now,
@@ -161,7 +162,7 @@ class Tickets:
 
     async def set_status(self, number: int, status: Status, actor: Actor) -> None:
         """Move a ticket between working statuses; to engineering, it is handed over too."""
-        await self.staff.require(actor, "change a ticket's status")
+        await self.staff.require(actor, "Only the support team can change a ticket's status.")
         now = self.now()
 
         def jobs(changed: Ticket) -> list[Armed]:
@@ -174,7 +175,7 @@ class Tickets:
         log.info("%s: %s by %s", ticket_key(number), status.value, actor.user)
 
     async def change_severity(self, number: int, severity: Severity, actor: Actor) -> None:
-        await self.staff.require(actor, "change a ticket's severity")
+        await self.staff.require(actor, "Only the support team can change a ticket's severity.")
         now = self.now()
 
         def jobs(changed: Ticket) -> list[Armed]:
@@ -193,7 +194,7 @@ class Tickets:
                      severity.value, actor.user)
 
     async def resolve(self, number: int, resolution: str, actor: Actor) -> None:
-        await self.staff.require(actor, "resolve tickets")
+        await self.staff.require(actor, "Only the support team can resolve tickets.")
         now = self.now()
         await self.changes.change(
             number, lambda t: rules.resolve(t, actor.user, now, clean_block(resolution)),
@@ -204,7 +205,7 @@ class Tickets:
         """Reopen from the client thread (anyone there) or the triage post (staff)."""
         current = await self.store.get(number)
         if current is None:
-            raise TicketError(f"{ticket_key(number)} does not exist.")
+            raise TicketError("{key} does not exist.", key=ticket_key(number))
         if channel != current.ticket.channel and not await self.staff.is_staff(actor):
             raise TicketError("Only the client or the support team can reopen this ticket.")
         now = self.now()
@@ -220,7 +221,7 @@ class Tickets:
         It counts as a message from support to the client: the first response if none was
         yet, and the latest update for the update cadence.
         """
-        await self.staff.require(actor, "post updates to the client")
+        await self.staff.require(actor, "Only the support team can post updates to the client.")
         now = self.now()
         # Relayed even when it changes no time on record (a reply stamped by Slack's clock,
         # ahead of this one, is already the latest update).

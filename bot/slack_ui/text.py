@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
@@ -56,12 +57,14 @@ def cut_plain(text: str, limit: int) -> str:
     return text if slack_len(text) <= limit else text[: within(text, limit - 1)] + "…"
 
 
-def cut_marked(text: str, limit: int) -> str:
-    """``text`` within ``limit`` (as Slack counts), saying how much was left out when cut."""
+def cut_marked(text: str, limit: int, note: Callable[[int], str] | None = None) -> str:
+    """``text`` within ``limit`` (as Slack counts), saying how much was left out when cut
+    (``note``: how, from the count; at most 60 characters)."""
     if slack_len(text) <= limit:
         return text
     kept = text[: within(text, limit - 60)].rstrip()  # room for the note
-    return kept + f" […{len(text) - len(kept)} more characters in the original]"
+    left = len(text) - len(kept)
+    return kept + " " + (note(left) if note else f"[…{left} more characters in the original]")
 
 
 _JOINERS = frozenset("\u200d\u034f")

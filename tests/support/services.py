@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from bot.adapters.slack import Slack
 from bot.adapters.store import Store
+from bot.bootstrap import words_in
 from bot.config import Settings, load_settings
 from bot.delivery.job_run import DeliveryConfig, Deps, Run
 from bot.domain.jobs import PostClientThread
@@ -28,6 +30,7 @@ from bot.services.sinks import Sinks
 from bot.services.staff import Actor, StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import NewTicket, Tickets
+from bot.slack_ui.words import words_for
 from handlers.desk import Desk
 from tests.support.fake_records import FakeDirectory
 from tests.support.fake_slack import FakeSlack
@@ -164,14 +167,16 @@ def desk_on(w: World, slack: FakeSlack) -> Desk:
                 Ratings(w.changes, w.store, w.plans, w.clock),
                 Channels(w.changes, w.store, _NOT_HERE),
                 once=_NOT_HERE, prefills=_NOT_HERE, identity=interactive.identity,
-                tell=lambda user, text: interactive.post(user, text))
+                tell=lambda user, text: interactive.post(user, text),
+                words=partial(words_in, w.store, w.settings.language),
+                staff_words=words_for(w.settings.language))
 
 
 def run_on(w: World, slack: FakeSlack, *, again: bool = False) -> Run:
     """One run of a job by a worker, on the fakes (``again``: a rerun after a failure)."""
     settings = w.settings
     deps = Deps(DeliveryConfig(settings.triage_channel, settings.engineering_channel,
-                               settings.reopen_days),
+                               settings.reopen_days, settings.language),
                 cast(Store, w.store), Slack(slack.client()), w.plans, w.clock)
 
     async def fence() -> None:

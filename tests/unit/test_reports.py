@@ -39,7 +39,9 @@ from bot.domain.tickets import (
     resolve,
 )
 from bot.slack_ui.reports import SUMMARY_LINES, report_message
+from bot.slack_ui.words import words_for
 
+EN = words_for("en")
 HOUR = 3600
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC).timestamp()  # a Monday
 ACME, GLOBEX = "C0ACME0001", "C0GLOBEX01"
@@ -310,18 +312,18 @@ def test_a_comment_belongs_to_a_rating_and_is_never_cut() -> None:
 def test_a_long_summary_says_how_many_rows_are_only_in_the_csv() -> None:
     outcomes = [done(n, f"C{n:09d}", Severity.HIGH, 60, HOUR) for n in range(30)]
     rows = figures(outcomes, {})
-    text, blocks = report_message("SLA report 2026-11 — all clients", rows, 30)
+    text, blocks = report_message(EN, "SLA report 2026-11 — all clients", rows, 30)
     assert text.startswith("SLA report 2026-11 — all clients: 30 tickets opened")
     shown = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
     assert f"…and {len(rows) - SUMMARY_LINES} more rows in the CSV." in shown
     assert len(blocks) <= 50 and all(len(b["text"]["text"]) <= 3000 for b in blocks
                                      if b["type"] == "section")
-    _, empty = report_message("SLA report 2026-11 — Acme", [], 0)
+    _, empty = report_message(EN, "SLA report 2026-11 — Acme", [], 0)
     assert "No tickets were opened in this period." in empty[0]["text"]["text"]
 
 
 def summary_lines(rows: list[Row]) -> list[str]:
-    _, blocks = report_message("SLA report 2026-11 — all clients", rows, 0)
+    _, blocks = report_message(EN, "SLA report 2026-11 — all clients", rows, 0)
     return "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section").split("\n")
 
 
