@@ -25,6 +25,7 @@ from bench.common import (
     redis_server,
     standin,
 )
+from bench.worker_cost import drain
 from bot.adapters.keys import Layout, once_key, thread_key
 from bot.adapters.queue import JobQueue
 from bot.bootstrap import Runtime, open_runtime
@@ -88,15 +89,6 @@ async def queue_scale(redis_url: str, small: int, large: int, rounds: int) -> No
     ratio = costs[large] / costs[small]
     print(f"  ratio {ratio:.2f} (goal <= 1.5: {'met' if ratio <= 1.5 else 'MISSED'})")
     await redis.aclose()
-
-
-async def drain(runtime: Runtime) -> None:
-    """Run the worker until nothing is due (the SLA timers stay armed for later)."""
-    while True:
-        claimed = await runtime.worker.run_once() == 0
-        await runtime.worker.finish()
-        if not claimed:
-            return
 
 
 async def per_ticket(slack: SlackStandIn, redis_url: str, tickets: int, opened: int) -> None:

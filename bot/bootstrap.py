@@ -38,7 +38,7 @@ from bot.adapters.metrics import ticket_opened
 from bot.adapters.outcomes import Outcomes
 from bot.adapters.queue import JobQueue
 from bot.adapters.redis_time import RedisTime
-from bot.adapters.slack import Slack
+from bot.adapters.slack import Slack, sdk_logger
 from bot.adapters.store import Store
 from bot.config import Settings
 from bot.delivery.job_run import DeliveryConfig, Deps
@@ -78,7 +78,8 @@ def web_client(settings: Settings, http: aiohttp.ClientSession, *,
     retry = ([AsyncConnectionErrorRetryHandler(max_retry_count=1),
               AsyncServerErrorRetryHandler(max_retry_count=1)] if interactive else [])
     return AsyncWebClient(token=settings.bot_token, base_url=settings.slack_api_url,
-                          timeout=SLACK_TIMEOUT, retry_handlers=retry, session=http)
+                          timeout=SLACK_TIMEOUT, retry_handlers=retry, session=http,
+                          logger=sdk_logger())
 
 
 def redis_client(settings: Settings, url: str) -> RedisClient:

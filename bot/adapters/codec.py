@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
-from bot.domain.jobs import Armed, FireTimer, TicketEvent
+from bot.domain.jobs import Armed, FireTimer, JobKind, RefreshHomes, TicketEvent
 from bot.domain.reports import Outcome
-from bot.domain.sla import SlaClock, Timer
+from bot.domain.sla import SlaClock, Timer, rung_suffix
 from bot.domain.tickets import Rating, Severity, SeverityChange, Status, StatusChange, Ticket
 
 _TICKET_FIELDS = tuple(f.name for f in fields(Ticket) if f.name != "sent")
@@ -36,9 +36,20 @@ def encode_ticket(ticket: Ticket) -> tuple[dict[str, str], list[str]]:
     return values, unset
 
 
+_SEVERITIES = {s.value: s for s in Severity}
+_STATUSES = {s.value: s for s in Status}
+
+
 def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozenset()) -> Ticket:
+    """A ticket back from its hash (the sweep's hot path: plain lookups, no enum calls, no
+    JSON to read for the changes a ticket has not had)."""
     def opt_float(name: str) -> float | None:
-        return float(raw[name]) if name in raw else None
+        value = raw.get(name)
+        return None if value is None else float(value)
+
+    def listed(name: str) -> list[dict[str, Any]]:
+        value = raw.get(name)
+        return json.loads(value) if value and value != "[]" else []
 
     return Ticket(
         number=int(raw["number"]),
@@ -46,9 +57,9 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         reporter=raw["reporter"],
         title=raw["title"],
         description=raw["description"],
-        severity=Severity(raw["severity"]),
+        severity=_SEVERITIES[raw["severity"]],
         created_at=float(raw["created_at"]),
-        status=Status(raw["status"]),
+        status=_STATUSES[raw["status"]],
         assignee=raw.get("assignee"),
         claimed_at=opt_float("claimed_at"),
         first_response_at=opt_float("first_response_at"),
@@ -56,12 +67,12 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         client_ts=raw.get("client_ts"),
         triage_ts=raw.get("triage_ts"),
         severity_changes=tuple(
-            SeverityChange(c["at"], c["by"], Severity(c["old"]), Severity(c["new"]))
-            for c in json.loads(raw.get("severity_changes", "[]"))
+            SeverityChange(c["at"], c["by"], _SEVERITIES[c["old"]], _SEVERITIES[c["new"]])
+            for c in listed("severity_changes")
         ),
         status_changes=tuple(
-            StatusChange(c["at"], c["by"], Status(c["old"]), Status(c["new"]))
-            for c in json.loads(raw.get("status_changes", "[]"))
+            StatusChange(c["at"], c["by"], _STATUSES[c["old"]], _STATUSES[c["new"]])
+            for c in listed("status_changes")
         ),
         resolution=raw.get("resolution"),
         reopened_at=opt_float("reopened_at"),
@@ -71,7 +82,7 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         previous_resolution=raw.get("previous_resolution"),
         awaiting_since=opt_float("awaiting_since"),
         sent=frozenset(done),
-        ratings=tuple(Rating(**r) for r in json.loads(raw.get("ratings", "[]"))),
+        ratings=tuple(Rating(**r) for r in listed("ratings")),
         staff_ts=raw.get("staff_ts"),
         awaiting_ts=raw.get("awaiting_ts"),
     )
@@ -95,7 +106,6 @@ def outcome_prefix(channel: str) -> str:
     return json.dumps([channel], separators=(",", ":"))[:-1] + ","
 
 
-_SEVERITIES = {s.value: s for s in Severity}
 _CLOCKS = {c.value: c for c in SlaClock}
 _NONE: frozenset[SlaClock] = frozenset()
 
@@ -115,8 +125,22 @@ def job_spec(armed: Armed, number: int | None = None) -> dict[str, Any]:
     job = armed.job.model_copy(update={"ticket": number}) if number else armed.job
     if isinstance(job, TicketEvent):
         return {"event": job.model_dump_json(), "sinks": [s.value for s in job.sinks]}
-    return {"id": job.id, "payload": job.model_dump_json(), "due": round(armed.due * 1000),
-            "timer": isinstance(job, FireTimer)}
+    spec: dict[str, Any] = {"id": job.id, "payload": job.model_dump_json(),
+                            "due": round(armed.due * 1000), "timer": isinstance(job, FireTimer)}
+    if isinstance(job, RefreshHomes):
+        spec["homes"] = True  # armed only if someone keeps App Home open (when known)
+    return spec
+
+
+def timer_specs(number: int, timers: Sequence[Timer]) -> list[dict[str, Any]]:
+    """``job_spec`` of each timer's ``FireTimer`` job, written as that job writes itself
+    without making one (the sweep's hot path: a model per timer was most of its cost)."""
+    return [{"id": f"timer:{number}:{t.step.value}:{t.generation}"
+                   f"{rung_suffix(t.rung, t.repeat)}",
+             "payload": f'{{"ticket":{number},"kind":"{JobKind.FIRE_TIMER.value}",'
+                        f'"step":"{t.step.value}","generation":{t.generation},'
+                        f'"rung":{t.rung},"repeat":{t.repeat}}}',
+             "due": round(t.due * 1000), "timer": True} for t in timers]
 
 
 def timer_jobs(number: int, timers: Sequence[Timer]) -> list[Armed]:

@@ -24,6 +24,25 @@ def _ms(at: float | None) -> str:
     return INF if at is None else str(round(at * 1000))
 
 
+def index_entries(layout: Layout, before: Ticket | None, after: Ticket, urgency: Urgency
+                  ) -> tuple[list[str], list[tuple[str, str]]]:
+    """A ticket's move in its partition's indices: every index key of its old state and its
+    new one (to take it out of), and the (key, score) of each it goes into."""
+    part = layout.of_ticket(after.number)
+    then = before or after
+    keys = list(dict.fromkeys([
+        part.by_due, part.by_risk, part.by_holder(then.assignee), part.by_holder(after.assignee),
+        part.by_client(then.channel), part.by_client(after.channel)]))
+    add: list[tuple[str, str]] = []
+    if after.status is not Status.RESOLVED:
+        due = _ms(urgency.due)
+        add = [(part.by_due, due), (part.by_holder(after.assignee), due),
+               (part.by_client(after.channel), due)]
+        if urgency.warn is not None:
+            add.append((part.by_risk, _ms(urgency.warn)))
+    return keys, add
+
+
 def index_spec(layout: Layout, before: Ticket | None, after: Ticket, urgency: Urgency | None
                ) -> tuple[list[str], dict[str, Any] | None]:
     """The index keys a ticket script declares after the queue's and the ticket's (KEYS[1..6],
@@ -31,21 +50,10 @@ def index_spec(layout: Layout, before: Ticket | None, after: Ticket, urgency: Ur
     into those of its new one (no urgency: nothing, its entries stay as they are)."""
     if urgency is None:
         return [], None
-    part = layout.of_ticket(after.number)
-    first = len(part.queue) + TICKET_KEYS + 1
-    then = before or after
-    keys = list(dict.fromkeys([
-        part.by_due, part.by_risk, part.by_holder(then.assignee), part.by_holder(after.assignee),
-        part.by_client(then.channel), part.by_client(after.channel)]))
+    keys, add = index_entries(layout, before, after, urgency)
+    first = len(layout.of_ticket(after.number).queue) + TICKET_KEYS + 1
     at = {key: first + i for i, key in enumerate(keys)}
-    add: list[tuple[int, str]] = []
-    if after.status is not Status.RESOLVED:
-        due = _ms(urgency.due)
-        add = [(at[part.by_due], due), (at[part.by_holder(after.assignee)], due),
-               (at[part.by_client(after.channel)], due)]
-        if urgency.warn is not None:
-            add.append((at[part.by_risk], _ms(urgency.warn)))
-    return keys, {"drop": list(at.values()), "add": add}
+    return keys, {"drop": list(at.values()), "add": [(at[key], score) for key, score in add]}
 
 
 def keys_of(ranking: Ranking, part: Partition) -> list[str]:

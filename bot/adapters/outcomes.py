@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, cast
 
-from bot.adapters import report_scripts
+from bot.adapters import report_scripts, scripts
 from bot.adapters.codec import decode_outcome, decode_ticket, outcome_prefix
 from bot.adapters.connection import RedisClient, run_scripts
 from bot.adapters.keys import Layout, Partition, thread_key
@@ -36,7 +36,7 @@ class Outcomes:
         self._shift = shift_ms or (lambda: 0)
         self._opened = redis.register_script(report_scripts.OPENED_BETWEEN)
         self._index_created = redis.register_script(report_scripts.INDEX_CREATED)
-        self._tickets = redis.register_script(report_scripts.TICKETS_READ)
+        self._tickets = redis.register_script(scripts.READ)
         self._archive = redis.register_script(report_scripts.ARCHIVE)
         self._retire = redis.register_script(report_scripts.RETIRE)
         self._of_channel = redis.register_script(report_scripts.OUTCOMES_OF)
@@ -70,7 +70,7 @@ class Outcomes:
         chunks = [part[i:i + READ] for part in mine.values() for i in range(0, len(part), READ)]
         calls: list[tuple[list[str], list[Any]]] = [
             ([key for n in chunk
-              for key in (self.layout.ticket_hash(n), self.layout.fired_hash(n))], [])
+              for key in (self.layout.ticket_hash(n), self.layout.fired_hash(n))], ["HVALS"])
             for chunk in chunks]
         for flat in await run_scripts(self.redis, self._tickets, calls):
             for fields, fired in zip(flat[::2], flat[1::2], strict=True):

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import RedisCluster
 
-from bot.adapters import scripts
+from bot.adapters import queue_scripts
 from bot.adapters.connection import RedisClient
 from bot.adapters.keys import Layout, Partition
 from bot.adapters.waker import Waker
+from bot.domain.jobs import Job
+from bot.domain.tickets import Versioned
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,19 @@ class Leased:
     attempt: int
     token: int
     home: Partition = field(default_factory=lambda: Layout().all[0])
+    ticket: Versioned | None = None
+    """Its ticket as it was when the job was leased, when it was read in the same step (a
+    job taken on at once by the one before it, ``Choice.take``)."""
+
+
+@dataclass(frozen=True)
+class Buried:
+    """What a job of ticket ``ticket`` leaves when it is dead-lettered, written in the same
+    step: ``mark`` in the ticket's done set, and ``jobs`` armed (due at once)."""
+
+    ticket: int
+    mark: str
+    jobs: Sequence[Job]
 
 
 @dataclass(frozen=True)
@@ -113,11 +128,11 @@ class JobQueue:
         self.lease_ms = round(lease_seconds * 1000)
         self.max_attempts = max_attempts
         self._shift = shift_ms or (lambda: 0)
-        self._claim = redis.register_script(scripts.CLAIM)
-        self._renew = redis.register_script(scripts.RENEW)
-        self._ack = redis.register_script(scripts.ACK)
-        self._retry = redis.register_script(scripts.RETRY)
-        self._revive = redis.register_script(scripts.REVIVE)
+        self._claim = redis.register_script(queue_scripts.CLAIM)
+        self._renew = redis.register_script(queue_scripts.RENEW)
+        self._ack = redis.register_script(queue_scripts.ACK)
+        self._retry = redis.register_script(queue_scripts.RETRY)
+        self._revive = redis.register_script(queue_scripts.REVIVE)
         self._turn = 0
         self._waker = Waker(redis, self.layout)
 
@@ -167,17 +182,26 @@ class JobQueue:
                                     args=[job.id, job.token, self._shift()]))
 
     async def retry(self, job: Leased, delay: float, error: str, *, counts: bool = True,
-                    final: bool = False, max_attempts: int | None = None) -> str:
+                    final: bool = False, max_attempts: int | None = None,
+                    dead: Buried | None = None) -> str:
         """Run ``job`` again after ``delay`` seconds; after max attempts (or at once when
-        ``final``) it goes to the dead letters.
+        ``final``) it goes to the dead letters, and ``dead`` is written with it.
 
         Returns ``"retry"``, ``"dead"`` or ``"lost"`` (the lease had expired).
         """
         home = job.home
-        result, dropped = await self._retry(keys=[*home.queue, home.dead, home.dead_at], args=[
+        keys = [*home.queue, home.dead, home.dead_at]
+        args: list[Any] = [
             job.id, job.token, self._shift(), round(delay * 1000),
             0 if final else (max_attempts or self.max_attempts), error[:500],
-            1 if counts else 0, DEAD_LETTERS_MAX])
+            1 if counts else 0, DEAD_LETTERS_MAX]
+        if dead is not None:
+            if self.layout.of_ticket(dead.ticket) != home:  # a ticket's jobs are in its own
+                raise ValueError(f"job {job.id} is not in T-{dead.ticket}'s partition")
+            keys.append(self.layout.done_set(dead.ticket))
+            args.append(json.dumps({"mark": dead.mark, "jobs": [
+                {"id": j.id, "payload": j.model_dump_json()} for j in dead.jobs]}))
+        result, dropped = await self._retry(keys=keys, args=args)
         _dropped(int(dropped))
         return {0: "lost", 1: "retry", 2: "dead"}[int(result)]
 

@@ -29,17 +29,6 @@ end
 return {out, redis.call('ZRANGEBYSCORE', KEYS[3], ARGV[1], '(' .. ARGV[2])}
 """
 
-# KEYS: a ticket's hash, its fired hash, the next ticket's hash, its fired hash... (of one
-# partition). Returns each ticket's fields (flat) and fired records.
-TICKETS_READ = """
-local out = {}
-for i = 1, #KEYS, 2 do
-  out[#out + 1] = redis.call('HGETALL', KEYS[i])
-  out[#out + 1] = redis.call('HVALS', KEYS[i + 1])
-end
-return out
-"""
-
 # KEYS[1]: the creation index, KEYS[2]: the outcomes. ARGV: number, created ms, number,
 # created ms... Indexes by creation the outcomes kept before that index was (an outcome
 # gone meanwhile, its ticket reopened, is not). How many were indexed.

@@ -1,5 +1,5 @@
-"""The Lua scripts: of ticket changes (``store``) and of the job queue (``queue``), each one
-all or nothing, on one slot, every key declared.
+"""The Lua scripts of ticket changes (``store``), each one all or nothing, on one slot,
+every key declared (the job queue's are in ``queue_scripts``).
 
 Ticket scripts: KEYS[1..6] are the queue's keys of the ticket's partition (as
 ``keys.ARM_LUA`` declares them), KEYS[7..] the ticket's (``Layout.ticket_keys``); ARGV[1]
@@ -22,6 +22,8 @@ local K_OUTBOX = {}
 """ + _OUTBOXES + _REPORTS + """
 local spec = cjson.decode(ARGV[2])
 local now = now_ms(ARGV[1])
+-- Who keeps App Home open (``home:viewers``), when the spec declares it (on one server).
+local K_VIEWERS = spec.viewers and KEYS[spec.viewers]
 -- A ticket event: numbered per ticket, appended to each of its sinks' outboxes, whose
 -- delivery job (one per ticket and sink, so its events go out in order) is armed.
 local function append_event(n, j)
@@ -37,6 +39,8 @@ local function arm_all(n, jobs)
   for _, j in ipairs(jobs) do
     if j.event then
       append_event(n, j)
+    elseif j.homes and K_VIEWERS and redis.call('EXISTS', K_VIEWERS) == 0 then
+      -- Nobody keeps App Home open: there is no Home to refresh.
     else
       local at = j.due
       if at == 0 then at = now end
@@ -50,20 +54,36 @@ end
 -- Replace the ticket's armed timers by ``timers``: the ones kept keep their attempts and
 -- deferrals; the ones no longer wanted are disarmed.
 local function set_timers(n, timers)
-  local wanted = {}
-  for _, tm in ipairs(timers) do wanted[tm.id] = true end
-  for _, id in ipairs(redis.call('SMEMBERS', K_TIMERS)) do
-    if not wanted[id] then disarm(id) end
+  local wanted, count, kept = {}, 0, 0
+  for _, tm in ipairs(timers) do
+    if not wanted[tm.id] then count = count + 1 end
+    wanted[tm.id] = true
   end
+  local armed = redis.call('SMEMBERS', K_TIMERS)
+  for _, id in ipairs(armed) do
+    if wanted[id] then kept = kept + 1 else disarm(id) end
+  end
+  -- A timer due already, no later than wanted, is in place: arming it again changes nothing.
+  local todo = {}
+  for _, tm in ipairs(timers) do
+    local due = redis.call('ZSCORE', K_DUE, tm.id)
+    if not due or tonumber(due) > (tm.due == 0 and now or tm.due) then todo[#todo + 1] = tm end
+  end
+  arm_all(n, todo)
+  if kept == count and #armed == count then return end  -- the same set: left as it is
   redis.call('DEL', K_TIMERS)
-  arm_all(n, timers)
   for id, _ in pairs(wanted) do redis.call('SADD', K_TIMERS, id) end
 end
 -- The ticket's entries in its partition's indices (``Store.index_spec``): out of every
--- index key declared (KEYS[i] for i in ``drop``), into those of its new state.
+-- index key declared (KEYS[i] for i in ``drop``), into those of its new state (an entry
+-- written again is moved, not taken out first).
 local function reindex(n, index)
   if not index then return end
-  for _, k in ipairs(index.drop) do redis.call('ZREM', KEYS[k], n) end
+  local into = {}
+  for _, entry in ipairs(index.add) do into[entry[1]] = true end
+  for _, k in ipairs(index.drop) do
+    if not into[k] then redis.call('ZREM', KEYS[k], n) end
+  end
   for _, entry in ipairs(index.add) do redis.call('ZADD', KEYS[entry[1]], entry[2], n) end
 end
 """
@@ -173,6 +193,42 @@ end
 return 1
 """
 
+# Tickets read in one step. KEYS: a ticket's hash and another of its keys, the next
+# ticket's hash and that key... (of one partition); ARGV[1]: how that key is read
+# (SMEMBERS: the done set; HVALS: the SLA records). Returns each one's fields (flat) and
+# what the other key holds.
+READ = """
+local out = {}
+for i = 1, #KEYS, 2 do
+  out[#out + 1] = redis.call('HGETALL', KEYS[i])
+  out[#out + 1] = redis.call(ARGV[1], KEYS[i + 1])
+end
+return out
+"""
+
+# The sweep's repair of tickets of one partition, each as EFFECTS makes it (jobs
+# ``missing``, no marks): KEYS as a ticket script declares them for the first ticket, then
+# the tickets' own keys and their index keys, which the spec names by place: a list of
+# {n, v: the version read, k: its hash, done set and timers, index, timers, missing}.
+# Returns, per ticket, 1 (rebuilt) or 0 (changed since it was read: left to its change).
+REBUILD = TICKET_LUA + """
+local out = {}
+for i, t in ipairs(spec) do
+  K_TICKET, K_DONE, K_TIMERS = KEYS[t.k[1]], KEYS[t.k[2]], KEYS[t.k[3]]
+  if tonumber(redis.call('HGET', K_TICKET, 'version') or '0') ~= t.v then
+    out[i] = 0
+  else
+    reindex(t.n, t.index)
+    set_timers(t.n, t.timers)
+    for _, j in ipairs(t.missing) do
+      if redis.call('HEXISTS', K_JOB, j.id) == 0 then arm(j.id, now, j.payload) end
+    end
+    out[i] = 1
+  end
+end
+return out
+"""
+
 # KEYS[7]: the idempotency record. ARGV: id, shift, due ms, job, ttl s. Arms the job only
 # the first time the record is set: a dedupe and its enqueue in one step.
 ENQUEUE_ONCE = ARM_LUA + """
@@ -201,157 +257,4 @@ else
 end
 redis.call('PUBLISH', ARGV[3], ARGV[1])
 return changed
-"""
-
-
-# -- the job queue ----------------------------------------------------------------------
-
-_BURY_LUA = """
--- Dead-letter job ``id`` (KEYS[7]: the dead letters, KEYS[8]: when each was
--- dead-lettered), then drop the oldest past ``cap``; returns how many were dropped.
-local function bury(id, entry, now, cap)
-  if redis.call('HLEN', KEYS[7]) > redis.call('ZCARD', KEYS[8]) then
-    -- Dead letters from before their times were kept: they count as the oldest.
-    for _, old in ipairs(redis.call('HKEYS', KEYS[7])) do
-      redis.call('ZADD', KEYS[8], 'NX', 0, old)
-    end
-  end
-  redis.call('HSET', KEYS[7], id, entry)
-  redis.call('ZADD', KEYS[8], now, id)
-  local over = redis.call('ZCARD', KEYS[8]) - cap
-  if over <= 0 then return 0 end
-  local oldest = redis.call('ZRANGE', KEYS[8], 0, over - 1)
-  for _, old in ipairs(oldest) do
-    redis.call('HDEL', KEYS[7], old)
-  end
-  redis.call('ZREMRANGEBYRANK', KEYS[8], 0, #oldest - 1)
-  return #oldest
-end
-"""
-
-_LEASED_LUA = ARM_LUA + """
--- Whether the lease on ``id`` is still the one whose expiry is ``token`` (the fencing check).
-local function held(id, token)
-  return tonumber(redis.call('ZSCORE', K_LEASE, id) or '-1') == tonumber(token)
-end
-"""
-
-# KEYS[7], KEYS[8]: dead letters and their times. ARGV: lease ms, limit, shift, max claims,
-# dead letters kept. Returns now, the next wake (-1: none), dead letters dropped, then
-# id, payload, attempt and token of each job claimed.
-CLAIM = ARM_LUA + _BURY_LUA + """
-local now = now_ms(ARGV[3])
-local expired = redis.call('ZRANGEBYSCORE', K_LEASE, '-inf', now, 'LIMIT', 0, 1000)
-for _, id in ipairs(expired) do
-  redis.call('ZREM', K_LEASE, id)
-  redis.call('SREM', K_AGAIN, id)
-  redis.call('ZADD', K_DUE, 'NX', now, id)
-end
-local ids = redis.call('ZRANGEBYSCORE', K_DUE, '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
-local out = {now, -1, 0}
-local until_ = now + tonumber(ARGV[1])
-for _, id in ipairs(ids) do
-  redis.call('ZREM', K_DUE, id)
-  local payload = redis.call('HGET', K_JOB, id)
-  if payload then
-    local tries = redis.call('HINCRBY', K_TRIES, id, 1)
-    if tries > tonumber(ARGV[4]) then
-      -- Claimed this often without an outcome: its worker dies or stalls on it each time.
-      out[3] = out[3] + bury(id, cjson.encode({payload = payload, attempts = tries - 1,
-        error = 'its lease expired every time: the job kills or stalls its worker'}), now,
-        tonumber(ARGV[5]))
-      redis.call('HDEL', K_JOB, id)
-      redis.call('HDEL', K_TRIES, id)
-    else
-      redis.call('ZADD', K_LEASE, until_, id)
-      out[#out + 1] = id
-      out[#out + 1] = payload
-      out[#out + 1] = tries
-      out[#out + 1] = until_
-    end
-  end
-end
-local nxt = redis.call('ZRANGE', K_DUE, 0, 0, 'WITHSCORES')
-local lease = redis.call('ZRANGE', K_LEASE, 0, 0, 'WITHSCORES')
-local wake = -1
-if nxt[2] then wake = tonumber(nxt[2]) end
-if lease[2] and (wake < 0 or tonumber(lease[2]) < wake) then wake = tonumber(lease[2]) end
-out[2] = wake
-return out
-"""
-
-# ARGV: id, token, shift, lease ms. A new token (the new expiry), or 0: the lease is lost.
-RENEW = _LEASED_LUA + """
-if not held(ARGV[1], ARGV[2]) then return 0 end
-local until_ = now_ms(ARGV[3]) + tonumber(ARGV[4])
-redis.call('ZADD', K_LEASE, 'XX', until_, ARGV[1])
-return until_
-"""
-
-# ARGV: id, token, shift. Done: forget the job, unless it was armed again meanwhile.
-ACK = _LEASED_LUA + """
-if not held(ARGV[1], ARGV[2]) then return 0 end
-redis.call('ZREM', K_LEASE, ARGV[1])
-redis.call('HDEL', K_TRIES, ARGV[1])
-if redis.call('SREM', K_AGAIN, ARGV[1]) == 1 then
-  arm(ARGV[1], now_ms(ARGV[3]), redis.call('HGET', K_JOB, ARGV[1]))
-elseif not redis.call('ZSCORE', K_DUE, ARGV[1]) then
-  redis.call('HDEL', K_JOB, ARGV[1])
-end
-return 1
-"""
-
-# KEYS[7], KEYS[8]: dead letters and their times. ARGV: id, token, shift, delay ms, max
-# attempts (0: dead now), error, counts (1: this failure counts toward max attempts; 0: a
-# rate limit, it does not), dead letters kept. Returns the outcome (0 lost, 1 retry, 2
-# dead) and how many old dead letters were dropped.
-RETRY = _LEASED_LUA + _BURY_LUA + """
-if not held(ARGV[1], ARGV[2]) then return {0, 0} end
-redis.call('ZREM', K_LEASE, ARGV[1])
-local again = redis.call('SREM', K_AGAIN, ARGV[1]) == 1
-local tries = tonumber(redis.call('HGET', K_TRIES, ARGV[1]) or '0')
-if ARGV[7] == '0' then
-  tries = tries - 1
-  redis.call('HSET', K_TRIES, ARGV[1], tries)
-end
-if tries >= tonumber(ARGV[5]) then
-  local payload = redis.call('HGET', K_JOB, ARGV[1])
-  local dropped = bury(ARGV[1], cjson.encode({payload = payload, attempts = tries,
-    error = ARGV[6]}), now_ms(ARGV[3]), tonumber(ARGV[8]))
-  redis.call('HDEL', K_TRIES, ARGV[1])
-  if again then
-    -- Armed again by a change while this attempt ran: that change still goes out.
-    redis.call('ZADD', K_DUE, now_ms(ARGV[3]), ARGV[1])
-  else
-    redis.call('HDEL', K_JOB, ARGV[1])
-  end
-  return {2, dropped}
-end
-redis.call('ZADD', K_DUE, 'NX', now_ms(ARGV[3]) + tonumber(ARGV[4]), ARGV[1])
--- Its worker may be idle by now (it claims while jobs run), waiting past the job's new
--- due time: woken, as arming a job wakes it, so that its claim sees it.
-wake_if_first(ARGV[1])
-return {1, 0}
-"""
-
-# KEYS[7], KEYS[8]: dead letters and their times; KEYS[9]: the done set of the job's
-# ticket. ARGV: id, shift. A dead letter back in the queue, due now with its attempts reset
-# (a job armed again since keeps that newer payload). 1; 0: no such dead letter; -1: its
-# job was not kept, there is nothing to run.
-REVIVE = ARM_LUA + """
-local entry = redis.call('HGET', KEYS[7], ARGV[1])
-if not entry then return 0 end
-local payload = redis.call('HGET', K_JOB, ARGV[1])
-if not payload then
-  payload = cjson.decode(entry).payload
-  if type(payload) ~= 'string' then return -1 end
-end
-redis.call('HDEL', KEYS[7], ARGV[1])
-redis.call('ZREM', KEYS[8], ARGV[1])
-redis.call('SREM', KEYS[9], 'failed:' .. ARGV[1])
-if not redis.call('ZSCORE', K_LEASE, ARGV[1]) then
-  redis.call('HDEL', K_TRIES, ARGV[1])
-end
-arm(ARGV[1], now_ms(ARGV[2]), payload)
-return 1
 """

@@ -105,6 +105,17 @@ async def retried(call: Callable[[], Awaitable[AsyncSlackResponse]], patience: f
             await asyncio.sleep(wait)
 
 
+def sdk_logger() -> logging.Logger:
+    """The logger for the desk's Web API clients: slack_sdk's, with a level of its own (info,
+    or debug if slack_sdk logs at debug now). slack_sdk writes out each request and answer
+    for a debug line whenever its logger has no level of its own, even when nothing is
+    logged at debug: a share of every call's CPU."""
+    sdk = logging.getLogger("slack_sdk.web.async_client")
+    desk = sdk.getChild("desk")
+    desk.setLevel(min(sdk.getEffectiveLevel(), logging.INFO))
+    return desk
+
+
 def marker(ticket: str, notification: str) -> dict[str, Any]:
     return {"event_type": MARKER_EVENT,
             "event_payload": {"ticket": ticket, "notification": notification}}

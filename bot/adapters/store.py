@@ -17,19 +17,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
-from bot.adapters import scripts
+from bot.adapters import queue_scripts, scripts
 from bot.adapters.codec import (
     WRITE_ONCE,
-    decode_ticket,
     encode_outcome,
     encode_ticket,
     job_spec,
-    timer_jobs,
+    timer_specs,
 )
 from bot.adapters.connection import RedisClient, run_scripts
 from bot.adapters.desk_records import DeskRecords
+from bot.adapters.finish import Finishing
 from bot.adapters.index import index_spec
-from bot.adapters.keys import Layout, Partition, intake_key, thread_key
+from bot.adapters.keys import HOME_VIEWERS, NS, Layout, Partition, intake_key, thread_key
+from bot.adapters.rebuild import Rebuilding
 from bot.domain.jobs import Armed
 from bot.domain.reports import Outcome
 from bot.domain.sla import SlaEvent, Timer
@@ -54,7 +55,7 @@ ticket's is deleted then)."""
 OPENING_WAIT = 1.5
 """Seconds a repeated submission waits for the ticket its first delivery is opening."""
 
-class Store(DeskRecords):
+class Store(DeskRecords, Finishing, Rebuilding):
     """Tickets and clients in Redis. ``shift`` is the clock's deliberate shift (tests)."""
 
     def __init__(self, redis: RedisClient, shift_ms: Callable[[], int] | None = None,
@@ -70,6 +71,9 @@ class Store(DeskRecords):
         self._enqueue = redis.register_script(scripts.ENQUEUE)
         self._enqueue_once = redis.register_script(scripts.ENQUEUE_ONCE)
         self._client_change = redis.register_script(scripts.CLIENT_CHANGE)
+        self._finish = redis.register_script(queue_scripts.FINISH)
+        self._read = redis.register_script(scripts.READ)
+        self._rebuild = redis.register_script(scripts.REBUILD)
 
     def _args(self, spec: dict[str, Any]) -> list[Any]:
         # Absent, not null: cjson decodes null to a truthy userdata.
@@ -79,6 +83,16 @@ class Store(DeskRecords):
     def _keys(self, number: int) -> list[str]:
         """What a ticket script declares: its partition's queue, then the ticket's keys."""
         return [*self.layout.of_ticket(number).queue, *self.layout.ticket_keys(number)]
+
+    def _declared(self, number: int, indices: Sequence[str] = ()
+                  ) -> tuple[list[str], dict[str, int]]:
+        """``_keys`` and ``indices``, then who keeps App Home open (``keys.HOME_VIEWERS``)
+        when it shares the ticket's slot (one server): a Homes refresh is armed only if
+        someone does (on a cluster, always). With its place, for the spec."""
+        keys = [*self._keys(number), *indices]
+        if self.layout.of_ticket(number).ns != NS:
+            return keys, {}
+        return [*keys, HOME_VIEWERS], {"viewers": len(keys) + 1}
 
     async def create(self, draft: Ticket, *, once: str | None, once_ttl: int,
                      jobs: Sequence[Armed], timers: Sequence[Timer],
@@ -123,14 +137,15 @@ class Store(DeskRecords):
             raise counted
         values, unset = encode_ticket(replace(draft, number=number))
         indices, index = index_spec(self.layout, None, replace(draft, number=number), urgency)
+        keys, viewers = self._declared(number, indices)
         status, seen, version = await self._commit(
-            keys=[*self._keys(number), *indices, home.once(once or "-")], args=self._args({
-                "once": once, "once_ttl": once_ttl, "number": number, "version": 0,
+            keys=[*keys, home.once(once or "-")], args=self._args({
+                **viewers, "once": once, "once_ttl": once_ttl, "number": number, "version": 0,
                 "index": index,
                 "fields": values, "unset": unset, "open": True,
                 "created": round(draft.created_at * 1000),
                 "jobs": [job_spec(a, number) for a in jobs],
-                "timers": [job_spec(a) for a in timer_jobs(number, timers)],
+                "timers": timer_specs(number, timers),
             }))
         if status == "ok":
             return Versioned(replace(draft, number=number), int(version)), True
@@ -185,14 +200,15 @@ class Store(DeskRecords):
         n = ticket.number
         home = self.layout.of_ticket(n)
         indices, index = index_spec(self.layout, current.ticket, ticket, urgency)
+        keys, viewers = self._declared(n, indices)
         status, _, version = await self._commit(
-            keys=[*self._keys(n), *indices, home.once("-")], args=self._args({
-                "index": index,
+            keys=[*keys, home.once("-")], args=self._args({
+                **viewers, "index": index,
                 "number": n, "version": current.version, "fields": values, "unset": unset,
                 "open": ticket.status is not Status.RESOLVED,
                 "created": round(ticket.created_at * 1000),
                 "jobs": [job_spec(a) for a in jobs],
-                "timers": [job_spec(a) for a in timer_jobs(n, timers)],
+                "timers": timer_specs(n, timers),
                 "outcome": encode_outcome(outcome) if outcome else None,
                 "resolved": round(outcome.resolved_at * 1000)
                 if outcome and outcome.resolved_at is not None else None,
@@ -214,34 +230,17 @@ class Store(DeskRecords):
         """
         n = current.ticket.number
         outcome = {0: False, 1: True, 2: None}
-        return outcome[int(await self._effects(keys=self._keys(n), args=self._args({
+        keys, viewers = self._declared(n)
+        return outcome[int(await self._effects(keys=keys, args=self._args({
+            **viewers,
             "fired": None if fired is None else {
                 "name": fired.notification,
                 "record": json.dumps({"clock": fired.clock, "step": fired.step,
                                       "due": fired.due, "fired": fired.fired})},
             "number": n, "version": current.version, "marks": list(marks),
             "jobs": [job_spec(a) for a in jobs],
-            "timers": None if timers is None else [job_spec(a)
-                                                   for a in timer_jobs(n, timers)],
+            "timers": None if timers is None else timer_specs(n, timers),
         })))]
-
-    async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
-                                                       Sequence[Timer]]],
-                           urgencies: Sequence[Urgency] | None = None) -> list[bool]:
-        """For each (ticket as read, jobs, timers) and its urgency (if given): arm the jobs not
-        in the queue already, replace the timers and index entries, unless the ticket changed
-        since it was read. One round trip on one server; on a cluster (whose pipelines run no
-        scripts) up to ``CLUSTER_CALLS`` calls at once."""
-        calls = []
-        for i, (current, jobs, timers) in enumerate(items):
-            n = current.ticket.number
-            indices, index = index_spec(self.layout, current.ticket, current.ticket,
-                                        urgencies[i] if urgencies else None)
-            calls.append(([*self._keys(n), *indices], self._args({
-                "number": n, "version": current.version, "marks": [], "jobs": [],
-                "missing": [job_spec(a) for a in jobs], "index": index,
-                "timers": [job_spec(a) for a in timer_jobs(n, timers)]})))
-        return [bool(r) for r in await run_scripts(self.redis, self._effects, calls)]
 
     def _home(self, armed: Armed) -> Partition:
         """The partition whose queue holds a job: its ticket's, or its id's."""
@@ -286,20 +285,6 @@ class Store(DeskRecords):
 
     async def get(self, number: int) -> Versioned | None:
         return (await self.get_many([number]))[0]
-
-    async def get_many(self, numbers: Sequence[int]) -> list[Versioned | None]:
-        """Several tickets in one round trip, in the order asked."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for number in numbers:
-                pipe.hgetall(self.layout.ticket_hash(number))
-                pipe.smembers(self.layout.done_set(number))
-            raw = await pipe.execute()
-        found: list[Versioned | None] = []
-        for fields_, done in zip(raw[::2], raw[1::2], strict=True):
-            fields_ = cast(dict[str, str], fields_)
-            found.append(Versioned(decode_ticket(fields_, set(done)), int(fields_["version"]))
-                         if fields_ else None)
-        return found
 
     async def open_numbers(self) -> list[int]:
         """Every open ticket's number, oldest first."""

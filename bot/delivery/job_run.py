@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.adapters.finish import Closing, Finished
 from bot.adapters.slack import Slack
 from bot.adapters.store import Store
 from bot.config.languages import SOURCE
@@ -50,6 +51,14 @@ class Deps:
     now: Now
 
 
+Write = Callable[[Closing | None], Awaitable[Finished]]
+"""A job's last write, given the lease to ack with it (None: no lease to ack here)."""
+
+
+async def unleased(write: Write) -> Finished:
+    return await write(None)
+
+
 @dataclass(frozen=True)
 class Run:
     """One run of one job."""
@@ -63,6 +72,11 @@ class Run:
     fence: Callable[[], Awaitable[None]]
     """Renew the lease now; raises LeaseLost if it is gone. Called before an effect that
     cannot be looked up afterwards (an email)."""
+    close: Callable[[Write], Awaitable[Finished]] = unleased
+    """Run the job's last write, which acks the job in the same step (``Store.finish``)."""
+    ticket: Versioned | None = None
+    """The job's ticket, when it was read with the job's lease (a job taken on at once by
+    the job before it): ``load`` does not read it again."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +107,9 @@ class Loaded:
 
 
 async def load(run: Run, number: int) -> Loaded | None:
-    current = await run.deps.store.get(number)
+    read = run.ticket
+    current = (read if read is not None and read.ticket.number == number
+               else await run.deps.store.get(number))
     if current is None:
         return None
     client, plan = await run.deps.plans.client_and_plan(current.ticket.channel)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from functools import partial
 
+from bot.adapters.finish import Choice, Finished, Posted
 from bot.adapters.slack import CARD, Author, marker
 from bot.delivery.job_run import Loaded, NotReady, Run, client_words, load, staff_words
 from bot.delivery.registry import Consequences, Handlers
@@ -58,41 +59,45 @@ async def post_client_thread(job: PostClientThread, run: Run) -> None:
     loaded = await load(run, job.ticket)
     if loaded is None:
         return
-    ticket = loaded.ticket
+    ticket, n, posted = loaded.ticket, job.ticket, None
     if ticket.client_ts is None:
         text, body = card_view(loaded, run)
         ts = await run.deps.slack.post_once(
             ticket.channel, text, body, mark=marker(ticket.key, CARD),
             again=run.again, oldest=since(ticket))
-        await record_ts(run, ticket, "client_ts", ts)
+        posted = Posted("client_ts", ts)
     # (Else posted by an earlier run, which may have stopped before what follows.)
-    # The triage post links to this thread: post it now, or bring it up to date.
-    after = await run.deps.store.get(ticket.number)
-    follow = SyncTriage if after and after.ticket.triage_ts else PostTriage
-    await run.deps.store.enqueue(Armed(follow(ticket=ticket.number)))
-    if run.again or (after and after.version != loaded.current.version):
-        # A rerun may have found the card of an interrupted attempt, drawn before what has
-        # happened since; or the ticket changed while the card was on its way: show the
-        # latest state.
-        await run.deps.store.enqueue(Armed(SyncCard(ticket=ticket.number)))
+    # With its ts: the triage post, which links to this thread, posted now (by this worker,
+    # next) or brought up to date; and the card redrawn if a rerun may have found the card
+    # of an interrupted attempt, drawn before what has happened since, or if the ticket
+    # changed while the card was on its way (the latest state is shown).
+    redraw = [Armed(SyncCard(ticket=n))]
+    done = await run.close(lambda lease: run.deps.store.finish(
+        ticket, lease, posted=posted, jobs=redraw if run.again else (),
+        seen=loaded.current, changed=redraw,
+        choose=Choice("triage_ts", Armed(SyncTriage(ticket=n)), Armed(PostTriage(ticket=n)),
+                      take=True)))
+    recorded(ticket, posted, done)
 
 
 async def post_triage(job: PostTriage, run: Run) -> None:
     loaded = await load(run, job.ticket)
     if loaded is None or (loaded.ticket.triage_ts is not None and not run.again):
         return
-    ticket = loaded.ticket
+    ticket, posted = loaded.ticket, None
     if ticket.triage_ts is None:
         text, body = triage_view(loaded, run)
         ts = await run.deps.slack.post_once(
             run.deps.config.triage_channel or "", text, body,
             mark=marker(ticket.key, "triage"), again=run.again, oldest=since(ticket))
-        await record_ts(run, ticket, "triage_ts", ts)
-    after = await run.deps.store.get(ticket.number)
-    if run.again or (after and (after.version, after.ticket.client_ts)
-                     != (loaded.current.version, ticket.client_ts)):
-        # As the card's: a post found again, or a change while it was on its way.
-        await run.deps.store.enqueue(Armed(SyncTriage(ticket=ticket.number)))
+        posted = Posted("triage_ts", ts)
+    # As the card's: a post found again, or a change while it was on its way (the client
+    # thread it links to included).
+    redraw = [Armed(SyncTriage(ticket=ticket.number))]
+    done = await run.close(lambda lease: run.deps.store.finish(
+        ticket, lease, posted=posted, jobs=redraw if run.again else (),
+        seen=loaded.current, seen_field="client_ts", changed=redraw))
+    recorded(ticket, posted, done)
 
 
 async def sync_triage(job: SyncTriage, run: Run) -> None:
@@ -139,13 +144,12 @@ def triage_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]
         hours=calendar.describe() if calendar else None)
 
 
-async def record_ts(run: Run, ticket: Ticket, name: str, ts: str) -> None:
-    if await run.deps.store.set_message_ts(ticket, name, ts):
-        return
-    now = await run.deps.store.get(ticket.number)
-    if now is None or getattr(now.ticket, name) != ts:  # (the same: recorded by a reply)
+def recorded(ticket: Ticket, posted: Posted | None, done: Finished) -> None:
+    """Log a message posted whose place was recorded already (by an earlier attempt)."""
+    if posted is not None and not done.recorded and done.value != posted.ts:
+        # (The same ts: recorded by a reply under it.)
         log.warning("%s: %s was already recorded; a second message %s may exist",
-                    ticket.key, name, ts)
+                    ticket.key, posted.field, posted.ts)
 
 
 async def in_client_thread(run: Run, ticket: Ticket, job_id: str, name: str, text: str,
@@ -163,7 +167,7 @@ async def in_client_thread(run: Run, ticket: Ticket, job_id: str, name: str, tex
         again=run.again, oldest=since(ticket), author=author)
     if posted is not None:
         await posted(ts)
-    await run.deps.store.mark_done(ticket.number, job_id)
+    await run.close(lambda lease: run.deps.store.finish(ticket, lease, mark=job_id))
 
 
 async def status_notice(job: StatusNotice, run: Run) -> None:
@@ -224,8 +228,10 @@ async def engineering_handoff(job: EngineeringHandoff, run: Run) -> None:
     ts = await run.deps.slack.post_once(channel, text, body,
                                         mark=marker(ticket.key, "engineering"),
                                         again=run.again, oldest=since(ticket))
-    await record_ts(run, ticket, "engineering_ts", ts)
-    await run.deps.store.enqueue(Armed(SyncTriage(ticket=ticket.number)))
+    posted = Posted("engineering_ts", ts)
+    done = await run.close(lambda lease: run.deps.store.finish(
+        ticket, lease, posted=posted, jobs=[Armed(SyncTriage(ticket=ticket.number))]))
+    recorded(ticket, posted, done)
 
 
 async def reaction_prompt(job: ReactionPrompt, run: Run) -> None:

@@ -84,7 +84,7 @@ async def reminder_dm(job: ReminderDM, run: Run) -> None:
     await run.deps.slack.post_once(
         job.user, text, None, again=run.again, oldest=since(ticket),
         mark=marker(ticket.key, f"{notification(job)}/dm:{job.user}"))
-    await run.deps.store.mark_done(ticket.number, job.id)
+    await run.close(lambda lease: run.deps.store.finish(ticket, lease, mark=job.id))
 
 
 async def triage_note(job: TriageNote, run: Run) -> None:
@@ -121,7 +121,7 @@ async def group_alert(job: GroupAlert, run: Run) -> None:
     await run.deps.slack.post_once(job.target, text, None, again=run.again,
                                    mark=marker(ticket.key, f"{notification(job)}/alert"),
                                    oldest=since(ticket))
-    await run.deps.store.mark_done(ticket.number, job.id)
+    await run.close(lambda lease: run.deps.store.finish(ticket, lease, mark=job.id))
 
 
 async def breach_email(mailer: Mailer | None, job: BreachEmail, run: Run) -> None:
@@ -140,7 +140,7 @@ async def breach_email(mailer: Mailer | None, job: BreachEmail, run: Run) -> Non
         again=rung_suffix(job.rung, job.repeat).replace(":", "."))
     await run.fence()  # an email cannot be looked for afterwards: never send it twice
     await mailer.send(email)
-    await run.deps.store.mark_done(loaded.ticket.number, job.id)
+    await run.close(lambda lease: run.deps.store.finish(loaded.ticket, lease, mark=job.id))
 
 
 async def problem_note(job: ProblemNote, run: Run) -> None:
@@ -162,7 +162,7 @@ async def in_triage_thread(run: Run, loaded: Loaded, job_id: str, name: str, tex
     await run.deps.slack.post_once(channel, text, None, thread_ts=ticket.triage_ts,
                                    mark=marker(ticket.key, name), again=run.again,
                                    oldest=since(ticket))
-    await run.deps.store.mark_done(ticket.number, job_id)
+    await run.close(lambda lease: run.deps.store.finish(ticket, lease, mark=job_id))
 
 
 _HINTS = {

@@ -19,14 +19,15 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from bot.adapters.connection import redis_unreachable
+from bot.adapters.finish import Finished
 from bot.adapters.metrics import show_queue
-from bot.adapters.queue import JobQueue, Leased
+from bot.adapters.queue import Buried, JobQueue, Leased
 from bot.adapters.redis_time import RedisTime
 from bot.adapters.slack import Retryable, Undeliverable
 from bot.delivery.hold import Hold, backoff, ticket_of_id
-from bot.delivery.job_run import Deps, LeaseLost, NotReady, Run
+from bot.delivery.job_run import Deps, LeaseLost, NotReady, Run, Write
 from bot.delivery.registry import Registry
-from bot.domain.jobs import JOB, Armed, Job
+from bot.domain.jobs import JOB, Job
 from bot.domain.tickets import ticket_key
 from bot.services.reminders import NotDue
 from bot.services.reports import Reports
@@ -207,7 +208,7 @@ class Worker:
 
     async def run_once(self) -> float:
         """Claim due jobs for the free slots and start them; returns how long to sleep
-        before the next claim.
+        before the next claim (none when the claim was full: more may be due).
 
         A worker claims no more jobs than it has free slots: a job must not wait for a
         slot while its lease runs out (another worker would take it over meanwhile). The
@@ -218,17 +219,22 @@ class Worker:
             self._room.clear()
             await self._room.wait()
         free = self.concurrency - len(self._tasks)
-        batch = await self.queue.claim(max(0, min(self.batch, free)))
+        asked = max(0, min(self.batch, free))
+        batch = await self.queue.claim(asked)
         if batch.jobs:
             now = batch.now_ms / 1000
             for job in batch.jobs:
-                task = asyncio.create_task(self._run(job, now))
-                self._tasks.add(task)
-                task.add_done_callback(self._ended)
-            return 0.0
+                self._start(job, now)
+            if len(batch.jobs) == asked:
+                return 0.0  # more may be due: claim again at once (else a job armed wakes it)
         if batch.next_wake_ms is None:
             return self.max_idle
         return min(self.max_idle, max(0.0, (batch.next_wake_ms - batch.now_ms) / 1000))
+
+    @property
+    def running(self) -> int:
+        """Jobs this worker runs now."""
+        return len(self._tasks)
 
     async def finish(self) -> None:
         """Wait for the jobs this worker started to end (``run`` does, before it returns)."""
@@ -242,6 +248,11 @@ class Worker:
             # Its lease runs out and the job is claimed again: nothing is lost.
             log.error("a job stopped by %r; it runs again when its lease expires", exc)
 
+    def _start(self, leased: Leased, now: float) -> None:
+        task = asyncio.create_task(self._run(leased, now))
+        self._tasks.add(task)
+        task.add_done_callback(self._ended)
+
     async def _run(self, leased: Leased, now: float) -> None:
         hold = Hold(self.queue, leased)
         try:
@@ -254,6 +265,13 @@ class Worker:
             await hold.retry(60.0, f"unreadable payload: {exc}", max_attempts=60)
             return
         await self._attempt(job, hold, now)
+
+    async def _closing(self, hold: Hold, write: Write) -> Finished:
+        """A job's last write and ack; a job it leased to this worker at once starts now."""
+        done = await hold.closing(write)
+        if done.taken is not None:
+            self._start(done.taken, done.now_ms / 1000)
+        return done
 
     async def _attempt(self, job: Job, hold: Hold, now: float) -> None:
         """Run the job and write its outcome. A run cut off from Redis runs again as soon as
@@ -278,10 +296,14 @@ class Worker:
             if not await hold.renew():
                 raise LeaseLost(leased.id)
 
-        run = Run(self.deps, again=again or leased.attempt > 1, now=now, fence=fence)
+        async def close(write: Write) -> Finished:
+            return await self._closing(hold, write)
+
+        run = Run(self.deps, again=again or leased.attempt > 1, now=now, fence=fence,
+                  close=close, ticket=None if again else leased.ticket)
         work = asyncio.ensure_future(self.registry.run(job, run))
         lost = asyncio.Event()
-        keeper = asyncio.ensure_future(self._keep_lease(hold, work, lost))
+        keeper = asyncio.ensure_future(hold.keep(work, lost))
         try:
             await work
         except NotDue as early:
@@ -289,15 +311,14 @@ class Worker:
         except Retryable as exc:
             delay = exc.retry_after if exc.rate_limited else backoff(leased.attempt)
             outcome = await hold.retry(delay or 1.0, str(exc), counts=not exc.rate_limited,
-                                       max_attempts=TRANSIENT_ATTEMPTS)
+                                       max_attempts=TRANSIENT_ATTEMPTS,
+                                       dead=self._if_dead(job, str(exc)))
             log.warning("%s: job %s (attempt %d) not done: %s; %s in %.1f s", key, leased.id,
                         leased.attempt, exc, outcome, delay)
-            await self._after(hold, job, outcome, str(exc))
         except Undeliverable as exc:
-            outcome = await hold.retry(0, exc.error, final=True)
+            await hold.retry(0, exc.error, final=True, dead=self._if_dead(job, exc.error))
             log.error("%s: job %s refused for good: %s; dead-lettered", key, leased.id,
                       exc.error)
-            await self._after(hold, job, outcome, exc.error)
         except (LeaseLost, asyncio.CancelledError) as exc:
             if isinstance(exc, asyncio.CancelledError) and not lost.is_set():
                 raise  # this worker is being stopped, not fenced off
@@ -305,20 +326,21 @@ class Worker:
                         key, leased.id)
         except NotReady as exc:
             outcome = await hold.retry(backoff(leased.attempt), str(exc),
-                                       max_attempts=TRANSIENT_ATTEMPTS)
+                                       max_attempts=TRANSIENT_ATTEMPTS,
+                                       dead=self._if_dead(job, str(exc)))
             log.info("%s: job %s waits: %s (%s)", key, leased.id, exc, outcome)
-            await self._after(hold, job, outcome, str(exc))
         except Exception as exc:
             if redis_unreachable(exc) and not last:
                 log.warning("%s: job %s cut off from Redis (%s); it runs again once Redis "
                             "answers", key, leased.id, exc)
                 return True
-            outcome = await hold.retry(backoff(leased.attempt), repr(exc))
+            outcome = await hold.retry(backoff(leased.attempt), repr(exc),
+                                       dead=self._if_dead(job, type(exc).__name__))
             log.exception("%s: job %s (attempt %d) failed; %s", key, leased.id, leased.attempt,
                           outcome)
-            await self._after(hold, job, outcome, type(exc).__name__)
         else:
-            if not await hold.ack():
+            acked = hold.acked if hold.acked is not None else await hold.ack()
+            if not acked:
                 log.warning("%s: job %s finished after its lease expired", key, leased.id)
         finally:
             keeper.cancel()
@@ -326,25 +348,8 @@ class Worker:
                 await keeper
         return False
 
-    async def _keep_lease(self, hold: Hold, work: asyncio.Future[None],
-                          lost: asyncio.Event) -> None:
-        """Renew the lease every third of it while the job runs; stop the job if it is lost."""
-        while not work.done():
-            await asyncio.sleep(self.queue.lease_ms / 3000)
-            try:
-                if not await hold.renew():
-                    lost.set()
-                    work.cancel()
-                    return
-            except (RedisError, OSError) as exc:
-                log.warning("job %s: cannot renew its lease (%s)", hold.leased.id, exc)
-
-    async def _after(self, hold: Hold, job: Job, outcome: str, error: str) -> None:
-        """A job dead-lettered: record it on the ticket, and tell its triage thread."""
-        if outcome != "dead" or job.ticket == 0:
-            return
-        store = self.deps.store
-        await hold.persist(lambda: store.mark_done(job.ticket, failed(job.id)))
-        follows = [Armed(follow) for follow in self.registry.consequences(job, error)]
-        if follows:
-            await hold.persist(lambda: store.enqueue_many(follows))
+    def _if_dead(self, job: Job, error: str) -> Buried | None:
+        """Written with a dead letter: its ticket's record of it, the note to the triage."""
+        if job.ticket == 0:
+            return None
+        return Buried(job.ticket, failed(job.id), self.registry.consequences(job, error))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 from bot.domain.calendar import Calendar
@@ -54,6 +55,7 @@ class Rung:
 Ladder = tuple[Rung, ...]
 
 
+@cache
 def default_ladder(warn_at: float) -> Ladder:
     """Today's escalation: the account manager and the assignee at ``WARN_AT``; the head of
     support at the breach."""

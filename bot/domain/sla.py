@@ -253,16 +253,26 @@ def ladder_of(ticket: Ticket, plan: Plan, clock: SlaClock, warn_at: float) -> La
     return plan.ladder(ticket.severity, warn_at)
 
 
-def desired_timers(ticket: Ticket, plan: Plan, now: float, warn_at: float) -> list[Timer]:
-    """The reminders ``ticket`` should still get, in due order.
+Running = tuple[dict[SlaClock, Window], Timer | None]
+"""The clocks that run now and the update owed: what ``desired_timers`` and ``urgency``
+are both worked out from (``running``)."""
+
+
+def running(ticket: Ticket, plan: Plan) -> Running:
+    return windows(ticket, plan), update_timer(ticket, plan)
+
+
+def desired_timers(ticket: Ticket, plan: Plan, now: float, warn_at: float,
+                   clocks: Running | None = None) -> list[Timer]:
+    """The reminders ``ticket`` should still get, in due order (``clocks``: its ``running``).
 
     Past a deadline only the breach remains (a warning then a breach at once would be
     noise); a notification already sent for a deadline is never due again.
     """
+    now_running, update = clocks or running(ticket, plan)
     timers: list[Timer] = []
-    for clock, window in windows(ticket, plan).items():
+    for clock, window in now_running.items():
         timers += _ladder_timers(clock, window, ladder_of(ticket, plan, clock, warn_at), now)
-    update = update_timer(ticket, plan)
     if update is not None:
         timers.append(update)
     return sorted((t for t in timers if t.notification not in ticket.sent), key=lambda t: t.due)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.plans import Plan
-from bot.domain.sla import ladder_of, update_timer, windows
+from bot.domain.sla import Running, ladder_of, running
 from bot.domain.tickets import Status, Ticket
 
 
@@ -43,19 +43,21 @@ class Urgency:
 NOT_RUNNING = Urgency(None, None)
 
 
-def urgency(ticket: Ticket, plan: Plan, warn_at: float) -> Urgency:
+def urgency(ticket: Ticket, plan: Plan, warn_at: float, clocks: Running | None = None
+            ) -> Urgency:
     """The ticket's urgency under ``plan``: the initial-response, next-response and
-    resolution clocks warn at their ladder's first share; an update owed has no warning."""
+    resolution clocks warn at their ladder's first share; an update owed has no warning.
+    (``clocks``: its ``running``, if worked out already.)"""
     if ticket.status is Status.RESOLVED:
         return NOT_RUNNING
+    now_running, update = clocks or running(ticket, plan)
     dues: list[float] = []
     warns: list[float] = []
-    for clock, window in windows(ticket, plan).items():
+    for clock, window in now_running.items():
         shares = [r.share for r in ladder_of(ticket, plan, clock, warn_at)
                   if r.share is not None]
         dues.append(window.deadline)
         warns.append(window.warning_due(min(shares)) if shares else window.deadline)
-    update = update_timer(ticket, plan)
     if update is not None:
         dues.append(update.due)
         warns.append(update.due)

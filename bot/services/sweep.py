@@ -8,12 +8,14 @@ attempts and deferrals of the jobs it finds, and reads tickets in batches.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain.jobs import Armed, PostClientThread, PostTriage, SyncCard
-from bot.domain.sla import desired_timers
+from bot.domain.plans import Plan
+from bot.domain.sla import Timer, desired_timers, running
 from bot.domain.tickets import Ticket, Versioned
 from bot.domain.urgency import Urgency, urgency
 from bot.services.plans import Plans
@@ -22,6 +24,9 @@ from bot.services.ports import Now, TicketStore
 log = logging.getLogger(__name__)
 
 BATCH = 500
+
+Rebuilt = tuple[Versioned, Sequence[Armed], Sequence[Timer]]
+"""A ticket as read, the post jobs it should have, its timers."""
 
 
 def failed(job_id: str) -> str:
@@ -57,41 +62,63 @@ class Sweeper:
 
     async def sweep(self, heartbeat: Callable[[], Awaitable[object]] | None = None
                     ) -> SweepResult:
-        """Sweep every open ticket; ``heartbeat`` is awaited after each batch (the lock)."""
+        """Sweep every open ticket; ``heartbeat`` is awaited after each batch (the lock).
+
+        Redis works while this process does: the next batch is read while this one is
+        worked out, and each batch's rebuild runs while the next one is."""
         store = self.store
         numbers = await store.open_numbers()
+        # Every client's plan, read once (an unregistered channel's is the standard plan).
+        plans = await self.plans.by_channel()
+        batches = [numbers[start:start + BATCH] for start in range(0, len(numbers), BATCH)]
         repaired = skipped = 0
-        for start in range(0, len(numbers), BATCH):
-            batch = [v for v in await store.get_many(numbers[start:start + BATCH]) if v]
-            outcome = await self._batch(batch)
-            repaired += outcome[0]
-            skipped += outcome[1]
-            if heartbeat is not None:
-                await heartbeat()
+        reading = asyncio.ensure_future(store.get_many(batches[0])) if batches else None
+        rebuilding: asyncio.Future[list[bool]] | None = None
+        try:
+            for k in range(len(batches)):
+                assert reading is not None
+                batch = [v for v in await reading if v]
+                reading = (asyncio.ensure_future(store.get_many(batches[k + 1]))
+                           if k + 1 < len(batches) else None)
+                items, ranked, repairs = self._batch(batch, plans)
+                repaired += repairs
+                if rebuilding is not None:
+                    skipped += (await rebuilding).count(False)
+                if heartbeat is not None:
+                    await heartbeat()
+                # The index entries too: a plan edited since, or tickets from before them.
+                rebuilding = asyncio.ensure_future(store.rebuild_many(items, ranked))
+            if rebuilding is not None:
+                skipped += (await rebuilding).count(False)
+        finally:
+            for pending in (reading, rebuilding):
+                if pending is not None and not pending.done():
+                    pending.cancel()
         return SweepResult(len(numbers), repaired, skipped)
 
-    async def _batch(self, batch: list[Versioned]) -> tuple[int, int]:
+    def _batch(self, batch: list[Versioned], plans: Mapping[str, Plan]
+               ) -> tuple[list[Rebuilt], list[Urgency], int]:
+        """What each ticket of ``batch`` should have armed (its posts still to come, its
+        timers) and its urgency; and how many have posts to come."""
         now, warn_at = self.now(), self.warn_at
-        known = await self.plans.by_channel()
         standard = self.plans.of(None)
-        plans = {v.ticket.channel: known.get(v.ticket.channel, standard) for v in batch}
-        items = []
+        items: list[Rebuilt] = []
         ranked: list[Urgency] = []
         repaired = 0
         for current in batch:
             ticket = current.ticket
+            plan = plans.get(ticket.channel, standard)
             try:
-                timers = desired_timers(ticket, plans[ticket.channel], now, warn_at)
-                ranked.append(urgency(ticket, plans[ticket.channel], warn_at))
+                clocks = running(ticket, plan)
+                timers = desired_timers(ticket, plan, now, warn_at, clocks)
+                ranked.append(urgency(ticket, plan, warn_at, clocks))
             except Exception:  # one ticket's trouble must not stop the sweep of the others
                 log.exception("%s: the sweep could not work out its timers", ticket.key)
                 continue
             repairs = self.repairs(ticket)
             repaired += bool(repairs)
             items.append((current, repairs, timers))
-        # The index entries too: a plan edited since, or tickets from before the indices.
-        results = await self.store.rebuild_many(items, ranked)
-        return repaired, results.count(False)
+        return items, ranked, repaired
 
     async def follow_plan(self, channel: str) -> int:
         """Recompute the open tickets of a client whose plan changed; how many there were."""

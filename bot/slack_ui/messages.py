@@ -15,10 +15,8 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     MarkdownTextObject,
-    Option,
     PlainTextObject,
     SectionBlock,
-    StaticSelectElement,
 )
 
 from bot.domain.csat import score_of
@@ -52,8 +50,26 @@ from bot.slack_ui.text import (
 from bot.slack_ui.words import Words
 
 
-def dicts(blocks: list[Block]) -> list[dict[str, Any]]:
-    return [b.to_dict() for b in blocks]
+def dicts(blocks: Sequence[Block | dict[str, Any]]) -> list[dict[str, Any]]:
+    """Block Kit as Slack takes it (blocks written as dicts already are kept as they are)."""
+    return [b if isinstance(b, dict) else b.to_dict() for b in blocks]
+
+
+# The blocks of the messages kept current (the card, the triage post), written as dicts:
+# slack_sdk's model objects check every field each time they are turned into a dict,
+# which was most of the cost of drawing these posts. The text in them is cut to Block
+# Kit's limits where it is made (``pieces``, ``packed``).
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def plain(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": text}
 
 
 CLOCK_LABELS = {SlaClock.NEXT: N_("Next response"), SlaClock.UPDATE: N_("Next update"),
@@ -75,23 +91,20 @@ def clock_lines(w: Words, clocks: Sequence[ClockState]) -> list[str]:
     return lines
 
 
-def quoted(text: str) -> list[Block]:
+def quoted(text: str) -> list[dict[str, Any]]:
     """What a person wrote, whole: escaped, in as many blocks as it takes."""
-    return [ContextBlock(elements=[MarkdownTextObject(text=piece)])
-            for piece in pieces(text, SECTION_MAX)]
+    return [context(piece) for piece in pieces(text, SECTION_MAX)]
 
 
-def labelled(label: str, text: str) -> list[Block]:
+def labelled(label: str, text: str) -> list[dict[str, Any]]:
     """``*label:*`` then what a person wrote, whole, in sections."""
     first, *rest = pieces(text, SECTION_MAX - slack_len(label) - 5)
-    return [SectionBlock(text=MarkdownTextObject(text=f"*{label}:* {first}")),
-            *(SectionBlock(text=MarkdownTextObject(text=piece)) for piece in rest)]
+    return [section(f"*{label}:* {first}"), *(section(piece) for piece in rest)]
 
 
-def lines_sections(lines: list[str]) -> list[Block]:
+def lines_sections(lines: list[str]) -> list[dict[str, Any]]:
     """The desk's own lines, in as few sections as keep each line whole (one, mostly)."""
-    return [SectionBlock(text=MarkdownTextObject(text=text))
-            for text in packed(lines, SECTION_MAX)]
+    return [section(text) for text in packed(lines, SECTION_MAX)]
 
 
 def message_sections(text: str) -> list[dict[str, Any]]:
@@ -173,17 +186,17 @@ def triage_message(
     if reopened is not None and ticket.status is not Status.RESOLVED:
         body.append(w._("*Reopened* by <@{user}> {when}", user=reopened.by,
                         when=w.date(reopened.at)))
-    blocks: list[Block] = [*lines_sections(body), *quoted(ticket.description)]
+    blocks = [*lines_sections(body), *quoted(ticket.description)]
     if ticket.resolution:
         blocks += labelled(w._("Resolution"), ticket.resolution)
     elif ticket.previous_resolution:
         blocks += labelled(w._("Previous resolution"), ticket.previous_resolution)
     ref = TicketRef(ticket=ticket.number).model_dump_json()
-    actions: list[ButtonElement | StaticSelectElement] = []
+    actions: list[dict[str, Any]] = []
 
     def button(label: str, action: ActionId, style: str | None = None) -> None:
-        actions.append(ButtonElement(text=PlainTextObject(text=w._(label)), action_id=action,
-                                     value=ref, style=style))
+        actions.append({"type": "button", "text": plain(w._(label)), "action_id": action.value,
+                        "value": ref, **({"style": style} if style else {})})
 
     if ticket.status is Status.OPEN:
         button(N_("Claim"), ActionId.CLAIM, "primary")
@@ -200,20 +213,20 @@ def triage_message(
     else:
         button(N_("Reopen"), ActionId.REOPEN)
     if ticket.status is not Status.RESOLVED:
-        actions.append(StaticSelectElement(
-            action_id=ActionId.CHANGE_SEVERITY,
-            placeholder=PlainTextObject(text=w._("Change severity")),
-            options=[Option(value=SeverityChoice(ticket=ticket.number, severity=s)
-                            .model_dump_json(), text=PlainTextObject(text=w.severity(s)))
-                     for s in Severity if s is not ticket.severity],
-        ))
+        actions.append({
+            "type": "static_select", "action_id": ActionId.CHANGE_SEVERITY.value,
+            "placeholder": plain(w._("Change severity")),
+            "options": [{"text": plain(w.severity(s)), "value": SeverityChoice(
+                ticket=ticket.number, severity=s).model_dump_json()}
+                for s in Severity if s is not ticket.severity],
+        })
     if actions:
-        blocks.append(ActionsBlock(elements=actions))
+        blocks.append({"type": "actions", "elements": actions})
     late = [w.clock(c.clock) for c in clocks if c.breached]
     flag = (w._("BREACHED") + " " if breached and ticket.first_response_at is None else
             w._("BREACHED ({clocks})", clocks=", ".join(late)) + " " if late else "")
     text = f"{flag}{ticket.key} · {severity}: {escape(ticket.title)}"
-    return text, dicts(blocks)
+    return text, blocks
 
 
 STATUS_LINES = {

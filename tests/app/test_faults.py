@@ -187,3 +187,27 @@ async def test_a_worker_cut_off_from_redis_right_after_a_breach_fired_still_redr
     finally:
         del store.commit_effects, store.enqueue_many
     assert "BREACHED" in text_of(card)
+
+
+async def test_a_worker_cut_off_from_redis_right_after_a_dm_failed_for_good_still_tells_triage(
+        app: RunningApp) -> None:
+    post = await critical_ticket(app, claim_by=STAFF_2)
+    app.slack.users[AM]["deleted"] = True  # the DM to the account manager fails for good
+    store = app.runtime.worker.deps.store
+    arm = store.enqueue_many
+
+    async def unreachable_once_dead(armed: Any) -> None:
+        if await app.runtime.queue.dead_letters():
+            raise RedisConnectionError("Redis went away")
+        await arm(armed)
+
+    store.enqueue_many = unreachable_once_dead  # type: ignore[method-assign]
+    try:
+        await pass_time(app, WARNING_AT)
+        await app.slack.wait_for(lambda: dms(app.slack, STAFF_2))
+        await asyncio.sleep(0.5)
+        await drained(app.runtime)
+    finally:
+        del store.enqueue_many
+    problems = [n for n in triage_thread(app, post) if "Could not DM" in n]
+    assert len(problems) == 1 and f"<@{AM}>" in problems[0]

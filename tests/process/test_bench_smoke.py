@@ -77,6 +77,13 @@ async def test_reminders_bench_compares_with_arq() -> None:
     assert "desk drained" in out and "x faster than arq" in out
 
 
+async def test_worker_cost_bench_runs() -> None:
+    out = await bench("worker_cost", "--tickets", "5")
+    assert "worker CPU per ticket" in out and "as many Redis commands on their own" in out
+    trips = float(out.split("Redis round trips per ticket: ")[1].split(",")[0])
+    assert trips <= 8  # the post, the card and their bookkeeping, batched
+
+
 async def test_scale_bench_runs() -> None:
     out = await bench("scale", "--small", "10", "--large", "100", "--rounds", "5",
                       "--tickets", "5", "--opened", "2")

@@ -14,6 +14,7 @@ import pytest
 from bot.bootstrap import Runtime
 from bot.sandbox.records import dm_channel
 from bot.sandbox.standin import SlackStandIn
+from tests.support.cli import bot_env
 from tests.support.desk import ticket
 from tests.support.once import (
     SLOW_PLANS,
@@ -76,6 +77,17 @@ async def test_sigterm_finishes_the_reminders_in_flight(
         assert await asyncio.wait_for(worker.wait(), 15) == 0
     sent = (await ticket(desk, int(keys[0][2:]))).sent
     assert any(s.startswith(f"dm:{keys[0][2:]}:warning:") for s in sent)
+
+
+@pytest.mark.parametrize("command", ["worker", "serve"])
+async def test_a_stop_while_starting_ends_the_process_cleanly(
+        slack: SlackStandIn, redis_url: str, command: str) -> None:
+    # An operator's stop right after a start (a restart twice in a row): the process is
+    # still loading, nothing is in flight, and it ends with 0 as a stop after start does.
+    async with bot_process(command, env=bot_env(slack, redis_url)) as process:
+        await asyncio.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 15) == 0
 
 
 async def test_lost_timers_are_swept_back_and_a_missed_breach_fires(

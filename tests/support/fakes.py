@@ -27,6 +27,7 @@ from math import inf
 from typing import Any
 
 from bot.adapters.codec import timer_jobs
+from bot.adapters.finish import Choice, Closing, Finished, Posted
 from bot.domain.jobs import Armed, FireTimer, Job
 from bot.domain.reports import OpenedBetween as Opened
 from bot.domain.reports import Outcome, Unresolved
@@ -337,6 +338,26 @@ class FakeStore(FakeRecords):
             return False
         done.add(record)
         return True
+
+    async def finish(self, ticket: Ticket, lease: Closing | None, *, mark: str | None = None,
+                     posted: Posted | None = None, jobs: Sequence[Armed] = (),
+                     seen: Versioned | None = None, seen_field: str | None = None,
+                     changed: Sequence[Armed] = (), choose: Choice | None = None) -> Finished:
+        """``Store.finish`` in dicts: its writes, and no ack (no queue leases jobs here)."""
+        n = ticket.number
+        done = await self.mark_done(n, mark) if mark else False
+        if n not in self.tickets:
+            return Finished(done, None, None)
+        if posted is not None:
+            done = await self.set_message_ts(ticket, posted.field, posted.ts)
+        now, field = self.tickets[n], seen_field or "number"
+        moved = seen is not None and (self.versions[n], getattr(now, field)) != (
+            seen.version, getattr(seen.ticket, field))
+        picked = [] if choose is None else [
+            choose.set if getattr(now, choose.field) is not None else choose.unset]
+        for a in [*jobs, *(changed if moved else ()), *picked]:
+            self._arm(a.job, a.due)
+        return Finished(done, getattr(now, posted.field) if posted else None, None)
 
     async def set_message_ts(self, ticket: Ticket, name: str, ts: str) -> bool:
         """Where a ticket's message lives, recorded once; no version bump (HSETNX)."""

@@ -6,12 +6,15 @@ from dataclasses import replace
 
 import pytest
 
+from bot.adapters.codec import job_spec, timer_jobs, timer_specs
 from bot.domain.plans import DAY, Plan, default_plans, merge_plan
 from bot.domain.sla import (
     Step,
+    Timer,
     desired_timers,
     is_breached,
     response_window,
+    running,
 )
 from bot.domain.tickets import (
     AlreadyClaimed,
@@ -23,6 +26,7 @@ from bot.domain.tickets import (
     claim,
     record_response,
 )
+from bot.domain.urgency import urgency
 
 T0 = 1_700_000_000.0
 STANDARD = default_plans()["standard"]
@@ -218,3 +222,19 @@ def test_intake_text_is_cleaned_but_never_cut(raw: str, block: str, line: str) -
     assert clean_line(raw) == line
     long = "x" * 100_000
     assert clean_block(long) == long
+
+
+def test_a_timer_rebuilt_by_the_sweep_is_the_job_a_change_arms() -> None:
+    # The sweep writes each timer's job without making the model: the same id and payload.
+    timers = [Timer(Step.WARNING, 1.7e9 + 0.1234, 1_700_000_000_123),
+              Timer(Step.RESOLVE_BREACH, 1.8e9, 17, rung=2, repeat=3)]
+    assert timer_specs(1042, timers) == [job_spec(a) for a in timer_jobs(1042, timers)]
+
+
+def test_the_sweep_works_out_timers_and_urgency_from_one_reading_of_the_clocks() -> None:
+    for t in (ticket(Severity.HIGH), claim(ticket(), "U0STAFF001", T0 + 100,
+                                           claim_is_response=True)):
+        clocks = running(t, STANDARD)
+        assert desired_timers(t, STANDARD, T0 + 500, 0.75, clocks) == desired_timers(
+            t, STANDARD, T0 + 500, 0.75)
+        assert urgency(t, STANDARD, 0.75, clocks) == urgency(t, STANDARD, 0.75)
