@@ -23,6 +23,7 @@ from bot.bootstrap import (
 )
 from bot.cli import NAME_MAX, Failure
 from bot.config import Settings
+from bot.config.languages import available
 from bot.domain.staff import Member, WhoUnknown
 from bot.domain.text import clean_line
 from bot.domain.tickets import Client
@@ -63,6 +64,7 @@ async def check(settings: Settings, url: str) -> bool:
         line(name.upper(), str(shown))
     for problem in settings.missing_for("check"):
         line("missing", problem, good=False)
+    line("languages", f"{', '.join(available())} (a catalog each, under bot/locale)")
     if not settings.smtp_url or not settings.support_lead_email:
         line("email", "SMTP_URL or SUPPORT_LEAD_EMAIL not set: breaches are not emailed")
     print("Redis")
@@ -292,6 +294,13 @@ async def check_people(settings: Settings, slack: Slack, registered: Sequence[Cl
         else:
             result("plan", f"{client.plan!r} is not a plan; known: "
                    f"{', '.join(sorted(plans))} (PLANS)", good=False)
+        if client.language is None:
+            result("language", f"{settings.language} (LANGUAGE)")
+        elif client.language in available():
+            result("language", client.language)
+        else:
+            result("language", f"{client.language!r} has no catalog; known: "
+                   f"{', '.join(available())} (clients set --language)", good=False)
         await check_welcome(slack, client, result)
     return ok
 

@@ -74,8 +74,8 @@ def report_message(w: Words, title: str, rows: Sequence[Row], tickets: int
                for piece in packed(lines, SECTION_MAX)]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text=w._("Tickets opened in the period, resolved or not. A first response still to "
-                 "come is pending until its deadline, breached after; met % is met over met "
-                 "and breached. Durations in business time where the plan has business "
+                 "come is pending until its deadline, breached after; met % = met / (met + "
+                 "breached). Durations in business time where the plan has business "
                  "hours; percentiles by nearest rank. The CSV follows in the thread."))]
         ).to_dict())
     return text, blocks

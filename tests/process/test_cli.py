@@ -194,3 +194,28 @@ async def test_moving_a_client_to_another_plan_moves_its_open_tickets(
         finally:
             stop.set()
             await worker
+
+
+async def test_clients_set_language_speaks_it_and_check_lists_the_languages(
+        slack: SlackStandIn, redis_url: str) -> None:
+    args = ("clients", "set", "--channel", CLIENT_CHANNEL, "--name", "Rossi Media",
+            "--account-manager", AM)
+    refused = await run_bot(*args, "--language", "fr", env=bot_env(slack, redis_url))
+    assert refused.code != 0 and slack.posts(CLIENT_CHANNEL) == []
+    assert "--language 'fr' is not a language the desk speaks; known: en, it" in refused.err
+    first = await run_bot(*args, "--language", "it", env=bot_env(slack, redis_url))
+    assert first.code == 0, first.err
+    [welcome] = slack.posts(CLIENT_CHANNEL)
+    assert "Benvenuti, Rossi Media!" in text_of(welcome)
+    assert "Apri un ticket" in str(welcome.blocks)
+    listed = await run_bot("clients", "list", env=bot_env(slack, redis_url))
+    assert "language=it" in listed.out
+    checked = await run_bot("check", env=bot_env(slack, redis_url))
+    assert "languages" in checked.out and "en, it" in checked.out
+    assert any(line.split()[1:] == ["language", "it"] for line in checked.out.splitlines())
+    # Back to the default: the welcome message is redrawn in place, in English.
+    again = await run_bot(*args, "--language", "en", env=bot_env(slack, redis_url))
+    assert again.code == 0, again.err
+    assert "Welcome, Rossi Media!" in text_of(welcome) and welcome.updates == 1
+    checked = await run_bot("check", env=bot_env(slack, redis_url))
+    assert any(line.split()[1:] == ["language", "en"] for line in checked.out.splitlines())

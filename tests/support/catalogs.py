@@ -61,6 +61,8 @@ def problems(root: Path) -> list[str]:
         language = po.parent.parent.name
         catalog = read(po, language)
         found += [f"{language}: obsolete: {m.id!r}" for m in catalog.obsolete.values()]
+        found += [f"{language}: {error} in {m.id!r}" for m, errors in catalog.check()
+                  for error in errors]
         found += [f"{language}: missing (run pybabel update): {m!r}"
                   for m in _sorted(template - ids(catalog))]
         for message in catalog:
