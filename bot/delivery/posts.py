@@ -124,10 +124,11 @@ async def sync_card(job: SyncCard, run: Run) -> None:
 def card_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]:
     ticket, now = loaded.ticket, run.deps.now()
     calendar = loaded.plan.calendar_for(ticket.severity)
-    return client_card(client_words(run, loaded.client), ticket, loaded.client, loaded.window,
+    w = client_words(run, loaded.client)
+    return client_card(w, ticket, loaded.client, loaded.window,
                        breached=is_breached(ticket, loaded.plan, now),
                        clocks=clock_states(ticket, loaded.plan, now),
-                       hours=calendar.describe() if calendar else None)
+                       hours=w.hours(calendar) if calendar else None)
 
 
 def triage_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]:
@@ -141,7 +142,7 @@ def triage_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]
         staff_words(run), ticket, loaded.client, loaded.window, loaded.identity,
         breached=is_breached(ticket, loaded.plan, now), engineering_link=engineering,
         clocks=clock_states(ticket, loaded.plan, now),
-        hours=calendar.describe() if calendar else None)
+        hours=staff_words(run).hours(calendar) if calendar else None)
 
 
 def recorded(ticket: Ticket, posted: Posted | None, done: Finished) -> None:

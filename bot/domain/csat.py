@@ -57,14 +57,6 @@ class Score:
     def average(self) -> float | None:
         return self.total / self.count if self.count else None
 
-    def __str__(self) -> str:
-        """``CSAT 5/5 (1 rating)``, ``CSAT 4.5/5 (2 ratings)``."""
-        average = self.average
-        if average is None:
-            return "CSAT: no ratings yet"
-        shown = f"{average:.1f}".removesuffix(".0")
-        return f"CSAT {shown}/5 ({self.count} rating{'' if self.count == 1 else 's'})"
-
 
 def score(scores: Sequence[int]) -> Score:
     return Score(sum(scores), len(scores))

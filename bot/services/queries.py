@@ -51,7 +51,7 @@ class Queries:
             calendar = plan.calendar_for(ticket.severity)
             rows.append(TicketRow(ticket, window, is_breached(ticket, plan, now),
                                   clock_states(ticket, plan, now),
-                                  calendar.describe() if calendar else None))
+                                  calendar))
         if only is not None and not rows:
             raise TicketError("{key} is not a ticket of this channel.", key=ticket_key(only))
         return Listed(rows, total)

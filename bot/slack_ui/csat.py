@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain.csat import COMMENT_MAX, SCORES
+from bot.domain.csat import COMMENT_MAX, SCORES, Score
 from bot.domain.tickets import Ticket
 from bot.slack_ui.ids import (
     ActionId,
@@ -48,6 +48,14 @@ def survey(w: Words, ticket: Ticket) -> list[Block]:
             ContextBlock(elements=[MarkdownTextObject(
                 text=w._("1 poor · 5 great. Anyone here may answer; a second click changes "
                          "your rating."))])]
+
+
+def score_line(w: Words, score: Score) -> str:
+    """``CSAT 5/5 (1 rating)``, ``CSAT 4.5/5 (2 ratings)``."""
+    if score.average is None:
+        return w._("CSAT: no ratings yet")
+    return w.ngettext("CSAT {average}/5 ({n} rating)", "CSAT {average}/5 ({n} ratings)",
+                      score.count, average=w.number(score.average))
 
 
 def comment_modal(w: Words, ref: CommentRef) -> dict[str, Any]:

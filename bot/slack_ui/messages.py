@@ -32,7 +32,7 @@ from bot.domain.tickets import (
     Ticket,
     TicketError,
 )
-from bot.slack_ui.csat import survey
+from bot.slack_ui.csat import score_line, survey
 from bot.slack_ui.ids import (
     SECTION_MAX,
     ActionId,
@@ -175,7 +175,7 @@ def triage_message(
     if hours:
         body.append(w._("*Hours:* {hours}", hours=escape(hours)))
     if ticket.ratings:
-        body.append(f"*{score_of(ticket)}*")
+        body.append(f"*{score_line(w, score_of(ticket))}*")
     if ticket.engineering_ts and engineering_link:
         body.append(w._("*Engineering:* <{link}|hand-off thread>", link=engineering_link))
     if ticket.source_link:
@@ -332,7 +332,7 @@ def ticket_listing(w: Words, listed: Listed, now: float, *, internal: bool,
         lines = [ticket_line(w, row.ticket, row.window, now, breached=row.breached),
                  *clock_lines(w, row.clocks)]
         if row.hours:
-            lines.append(w._("*Hours:* {hours}", hours=escape(row.hours)))
+            lines.append(w._("*Hours:* {hours}", hours=escape(w.hours(row.hours))))
         return "\n".join(lines)
     lines = []
     for row in rows:

@@ -18,13 +18,14 @@ from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from babel.core import Locale
-from babel.dates import format_date, format_time, format_timedelta
+from babel.dates import format_date, format_time, format_timedelta, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
 from bot.config.languages import DOMAIN, SOURCE, available, catalog_path
+from bot.domain.calendar import Calendar
 from bot.domain.sla import SlaClock
 from bot.domain.text import N_
 from bot.domain.tickets import AlreadyClaimed, Severity, Status, TicketError
@@ -72,6 +73,13 @@ class Words:
 
     def clock(self, clock: SlaClock) -> str:
         return self._(CLOCKS[clock])
+
+    def hours(self, calendar: Calendar) -> str:
+        """Business hours as people read them, the days named in this language."""
+        if self.language == SOURCE:
+            return calendar.describe()
+        names = get_day_names("abbreviated", locale=self._locale)
+        return calendar.describe([names[day] for day in range(7)])
 
     def date(self, epoch: float) -> str:
         """A time every reader sees in their own timezone, as a Slack date token; the

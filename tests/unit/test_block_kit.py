@@ -66,7 +66,7 @@ def test_the_triage_post_and_the_card(w: Words, ticket: Ticket, client: Client |
                                       data: st.DataObject) -> None:
     window = data.draw(windows(ticket))
     clocks = data.draw(clock_states())
-    hours = window.calendar.describe() if window.calendar else None
+    hours = w.hours(window.calendar) if window.calendar else None
     breached = data.draw(st.booleans())
     link = data.draw(st.none() | st.just("https://vendor.slack.com/archives/C0ENG/p1"))
     now = data.draw(TIMES)
@@ -78,7 +78,7 @@ def test_the_triage_post_and_the_card(w: Words, ticket: Ticket, client: Client |
                                hours=hours)
     sent(text, blocks)
     whole(blocks, ticket.description)
-    row = TicketRow(ticket, window, breached, clocks, hours)
+    row = TicketRow(ticket, window, breached, clocks, window.calendar)
     for internal in (True, False):
         sent(messages.ticket_listing(w, Listed([row] * 25, 1000), now, internal=internal))
     sent(messages.ticket_listing(w, Listed([row], 1), now, internal=True, detailed=True))

@@ -11,6 +11,7 @@ from babel.messages.catalog import Message
 from babel.messages.pofile import write_po
 
 from bot.config.languages import available
+from bot.config.plans import parse_calendars
 from bot.domain.tickets import Severity
 from bot.slack_ui.words import words_for
 from tests.support.catalogs import extracted, problems, read
@@ -41,6 +42,13 @@ def test_durations_numbers_and_percentages_in_the_language() -> None:
     assert (en.percent(92.5), en.number(1234.5)) == ("92.5 %", "1,234.5")
     assert it.ngettext("…and {n} more row in the CSV.", "…and {n} more rows in the CSV.",
                        1) == "…e 1 altra riga nel CSV."
+
+
+def test_business_hours_name_the_days_in_the_language() -> None:
+    office = parse_calendars('{"office": {"timezone": "Europe/Rome", "hours": '
+                             '{"mon-fri": ["09:00-13:00", "14:00-18:00"]}}}')["office"]
+    assert words_for("it").hours(office) == "lun-ven 09:00-13:00, 14:00-18:00 (Europe/Rome)"
+    assert words_for("en").hours(office) == "mon-fri 09:00-13:00, 14:00-18:00 (Europe/Rome)"
 
 
 def test_a_date_falls_back_to_text_in_the_language() -> None:

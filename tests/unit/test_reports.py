@@ -38,6 +38,7 @@ from bot.domain.tickets import (
     TicketError,
     resolve,
 )
+from bot.slack_ui.csat import score_line
 from bot.slack_ui.reports import SUMMARY_LINES, report_message
 from bot.slack_ui.words import words_for
 
@@ -289,12 +290,13 @@ def test_the_next_statement_is_the_first_at_nine_local_for_the_month_before() ->
 def test_one_rating_per_person_a_second_click_changes_it() -> None:
     ticket = Ticket(1001, ACME, "U1", "t", "d", Severity.LOW, T0)
     rated = csat.rate(csat.rate(ticket, "U1", 3, T0), "U2", 5, T0)
-    assert str(csat.score_of(rated)) == "CSAT 4/5 (2 ratings)"
+    assert score_line(EN, csat.score_of(rated)) == "CSAT 4/5 (2 ratings)"
     changed = csat.rate(rated, "U1", 4, T0 + 1)
     assert [(r.user, r.score) for r in changed.ratings] == [("U1", 4), ("U2", 5)]
-    assert str(csat.score_of(changed)) == "CSAT 4.5/5 (2 ratings)"
+    assert score_line(EN, csat.score_of(changed)) == "CSAT 4.5/5 (2 ratings)"
+    assert score_line(words_for("it"), csat.score_of(changed)) == "CSAT 4,5/5 (2 valutazioni)"
     assert csat.rate(changed, "U1", 4, T0 + 2) is changed
-    assert str(csat.score_of(csat.rate(ticket, "U9", 5, T0))) == "CSAT 5/5 (1 rating)"
+    assert score_line(EN, csat.score_of(csat.rate(ticket, "U9", 5, T0))) == "CSAT 5/5 (1 rating)"
     with pytest.raises(TicketError):
         csat.rate(ticket, "U1", 6, T0)
 
