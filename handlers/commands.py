@@ -14,6 +14,7 @@ from bot.domain.tickets import TicketError, parse_ticket_key
 from bot.services.staff import Actor
 from bot.slack_ui import messages, modals
 from bot.slack_ui.ids import ModalMetadata, OpenTicketValue
+from bot.slack_ui.listing import report_on_its_way, ticket_listing
 from bot.slack_ui.reports import report_refusal
 from handlers.acking import after_ack
 from handlers.desk import desk_of
@@ -68,9 +69,9 @@ async def show_tickets(command: dict[str, Any], client: AsyncWebClient,
     queries, w = desk.queries, await desk.words(channel)
     try:
         rows = await queries.tickets_for(channel, actor_of(command), only=number)
-        listing = messages.ticket_listing(w, rows, queries.now(),
-                                          internal=queries.is_internal(channel),
-                                          detailed=number is not None)
+        listing = ticket_listing(w, rows, queries.now(),
+                                 internal=queries.is_internal(channel),
+                                 detailed=number is not None)
     except TicketError as refusal:
         listing = messages.refusal_text(w, refusal)
     await ephemeral(client, channel, user, listing)
@@ -85,7 +86,7 @@ async def ask_report(command: dict[str, Any], client: AsyncWebClient,
     w = await desk.words(channel)
     try:
         period, who = await desk.reports.request(actor_of(command), text, ref)
-        answer = messages.report_on_its_way(w, period.label, who.name if who else None)
+        answer = report_on_its_way(w, period.label, who.name if who else None)
     except TicketError as refusal:
         answer = report_refusal(w, refusal)
     await ephemeral(client, channel, user, answer)

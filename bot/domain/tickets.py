@@ -183,7 +183,7 @@ def claim(ticket: Ticket, user: str, now: float, *, claim_is_response: bool) -> 
         raise AlreadyClaimed(ticket.key, ticket.assignee)
     if ticket.status is not Status.OPEN:
         raise TicketError("{key} is {status} and cannot be claimed", key=ticket.key,
-                          status=ticket.status.value)
+                          status=ticket.status)
     claimed = replace(_moved(ticket, Status.CLAIMED, user, now), assignee=user, claimed_at=now)
     if claim_is_response:
         claimed = record_response(claimed, now)
@@ -205,7 +205,7 @@ def change_status(ticket: Ticket, new: Status, by: str, now: float) -> Ticket:
         raise TicketError("{key} must be claimed first", key=ticket.key)
     if new not in WORKING_MOVES.get(ticket.status, frozenset()):
         raise TicketError("{key} cannot go from {old} to {new}", key=ticket.key,
-                          old=ticket.status.value, new=new.value)
+                          old=ticket.status, new=new)
     return _moved(ticket, new, by, now)
 
 

@@ -132,7 +132,10 @@ class Words:
         if isinstance(refusal, AlreadyClaimed):
             return self._("{key} is already claimed by <@{assignee}>.", key=refusal.key,
                           assignee=refusal.assignee)
-        text = self._(refusal.message, **refusal.params)
+        params = {name: self.status(value).lower() if isinstance(value, Status)
+                  else self.severity(value) if isinstance(value, Severity) else value
+                  for name, value in refusal.params.items()}
+        text = self._(refusal.message, **params)
         return text if text.endswith((".", "!", "?")) else text + "."
 
 

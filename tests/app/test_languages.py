@@ -129,6 +129,11 @@ async def test_an_italian_clients_ticket_from_opening_to_reopening(app: RunningA
     await clicked_by_client(app, resolution, "Riapri")
     await app.slack.wait_for(lambda: any("è stato riaperto" in m.text
                                          for m in thread_of(app, card)))
+    # A refusal is the client's language too: the stale Riapri, clicked again.
+    await clicked_by_client(app, resolution, "Riapri")
+    refused = await app.slack.wait_for(lambda: app.slack.calls_to(
+        "chat.postEphemeral", channel=CLIENT_CHANNEL, user=EXTERNAL))
+    assert refused[0].args["text"] == f"T-{number} non è risolto."
     await drained(app.runtime)
 
     client_side = said_in(app, CLIENT_CHANNEL) + [

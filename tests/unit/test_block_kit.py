@@ -22,7 +22,7 @@ from bot.domain.listing import Listed, TicketRow
 from bot.domain.reports import Row
 from bot.domain.sla import SlaClock as Clock
 from bot.domain.tickets import Client, Status, StatusChange, Ticket
-from bot.slack_ui import messages, modals, notices
+from bot.slack_ui import listing, messages, modals, notices
 from bot.slack_ui.card import client_card
 from bot.slack_ui.csat import comment_modal, comment_note
 from bot.slack_ui.home import home_view
@@ -80,8 +80,8 @@ def test_the_triage_post_and_the_card(w: Words, ticket: Ticket, client: Client |
     whole(blocks, ticket.description)
     row = TicketRow(ticket, window, breached, clocks, window.calendar)
     for internal in (True, False):
-        sent(messages.ticket_listing(w, Listed([row] * 25, 1000), now, internal=internal))
-    sent(messages.ticket_listing(w, Listed([row], 1), now, internal=True, detailed=True))
+        sent(listing.ticket_listing(w, Listed([row] * 25, 1000), now, internal=internal))
+    sent(listing.ticket_listing(w, Listed([row], 1), now, internal=True, detailed=True))
 
 
 @RENDERED
@@ -143,7 +143,7 @@ def test_app_home(w: Words, home: Home) -> None:
 def test_the_report(w: Words, rows: list[Row], name: str, tickets: int) -> None:
     for title in (f"SLA report last 30 days — {name}", "Monthly statement 2026-03 — x"):
         sent(*report_message(w, title, rows, tickets))
-    sent(messages.report_on_its_way(w, "last 30 days", name))
+    sent(listing.report_on_its_way(w, "last 30 days", name))
 
 
 @RENDERED

@@ -12,7 +12,7 @@ from babel.messages.pofile import write_po
 
 from bot.config.languages import available
 from bot.config.plans import parse_calendars
-from bot.domain.tickets import Severity
+from bot.domain.tickets import Severity, Status, TicketError
 from bot.slack_ui.words import words_for
 from tests.support.catalogs import extracted, problems, read
 from tests.support.cli import ROOT
@@ -42,6 +42,15 @@ def test_durations_numbers_and_percentages_in_the_language() -> None:
     assert (en.percent(92.5), en.number(1234.5)) == ("92.5 %", "1,234.5")
     assert it.ngettext("…and {n} more row in the CSV.", "…and {n} more rows in the CSV.",
                        1) == "…e 1 altra riga nel CSV."
+
+
+def test_a_refusal_names_statuses_in_the_language() -> None:
+    refused = TicketError("{key} is {status} and cannot be claimed", key="T-1",
+                          status=Status.WAITING_ON_CLIENT)
+    assert str(refused) == "T-1 is waiting on client and cannot be claimed"
+    assert words_for("en").refusal(refused) == "T-1 is waiting on client and cannot be claimed."
+    assert words_for("it").refusal(refused) == (
+        "T-1 è in stato «in attesa del cliente» e non può essere preso in carico.")
 
 
 def test_business_hours_name_the_days_in_the_language() -> None:
