@@ -34,7 +34,7 @@ from bot.slack_ui.ids import (
     TicketRef,
 )
 from bot.slack_ui.reports import report_message
-from bot.slack_ui.text import cut_plain, escape
+from bot.slack_ui.text import cut_plain, escape, slack_len
 from bot.slack_ui.words import Words, words_for
 from tests.support.block_kit import opened, sent, whole
 from tests.support.strategies.rendered import (
@@ -162,3 +162,9 @@ def test_the_modals(w: Words, ticket: Ticket, channel: str, number: int,
     opened(modals.resolve_modal(w, TicketRef(ticket=number)))
     opened(modals.update_modal(w, TicketRef(ticket=number)))
     opened(comment_modal(w, CommentRef(ticket=number, channel=channel)))
+
+
+@given(st.text(st.characters(exclude_categories=()), max_size=60) | hostile_text())
+def test_lengths_count_utf16_units_as_slack_may(text: str) -> None:
+    # Beyond U+FFFF two units, anything else (a lone surrogate too) one.
+    assert slack_len(text) == sum(2 if ord(c) > 0xFFFF else 1 for c in text)
