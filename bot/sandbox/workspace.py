@@ -66,6 +66,8 @@ CHANNELS = ((CLIENT_CHANNEL, "acme-support", True), (ROSSI_CHANNEL, "rossi-suppo
 """(id, name, shared with the client's organisation)."""
 SHARED_WITH = {CLIENT_CHANNEL: ACME_TEAM, ROSSI_CHANNEL: ROSSI_TEAM}
 """Each shared channel's client organisation: its members see that channel alone."""
+ORGANISATIONS = {ACME_TEAM: CLIENT_NAME, ROSSI_TEAM: ROSSI_NAME}
+"""The clients' organisations by their Slack team, as the page names them."""
 
 DEMO_PLANS: dict[str, Any] = {
     "standard": {
