@@ -161,6 +161,10 @@ def parser() -> argparse.ArgumentParser:
     cs.add_argument("--phone")
     cs.add_argument("--language", help="what the client reads is in this language "
                     f"({', '.join(available())}; default: LANGUAGE)")
+    cs.add_argument("--watch", choices=["messages", "tickets"],
+                    help="messages: a client's plain message in the channel opens a ticket "
+                         "(the default for a new client); tickets: only /ticket, the button, "
+                         "the reaction and the shortcut do")
     c.add_parser("list", help="list the clients")
     cr = c.add_parser("remove", help="unregister a client channel")
     cr.add_argument("--channel", required=True)

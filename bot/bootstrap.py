@@ -24,6 +24,7 @@ import bot.delivery.outbox
 import bot.delivery.posts
 import bot.delivery.reminders
 import bot.delivery.reports
+import bot.delivery.watch
 import handlers
 from bot.adapters.channel_names import SlackChannelNames
 from bot.adapters.client_cache import HEALTH_CHECK, ClientCache
@@ -59,6 +60,7 @@ from bot.services.sinks import Sinks
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
+from bot.services.watch import Watcher
 from bot.slack_ui.words import Words, words_for
 from handlers.desk import Desk, provide
 
@@ -207,7 +209,9 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                 once=store, prefills=store, identity=interactive.identity,
                 tell=lambda user, text: interactive.post(user, text),
                 words=partial(words_in, store, settings.language),
-                staff_words=words_for(settings.language))
+                staff_words=words_for(settings.language),
+                watcher=Watcher(tickets, changes, store, plans, staff, clock,
+                                group_minutes=settings.group_minutes))
     directory = SlackDirectory(worker_slack, settings.support_usergroup)
     worker_homes = Homes(store, plans, StaffCheck(directory, listed), index, viewers, clock,
                          warn_at)
@@ -261,4 +265,5 @@ def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: 
     registry.add(bot.delivery.outbox.handlers(pager, webhook), bot.delivery.outbox.CONSEQUENCES)
     registry.add(bot.delivery.home.handlers(homes, viewers))
     registry.add(bot.delivery.reports.handlers(reports))
+    registry.add(bot.delivery.watch.handlers(), bot.delivery.watch.CONSEQUENCES)
     return registry

@@ -58,6 +58,7 @@ def register(app: AsyncApp) -> None:
     app.action(ActionId.CLAIM)(claim_ticket)
     app.action(ActionId.REOPEN)(reopen_ticket)
     app.action(ActionId.CHANGE_SEVERITY)(change_severity)
+    app.action(ActionId.NOT_A_REQUEST)(not_a_request_clicked)
     for action_id in STATUS_BUTTONS:
         app.action(action_id)(set_status)
 
@@ -168,7 +169,13 @@ def severity(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
     choice = value_of(SeverityChoice, chosen.value if chosen else None)
     if choice is None:
         return None
-    return desk.tickets.change_severity(choice.ticket, choice.severity, click.actor)
+    return desk.tickets.change_severity(choice.ticket, choice.severity, click.actor,
+                                        channel=click.channel.id if click.channel else None)
+
+
+def not_a_request(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
+    number = ticket_of(click)
+    return desk.tickets.not_a_request(number, click.actor) if number else None
 
 
 def status(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
@@ -193,6 +200,11 @@ async def reopen_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebCli
 async def change_severity(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                           context: AsyncBoltContext) -> None:
     await acting(ack, body, client, context, severity)
+
+
+async def not_a_request_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                                context: AsyncBoltContext) -> None:
+    await acting(ack, body, client, context, not_a_request)
 
 
 async def set_status(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
@@ -236,12 +248,20 @@ async def open_from_message(shortcut: Shortcut, client: AsyncWebClient, desk: De
     """The ticket modal for the message the shortcut was used on, linking to it; without
     the link when Slack does not say the workspace's address just now (``auth.test``)."""
     channel, message = shortcut.channel.id, shortcut.message
+    opened = (await desk.watcher.message_ticket(channel, message.ts)
+              if desk.watcher is not None else None)
+    w = await desk.words(channel)
+    if opened is not None:  # the message opened a ticket: edit it, never a second one
+        await open_form(client, shortcut.trigger_id, modals.edit_ticket_modal(
+            w, ModalMetadata(channel=channel, ticket=opened.number), opened),
+            what=f"{opened.key}: the shortcut", tell=lambda text: ephemeral(
+                client, channel, shortcut.user.id, text), w=w)
+        return
     try:
         link: str | None = (await desk.identity()).permalink(channel, message.ts)
     except (Retryable, Undeliverable) as exc:
         log.warning("the shortcut in %s: no link to the message (auth.test: %s)", channel, exc)
         link = None
-    w = await desk.words(channel)
     await open_form(client, shortcut.trigger_id, modals.ticket_modal(
         w, ModalMetadata(channel=channel, reporter=message.user, source_link=link),
         OpenTicketValue(description=as_written(message.text or ""))),

@@ -16,6 +16,7 @@ from bot.services.home import Homes
 from bot.services.queries import Queries
 from bot.services.reports import Reports
 from bot.services.tickets import Tickets
+from bot.services.watch import Watcher
 from bot.slack_ui.words import Words
 
 
@@ -54,6 +55,8 @@ class Desk:
     channel speaks the client's language, anywhere else speaks ``LANGUAGE``."""
     staff_words: Words
     """``LANGUAGE``: what is said where no channel is known."""
+    watcher: Watcher | None = None
+    """Watching client messages (None: plain messages open nothing)."""
 
 
 def provide(desk: Desk) -> Callable[..., Awaitable[None]]:

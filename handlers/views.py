@@ -55,6 +55,11 @@ async def submit_ticket(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltC
         await ack(response_action="errors", errors={BlockId.TITLE: w._(STALE)})
         return
     who = submission.actor
+    watcher = desk.watcher
+    if meta.ticket is not None and watcher is not None:
+        await answer(ack, submission, context, w, BlockId.TITLE, watcher.edit(
+            meta.ticket, form.title, form.severity, form.description, who))
+        return
     opened: list[OpenedTicket] = []
 
     async def open_ticket() -> None:

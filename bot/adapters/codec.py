@@ -13,7 +13,7 @@ from bot.domain.sla import SlaClock, Step, Timer, rung_suffix
 from bot.domain.tickets import Rating, Severity, SeverityChange, Status, StatusChange, Ticket
 
 _TICKET_FIELDS = tuple(f.name for f in fields(Ticket) if f.name != "sent")
-WRITE_ONCE = frozenset({"client_ts", "triage_ts", "engineering_ts"})
+WRITE_ONCE = frozenset({"client_ts", "triage_ts", "engineering_ts", "card_ts"})
 """Message timestamps, set with HSETNX by whoever posted: a save never deletes them."""
 
 
@@ -78,12 +78,14 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         if ratings and ratings != "[]" else (),
         "staff_ts": get("staff_ts"),
         "awaiting_ts": get("awaiting_ts"),
+        "message_ts": get("message_ts"),
+        "card_ts": get("card_ts"),
         **floats,
     })
 
 
 _OPTIONAL_FLOATS = ("claimed_at", "first_response_at", "resolved_at", "reopened_at",
-                    "last_update_at", "awaiting_since")
+                    "last_update_at", "awaiting_since", "not_request_at")
 if hasattr(Ticket, "__post_init__") or hasattr(Ticket, "__slots__"):
     raise TypeError("decode_ticket builds a Ticket without its __init__: keep it a plain "
                     "dataclass, or build it with Ticket(**values)")
@@ -100,14 +102,16 @@ def _built(values: dict[str, Any]) -> Ticket:
 
 def encode_outcome(o: Outcome) -> str:
     """A resolved ticket's outcome, compact (its number is the hash field): channel,
-    severity, created and resolved (s), clock -> business seconds, breached clocks, CSAT."""
+    severity, created and resolved (s), clock -> business seconds, breached clocks, CSAT,
+    and a 1 after them when it was closed as not a request."""
     if o.resolved_at is None:
         raise ValueError(f"T-{o.number} is not resolved: only a resolved ticket's outcome "
                          "is kept")
     return json.dumps([o.channel, o.severity.value, round(o.created_at, 3),
                        round(o.resolved_at, 3),
                        {c.value: round(s, 3) for c, s in o.durations.items()},
-                       sorted(c.value for c in o.breached), list(o.scores)],
+                       sorted(c.value for c in o.breached), list(o.scores),
+                       *([1] if o.not_request else [])],
                       separators=(",", ":"))
 
 
@@ -122,11 +126,12 @@ _NONE: frozenset[SlaClock] = frozenset()
 
 def decode_outcome(number: int, raw: str) -> Outcome:
     """An outcome back (the hot path of every report: plain lookups, no enum calls)."""
-    channel, severity, created, resolved, durations, breached, scores = json.loads(raw)
+    channel, severity, created, resolved, durations, breached, scores, *marks = json.loads(
+        raw)
     return Outcome(number, channel, _SEVERITIES[severity], created, resolved,
                    {_CLOCKS[c]: s for c, s in durations.items()},
                    frozenset(_CLOCKS[c] for c in breached) if breached else _NONE,
-                   tuple(scores))
+                   tuple(scores), not_request=bool(marks))
 
 
 def job_spec(armed: Armed, number: int | None = None) -> dict[str, Any]:

@@ -58,6 +58,9 @@ In ``sd:{desk}:``::
     once:<key>          STRING  idempotency record of an event (TTL)
     prefill:<c>:<ts>    STRING  what a reaction prompt's button pre-fills (JSON), TTL
     intake:<u>:<hour>   STRING  tickets user <u> opened in that hour (INTAKE_LIMIT), TTL
+    latest:<c>:<u>      STRING  ``<n>:<at>``: the ticket client member <u>'s latest message
+                                in channel <c> opened or joined, and when they wrote it
+                                (watching messages: follow-ups join it), TTL a day
     home:viewers        ZSET    who opened App Home -> when (ms): whose Home is kept current
     home:<u>            HASH    user <u>'s Home: ``staff``, ``shown`` (the tickets on it),
                                 ``pages`` (JSON: section -> page), TTL
@@ -248,6 +251,10 @@ def once_key(key: str) -> str:
 
 def intake_key(user: str, bucket: int) -> str:
     return f"{NS}intake:{user}:{bucket}"
+
+
+def latest_key(channel: str, user: str) -> str:
+    return f"{NS}latest:{channel}:{user}"
 
 
 def prefill_key(key: str) -> str:

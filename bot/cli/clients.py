@@ -18,6 +18,7 @@ from bot.config import CHANNEL_ID, USER_ID, Settings
 from bot.config.languages import available
 from bot.domain.text import clean_line
 from bot.domain.tickets import Client
+from bot.domain.watch import Watch
 from bot.slack_ui.messages import welcome_message
 from bot.slack_ui.words import words_for
 
@@ -39,8 +40,8 @@ async def clients(settings: Settings, url: str, args: argparse.Namespace) -> Non
                       "--account-manager U..")
             for c in listed:
                 print(f"{c.channel}  {c.name}  plan={c.plan}  account_manager="
-                      f"{c.account_manager or '-'}  phone={c.phone or '-'}  language="
-                      f"{c.language or settings.language + ' (LANGUAGE)'}")
+                      f"{c.account_manager or '-'}  phone={c.phone or '-'}  watch={c.watch}  "
+                      f"language={c.language or settings.language + ' (LANGUAGE)'}")
         elif args.action == "remove":
             if not await store.remove_client(args.channel):
                 raise Failure(f"No client is registered for channel {args.channel}.")
@@ -48,14 +49,16 @@ async def clients(settings: Settings, url: str, args: argparse.Namespace) -> Non
         else:
             await set_client(runtime, channel=args.channel, name=args.name,
                              account_manager=args.account_manager, plan=args.plan,
-                             phone=args.phone, language=args.language)
+                             phone=args.phone, watch=args.watch, language=args.language)
 
 
 async def set_client(runtime: Runtime, *, channel: str, name: str, account_manager: str,
                      plan: str = "standard", phone: str | None = None,
-                     language: str | None = None) -> None:
-    """``language``: None keeps the client's (a new client speaks ``LANGUAGE``)."""
-    """``clients set``: register or update a client channel, with its welcome message."""
+                     watch: str | None = None, language: str | None = None) -> None:
+    """``clients set``: register or update a client channel, with its welcome message.
+    ``watch``: whether plain messages open tickets (None: as before; for a new client,
+    they do). ``language``: what the client reads (None: as before; for a new client,
+    ``LANGUAGE``)."""
     settings, store = runtime.settings, runtime.store
     problems = []
     if not CHANNEL_ID.match(channel):
@@ -80,6 +83,7 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
     client = Client(channel=channel, name=clean_line(name), plan=plan,
                     account_manager=account_manager, phone=clean_line(phone) if phone else None,
                     welcome_ts=previous.welcome_ts if previous else None,
+                    watch=watch or (previous.watch if previous else Watch.MESSAGES),
                     language=language or (previous.language if previous else None))
     slack = runtime.slack
     text, body = welcome_message(
@@ -107,7 +111,8 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
         raise Failure(f"Slack is not answering ({exc}); nothing was saved. Try again.") from exc
     await store.put_client(replace(client, welcome_ts=ts))
     print(f"{'Updated' if previous else 'Registered'} {client.name} in {client.channel} "
-          f"(plan {client.plan}, account manager {client.account_manager}); welcome message "
+          f"(plan {client.plan}, account manager {client.account_manager}, watching "
+          f"{client.watch}); welcome message "
           f"{'updated' if previous and previous.welcome_ts == ts else 'posted and pinned'}.")
     if previous and (previous.plan, previous.account_manager) != (
             client.plan, client.account_manager):

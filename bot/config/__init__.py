@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     archive_after_days: int = Field(default=30, ge=1)
     retain_days: int = Field(default=730, ge=1)
     intake_limit: int = Field(default=10, ge=1)
+    group_minutes: float = Field(default=10, ge=0, le=24 * 60)
     data_dir: Path = Path("./data")
     job_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
     port: int = Field(default=3000, ge=1, le=65535)

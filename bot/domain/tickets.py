@@ -141,6 +141,20 @@ class Ticket:
     update the desk relayed), once known: the thread's order is Slack's, by Slack's clock."""
     awaiting_ts: str | None = None
     """Slack's timestamp of the client's message ``awaiting_since`` stands for."""
+    message_ts: str | None = None
+    """The client's message in the channel the ticket was opened from by watching the
+    channel (its thread is the ticket's client thread); None for a ticket asked for."""
+    card_ts: str | None = None
+    """The card's timestamp, in that message's thread (a ticket asked for: its card is
+    ``client_ts``, the thread's first message)."""
+    not_request_at: float | None = None
+    """When staff closed the ticket as not a request (it is resolved, and counts in no
+    report figure)."""
+
+    @property
+    def card_at(self) -> str | None:
+        """Where the ticket's card is in the client channel, once posted."""
+        return self.card_ts if self.message_ts else self.client_ts
 
     @property
     def key(self) -> str:
@@ -302,6 +316,9 @@ class Client:
     account_manager: str | None = None
     phone: str | None = None
     welcome_ts: str | None = None
+    watch: str = "tickets"
+    """``messages``: a client member's plain message opens a ticket; ``tickets``: only the
+    ways in that ask for one (a client registered before watching existed)."""
     language: str | None = None
     """What the client reads is in this language; None: the desk's ``LANGUAGE``."""
 

@@ -63,7 +63,7 @@ class Sweeper:
         """The post jobs a ticket should have (unless they failed for good); the store arms
         those that are not in the queue already."""
         wanted: list[PostClientThread | PostTriage] = []
-        if ticket.client_ts is None:
+        if ticket.card_at is None:
             wanted.append(PostClientThread(ticket=ticket.number))
         if ticket.triage_ts is None:
             wanted.append(PostTriage(ticket=ticket.number))

@@ -19,6 +19,7 @@ from bot.domain.jobs import (
     ReactionPrompt,
     RefreshHomes,
     RelayUpdate,
+    RemoveCard,
     SeverityNotice,
     StatusNotice,
     SyncTriage,
@@ -36,6 +37,7 @@ from bot.domain.tickets import (
     ticket_key,
 )
 from bot.domain.urgency import urgency
+from bot.domain.watch import client_wrote, is_pleasantry, not_a_request
 from bot.services.changes import Changes
 from bot.services.plans import Plans
 from bot.services.ports import Cards, Count, Now, TicketStore
@@ -61,6 +63,15 @@ class NewTicket:
     once: str
     """What makes the request unique (the modal submission): opened at most once."""
     source_link: str | None = None
+    at: float | None = None
+    """When the request was made (a watched message's time), if before now."""
+    message_ts: str | None = None
+    """The client's message it is opened from by watching the channel: its thread is the
+    ticket's client thread."""
+
+
+class OverIntakeLimit(TicketError):
+    """The reporter opened ``INTAKE_LIMIT`` tickets in the last hour."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +135,9 @@ class Tickets:
         client, plan = await self.plans.client_and_plan(new.channel)
         draft = Ticket(number=0, channel=new.channel, reporter=new.reporter,
                        title=clean_line(new.title), description=clean_block(new.description),
-                       severity=new.severity, created_at=now, source_link=new.source_link)
+                       severity=new.severity, created_at=min(now, new.at or now),
+                       source_link=new.source_link, client_ts=new.message_ts,
+                       message_ts=new.message_ts)
         try:
             saved, created = await self.store.create(
                 draft, once=new.once, once_ttl=ONCE_TTL,
@@ -139,7 +152,7 @@ class Tickets:
         except TooMany as exc:
             log.warning("%s reached the intake limit (%d tickets an hour) in %s", new.reporter,
                         exc.most, new.channel)
-            raise TicketError("You have opened {most} tickets in the last hour, the most "
+            raise OverIntakeLimit("You have opened {most} tickets in the last hour, the most "
                               "one person can; add to an open ticket's thread, or try again "
                               "later", most=exc.most) from None
         ticket = saved.ticket
@@ -174,8 +187,14 @@ class Tickets:
             number, lambda t: rules.change_status(t, status, actor.user, now), jobs=jobs)
         log.info("%s: %s by %s", ticket_key(number), status.value, actor.user)
 
-    async def change_severity(self, number: int, severity: Severity, actor: Actor) -> None:
-        await self.staff.require(actor, "Only the support team can change a ticket's severity.")
+    async def change_severity(self, number: int, severity: Severity, actor: Actor, *,
+                              channel: str | None = None) -> None:
+        """Staff, anywhere; the client's people too, on the card in the ticket's channel
+        (``channel``: where the menu was used)."""
+        current = await self.store.get(number) if channel is not None else None
+        if current is None or current.ticket.channel != channel:
+            await self.staff.require(
+                actor, "Only the support team can change a ticket's severity.")
         now = self.now()
 
         def jobs(changed: Ticket) -> list[Armed]:
@@ -230,22 +249,30 @@ class Tickets:
             Armed(SyncTriage(ticket=number)), *self.responded(t, now, actor)], always=True)
 
     async def record_reply(self, *, channel: str, thread_ts: str, ts: str, actor: Actor,
-                           parent: str | None = None) -> bool:
+                           parent: str | None = None, text: str | None = None) -> bool:
         """A message in a ticket's client thread: a staff one is the response (True), one
-        from the client's side starts the wait for support's next response.
+        from the client's side starts the wait for support's next response, ends a wait on
+        the client, reopens a ticket resolved lately, makes one closed as not a request a
+        request again (a pleasantry does none of these).
 
-        ``parent``: who wrote the message that starts the thread, when Slack says."""
+        ``parent``: who wrote the message that starts the thread, when Slack says; ``text``:
+        what it says, when known."""
         number = await self.thread_ticket(channel, thread_ts, parent)
         if number is None:
             return False
         # Slack's clock stamps the message; the desk's says when it was seen at the latest.
         # A Slack clock running ahead must not make a response look later than it was.
         # And no message comes before the ticket it is about.
-        at = min(float(ts), self.now())
+        now = self.now()
+        at = min(float(ts), now)
         if not await self.staff.is_staff(actor):
+            if text is not None and is_pleasantry(text):
+                return False
+            within = self.reopen_days * 86_400
             await self.changes.change(
-                number, lambda t: rules.record_client_message(t, max(at, t.created_at), ts),
-                jobs=[Armed(SyncTriage(ticket=number))])
+                number, lambda t: client_wrote(t, actor.user, max(at, t.created_at), ts,
+                                               now=now, reopen_within=within),
+                jobs=lambda t: self.client_jobs(t, now, actor))
             return False
         saved = await self.changes.change(
             number, lambda t: rules.record_response(t, max(at, t.created_at), ts),
@@ -253,6 +280,42 @@ class Tickets:
         if saved.ticket.first_response_at == max(at, saved.ticket.created_at):
             log.info("%s: first response by %s at %s", saved.ticket.key, actor.user, ts)
         return True
+
+    async def record_client_message(self, number: int, at: float, ts: str, user: str, *,
+                                    jobs: list[Armed]) -> None:
+        """A client's message about the ticket outside its thread (naming it), with the jobs
+        that show it: as a message in the thread."""
+        now, within = self.now(), self.reopen_days * 86_400
+        await self.changes.change(
+            number, lambda t: client_wrote(t, user, max(at, t.created_at), ts, now=now,
+                                           reopen_within=within),
+            jobs=lambda t: [*jobs, *self.client_jobs(t, now, Actor(user))], always=True)
+
+    def client_jobs(self, changed: Ticket, now: float, actor: Actor) -> list[Armed]:
+        """The jobs of a client's message in the thread: the triage post redrawn, and what
+        its status change (if any) tells; a request again has its card posted again."""
+        last = changed.status_changes[-1] if changed.status_changes else None
+        if last is None or last.at not in (now, changed.created_at):
+            return [Armed(SyncTriage(ticket=changed.number))]
+        if last.old is not Status.RESOLVED:  # the wait on the client ended: no claim
+            return status_jobs(changed) + self.sinks(changed, "status", now, by=actor.user)
+        again = [Armed(PostClientThread(ticket=changed.number))] if (
+            last.at == changed.created_at and changed.message_ts) else [Armed(
+                StatusNotice(ticket=changed.number, change=len(changed.status_changes) - 1))]
+        return [Armed(SyncTriage(ticket=changed.number)), *again,
+                *self.sinks(changed, "reopened", now, by=actor.user)]
+
+    async def not_a_request(self, number: int, actor: Actor) -> None:
+        """Staff close a ticket opened from a message as not a request: its clocks stop, its
+        card leaves the client thread, its triage post says so."""
+        await self.staff.require(
+            actor, "Only the support team can close a ticket as not a request.")
+        now = self.now()
+        await self.changes.change(
+            number, lambda t: not_a_request(t, actor.user, now),
+            jobs=lambda t: [Armed(SyncTriage(ticket=number)),
+                            Armed(RemoveCard(ticket=number, round=len(t.status_changes)))])
+        log.info("%s closed as not a request by %s", ticket_key(number), actor.user)
 
     async def thread_ticket(self, channel: str, thread_ts: str, parent: str | None
                             ) -> int | None:
@@ -282,5 +345,7 @@ class Tickets:
         """A :ticket: reaction in a client channel: offer an Open a ticket button, once."""
         if await self.store.client(channel) is None:
             return
+        if await self.store.ticket_for_thread(channel, ts) is not None:
+            return  # it opened or joined a ticket already: its card is in the thread
         await self.store.enqueue_once(f"reaction:{channel}:{ts}", REACTION_TTL,
                                       Armed(ReactionPrompt(channel=channel, ts=ts, by=user)))

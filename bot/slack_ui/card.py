@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.domain.sla import ClockState, Window
 from bot.domain.tickets import Client, Severity, Status, Ticket
-from bot.slack_ui.messages import clock_lines, lines_sections, quoted
+from bot.slack_ui.messages import clock_lines, lines_sections, quoted, severity_menu
 from bot.slack_ui.text import escape
 from bot.slack_ui.words import Words
 
@@ -56,4 +56,6 @@ def client_card(w: Words, ticket: Ticket, client: Client | None, window: Window,
     if ticket.status is not Status.RESOLVED:
         lines.append(w._("Support will answer in this thread; add anything useful here."))
     text = f"{ticket.key} · {severity} · {status.lower()}: {escape(ticket.title)}"
-    return text, [*lines_sections(lines), *quoted(ticket.description)]
+    menu = ([{"type": "actions", "elements": [severity_menu(w, ticket)]}]
+            if ticket.status is not Status.RESOLVED else [])
+    return text, [*lines_sections(lines), *quoted(ticket.description), *menu]

@@ -39,6 +39,7 @@ from bot.slack_ui.ids import (
     SeverityChoice,
     TicketRef,
 )
+from bot.slack_ui.origin import origin_line
 from bot.slack_ui.text import (
     cut_plain,
     escape,
@@ -125,12 +126,27 @@ def welcome_message(w: Words, client: Client) -> tuple[str, list[dict[str, Any]]
         SectionBlock(text=MarkdownTextObject(text=w._(
             "*Welcome, {name}!* This channel is your line to our support team.\n"
             "Open a ticket with the button below (or `/ticket`), choose how severe it is, "
-            "and follow it in its thread: support answers there.", name=name))),
+            "and follow it in its thread: support answers there.", name=name)
+            + ("\n" + w._("Or just write here: a message that asks for something becomes a "
+                           "ticket, answered in its thread.") if client.watch == "messages"
+               else "")
+        )),
         ActionsBlock(elements=[ButtonElement(
             text=PlainTextObject(text=w._("Open a ticket")), action_id=ActionId.OPEN_TICKET,
             value=OpenTicketButton().model_dump_json(), style="primary",
         )]),
     ])
+
+
+def severity_menu(w: Words, ticket: Ticket) -> dict[str, Any]:
+    """The **Change severity** menu, on the triage post and on the card."""
+    return {
+        "type": "static_select", "action_id": ActionId.CHANGE_SEVERITY.value,
+        "placeholder": plain(w._("Change severity")),
+        "options": [{"text": plain(w.severity(s)), "value": SeverityChoice(
+            ticket=ticket.number, severity=s).model_dump_json()}
+            for s in Severity if s is not ticket.severity],
+    }
 
 
 def triage_message(
@@ -180,6 +196,9 @@ def triage_message(
     if ticket.source_link:
         body.append(w._("*Opened from:* <{link}|the client's message>",
                         link=ticket.source_link))
+    origin = origin_line(w, ticket)
+    if origin:
+        body.append(origin)
     reopened = next((c for c in reversed(ticket.status_changes)
                      if c.old is Status.RESOLVED), None)
     if reopened is not None and ticket.status is not Status.RESOLVED:
@@ -209,16 +228,12 @@ def triage_message(
         if ticket.status is not Status.OPEN:
             button(N_("Post update to client"), ActionId.POST_UPDATE)
         button(N_("Resolve"), ActionId.RESOLVE)
-    else:
+    elif ticket.not_request_at is None:
         button(N_("Reopen"), ActionId.REOPEN)
+    if ticket.message_ts and ticket.status is not Status.RESOLVED:
+        button(N_("Not a request"), ActionId.NOT_A_REQUEST)
     if ticket.status is not Status.RESOLVED:
-        actions.append({
-            "type": "static_select", "action_id": ActionId.CHANGE_SEVERITY.value,
-            "placeholder": plain(w._("Change severity")),
-            "options": [{"text": plain(w.severity(s)), "value": SeverityChoice(
-                ticket=ticket.number, severity=s).model_dump_json()}
-                for s in Severity if s is not ticket.severity],
-        })
+        actions.append(severity_menu(w, ticket))
     if actions:
         blocks.append({"type": "actions", "elements": actions})
     late = [w.clock(c.clock) for c in clocks if c.breached]

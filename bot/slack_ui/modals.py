@@ -73,6 +73,19 @@ def ticket_modal(w: Words, meta: ModalMetadata, prefill: OpenTicketValue | None 
             ]}
 
 
+def edit_ticket_modal(w: Words, meta: ModalMetadata, ticket: Ticket) -> dict[str, Any]:
+    """The ticket modal filled with a ticket's title, severity and description, to edit
+    it (the shortcut on the message the ticket was opened from)."""
+    view = ticket_modal(w, meta, OpenTicketValue(title=ticket.title,
+                                                 description=ticket.description))
+    severity = {**view["blocks"][1], "element": {**view["blocks"][1]["element"]}}
+    severity["element"]["initial_option"] = next(
+        o for o in severity["element"]["options"] if o["value"] == ticket.severity.value)
+    return {**view, "title": {"type": "plain_text", "text": w._("Edit {key}", key=ticket.key)},
+            "submit": {"type": "plain_text", "text": w._("Save")},
+            "blocks": [view["blocks"][0], severity, view["blocks"][2]]}
+
+
 @functools.cache
 def _ticket_frame(w: Words) -> dict[str, Any]:
     """Everything of the ticket modal but its metadata and blocks."""

@@ -18,6 +18,8 @@ class FakeRecords:
         self.remembered: dict[str, float] = {}
         """Once-records: key -> when it expires."""
         self.threads: dict[tuple[str, str], int] = {}
+        self.latest: dict[tuple[str, str], tuple[int, float]] = {}
+        """Watching messages: (channel, person) -> their latest ticket, and when."""
 
     async def client(self, channel: str) -> Client | None:
         return self.client_records.get(channel)
@@ -36,6 +38,19 @@ class FakeRecords:
 
     async def index_thread(self, channel: str, thread_ts: str, number: int) -> None:
         self.threads[(channel, thread_ts)] = number
+
+    async def latest_ticket(self, channel: str, user: str) -> tuple[int, float] | None:
+        return self.latest.get((channel, user))
+
+    async def set_latest_ticket(self, channel: str, user: str, number: int, at: float,
+                                ttl: int) -> None:
+        self.latest[(channel, user)] = (number, at)
+
+    async def lock(self, name: str, ttl: float) -> bool:
+        return await self._remember_once(f"lock:{name}", round(ttl))
+
+    async def unlock(self, name: str) -> None:
+        self.remembered.pop(f"lock:{name}", None)
 
     async def _remember_once(self, key: str, ttl: int) -> bool:
         expires = self.remembered.get(key)

@@ -163,3 +163,27 @@ async def prefilled_by_reaction(app: Driven, text: str, event_id: str
     view = (await app.slack.wait_for(lambda: app.slack.calls_to("views.open")[before:]))[0]
     modal: dict[str, Any] = view.args["view"]
     return button, modal
+
+
+async def client_writes(app: Driven, text: str, *, event_id: str, user: str = CLIENT_USER,
+                        thread_ts: str | None = None, retry_num: int | None = None,
+                        ts: str | None = None) -> str:
+    """A client member writes in the client channel (at the top, or in ``thread_ts``'s
+    thread), and Slack tells the app (``retry_num``: a redelivery of ``ts``'s event); the
+    message's ts."""
+    if ts is None:
+        ts = app.slack.add_message(CLIENT_CHANNEL, user, text, thread_ts)
+    event: dict[str, Any] = {"type": "message", "channel": CLIENT_CHANNEL, "user": user,
+                             "text": text, "ts": ts, "user_team": "T0OTHER001",
+                             "channel_type": "channel"}
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+    response = await app.client.event(event, event_id=event_id, retry_num=retry_num)
+    assert response.status == 200
+    return ts
+
+
+def card_in_thread(app: Driven, ts: str) -> Message | None:
+    """The bot's card in the thread of the client's message at ``ts``, if it is there."""
+    return next((m for m in app.slack.posts(CLIENT_CHANNEL, ts)
+                 if m.user == BOT_USER and "*Status:*" in text_of(m)), None)

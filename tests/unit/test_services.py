@@ -12,10 +12,12 @@ import pytest
 from bot.domain.jobs import (
     JOB,
     BreachEmail,
+    ClientRelay,
     CsatComment,
     DeliverOutbox,
     EngineeringHandoff,
     FireTimer,
+    FollowUpNote,
     GroupAlert,
     Job,
     JobKind,
@@ -27,6 +29,7 @@ from bot.domain.jobs import (
     RefreshHomes,
     RelayUpdate,
     ReminderDM,
+    RemoveCard,
     ReportDM,
     Role,
     SeverityNotice,
@@ -171,6 +174,9 @@ EVERY_JOB: list[Job] = [
     ReportDM(ref="statement:C0ACME0001:2026-11", user=None, start=T0, end=T0 + 86_400,
              label="2026-11", channel=CLIENT),
     CsatComment(ticket=1001, user=CLIENT_USER, ref="view:78"),
+    FollowUpNote(ticket=1001, ts="1796112000.000100", by=CLIENT_USER, text="Also on iOS"),
+    ClientRelay(ticket=1001, ts="1796112000.000200", by=CLIENT_USER, text="About T-1001"),
+    RemoveCard(ticket=1001, round=2),
 ]
 
 

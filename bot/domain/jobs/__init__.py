@@ -39,20 +39,48 @@ from bot.domain.jobs.reminders import (
     TriageNote,
 )
 from bot.domain.jobs.reports import CsatComment, ReportDM
+from bot.domain.jobs.watch import ClientRelay, FollowUpNote, RemoveCard
 
-__all__ = ["JOB", "Armed", "BreachEmail", "CsatComment", "DeliverOutbox",
-           "EngineeringHandoff", "FireTimer", "GroupAlert", "Job", "JobBase", "JobKind",
-           "PostClientThread", "PostTriage", "ProblemNote", "PublishHome",
-           "ReactionPrompt", "RefreshHomes", "RelayUpdate", "ReminderDM", "ReportDM",
-           "Role", "SeverityNotice", "Sink", "StatusNotice", "SyncCard", "SyncTriage",
-           "TicketEvent", "TriageNote"]
+__all__ = [
+    "JOB",
+    "Armed",
+    "BreachEmail",
+    "ClientRelay",
+    "CsatComment",
+    "DeliverOutbox",
+    "EngineeringHandoff",
+    "FireTimer",
+    "FollowUpNote",
+    "GroupAlert",
+    "Job",
+    "JobBase",
+    "JobKind",
+    "PostClientThread",
+    "PostTriage",
+    "ProblemNote",
+    "PublishHome",
+    "ReactionPrompt",
+    "RefreshHomes",
+    "RelayUpdate",
+    "ReminderDM",
+    "RemoveCard",
+    "ReportDM",
+    "Role",
+    "SeverityNotice",
+    "Sink",
+    "StatusNotice",
+    "SyncCard",
+    "SyncTriage",
+    "TicketEvent",
+    "TriageNote",
+]
 
 
 Job = Annotated[
     PostClientThread | PostTriage | SyncTriage | StatusNotice | SeverityNotice | RelayUpdate
     | EngineeringHandoff | ReactionPrompt | FireTimer | ReminderDM | TriageNote | BreachEmail
     | GroupAlert | ProblemNote | TicketEvent | DeliverOutbox | SyncCard | RefreshHomes
-    | PublishHome | ReportDM | CsatComment,
+    | PublishHome | ReportDM | CsatComment | FollowUpNote | ClientRelay | RemoveCard,
     Field(discriminator="kind"),
 ]
 

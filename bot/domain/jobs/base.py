@@ -29,6 +29,9 @@ class JobKind(StrEnum):
     SYNC_CARD = "sync_card"
     REFRESH_HOMES = "refresh_homes"
     PUBLISH_HOME = "publish_home"
+    FOLLOW_UP_NOTE = "follow_up_note"
+    CLIENT_RELAY = "client_relay"
+    REMOVE_CARD = "remove_card"
 
 
 class Role(StrEnum):
