@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any, Protocol
 
+from bot.sandbox.records import TEAM_ID
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import BOT_USER, Message, SlackStandIn
 from tests.support.slackreq import values_by_label
@@ -187,3 +188,21 @@ def card_in_thread(app: Driven, ts: str) -> Message | None:
     """The bot's card in the thread of the client's message at ``ts``, if it is there."""
     return next((m for m in app.slack.posts(CLIENT_CHANNEL, ts)
                  if m.user == BOT_USER and "*Status:*" in text_of(m)), None)
+
+
+async def choose(app: Driven, message: Message, placeholder: str, option: str, *, user: str,
+                 team: str = TEAM_ID) -> int:
+    """Pick ``option`` (its visible text) in the menu whose placeholder is ``placeholder``
+    on ``message``, as ``user`` of ``team``; the status the app answered."""
+    menu = next(e for b in message.blocks if b["type"] == "actions" for e in b["elements"]
+                if e.get("placeholder", {}).get("text") == placeholder)
+    chosen = next(o for o in menu["options"] if o["text"]["text"] == option)
+    where = {"type": "message", "message_ts": message.ts, "channel_id": message.channel}
+    status, _ = await app.client.interaction({
+        "type": "block_actions", "team": {"id": team}, "user": {"id": user, "team_id": team},
+        "api_app_id": "A0APP00001", "trigger_id": f"{time.time()}.choose",
+        "channel": {"id": message.channel}, "container": where,
+        "message": {"ts": message.ts, "text": ""},
+        "actions": [{"action_id": menu["action_id"], "block_id": "b", "type": "static_select",
+                     "selected_option": chosen, "action_ts": f"{time.time()}"}]})
+    return status
