@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+import bot.delivery.assignment
 import bot.delivery.home
 import bot.delivery.outbox
 import bot.delivery.posts
@@ -40,12 +41,16 @@ from bot.adapters.metrics import ticket_opened
 from bot.adapters.outcomes import Outcomes
 from bot.adapters.queue import JobQueue
 from bot.adapters.redis_time import RedisTime
+from bot.adapters.roster import RedisRoster
 from bot.adapters.slack import Slack, sdk_logger
 from bot.adapters.store import Store
 from bot.config import Settings
+from bot.config.assignment import parse_away, parse_reassign_after, parse_rule, parse_shifts
 from bot.delivery.job_run import DeliveryConfig, Deps
 from bot.delivery.registry import Registry
 from bot.delivery.worker import MAX_IDLE, Worker
+from bot.domain.assignment import Rule
+from bot.services.assignment import Assignments, AutoSettings
 from bot.services.changes import Changes
 from bot.services.channels import Channels
 from bot.services.csat import Ratings
@@ -189,8 +194,10 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
     worker_slack = Slack(web_client(settings, http, interactive=False))
     warn_at, listed = settings.warn_at, settings.support_team_ids
     plans = Plans(store, settings.plan_table)
+    auto = auto_settings(settings)
     changes = Changes(store, plans, warn_at, clock)
-    staff = StaffCheck(SlackDirectory(interactive, settings.support_usergroup), listed)
+    people = SlackDirectory(interactive, settings.support_usergroup)
+    staff = StaffCheck(people, listed)
     sinks = Sinks(webhook=settings.webhook_url is not None,
                   pager=settings.pagerduty_routing_key is not None)
     reminders = Reminders(store, plans, sinks, warn_at=warn_at, support_lead=settings.support_lead,
@@ -202,7 +209,9 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                       intake_limit=settings.intake_limit,
                       claim_is_response=settings.claim_is_response,
                       reopen_days=settings.reopen_days, cards=interactive,
-                      count_opened=ticket_opened)
+                      count_opened=ticket_opened,
+                      auto_assign=auto.rule is not Rule.NONE)
+    roster = RedisRoster(redis, index)
     desk = Desk(tickets, Queries(store, plans, staff, index, clock, settings.triage_channel),
                 Homes(store, plans, staff, index, viewers, clock, warn_at), reports,
                 Ratings(changes, store, plans, clock), Channels(changes, store, outcomes),
@@ -210,13 +219,17 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                 tell=lambda user, text: interactive.post(user, text),
                 words=partial(words_in, store, settings.language),
                 staff_words=words_for(settings.language),
+                assignments=Assignments(changes, store, staff, people, people, roster, sinks,
+                                        clock, auto, listed),
                 watcher=Watcher(tickets, changes, store, plans, staff, clock,
                                 group_minutes=settings.group_minutes))
     directory = SlackDirectory(worker_slack, settings.support_usergroup)
+    assigner = Assignments(changes, store, StaffCheck(directory, listed), directory, directory,
+                           roster, sinks, clock, auto, listed)
     worker_homes = Homes(store, plans, StaffCheck(directory, listed), index, viewers, clock,
                          warn_at)
     registry = delivery_registry(settings, http, changes, directory, reminders, worker_homes,
-                                 viewers, reports)
+                                 viewers, reports, assigner)
     deps = Deps(DeliveryConfig(settings.triage_channel, settings.engineering_channel,
                                settings.reopen_days, settings.language),
                 store, worker_slack, plans, clock)
@@ -237,7 +250,8 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
         bolt_log.removeFilter(unused)
     bolt.use(provide(desk))
     handlers.register(bolt, words_for(settings.language))
-    worker = Worker(queue, registry, deps, clock, Sweeper(store, plans, warn_at, clock),
+    worker = Worker(queue, registry, deps, clock, Sweeper(store, plans, warn_at, clock,
+                                                         auto.rule is not Rule.NONE),
                     reports=reports, retention=Retention(
                         outcomes, clock, archive_after_days=settings.archive_after_days,
                         retain_days=settings.retain_days))
@@ -245,9 +259,18 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                    plans, changes, reminders)
 
 
+def auto_settings(settings: Settings) -> AutoSettings:
+    """``ASSIGNMENT``, ``SHIFTS``, ``AWAY_EMOJI`` and ``REASSIGN_AFTER``, read."""
+    return AutoSettings(parse_rule(settings.assignment, settings.support_team),
+                        parse_shifts(settings.shifts, settings.calendars),
+                        parse_away(settings.away_emoji),
+                        parse_reassign_after(settings.reassign_after))
+
+
 def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: Changes,
                       directory: Directory, reminders: Reminders, homes: Homes,
-                      viewers: RedisHomeViewers, reports: Reports) -> Registry:
+                      viewers: RedisHomeViewers, reports: Reports, assigner: Assignments
+                      ) -> Registry:
     """Each job kind's effect handler, module by module, bound to what it uses; and what
     a job's failing for good leads to, beside its handler."""
     mailer = (Mailer(settings.smtp_url.get_secret_value(),
@@ -266,4 +289,5 @@ def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: 
     registry.add(bot.delivery.home.handlers(homes, viewers))
     registry.add(bot.delivery.reports.handlers(reports))
     registry.add(bot.delivery.watch.handlers(), bot.delivery.watch.CONSEQUENCES)
+    registry.add(bot.delivery.assignment.handlers(assigner), bot.delivery.assignment.CONSEQUENCES)
     return registry

@@ -59,6 +59,8 @@ def register(app: AsyncApp) -> None:
     app.action(ActionId.REOPEN)(reopen_ticket)
     app.action(ActionId.CHANGE_SEVERITY)(change_severity)
     app.action(ActionId.NOT_A_REQUEST)(not_a_request_clicked)
+    app.action(ActionId.ASSIGN)(assign_ticket)
+    app.action(ActionId.UNASSIGN)(unassign_ticket)
     for action_id in STATUS_BUTTONS:
         app.action(action_id)(set_status)
 
@@ -185,6 +187,31 @@ def status(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
     except ValueError:
         return None
     return desk.tickets.set_status(number, new, click.actor) if number else None
+
+
+def assign(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
+    """Assign to: the ticket is named by the picker's block, the person chosen in it."""
+    ref = value_of(TicketRef, click.action.block_id)
+    chosen = click.action.selected_user
+    if ref is None or not chosen:
+        return None
+    return desk.assignments.assign(ref.ticket, chosen, click.actor)
+
+
+def unassign(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
+    chosen = click.action.selected_option
+    ref = value_of(TicketRef, chosen.value if chosen else None)
+    return desk.assignments.unassign(ref.ticket, click.actor) if ref else None
+
+
+async def assign_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                        context: AsyncBoltContext) -> None:
+    await acting(ack, body, client, context, assign)
+
+
+async def unassign_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                          context: AsyncBoltContext) -> None:
+    await acting(ack, body, client, context, unassign)
 
 
 async def claim_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,

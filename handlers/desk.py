@@ -10,6 +10,7 @@ from typing import Protocol, cast
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.domain.identity import Identity
+from bot.services.assignment import Assignments
 from bot.services.channels import Channels
 from bot.services.csat import Ratings
 from bot.services.home import Homes
@@ -55,6 +56,8 @@ class Desk:
     channel speaks the client's language, anywhere else speaks ``LANGUAGE``."""
     staff_words: Words
     """``LANGUAGE``: what is said where no channel is known."""
+    assignments: Assignments
+    """Assign to and Unassign."""
     watcher: Watcher | None = None
     """Watching client messages (None: plain messages open nothing)."""
 

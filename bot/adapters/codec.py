@@ -10,7 +10,15 @@ from typing import Any
 from bot.domain.jobs import Armed, FireTimer, JobKind, RefreshHomes, TicketEvent
 from bot.domain.reports import Outcome
 from bot.domain.sla import SlaClock, Step, Timer, rung_suffix
-from bot.domain.tickets import Rating, Severity, SeverityChange, Status, StatusChange, Ticket
+from bot.domain.tickets import (
+    Assignment,
+    Rating,
+    Severity,
+    SeverityChange,
+    Status,
+    StatusChange,
+    Ticket,
+)
 
 _TICKET_FIELDS = tuple(f.name for f in fields(Ticket) if f.name != "sent")
 WRITE_ONCE = frozenset({"client_ts", "triage_ts", "engineering_ts", "card_ts"})
@@ -26,8 +34,8 @@ def encode_ticket(ticket: Ticket) -> tuple[dict[str, str], list[str]]:
         if value is None:
             if name not in WRITE_ONCE:
                 unset.append(name)
-        elif name in ("severity_changes", "status_changes", "ratings"):
-            if value or name != "ratings":
+        elif name in ("severity_changes", "status_changes", "ratings", "assignments"):
+            if value or name not in ("ratings", "assignments"):
                 values[name] = json.dumps([asdict(c) for c in value])
             else:
                 unset.append(name)
@@ -49,6 +57,7 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
     severity_changes = get("severity_changes")
     status_changes = get("status_changes")
     ratings = get("ratings")
+    assignments = get("assignments")
     return _built({
         "number": int(raw["number"]),
         "channel": raw["channel"],
@@ -78,6 +87,8 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         if ratings and ratings != "[]" else (),
         "staff_ts": get("staff_ts"),
         "awaiting_ts": get("awaiting_ts"),
+        "assignments": tuple(Assignment(**a) for a in json.loads(assignments))
+        if assignments and assignments != "[]" else (),
         "message_ts": get("message_ts"),
         "card_ts": get("card_ts"),
         **floats,
@@ -103,7 +114,8 @@ def _built(values: dict[str, Any]) -> Ticket:
 def encode_outcome(o: Outcome) -> str:
     """A resolved ticket's outcome, compact (its number is the hash field): channel,
     severity, created and resolved (s), clock -> business seconds, breached clocks, CSAT,
-    and a 1 after them when it was closed as not a request."""
+    a 1 after them when it was closed as not a request, and last whom it counts for (when
+    anyone; outcomes kept before had no such item)."""
     if o.resolved_at is None:
         raise ValueError(f"T-{o.number} is not resolved: only a resolved ticket's outcome "
                          "is kept")
@@ -111,7 +123,7 @@ def encode_outcome(o: Outcome) -> str:
                        round(o.resolved_at, 3),
                        {c.value: round(s, 3) for c, s in o.durations.items()},
                        sorted(c.value for c in o.breached), list(o.scores),
-                       *([1] if o.not_request else [])],
+                       *([1] if o.not_request else []), *([o.holder] if o.holder else [])],
                       separators=(",", ":"))
 
 
@@ -128,10 +140,11 @@ def decode_outcome(number: int, raw: str) -> Outcome:
     """An outcome back (the hot path of every report: plain lookups, no enum calls)."""
     channel, severity, created, resolved, durations, breached, scores, *marks = json.loads(
         raw)
+    holder = marks[-1] if marks and isinstance(marks[-1], str) else None
     return Outcome(number, channel, _SEVERITIES[severity], created, resolved,
                    {_CLOCKS[c]: s for c, s in durations.items()},
                    frozenset(_CLOCKS[c] for c in breached) if breached else _NONE,
-                   tuple(scores), not_request=bool(marks))
+                   tuple(scores), not_request=1 in marks, holder=holder)
 
 
 def job_spec(armed: Armed, number: int | None = None) -> dict[str, Any]:

@@ -64,6 +64,9 @@ In ``sd:{desk}:``::
     home:viewers        ZSET    who opened App Home -> when (ms): whose Home is kept current
     home:<u>            HASH    user <u>'s Home: ``staff``, ``shown`` (the tickets on it),
                                 ``pages`` (JSON: section -> page), TTL
+    assign:turn         STRING  the user automatic assignment chose last (round robin's turn)
+    assign:skip:<u>     STRING  user <u> could not be reached by DM: skipped by automatic
+                                assignment (TTL 24 h)
 
 A ticket's jobs are always in its own partition's queue; a job of no ticket is in the
 partition its id hashes to. A ticket change, its index entries, its jobs and its timers
@@ -266,6 +269,13 @@ def home_key(user: str) -> str:
 
 
 HOME_VIEWERS: Final = NS + "home:viewers"
+
+
+ASSIGN_TURN: Final = NS + "assign:turn"
+
+
+def skip_key(user: str) -> str:
+    return f"{NS}assign:skip:{user}"
 
 
 def lock_key(name: str) -> str:

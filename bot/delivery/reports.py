@@ -32,7 +32,8 @@ async def report_dm(reports: Reports, job: ReportDM, run: Run) -> None:
     title = (w._("Monthly statement {period} — {client}", period=job.label, client=who)
              if job.user is None else
              w._("SLA report {period} — {client}", period=job.label, client=who))
-    text, blocks = report_message(w, title, report.rows, report.tickets)
+    text, blocks = report_message(w, title, report.rows, report.tickets,
+                                  report.assignees if job.user is not None else ())
     slack = run.deps.slack
     try:
         channel = await slack.dm_channel(to)
@@ -40,6 +41,10 @@ async def report_dm(reports: Reports, job: ReportDM, run: Run) -> None:
                                    again=run.again, oldest=since(job, run))
         await slack.upload_once(channel, report.filename, report.csv, title=title,
                                 thread_ts=ts, again=run.again)
+        if job.user is not None and report.assignees:  # the asker's, not a statement
+            await slack.upload_once(channel, report.assignee_filename, report.assignee_csv,
+                                    title=w._("{title}, by assignee", title=title), thread_ts=ts,
+                                    again=run.again)
     except Undeliverable as refused:
         what = (w._("send the monthly statement {period} to <@{user}>", period=job.label,
                     user=to) if job.user is None else

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from bot.domain.assignment import holder_at
 from bot.domain.calendar import Span, elapsed
 from bot.domain.csat import score
 from bot.domain.plans import Plan
@@ -55,6 +56,8 @@ class Outcome:
     not_request: bool = False
     """Closed as not a request (a ticket opened from a message): in no figure, counted
     apart per client."""
+    holder: str | None = None
+    """Whom it counts for: who held it at its first response, else its assignee."""
 
 
 class OpenedBetween(NamedTuple):
@@ -127,9 +130,11 @@ def outcome(ticket: Ticket, plan: Plan, breached: Iterable[tuple[str, float]] = 
         clocks.add(SlaClock.INITIAL)
     pending = frozenset({SlaClock.INITIAL}) if stopped is None and SlaClock.INITIAL not in clocks \
         else frozenset()
+    first = ticket.first_response_at
+    holder = (holder_at(ticket, first) if first is not None else None) or ticket.assignee
     return Outcome(ticket.number, ticket.channel, ticket.severity, ticket.created_at, resolved,
                    durations, frozenset(clocks), tuple(r.score for r in ticket.ratings),
-                   pending, not_request=ticket.not_request_at is not None)
+                   pending, not_request=ticket.not_request_at is not None, holder=holder)
 
 
 _CLOCKS = frozenset(c.value for c in SlaClock)

@@ -168,3 +168,26 @@ class Archive(Protocol):
     async def retire(self, before: float) -> int: ...
 
     async def index_created(self) -> int: ...
+
+
+class Presence(Protocol):
+    """Whether a person shows they are away: their Slack status emoji (read at most once
+    a minute per person)."""
+
+    async def status_emoji(self, user: str) -> str: ...
+
+
+class Roster(Protocol):
+    """Automatic assignment's shared state: whose turn it is, who is skipped for a while,
+    how many open tickets each person holds."""
+
+    async def take_turn(self, pick: Callable[[str | None], str | None]) -> str | None:
+        """Atomically, across processes: the next one ``pick`` chooses after the previous
+        choice (None: none yet), recorded as the previous choice."""
+        ...
+
+    async def skip(self, user: str, seconds: float) -> None: ...
+
+    async def skipped(self, users: Sequence[str]) -> frozenset[str]: ...
+
+    async def busy(self, users: Sequence[str]) -> dict[str, int]: ...

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.domain import tickets as rules
 from bot.domain.jobs import (
     Armed,
+    AutoAssign,
     EngineeringHandoff,
     PostClientThread,
     PostTriage,
@@ -95,7 +96,8 @@ class Tickets:
     def __init__(self, changes: Changes, store: TicketStore, plans: Plans, staff: StaffCheck,
                  sinks: Sinks, now: Now, *, warn_at: float, intake_limit: int,
                  claim_is_response: bool, reopen_days: int, cards: Cards | None = None,
-                 count_opened: Count = lambda severity: None) -> None:
+                 count_opened: Count = lambda severity: None, auto_assign: bool = False
+                 ) -> None:
         """``intake_limit``: tickets one person may open an hour; ``claim_is_response``: a
         claim is the first response; ``reopen_days``: how long a resolved ticket can be
         reopened; ``cards``: Slack's copy of the posts, to find a thread's ticket by its
@@ -112,6 +114,7 @@ class Tickets:
         self.reopen_days = reopen_days
         self.cards = cards
         self.count_opened = count_opened
+        self.auto_assign = auto_assign
 
     def status_change(self, now: float, actor: Actor) -> Callable[[Ticket], list[Armed]]:
         """A status change's jobs, with its event (``claimed``, ``resolved`` or ``status``)."""
@@ -124,7 +127,10 @@ class Tickets:
         """The ``responded`` event, when this staff message is the ticket's first response."""
         if changed.first_response_at != max(at, changed.created_at):
             return []
-        return self.sinks(changed, "responded", at, by=actor.user)
+        # Given them by someone else, the assignee's answer is what acknowledges a page.
+        taken_up = (self.sinks(changed, "acknowledged", at, by=actor.user)
+                    if rules.awaits_claim(changed) and changed.assignee == actor.user else [])
+        return [*self.sinks(changed, "responded", at, by=actor.user), *taken_up]
 
     async def open(self, new: NewTicket, actor: Actor) -> OpenedTicket:
         """Save a new ticket with its Slack posts and SLA timers; once per ``new.once``."""
@@ -144,6 +150,7 @@ class Tickets:
                 jobs=[Armed(PostClientThread(ticket=0)),
                       Armed(PostTriage(ticket=0), now + TRIAGE_WAIT),
                       Armed(RefreshHomes(ticket=0)),
+                      *([Armed(AutoAssign(ticket=0))] if self.auto_assign else []),
                       *self.sinks(draft, "opened", now, title=draft.title,
                                    reporter=draft.reporter, channel=draft.channel)],
                 timers=desired_timers(draft, plan, now, self.warn_at),
@@ -167,10 +174,18 @@ class Tickets:
     async def claim(self, number: int, actor: Actor) -> None:
         await self.staff.require(actor, "Only the support team can claim tickets.")
         now = self.now()
+
+        def jobs(changed: Ticket) -> list[Armed]:
+            if changed.status_changes and changed.status_changes[-1].at == now:
+                return self.status_change(now, actor)(changed)
+            # The assignee's Claim of a ticket given them: they have taken it up.
+            return [Armed(SyncTriage(ticket=number)),
+                    *self.sinks(changed, "claimed", now, by=actor.user)]
+
         await self.changes.change(
             number, lambda t: rules.claim(t, actor.user, now,
                                           claim_is_response=self.claim_is_response),
-            jobs=self.status_change(now, actor))
+            jobs=jobs)
         log.info("%s claimed by %s", ticket_key(number), actor.user)
 
     async def set_status(self, number: int, status: Status, actor: Actor) -> None:

@@ -55,6 +55,8 @@ class ActionId(StrEnum):
     HOME_PAGE_BACK = "home_page_back"
     HOME_PAGE_ON = "home_page_on"
     NOT_A_REQUEST = "not_a_request"
+    ASSIGN = "assign_ticket"
+    UNASSIGN = "unassign_ticket"
 
 
 class CallbackId(StrEnum):

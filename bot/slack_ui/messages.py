@@ -30,6 +30,7 @@ from bot.domain.tickets import (
     StatusChange,
     Ticket,
     TicketError,
+    awaits_claim,
 )
 from bot.slack_ui.csat import score_line, survey
 from bot.slack_ui.ids import (
@@ -40,6 +41,7 @@ from bot.slack_ui.ids import (
     TicketRef,
 )
 from bot.slack_ui.origin import origin_line
+from bot.slack_ui.picker import assign_block
 from bot.slack_ui.text import (
     cut_plain,
     escape,
@@ -216,7 +218,8 @@ def triage_message(
         actions.append({"type": "button", "text": plain(w._(label)), "action_id": action.value,
                         "value": ref, **({"style": style} if style else {})})
 
-    if ticket.status is Status.OPEN:
+    if ticket.status is Status.OPEN or (awaits_claim(ticket)
+                                        and ticket.status is not Status.RESOLVED):
         button(N_("Claim"), ActionId.CLAIM, "primary")
     if ticket.status in (Status.WAITING_ON_CLIENT, Status.WITH_ENGINEERING):
         button(N_("Back to support"), ActionId.BACK_TO_SUPPORT)
@@ -236,6 +239,7 @@ def triage_message(
         actions.append(severity_menu(w, ticket))
     if actions:
         blocks.append({"type": "actions", "elements": actions})
+    blocks += assign_block(w, ticket)
     late = [w.clock(c.clock) for c in clocks if c.breached]
     flag = (w._("BREACHED") + " " if breached and ticket.first_response_at is None else
             w._("BREACHED ({clocks})", clocks=", ".join(late)) + " " if late else "")

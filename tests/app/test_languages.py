@@ -9,8 +9,17 @@ import json
 from typing import Any
 
 from bot.sandbox.standin import Message
+from bot.slack_ui.ids import ActionId
 from tests.support.desk import RunningApp, drained, register_client
-from tests.support.flows import buttons, choose, click, client_thread, text_of, triage_post
+from tests.support.flows import (
+    buttons,
+    choose,
+    click,
+    client_thread,
+    element,
+    text_of,
+    triage_post,
+)
 from tests.support.languages import foreign, only_english, only_italian, seen
 from tests.support.slackreq import values_by_label
 from tests.support.workspace import CLIENT_CHANNEL, EXTERNAL, STAFF, TRIAGE
@@ -94,8 +103,11 @@ async def test_an_italian_clients_ticket_from_opening_to_reopening(app: RunningA
     await app.slack.wait_for(lambda: any("ha preso in carico" in m.text
                                          for m in thread_of(app, card)))
     # The client lowers the severity on the card, in its own words.
-    assert await choose(app, card, "Cambia gravità", "Alto", user=EXTERNAL,
-                        team=OTHER_ORG) == 200
+    _, menu = element(card, ActionId.CHANGE_SEVERITY)
+    assert menu["placeholder"]["text"] == "Cambia gravità"
+    status, _ = await choose(app, card, ActionId.CHANGE_SEVERITY, user=EXTERNAL, option="Alto",
+                             team=OTHER_ORG)
+    assert status == 200
     await app.slack.wait_for(lambda: any("Gravità cambiata: Critico → Alto" in m.text
                                          for m in thread_of(app, card)))
     await pressed(app, post, "Waiting on client")

@@ -3,7 +3,7 @@ keeps it in Redis (clients, once-records, the thread index), and of the staff di
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot.domain.staff import Member, Organisation
 from bot.domain.tickets import Client
@@ -68,6 +68,8 @@ class FakeDirectory:
         self.members: dict[str, Member] = {}
         self.group = group
         """The members of the ``SUPPORT_TEAM`` user group; None when it is not a group."""
+        self.statuses: dict[str, str] = {}
+        """User -> their Slack status emoji."""
 
     def add(self, *members: Member) -> None:
         for member in members:
@@ -81,3 +83,33 @@ class FakeDirectory:
 
     async def support_team(self) -> frozenset[str] | None:
         return self.group
+
+    async def status_emoji(self, user: str) -> str:
+        return self.statuses.get(user, "")
+
+
+class FakeRoster:
+    """The ``ports.Roster`` protocol in memory: the last choice, the skipped, and the open
+    tickets each person holds as the store has them."""
+
+    def __init__(self, clock: Callable[[], float],
+                 held: Callable[[str], int] = lambda user: 0) -> None:
+        self.clock = clock
+        self.held = held
+        self.last: str | None = None
+        self.skips: dict[str, float] = {}
+
+    async def take_turn(self, pick: Callable[[str | None], str | None]) -> str | None:
+        chosen = pick(self.last)
+        if chosen is not None:
+            self.last = chosen
+        return chosen
+
+    async def skip(self, user: str, seconds: float) -> None:
+        self.skips[user] = self.clock() + seconds
+
+    async def skipped(self, users: Sequence[str]) -> frozenset[str]:
+        return frozenset(u for u in users if self.skips.get(u, 0.0) > self.clock())
+
+    async def busy(self, users: Sequence[str]) -> dict[str, int]:
+        return {u: self.held(u) for u in users}

@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any, Protocol
 
-from bot.sandbox.records import TEAM_ID
+from bot.sandbox.records import APP_ID, TEAM_ID
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import BOT_USER, Message, SlackStandIn
 from tests.support.slackreq import values_by_label
@@ -190,19 +190,30 @@ def card_in_thread(app: Driven, ts: str) -> Message | None:
                  if m.user == BOT_USER and "*Status:*" in text_of(m)), None)
 
 
-async def choose(app: Driven, message: Message, placeholder: str, option: str, *, user: str,
-                 team: str = TEAM_ID) -> int:
-    """Pick ``option`` (its visible text) in the menu whose placeholder is ``placeholder``
-    on ``message``, as ``user`` of ``team``; the status the app answered."""
-    menu = next(e for b in message.blocks if b["type"] == "actions" for e in b["elements"]
-                if e.get("placeholder", {}).get("text") == placeholder)
-    chosen = next(o for o in menu["options"] if o["text"]["text"] == option)
-    where = {"type": "message", "message_ts": message.ts, "channel_id": message.channel}
-    status, _ = await app.client.interaction({
-        "type": "block_actions", "team": {"id": team}, "user": {"id": user, "team_id": team},
-        "api_app_id": "A0APP00001", "trigger_id": f"{time.time()}.choose",
-        "channel": {"id": message.channel}, "container": where,
-        "message": {"ts": message.ts, "text": ""},
-        "actions": [{"action_id": menu["action_id"], "block_id": "b", "type": "static_select",
-                     "selected_option": chosen, "action_ts": f"{time.time()}"}]})
-    return status
+def element(message: Message, action_id: str) -> tuple[str, dict[str, Any]]:
+    """The element of ``message`` with ``action_id``, and its block's id."""
+    return next((b.get("block_id", ""), e) for b in message.blocks if b["type"] == "actions"
+                for e in b["elements"] if e.get("action_id") == action_id)
+
+
+async def choose(app: Driven, message: Message, action_id: str, *, user: str,
+                 selected_user: str | None = None, option: str | None = None,
+                 team: str = TEAM_ID) -> tuple[int, dict[str, Any] | None]:
+    """Choose in a menu of ``message``, as Slack sends it: a person in a user picker
+    (``selected_user``), or the menu's option labelled ``option``; ``user`` of ``team``."""
+    block_id, menu = element(message, action_id)
+    action: dict[str, Any] = {"action_id": action_id, "block_id": block_id,
+                              "type": menu["type"], "action_ts": f"{time.time():.6f}"}
+    if selected_user is not None:
+        action["selected_user"] = selected_user
+    if option is not None:
+        action["selected_option"] = next(o for o in menu["options"]
+                                         if o["text"]["text"] == option)
+    return await app.client.interaction({
+        "type": "block_actions", "team": {"id": team, "domain": "desk-test"},
+        "user": {"id": user, "username": user, "team_id": team},
+        "api_app_id": APP_ID, "trigger_id": f"{time.time():.6f}.trigger",
+        "channel": {"id": message.channel, "name": "x"},
+        "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel},
+        "message": {"ts": message.ts, "text": "", "type": "message"},
+        "actions": [action], "response_url": "https://hooks.example/actions/1"})

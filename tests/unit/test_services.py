@@ -11,6 +11,10 @@ import pytest
 
 from bot.domain.jobs import (
     JOB,
+    AssignedDM,
+    AssignedNotice,
+    AssignmentNote,
+    AutoAssign,
     BreachEmail,
     ClientRelay,
     CsatComment,
@@ -177,6 +181,10 @@ EVERY_JOB: list[Job] = [
     FollowUpNote(ticket=1001, ts="1796112000.000100", by=CLIENT_USER, text="Also on iOS"),
     ClientRelay(ticket=1001, ts="1796112000.000200", by=CLIENT_USER, text="About T-1001"),
     RemoveCard(ticket=1001, round=2),
+    AssignedNotice(ticket=1001, change=0),
+    AssignedDM(ticket=1001, change=0, user=STAFF),
+    AutoAssign(ticket=1001),
+    AssignmentNote(ticket=1001, reason="nobody on shift"),
 ]
 
 

@@ -16,6 +16,7 @@ from typing import Annotated
 
 from pydantic import Field, TypeAdapter
 
+from bot.domain.jobs.assignment import AssignedDM, AssignedNotice, AssignmentNote, AutoAssign
 from bot.domain.jobs.base import JobBase, JobKind, Role
 from bot.domain.jobs.home import PublishHome, RefreshHomes
 from bot.domain.jobs.outbox import DeliverOutbox, Sink, TicketEvent
@@ -44,6 +45,10 @@ from bot.domain.jobs.watch import ClientRelay, FollowUpNote, RemoveCard
 __all__ = [
     "JOB",
     "Armed",
+    "AssignedDM",
+    "AssignedNotice",
+    "AssignmentNote",
+    "AutoAssign",
     "BreachEmail",
     "ClientRelay",
     "CsatComment",
@@ -80,7 +85,8 @@ Job = Annotated[
     PostClientThread | PostTriage | SyncTriage | StatusNotice | SeverityNotice | RelayUpdate
     | EngineeringHandoff | ReactionPrompt | FireTimer | ReminderDM | TriageNote | BreachEmail
     | GroupAlert | ProblemNote | TicketEvent | DeliverOutbox | SyncCard | RefreshHomes
-    | PublishHome | ReportDM | CsatComment | FollowUpNote | ClientRelay | RemoveCard,
+    | PublishHome | ReportDM | CsatComment | FollowUpNote | ClientRelay | RemoveCard
+    | AssignedNotice | AssignedDM | AutoAssign | AssignmentNote,
     Field(discriminator="kind"),
 ]
 
