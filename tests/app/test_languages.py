@@ -22,7 +22,7 @@ from tests.support.flows import (
 )
 from tests.support.languages import foreign, only_english, only_italian, seen
 from tests.support.slackreq import values_by_label
-from tests.support.workspace import CLIENT_CHANNEL, EXTERNAL, STAFF, TRIAGE
+from tests.support.workspace import CLIENT_CHANNEL, EXTERNAL, STAFF, STAFF_2, TRIAGE
 
 OTHER_ORG = "T0OTHER001"
 TITLE = "Il pagamento non va a buon fine"
@@ -110,6 +110,11 @@ async def test_an_italian_clients_ticket_from_opening_to_reopening(app: RunningA
     assert status == 200
     await app.slack.wait_for(lambda: any("Gravità cambiata: Critico → Alto" in m.text
                                          for m in thread_of(app, card)))
+    # Handed to another engineer from triage: the client is told who looks after it now.
+    status, _ = await choose(app, post, ActionId.ASSIGN, user=STAFF, selected_user=STAFF_2)
+    assert status == 200
+    await app.slack.wait_for(lambda: any(f"<@{STAFF_2}> dell'assistenza ora si occupa di"
+                                         in m.text for m in thread_of(app, card)))
     await pressed(app, post, "Waiting on client")
     await app.slack.wait_for(lambda: any("ci serve una Sua risposta" in m.text
                                          for m in thread_of(app, card)))
