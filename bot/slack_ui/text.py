@@ -1,11 +1,10 @@
-"""Text for Slack: escaping, cutting to Block Kit's limits, dates, durations."""
+"""Text for Slack: escaping, cutting to Block Kit's limits, durations (dates are in ``words``)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 _ENTITY = re.compile(r"&(amp|lt|gt);")
@@ -139,14 +138,6 @@ def packed(lines: list[str], limit: int) -> list[str]:
             else:
                 out.append(part)
     return out
-
-
-def slack_date(epoch: float) -> str:
-    """A time every reader sees in their own timezone (with a UTC fallback)."""
-    fallback = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(epoch)}^{{date_short_pretty}} at {{time}}|{fallback}>"
-
-
 
 
 def humanize(seconds: float) -> str:
