@@ -29,9 +29,10 @@ async def report_dm(reports: Reports, job: ReportDM, run: Run) -> None:
         return
     w = staff_words(run)
     who = report.client.name if report.client else w._("all clients")
-    title = (w._("Monthly statement {period} — {client}", period=job.label, client=who)
+    period = w.period(job.label)
+    title = (w._("Monthly statement {period} — {client}", period=period, client=who)
              if job.user is None else
-             w._("SLA report {period} — {client}", period=job.label, client=who))
+             w._("SLA report {period} — {client}", period=period, client=who))
     text, blocks = report_message(w, title, report.rows, report.tickets,
                                   report.assignees if job.user is not None else ())
     slack = run.deps.slack
@@ -46,9 +47,9 @@ async def report_dm(reports: Reports, job: ReportDM, run: Run) -> None:
                                     title=w._("{title}, by assignee", title=title), thread_ts=ts,
                                     again=run.again)
     except Undeliverable as refused:
-        what = (w._("send the monthly statement {period} to <@{user}>", period=job.label,
+        what = (w._("send the monthly statement {period} to <@{user}>", period=period,
                     user=to) if job.user is None else
-                w._("send the SLA report {period} to <@{user}>", period=job.label, user=to))
+                w._("send the SLA report {period} to <@{user}>", period=period, user=to))
         await tell_triage(run, job, what, refused.error)
         raise
     log.info("report %s sent to %s (%d tickets)", job.ref, to, report.tickets)

@@ -58,6 +58,7 @@ def ticket_listing(w: Words, listed: Listed, now: float, *, internal: bool,
 def report_on_its_way(w: Words, label: str, client: str | None) -> str:
     if client:
         return w._("Your SLA report of {period} for {client} is on its way to your direct "
-                   "messages, with its CSV.", period=escape(label), client=escape(client))
+                   "messages, with its CSV.", period=escape(w.period(label)),
+                   client=escape(client))
     return w._("Your SLA report of {period} is on its way to your direct messages, with its "
-               "CSV.", period=escape(label))
+               "CSV.", period=escape(w.period(label)))

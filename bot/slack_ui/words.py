@@ -13,6 +13,7 @@ import functools
 import gettext
 import io
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
@@ -43,6 +44,10 @@ STATUSES: Final = {Status.OPEN: N_("Open"), Status.CLAIMED: N_("Claimed"),
                    Status.RESOLVED: N_("Resolved")}
 CLOCKS: Final = {SlaClock.INITIAL: N_("first response"), SlaClock.NEXT: N_("next response"),
                  SlaClock.UPDATE: N_("update"), SlaClock.RESOLUTION: N_("resolution")}
+
+
+LAST_DAYS: Final = re.compile(r"^last (\d+) days?$")
+"""The label of a report over a number of days (``bot.domain.periods``)."""
 
 
 class Words:
@@ -126,6 +131,14 @@ class Words:
         if self.language == SOURCE:
             return f"{self.number(value)} %"
         return format_percent(value / 100, format="#,##0.#%", locale=self._locale)
+
+    def period(self, label: str) -> str:
+        """A report's period as this language says it: ``2026-03`` as it is, ``last 30
+        days`` (as ``/ticket report`` labels a number of days) in words."""
+        days = LAST_DAYS.match(label)
+        if days is None:
+            return label
+        return self.ngettext("last {n} day", "last {n} days", int(days[1]))
 
     def refusal(self, refusal: TicketError) -> str:
         """A refusal as the person who was refused reads it (a sentence)."""

@@ -44,6 +44,13 @@ def test_durations_numbers_and_percentages_in_the_language() -> None:
                        1) == "…e 1 altra riga nel CSV."
 
 
+def test_a_reports_period_in_the_language() -> None:
+    it, en = words_for("it"), words_for("en")
+    assert (it.period("last 30 days"), it.period("last 1 day")) == (
+        "ultimi 30 giorni", "ultimo 1 giorno")
+    assert (en.period("last 30 days"), it.period("2026-03")) == ("last 30 days", "2026-03")
+
+
 def test_a_refusal_names_statuses_in_the_language() -> None:
     refused = TicketError("{key} is {status} and cannot be claimed", key="T-1",
                           status=Status.WAITING_ON_CLIENT)
