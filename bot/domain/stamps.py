@@ -16,13 +16,14 @@ from datetime import date
 from enum import Enum
 from pathlib import Path
 
-from bot.domain import assignment, calendar, plans, sla, tickets, urgency
+from bot.domain import assignment, calendar, plans, sla, tickets, transitions, urgency
 from bot.domain.plans import Plan
 from bot.domain.sla import Timer
 
 _RULES = hashlib.sha256(b"".join(
     Path(module.__file__ or "").read_bytes()
-    for module in (assignment, calendar, plans, sla, tickets, urgency))).hexdigest()
+    for module in (assignment, calendar, plans, sla, tickets, transitions, urgency))
+).hexdigest()
 """The source of the modules that work out a ticket's timers, urgency and assignment jobs."""
 
 

@@ -31,8 +31,8 @@ from bot.domain.tickets import (
     StatusChange,
     Ticket,
     TicketError,
-    awaits_claim,
 )
+from bot.domain.transitions import awaits_claim
 from bot.slack_ui.csat import survey
 from bot.slack_ui.ids import (
     SECTION_MAX,

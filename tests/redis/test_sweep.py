@@ -16,7 +16,8 @@ from bot.domain.assignment import assign
 from bot.domain.jobs import AutoAssign
 from bot.domain.plans import STANDARD, Plan, default_plans
 from bot.domain.sla import desired_timers
-from bot.domain.tickets import Client, Severity, Ticket, claim
+from bot.domain.tickets import Client, Severity, Ticket
+from bot.domain.transitions import claim
 from bot.domain.urgency import urgency
 from bot.services.plans import Plans
 from bot.services.sweep import Sweeper, SweepResult

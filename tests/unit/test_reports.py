@@ -30,14 +30,8 @@ from bot.domain.reports import (
     to_csv,
 )
 from bot.domain.sla import SlaClock as Clock
-from bot.domain.tickets import (
-    Severity,
-    Status,
-    StatusChange,
-    Ticket,
-    TicketError,
-    resolve,
-)
+from bot.domain.tickets import Severity, Status, StatusChange, Ticket, TicketError
+from bot.domain.transitions import resolve
 from bot.slack_ui.reports import SUMMARY_LINES, report_message
 
 HOUR = 3600
