@@ -9,7 +9,7 @@ besides its timers; ``scripts.REBUILD``) still holds, word for word:
 - the same version (a change rebuilt its timers since) and as many marks (a timer fired,
   a post went out, a job failed for good or was retried);
 - the same digest as its client's plan has now (a plan, a calendar, the warning share,
-  ``ASSIGNMENT``, ``REASSIGN_AFTER`` or the rules changed since; ``bot.domain.stamps``);
+  ``ASSIGNMENT`` on or off, ``REASSIGN_AFTER`` or the rules changed since; ``bot.domain.stamps``);
 - no timer due by now since (past its due, which timers it should have changes: a
   warning past its deadline is dropped, a later reminder replaces an earlier one);
 - both its posts made (a post still to come is armed again if it was lost);

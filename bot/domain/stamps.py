@@ -58,8 +58,8 @@ def next_due(timers: Sequence[Timer], now: float) -> float | None:
 def rules_stamp(plan: Plan, warn_at: float,
                 assigning: tuple[bool, float | None] = (False, None)) -> str:
     """The digest of what a ticket on ``plan`` has its timers and jobs worked out from;
-    ``assigning``: the settings of automatic assignment (``ASSIGNMENT``, ``REASSIGN_AFTER``),
-    which decide the assignment jobs it should have."""
+    ``assigning``: whether the desk assigns (``ASSIGNMENT``) and ``REASSIGN_AFTER``, which
+    decide the assignment jobs it should have."""
     text = json.dumps([_RULES, warn_at, _plain(plan), _plain(assigning)],
                       separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
