@@ -27,7 +27,8 @@ from bench.sweep import IN_FLIGHT, bench_settings, channels
 from bot.bootstrap import Runtime, open_runtime
 from bot.domain.plans import STANDARD
 from bot.domain.sla import desired_timers
-from bot.domain.tickets import Client, Severity, Ticket, claim
+from bot.domain.tickets import Client, Severity, Ticket
+from bot.domain.transitions import claim
 from bot.domain.urgency import urgency
 from bot.services.staff import Actor
 from bot.slack_ui.home import home_view

@@ -251,7 +251,8 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
     bolt.use(provide(desk))
     handlers.register(bolt, words_for(settings.language))
     worker = Worker(queue, registry, deps, clock, Sweeper(store, plans, warn_at, clock,
-                                                         auto.rule is not Rule.NONE),
+                                                         auto.rule is not Rule.NONE,
+                                                         auto.reassign_after),
                     reports=reports, retention=Retention(
                         outcomes, clock, archive_after_days=settings.archive_after_days,
                         retain_days=settings.retain_days))

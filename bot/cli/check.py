@@ -23,13 +23,11 @@ from bot.bootstrap import (
 )
 from bot.cli import NAME_MAX, Failure
 from bot.config import Settings
+from bot.config.assignment import parse_shifts
 from bot.config.languages import available
 from bot.domain.staff import Member, WhoUnknown
 from bot.domain.text import clean_line
 from bot.domain.tickets import Client
-
-log = logging.getLogger("bot")
-
 
 log = logging.getLogger("bot")
 
@@ -240,7 +238,8 @@ def check_scopes(auth: AsyncSlackResponse, line: Callable[..., None]) -> bool:
 
 async def check_people(settings: Settings, slack: Slack, registered: Sequence[Client],
                        line: Callable[..., None]) -> bool:
-    """The head of support, then each client: channel, sharing, account manager, plan, pin."""
+    """The head of support, the people given shifts, then each client: channel, sharing,
+    account manager, plan, pin."""
     ok = True
     people: dict[str, str | None] = {}
 
@@ -264,6 +263,11 @@ async def check_people(settings: Settings, slack: Slack, registered: Sequence[Cl
     else:
         result("SUPPORT_LEAD", "not set: breaches are not sent to a head of support",
                warn=True)
+    # Each person given a shift (the calendars they name were checked with the settings).
+    for user, calendar in sorted(parse_shifts(settings.shifts, settings.calendars).items()):
+        problem = await problem_with(user)
+        result("SHIFTS", f"{problem}, yet given the calendar {calendar.name}" if problem
+               else f"{user} is active, on shift by {calendar.name}", warn=problem is not None)
     plans = settings.plan_table
     for client in registered:
         print(f"Client {clean_line(client.name)} ({client.channel})")

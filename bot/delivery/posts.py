@@ -12,7 +12,7 @@ from bot.adapters.finish import Choice, Finished, Posted
 from bot.adapters.slack import CARD, Author, marker
 from bot.delivery.job_run import Loaded, NotReady, Run, client_words, load, staff_words
 from bot.delivery.registry import Consequences, Handlers
-from bot.domain import tickets as rules
+from bot.domain import transitions as rules
 from bot.domain.jobs import (
     Armed,
     EngineeringHandoff,

@@ -72,6 +72,22 @@ def silent_since(ticket: Ticket, at: float) -> bool:
     return ticket.last_update_at is None or ticket.last_update_at < at
 
 
+def handover_due(ticket: Ticket, after: float) -> tuple[int, float] | None:
+    """The hand-over check an open ticket should still have to come, ``after`` seconds
+    (``REASSIGN_AFTER``) from its automatic assignment to whoever holds it now: that
+    assignment's index and the check's due; None when it has none (assigned by hand,
+    taken up with its assignee's own Claim, or answered since)."""
+    if ticket.status is Status.RESOLVED or not ticket.assignments:
+        return None
+    index = len(ticket.assignments) - 1
+    held = ticket.assignments[index]
+    if held.by is not None or held.to is None or held.to != ticket.assignee:
+        return None
+    if not silent_since(ticket, held.at):
+        return None
+    return index, held.at + after
+
+
 def holder_at(ticket: Ticket, at: float) -> str | None:
     """Who held the ticket at ``at`` (its assignee then), by its assignments."""
     holder = None

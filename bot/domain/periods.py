@@ -7,6 +7,7 @@ a person types gets a period or a refusal (``TicketError``), never another error
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -39,8 +40,11 @@ def month(year: int, number: int, timezone: str = "UTC") -> Period:
 
 
 def month_of(at: float, timezone: str = "UTC", back: int = 0) -> Period:
-    """The month ``at`` falls in (in ``timezone``), or the one ``back`` months before it."""
-    local = datetime.fromtimestamp(at, ZoneInfo(timezone))
+    """The month ``at`` falls in (in ``timezone``), or the one ``back`` months before it.
+
+    Read from the whole second ``at`` falls in: ``fromtimestamp`` rounds to the nearest
+    microsecond, which puts the last half microsecond of a month in the next one."""
+    local = datetime.fromtimestamp(math.floor(at), ZoneInfo(timezone))
     index = local.year * 12 + local.month - 1 - back
     return month(index // 12, index % 12 + 1, timezone)
 

@@ -329,7 +329,8 @@ def tickets_in(rows: Sequence[Row]) -> int:
     return sum(int(r.values[0] or 0) for r in rows if r.severity == ALL and not r.everyone)
 
 
-def _cell(value: Value) -> str:
+def csv_cell(value: Value) -> str:
+    """A figure as a CSV cell: blank where none, durations to the millisecond."""
     if value is None:
         return ""
     if isinstance(value, int):
@@ -344,7 +345,7 @@ def to_csv(rows: Sequence[Row], cols: Sequence[Column] = COLUMNS) -> str:
     writer.writerow(["client", "severity",
                      *(f"{c.name} (s)" if c.duration else c.name for c in cols)])
     for r in rows:
-        writer.writerow([_csv_safe(r.client), r.severity, *(_cell(v) for v in r.values)])
+        writer.writerow([_csv_safe(r.client), r.severity, *(csv_cell(v) for v in r.values)])
     return out.getvalue()
 
 

@@ -186,7 +186,10 @@ class Assignments:
                 update={"reason": reason})
             await self.store.enqueue(Armed(told))
             if excluded and not await self.team() - excluded:
-                return None  # everyone has held it: it stays where it is, for good
+                # Everyone has held it: it stays where it is, for good (the mark tells the
+                # sweep that this check is done, not lost).
+                await self.store.commit_effects(current, marks=[job.id])
+                return None
             raise NobodyAvailable(reason)
         busy = (await self.roster.busy(found.people)
                 if self.auto.rule is rules.Rule.LEAST_BUSY else None)

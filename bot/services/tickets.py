@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.domain import tickets as rules
+from bot.domain import transitions as rules
 from bot.domain.jobs import (
     Armed,
     AutoAssign,

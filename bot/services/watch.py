@@ -16,7 +16,8 @@ from enum import StrEnum
 
 from bot.domain.jobs import Armed, ClientRelay, FollowUpNote, SeverityNotice, SyncTriage
 from bot.domain.text import clean_block, clean_line
-from bot.domain.tickets import Severity, Status, Ticket, change_severity
+from bot.domain.tickets import Severity, Status, Ticket
+from bot.domain.transitions import change_severity
 from bot.domain.watch import (
     Watch,
     edited,

@@ -30,8 +30,8 @@ from bot.domain.tickets import (
     StatusChange,
     Ticket,
     TicketError,
-    awaits_claim,
 )
+from bot.domain.transitions import awaits_claim
 from bot.slack_ui.csat import score_line, survey
 from bot.slack_ui.ids import (
     SECTION_MAX,

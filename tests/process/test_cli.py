@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 
@@ -58,6 +59,27 @@ async def test_check_passes_with_a_good_configuration(slack: SlackStandIn,
     assert result.code == 0, result.out + result.err
     assert "auth.test" in result.out and "#support-triage" in result.out
     assert "ERR" not in result.out
+
+
+OFFICE = json.dumps({"office": {"timezone": "UTC", "hours": {"mon-fri": ["09:00-17:00"]}}})
+
+
+async def test_check_reports_the_people_given_shifts(slack: SlackStandIn, redis_url: str,
+                                                     tmp_path: Path) -> None:
+    nobody = "U0NOBODY99"
+    shifts = json.dumps({STAFF: "office", nobody: "office"})
+    result = await run_bot("check", env=bot_env(slack, redis_url, CALENDARS=OFFICE,
+                                                SHIFTS=shifts))
+    assert result.code == 0, result.out + result.err
+    assert f"{STAFF} is active, on shift by office" in result.out
+    [reported] = [line for line in result.out.splitlines()
+                  if line.split()[:2] == ["WRN", "SHIFTS"]]
+    assert f"{nobody} does not exist in Slack" in reported, result.out
+    # A calendar not in CALENDARS is an error of the settings, named.
+    wrong = await run_bot("check", env=bot_env(slack, redis_url, CALENDARS=OFFICE,
+                                               SHIFTS=json.dumps({STAFF: "nights"})),
+                          cwd=tmp_path)
+    assert wrong.code == 2 and "SHIFTS: " in wrong.err and "no calendar 'nights'" in wrong.err
 
 
 async def test_check_fails_when_the_app_is_not_in_the_triage_channel(

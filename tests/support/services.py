@@ -121,7 +121,8 @@ def make_world(*, group: frozenset[str] | None = None, **overrides: Any) -> Worl
         1 for t in store.tickets.values() if t.assignee == user and t.resolved_at is None))
     return World(settings, clock, store, directory, plans, changes, staff, tickets, reminders,
                  Queries(store, plans, staff, store, clock, settings.triage_channel),
-                 Sweeper(store, plans, settings.warn_at, clock, auto.rule is not Rule.NONE),
+                 Sweeper(store, plans, settings.warn_at, clock, auto.rule is not Rule.NONE,
+                         auto.reassign_after),
                  roster,
                  Assignments(changes, store, staff, directory, directory, roster, sinks, clock,
                              auto, settings.support_team_ids))

@@ -30,14 +30,8 @@ from bot.domain.reports import (
     to_csv,
 )
 from bot.domain.sla import SlaClock as Clock
-from bot.domain.tickets import (
-    Severity,
-    Status,
-    StatusChange,
-    Ticket,
-    TicketError,
-    resolve,
-)
+from bot.domain.tickets import Severity, Status, StatusChange, Ticket, TicketError
+from bot.domain.transitions import resolve
 from bot.slack_ui.csat import score_line
 from bot.slack_ui.reports import SUMMARY_LINES, report_message
 from bot.slack_ui.words import words_for
@@ -264,6 +258,7 @@ typed_periods = st.one_of(
        st.sampled_from(["UTC", "Europe/Rome", "Pacific/Kiritimati", "America/Adak"]))
 @example("9999-12", "", NOW, "UTC")
 @example("1970-01", "", 0.0, "America/Adak")
+@example("", "", 2051222399.9999995, "UTC")  # half a microsecond before a month begins
 def test_every_typed_period_is_one_that_has_begun_or_a_refusal(
         period: str, client: str, now: float, timezone: str) -> None:
     try:
