@@ -35,6 +35,7 @@ from bot.cli.clients import clients
 from bot.cli.dead_letters import dead_letters
 from bot.cli.worker_child import WorkerChild
 from bot.config import ConfigError, Settings, load_settings
+from bot.config.languages import available
 from bot.logs import configure as configure_logging
 from bot.sandbox.command import add_sandbox_parser, sandbox_command
 from bot.web import http_app, metrics_app
@@ -158,6 +159,8 @@ def parser() -> argparse.ArgumentParser:
     cs.add_argument("--account-manager", required=True)
     cs.add_argument("--plan", default="standard")
     cs.add_argument("--phone")
+    cs.add_argument("--language", help="what the client reads is in this language "
+                    f"({', '.join(available())}; default: LANGUAGE)")
     cs.add_argument("--watch", choices=["messages", "tickets"],
                     help="messages: a client's plain message in the channel opens a ticket "
                          "(the default for a new client); tickets: only /ticket, the button, "

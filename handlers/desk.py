@@ -18,6 +18,7 @@ from bot.services.queries import Queries
 from bot.services.reports import Reports
 from bot.services.tickets import Tickets
 from bot.services.watch import Watcher
+from bot.slack_ui.words import Words
 
 
 class OnceRecords(Protocol):
@@ -53,6 +54,11 @@ class Desk:
     """Who the app is (cached ``auth.test``): for permalinks."""
     tell: Callable[[str, str], Awaitable[object]]
     """A direct message to a person (user ID, text): a refusal decided after the ack."""
+    words: Callable[[str | None], Awaitable[Words]]
+    """What is said in a channel (or, for None, outside any: DMs, App Home): a client's
+    channel speaks the client's language, anywhere else speaks ``LANGUAGE``."""
+    staff_words: Words
+    """``LANGUAGE``: what is said where no channel is known."""
     assignments: Assignments
     """Assign to and Unassign."""
     watcher: Watcher | None = None

@@ -15,10 +15,12 @@ from bot.bootstrap import (
 from bot.cli import NAME_MAX, PHONE_MAX, Failure
 from bot.cli.check import require_account_manager
 from bot.config import CHANNEL_ID, USER_ID, Settings
+from bot.config.languages import available
 from bot.domain.text import clean_line
 from bot.domain.tickets import Client
 from bot.domain.watch import Watch
 from bot.slack_ui.messages import welcome_message
+from bot.slack_ui.words import words_for
 
 log = logging.getLogger("bot")
 
@@ -38,7 +40,8 @@ async def clients(settings: Settings, url: str, args: argparse.Namespace) -> Non
                       "--account-manager U..")
             for c in listed:
                 print(f"{c.channel}  {c.name}  plan={c.plan}  account_manager="
-                      f"{c.account_manager or '-'}  phone={c.phone or '-'}  watch={c.watch}")
+                      f"{c.account_manager or '-'}  phone={c.phone or '-'}  watch={c.watch}  "
+                      f"language={c.language or settings.language + ' (LANGUAGE)'}")
         elif args.action == "remove":
             if not await store.remove_client(args.channel):
                 raise Failure(f"No client is registered for channel {args.channel}.")
@@ -46,15 +49,16 @@ async def clients(settings: Settings, url: str, args: argparse.Namespace) -> Non
         else:
             await set_client(runtime, channel=args.channel, name=args.name,
                              account_manager=args.account_manager, plan=args.plan,
-                             phone=args.phone, watch=args.watch)
+                             phone=args.phone, watch=args.watch, language=args.language)
 
 
 async def set_client(runtime: Runtime, *, channel: str, name: str, account_manager: str,
                      plan: str = "standard", phone: str | None = None,
-                     watch: str | None = None) -> None:
+                     watch: str | None = None, language: str | None = None) -> None:
     """``clients set``: register or update a client channel, with its welcome message.
     ``watch``: whether plain messages open tickets (None: as before; for a new client,
-    they do)."""
+    they do). ``language``: what the client reads (None: as before; for a new client,
+    ``LANGUAGE``)."""
     settings, store = runtime.settings, runtime.store
     problems = []
     if not CHANNEL_ID.match(channel):
@@ -69,6 +73,9 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
     if plan not in settings.plan_table:
         problems.append(f"--plan {plan!r} is not a plan; known: "
                         f"{', '.join(sorted(settings.plan_table))} (add plans with PLANS)")
+    if language is not None and language not in available():
+        problems.append(f"--language {language!r} is not a language the desk speaks; known: "
+                        f"{', '.join(available())}")
     if problems:
         raise Failure("\n".join(problems))
     await require_account_manager(runtime.slack, account_manager)
@@ -76,9 +83,11 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
     client = Client(channel=channel, name=clean_line(name), plan=plan,
                     account_manager=account_manager, phone=clean_line(phone) if phone else None,
                     welcome_ts=previous.welcome_ts if previous else None,
-                    watch=watch or (previous.watch if previous else Watch.MESSAGES))
+                    watch=watch or (previous.watch if previous else Watch.MESSAGES),
+                    language=language or (previous.language if previous else None))
     slack = runtime.slack
-    text, body = welcome_message(client)
+    text, body = welcome_message(
+        words_for(client.language or settings.language), client)
     try:
         ts = client.welcome_ts
         if ts:
@@ -109,6 +118,10 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
             client.plan, client.account_manager):
         moved = await runtime.worker.sweeper.follow_plan(client.channel)
         print(f"{moved} open ticket(s) of {client.name} now follow plan {client.plan}.")
+    if previous and previous.language != client.language:
+        redrawn = await runtime.worker.sweeper.redraw_cards(client.channel)
+        print(f"{client.name} now reads {client.language}: its welcome message and the "
+              f"cards of {redrawn} open ticket(s) are redrawn.")
 
 
 async def pin(slack: Slack, channel: str, ts: str) -> None:

@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config.assignment import parse_away, parse_reassign_after, parse_rule, parse_shifts
+from bot.config.languages import available
 from bot.config.plans import parse_calendars, parse_plans
 from bot.domain.plans import Plan
 
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
     log_format: str = "text"
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str = "0.0.0.0"
+    language: str = "en"
     assignment: str = "none"
     shifts: str = ""
     away_emoji: str = ":palm_tree:,:face_with_thermometer:,:airplane:"
@@ -143,6 +145,15 @@ class Settings(BaseSettings):
                 f"{value!r} is not a channel ID; give the ID (C0123ABCD), found at the bottom "
                 "of the channel's details in Slack, not its name"
             )
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        known = available()
+        if value not in known:
+            raise ValueError(f"{value!r} is not a language the desk speaks; known: "
+                             f"{', '.join(known)}")
         return value
 
     @field_validator("support_lead")

@@ -43,3 +43,8 @@ def blank(text: str) -> bool:
     return all(c.isspace() or c in _INVISIBLE or unicodedata.category(c) in _UNSEEN
                or "\ufe00" <= c <= "\ufe0f" or "\U000e0100" <= c <= "\U000e01ef"
                for c in text)
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for it)
+    """Marks ``message`` for the catalog where it is written; translated where it is shown."""
+    return message

@@ -56,7 +56,8 @@ class StaffCheck:
         return not is_staff(member, org, payload_team=actor.team,
                             payload_enterprise=actor.enterprise, support_team=None)
 
-    async def require(self, actor: Actor, doing: str) -> None:
-        """Raise NotStaff (``Only the support team can <doing>.``) unless ``actor`` is staff."""
+    async def require(self, actor: Actor, refusal: str) -> None:
+        """Raise NotStaff (``refusal``: "Only the support team can ...") unless ``actor`` is
+        staff."""
         if not await self.is_staff(actor):
-            raise NotStaff(f"Only the support team can {doing}.")
+            raise NotStaff(refusal)

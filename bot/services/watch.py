@@ -16,7 +16,8 @@ from enum import StrEnum
 
 from bot.domain.jobs import Armed, ClientRelay, FollowUpNote, SeverityNotice, SyncTriage
 from bot.domain.text import clean_block, clean_line
-from bot.domain.tickets import Severity, Status, Ticket, change_severity
+from bot.domain.tickets import Severity, Status, Ticket
+from bot.domain.transitions import change_severity
 from bot.domain.watch import (
     MessageRecords,
     Watch,
@@ -231,7 +232,7 @@ class Watcher:
         """Staff edit a ticket opened from a message (the shortcut on that message): its
         title and description (None: kept as it is), and its severity by the
         severity-change rule."""
-        await self.staff.require(actor, "edit a ticket")
+        await self.staff.require(actor, "Only the support team can edit a ticket.")
         now = self.now()
 
         def apply(t: Ticket) -> Ticket:
