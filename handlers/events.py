@@ -8,6 +8,7 @@ gets a 500 and redelivers the event, and the redelivery does the work.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -33,6 +34,11 @@ EVENT_ID_TTL = 3600
 RUNNING_TTL = 30.0
 """While an event's work runs, Slack's retries of it are dropped; should the process die
 mid-work, the marker expires and a later retry does the work."""
+
+OTHER_WAIT = 1.5
+"""Seconds a delivery waits for another delivery of its event to finish before it answers
+500 (Slack waits 3 s for an answer)."""
+OTHER_POLL = 0.05
 
 REPLY_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 """Message subtypes that are a person writing (edits, deletions and bots are not)."""
@@ -64,10 +70,11 @@ async def once(body: dict[str, Any], context: AsyncBoltContext,
                work: Coroutine[Any, Any, object]) -> None:
     """Do an event's work once: marked done when the work is done, not when it arrives.
 
-    A retry that comes while the work still runs is dropped; a failure releases the
-    event's hold, so Slack's retry does the work (the listener's error makes Bolt answer
-    500). When Redis refuses the release too, the hold is remembered here as abandoned,
-    and a retry reaching this process takes it over.
+    A retry that comes while the work still runs waits for it a little
+    (``_after_the_other``); a failure releases the event's hold, so Slack's retry does the
+    work (the listener's error makes Bolt answer 500). When Redis refuses the release
+    too, the hold is remembered here as abandoned, and a retry reaching this process
+    takes it over.
     """
     event_id = body.get("event_id")
     records = desk_of(context).once
@@ -80,13 +87,14 @@ async def once(body: dict[str, Any], context: AsyncBoltContext,
             if begun:
                 _abandoned.pop(key, None)
                 log.info("event %s: taking over a delivery that failed", event_id)
+        if not begun:
+            begun = await _after_the_other(records, key, holder, event_id)
     except BaseException:
-        work.close()  # Redis did not answer: Slack's retry does the work
-        raise
+        work.close()  # Redis did not answer, or another delivery still holds the event:
+        raise         # Slack's retry does the work
     if not begun:
         work.close()
-        log.info("event %s already handled or being handled: Slack redelivery dropped",
-                 event_id)
+        log.info("event %s already handled: Slack redelivery dropped", event_id)
         return
     try:
         await work
@@ -96,6 +104,34 @@ async def once(body: dict[str, Any], context: AsyncBoltContext,
         raise
     if event_id:
         await records.finish_once(key, EVENT_ID_TTL)
+
+
+class StillHandled(Exception):
+    """Another delivery of the event still holds it: Slack gets a 500 and delivers it
+    again later, when that delivery has finished it or its hold has lapsed."""
+
+
+async def _after_the_other(records: OnceRecords, key: str, holder: str,
+                           event_id: object) -> bool:
+    """Another delivery holds the event (a retry while the first still works, perhaps in
+    another process): wait for it a little. True when it failed and let go, and this
+    delivery now does the work; False when it is done. Still held after ``OTHER_WAIT``:
+    ``StillHandled``, so that Slack's next retry finds it done or takes it over (answering
+    200 here would end Slack's retries, and a delivery that failed in another process
+    would have lost the event)."""
+    deadline = time.monotonic() + OTHER_WAIT
+    while True:
+        state = await records.once_state(key)
+        if state == "done":
+            return False
+        if state is None and await records.begin_once(key, RUNNING_TTL, holder):
+            log.info("event %s: taking over a delivery that let go of it", event_id)
+            return True
+        if time.monotonic() >= deadline:
+            log.warning("event %s: another delivery still holds it; Slack delivers it "
+                        "again later", event_id)
+            raise StillHandled(key)
+        await asyncio.sleep(OTHER_POLL)
 
 
 async def release(records: OnceRecords, key: str, holder: str) -> None:

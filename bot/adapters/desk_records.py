@@ -63,6 +63,11 @@ class DeskRecords:
             _SWAP_ONCE, 1, once_key(key), f"running:{gone}", f"running:{holder}",
             round(running_ttl * 1000)))
 
+    async def once_state(self, key: str) -> str | None:
+        """``done``, ``running:<holder>``, or None when nobody holds ``key`` (never begun,
+        released by a delivery that failed, or its holder's hold expired)."""
+        return cast(str | None, await self.redis.get(once_key(key)))
+
     async def finish_once(self, key: str, ttl: int) -> None:
         """The work of ``key`` is done: later deliveries of it are dropped for ``ttl`` s."""
         await self.redis.set(once_key(key), "done", ex=ttl)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from redis.exceptions import MaxConnectionsError
 
+from bot.adapters.keys import once_key
 from bot.services.tickets import NewTicket
 from bot.services.watch import Watcher
 from tests.support.desk import RunningApp, drained, register_client, ticket
@@ -84,3 +85,44 @@ async def test_a_request_of_another_organisation_is_taken_without_asking_slack_w
     await drained(app.runtime)
     assert (await ticket(app.runtime, 1001)).message_ts == ts
     assert app.slack.calls_to("users.info", user=CLIENT_USER) == []
+
+
+async def test_a_retry_finding_a_delivery_that_failed_elsewhere_is_answered_500_then_done(
+        app: RunningApp) -> None:
+    # Another process took the event, failed, and could not let go of it (Redis refused
+    # the release): its hold lasts until it lapses. Slack's retry reaching this process
+    # must not get a 200, which would end Slack's retries with the request lost.
+    await register_client(app.runtime)
+    held = once_key("event:EvElsewhere1")
+    await app.runtime.redis.set(held, "running:another-process", px=60_000)
+    text = "Exports stop at 99% since this morning"
+    ts = app.slack.add_message(CLIENT_CHANNEL, CLIENT_USER, text)
+    event = {"type": "message", "channel": CLIENT_CHANNEL, "user": CLIENT_USER, "text": text,
+             "ts": ts, "user_team": "T0OTHER001", "channel_type": "channel"}
+    retried = await app.client.event(event, event_id="EvElsewhere1", retry_num=1)
+    assert retried.status == 500
+    assert await app.runtime.store.get(1001) is None
+    await app.runtime.redis.delete(held)  # the hold lapsed: Slack's next retry does it
+    await client_writes(app, text, event_id="EvElsewhere1", retry_num=2, ts=ts)
+    await triage_post(app, 1001)
+    assert (await ticket(app.runtime, 1001)).message_ts == ts
+
+
+async def test_a_retry_waits_for_a_delivery_that_lets_go_and_does_its_work(
+        app: RunningApp) -> None:
+    # The first delivery fails a moment after the retry arrives and releases its hold:
+    # the retry, still waiting for it, opens the ticket (and answers 200).
+    await register_client(app.runtime)
+    held = once_key("event:EvLetGo0001")
+    await app.runtime.redis.set(held, "running:first-delivery", px=60_000)
+
+    async def let_go() -> None:
+        await asyncio.sleep(0.3)
+        await app.runtime.redis.delete(held)
+
+    releasing = asyncio.create_task(let_go())
+    ts = await client_writes(app, "Uploads fail for every file", event_id="EvLetGo0001",
+                             retry_num=1)  # asserts a 200
+    await releasing
+    await triage_post(app, 1001)
+    assert (await ticket(app.runtime, 1001)).message_ts == ts
