@@ -14,9 +14,12 @@ from tests.support.flows import client_thread, open_ticket, staff_reply, text_of
 from tests.support.workspace import STAFF, STAFF_2, TRIAGE
 
 TEAM = {"assignment": "round-robin", "support_team": f"{STAFF},{STAFF_2}"}
-TOMORROW = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[
-    (time.gmtime().tm_wday + 1) % 7]
-CLOSED_TODAY = {"tomorrow": {"timezone": "UTC", "hours": {TOMORROW: ["00:00-24:00"]}}}
+_DAY = 86_400
+CLOSED_TODAY = {"tomorrow": {"timezone": "UTC", "hours": {"mon-sun": ["00:00-24:00"]},
+                             "holidays": [time.strftime("%Y-%m-%d", time.gmtime(
+                                 time.time() + days * _DAY)) for days in range(-1, 3)]}}
+"""A shift that is closed from yesterday to the day after tomorrow (UTC): closed while the
+test runs, even when the suite crosses midnight between this module's import and it."""
 
 
 def dms(app: RunningApp, user: str) -> list[str]:
