@@ -123,7 +123,11 @@ async def work(settings: Settings, url: str) -> None:
         _stop_on_signals(stop)
         await runtime.redis.ping()
         settle_heap()
+        mailbox = runtime.mailbox
+        reading = asyncio.create_task(mailbox.run(stop)) if mailbox else None
         await runtime.worker.run(stop)
+        if reading is not None:
+            await reading
 
 
 @contextlib.asynccontextmanager
@@ -158,6 +162,9 @@ def parser() -> argparse.ArgumentParser:
     cs.add_argument("--account-manager", required=True)
     cs.add_argument("--plan", default="standard")
     cs.add_argument("--phone")
+    cs.add_argument("--email-domain", action="append", dest="email_domains", metavar="DOMAIN",
+                    help="senders of this domain write for this client by email (repeat for "
+                    "more; the ones given replace the client's; --email-domain none: none)")
     c.add_parser("list", help="list the clients")
     cr = c.add_parser("remove", help="unregister a client channel")
     cr.add_argument("--channel", required=True)

@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+import bot.delivery.email
 import bot.delivery.home
 import bot.delivery.outbox
 import bot.delivery.posts
@@ -41,11 +42,13 @@ from bot.adapters.slack import Slack, sdk_logger
 from bot.adapters.store import Store
 from bot.config import Settings
 from bot.delivery.job_run import DeliveryConfig, Deps
+from bot.delivery.mailbox import MailboxReader
 from bot.delivery.registry import Registry
 from bot.delivery.worker import MAX_IDLE, Worker
 from bot.services.changes import Changes
 from bot.services.channels import Channels
 from bot.services.csat import Ratings
+from bot.services.email_intake import EmailIntake
 from bot.services.home import Homes
 from bot.services.plans import Plans
 from bot.services.ports import Directory
@@ -105,6 +108,8 @@ class Runtime:
     plans: Plans
     changes: Changes
     reminders: Reminders
+    mailbox: MailboxReader | None = None
+    """The support mailbox's reader (with ``IMAP_URL``), run beside the worker."""
     metrics_peers: list[str] = field(default_factory=list)
     """``/metrics`` of this desk's other processes on this host (``serve``'s timer loop),
     merged into this one's."""
@@ -205,8 +210,12 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                     reports=reports, retention=Retention(
                         outcomes, clock, archive_after_days=settings.archive_after_days,
                         retain_days=settings.retain_days))
+    address = settings.mailbox
+    mailbox = MailboxReader(address, EmailIntake(
+        tickets, changes, store, plans, clock, support_email=settings.support_email or "",
+        reopen_days=settings.reopen_days), store) if address else None
     return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http,
-                   plans, changes, reminders)
+                   plans, changes, reminders, mailbox)
 
 
 def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: Changes,
@@ -229,4 +238,7 @@ def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: 
     registry.add(bot.delivery.outbox.handlers(pager, webhook), bot.delivery.outbox.CONSEQUENCES)
     registry.add(bot.delivery.home.handlers(homes, viewers))
     registry.add(bot.delivery.reports.handlers(reports))
+    registry.add(bot.delivery.email.handlers(changes, directory, mailer, settings.support_email,
+                                             settings.triage_channel),
+                 bot.delivery.email.CONSEQUENCES)
     return registry

@@ -10,10 +10,18 @@ from typing import Any
 from bot.domain.jobs import Armed, FireTimer, JobKind, RefreshHomes, TicketEvent
 from bot.domain.reports import Outcome
 from bot.domain.sla import SlaClock, Timer, rung_suffix
-from bot.domain.tickets import Rating, Severity, SeverityChange, Status, StatusChange, Ticket
+from bot.domain.tickets import (
+    MailThread,
+    Rating,
+    Severity,
+    SeverityChange,
+    Status,
+    StatusChange,
+    Ticket,
+)
 
 _TICKET_FIELDS = tuple(f.name for f in fields(Ticket) if f.name != "sent")
-WRITE_ONCE = frozenset({"client_ts", "triage_ts", "engineering_ts"})
+WRITE_ONCE = frozenset({"client_ts", "triage_ts", "engineering_ts", "card_ts"})
 """Message timestamps, set with HSETNX by whoever posted: a save never deletes them."""
 
 
@@ -31,6 +39,8 @@ def encode_ticket(ticket: Ticket) -> tuple[dict[str, str], list[str]]:
                 values[name] = json.dumps([asdict(c) for c in value])
             else:
                 unset.append(name)
+        elif name == "mail":
+            values[name] = json.dumps(asdict(value))
         else:
             values[name] = str(value.value if isinstance(value, Severity | Status) else value)
     return values, unset
@@ -85,7 +95,18 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         ratings=tuple(Rating(**r) for r in listed("ratings")),
         staff_ts=raw.get("staff_ts"),
         awaiting_ts=raw.get("awaiting_ts"),
+        message_ts=raw.get("message_ts"),
+        card_ts=raw.get("card_ts"),
+        mail=_mail(raw.get("mail")),
     )
+
+
+def _mail(raw: str | None) -> MailThread | None:
+    if not raw:
+        return None
+    found = json.loads(raw)
+    return MailThread(found["sender"], tuple(found["refs"]), found["subject"],
+                      tuple(found.get("cc", ())), found.get("name", ""))
 
 
 def encode_outcome(o: Outcome) -> str:

@@ -60,12 +60,13 @@ async def post_client_thread(job: PostClientThread, run: Run) -> None:
     if loaded is None:
         return
     ticket, n, posted = loaded.ticket, job.ticket, None
-    if ticket.client_ts is None:
+    if ticket.card_at is None:
+        # A ticket opened from a message has its card in that message's thread.
         text, body = card_view(loaded, run)
         ts = await run.deps.slack.post_once(
             ticket.channel, text, body, mark=marker(ticket.key, CARD),
-            again=run.again, oldest=since(ticket))
-        posted = Posted("client_ts", ts)
+            again=run.again, oldest=since(ticket), thread_ts=ticket.message_ts)
+        posted = Posted("card_ts" if ticket.message_ts else "client_ts", ts)
     # (Else posted by an earlier run, which may have stopped before what follows.)
     # With its ts: the triage post, which links to this thread, posted now (by this worker,
     # next) or brought up to date; and the card redrawn if a rerun may have found the card
@@ -115,10 +116,11 @@ async def sync_card(job: SyncCard, run: Run) -> None:
     """Re-render the ticket's card in the client thread from its state (as the triage post
     is: idempotent, and armed again by a change made while it runs)."""
     loaded = await load(run, job.ticket)
-    if loaded is None or loaded.ticket.client_ts is None:
+    card = loaded.ticket.card_at if loaded else None
+    if loaded is None or card is None:
         return  # the card is still to come, and will show the current state
     text, body = card_view(loaded, run)
-    await run.deps.slack.update(loaded.ticket.channel, loaded.ticket.client_ts, text, body)
+    await run.deps.slack.update(loaded.ticket.channel, card, text, body)
 
 
 def card_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]:

@@ -93,6 +93,19 @@ class Rating:
 
 
 @dataclass(frozen=True)
+class MailThread:
+    """A ticket's email thread: the reporter's address, the Message-IDs of the client's
+    emails in it (the first opened the ticket), its subject, and who was copied from the
+    client's domains."""
+
+    sender: str
+    refs: tuple[str, ...]
+    subject: str
+    cc: tuple[str, ...] = ()
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class Ticket:
     number: int
     channel: str
@@ -132,6 +145,19 @@ class Ticket:
     update the desk relayed), once known: the thread's order is Slack's, by Slack's clock."""
     awaiting_ts: str | None = None
     """Slack's timestamp of the client's message ``awaiting_since`` stands for."""
+    message_ts: str | None = None
+    """The client's message in the channel the ticket was opened from by watching the
+    channel (its thread is the ticket's client thread); None for a ticket asked for."""
+    card_ts: str | None = None
+    """The card's timestamp, in that message's thread (a ticket asked for: its card is
+    ``client_ts``, the thread's first message)."""
+    mail: MailThread | None = None
+    """The email thread of a ticket opened by email: where its answers go."""
+
+    @property
+    def card_at(self) -> str | None:
+        """Where the ticket's card is in the client channel, once posted."""
+        return self.card_ts if self.message_ts else self.client_ts
 
     @property
     def key(self) -> str:
@@ -290,6 +316,11 @@ class Client:
     account_manager: str | None = None
     phone: str | None = None
     welcome_ts: str | None = None
+    email_domains: tuple[str, ...] = ()
+    """Senders of these domains write for this client (their email opens its tickets)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "email_domains", tuple(self.email_domains))
 
 
 @dataclass(frozen=True)

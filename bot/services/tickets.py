@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from bot.domain import tickets as rules
 from bot.domain.jobs import (
     Armed,
+    EmailAck,
+    EmailOrigin,
     EngineeringHandoff,
     PostClientThread,
     PostTriage,
@@ -27,6 +29,7 @@ from bot.domain.sla import Window, desired_timers, response_window
 from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import (
     IntakeLimit,
+    MailThread,
     Severity,
     Status,
     Ticket,
@@ -61,6 +64,10 @@ class NewTicket:
     once: str
     """What makes the request unique (the modal submission): opened at most once."""
     source_link: str | None = None
+    at: float | None = None
+    """When the request was made (an email's arrival), if before now."""
+    mail: MailThread | None = None
+    """The email thread of a ticket opened by email."""
 
 
 @dataclass(frozen=True)
@@ -123,11 +130,16 @@ class Tickets:
         client, plan = await self.plans.client_and_plan(new.channel)
         draft = Ticket(number=0, channel=new.channel, reporter=new.reporter,
                        title=clean_line(new.title), description=clean_block(new.description),
-                       severity=new.severity, created_at=now, source_link=new.source_link)
+                       severity=new.severity, created_at=min(now, new.at or now),
+                       source_link=new.source_link, mail=new.mail)
+        # A ticket opened by email: its sender named in the channel first, the card in that
+        # message's thread; and the acknowledgement emailed back.
+        first = ([Armed(EmailOrigin(ticket=0)), Armed(EmailAck(ticket=0))] if new.mail
+                 else [Armed(PostClientThread(ticket=0))])
         try:
             saved, created = await self.store.create(
                 draft, once=new.once, once_ttl=ONCE_TTL,
-                jobs=[Armed(PostClientThread(ticket=0)),
+                jobs=[*first,
                       Armed(PostTriage(ticket=0), now + TRIAGE_WAIT),
                       Armed(RefreshHomes(ticket=0)),
                       *self.sinks(draft, "opened", now, title=draft.title,

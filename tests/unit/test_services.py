@@ -14,6 +14,10 @@ from bot.domain.jobs import (
     BreachEmail,
     CsatComment,
     DeliverOutbox,
+    EmailAck,
+    EmailIntoThread,
+    EmailOrigin,
+    EmailOut,
     EngineeringHandoff,
     FireTimer,
     GroupAlert,
@@ -36,6 +40,7 @@ from bot.domain.jobs import (
     SyncTriage,
     TicketEvent,
     TriageNote,
+    UnknownSender,
 )
 from bot.domain.sla import Step
 from bot.domain.staff import SLACKBOT, Member, Organisation, is_staff
@@ -171,6 +176,12 @@ EVERY_JOB: list[Job] = [
     ReportDM(ref="statement:C0ACME0001:2026-11", user=None, start=T0, end=T0 + 86_400,
              label="2026-11", channel=CLIENT),
     CsatComment(ticket=1001, user=CLIENT_USER, ref="view:78"),
+    EmailOrigin(ticket=1001),
+    EmailAck(ticket=1001),
+    EmailOut(ticket=1001, ref="1700000000.000200", by=STAFF, text="Fixed."),
+    EmailIntoThread(ticket=1001, ref="0123456789abcdef", sender="dana@acme.example",
+                    name="Dana", text="Still broken."),
+    UnknownSender(sender="eve@else.example", subject="Hi", day=19_700),
 ]
 
 

@@ -17,6 +17,13 @@ from typing import Annotated
 from pydantic import Field, TypeAdapter
 
 from bot.domain.jobs.base import JobBase, JobKind, Role
+from bot.domain.jobs.email import (
+    EmailAck,
+    EmailIntoThread,
+    EmailOrigin,
+    EmailOut,
+    UnknownSender,
+)
 from bot.domain.jobs.home import PublishHome, RefreshHomes
 from bot.domain.jobs.outbox import DeliverOutbox, Sink, TicketEvent
 from bot.domain.jobs.posts import (
@@ -40,19 +47,49 @@ from bot.domain.jobs.reminders import (
 )
 from bot.domain.jobs.reports import CsatComment, ReportDM
 
-__all__ = ["JOB", "Armed", "BreachEmail", "CsatComment", "DeliverOutbox",
-           "EngineeringHandoff", "FireTimer", "GroupAlert", "Job", "JobBase", "JobKind",
-           "PostClientThread", "PostTriage", "ProblemNote", "PublishHome",
-           "ReactionPrompt", "RefreshHomes", "RelayUpdate", "ReminderDM", "ReportDM",
-           "Role", "SeverityNotice", "Sink", "StatusNotice", "SyncCard", "SyncTriage",
-           "TicketEvent", "TriageNote"]
+__all__ = [
+    "JOB",
+    "Armed",
+    "BreachEmail",
+    "CsatComment",
+    "DeliverOutbox",
+    "EmailAck",
+    "EmailIntoThread",
+    "EmailOrigin",
+    "EmailOut",
+    "EngineeringHandoff",
+    "FireTimer",
+    "GroupAlert",
+    "Job",
+    "JobBase",
+    "JobKind",
+    "PostClientThread",
+    "PostTriage",
+    "ProblemNote",
+    "PublishHome",
+    "ReactionPrompt",
+    "RefreshHomes",
+    "RelayUpdate",
+    "ReminderDM",
+    "ReportDM",
+    "Role",
+    "SeverityNotice",
+    "Sink",
+    "StatusNotice",
+    "SyncCard",
+    "SyncTriage",
+    "TicketEvent",
+    "TriageNote",
+    "UnknownSender",
+]
 
 
 Job = Annotated[
     PostClientThread | PostTriage | SyncTriage | StatusNotice | SeverityNotice | RelayUpdate
     | EngineeringHandoff | ReactionPrompt | FireTimer | ReminderDM | TriageNote | BreachEmail
     | GroupAlert | ProblemNote | TicketEvent | DeliverOutbox | SyncCard | RefreshHomes
-    | PublishHome | ReportDM | CsatComment,
+    | PublishHome | ReportDM | CsatComment | EmailOrigin | EmailAck | EmailOut
+    | EmailIntoThread | UnknownSender,
     Field(discriminator="kind"),
 ]
 

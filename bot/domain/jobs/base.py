@@ -29,6 +29,11 @@ class JobKind(StrEnum):
     SYNC_CARD = "sync_card"
     REFRESH_HOMES = "refresh_homes"
     PUBLISH_HOME = "publish_home"
+    EMAIL_ORIGIN = "email_origin"
+    EMAIL_ACK = "email_ack"
+    EMAIL_OUT = "email_out"
+    EMAIL_INTO_THREAD = "email_into_thread"
+    UNKNOWN_SENDER = "unknown_sender"
 
 
 class Role(StrEnum):

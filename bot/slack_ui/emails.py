@@ -1,0 +1,82 @@
+"""What the desk writes about email: the messages to the email's reporter (the
+acknowledgement, support's answers), threaded on their email; and, in Slack, the message
+that names an email's sender and the triage note about an unknown sender."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.domain.email_in import bare_subject, desk_message_id
+from bot.domain.mail import Email
+from bot.domain.sla import Window
+from bot.domain.tickets import MailThread, Ticket
+from bot.slack_ui.messages import lines_sections, quoted
+from bot.slack_ui.text import cut_plain, escape
+
+
+def _threaded(ticket: Ticket, mail: MailThread, what: str, support_email: str, subject: str,
+              body: str, *, auto: bool) -> Email:
+    domain = support_email.rpartition("@")[2]
+    refs = " ".join(mail.refs)
+    headers = [("In-Reply-To", mail.refs[-1]), ("References", refs)] if mail.refs else []
+    if auto:
+        headers.append(("Auto-Submitted", "auto-replied"))
+    return Email(to=mail.sender, subject=subject, body=body,
+                 message_id=desk_message_id(ticket.number, what, domain),
+                 sender=support_email, cc=mail.cc, headers=tuple(headers))
+
+
+def subject_of(ticket: Ticket, mail: MailThread) -> str:
+    return f"[{ticket.key}] Re: {bare_subject(mail.subject) or ticket.title}"
+
+
+def acknowledgement(ticket: Ticket, mail: MailThread, window: Window,
+                    support_email: str) -> Email:
+    """The acknowledgement of a ticket opened by email, threaded on it."""
+    when = datetime.fromtimestamp(window.deadline, UTC).strftime("%A %d %B %Y, %H:%M UTC")
+    body = "\n".join([
+        f"Hello {mail.name or mail.sender},",
+        "",
+        f"we have received your email and opened ticket {ticket.key}: {ticket.title}",
+        "",
+        f"Severity: {ticket.severity.label}",
+        f"Support will answer by: {when}",
+        "",
+        f"Reply to this email to add to the ticket; keep [{ticket.key}] in the subject.",
+        "",
+        "Support",
+    ])
+    return _threaded(ticket, mail, "ack", support_email, subject_of(ticket, mail), body,
+                     auto=True)
+
+
+def answer(ticket: Ticket, mail: MailThread, ref: str, author: str, text: str,
+           support_email: str) -> Email:
+    """Support's message to the client (a reply, an update, the resolution), by ``author``."""
+    body = f"{text}\n\n-- \n{author}, Support\n{ticket.key}: {ticket.title}\n"
+    return _threaded(ticket, mail, f"out.{ref}", support_email, subject_of(ticket, mail), body,
+                     auto=False)
+
+
+def origin_message(ticket: Ticket, mail: MailThread) -> tuple[str, list[dict[str, Any]]]:
+    """The top-level message in the client channel naming the email's sender."""
+    who = f"{escape(mail.name)} <{escape(mail.sender)}>" if mail.name and \
+        mail.name != mail.sender else escape(mail.sender)
+    head = f":email: *{who}* wrote to support: *{escape(ticket.title)}*"
+    return (f"Email from {cut_plain(mail.name or mail.sender, 200)}: "
+            f"{cut_plain(ticket.title, 200)}",
+            [*lines_sections([head]), *quoted(ticket.description)])
+
+
+def email_in_thread(name: str, sender: str, text: str) -> tuple[str, list[dict[str, Any]]]:
+    """A client's email reply, posted in the ticket's thread."""
+    return (cut_plain(f"{name}: {text}", 3000),
+            [*lines_sections([f":email: *{escape(name)}* <{escape(sender)}> by email:"]),
+             *quoted(text)])
+
+
+def unknown_sender(sender: str, subject: str) -> str:
+    return (f":email: Email from {escape(sender)} (\"{escape(cut_plain(subject, 200))}\") "
+            "opened no ticket: its domain is no client's, and the sender was not answered. "
+            "If it is a client's, add the domain with `clients set --email-domain`.")
