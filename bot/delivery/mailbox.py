@@ -24,7 +24,9 @@ from bot.services.email_intake import EmailIntake
 log = logging.getLogger(__name__)
 
 LEASE = "mailbox:reader"
-LEASE_SECONDS = 60.0
+LEASE_SECONDS = 30.0
+"""How long the reader's hold on the mailbox lasts without renewal (``JOB_LEASE_SECONDS``):
+should its worker die, another reads the mailbox after this."""
 POLL_SECONDS = 30.0
 """The longest wait between looks at the mailbox (IDLE wakes the reader sooner)."""
 BACKOFF_MAX = 300.0

@@ -7,18 +7,20 @@ marking it seen makes one ticket."""
 from __future__ import annotations
 
 import asyncio
+import signal
 
 from bot.bootstrap import open_runtime
 from bot.domain.tickets import Severity
 from bot.sandbox.records import Message
 from bot.sandbox.standin import SlackStandIn
-from tests.support.cli import register_acme
+from tests.support.cli import bot_env, register_acme
 from tests.support.desk import settings_for, ticket
-from tests.support.dovecot import USER, Dovecot, email
+from tests.support.dovecot import USER, Dovecot, email, relay
 from tests.support.flows import text_of, triage_post
-from tests.support.processes import serve
+from tests.support.once import LEASE
+from tests.support.processes import bot_process, serve
 from tests.support.servers import SmtpSink
-from tests.support.workspace import CLIENT_CHANNEL
+from tests.support.workspace import CLIENT_CHANNEL, TRIAGE
 
 DANA = "Dana Client <dana@acme.example>"
 
@@ -64,3 +66,61 @@ async def test_an_email_opens_a_critical_ticket_acknowledged_in_its_thread(
     assert opened.reporter == "dana@acme.example"
     assert "Every checkout fails" in opened.description
     assert "older message" not in opened.description
+
+
+async def test_a_worker_killed_between_reading_an_email_and_marking_it_seen_makes_one_ticket(
+        slack: SlackStandIn, redis_url: str, dovecot: Dovecot, smtp_sink: SmtpSink) -> None:
+    await register_acme(slack, redis_url, "--email-domain", "acme.example")
+    original = email(DANA, "Uploads fail", "Every upload stops at 99%.")
+    async with relay(dovecot.port, hold_on=b"STORE") as held:
+        env = bot_env(slack, redis_url, JOB_LEASE_SECONDS=str(LEASE),
+                      **mail_env(dovecot, smtp_sink, IMAP_URL=dovecot.url(held.port)))
+        async with bot_process("worker", env=env) as first:
+            await asyncio.to_thread(dovecot.deliver, original)
+            await asyncio.wait_for(held.held.wait(), 20)  # read, taken; "seen" not yet sent
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        assert "\\Seen" not in (await asyncio.to_thread(dovecot.flags))[original["Message-ID"]]
+        held.release.set()
+        async with bot_process("worker", env=env):
+            await slack.wait_for(lambda: "\\Seen" in dovecot.flags()[original["Message-ID"]],
+                                 timeout=20)
+            await slack.wait_for(lambda: smtp_sink.messages, timeout=15)
+            await slack.wait_for(lambda: [m for m in slack.posts(CLIENT_CHANNEL)
+                                          if "T-1001" in m.text])
+            await asyncio.sleep(1.0)  # time for a second ticket, were there one
+    async with open_runtime(settings_for(slack, redis_url), redis_url) as runtime:
+        assert (await runtime.store.get(1001)) is not None
+        assert (await runtime.store.get(1002)) is None
+    assert len(smtp_sink.messages) == 1
+    assert len(top_level(slack)) == 1
+
+
+async def test_out_of_office_bounce_and_unknown_sender_open_nothing_and_get_nothing(
+        slack: SlackStandIn, redis_url: str, dovecot: Dovecot, smtp_sink: SmtpSink) -> None:
+    await register_acme(slack, redis_url, "--email-domain", "acme.example")
+    ooo = email(DANA, "Out of office: Payments down", "I am away until Monday.",
+                Auto_Submitted="auto-replied")
+    bounce = email("Mail Delivery System <MAILER-DAEMON@mx.acme.example>",
+                   "Undelivered Mail Returned to Sender", "The mail could not be delivered.",
+                   Return_Path="<>")
+    strangers = [email("Eve <eve@unknown.example>", f"Buy now {n}", "Offer.") for n in (1, 2)]
+    async with serve(slack, redis_url, **mail_env(dovecot, smtp_sink)) as served:
+        for message in (ooo, bounce, *strangers):
+            await asyncio.to_thread(dovecot.deliver, message)
+        await slack.wait_for(lambda: all(
+            "\\Seen" in f for f in dovecot.flags().values()) and len(dovecot.flags()) == 4,
+            timeout=20)
+        note = (await slack.wait_for(lambda: [
+            m for m in slack.posts(TRIAGE) if "eve@unknown.example" in m.text]))[0]
+        # A real email after them opens its ticket: they were read, not stuck.
+        await asyncio.to_thread(dovecot.deliver, email(DANA, "Login fails", "Nobody can."))
+        await triage_post(served, 1001)
+        await slack.wait_for(lambda: smtp_sink.messages, timeout=15)
+        await asyncio.sleep(1.0)
+    assert "Buy now 1" in note.text
+    assert len([m for m in slack.posts(TRIAGE) if "eve@unknown.example" in m.text]) == 1
+    assert [m["To"] for m in smtp_sink.messages] == ["dana@acme.example"]
+    async with open_runtime(settings_for(slack, redis_url), redis_url) as runtime:
+        assert (await runtime.store.get(1002)) is None
+        assert (await ticket(runtime, 1001)).title == "Login fails"

@@ -178,12 +178,14 @@ def email(sender: str, subject: str, body: str = "Hello", *, to: str = USER,
 @dataclass
 class Relay:
     """A TCP relay on loopback to ``target``; ``hold_on`` (bytes): a command from the
-    client that contains it is held (not passed on) and ``held`` is set."""
+    client that contains it is held (never passed on) and ``held`` is set; from
+    ``release`` on, that connection is dropped and new ones pass everything."""
 
     target: int
     port: int = field(default_factory=free_port)
     hold_on: bytes | None = None
     held: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                     client: bool) -> None:
@@ -191,7 +193,9 @@ class Relay:
             while data := await reader.read(65536):
                 if client and self.hold_on is not None and self.hold_on in data:
                     self.held.set()
-                    await asyncio.Event().wait()  # never passed on
+                    await self.release.wait()
+                    self.hold_on = None
+                    break  # never passed on: the connection is dropped
                 writer.write(data)
                 await writer.drain()
         writer.close()
