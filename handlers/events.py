@@ -83,7 +83,8 @@ async def reply_in_thread(body: dict[str, Any], event: dict[str, Any],
         await once(body, context, desk_of(context).tickets.record_reply(
             channel=channel, thread_ts=thread_ts, ts=ts,
             actor=Actor(user, team if isinstance(team, str) else None),
-            parent=parent if isinstance(parent, str) else None))
+            parent=parent if isinstance(parent, str) else None,
+            text=str(event.get("text") or "")))
 
 
 async def ticket_reaction(event: dict[str, Any], context: AsyncBoltContext) -> None:

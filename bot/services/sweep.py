@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.domain.jobs import Armed, PostClientThread, PostTriage
+from bot.domain.jobs import Armed, EmailOrigin, PostClientThread, PostTriage
 from bot.domain.plans import Plan
 from bot.domain.sla import Timer, desired_timers, running
 from bot.domain.tickets import Ticket, Versioned
@@ -53,8 +53,12 @@ class Sweeper:
     def repairs(self, ticket: Ticket) -> list[Armed]:
         """The post jobs a ticket should have (unless they failed for good); the store arms
         those that are not in the queue already."""
-        wanted: list[PostClientThread | PostTriage] = []
+        wanted: list[PostClientThread | PostTriage | EmailOrigin] = []
         if ticket.client_ts is None:
+            # A ticket opened by email: its sender is named first, the card in that thread.
+            wanted.append(EmailOrigin(ticket=ticket.number) if ticket.mail
+                          else PostClientThread(ticket=ticket.number))
+        elif ticket.mail is not None and ticket.card_at is None:
             wanted.append(PostClientThread(ticket=ticket.number))
         if ticket.triage_ts is None:
             wanted.append(PostTriage(ticket=ticket.number))

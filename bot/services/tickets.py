@@ -15,6 +15,7 @@ from bot.domain.jobs import (
     Armed,
     EmailAck,
     EmailOrigin,
+    EmailOut,
     EngineeringHandoff,
     PostClientThread,
     PostTriage,
@@ -81,6 +82,14 @@ def status_jobs(changed: Ticket) -> list[Armed]:
     index = len(changed.status_changes) - 1
     return [Armed(SyncTriage(ticket=changed.number)),
             Armed(StatusNotice(ticket=changed.number, change=index))]
+
+
+def emailed(ticket: Ticket, ref: str, by: str, text: str | None) -> list[Armed]:
+    """Support's message to the client, emailed to the reporter of a ticket opened by
+    email (a reply in the thread, an update, the resolution; not status lines)."""
+    if ticket.mail is None or not text:
+        return []
+    return [Armed(EmailOut(ticket=ticket.number, ref=ref, by=by, text=text))]
 
 
 STATUS_EVENTS = {Status.CLAIMED: "claimed", Status.RESOLVED: "resolved"}
@@ -209,7 +218,8 @@ class Tickets:
         now = self.now()
         await self.changes.change(
             number, lambda t: rules.resolve(t, actor.user, now, clean_block(resolution)),
-            jobs=self.status_change(now, actor))
+            jobs=lambda t: self.status_change(now, actor)(t) + emailed(
+                t, f"resolved.{len(t.status_changes)}", actor.user, t.resolution))
         log.info("%s resolved by %s", ticket_key(number), actor.user)
 
     async def reopen(self, number: int, actor: Actor, *, channel: str) -> None:
@@ -238,14 +248,16 @@ class Tickets:
         # ahead of this one, is already the latest update).
         await self.changes.change(number, lambda t: rules.record_response(t, now), jobs=lambda t: [
             Armed(RelayUpdate(ticket=number, ref=once, by=actor.user, text=clean_block(text))),
-            Armed(SyncTriage(ticket=number)), *self.responded(t, now, actor)], always=True)
+            Armed(SyncTriage(ticket=number)), *self.responded(t, now, actor),
+            *emailed(t, once, actor.user, clean_block(text))], always=True)
 
     async def record_reply(self, *, channel: str, thread_ts: str, ts: str, actor: Actor,
-                           parent: str | None = None) -> bool:
+                           parent: str | None = None, text: str | None = None) -> bool:
         """A message in a ticket's client thread: a staff one is the response (True), one
         from the client's side starts the wait for support's next response.
 
-        ``parent``: who wrote the message that starts the thread, when Slack says."""
+        ``parent``: who wrote the message that starts the thread, when Slack says; ``text``:
+        what it says, when known (a staff message goes to a ticket's email reporter)."""
         number = await self.thread_ticket(channel, thread_ts, parent)
         if number is None:
             return False
@@ -260,7 +272,8 @@ class Tickets:
             return False
         saved = await self.changes.change(
             number, lambda t: rules.record_response(t, max(at, t.created_at), ts),
-            jobs=lambda t: [Armed(SyncTriage(ticket=number)), *self.responded(t, at, actor)])
+            jobs=lambda t: [Armed(SyncTriage(ticket=number)), *self.responded(t, at, actor),
+                            *emailed(t, ts, actor.user, text)])
         if saved.ticket.first_response_at == max(at, saved.ticket.created_at):
             log.info("%s: first response by %s at %s", saved.ticket.key, actor.user, ts)
         return True

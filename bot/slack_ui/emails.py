@@ -4,6 +4,7 @@ that names an email's sender and the triage note about an unknown sender."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,8 +56,8 @@ def answer(ticket: Ticket, mail: MailThread, ref: str, author: str, text: str,
            support_email: str) -> Email:
     """Support's message to the client (a reply, an update, the resolution), by ``author``."""
     body = f"{text}\n\n-- \n{author}, Support\n{ticket.key}: {ticket.title}\n"
-    return _threaded(ticket, mail, f"out.{ref}", support_email, subject_of(ticket, mail), body,
-                     auto=False)
+    return _threaded(ticket, mail, "out." + re.sub(r"[^A-Za-z0-9.-]", "-", ref), support_email,
+                     subject_of(ticket, mail), body, auto=False)
 
 
 def origin_message(ticket: Ticket, mail: MailThread) -> tuple[str, list[dict[str, Any]]]:

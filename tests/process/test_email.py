@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 
 from bot.bootstrap import open_runtime
 from bot.domain.tickets import Severity
 from bot.sandbox.records import Message
-from bot.sandbox.standin import SlackStandIn
+from bot.sandbox.standin import BOT_USER, SlackStandIn
 from tests.support.cli import bot_env, register_acme
 from tests.support.desk import settings_for, ticket
 from tests.support.dovecot import USER, Dovecot, email, relay
@@ -20,7 +21,7 @@ from tests.support.flows import text_of, triage_post
 from tests.support.once import LEASE
 from tests.support.processes import bot_process, serve
 from tests.support.servers import SmtpSink
-from tests.support.workspace import CLIENT_CHANNEL, TRIAGE
+from tests.support.workspace import CLIENT_CHANNEL, STAFF_2, TRIAGE
 
 DANA = "Dana Client <dana@acme.example>"
 
@@ -124,3 +125,43 @@ async def test_out_of_office_bounce_and_unknown_sender_open_nothing_and_get_noth
     async with open_runtime(settings_for(slack, redis_url), redis_url) as runtime:
         assert (await runtime.store.get(1002)) is None
         assert (await ticket(runtime, 1001)).title == "Login fails"
+
+
+async def test_replies_travel_both_ways_in_the_same_email_thread(
+        slack: SlackStandIn, redis_url: str, dovecot: Dovecot, smtp_sink: SmtpSink) -> None:
+    await register_acme(slack, redis_url, "--email-domain", "acme.example")
+    original = email(DANA, "Payments down", "Every checkout fails.")
+    async with serve(slack, redis_url, **mail_env(dovecot, smtp_sink)) as served:
+        await asyncio.to_thread(dovecot.deliver, original)
+        origin = (await slack.wait_for(lambda: top_level(slack), timeout=20))[0]
+        await slack.wait_for(lambda: smtp_sink.messages, timeout=15)  # the acknowledgement
+        response = await served.client.event({
+            "type": "message", "channel": CLIENT_CHANNEL, "user": STAFF_2,
+            "text": "We rolled back the release; please try again.", "ts": f"{time.time():.6f}",
+            "thread_ts": origin.ts, "parent_user_id": BOT_USER}, event_id="EvStaffReply1")
+        assert response.status == 200
+        answer = (await slack.wait_for(lambda: smtp_sink.messages[1:], timeout=15))[0]
+        async with open_runtime(settings_for(slack, redis_url), redis_url) as runtime:
+            assert (await ticket(runtime, 1001)).first_response_at is not None  # clock stopped
+        reply = email(DANA, f"Re: {answer['Subject']}",
+                      "Still failing for our EU users.\n\nOn Mon, Support <" + USER +
+                      "> wrote:\n> We rolled back the release; please try again.\n",
+                      In_Reply_To=answer["Message-ID"],
+                      References=f"{original['Message-ID']} {answer['Message-ID']}")
+        await asyncio.to_thread(dovecot.deliver, reply)
+        posted = (await slack.wait_for(lambda: [
+            m for m in slack.posts(CLIENT_CHANNEL, origin.ts) if "EU users" in text_of(m)],
+            timeout=20))[0]
+        async with open_runtime(settings_for(slack, redis_url), redis_url) as runtime:
+            waiting = await ticket(runtime, 1001)
+    assert answer["To"] == "dana@acme.example" and answer["From"] == USER
+    assert answer["Subject"] == "[T-1001] Re: Payments down"
+    assert answer["In-Reply-To"] == original["Message-ID"]
+    assert "Auto-Submitted" not in answer
+    body = answer.get_content()
+    assert "We rolled back the release; please try again." in body
+    assert f"{slack.users[STAFF_2]['name']}, Support" in body  # the author, named
+    assert posted.username == "Dana Client (by email)"
+    assert "rolled back" not in text_of(posted)  # the quoted history is not posted again
+    assert waiting.awaiting_since is not None  # a client message: support owes the next one
+    assert len(top_level(slack)) == 1  # the reply opened nothing new
