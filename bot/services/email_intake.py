@@ -25,7 +25,7 @@ from bot.domain.email_in import (
     ticket_in_subject,
     title_and_description,
 )
-from bot.domain.jobs import Armed, EmailIntoThread, SyncTriage, UnknownSender
+from bot.domain.jobs import Armed, EmailIntoThread, ProblemNote, SyncTriage, UnknownSender
 from bot.domain.plans import Plan
 from bot.domain.tickets import (
     Client,
@@ -40,7 +40,7 @@ from bot.services.changes import Changes
 from bot.services.plans import Plans
 from bot.services.ports import Now, TicketStore
 from bot.services.staff import Actor
-from bot.services.tickets import NewTicket, Tickets, status_jobs
+from bot.services.tickets import NewTicket, OverIntakeLimit, Tickets, status_jobs
 
 log = logging.getLogger(__name__)
 
@@ -123,12 +123,28 @@ class EmailIntake:
                             subject=mail.subject or title, name=mail.sender_name,
                             cc=tuple(c for c in mail.cc if c.rpartition("@")[2]
                                      in client.email_domains and c != mail.sender))
-        opened = await self.tickets.open(NewTicket(
-            channel=client.channel, reporter=mail.sender, title=title,
-            severity=severity or message_severity(plan), description=description,
-            once=f"email:{mail.message_id}", at=mail.received_at, mail=thread),
-            Actor(mail.sender))
+        try:
+            opened = await self.tickets.open(NewTicket(
+                channel=client.channel, reporter=mail.sender, title=title,
+                severity=severity or message_severity(plan), description=description,
+                once=f"email:{mail.message_id}", at=mail.received_at, mail=thread),
+                Actor(mail.sender))
+        except OverIntakeLimit as exc:
+            latest = await self._latest_open(mail.sender, client.channel)
+            if latest is None:
+                raise  # nothing to join: read again later, when the hour has passed
+            await self.store.enqueue(Armed(ProblemNote(
+                ticket=latest.number, what=f"open a new ticket for the email \"{title[:150]}\" "
+                f"from {mail.sender}", error=str(exc).split(";")[0],
+                hint="It was added to this ticket instead.")))
+            return await self._reply(mail, latest, client)
         return Taken("opened", opened.ticket.number)
+
+    async def _latest_open(self, reporter: str, channel: str) -> Ticket | None:
+        """The reporter's latest open ticket in ``channel``."""
+        found = [v.ticket for v in await self.store.get_many(await self.store.open_numbers())
+                 if v and v.ticket.reporter == reporter and v.ticket.channel == channel]
+        return max(found, key=lambda t: t.number, default=None)
 
     async def _reply(self, mail: Inbound, ticket: Ticket, client: Client) -> Taken:
         """The client's email on ``ticket``: posted in its thread as theirs, a client
@@ -147,8 +163,9 @@ class EmailIntake:
         def change(t: Ticket) -> Ticket:
             if t.status is Status.RESOLVED and t.resolved_at is not None:
                 t = rules.reopen(t, by, now, within=within)
-            changed = rules.record_client_message(t, max(min(mail.received_at, now),
-                                                         t.created_at))
+            # INTERNALDATE is to the second: the email came before its next second.
+            at = min(mail.received_at + 1, now)
+            changed = rules.record_client_message(t, max(at, t.created_at))
             refs = t.mail.refs if t.mail else ()
             if t.mail is not None and mail.message_id not in refs:
                 changed = replace(changed, mail=replace(

@@ -71,6 +71,10 @@ class NewTicket:
     """The email thread of a ticket opened by email."""
 
 
+class OverIntakeLimit(TicketError):
+    """The reporter opened ``INTAKE_LIMIT`` tickets in the last hour."""
+
+
 @dataclass(frozen=True)
 class OpenedTicket:
     ticket: Ticket
@@ -159,7 +163,7 @@ class Tickets:
         except TooMany as exc:
             log.warning("%s reached the intake limit (%d tickets an hour) in %s", new.reporter,
                         exc.most, new.channel)
-            raise TicketError(f"You have opened {exc.most} tickets in the last hour, the most "
+            raise OverIntakeLimit(f"You have opened {exc.most} tickets in the last hour, the most "
                               "one person can; add to an open ticket's thread, or try again "
                               "later") from None
         ticket = saved.ticket

@@ -14,9 +14,9 @@ from bot.bootstrap import open_runtime
 from bot.domain.tickets import Severity
 from bot.sandbox.records import Message
 from bot.sandbox.standin import BOT_USER, SlackStandIn
-from tests.support.cli import bot_env, register_acme
+from tests.support.cli import bot_env, register_acme, run_bot
 from tests.support.desk import settings_for, ticket
-from tests.support.dovecot import USER, Dovecot, email, relay
+from tests.support.dovecot import PASSWORD, USER, Dovecot, email, relay
 from tests.support.flows import text_of, triage_post
 from tests.support.once import LEASE
 from tests.support.processes import bot_process, serve
@@ -165,3 +165,58 @@ async def test_replies_travel_both_ways_in_the_same_email_thread(
     assert "rolled back" not in text_of(posted)  # the quoted history is not posted again
     assert waiting.awaiting_since is not None  # a client message: support owes the next one
     assert len(top_level(slack)) == 1  # the reply opened nothing new
+
+
+async def test_check_logs_in_to_the_mailbox_and_never_shows_the_password(
+        slack: SlackStandIn, redis_url: str, dovecot: Dovecot, smtp_sink: SmtpSink) -> None:
+    await asyncio.to_thread(dovecot.deliver, email(DANA, "Help", "Please."))
+    good = await run_bot("check", env=bot_env(slack, redis_url, **mail_env(dovecot, smtp_sink)))
+    wrong = dovecot.url().replace(PASSWORD, "not-the-password")
+    refused = await run_bot("check", env=bot_env(slack, redis_url, **mail_env(
+        dovecot, smtp_sink, IMAP_URL=wrong)))
+    assert good.code == 0, good.out
+    assert f"{USER}@127.0.0.1:{dovecot.port}/INBOX: 1 messages, 1 unseen" in good.out
+    assert refused.code == 1 and "login refused" in refused.out
+    for result in (good, refused):
+        assert PASSWORD not in result.out + result.err
+        assert "not-the-password" not in result.out + result.err
+
+
+async def test_a_mailbox_down_or_refusing_the_login_is_retried_and_loses_nothing(
+        slack: SlackStandIn, redis_url: str, dovecot: Dovecot, smtp_sink: SmtpSink) -> None:
+    await register_acme(slack, redis_url, "--email-domain", "acme.example")
+    await asyncio.to_thread(dovecot.deliver, email(DANA, "Login fails", "Nobody can log in."))
+    dovecot.stop()
+    env = bot_env(slack, redis_url, JOB_LEASE_SECONDS=str(LEASE), **mail_env(dovecot, smtp_sink))
+    async with bot_process("worker", env=env, stderr=asyncio.subprocess.PIPE) as worker:
+        assert worker.stderr is not None
+        lines: list[str] = []
+        while "trying again in" not in (lines or [""])[-1]:  # the mailbox found down
+            lines.append((await asyncio.wait_for(worker.stderr.readline(), 30)).decode())
+        dovecot.start()  # (not in a thread: asyncio reaps the worker process)
+        await slack.wait_for(lambda: [m for m in slack.posts(CLIENT_CHANNEL) if "T-1001" in
+                                      m.text], timeout=30)
+        worker.send_signal(signal.SIGTERM)
+        log = "".join(lines) + (await worker.stderr.read()).decode()
+    assert "cannot connect" in log and "reading the support mailbox" in log
+    assert PASSWORD not in log
+
+
+async def test_an_email_beyond_the_intake_limit_joins_the_senders_latest_ticket(
+        slack: SlackStandIn, redis_url: str, dovecot: Dovecot, smtp_sink: SmtpSink) -> None:
+    await register_acme(slack, redis_url, "--email-domain", "acme.example")
+    async with serve(slack, redis_url, INTAKE_LIMIT="1",
+                     **mail_env(dovecot, smtp_sink)) as served:
+        await asyncio.to_thread(dovecot.deliver, email(DANA, "Login fails", "Nobody can."))
+        triage = await triage_post(served, 1001)
+        origin = (await slack.wait_for(lambda: top_level(slack), timeout=20))[0]
+        await asyncio.to_thread(dovecot.deliver, email(DANA, "Exports fail", "CSV is empty."))
+        joined = (await slack.wait_for(lambda: [
+            m for m in slack.posts(CLIENT_CHANNEL, origin.ts) if "CSV is empty" in text_of(m)],
+            timeout=20))[0]
+        note = (await slack.wait_for(lambda: [
+            m for m in slack.posts(TRIAGE, triage.ts) if "Exports fail" in m.text]))[0]
+        await slack.wait_for(lambda: all("\\Seen" in f for f in dovecot.flags().values()))
+    assert joined.username == "Dana Client (by email)"
+    assert "dana@acme.example" in note.text and "added to this ticket" in note.text
+    assert len(top_level(slack)) == 1
