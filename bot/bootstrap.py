@@ -51,7 +51,7 @@ from bot.services.csat import Ratings
 from bot.services.email_intake import EmailIntake
 from bot.services.home import Homes
 from bot.services.plans import Plans
-from bot.services.ports import Directory
+from bot.services.ports import Directory, FileStash
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
 from bot.services.reports import Reports
@@ -194,7 +194,7 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
     worker_homes = Homes(store, plans, StaffCheck(directory, listed), index, viewers, clock,
                          warn_at)
     registry = delivery_registry(settings, http, changes, directory, reminders, worker_homes,
-                                 viewers, reports)
+                                 viewers, reports, store)
     deps = Deps(DeliveryConfig(settings.triage_channel, settings.engineering_channel,
                                settings.reopen_days), store, worker_slack, plans, clock)
     bolt = AsyncApp(
@@ -212,7 +212,7 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                         retain_days=settings.retain_days))
     address = settings.mailbox
     mailbox = MailboxReader(address, EmailIntake(
-        tickets, changes, store, plans, clock, support_email=settings.support_email or "",
+        tickets, changes, store, plans, clock, store, support_email=settings.support_email or "",
         reopen_days=settings.reopen_days), store,
         lease=max(settings.job_lease_seconds, 1.0)) if address else None
     return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http,
@@ -221,7 +221,8 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
 
 def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: Changes,
                       directory: Directory, reminders: Reminders, homes: Homes,
-                      viewers: RedisHomeViewers, reports: Reports) -> Registry:
+                      viewers: RedisHomeViewers, reports: Reports, files: FileStash
+                      ) -> Registry:
     """Each job kind's effect handler, module by module, bound to what it uses; and what
     a job's failing for good leads to, beside its handler."""
     mailer = (Mailer(settings.smtp_url.get_secret_value(),
@@ -240,6 +241,6 @@ def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: 
     registry.add(bot.delivery.home.handlers(homes, viewers))
     registry.add(bot.delivery.reports.handlers(reports))
     registry.add(bot.delivery.email.handlers(changes, directory, mailer, settings.support_email,
-                                             settings.triage_channel),
+                                             settings.triage_channel, files),
                  bot.delivery.email.CONSEQUENCES)
     return registry

@@ -4,6 +4,7 @@ is one key or one hash in ``{desk}`` (see ``keys``)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict
 from typing import cast
@@ -12,7 +13,14 @@ from redis.commands.core import AsyncScript
 
 from bot.adapters.client_cache import ClientCache
 from bot.adapters.connection import RedisClient
-from bot.adapters.keys import CLIENTS, CLIENTS_CHANGED, lock_key, once_key, prefill_key
+from bot.adapters.keys import (
+    CLIENTS,
+    CLIENTS_CHANGED,
+    lock_key,
+    mail_file_key,
+    once_key,
+    prefill_key,
+)
 from bot.domain.tickets import Client
 
 
@@ -42,6 +50,18 @@ class DeskRecords:
 
     async def prefill(self, key: str) -> str | None:
         return cast(str | None, await self.redis.get(prefill_key(key)))
+
+    async def put_file(self, key: str, name: str, data: bytes, ttl: int) -> None:
+        """Keep an email's attachment (``name``, ``data``) under ``key`` for ``ttl`` s."""
+        await self.redis.set(mail_file_key(key), json.dumps(
+            {"name": name, "data": base64.b64encode(data).decode()}), ex=ttl)
+
+    async def file(self, key: str) -> tuple[str, bytes] | None:
+        raw = await self.redis.get(mail_file_key(key))
+        if not raw:
+            return None
+        found = json.loads(raw)
+        return str(found["name"]), base64.b64decode(found["data"])
 
     async def lock(self, name: str, ttl: float) -> bool:
         return bool(await self.redis.set(lock_key(name), "1", nx=True, px=round(ttl * 1000)))

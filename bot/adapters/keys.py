@@ -250,6 +250,11 @@ def intake_key(user: str, bucket: int) -> str:
     return f"{NS}intake:{user}:{bucket}"
 
 
+def mail_file_key(key: str) -> str:
+    """An email's attachment, kept until it is uploaded into the ticket's thread."""
+    return f"{NS}mailfile:{key}"
+
+
 def prefill_key(key: str) -> str:
     return f"{NS}prefill:{key}"
 

@@ -30,7 +30,7 @@ from bot.domain.jobs import (
 from bot.domain.mail import Email
 from bot.domain.tickets import Ticket
 from bot.services.changes import Changes
-from bot.services.ports import Directory
+from bot.services.ports import Directory, FileStash
 from bot.slack_ui import emails
 
 log = logging.getLogger(__name__)
@@ -95,13 +95,28 @@ async def email_out(mailer: Mailer | None, support_email: str, directory: Direct
         ticket, ticket.mail, job.ref, author, job.text, support_email))
 
 
-async def email_into_thread(job: EmailIntoThread, run: Run) -> None:
+async def email_into_thread(files: FileStash, job: EmailIntoThread, run: Run) -> None:
     loaded = await load(run, job.ticket)
-    if loaded is None:
+    if loaded is None or job.id in loaded.ticket.sent:
         return
-    text, body = emails.email_in_thread(job.name, job.sender, job.text)
-    await in_client_thread(run, loaded.ticket, job.id, f"email:{job.ref}", text, body,
-                           author=Author(f"{job.name} (by email)"))
+    ticket = loaded.ticket
+
+    async def uploaded(_: str) -> None:
+        assert ticket.client_ts is not None
+        for key in job.files:
+            found = await files.file(key)
+            if found is None:
+                log.warning("%s: an attachment of email %s is no longer kept", ticket.key,
+                            job.ref)
+                continue
+            name, data = found
+            await run.deps.slack.upload_once(ticket.channel, name, data, title=name,
+                                             thread_ts=ticket.client_ts, again=run.again)
+
+    text, body = emails.email_in_thread(job.name, job.sender, job.text, files=len(job.files),
+                                        too_big=job.too_big)
+    await in_client_thread(run, ticket, job.id, f"email:{job.ref}", text, body,
+                           author=Author(f"{job.name} (by email)"), posted=uploaded)
 
 
 async def unknown_sender(triage: str | None, job: UnknownSender, run: Run) -> None:
@@ -126,14 +141,14 @@ def origin_failed(job: EmailOrigin, error: str) -> list[Job]:
 
 
 def handlers(changes: Changes, directory: Directory, mailer: Mailer | None,
-             support_email: str | None, triage: str | None) -> Handlers:
+             support_email: str | None, triage: str | None, files: FileStash) -> Handlers:
     """Email's handlers by job kind; answers go from ``support_email`` through ``mailer``."""
     answers_from = support_email or "support@localhost"
     return {
         JobKind.EMAIL_ORIGIN: partial(email_origin, changes),
         JobKind.EMAIL_ACK: partial(email_ack, mailer, answers_from),
         JobKind.EMAIL_OUT: partial(email_out, mailer, answers_from, directory),
-        JobKind.EMAIL_INTO_THREAD: email_into_thread,
+        JobKind.EMAIL_INTO_THREAD: partial(email_into_thread, files),
         JobKind.UNKNOWN_SENDER: partial(unknown_sender, triage),
     }
 

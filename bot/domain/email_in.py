@@ -19,6 +19,9 @@ from email.utils import parseaddr
 
 from bot.domain.tickets import Severity
 
+ATTACHMENT_MOST = 25 * 1024 * 1024
+"""The largest attachment copied into Slack (what the common mail services carry at most);
+a larger one is named in the thread, and stays in the mailbox."""
 TITLE_MOST = 150
 """A title longer than this is cut at a word; the whole subject opens the description."""
 
@@ -58,6 +61,19 @@ class Inbound:
     @property
     def domain(self) -> str:
         return self.sender.rpartition("@")[2]
+
+
+def copied(attachments: tuple[Attachment, ...], most: int = ATTACHMENT_MOST
+           ) -> tuple[list[tuple[int, Attachment]], list[str]]:
+    """The attachments to copy into Slack (with their places), and the others named with
+    their sizes (over ``most`` bytes: not copied, nothing dropped silently)."""
+    kept, named = [], []
+    for k, attachment in enumerate(attachments):
+        if len(attachment.data) > most:
+            named.append(f"{attachment.name} ({len(attachment.data) / 2**20:.1f} MB)")
+        else:
+            kept.append((k, attachment))
+    return kept, named
 
 
 def address(header: str) -> str:

@@ -18,6 +18,7 @@ from bot.domain import tickets as rules
 from bot.domain.email_in import (
     Inbound,
     bare_subject,
+    copied,
     loop_reason,
     new_text,
     severity_tag,
@@ -38,13 +39,15 @@ from bot.domain.tickets import (
 )
 from bot.services.changes import Changes
 from bot.services.plans import Plans
-from bot.services.ports import Now, TicketStore
+from bot.services.ports import FileStash, Now, TicketStore
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket, OverIntakeLimit, Tickets, status_jobs
 
 log = logging.getLogger(__name__)
 
 DAY = 86_400
+FILE_TTL = 7 * DAY
+"""How long an email's attachment waits in Redis to be uploaded into its thread."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,9 @@ def email_ref(message_id: str) -> str:
 
 class EmailIntake:
     def __init__(self, tickets: Tickets, changes: Changes, store: TicketStore, plans: Plans,
-                 now: Now, *, support_email: str, reopen_days: int) -> None:
+                 now: Now, files: FileStash, *, support_email: str, reopen_days: int) -> None:
         self.tickets = tickets
+        self.files = files
         self.changes = changes
         self.store = store
         self.plans = plans
@@ -138,7 +142,24 @@ class EmailIntake:
                 f"from {mail.sender}", error=str(exc).split(";")[0],
                 hint="It was added to this ticket instead.")))
             return await self._reply(mail, latest, client)
-        return Taken("opened", opened.ticket.number)
+        number = opened.ticket.number
+        if mail.attachments:
+            await self.store.enqueue(await self._post(number, mail, ""))
+        return Taken("opened", number)
+
+    async def _post(self, number: int, mail: Inbound, text: str) -> Armed:
+        """The job that posts ``text`` and the email's attachments in the ticket's thread
+        (those over ``ATTACHMENT_MOST`` named, not copied); the attachments kept till then."""
+        ref = email_ref(mail.message_id)
+        files = []
+        kept, too_big = copied(mail.attachments)
+        for k, attachment in kept:
+            key = f"{ref}:{k}"
+            await self.files.put_file(key, attachment.name, attachment.data, FILE_TTL)
+            files.append(key)
+        return Armed(EmailIntoThread(ticket=number, ref=ref, sender=mail.sender,
+                                     name=mail.sender_name, text=text, files=tuple(files),
+                                     too_big=tuple(too_big)))
 
     async def _latest_open(self, reporter: str, channel: str) -> Ticket | None:
         """The reporter's latest open ticket in ``channel``."""
@@ -155,9 +176,8 @@ class EmailIntake:
         if ticket.status is Status.RESOLVED and (
                 ticket.resolved_at is None or now - ticket.resolved_at > within):
             return await self._open(mail, client, ticket)
-        text = new_text(mail.text) or "(no text)"
-        post = Armed(EmailIntoThread(ticket=ticket.number, ref=email_ref(mail.message_id),
-                                     sender=mail.sender, name=mail.sender_name, text=text))
+        text = new_text(mail.text) or ("" if mail.attachments else "(no text)")
+        post = await self._post(ticket.number, mail, text)
         by = mail.sender
 
         def change(t: Ticket) -> Ticket:

@@ -70,11 +70,16 @@ def origin_message(ticket: Ticket, mail: MailThread) -> tuple[str, list[dict[str
             [*lines_sections([head]), *quoted(ticket.description)])
 
 
-def email_in_thread(name: str, sender: str, text: str) -> tuple[str, list[dict[str, Any]]]:
-    """A client's email reply, posted in the ticket's thread."""
-    return (cut_plain(f"{name}: {text}", 3000),
-            [*lines_sections([f":email: *{escape(name)}* <{escape(sender)}> by email:"]),
-             *quoted(text)])
+def email_in_thread(name: str, sender: str, text: str, *, files: int = 0,
+                    too_big: tuple[str, ...] = ()) -> tuple[str, list[dict[str, Any]]]:
+    """A client's email reply, posted in the ticket's thread (or, for the email that opened
+    the ticket, its attachments), naming the attachments too big to copy."""
+    head = (f":email: *{escape(name)}* <{escape(sender)}> by email:" if text else
+            f":email: *{escape(name)}* <{escape(sender)}> attached {files} file(s) to the email:")
+    lines = [head, *(f":warning: {escape(big)} is too big to copy here; it is in the support "
+                     "mailbox." for big in too_big)]
+    return (cut_plain(f"{name}: {text or 'attachments'}", 3000),
+            [*lines_sections(lines), *(quoted(text) if text else [])])
 
 
 def unknown_sender(sender: str, subject: str) -> str:

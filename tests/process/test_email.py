@@ -220,3 +220,18 @@ async def test_an_email_beyond_the_intake_limit_joins_the_senders_latest_ticket(
     assert joined.username == "Dana Client (by email)"
     assert "dana@acme.example" in note.text and "added to this ticket" in note.text
     assert len(top_level(slack)) == 1
+
+
+async def test_attachments_are_uploaded_into_the_tickets_thread(
+        slack: SlackStandIn, redis_url: str, dovecot: Dovecot, smtp_sink: SmtpSink) -> None:
+    await register_acme(slack, redis_url, "--email-domain", "acme.example")
+    original = email(DANA, "Player shows a black screen", "See the screenshot.")
+    original.add_attachment(b"\x89PNG fake image", maintype="image", subtype="png",
+                            filename="screen.png")
+    async with serve(slack, redis_url, **mail_env(dovecot, smtp_sink)):
+        await asyncio.to_thread(dovecot.deliver, original)
+        origin = (await slack.wait_for(lambda: top_level(slack), timeout=20))[0]
+        uploads = await slack.wait_for(lambda: [
+            f for m in slack.posts(CLIENT_CHANNEL, origin.ts) for f in m.files], timeout=20)
+    assert [f["name"] for f in uploads] == ["screen.png"]
+    assert slack.calls_to("files.completeUploadExternal")[0].args["thread_ts"] == origin.ts

@@ -9,6 +9,8 @@ import pytest
 from bot.adapters.mail_read import read_email
 from bot.config import ConfigError, load_settings
 from bot.domain.email_in import (
+    Attachment,
+    copied,
     desk_message_id,
     desk_ticket,
     loop_reason,
@@ -147,3 +149,12 @@ def test_imap_url_plain_only_to_loopback() -> None:
     assert (settings.mailbox.tls, settings.mailbox.password, settings.mailbox.folder) == (
         False, "p@ss", "Support")
     assert "p@ss" not in settings.mailbox.where and "p%40ss" not in repr(settings)
+
+
+def test_an_attachment_over_the_limit_is_named_with_its_size_not_copied() -> None:
+    small, big = Attachment("log.txt", "text/plain", b"x" * 10), Attachment(
+        "video.mov", "video/quicktime", b"x" * (3 * 2**20))
+    kept, named = copied((small, big, small), most=2**20)
+    assert [(k, a.name) for k, a in kept] == [(0, "log.txt"), (2, "log.txt")]
+    assert named == ["video.mov (3.0 MB)"]
+    assert copied((big,))[1] == []  # 3 MB is within the desk's limit

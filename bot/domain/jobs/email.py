@@ -46,7 +46,8 @@ class EmailOut(JobBase):
 
 
 class EmailIntoThread(JobBase):
-    """A client's email about the ticket, posted in its client thread as theirs."""
+    """A client's email about the ticket, posted in its client thread as theirs, with its
+    attachments (the email that opened a ticket: its attachments alone, ``text`` empty)."""
 
     kind: Literal[JobKind.EMAIL_INTO_THREAD] = JobKind.EMAIL_INTO_THREAD
     ref: str
@@ -56,6 +57,8 @@ class EmailIntoThread(JobBase):
     text: str
     files: tuple[str, ...] = ()
     """Keys of the email's attachments, kept in Redis until they are uploaded."""
+    too_big: tuple[str, ...] = ()
+    """The attachments over the limit, named (with their sizes) and not copied."""
 
     @property
     def id(self) -> str:
