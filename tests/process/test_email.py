@@ -9,11 +9,15 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from email.message import EmailMessage
+
+import pytest
 
 from bot.bootstrap import open_runtime
-from bot.domain.tickets import Severity
+from bot.domain.tickets import Severity, Status
 from bot.sandbox.records import Message
 from bot.sandbox.standin import BOT_USER, SlackStandIn
+from bot.services.staff import Actor
 from tests.support.cli import bot_env, register_acme, run_bot
 from tests.support.desk import settings_for, ticket
 from tests.support.dovecot import PASSWORD, USER, Dovecot, email, relay
@@ -21,7 +25,7 @@ from tests.support.flows import text_of, triage_post
 from tests.support.once import LEASE
 from tests.support.processes import bot_process, serve
 from tests.support.servers import SmtpSink
-from tests.support.workspace import CLIENT_CHANNEL, STAFF_2, TRIAGE
+from tests.support.workspace import CLIENT_CHANNEL, STAFF, STAFF_2, TRIAGE
 
 DANA = "Dana Client <dana@acme.example>"
 
@@ -235,3 +239,53 @@ async def test_attachments_are_uploaded_into_the_tickets_thread(
             f for m in slack.posts(CLIENT_CHANNEL, origin.ts) for f in m.files], timeout=20)
     assert [f["name"] for f in uploads] == ["screen.png"]
     assert slack.calls_to("files.completeUploadExternal")[0].args["thread_ts"] == origin.ts
+
+
+async def reporter_writes_back(dovecot: Dovecot, last: EmailMessage, text: str) -> None:
+    """Dana answers the desk's latest email from her mail program."""
+    await asyncio.to_thread(dovecot.deliver, email(
+        DANA, f"Re: {last['Subject']}", f"{text}\n\n-- \nDana\n",
+        In_Reply_To=last["Message-ID"], References=last["Message-ID"]))
+
+
+@pytest.mark.parametrize("reopen_days", ["7", "0"])
+async def test_an_update_and_the_resolution_are_emailed_and_a_reply_reopens_or_opens_anew(
+        slack: SlackStandIn, redis_url: str, dovecot: Dovecot, smtp_sink: SmtpSink,
+        reopen_days: str) -> None:
+    await register_acme(slack, redis_url, "--email-domain", "acme.example")
+    async with serve(slack, redis_url, REOPEN_DAYS=reopen_days,
+                     **mail_env(dovecot, smtp_sink)) as served:
+        await asyncio.to_thread(dovecot.deliver, email(DANA, "Login fails", "Nobody can."))
+        await triage_post(served, 1001)
+        await slack.wait_for(lambda: smtp_sink.messages, timeout=15)
+        async with open_runtime(settings_for(slack, redis_url), redis_url) as runtime:
+            tickets = runtime.desk.tickets
+            await tickets.post_update(1001, "We found the cause.", Actor(STAFF), once="view:1")
+            await slack.wait_for(lambda: smtp_sink.messages[1:], timeout=15)
+            await tickets.claim(1001, Actor(STAFF))
+            await tickets.resolve(1001, "Fixed in release 4.2.", Actor(STAFF))
+            resolution = (await slack.wait_for(lambda: smtp_sink.messages[2:], timeout=15))[0]
+            await asyncio.sleep(1.0)  # no email for the claim's or the resolution's status line
+            await reporter_writes_back(dovecot, resolution, "Works again, but slowly.")
+            if reopen_days == "7":
+                await slack.wait_for(lambda: [m for m in slack.posts(CLIENT_CHANNEL)
+                                              if "slowly" in text_of(m)], timeout=20)
+                again = await ticket(runtime, 1001)
+            else:
+                await triage_post(served, 1002)
+                await slack.wait_for(lambda: smtp_sink.messages[3:], timeout=15)
+                again = await ticket(runtime, 1002)
+    update = smtp_sink.messages[1]
+    assert "We found the cause." in update.get_content()
+    assert "Fixed in release 4.2." in resolution.get_content()
+    # Nothing for the claim, the resolution's status line or the reopening; T-1002's own
+    # acknowledgement when the reply opened it.
+    assert len(smtp_sink.messages) == (3 if reopen_days == "7" else 4)
+    assert all(m["Subject"] == "[T-1001] Re: Login fails" for m in smtp_sink.messages[:3])
+    assert "How did we do" not in resolution.get_content()  # no CSAT by email
+    if reopen_days == "7":
+        assert again.status is not Status.RESOLVED and again.reopened_at is not None
+    else:
+        assert again.number == 1002 and "T-1001" in again.description
+        assert "Works again, but slowly." in again.description
+        assert again.title == "Login fails"
