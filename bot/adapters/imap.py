@@ -1,9 +1,11 @@
 """The support mailbox over IMAP (aioimaplib): log in, list the unseen messages, read one
 without marking it, mark it seen, wait for new mail with IDLE.
 
-``imaps://user:pass@host:993/INBOX`` is TLS from the start; ``imap://`` is plain, which
-the settings allow only to a loopback host, so a password never travels in clear. The
-password never appears in an error or a log line: errors name the host and port.
+``imaps://user:pass@host:993/INBOX`` is TLS from the start; with ``imap://`` the desk
+asks for STARTTLS (aioimaplib has the command, not the switch to TLS: the connection is
+wrapped here), and without it logs in only to a loopback host, so a password never travels
+in clear. The password never appears in an error or a log line: errors name the user, host
+and port.
 """
 
 from __future__ import annotations
@@ -44,8 +46,10 @@ class Mailbox:
     """One logged-in session on the mailbox's folder."""
 
     def __init__(self, client: aioimaplib.IMAP4, address: MailboxAddress, exists: int,
-                 uidvalidity: str) -> None:
+                 uidvalidity: str, secured: str) -> None:
         self.client = client
+        self.secured = secured
+        """How the session is protected: ``TLS``, ``STARTTLS`` or ``no TLS (loopback)``."""
         self.address = address
         self.exists = exists
         """Messages in the folder when it was selected."""
@@ -109,6 +113,30 @@ def _received(text: str) -> float:
         return parsedate_to_datetime(text).timestamp()
 
 
+async def _secured(client: aioimaplib.IMAP4, address: MailboxAddress) -> str:
+    """``imap://``: STARTTLS when the server offers it; without it, only on loopback (the
+    password is never sent in clear to another host)."""
+    protocol = client.protocol
+    await asyncio.wait_for(protocol.capability(), TIMEOUT)
+    if not client.has_capability("STARTTLS"):
+        if address.loopback:
+            return "no TLS (loopback)"
+        raise MailboxError(f"{address.where} offers no STARTTLS: the password is not sent in "
+                           "clear text; use imaps:// or a server that offers STARTTLS")
+    try:
+        response = await asyncio.wait_for(protocol.execute(aioimaplib.Command(
+            "STARTTLS", protocol.new_tag(), loop=asyncio.get_running_loop())), TIMEOUT)
+        if response.result != "OK":
+            raise MailboxError(f"{address.where}: STARTTLS refused ({response.lines[-1]!r})")
+        protocol.transport = await asyncio.get_running_loop().start_tls(
+            protocol.transport, protocol, ssl.create_default_context(),
+            server_hostname=address.host, ssl_handshake_timeout=TIMEOUT)
+        await asyncio.wait_for(protocol.capability(), TIMEOUT)  # asked again, under TLS
+    except (ssl.SSLError, ConnectionError) as exc:
+        raise MailboxError(f"{address.where}: STARTTLS failed: {exc}") from None
+    return "STARTTLS"
+
+
 @contextlib.asynccontextmanager
 async def opened(address: MailboxAddress) -> AsyncIterator[Mailbox]:
     """A session logged in with the folder selected, logged out after the block."""
@@ -124,6 +152,7 @@ async def opened(address: MailboxAddress) -> AsyncIterator[Mailbox]:
         except (TimeoutError, OSError, aioimaplib.Abort) as exc:
             raise MailboxError(f"{address.where}: cannot connect: "
                                f"{exc or type(exc).__name__}") from None
+        secured = "TLS" if address.tls else await _secured(client, address)
         login = await asyncio.wait_for(client.login(address.user, address.password), TIMEOUT)
         if login.result != "OK":
             raise MailboxError(f"{address.where}: login refused ({login.lines[-1]!r}); check "
@@ -138,7 +167,7 @@ async def opened(address: MailboxAddress) -> AsyncIterator[Mailbox]:
                 exists = int(text.split()[0])
             elif "UIDVALIDITY" in text:
                 validity = text.split("UIDVALIDITY", 1)[1].split("]")[0].strip()
-        yield Mailbox(client, address, exists, validity)
+        yield Mailbox(client, address, exists, validity, secured)
     finally:
         with contextlib.suppress(OSError, asyncio.TimeoutError, aioimaplib.Abort,
                                  aioimaplib.CommandTimeout):

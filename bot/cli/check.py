@@ -98,7 +98,7 @@ async def check_mailbox(settings: Settings, line: Callable[..., None]) -> bool:
         async with opened(address) as box:
             unseen = await box.unseen()
             line("login", f"{address.where}: {box.exists} messages, {len(unseen)} unseen "
-                 f"(waiting with {'IDLE' if box.idles else 'a poll'})")
+                 f"({box.secured}; waiting with {'IDLE' if box.idles else 'a poll'})")
     except (TimeoutError, MailboxError, OSError) as exc:
         line("login", f"{exc or type(exc).__name__}", good=False)
         return False

@@ -76,7 +76,7 @@ class MailboxReader:
     async def _read(self, stop: asyncio.Event) -> None:
         async with opened(self.address) as box:
             MAILBOX_UP.set(1)
-            log.info("reading the support mailbox %s (%s)", self.address.where,
+            log.info("reading the support mailbox %s (%s; %s)", self.address.where, box.secured,
                      "IDLE" if box.idles else f"polled every {self.poll:.0f} s")
             while not stop.is_set():
                 await self._drain(box)

@@ -1,11 +1,16 @@
-"""Where the support mailbox is (``IMAP_URL``), read and checked: pure, no I/O."""
+"""Where the support mailbox is (``IMAP_URL``), read and checked: pure, no I/O.
+
+``imaps://`` is TLS from the start; with ``imap://`` the desk asks for STARTTLS, and goes
+without only to a loopback host (the password never travels in clear).
+"""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
 @dataclass(frozen=True)
 class MailboxAddress:
     tls: bool
@@ -14,6 +19,14 @@ class MailboxAddress:
     user: str
     password: str
     folder: str
+
+    @property
+    def loopback(self) -> bool:
+        """This host: ``imap://`` may go without STARTTLS (nothing crosses a network)."""
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return self.host == "localhost"
 
     @property
     def where(self) -> str:
@@ -36,9 +49,6 @@ def mailbox_address(url: str) -> MailboxAddress:
     except ValueError:
         raise ValueError("has a port that is not a number") from None
     tls = parts.scheme == "imaps"
-    if not tls and parts.hostname not in LOOPBACK:
-        raise ValueError(f"imap:// to {parts.hostname} would send the password in clear "
-                         "text; use imaps:// (TLS), or imap:// only to a loopback host")
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
     return MailboxAddress(tls, parts.hostname, port or (993 if tls else 143),
                           unquote(parts.username), unquote(parts.password), folder)

@@ -32,6 +32,7 @@ DANA = "Dana Client <dana@acme.example>"
 
 def mail_env(dovecot: Dovecot, smtp_sink: SmtpSink, **more: str) -> dict[str, str]:
     return {"IMAP_URL": dovecot.url(), "SUPPORT_EMAIL": USER,
+            "SSL_CERT_FILE": str(dovecot.cert),  # the desk trusts the test's certificate
             "SMTP_URL": f"smtp://127.0.0.1:{smtp_sink.port}",
             "EMAIL_FROM": "alerts@desk.example", **more}
 
@@ -178,10 +179,17 @@ async def test_check_logs_in_to_the_mailbox_and_never_shows_the_password(
     wrong = dovecot.url().replace(PASSWORD, "not-the-password")
     refused = await run_bot("check", env=bot_env(slack, redis_url, **mail_env(
         dovecot, smtp_sink, IMAP_URL=wrong)))
+    tls = await run_bot("check", env=bot_env(slack, redis_url, **mail_env(
+        dovecot, smtp_sink, IMAP_URL=dovecot.url(dovecot.tls_port, "imaps"))))
+    untrusted = await run_bot("check", env=bot_env(slack, redis_url, **mail_env(
+        dovecot, smtp_sink, SSL_CERT_FILE="/nonexistent.pem")))
     assert good.code == 0, good.out
-    assert f"{USER}@127.0.0.1:{dovecot.port}/INBOX: 1 messages, 1 unseen" in good.out
+    assert f"{USER}@127.0.0.1:{dovecot.port}/INBOX: 1 messages, 1 unseen (STARTTLS" in good.out
+    assert tls.code == 0 and f"{dovecot.tls_port}/INBOX: 1 messages, 1 unseen (TLS" in tls.out
     assert refused.code == 1 and "login refused" in refused.out
-    for result in (good, refused):
+    # A certificate the desk does not trust stops it before the password is sent.
+    assert untrusted.code == 1 and "STARTTLS failed" in untrusted.out
+    for result in (good, refused, tls, untrusted):
         assert PASSWORD not in result.out + result.err
         assert "not-the-password" not in result.out + result.err
 

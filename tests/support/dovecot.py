@@ -30,12 +30,20 @@ PASSWORD = "imap-secret-pw"
 
 @dataclass
 class Dovecot:
+    """Dovecot with TLS: STARTTLS on ``port``, TLS from the start on ``tls_port``, with a
+    certificate for 127.0.0.1 (``cert``: what a client trusts, e.g. as ``SSL_CERT_FILE``)."""
+
     port: int
     dir: Path
+    tls_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
-    def url(self, port: int | None = None) -> str:
-        return f"imap://{USER}:{PASSWORD}@127.0.0.1:{port or self.port}/INBOX"
+    @property
+    def cert(self) -> Path:
+        return self.dir / "cert.pem"
+
+    def url(self, port: int | None = None, scheme: str = "imap") -> str:
+        return f"{scheme}://{USER}:{PASSWORD}@127.0.0.1:{port or self.port}/INBOX"
 
     def start(self) -> None:
         binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -43,7 +51,14 @@ class Dovecot:
             raise RuntimeError("dovecot is not installed: run ./scripts/test (it installs "
                                "dovecot-imapd)")
         config = self.dir / "dovecot.conf"
-        config.write_text(_config(self.dir, self.port))
+        if not self.cert.exists():
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                 "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                 "-keyout", str(self.dir / "key.pem"), "-out", str(self.cert)],
+                check=True, capture_output=True)
+            (self.dir / "key.pem").chmod(0o644)
+        config.write_text(_config(self.dir, self.port, self.tls_port))
         self.process = subprocess.Popen([binary, "-F", "-c", str(config)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
@@ -104,7 +119,7 @@ class Dovecot:
             box.logout()
 
 
-def _config(directory: Path, port: int) -> str:
+def _config(directory: Path, port: int, tls_port: int) -> str:
     mail = directory / "mail"
     mail.mkdir(exist_ok=True)
     for sub in ("base", "state"):
@@ -125,7 +140,9 @@ listen = 127.0.0.1
 base_dir = {directory}/base
 state_dir = {directory}/state
 log_path = {directory}/dovecot.log
-ssl = no
+ssl = yes
+ssl_cert = <{directory}/cert.pem
+ssl_key = <{directory}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{mail}/%u
@@ -134,6 +151,11 @@ first_valid_uid = 1
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {tls_port}
+    ssl = yes
   }}
 }}
 passdb {{
@@ -177,8 +199,9 @@ def email(sender: str, subject: str, body: str = "Hello", *, to: str = USER,
 
 @dataclass
 class Relay:
-    """A TCP relay on loopback to ``target``; ``hold_on`` (bytes): a command from the
-    client that contains it is held (never passed on) and ``held`` is set; from
+    """A TCP relay on loopback to ``target`` that reads the client's commands: it offers no
+    STARTTLS (on loopback the desk then goes without TLS). ``hold_on`` (bytes): a command
+    from the client that contains it is held (never passed on) and ``held`` is set; from
     ``release`` on, that connection is dropped and new ones pass everything."""
 
     target: int
@@ -196,7 +219,7 @@ class Relay:
                     await self.release.wait()
                     self.hold_on = None
                     break  # never passed on: the connection is dropped
-                writer.write(data)
+                writer.write(data if client else data.replace(b" STARTTLS", b""))
                 await writer.drain()
         writer.close()
 

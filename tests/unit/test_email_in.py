@@ -124,7 +124,6 @@ def test_attachments_are_read_with_their_names() -> None:
 
 
 @pytest.mark.parametrize(("url", "wrong"), [
-    ("imap://support:pw@imap.example.com/INBOX", "clear text"),
     ("pop3://support:pw@imap.example.com/", "scheme"),
     ("imaps://imap.example.com/INBOX", "user and password"),
     ("imaps://support:pw@imap.example.com:x/INBOX", "port"),
@@ -142,7 +141,16 @@ def test_imap_url_needs_the_support_address() -> None:
         load_settings(imap_url="imaps://support:pw@imap.example.com/INBOX", _env_file=None)
 
 
-def test_imap_url_plain_only_to_loopback() -> None:
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("[::1]", True), ("localhost", True),
+    ("imap.example.com", False), ("10.0.0.5", False)])
+def test_only_a_loopback_mailbox_may_go_without_starttls(host: str, loopback: bool) -> None:
+    settings = load_settings(imap_url=f"imap://support:pw@{host}/INBOX", support_email=SUPPORT,
+                             _env_file=None)
+    assert settings.mailbox is not None and settings.mailbox.loopback is loopback
+
+
+def test_imap_url_read() -> None:
     settings = load_settings(imap_url="imap://support:p%40ss@127.0.0.1:1143/Support",
                              support_email=SUPPORT, _env_file=None)
     assert settings.mailbox is not None
