@@ -9,13 +9,16 @@ queue's jobs are lost (``--keep-queue``: not), and it sweeps twice: the first sw
 re-arms every timer, the second finds everything in place. Checks that no sweep changed
 a ticket's version (read with ``store.get_many`` before and after).
 
-    python -m bench.sweep [--tickets 100000] [--clients 10] [--keep-queue]
+``--profile FILE`` writes a cProfile of both sweeps.
+
+    python -m bench.sweep [--tickets 100000] [--clients 10] [--keep-queue] [--profile FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import sys
 import tempfile
@@ -123,15 +126,31 @@ class Timed:
     seconds: float
     trips: int
     commands: int
+    cpu: float
+    """This process's CPU seconds (the sweep's Python)."""
+    redis_cpu: float
+    """Redis's CPU seconds (its scripts), from ``INFO cpu``."""
 
 
-async def timed_sweep(runtime: Runtime, counts: RedisCounts) -> Timed:
+async def redis_cpu(runtime: Runtime) -> float:
+    info = cast(dict[str, float], await runtime.redis.info("cpu"))
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+async def timed_sweep(runtime: Runtime, counts: RedisCounts,
+                      profile: cProfile.Profile | None = None) -> Timed:
     counts.reset()
+    redis_before = await redis_cpu(runtime)
     with counts.counting():
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
+        if profile is not None:
+            profile.enable()
         result = await runtime.worker.sweeper.sweep()
-        seconds = time.perf_counter() - started
-    return Timed(result, seconds, counts.trips, counts.commands)
+        if profile is not None:
+            profile.disable()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return Timed(result, seconds, counts.trips, counts.commands, cpu,
+                 await redis_cpu(runtime) - redis_before)
 
 
 def report(label: str, t: Timed, before: int, after: int) -> None:
@@ -139,17 +158,22 @@ def report(label: str, t: Timed, before: int, after: int) -> None:
     print(f"{label}")
     print(f"  tickets {n:,}; {t.seconds:.2f} s, {t.seconds * 1e6 / max(n, 1):.1f} ms per "
           f"1,000 tickets")
+    print(f"  CPU: this process {t.cpu:.2f} s, Redis {t.redis_cpu:.2f} s")
     print(f"  Redis round trips {t.trips:,} ({t.trips * 1000 / max(n, 1):.1f} per 1,000 "
           f"tickets), commands {t.commands:,} ({t.commands / max(n, 1):.2f} per ticket)")
+    print(f"  tickets left in place (everything known to be in place, not read): "
+          f"{t.result.in_place:,}")
     print(f"  posts to put back: {t.result.repaired}; tickets changed meanwhile: "
           f"{t.result.skipped}; timers in the queue: {before:,} before, {after:,} after")
 
 
-async def main(tickets: int, clients: int, keep_queue: bool, calendar: bool = False) -> bool:
+async def main(tickets: int, clients: int, keep_queue: bool, calendar: bool = False,
+               profile_to: str | None = None) -> bool:
     print(f"Sweep: {tickets:,} open tickets over {clients} client channels\n"
           f"Machine: {machine()}")
     counts = RedisCounts()
     instrument(counts)
+    profile = cProfile.Profile() if profile_to else None
     with tempfile.TemporaryDirectory() as tmp:
         async with redis_server(Path(tmp)) as redis_url, \
                 open_runtime(bench_settings(redis_url, calendar), redis_url) as runtime:
@@ -167,15 +191,17 @@ async def main(tickets: int, clients: int, keep_queue: bool, calendar: bool = Fa
                 # The queue lost (a restore from a backup without it): every timer is gone.
                 await runtime.redis.delete(ONE.due, ONE.jobs, ONE.tries)
             before = await armed(runtime)
-            one = await timed_sweep(runtime, counts)
+            one = await timed_sweep(runtime, counts, profile)
             after_one = await armed(runtime)
             report("First sweep" + ("" if keep_queue else " (the queue's jobs lost before it: "
                                     "it re-arms every timer)"), one, before, after_one)
             middle = await versions(runtime.store)
-            two = await timed_sweep(runtime, counts)
+            two = await timed_sweep(runtime, counts, profile)
             report("Second sweep (everything in place: nothing to repair)", two, after_one,
                    await armed(runtime))
             last = await versions(runtime.store)
+    if profile is not None and profile_to:
+        profile.dump_stats(profile_to)
     changed = sum(1 for n, v in first.items() if middle.get(n) != v or last.get(n) != v)
     same = changed == 0 and first.keys() == middle.keys() == last.keys()
     print(f"Ticket versions before == after both sweeps: {'yes' if same else 'NO'} "
@@ -193,7 +219,10 @@ if __name__ == "__main__":
     parser.add_argument("--calendar", action="store_true",
                         help="every plan on business hours (Rome office, lunch break, "
                              "IT holidays)")
+    parser.add_argument("--profile", default=None,
+                        help="write a cProfile of both sweeps here")
     a = parser.parse_args()
     if a.tickets < 1 or a.clients < 1:
         parser.error("--tickets and --clients must be at least 1")
-    sys.exit(0 if asyncio.run(main(a.tickets, a.clients, a.keep_queue, a.calendar)) else 1)
+    sys.exit(0 if asyncio.run(main(a.tickets, a.clients, a.keep_queue, a.calendar,
+                                          a.profile)) else 1)

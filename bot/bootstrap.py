@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from redis.exceptions import RedisError
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncServerErrorRetryHandler,
@@ -81,6 +82,17 @@ def web_client(settings: Settings, http: aiohttp.ClientSession, *,
     return AsyncWebClient(token=settings.bot_token, base_url=settings.slack_api_url,
                           timeout=SLACK_TIMEOUT, retry_handlers=retry, session=http,
                           logger=sdk_logger())
+
+
+class _Without(logging.Filter):
+    """Drops the log records of one message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.message
 
 
 def redis_client(settings: Settings, url: str) -> RedisClient:
@@ -197,13 +209,21 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                                  viewers, reports, store)
     deps = Deps(DeliveryConfig(settings.triage_channel, settings.engineering_channel,
                                settings.reopen_days), store, worker_slack, plans, clock)
-    bolt = AsyncApp(
-        client=interactive.client,
-        signing_secret=(settings.slack_signing_secret.get_secret_value()
-                        if settings.slack_signing_secret else None),
-        logger=logging.getLogger("slack_bolt"),
-        process_before_response=True,
-    )
+    bolt_log = logging.getLogger("slack_bolt")
+    # Bolt reads SLACK_BOT_TOKEN from the environment too, where the desk's settings have it,
+    # and warns that it is unused beside the client it is given: the client has that token.
+    unused = _Without(warning_client_prioritized_and_token_skipped())
+    bolt_log.addFilter(unused)
+    try:
+        bolt = AsyncApp(
+            client=interactive.client,
+            signing_secret=(settings.slack_signing_secret.get_secret_value()
+                            if settings.slack_signing_secret else None),
+            logger=bolt_log,
+            process_before_response=True,
+        )
+    finally:
+        bolt_log.removeFilter(unused)
     bolt.use(provide(desk))
     handlers.register(bolt)
     worker = Worker(queue, registry, deps, clock, Sweeper(store, plans, warn_at, clock),

@@ -30,16 +30,16 @@ def index_entries(layout: Layout, before: Ticket | None, after: Ticket, urgency:
     new one (to take it out of), and the (key, score) of each it goes into."""
     part = layout.of_ticket(after.number)
     then = before or after
-    keys = list(dict.fromkeys([
-        part.by_due, part.by_risk, part.by_holder(then.assignee), part.by_holder(after.assignee),
-        part.by_client(then.channel), part.by_client(after.channel)]))
+    by_due, by_risk = part.by_due, part.by_risk
+    holder, client = part.by_holder(after.assignee), part.by_client(after.channel)
+    keys = list(dict.fromkeys([by_due, by_risk, part.by_holder(then.assignee), holder,
+                               part.by_client(then.channel), client]))
     add: list[tuple[str, str]] = []
     if after.status is not Status.RESOLVED:
         due = _ms(urgency.due)
-        add = [(part.by_due, due), (part.by_holder(after.assignee), due),
-               (part.by_client(after.channel), due)]
+        add = [(by_due, due), (holder, due), (client, due)]
         if urgency.warn is not None:
-            add.append((part.by_risk, _ms(urgency.warn)))
+            add.append((by_risk, _ms(urgency.warn)))
     return keys, add
 
 

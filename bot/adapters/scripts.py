@@ -54,6 +54,8 @@ end
 -- Replace the ticket's armed timers by ``timers``: the ones kept keep their attempts and
 -- deferrals; the ones no longer wanted are disarmed.
 local function set_timers(n, timers)
+  -- What the sweep recorded of them no longer holds (``sweep_scripts``).
+  redis.call('HDEL', K_TICKET, 'swept')
   local wanted, count, kept = {}, 0, 0
   for _, tm in ipairs(timers) do
     if not wanted[tm.id] then count = count + 1 end
@@ -209,8 +211,11 @@ return out
 # The sweep's repair of tickets of one partition, each as EFFECTS makes it (jobs
 # ``missing``, no marks): KEYS as a ticket script declares them for the first ticket, then
 # the tickets' own keys and their index keys, which the spec names by place: a list of
-# {n, v: the version read, k: its hash, done set and timers, index, timers, missing}.
-# Returns, per ticket, 1 (rebuilt) or 0 (changed since it was read: left to its change).
+# {n, v: the version read, k: its hash, done set and timers, index, timers, missing, s}.
+# ``s`` (the digest of its plan and rules, and its next timer's due) is recorded on the
+# ticket as ``swept``, with its version and how many marks its done set holds
+# (``sweep_scripts.UNSWEPT`` reads it). Returns, per ticket, 1 (rebuilt) or 0 (changed
+# since it was read: left to its change).
 REBUILD = TICKET_LUA + """
 local out = {}
 for i, t in ipairs(spec) do
@@ -222,6 +227,10 @@ for i, t in ipairs(spec) do
     set_timers(t.n, t.timers)
     for _, j in ipairs(t.missing) do
       if redis.call('HEXISTS', K_JOB, j.id) == 0 then arm(j.id, now, j.payload) end
+    end
+    if t.s then
+      redis.call('HSET', K_TICKET, 'swept', string.format('%d:%d:%s', t.v,
+                 redis.call('SCARD', K_DONE), t.s))
     end
     out[i] = 1
   end

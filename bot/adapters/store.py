@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
-from bot.adapters import queue_scripts, scripts
+from bot.adapters import queue_scripts, scripts, sweep_scripts
 from bot.adapters.codec import (
     WRITE_ONCE,
     encode_outcome,
@@ -74,6 +74,7 @@ class Store(DeskRecords, Finishing, Rebuilding):
         self._finish = redis.register_script(queue_scripts.FINISH)
         self._read = redis.register_script(scripts.READ)
         self._rebuild = redis.register_script(scripts.REBUILD)
+        self._unswept = redis.register_script(sweep_scripts.UNSWEPT)
 
     def _args(self, spec: dict[str, Any]) -> list[Any]:
         # Absent, not null: cjson decodes null to a truthy userdata.

@@ -153,8 +153,8 @@ def add(start: float, seconds: float, calendar: Calendar | None,
     """
     if seconds < 0:
         raise ValueError("add counts forward only")
-    if calendar is not None and not pauses:
-        return _add_plain(start, seconds, calendar)
+    if not pauses:
+        return start + seconds if calendar is None else _add_plain(start, seconds, calendar)
     spans = _always(start) if calendar is None else _spans_from(calendar, start)
     for span_start, span_end in _without(spans, sorted(pauses)):
         if span_end < start:

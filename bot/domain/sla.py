@@ -128,6 +128,9 @@ def _changed_window(ticket: Ticket, start: float, target: Callable[[Severity], i
     counts in the hours of its own severity (a plan may keep one 24x7). None when the
     current severity has no target for this clock.
     """
+    if not ticket.severity_changes:  # the usual case, and the sweep's hot path
+        length = target(ticket.severity)
+        return _window(start, length, hours(ticket.severity), pauses) if length else None
     before = [c for c in ticket.severity_changes if c.at <= start]
     after = [c for c in ticket.severity_changes if c.at > start]
     first = before[-1].new if before else (
@@ -254,8 +257,7 @@ def ladder_of(ticket: Ticket, plan: Plan, clock: SlaClock, warn_at: float) -> La
 
 
 Running = tuple[dict[SlaClock, Window], Timer | None]
-"""The clocks that run now and the update owed: what ``desired_timers`` and ``urgency``
-are both worked out from (``running``)."""
+"""The clocks that run now and the update owed (``desired_timers`` and ``urgency`` use)."""
 
 
 def running(ticket: Ticket, plan: Plan) -> Running:

@@ -13,6 +13,7 @@ from bot.domain.jobs import Armed
 from bot.domain.reports import OpenedBetween, Outcome, Unresolved
 from bot.domain.sla import SlaEvent, Timer
 from bot.domain.staff import Member, Organisation
+from bot.domain.stamps import Swept
 from bot.domain.tickets import Client, IntakeLimit, Ticket, Versioned
 from bot.domain.urgency import Ranked, Ranking, Urgency
 
@@ -50,7 +51,11 @@ class TicketStore(ClientBook, Protocol):
 
     async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
                                                        Sequence[Timer]]],
-                           urgencies: Sequence[Urgency] | None = None) -> list[bool]: ...
+                           urgencies: Sequence[Urgency] | None = None,
+                           swept: Sequence[Swept] | None = None) -> list[bool]: ...
+
+    async def unswept(self, numbers: Sequence[int], rules: Mapping[str, str], other: str
+                      ) -> tuple[list[Versioned], int]: ...
 
     async def enqueue(self, armed: Armed) -> None: ...
 

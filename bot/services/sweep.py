@@ -3,19 +3,24 @@
 Redis holds timers as a projection of ticket state; the sweep puts back what was lost
 (a restore from an old backup, a bad manual edit, queued posts gone) and a missed
 breach becomes due at once. It never rewrites a ticket or bumps its version, keeps the
-attempts and deferrals of the jobs it finds, and reads tickets in batches.
+attempts and deferrals of the jobs it finds, and reads tickets in batches. What each
+ticket was rebuilt from is recorded with it, and the tickets whose record still holds
+(the same version, marks and plan, no timer due since, their timers in the queue: the
+store's ``unswept``) are left in place without being read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain.jobs import Armed, EmailOrigin, PostClientThread, PostTriage
 from bot.domain.plans import Plan
 from bot.domain.sla import Timer, desired_timers, running
+from bot.domain.stamps import Swept, next_due, rules_stamp
 from bot.domain.tickets import Ticket, Versioned
 from bot.domain.urgency import Urgency, urgency
 from bot.services.plans import Plans
@@ -24,6 +29,8 @@ from bot.services.ports import Now, TicketStore
 log = logging.getLogger(__name__)
 
 BATCH = 500
+READ_AHEAD = 3
+"""Batches read at once: most tickets left in place, the reads are most of the work."""
 
 Rebuilt = tuple[Versioned, Sequence[Armed], Sequence[Timer]]
 """A ticket as read, the post jobs it should have, its timers."""
@@ -41,6 +48,8 @@ class SweepResult:
     """Tickets with a post still to come (their jobs are put back if they were lost)."""
     skipped: int
     """Tickets that changed while swept (their change rebuilt their timers already)."""
+    in_place: int = 0
+    """Tickets left as they were: everything they should have was known to be in place."""
 
 
 class Sweeper:
@@ -68,46 +77,58 @@ class Sweeper:
                     ) -> SweepResult:
         """Sweep every open ticket; ``heartbeat`` is awaited after each batch (the lock).
 
-        Redis works while this process does: the next batch is read while this one is
+        Redis works while this process does: the next batches are read while this one is
         worked out, and each batch's rebuild runs while the next one is."""
         store = self.store
         numbers = await store.open_numbers()
         # Every client's plan, read once (an unregistered channel's is the standard plan).
         plans = await self.plans.by_channel()
+        standard = self.plans.of(None)
+        rules = {channel: rules_stamp(plan, self.warn_at) for channel, plan in plans.items()}
+        other = rules_stamp(standard, self.warn_at)
         batches = [numbers[start:start + BATCH] for start in range(0, len(numbers), BATCH)]
-        repaired = skipped = 0
-        reading = asyncio.ensure_future(store.get_many(batches[0])) if batches else None
+        repaired = skipped = in_place = 0
+
+        def read(k: int) -> asyncio.Future[tuple[list[Versioned], int]]:
+            return asyncio.ensure_future(store.unswept(batches[k], rules, other))
+
+        reads = deque(read(k) for k in range(min(READ_AHEAD, len(batches))))
         rebuilding: asyncio.Future[list[bool]] | None = None
         try:
             for k in range(len(batches)):
-                assert reading is not None
-                batch = [v for v in await reading if v]
-                reading = (asyncio.ensure_future(store.get_many(batches[k + 1]))
-                           if k + 1 < len(batches) else None)
-                items, ranked, repairs = self._batch(batch, plans)
+                batch, kept = await reads.popleft()
+                in_place += kept
+                if k + READ_AHEAD < len(batches):
+                    reads.append(read(k + READ_AHEAD))
+                await asyncio.sleep(0)  # the read goes out before this batch is worked out
+                items, ranked, swept, repairs = self._batch(batch, plans, rules, other)
                 repaired += repairs
                 if rebuilding is not None:
                     skipped += (await rebuilding).count(False)
                 if heartbeat is not None:
                     await heartbeat()
                 # The index entries too: a plan edited since, or tickets from before them.
-                rebuilding = asyncio.ensure_future(store.rebuild_many(items, ranked))
+                rebuilding = asyncio.ensure_future(store.rebuild_many(items, ranked, swept))
+                await asyncio.sleep(0)  # and the rebuild before the next one is
             if rebuilding is not None:
                 skipped += (await rebuilding).count(False)
         finally:
-            for pending in (reading, rebuilding):
+            for pending in (*reads, rebuilding):
                 if pending is not None and not pending.done():
                     pending.cancel()
-        return SweepResult(len(numbers), repaired, skipped)
+        return SweepResult(len(numbers), repaired, skipped, in_place)
 
-    def _batch(self, batch: list[Versioned], plans: Mapping[str, Plan]
-               ) -> tuple[list[Rebuilt], list[Urgency], int]:
+    def _batch(self, batch: list[Versioned], plans: Mapping[str, Plan],
+               rules: Mapping[str, str], other: str
+               ) -> tuple[list[Rebuilt], list[Urgency], list[Swept], int]:
         """What each ticket of ``batch`` should have armed (its posts still to come, its
-        timers) and its urgency; and how many have posts to come."""
+        timers), its urgency and what they are worked out from; and how many have posts
+        to come."""
         now, warn_at = self.now(), self.warn_at
         standard = self.plans.of(None)
         items: list[Rebuilt] = []
         ranked: list[Urgency] = []
+        swept: list[Swept] = []
         repaired = 0
         for current in batch:
             ticket = current.ticket
@@ -119,10 +140,11 @@ class Sweeper:
             except Exception:  # one ticket's trouble must not stop the sweep of the others
                 log.exception("%s: the sweep could not work out its timers", ticket.key)
                 continue
+            swept.append((rules.get(ticket.channel, other), next_due(timers, now)))
             repairs = self.repairs(ticket)
             repaired += bool(repairs)
             items.append((current, repairs, timers))
-        return items, ranked, repaired
+        return items, ranked, swept, repaired
 
     async def follow_plan(self, channel: str) -> int:
         """Recompute the open tickets of a client whose plan changed; how many there were."""

@@ -24,7 +24,10 @@ def as_written(message_text: str) -> str:
 def slack_len(text: str) -> int:
     """How long Slack may count ``text``: in UTF-16 code units, where an emoji or any
     character beyond U+FFFF is two (see ``bot.slack_ui.ids`` for why this count)."""
-    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    # Two bytes a unit; a lone surrogate (from JSON's "\ud83d") counts one, as in Slack.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def within(text: str, limit: int) -> int:

@@ -94,6 +94,9 @@ async def test_scale_bench_runs() -> None:
 async def test_sweep_bench_runs() -> None:
     out = await bench("sweep", "--tickets", "200")
     assert "versions before == after both sweeps: yes" in out
+    # The first sweep re-arms every ticket's timers; the second finds them all in place.
+    assert [line.split(": ")[1] for line in out.splitlines()
+            if "tickets left in place" in line] == ["0", "200"]
 
 
 async def test_calendar_bench_runs() -> None:

@@ -11,7 +11,9 @@
 - the queue is a dict of job id -> (job, due): arming an id already queued replaces its
   payload and may only move it earlier; a ticket's SLA timers are a set of job ids that
   each change replaces (timers no longer wanted are disarmed);
-- ``rebuild_many`` arms only the jobs that are not queued already, due now.
+- ``rebuild_many`` arms only the jobs that are not queued already, due now; ``unswept``
+  leaves no ticket in place (the sweep works out every one: what the real store leaves in
+  place is tested on Redis).
 
 Tests can inspect the queue (``queue``, ``jobs``, ``due``), everything ever armed
 (``armed``), the versions, and make one concurrent change land just before the next call
@@ -21,7 +23,7 @@ of an operation (``before``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from math import inf
 from typing import Any
@@ -32,6 +34,7 @@ from bot.domain.jobs import Armed, FireTimer, Job
 from bot.domain.reports import OpenedBetween as Opened
 from bot.domain.reports import Outcome, Unresolved
 from bot.domain.sla import SlaEvent, Step, Timer
+from bot.domain.stamps import Swept
 from bot.domain.tickets import (
     FIRST_NUMBER,
     Conflict,
@@ -281,7 +284,8 @@ class FakeStore(FakeRecords):
 
     async def rebuild_many(self, items: Sequence[tuple[Versioned, Sequence[Armed],
                                                        Sequence[Timer]]],
-                           urgencies: Sequence[Urgency] | None = None) -> list[bool]:
+                           urgencies: Sequence[Urgency] | None = None,
+                           swept: Sequence[Swept] | None = None) -> list[bool]:
         await self._enter("rebuild_many")
         results: list[bool] = []
         for i, (current, jobs, timers) in enumerate(items):
@@ -308,6 +312,11 @@ class FakeStore(FakeRecords):
     async def get_many(self, numbers: Sequence[int]) -> list[Versioned | None]:
         await self._enter("get_many")
         return [self._read(n) for n in numbers]
+
+    async def unswept(self, numbers: Sequence[int], rules: Mapping[str, str], other: str
+                      ) -> tuple[list[Versioned], int]:
+        await self._enter("unswept")
+        return [v for v in map(self._read, numbers) if v], 0
 
     async def open_numbers(self) -> list[int]:
         await self._enter("open_numbers")

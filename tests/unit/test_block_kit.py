@@ -33,7 +33,7 @@ from bot.slack_ui.ids import (
     TicketRef,
 )
 from bot.slack_ui.reports import report_message
-from bot.slack_ui.text import cut_plain, escape
+from bot.slack_ui.text import cut_plain, escape, slack_len
 from tests.support.block_kit import opened, sent, whole
 from tests.support.strategies.rendered import (
     CHANNELS,
@@ -157,3 +157,9 @@ def test_the_modals(ticket: Ticket, channel: str, number: int, data: st.DataObje
     opened(modals.resolve_modal(TicketRef(ticket=number)))
     opened(modals.update_modal(TicketRef(ticket=number)))
     opened(comment_modal(CommentRef(ticket=number, channel=channel)))
+
+
+@given(st.text(st.characters(exclude_categories=()), max_size=60) | hostile_text())
+def test_lengths_count_utf16_units_as_slack_may(text: str) -> None:
+    # Beyond U+FFFF two units, anything else (a lone surrogate too) one.
+    assert slack_len(text) == sum(2 if ord(c) > 0xFFFF else 1 for c in text)
