@@ -113,6 +113,30 @@ def _received(text: str) -> float:
         return parsedate_to_datetime(text).timestamp()
 
 
+async def _greeted(client: aioimaplib.IMAP4, address: MailboxAddress) -> None:
+    """Wait for the server's greeting; a connection refused or closed first fails at once."""
+    lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def closed(_: Exception | None) -> None:
+        if not lost.done():
+            lost.set_result(None)
+
+    client.protocol.conn_lost_cb = closed
+    hello = asyncio.ensure_future(client.wait_hello_from_server())
+    try:
+        await asyncio.wait({hello, lost}, timeout=TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        if not hello.done():
+            raise MailboxError(f"{address.where}: cannot connect: " + (
+                "the connection was closed before the greeting" if lost.done()
+                else f"no greeting within {TIMEOUT:.0f} s"))
+        hello.result()
+    except (OSError, aioimaplib.Abort) as exc:
+        raise MailboxError(f"{address.where}: cannot connect: "
+                           f"{exc or type(exc).__name__}") from None
+    finally:
+        hello.cancel()
+
+
 async def _secured(client: aioimaplib.IMAP4, address: MailboxAddress) -> str:
     """``imap://``: STARTTLS when the server offers it; without it, only on loopback (the
     password is never sent in clear to another host)."""
@@ -147,11 +171,7 @@ async def opened(address: MailboxAddress) -> AsyncIterator[Mailbox]:
     else:
         client = aioimaplib.IMAP4(address.host, address.port, timeout=TIMEOUT)
     try:
-        try:
-            await asyncio.wait_for(client.wait_hello_from_server(), TIMEOUT)
-        except (TimeoutError, OSError, aioimaplib.Abort) as exc:
-            raise MailboxError(f"{address.where}: cannot connect: "
-                               f"{exc or type(exc).__name__}") from None
+        await _greeted(client, address)
         secured = "TLS" if address.tls else await _secured(client, address)
         login = await asyncio.wait_for(client.login(address.user, address.password), TIMEOUT)
         if login.result != "OK":

@@ -22,9 +22,10 @@ from tests.support.cli import bot_env, register_acme, run_bot
 from tests.support.desk import settings_for, ticket
 from tests.support.dovecot import PASSWORD, USER, Dovecot, email, relay
 from tests.support.flows import text_of, triage_post
+from tests.support.metrics import scrape, value
 from tests.support.once import LEASE
-from tests.support.processes import bot_process, serve
-from tests.support.servers import SmtpSink
+from tests.support.processes import GRACE, bot_process, serve
+from tests.support.servers import SmtpSink, free_port
 from tests.support.workspace import CLIENT_CHANNEL, STAFF, STAFF_2, TRIAGE
 
 DANA = "Dana Client <dana@acme.example>"
@@ -198,20 +199,31 @@ async def test_a_mailbox_down_or_refusing_the_login_is_retried_and_loses_nothing
         slack: SlackStandIn, redis_url: str, dovecot: Dovecot, smtp_sink: SmtpSink) -> None:
     await register_acme(slack, redis_url, "--email-domain", "acme.example")
     await asyncio.to_thread(dovecot.deliver, email(DANA, "Login fails", "Nobody can log in."))
-    dovecot.stop()
-    env = bot_env(slack, redis_url, JOB_LEASE_SECONDS=str(LEASE), **mail_env(dovecot, smtp_sink))
-    async with bot_process("worker", env=env, stderr=asyncio.subprocess.PIPE) as worker:
-        assert worker.stderr is not None
-        lines: list[str] = []
-        while "trying again in" not in (lines or [""])[-1]:  # the mailbox found down
-            lines.append((await asyncio.wait_for(worker.stderr.readline(), 30)).decode())
-        dovecot.start()  # (not in a thread: asyncio reaps the worker process)
-        await slack.wait_for(lambda: [m for m in slack.posts(CLIENT_CHANNEL) if "T-1001" in
-                                      m.text], timeout=30)
-        worker.send_signal(signal.SIGTERM)
-        log = "".join(lines) + (await worker.stderr.read()).decode()
+    port = free_port()
+    async with relay(dovecot.port) as server:
+        server.down = True  # restarting: every connection closed at once
+        env = bot_env(slack, redis_url, JOB_LEASE_SECONDS=str(LEASE), METRICS_PORT=str(port),
+                      METRICS_HOST="127.0.0.1",
+                      **mail_env(dovecot, smtp_sink, IMAP_URL=dovecot.url(server.port)))
+        async with bot_process("worker", env=env, stderr=asyncio.subprocess.PIPE) as worker:
+            assert worker.stderr is not None
+            lines: list[str] = []
+            while "trying again in" not in (lines or [""])[-1]:  # the mailbox found down
+                lines.append((await asyncio.wait_for(worker.stderr.readline(), 30)).decode())
+            down = await scrape(f"http://127.0.0.1:{port}/metrics")
+            server.down = False
+            await slack.wait_for(lambda: [m for m in slack.posts(CLIENT_CHANNEL)
+                                          if "T-1001" in m.text], timeout=30)
+            up = await scrape(f"http://127.0.0.1:{port}/metrics")
+            worker.terminate()
+            _, err = await asyncio.wait_for(worker.communicate(), GRACE)
+            log = "".join(lines) + err.decode()
     assert "cannot connect" in log and "reading the support mailbox" in log
     assert PASSWORD not in log
+    assert value(down, "desk_mailbox_up") == 0
+    assert value(down, "desk_mailbox_errors_total") >= 1
+    assert value(up, "desk_mailbox_up") == 1
+    assert value(up, "desk_emails_total", outcome="opened") == 1
 
 
 async def test_an_email_beyond_the_intake_limit_joins_the_senders_latest_ticket(

@@ -209,6 +209,8 @@ class Relay:
     hold_on: bytes | None = None
     held: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    down: bool = False
+    """While True, each connection is closed at once (a server restarting)."""
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                     client: bool) -> None:
@@ -225,6 +227,9 @@ class Relay:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
                      ) -> None:
+        if self.down:
+            writer.close()
+            return
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
         await asyncio.gather(self._pipe(reader, up_writer, True),
                              self._pipe(up_reader, writer, False), return_exceptions=True)
