@@ -65,23 +65,31 @@ async def redis_server(tmp: Path) -> AsyncIterator[str]:
         server.stop()
 
 
-def prepared(delay: float) -> SlackStandIn:
-    """A stand-in that knows the bench's users and channels."""
+def external(i: int) -> str:
+    """The user ID of the bench's ``i``-th member of the client's organisation."""
+    return f"U0EXT{i:06d}"
+
+
+def prepared(delay: float, clients: int = 0) -> SlackStandIn:
+    """A stand-in that knows the bench's users (``clients`` of them of the client's
+    organisation) and channels."""
     slack = SlackStandIn(delay=delay)
     for user in (STAFF, STAFF_2, "U0AMGR0001", "U0LEAD0001"):
         slack.add_user(user)
+    for i in range(clients):
+        slack.add_user(external(i), team_id="T0OTHER001")
     slack.add_channel(TRIAGE, "support-triage")
     slack.add_channel(CLIENT_CHANNEL, "acme-support")
     return slack
 
 
 @asynccontextmanager
-async def standin_process(delay: float) -> AsyncIterator[str]:
+async def standin_process(delay: float, clients: int = 0) -> AsyncIterator[str]:
     """The stand-in in its own process; yields its Web API base URL."""
     port = free_port()
     async with process([sys.executable, "-m", "bench.standin", "--port", str(port),
-                        "--delay", str(delay)], dict(os.environ), port, path="/api/api.test"
-                       ) as url:
+                        "--delay", str(delay), "--clients", str(clients)], dict(os.environ),
+                       port, path="/api/api.test") as url:
         yield url + "/api/"
 
 

@@ -165,6 +165,10 @@ def parser() -> argparse.ArgumentParser:
     cs.add_argument("--email-domain", action="append", dest="email_domains", metavar="DOMAIN",
                     help="senders of this domain write for this client by email (repeat for "
                     "more; the ones given replace the client's; --email-domain none: none)")
+    cs.add_argument("--watch", choices=["messages", "tickets"],
+                    help="messages: a client's plain message in the channel opens a ticket "
+                         "(the default for a new client); tickets: only /ticket, the button, "
+                         "the reaction and the shortcut do")
     c.add_parser("list", help="list the clients")
     cr = c.add_parser("remove", help="unregister a client channel")
     cr.add_argument("--channel", required=True)

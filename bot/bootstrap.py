@@ -18,12 +18,14 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+import bot.delivery.assignment
 import bot.delivery.email
 import bot.delivery.home
 import bot.delivery.outbox
 import bot.delivery.posts
 import bot.delivery.reminders
 import bot.delivery.reports
+import bot.delivery.watch
 import handlers
 from bot.adapters.channel_names import SlackChannelNames
 from bot.adapters.client_cache import HEALTH_CHECK, ClientCache
@@ -39,13 +41,17 @@ from bot.adapters.metrics import ticket_opened
 from bot.adapters.outcomes import Outcomes
 from bot.adapters.queue import JobQueue
 from bot.adapters.redis_time import RedisTime
+from bot.adapters.roster import RedisRoster
 from bot.adapters.slack import Slack, sdk_logger
 from bot.adapters.store import Store
 from bot.config import Settings
+from bot.config.assignment import parse_away, parse_reassign_after, parse_rule, parse_shifts
 from bot.delivery.job_run import DeliveryConfig, Deps
 from bot.delivery.mailbox import MailboxReader
 from bot.delivery.registry import Registry
 from bot.delivery.worker import MAX_IDLE, Worker
+from bot.domain.assignment import Rule
+from bot.services.assignment import Assignments, AutoSettings
 from bot.services.changes import Changes
 from bot.services.channels import Channels
 from bot.services.csat import Ratings
@@ -61,6 +67,7 @@ from bot.services.sinks import Sinks
 from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
+from bot.services.watch import Watcher
 from handlers.desk import Desk, provide
 
 log = logging.getLogger(__name__)
@@ -183,8 +190,10 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
     worker_slack = Slack(web_client(settings, http, interactive=False))
     warn_at, listed = settings.warn_at, settings.support_team_ids
     plans = Plans(store, settings.plan_table)
+    auto = auto_settings(settings)
     changes = Changes(store, plans, warn_at, clock)
-    staff = StaffCheck(SlackDirectory(interactive, settings.support_usergroup), listed)
+    people = SlackDirectory(interactive, settings.support_usergroup)
+    staff = StaffCheck(people, listed)
     sinks = Sinks(webhook=settings.webhook_url is not None,
                   pager=settings.pagerduty_routing_key is not None)
     reminders = Reminders(store, plans, sinks, warn_at=warn_at, support_lead=settings.support_lead,
@@ -196,17 +205,25 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                       intake_limit=settings.intake_limit,
                       claim_is_response=settings.claim_is_response,
                       reopen_days=settings.reopen_days, cards=interactive,
-                      count_opened=ticket_opened)
+                      count_opened=ticket_opened,
+                      auto_assign=auto.rule is not Rule.NONE)
+    roster = RedisRoster(redis, index)
     desk = Desk(tickets, Queries(store, plans, staff, index, clock, settings.triage_channel),
                 Homes(store, plans, staff, index, viewers, clock, warn_at), reports,
                 Ratings(changes, store, plans, clock), Channels(changes, store, outcomes),
                 once=store, prefills=store, identity=interactive.identity,
-                tell=lambda user, text: interactive.post(user, text))
+                tell=lambda user, text: interactive.post(user, text),
+                assignments=Assignments(changes, store, staff, people, people, roster, sinks,
+                                        clock, auto, listed),
+                watcher=Watcher(tickets, changes, store, plans, staff, clock,
+                                group_minutes=settings.group_minutes))
     directory = SlackDirectory(worker_slack, settings.support_usergroup)
+    assigner = Assignments(changes, store, StaffCheck(directory, listed), directory, directory,
+                           roster, sinks, clock, auto, listed)
     worker_homes = Homes(store, plans, StaffCheck(directory, listed), index, viewers, clock,
                          warn_at)
     registry = delivery_registry(settings, http, changes, directory, reminders, worker_homes,
-                                 viewers, reports, store)
+                                 viewers, reports, assigner, store)
     deps = Deps(DeliveryConfig(settings.triage_channel, settings.engineering_channel,
                                settings.reopen_days), store, worker_slack, plans, clock)
     bolt_log = logging.getLogger("slack_bolt")
@@ -226,7 +243,8 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
         bolt_log.removeFilter(unused)
     bolt.use(provide(desk))
     handlers.register(bolt)
-    worker = Worker(queue, registry, deps, clock, Sweeper(store, plans, warn_at, clock),
+    worker = Worker(queue, registry, deps, clock, Sweeper(store, plans, warn_at, clock,
+                                                         auto.rule is not Rule.NONE),
                     reports=reports, retention=Retention(
                         outcomes, clock, archive_after_days=settings.archive_after_days,
                         retain_days=settings.retain_days))
@@ -239,9 +257,18 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                    plans, changes, reminders, mailbox)
 
 
+def auto_settings(settings: Settings) -> AutoSettings:
+    """``ASSIGNMENT``, ``SHIFTS``, ``AWAY_EMOJI`` and ``REASSIGN_AFTER``, read."""
+    return AutoSettings(parse_rule(settings.assignment, settings.support_team),
+                        parse_shifts(settings.shifts, settings.calendars),
+                        parse_away(settings.away_emoji),
+                        parse_reassign_after(settings.reassign_after))
+
+
 def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: Changes,
                       directory: Directory, reminders: Reminders, homes: Homes,
-                      viewers: RedisHomeViewers, reports: Reports, files: FileStash
+                      viewers: RedisHomeViewers, reports: Reports, assigner: Assignments,
+                      files: FileStash
                       ) -> Registry:
     """Each job kind's effect handler, module by module, bound to what it uses; and what
     a job's failing for good leads to, beside its handler."""
@@ -260,6 +287,8 @@ def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: 
     registry.add(bot.delivery.outbox.handlers(pager, webhook), bot.delivery.outbox.CONSEQUENCES)
     registry.add(bot.delivery.home.handlers(homes, viewers))
     registry.add(bot.delivery.reports.handlers(reports))
+    registry.add(bot.delivery.watch.handlers(), bot.delivery.watch.CONSEQUENCES)
+    registry.add(bot.delivery.assignment.handlers(assigner), bot.delivery.assignment.CONSEQUENCES)
     registry.add(bot.delivery.email.handlers(changes, directory, mailer, settings.support_email,
                                              settings.triage_channel, files),
                  bot.delivery.email.CONSEQUENCES)

@@ -55,6 +55,9 @@ def register(app: AsyncApp) -> None:
     app.action(ActionId.CLAIM)(claim_ticket)
     app.action(ActionId.REOPEN)(reopen_ticket)
     app.action(ActionId.CHANGE_SEVERITY)(change_severity)
+    app.action(ActionId.NOT_A_REQUEST)(not_a_request_clicked)
+    app.action(ActionId.ASSIGN)(assign_ticket)
+    app.action(ActionId.UNASSIGN)(unassign_ticket)
     for action_id in STATUS_BUTTONS:
         app.action(action_id)(set_status)
 
@@ -153,7 +156,13 @@ def severity(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
     choice = value_of(SeverityChoice, chosen.value if chosen else None)
     if choice is None:
         return None
-    return desk.tickets.change_severity(choice.ticket, choice.severity, click.actor)
+    return desk.tickets.change_severity(choice.ticket, choice.severity, click.actor,
+                                        channel=click.channel.id if click.channel else None)
+
+
+def not_a_request(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
+    number = ticket_of(click)
+    return desk.tickets.not_a_request(number, click.actor) if number else None
 
 
 def status(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
@@ -163,6 +172,31 @@ def status(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
     except ValueError:
         return None
     return desk.tickets.set_status(number, new, click.actor) if number else None
+
+
+def assign(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
+    """Assign to: the ticket is named by the picker's block, the person chosen in it."""
+    ref = value_of(TicketRef, click.action.block_id)
+    chosen = click.action.selected_user
+    if ref is None or not chosen:
+        return None
+    return desk.assignments.assign(ref.ticket, chosen, click.actor)
+
+
+def unassign(desk: Desk, click: Click) -> Coroutine[Any, Any, None] | None:
+    chosen = click.action.selected_option
+    ref = value_of(TicketRef, chosen.value if chosen else None)
+    return desk.assignments.unassign(ref.ticket, click.actor) if ref else None
+
+
+async def assign_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                        context: AsyncBoltContext) -> None:
+    await acting(ack, body, client, context, assign)
+
+
+async def unassign_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                          context: AsyncBoltContext) -> None:
+    await acting(ack, body, client, context, unassign)
 
 
 async def claim_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
@@ -178,6 +212,11 @@ async def reopen_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebCli
 async def change_severity(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                           context: AsyncBoltContext) -> None:
     await acting(ack, body, client, context, severity)
+
+
+async def not_a_request_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                                context: AsyncBoltContext) -> None:
+    await acting(ack, body, client, context, not_a_request)
 
 
 async def set_status(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
@@ -219,6 +258,14 @@ async def open_from_message(shortcut: Shortcut, client: AsyncWebClient, desk: De
     """The ticket modal for the message the shortcut was used on, linking to it; without
     the link when Slack does not say the workspace's address just now (``auth.test``)."""
     channel, message = shortcut.channel.id, shortcut.message
+    opened = (await desk.watcher.message_ticket(channel, message.ts)
+              if desk.watcher is not None else None)
+    if opened is not None:  # the message opened a ticket: edit it, never a second one
+        await open_form(client, shortcut.trigger_id, modals.edit_ticket_modal(
+            ModalMetadata(channel=channel, ticket=opened.number), opened),
+            what=f"{opened.key}: the shortcut", tell=lambda text: ephemeral(
+                client, channel, shortcut.user.id, text))
+        return
     try:
         link: str | None = (await desk.identity()).permalink(channel, message.ts)
     except (Retryable, Undeliverable) as exc:

@@ -10,12 +10,14 @@ from typing import Protocol, cast
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.domain.identity import Identity
+from bot.services.assignment import Assignments
 from bot.services.channels import Channels
 from bot.services.csat import Ratings
 from bot.services.home import Homes
 from bot.services.queries import Queries
 from bot.services.reports import Reports
 from bot.services.tickets import Tickets
+from bot.services.watch import Watcher
 
 
 class OnceRecords(Protocol):
@@ -48,6 +50,10 @@ class Desk:
     """Who the app is (cached ``auth.test``): for permalinks."""
     tell: Callable[[str, str], Awaitable[object]]
     """A direct message to a person (user ID, text): a refusal decided after the ack."""
+    assignments: Assignments
+    """Assign to and Unassign."""
+    watcher: Watcher | None = None
+    """Watching client messages (None: plain messages open nothing)."""
 
 
 def provide(desk: Desk) -> Callable[..., Awaitable[None]]:

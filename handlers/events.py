@@ -1,4 +1,5 @@
-"""Events API: replies in ticket threads (the first response), :ticket: reactions.
+"""Events API: replies in ticket threads (the first response), client messages in watched
+channels (a request opens a ticket), :ticket: reactions.
 
 Slack's redeliveries are dropped on ``event_id`` once the work is done (``once``). A
 listener's work is written to Redis before Slack gets its answer; when it fails, Slack
@@ -15,7 +16,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
+from bot.domain.text import clean_line
+from bot.domain.watch import is_pleasantry
 from bot.services.staff import Actor
+from bot.services.tickets import OverIntakeLimit
+from bot.services.watch import ClientMessage, SharedFile, Watcher
+from bot.slack_ui.text import as_written
 from handlers.desk import desk_of
 
 log = logging.getLogger(__name__)
@@ -35,8 +41,12 @@ TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
 TICKET_REACTION = "ticket"
 """The :ticket: emoji: a reaction with it offers to open a ticket from the message."""
 
+TOP_SUBTYPES = frozenset({None, "file_share"})
+"""Subtypes of a top-level message a person wrote (joins, edits, bots' messages are not)."""
+
+
 def register(app: AsyncApp) -> None:
-    app.event("message")(reply_in_thread)
+    app.event("message")(message)
     app.event("reaction_added")(ticket_reaction)
     app.event("channel_id_changed")(channel_moved)
     app.event("channel_shared")(channel_shared)
@@ -52,7 +62,12 @@ async def once(body: dict[str, Any], context: AsyncBoltContext,
     event_id = body.get("event_id")
     records = desk_of(context).once
     key = f"event:{event_id}"
-    if event_id and not await records.begin_once(key, RUNNING_TTL):
+    try:
+        begun = not event_id or await records.begin_once(key, RUNNING_TTL)
+    except BaseException:
+        work.close()  # Redis did not answer: Slack's retry does the work
+        raise
+    if not begun:
         work.close()
         log.info("event %s already handled or being handled: Slack redelivery dropped",
                  event_id)
@@ -73,18 +88,92 @@ def texts(event: dict[str, Any], *names: str) -> list[str] | None:
     return [str(f) for f in found] if all(isinstance(f, str) and f for f in found) else None
 
 
+async def message(body: dict[str, Any], event: dict[str, Any],
+                  context: AsyncBoltContext) -> None:
+    """Every message Slack tells of: a reply in a thread, a top-level message (watched in
+    client channels), an edit or a deletion of one."""
+    subtype = event.get("subtype")
+    if subtype in ("message_changed", "message_deleted"):
+        await changed_message(body, event, context)
+    elif event.get("thread_ts") not in (None, event.get("ts")):
+        await reply_in_thread(body, event, context)
+    elif subtype in TOP_SUBTYPES and not event.get("bot_id"):
+        await top_level(body, event, context)
+
+
 async def reply_in_thread(body: dict[str, Any], event: dict[str, Any],
                           context: AsyncBoltContext) -> None:
     fields = texts(event, "channel", "user", "ts", "thread_ts")
     if (fields and event.get("subtype") in REPLY_SUBTYPES and not event.get("bot_id")
             and fields[3] != fields[2] and TS.fullmatch(fields[2])):
         channel, user, ts, thread_ts = fields
-        team, parent = event.get("user_team"), event.get("parent_user_id")
+        team, parent, text = event.get("user_team"), event.get("parent_user_id"), event.get(
+            "text")
         await once(body, context, desk_of(context).tickets.record_reply(
             channel=channel, thread_ts=thread_ts, ts=ts,
             actor=Actor(user, team if isinstance(team, str) else None),
             parent=parent if isinstance(parent, str) else None,
-            text=str(event.get("text") or "")))
+            text=as_written(text) if isinstance(text, str) and not event.get("files")
+            else None))
+
+
+def shared_files(event: dict[str, Any]) -> tuple[SharedFile, ...]:
+    files = event.get("files")
+    found = []
+    for f in files if isinstance(files, list) else []:
+        if isinstance(f, dict):
+            name = f.get("name") or f.get("title")
+            link = f.get("permalink")
+            found.append(SharedFile(clean_line(str(name or "a file")),
+                                    link if isinstance(link, str) else None))
+    return tuple(found)
+
+
+async def top_level(body: dict[str, Any], event: dict[str, Any],
+                    context: AsyncBoltContext) -> None:
+    """A top-level message: in a watched client channel, a request opens a ticket (once,
+    however often Slack delivers it); a pleasantry costs no round trip to Redis."""
+    fields = texts(event, "channel", "user", "ts")
+    watcher = desk_of(context).watcher
+    if not fields or watcher is None or not TS.fullmatch(fields[2]):
+        return
+    channel, user, ts = fields
+    raw, files = event.get("text"), shared_files(event)
+    text = as_written(raw) if isinstance(raw, str) else ""
+    if not await watcher.watched(channel) or (not files and is_pleasantry(text)):
+        return
+    team = event.get("user_team")
+    taken = ClientMessage(channel, user, team if isinstance(team, str) else None, ts, text,
+                          files)
+    await once(body, context, watch_message(watcher, taken))
+
+
+async def watch_message(watcher: Watcher, message: ClientMessage) -> None:
+    try:
+        taken = await watcher.take(message)
+    except OverIntakeLimit:
+        log.error("a message of %s in %s (ts %s) is past the intake limit and there is no "
+                  "open ticket of theirs to join: it opened nothing", message.user,
+                  message.channel, message.ts)
+        return
+    log.info("message %s in %s: %s", message.ts, message.channel, taken.value)
+
+
+async def changed_message(body: dict[str, Any], event: dict[str, Any],
+                          context: AsyncBoltContext) -> None:
+    """An edit or a deletion of a message that opened a ticket."""
+    channel, watcher = event.get("channel"), desk_of(context).watcher
+    if not isinstance(channel, str) or watcher is None or not await watcher.watched(channel):
+        return
+    if event.get("subtype") == "message_deleted":
+        ts = event.get("deleted_ts")
+        if isinstance(ts, str) and TS.fullmatch(ts):
+            await once(body, context, watcher.deleted(channel, ts))
+        return
+    new = event.get("message")
+    fields = texts(new, "ts", "text") if isinstance(new, dict) else None
+    if fields and TS.fullmatch(fields[0]):
+        await once(body, context, watcher.edited(channel, fields[0], as_written(fields[1])))
 
 
 async def ticket_reaction(event: dict[str, Any], context: AsyncBoltContext) -> None:

@@ -56,6 +56,8 @@ class Action(_Part):
     action_id: str = Field(max_length=255)
     value: str | None = Field(default=None, max_length=2000)
     selected_option: Chosen | None = None
+    block_id: str | None = Field(default=None, max_length=255)
+    selected_user: str | None = Field(default=None, max_length=30)
 
 
 class Click(_Acting):

@@ -50,6 +50,11 @@ async def submit_ticket(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltC
         await ack(response_action="errors", errors={BlockId.TITLE: STALE})
         return
     who = submission.actor
+    watcher = desk_of(context).watcher
+    if meta.ticket is not None and watcher is not None:
+        await answer(ack, submission, context, BlockId.TITLE, watcher.edit(
+            meta.ticket, form.title, form.severity, form.description, who))
+        return
     opened: list[OpenedTicket] = []
 
     async def open_ticket() -> None:

@@ -11,6 +11,7 @@ from bot.domain.jobs import Armed, FireTimer, JobKind, RefreshHomes, TicketEvent
 from bot.domain.reports import Outcome
 from bot.domain.sla import SlaClock, Step, Timer, rung_suffix
 from bot.domain.tickets import (
+    Assignment,
     MailThread,
     Rating,
     Severity,
@@ -34,8 +35,8 @@ def encode_ticket(ticket: Ticket) -> tuple[dict[str, str], list[str]]:
         if value is None:
             if name not in WRITE_ONCE:
                 unset.append(name)
-        elif name in ("severity_changes", "status_changes", "ratings"):
-            if value or name != "ratings":
+        elif name in ("severity_changes", "status_changes", "ratings", "assignments"):
+            if value or name not in ("ratings", "assignments"):
                 values[name] = json.dumps([asdict(c) for c in value])
             else:
                 unset.append(name)
@@ -59,6 +60,7 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
     severity_changes = get("severity_changes")
     status_changes = get("status_changes")
     ratings = get("ratings")
+    assignments = get("assignments")
     return _built({
         "number": int(raw["number"]),
         "channel": raw["channel"],
@@ -88,6 +90,8 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         if ratings and ratings != "[]" else (),
         "staff_ts": get("staff_ts"),
         "awaiting_ts": get("awaiting_ts"),
+        "assignments": tuple(Assignment(**a) for a in json.loads(assignments))
+        if assignments and assignments != "[]" else (),
         "message_ts": get("message_ts"),
         "card_ts": get("card_ts"),
         "mail": _mail(get("mail")),
@@ -104,7 +108,7 @@ def _mail(raw: str | None) -> MailThread | None:
 
 
 _OPTIONAL_FLOATS = ("claimed_at", "first_response_at", "resolved_at", "reopened_at",
-                    "last_update_at", "awaiting_since")
+                    "last_update_at", "awaiting_since", "not_request_at")
 if hasattr(Ticket, "__post_init__") or hasattr(Ticket, "__slots__"):
     raise TypeError("decode_ticket builds a Ticket without its __init__: keep it a plain "
                     "dataclass, or build it with Ticket(**values)")
@@ -121,14 +125,17 @@ def _built(values: dict[str, Any]) -> Ticket:
 
 def encode_outcome(o: Outcome) -> str:
     """A resolved ticket's outcome, compact (its number is the hash field): channel,
-    severity, created and resolved (s), clock -> business seconds, breached clocks, CSAT."""
+    severity, created and resolved (s), clock -> business seconds, breached clocks, CSAT,
+    a 1 after them when it was closed as not a request, and last whom it counts for (when
+    anyone; outcomes kept before had no such item)."""
     if o.resolved_at is None:
         raise ValueError(f"T-{o.number} is not resolved: only a resolved ticket's outcome "
                          "is kept")
     return json.dumps([o.channel, o.severity.value, round(o.created_at, 3),
                        round(o.resolved_at, 3),
                        {c.value: round(s, 3) for c, s in o.durations.items()},
-                       sorted(c.value for c in o.breached), list(o.scores)],
+                       sorted(c.value for c in o.breached), list(o.scores),
+                       *([1] if o.not_request else []), *([o.holder] if o.holder else [])],
                       separators=(",", ":"))
 
 
@@ -143,11 +150,13 @@ _NONE: frozenset[SlaClock] = frozenset()
 
 def decode_outcome(number: int, raw: str) -> Outcome:
     """An outcome back (the hot path of every report: plain lookups, no enum calls)."""
-    channel, severity, created, resolved, durations, breached, scores = json.loads(raw)
+    channel, severity, created, resolved, durations, breached, scores, *marks = json.loads(
+        raw)
+    holder = marks[-1] if marks and isinstance(marks[-1], str) else None
     return Outcome(number, channel, _SEVERITIES[severity], created, resolved,
                    {_CLOCKS[c]: s for c, s in durations.items()},
                    frozenset(_CLOCKS[c] for c in breached) if breached else _NONE,
-                   tuple(scores))
+                   tuple(scores), not_request=1 in marks, holder=holder)
 
 
 def job_spec(armed: Armed, number: int | None = None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from bot.adapters.connection import RedisClient
 from bot.adapters.keys import (
     CLIENTS,
     CLIENTS_CHANGED,
+    latest_key,
     lock_key,
     mail_file_key,
     once_key,
@@ -62,6 +63,18 @@ class DeskRecords:
             return None
         found = json.loads(raw)
         return str(found["name"]), base64.b64decode(found["data"])
+
+    async def latest_ticket(self, channel: str, user: str) -> tuple[int, float] | None:
+        """The ticket ``user``'s latest message in ``channel`` opened or joined, and when."""
+        raw = cast(str | None, await self.redis.get(latest_key(channel, user)))
+        if not raw:
+            return None
+        number, _, at = raw.partition(":")
+        return int(number), float(at)
+
+    async def set_latest_ticket(self, channel: str, user: str, number: int, at: float,
+                                ttl: int) -> None:
+        await self.redis.set(latest_key(channel, user), f"{number}:{at}", ex=ttl)
 
     async def lock(self, name: str, ttl: float) -> bool:
         return bool(await self.redis.set(lock_key(name), "1", nx=True, px=round(ttl * 1000)))

@@ -22,6 +22,8 @@ STALE_FOR = 86_400.0
 UNSEEN = frozenset({"user_not_found", "user_not_visible"})
 """users.info's answers for a person the app cannot see: no such person, or one of
 another organisation that Slack does not show it."""
+STATUS_TTL = 60.0
+"""A person's status emoji (away or not) is read at most this often."""
 PATIENCE = 10.0
 """How long a lookup retries Slack's 429 and 5xx answers before giving up."""
 
@@ -53,6 +55,7 @@ class SlackDirectory:
         self._members: dict[str, tuple[float, Member]] = {}
         self._team: tuple[float, frozenset[str]] | None = None
         self._refreshing: set[str] = set()
+        self._status: dict[str, tuple[float, str]] = {}
 
     async def organisation(self) -> Organisation:
         identity = await self.slack.identity()
@@ -92,9 +95,21 @@ class SlackDirectory:
                 log.warning("Slack will not show %s to the app (users.info: %s): taken for "
                             "someone outside the support team", user, exc.error)
             return None
-        member = member_from(dict(r["user"]))
+        info = dict(r["user"])
+        member = member_from(info)
         self._members[user] = (time.monotonic() + self.ttl, member)
+        emoji = str((info.get("profile") or {}).get("status_emoji") or "")
+        self._status[user] = (time.monotonic() + STATUS_TTL, emoji)
         return member
+
+    async def status_emoji(self, user: str) -> str:
+        """The person's Slack status emoji (``:palm_tree:``; empty without one), read at
+        most once every ``STATUS_TTL`` seconds."""
+        cached = self._status.get(user)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        await self._fetch(user)
+        return self._status.get(user, (0.0, ""))[1]
 
     async def support_team(self) -> frozenset[str] | None:
         """The members of the ``SUPPORT_TEAM`` user group; None when it is not a group."""

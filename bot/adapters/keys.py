@@ -58,9 +58,15 @@ In ``sd:{desk}:``::
     once:<key>          STRING  idempotency record of an event (TTL)
     prefill:<c>:<ts>    STRING  what a reaction prompt's button pre-fills (JSON), TTL
     intake:<u>:<hour>   STRING  tickets user <u> opened in that hour (INTAKE_LIMIT), TTL
+    latest:<c>:<u>      STRING  ``<n>:<at>``: the ticket client member <u>'s latest message
+                                in channel <c> opened or joined, and when they wrote it
+                                (watching messages: follow-ups join it), TTL a day
     home:viewers        ZSET    who opened App Home -> when (ms): whose Home is kept current
     home:<u>            HASH    user <u>'s Home: ``staff``, ``shown`` (the tickets on it),
                                 ``pages`` (JSON: section -> page), TTL
+    assign:turn         STRING  the user automatic assignment chose last (round robin's turn)
+    assign:skip:<u>     STRING  user <u> could not be reached by DM: skipped by automatic
+                                assignment (TTL 24 h)
 
 A ticket's jobs are always in its own partition's queue; a job of no ticket is in the
 partition its id hashes to. A ticket change, its index entries, its jobs and its timers
@@ -255,6 +261,10 @@ def mail_file_key(key: str) -> str:
     return f"{NS}mailfile:{key}"
 
 
+def latest_key(channel: str, user: str) -> str:
+    return f"{NS}latest:{channel}:{user}"
+
+
 def prefill_key(key: str) -> str:
     return f"{NS}prefill:{key}"
 
@@ -264,6 +274,13 @@ def home_key(user: str) -> str:
 
 
 HOME_VIEWERS: Final = NS + "home:viewers"
+
+
+ASSIGN_TURN: Final = NS + "assign:turn"
+
+
+def skip_key(user: str) -> str:
+    return f"{NS}assign:skip:{user}"
 
 
 def lock_key(name: str) -> str:

@@ -163,6 +163,14 @@ class Slack:
     ) -> None:
         await slack_call(self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks))
 
+    async def delete(self, channel: str, ts: str) -> None:
+        """Take one of the app's messages away; one already gone is no error."""
+        try:
+            await slack_call(self.client.chat_delete(channel=channel, ts=ts))
+        except Undeliverable as exc:
+            if exc.error != "message_not_found":
+                raise
+
     async def publish_home(self, user: str, view: dict[str, Any]) -> None:
         await slack_call(self.client.views_publish(user_id=user, view=view))
 

@@ -307,6 +307,12 @@ class Store(DeskRecords, Finishing, Rebuilding):
                                  ex=self.thread_ttl)
         return bool(await self.redis.hsetnx(self.layout.ticket_hash(ticket.number), name, ts))
 
+    async def clear_message_ts(self, number: int, name: str) -> None:
+        """Forget where a ticket's message was (it was deleted: a card removed)."""
+        if name not in WRITE_ONCE:
+            raise ValueError(f"{name} is not a message timestamp field")
+        await self.redis.hdel(self.layout.ticket_hash(number), name)
+
     async def index_thread(self, channel: str, thread_ts: str, number: int) -> None:
         """Tie a client thread to its ticket (again: after the channel's ID changed)."""
         await self.redis.set(thread_key(channel, thread_ts), number, ex=self.thread_ttl)

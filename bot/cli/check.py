@@ -314,6 +314,13 @@ async def check_people(settings: Settings, slack: Slack, registered: Sequence[Cl
             result("account manager", "none: warnings go to the assignee only", warn=True)
         if client.plan in plans:
             result("plan", client.plan)
+            severity = plans[client.plan].message_severity
+            result("watching", "messages: a client's plain message opens a "
+                   f"{severity.value} ticket" if client.watch == "messages" and severity
+                   else "messages, but the plan's message_severity is null: no ticket"
+                   if client.watch == "messages" else
+                   f"tickets only (clients set --channel {client.channel} --watch messages "
+                   "to watch its messages)")
         else:
             result("plan", f"{client.plan!r} is not a plan; known: "
                    f"{', '.join(sorted(plans))} (PLANS)", good=False)

@@ -19,6 +19,7 @@ from bot.cli.check import require_account_manager
 from bot.config import CHANNEL_ID, USER_ID, Settings
 from bot.domain.text import clean_line
 from bot.domain.tickets import Client
+from bot.domain.watch import Watch
 from bot.slack_ui.messages import welcome_message
 
 log = logging.getLogger("bot")
@@ -39,8 +40,8 @@ async def clients(settings: Settings, url: str, args: argparse.Namespace) -> Non
                       "--account-manager U..")
             for c in listed:
                 print(f"{c.channel}  {c.name}  plan={c.plan}  account_manager="
-                      f"{c.account_manager or '-'}  phone={c.phone or '-'}  email_domains="
-                      f"{','.join(c.email_domains) or '-'}")
+                      f"{c.account_manager or '-'}  phone={c.phone or '-'}  watch={c.watch}  "
+                      f"email_domains={','.join(c.email_domains) or '-'}")
         elif args.action == "remove":
             if not await store.remove_client(args.channel):
                 raise Failure(f"No client is registered for channel {args.channel}.")
@@ -48,14 +49,17 @@ async def clients(settings: Settings, url: str, args: argparse.Namespace) -> Non
         else:
             await set_client(runtime, channel=args.channel, name=args.name,
                              account_manager=args.account_manager, plan=args.plan,
-                             phone=args.phone, email_domains=args.email_domains)
+                             phone=args.phone, watch=args.watch,
+                             email_domains=args.email_domains)
 
 
 async def set_client(runtime: Runtime, *, channel: str, name: str, account_manager: str,
                      plan: str = "standard", phone: str | None = None,
-                     email_domains: Sequence[str] | None = None) -> None:
+                     watch: str | None = None, email_domains: Sequence[str] | None = None
+                     ) -> None:
     """``clients set``: register or update a client channel, with its welcome message.
-    ``email_domains``: the client's email domains (None: keep the ones it has)."""
+    ``watch``: whether plain messages open tickets (None: as before; for a new client,
+    they do); ``email_domains``: the client's email domains (None: keep the ones it has)."""
     settings, store = runtime.settings, runtime.store
     problems = []
     domains = email_domains_of(email_domains)
@@ -83,6 +87,7 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
     client = Client(channel=channel, name=clean_line(name), plan=plan,
                     account_manager=account_manager, phone=clean_line(phone) if phone else None,
                     welcome_ts=previous.welcome_ts if previous else None,
+                    watch=watch or (previous.watch if previous else Watch.MESSAGES),
                     email_domains=(domains if domains is not None else
                                    previous.email_domains if previous else ()))
     slack = runtime.slack
@@ -110,7 +115,8 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
         raise Failure(f"Slack is not answering ({exc}); nothing was saved. Try again.") from exc
     await store.put_client(replace(client, welcome_ts=ts))
     print(f"{'Updated' if previous else 'Registered'} {client.name} in {client.channel} "
-          f"(plan {client.plan}, account manager {client.account_manager}); welcome message "
+          f"(plan {client.plan}, account manager {client.account_manager}, watching "
+          f"{client.watch}); welcome message "
           f"{'updated' if previous and previous.welcome_ts == ts else 'posted and pinned'}.")
     if previous and (previous.plan, previous.account_manager) != (
             client.plan, client.account_manager):

@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.config.assignment import parse_away, parse_reassign_after, parse_rule, parse_shifts
 from bot.config.plans import parse_calendars, parse_plans
 from bot.domain.mailbox import MailboxAddress, mailbox_address
 from bot.domain.plans import Plan
@@ -67,12 +68,17 @@ class Settings(BaseSettings):
     archive_after_days: int = Field(default=30, ge=1)
     retain_days: int = Field(default=730, ge=1)
     intake_limit: int = Field(default=10, ge=1)
+    group_minutes: float = Field(default=10, ge=0, le=24 * 60)
     data_dir: Path = Path("./data")
     job_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
     port: int = Field(default=3000, ge=1, le=65535)
     log_format: str = "text"
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str = "0.0.0.0"
+    assignment: str = "none"
+    shifts: str = ""
+    away_emoji: str = ":palm_tree:,:face_with_thermometer:,:airplane:"
+    reassign_after: str | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -257,6 +263,33 @@ class Settings(BaseSettings):
         if not isinstance(calendars, str):
             return value  # CALENDARS is wrong: that is the error to show, not its effects
         parse_plans(value, parse_calendars(calendars))
+        return value
+
+    @field_validator("assignment")
+    @classmethod
+    def _assignment(cls, value: str, info: ValidationInfo) -> str:
+        if "support_team" in info.data:  # else SUPPORT_TEAM's own error is the one to show
+            parse_rule(value, info.data["support_team"])
+        return value.lower()
+
+    @field_validator("shifts")
+    @classmethod
+    def _shifts(cls, value: str, info: ValidationInfo) -> str:
+        calendars = info.data.get("calendars")
+        if isinstance(calendars, str):
+            parse_shifts(value, calendars)
+        return value
+
+    @field_validator("away_emoji")
+    @classmethod
+    def _away(cls, value: str) -> str:
+        parse_away(value)
+        return value
+
+    @field_validator("reassign_after")
+    @classmethod
+    def _reassign_after(cls, value: str | None) -> str | None:
+        parse_reassign_after(value)
         return value
 
     # -- derived views -------------------------------------------------------------------

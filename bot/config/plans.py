@@ -21,7 +21,7 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _INTERVAL = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2}))?-(\d{2}):(\d{2})(?::(\d{2}))?$")
 _HOLIDAY_CODE = re.compile(r"^([A-Z]{2,3})(?:-([A-Z0-9]{1,5}))?$")
 PLAN_TABLES = ("update_every", "next_response", "resolve_within")
-PLAN_KEYS = (*PLAN_TABLES, "calendar", "24x7", "csat", "escalation")
+PLAN_KEYS = (*PLAN_TABLES, "calendar", "24x7", "csat", "escalation", "message_severity")
 _GROUP_OR_CHANNEL = re.compile(r"^[SC][A-Z0-9]{6,}$")
 _AFTER_BREACH = re.compile(r"^breach(?:\+(.+))?$")
 PLAN_NAME_MAX = 200
@@ -102,6 +102,8 @@ def parse_plans(raw: str, calendars: dict[str, Calendar]) -> dict[str, Plan]:
                 changes["escalation"] = {_severity(sev, f"{where}.{sev}"):
                                          _ladder(steps, f"{where}.{sev}")
                                          for sev, steps in table.items()}
+            elif key == "message_severity":
+                changes["message_severity"] = None if value is None else _severity(value, where)
             elif key == "csat":
                 if not isinstance(value, bool):
                     raise ValueError(f"{where} must be true or false")

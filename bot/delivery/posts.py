@@ -60,6 +60,8 @@ async def post_client_thread(job: PostClientThread, run: Run) -> None:
     if loaded is None:
         return
     ticket, n, posted = loaded.ticket, job.ticket, None
+    if ticket.not_request_at is not None:
+        return  # closed as not a request before its card went out: no card
     if ticket.card_at is None:
         # A ticket opened from a message has its card in that message's thread.
         text, body = card_view(loaded, run)
@@ -117,8 +119,8 @@ async def sync_card(job: SyncCard, run: Run) -> None:
     is: idempotent, and armed again by a change made while it runs)."""
     loaded = await load(run, job.ticket)
     card = loaded.ticket.card_at if loaded else None
-    if loaded is None or card is None:
-        return  # the card is still to come, and will show the current state
+    if loaded is None or card is None or loaded.ticket.not_request_at is not None:
+        return  # the card is still to come (and will show the current state), or gone
     text, body = card_view(loaded, run)
     await run.deps.slack.update(loaded.ticket.channel, card, text, body)
 

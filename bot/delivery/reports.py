@@ -28,7 +28,8 @@ async def report_dm(reports: Reports, job: ReportDM, run: Run) -> None:
         return
     kind = "Monthly statement" if job.user is None else "SLA report"
     title = f"{kind} {job.label} — {report.client.name if report.client else 'all clients'}"
-    text, blocks = report_message(title, report.rows, report.tickets)
+    text, blocks = report_message(title, report.rows, report.tickets,
+                                  report.assignees if job.user is not None else ())
     slack = run.deps.slack
     try:
         channel = await slack.dm_channel(to)
@@ -36,6 +37,10 @@ async def report_dm(reports: Reports, job: ReportDM, run: Run) -> None:
                                    again=run.again, oldest=since(job, run))
         await slack.upload_once(channel, report.filename, report.csv, title=title,
                                 thread_ts=ts, again=run.again)
+        if job.user is not None and report.assignees:  # the asker's, not a statement
+            await slack.upload_once(channel, report.assignee_filename, report.assignee_csv,
+                                    title=f"{title}, by assignee", thread_ts=ts,
+                                    again=run.again)
     except Undeliverable as refused:
         await tell_triage(run, job, f"send the {kind.lower()} {job.label} to <@{to}>",
                           refused.error)

@@ -77,6 +77,9 @@ class Plan:
     always: frozenset[Severity] = frozenset()
     """Severities that keep calendar time (24x7) under this plan's calendar."""
     csat: bool = True
+    message_severity: Severity | None = Severity.MEDIUM
+    """The severity of a ticket opened from a client's plain message; None: the plan's
+    clients' messages are not watched."""
     escalation: Mapping[Severity, Ladder] = field(default_factory=dict)
     """The response clocks' escalation ladder per severity (the default where none)."""
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from bot.domain.assignment import holder_at
 from bot.domain.calendar import Span, elapsed
 from bot.domain.csat import score
 from bot.domain.plans import Plan
@@ -51,6 +52,11 @@ class Outcome:
     pending: frozenset[SlaClock] = frozenset()
     """Clocks of a met % still running with their deadline ahead (an unresolved ticket's
     first response still to come, in time so far): neither met nor breached."""
+    not_request: bool = False
+    """Closed as not a request (a ticket opened from a message): in no figure, counted
+    apart per client."""
+    holder: str | None = None
+    """Whom it counts for: who held it at its first response, else its assignee."""
 
 
 class OpenedBetween(NamedTuple):
@@ -123,9 +129,11 @@ def outcome(ticket: Ticket, plan: Plan, breached: Iterable[tuple[str, float]] = 
         clocks.add(SlaClock.INITIAL)
     pending = frozenset({SlaClock.INITIAL}) if stopped is None and SlaClock.INITIAL not in clocks \
         else frozenset()
+    first = ticket.first_response_at
+    holder = (holder_at(ticket, first) if first is not None else None) or ticket.assignee
     return Outcome(ticket.number, ticket.channel, ticket.severity, ticket.created_at, resolved,
                    durations, frozenset(clocks), tuple(r.score for r in ticket.ratings),
-                   pending)
+                   pending, not_request=ticket.not_request_at is not None, holder=holder)
 
 
 _CLOCKS = frozenset(c.value for c in SlaClock)
@@ -165,11 +173,13 @@ class Tally:
     """What the figures of a group of tickets are made from, gathered one outcome at a
     time (reports never hold every ticket): each clock's durations, breaches, ratings."""
 
-    __slots__ = ("_sorted", "breached", "breaches", "durations", "pending", "scores",
-                 "tickets")
+    __slots__ = ("_sorted", "breached", "breaches", "durations", "not_request", "pending",
+                 "scores", "tickets")
 
     def __init__(self) -> None:
         self.tickets = 0
+        self.not_request = 0
+        """Tickets closed as not a request: counted apart, in no other figure."""
         self.breaches = 0
         """Tickets with a breach of any clock."""
         self.breached: dict[SlaClock, int] = {}
@@ -179,6 +189,9 @@ class Tally:
         self._sorted: dict[SlaClock, list[float]] = {}
 
     def add(self, o: Outcome) -> None:
+        if o.not_request:
+            self.not_request += 1
+            return
         self.tickets += 1
         if o.breached:
             self.breaches += 1
@@ -192,6 +205,7 @@ class Tally:
 
     def merge(self, other: Tally) -> None:
         self.tickets += other.tickets
+        self.not_request += other.not_request
         self.breaches += other.breaches
         for clock, count in other.breached.items():
             self.breached[clock] = self.breached.get(clock, 0) + count
@@ -251,6 +265,7 @@ def columns(reported: Sequence[Reported] = REPORTED) -> list[Column]:
     found.append(Column("breaches", lambda t: t.breaches))
     found.append(Column("CSAT average", lambda t: score(t.scores).average))
     found.append(Column("CSAT ratings", lambda t: len(t.scores)))
+    found.append(Column("not a request", lambda t: t.not_request))
     return found
 
 

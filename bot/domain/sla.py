@@ -160,9 +160,12 @@ def response_window(ticket: Ticket, plan: Plan) -> Window:
 def clock_stopped_at(ticket: Ticket) -> float | None:
     """When the initial-response clock stopped: the first response or the first resolution.
 
-    The clock is one-shot: once stopped it never runs again, reopened or not.
+    The clock is one-shot: once stopped it never runs again, reopened or not. (A ticket
+    closed as not a request and made a request again is created anew: what came before
+    does not count.)
     """
-    stops = [c.at for c in ticket.status_changes if c.new is Status.RESOLVED]
+    stops = [c.at for c in ticket.status_changes
+             if c.new is Status.RESOLVED and c.at >= ticket.created_at]
     if ticket.resolved_at is not None:
         stops.append(ticket.resolved_at)
     if ticket.first_response_at is not None:

@@ -83,6 +83,16 @@ class SeverityChange:
 
 
 @dataclass(frozen=True)
+class Assignment:
+    """Who was given the ticket (``to``; None: nobody, it was unassigned), by whom (``by``;
+    None: the desk, automatically) and when."""
+
+    at: float
+    by: str | None
+    to: str | None
+
+
+@dataclass(frozen=True)
 class Rating:
     """One person's answer to "How did we do?" (1 poor .. 5 great), with their comment."""
 
@@ -153,6 +163,11 @@ class Ticket:
     ``client_ts``, the thread's first message)."""
     mail: MailThread | None = None
     """The email thread of a ticket opened by email: where its answers go."""
+    not_request_at: float | None = None
+    """When staff closed the ticket as not a request (it is resolved, and counts in no
+    report figure)."""
+    assignments: tuple[Assignment, ...] = ()
+    """Who held the ticket in turn: each assignment, claim and unassignment."""
 
     @property
     def card_at(self) -> str | None:
@@ -192,18 +207,31 @@ def parse_ticket_key(text: str) -> int | None:
 def claim(ticket: Ticket, user: str, now: float, *, claim_is_response: bool) -> Ticket:
     """Assign an open ticket to ``user``; a claim does not stop the clock unless configured.
 
-    Claiming again what one already holds (a double click) changes nothing.
+    Claiming again what one already holds (a double click) changes nothing; the assignee's
+    Claim of a ticket someone else gave them is recorded: they have taken it up.
     """
     if ticket.assignee == user:
+        if awaits_claim(ticket):
+            return replace(ticket, assignments=(*ticket.assignments, Assignment(now, user, user)))
         return ticket
     if ticket.assignee is not None:
         raise AlreadyClaimed(ticket.key, ticket.assignee)
     if ticket.status is not Status.OPEN:
         raise TicketError(f"{ticket.key} is {ticket.status.value} and cannot be claimed")
-    claimed = replace(_moved(ticket, Status.CLAIMED, user, now), assignee=user, claimed_at=now)
+    claimed = replace(_moved(ticket, Status.CLAIMED, user, now), assignee=user, claimed_at=now,
+                      assignments=(*ticket.assignments, Assignment(now, user, user)))
     if claim_is_response:
         claimed = record_response(claimed, now)
     return claimed
+
+
+def awaits_claim(ticket: Ticket) -> bool:
+    """Given to its assignee by someone else (or by the desk), and not yet taken up by them
+    with their own Claim."""
+    if ticket.assignee is None or not ticket.assignments:
+        return False
+    last = ticket.assignments[-1]
+    return last.to == ticket.assignee and last.by != ticket.assignee
 
 
 def _moved(ticket: Ticket, new: Status, by: str, now: float) -> Ticket:
@@ -321,6 +349,9 @@ class Client:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "email_domains", tuple(self.email_domains))
+    watch: str = "tickets"
+    """``messages``: a client member's plain message opens a ticket; ``tickets``: only the
+    ways in that ask for one (a client registered before watching existed)."""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,16 @@ class MessageMethods(Records):
         message.updates += 1
         return {"channel": args["channel"], "ts": args["ts"]}
 
+    def _chat_delete(self, args: dict[str, Any]) -> Answer:
+        key = (str(args.get("channel", "")), str(args.get("ts", "")))
+        message = self.messages.get(key)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        if message.user != BOT_USER:
+            return {"ok": False, "error": "cant_delete_message"}
+        del self.messages[key]
+        return {"channel": key[0], "ts": key[1]}
+
     def _chat_postEphemeral(self, args: dict[str, Any]) -> Answer:
         refused = message_error(args)
         if refused:

@@ -293,6 +293,10 @@ def chosen_action(blocks: list[dict[str, Any]], block: int, action_id: str,
                               "action_ts": str(time.time())}
     if element.get("type") == "button":
         action.update(text=element.get("text"), value=element.get("value"))
+    elif element.get("type") == "users_select":
+        if not chosen:
+            raise LookupError("choose someone")
+        action["selected_user"] = chosen
     else:
         options = element.get("options") or [
             o for g in element.get("option_groups") or [] for o in g.get("options", [])]

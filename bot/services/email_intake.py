@@ -61,7 +61,7 @@ class Taken:
 
 def message_severity(plan: Plan) -> Severity:
     """The severity of a ticket opened by an email without a tag."""
-    return getattr(plan, "message_severity", None) or Severity.MEDIUM
+    return plan.message_severity or Severity.MEDIUM
 
 
 def email_ref(message_id: str) -> str:

@@ -77,6 +77,17 @@ class TicketStore(ClientBook, Protocol):
 
     async def set_message_ts(self, ticket: Ticket, name: str, ts: str) -> bool: ...
 
+    async def clear_message_ts(self, number: int, name: str) -> None: ...
+
+    async def latest_ticket(self, channel: str, user: str) -> tuple[int, float] | None: ...
+
+    async def lock(self, name: str, ttl: float) -> bool: ...
+
+    async def unlock(self, name: str) -> None: ...
+
+    async def set_latest_ticket(self, channel: str, user: str, number: int, at: float,
+                                ttl: int) -> None: ...
+
 
 class TicketIndex(Protocol):
     """The open tickets, most urgent first, without reading them all."""
@@ -165,3 +176,26 @@ class FileStash(Protocol):
     async def put_file(self, key: str, name: str, data: bytes, ttl: int) -> None: ...
 
     async def file(self, key: str) -> tuple[str, bytes] | None: ...
+
+
+class Presence(Protocol):
+    """Whether a person shows they are away: their Slack status emoji (read at most once
+    a minute per person)."""
+
+    async def status_emoji(self, user: str) -> str: ...
+
+
+class Roster(Protocol):
+    """Automatic assignment's shared state: whose turn it is, who is skipped for a while,
+    how many open tickets each person holds."""
+
+    async def take_turn(self, pick: Callable[[str | None], str | None]) -> str | None:
+        """Atomically, across processes: the next one ``pick`` chooses after the previous
+        choice (None: none yet), recorded as the previous choice."""
+        ...
+
+    async def skip(self, user: str, seconds: float) -> None: ...
+
+    async def skipped(self, users: Sequence[str]) -> frozenset[str]: ...
+
+    async def busy(self, users: Sequence[str]) -> dict[str, int]: ...

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.domain.assignee_reports import ByAssignee, assignee_csv
 from bot.domain.jobs import Armed, ReportDM
 from bot.domain.periods import USAGE, Period, next_statement, parse_report
 from bot.domain.reports import Row, figures, tickets_in, to_csv
@@ -39,12 +40,19 @@ class Report:
     rows: list[Row]
     csv: str
     tickets: int
+    assignees: list[Row] = field(default_factory=list)
+    """A row per assignee (who held each ticket at its first response, else its assignee)."""
+    assignee_csv: str = ""
 
     @property
     def filename(self) -> str:
         who = re.sub(r"[^A-Za-z0-9]+", "-", self.client.name).strip("-").lower() \
             if self.client else "all-clients"
         return f"sla-report-{who or 'client'}-{re.sub(r'[^0-9A-Za-z-]+', '-', self.label)}.csv"
+
+    @property
+    def assignee_filename(self) -> str:
+        return self.filename.replace("sla-report-", "sla-report-by-assignee-", 1)
 
 
 class Reports:
@@ -113,9 +121,12 @@ class Reports:
         found = await opened_in(self.outcomes, start, end,
                                 lambda ch: plans.get(ch, standard), self.now(),
                                 channel)
-        rows = figures(found, names)
+        holders = ByAssignee()
+        rows = figures(holders.watching(found), names)
         client = next((c for c in clients if c.channel == channel), None)
-        return Report(label, client, rows, to_csv(rows), tickets_in(rows))
+        assignees = holders.rows()
+        return Report(label, client, rows, to_csv(rows), tickets_in(rows), assignees,
+                      assignee_csv(assignees))
 
     async def arm_statements(self) -> int:
         """Arm each client's next monthly statement (the 1st, 09:00 in its calendar's

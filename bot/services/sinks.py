@@ -1,6 +1,7 @@
 """Which ticket events go to which sink: every event to the webhook, when one is set; to
 the pager, a Critical ticket's opening, any breach and an escalation step that names the
-pager (triggers), its claim (acknowledge) and its resolution (resolve)."""
+pager (triggers), its claim or its assignee's first answer (acknowledge) and its
+resolution (resolve). An assignment acknowledges nothing: the assignee has not seen it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from bot.domain.jobs import Armed, Sink, TicketEvent
 from bot.domain.tickets import Severity, Ticket
 
 PAGER_ACTIONS = {"opened": "trigger", "breach": "trigger", "warning": "trigger",
-                 "escalation": "trigger", "claimed": "acknowledge", "resolved": "resolve"}
+                 "escalation": "trigger", "claimed": "acknowledge", "acknowledged": "acknowledge",
+                 "resolved": "resolve"}
 """Events the pager hears of, and the PagerDuty action each one is."""
 
 

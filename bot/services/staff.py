@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.staff import is_staff
+from bot.domain.staff import SLACKBOT, is_staff
 from bot.domain.tickets import TicketError
 from bot.services.ports import Directory
 
@@ -38,6 +38,16 @@ class StaffCheck:
         return is_staff(member, await self.directory.organisation(), payload_team=actor.team,
                         payload_enterprise=actor.enterprise,
                         support_team=team if team is not None else self.listed)
+
+    async def is_client_member(self, actor: Actor) -> bool:
+        """Someone of the client's side: a member of another organisation or a guest; not
+        a bot, nor any member of the installing organisation (``SUPPORT_TEAM`` aside)."""
+        member = await self.directory.member(actor.user)
+        if member is None or member.is_bot or member.deleted or member.id == SLACKBOT:
+            return False
+        return not is_staff(member, await self.directory.organisation(),
+                            payload_team=actor.team, payload_enterprise=actor.enterprise,
+                            support_team=None)
 
     async def require(self, actor: Actor, doing: str) -> None:
         """Raise NotStaff (``Only the support team can <doing>.``) unless ``actor`` is staff."""

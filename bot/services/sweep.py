@@ -17,11 +17,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.domain.jobs import Armed, EmailOrigin, PostClientThread, PostTriage
+from bot.domain.jobs import Armed, AutoAssign, EmailOrigin, PostClientThread, PostTriage
 from bot.domain.plans import Plan
 from bot.domain.sla import Timer, desired_timers, running
 from bot.domain.stamps import Swept, next_due, rules_stamp
-from bot.domain.tickets import Ticket, Versioned
+from bot.domain.tickets import Status, Ticket, Versioned
 from bot.domain.urgency import Urgency, urgency
 from bot.services.plans import Plans
 from bot.services.ports import Now, TicketStore
@@ -53,24 +53,30 @@ class SweepResult:
 
 
 class Sweeper:
-    def __init__(self, store: TicketStore, plans: Plans, warn_at: float, now: Now) -> None:
+    def __init__(self, store: TicketStore, plans: Plans, warn_at: float, now: Now,
+                 auto_assign: bool = False) -> None:
+        """``auto_assign``: the desk assigns new tickets (``ASSIGNMENT``): one never
+        assigned gets its assignment job back."""
         self.store = store
         self.plans = plans
         self.warn_at = warn_at
         self.now = now
+        self.auto_assign = auto_assign
 
     def repairs(self, ticket: Ticket) -> list[Armed]:
-        """The post jobs a ticket should have (unless they failed for good); the store arms
-        those that are not in the queue already."""
-        wanted: list[PostClientThread | PostTriage | EmailOrigin] = []
-        if ticket.client_ts is None:
+        """The post jobs a ticket should have (unless they failed for good), and its
+        automatic assignment while it has never been assigned; the store arms those that are
+        not in the queue already."""
+        wanted: list[PostClientThread | PostTriage | AutoAssign | EmailOrigin] = []
+        if ticket.mail is not None and ticket.client_ts is None:
             # A ticket opened by email: its sender is named first, the card in that thread.
-            wanted.append(EmailOrigin(ticket=ticket.number) if ticket.mail
-                          else PostClientThread(ticket=ticket.number))
-        elif ticket.mail is not None and ticket.card_at is None:
+            wanted.append(EmailOrigin(ticket=ticket.number))
+        elif ticket.card_at is None:
             wanted.append(PostClientThread(ticket=ticket.number))
         if ticket.triage_ts is None:
             wanted.append(PostTriage(ticket=ticket.number))
+        if self.auto_assign and ticket.status is Status.OPEN and not ticket.assignments:
+            wanted.append(AutoAssign(ticket=ticket.number))
         return [Armed(j) for j in wanted if failed(j.id) not in ticket.sent]
 
     async def sweep(self, heartbeat: Callable[[], Awaitable[object]] | None = None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.domain import tickets as rules
 from bot.domain.jobs import (
     Armed,
+    AutoAssign,
     EmailAck,
     EmailOrigin,
     EmailOut,
@@ -22,6 +23,7 @@ from bot.domain.jobs import (
     ReactionPrompt,
     RefreshHomes,
     RelayUpdate,
+    RemoveCard,
     SeverityNotice,
     StatusNotice,
     SyncTriage,
@@ -40,6 +42,7 @@ from bot.domain.tickets import (
     ticket_key,
 )
 from bot.domain.urgency import urgency
+from bot.domain.watch import client_wrote, is_pleasantry, not_a_request
 from bot.services.changes import Changes
 from bot.services.plans import Plans
 from bot.services.ports import Cards, Count, Now, TicketStore
@@ -66,7 +69,11 @@ class NewTicket:
     """What makes the request unique (the modal submission): opened at most once."""
     source_link: str | None = None
     at: float | None = None
-    """When the request was made (an email's arrival), if before now."""
+    """When the request was made (a watched message's time, an email's arrival), if before
+    now."""
+    message_ts: str | None = None
+    """The client's message it is opened from by watching the channel: its thread is the
+    ticket's client thread."""
     mail: MailThread | None = None
     """The email thread of a ticket opened by email."""
 
@@ -104,7 +111,8 @@ class Tickets:
     def __init__(self, changes: Changes, store: TicketStore, plans: Plans, staff: StaffCheck,
                  sinks: Sinks, now: Now, *, warn_at: float, intake_limit: int,
                  claim_is_response: bool, reopen_days: int, cards: Cards | None = None,
-                 count_opened: Count = lambda severity: None) -> None:
+                 count_opened: Count = lambda severity: None, auto_assign: bool = False
+                 ) -> None:
         """``intake_limit``: tickets one person may open an hour; ``claim_is_response``: a
         claim is the first response; ``reopen_days``: how long a resolved ticket can be
         reopened; ``cards``: Slack's copy of the posts, to find a thread's ticket by its
@@ -121,6 +129,7 @@ class Tickets:
         self.reopen_days = reopen_days
         self.cards = cards
         self.count_opened = count_opened
+        self.auto_assign = auto_assign
 
     def status_change(self, now: float, actor: Actor) -> Callable[[Ticket], list[Armed]]:
         """A status change's jobs, with its event (``claimed``, ``resolved`` or ``status``)."""
@@ -133,7 +142,10 @@ class Tickets:
         """The ``responded`` event, when this staff message is the ticket's first response."""
         if changed.first_response_at != max(at, changed.created_at):
             return []
-        return self.sinks(changed, "responded", at, by=actor.user)
+        # Given them by someone else, the assignee's answer is what acknowledges a page.
+        taken_up = (self.sinks(changed, "acknowledged", at, by=actor.user)
+                    if rules.awaits_claim(changed) and changed.assignee == actor.user else [])
+        return [*self.sinks(changed, "responded", at, by=actor.user), *taken_up]
 
     async def open(self, new: NewTicket, actor: Actor) -> OpenedTicket:
         """Save a new ticket with its Slack posts and SLA timers; once per ``new.once``."""
@@ -144,7 +156,8 @@ class Tickets:
         draft = Ticket(number=0, channel=new.channel, reporter=new.reporter,
                        title=clean_line(new.title), description=clean_block(new.description),
                        severity=new.severity, created_at=min(now, new.at or now),
-                       source_link=new.source_link, mail=new.mail)
+                       source_link=new.source_link, client_ts=new.message_ts,
+                       message_ts=new.message_ts, mail=new.mail)
         # A ticket opened by email: its sender named in the channel first, the card in that
         # message's thread; and the acknowledgement emailed back.
         first = ([Armed(EmailOrigin(ticket=0)), Armed(EmailAck(ticket=0))] if new.mail
@@ -155,6 +168,7 @@ class Tickets:
                 jobs=[*first,
                       Armed(PostTriage(ticket=0), now + TRIAGE_WAIT),
                       Armed(RefreshHomes(ticket=0)),
+                      *([Armed(AutoAssign(ticket=0))] if self.auto_assign else []),
                       *self.sinks(draft, "opened", now, title=draft.title,
                                    reporter=draft.reporter, channel=draft.channel)],
                 timers=desired_timers(draft, plan, now, self.warn_at),
@@ -178,10 +192,18 @@ class Tickets:
     async def claim(self, number: int, actor: Actor) -> None:
         await self.staff.require(actor, "claim tickets")
         now = self.now()
+
+        def jobs(changed: Ticket) -> list[Armed]:
+            if changed.status_changes and changed.status_changes[-1].at == now:
+                return self.status_change(now, actor)(changed)
+            # The assignee's Claim of a ticket given them: they have taken it up.
+            return [Armed(SyncTriage(ticket=number)),
+                    *self.sinks(changed, "claimed", now, by=actor.user)]
+
         await self.changes.change(
             number, lambda t: rules.claim(t, actor.user, now,
                                           claim_is_response=self.claim_is_response),
-            jobs=self.status_change(now, actor))
+            jobs=jobs)
         log.info("%s claimed by %s", ticket_key(number), actor.user)
 
     async def set_status(self, number: int, status: Status, actor: Actor) -> None:
@@ -198,8 +220,13 @@ class Tickets:
             number, lambda t: rules.change_status(t, status, actor.user, now), jobs=jobs)
         log.info("%s: %s by %s", ticket_key(number), status.value, actor.user)
 
-    async def change_severity(self, number: int, severity: Severity, actor: Actor) -> None:
-        await self.staff.require(actor, "change a ticket's severity")
+    async def change_severity(self, number: int, severity: Severity, actor: Actor, *,
+                              channel: str | None = None) -> None:
+        """Staff, anywhere; the client's people too, on the card in the ticket's channel
+        (``channel``: where the menu was used)."""
+        current = await self.store.get(number) if channel is not None else None
+        if current is None or current.ticket.channel != channel:
+            await self.staff.require(actor, "change a ticket's severity")
         now = self.now()
 
         def jobs(changed: Ticket) -> list[Armed]:
@@ -258,7 +285,9 @@ class Tickets:
     async def record_reply(self, *, channel: str, thread_ts: str, ts: str, actor: Actor,
                            parent: str | None = None, text: str | None = None) -> bool:
         """A message in a ticket's client thread: a staff one is the response (True), one
-        from the client's side starts the wait for support's next response.
+        from the client's side starts the wait for support's next response, ends a wait on
+        the client, reopens a ticket resolved lately, makes one closed as not a request a
+        request again (a pleasantry does none of these).
 
         ``parent``: who wrote the message that starts the thread, when Slack says; ``text``:
         what it says, when known (a staff message goes to a ticket's email reporter)."""
@@ -268,11 +297,16 @@ class Tickets:
         # Slack's clock stamps the message; the desk's says when it was seen at the latest.
         # A Slack clock running ahead must not make a response look later than it was.
         # And no message comes before the ticket it is about.
-        at = min(float(ts), self.now())
+        now = self.now()
+        at = min(float(ts), now)
         if not await self.staff.is_staff(actor):
+            if text is not None and is_pleasantry(text):
+                return False
+            within = self.reopen_days * 86_400
             await self.changes.change(
-                number, lambda t: rules.record_client_message(t, max(at, t.created_at), ts),
-                jobs=[Armed(SyncTriage(ticket=number))])
+                number, lambda t: client_wrote(t, actor.user, max(at, t.created_at), ts,
+                                               now=now, reopen_within=within),
+                jobs=lambda t: self.client_jobs(t, now, actor))
             return False
         saved = await self.changes.change(
             number, lambda t: rules.record_response(t, max(at, t.created_at), ts),
@@ -281,6 +315,41 @@ class Tickets:
         if saved.ticket.first_response_at == max(at, saved.ticket.created_at):
             log.info("%s: first response by %s at %s", saved.ticket.key, actor.user, ts)
         return True
+
+    async def record_client_message(self, number: int, at: float, ts: str, user: str, *,
+                                    jobs: list[Armed]) -> None:
+        """A client's message about the ticket outside its thread (naming it), with the jobs
+        that show it: as a message in the thread."""
+        now, within = self.now(), self.reopen_days * 86_400
+        await self.changes.change(
+            number, lambda t: client_wrote(t, user, max(at, t.created_at), ts, now=now,
+                                           reopen_within=within),
+            jobs=lambda t: [*jobs, *self.client_jobs(t, now, Actor(user))], always=True)
+
+    def client_jobs(self, changed: Ticket, now: float, actor: Actor) -> list[Armed]:
+        """The jobs of a client's message in the thread: the triage post redrawn, and what
+        its status change (if any) tells; a request again has its card posted again."""
+        last = changed.status_changes[-1] if changed.status_changes else None
+        if last is None or last.at not in (now, changed.created_at):
+            return [Armed(SyncTriage(ticket=changed.number))]
+        if last.old is not Status.RESOLVED:  # the wait on the client ended: no claim
+            return status_jobs(changed) + self.sinks(changed, "status", now, by=actor.user)
+        again = [Armed(PostClientThread(ticket=changed.number))] if (
+            last.at == changed.created_at and changed.message_ts) else [Armed(
+                StatusNotice(ticket=changed.number, change=len(changed.status_changes) - 1))]
+        return [Armed(SyncTriage(ticket=changed.number)), *again,
+                *self.sinks(changed, "reopened", now, by=actor.user)]
+
+    async def not_a_request(self, number: int, actor: Actor) -> None:
+        """Staff close a ticket opened from a message as not a request: its clocks stop, its
+        card leaves the client thread, its triage post says so."""
+        await self.staff.require(actor, "close a ticket as not a request")
+        now = self.now()
+        await self.changes.change(
+            number, lambda t: not_a_request(t, actor.user, now),
+            jobs=lambda t: [Armed(SyncTriage(ticket=number)),
+                            Armed(RemoveCard(ticket=number, round=len(t.status_changes)))])
+        log.info("%s closed as not a request by %s", ticket_key(number), actor.user)
 
     async def thread_ticket(self, channel: str, thread_ts: str, parent: str | None
                             ) -> int | None:
@@ -310,5 +379,7 @@ class Tickets:
         """A :ticket: reaction in a client channel: offer an Open a ticket button, once."""
         if await self.store.client(channel) is None:
             return
+        if await self.store.ticket_for_thread(channel, ts) is not None:
+            return  # it opened or joined a ticket already: its card is in the thread
         await self.store.enqueue_once(f"reaction:{channel}:{ts}", REACTION_TTL,
                                       Armed(ReactionPrompt(channel=channel, ts=ts, by=user)))

@@ -12,8 +12,8 @@ from typing import Any
 
 from bot.domain.sla import ClockState, Window
 from bot.domain.tickets import Client, Severity, Status, Ticket
-from bot.slack_ui.messages import clock_lines, lines_sections, quoted
-from bot.slack_ui.text import escape, slack_date
+from bot.slack_ui.messages import clock_lines, lines_sections, quoted, severity_menu
+from bot.slack_ui.text import escape, person, slack_date
 
 
 def first_response_line(ticket: Ticket, window: Window, *, breached: bool) -> str:
@@ -40,7 +40,7 @@ def client_card(ticket: Ticket, client: Client | None, window: Window, *, breach
         first_response_line(ticket, window, breached=breached),
         *clock_lines(clocks),
         f"*Hours:* {escape(hours)}" if hours else "*Hours:* around the clock (24x7)",
-        f"Opened by <@{ticket.reporter}> {slack_date(ticket.created_at)}.",
+        f"Opened by {person(ticket.reporter)} {slack_date(ticket.created_at)}.",
     ]
     if (ticket.severity is Severity.CRITICAL and client and client.account_manager
             and ticket.status is not Status.RESOLVED):
@@ -52,4 +52,6 @@ def client_card(ticket: Ticket, client: Client | None, window: Window, *, breach
         lines.append("Support will answer in this thread; add anything useful here.")
     text = (f"{ticket.key} · {ticket.severity.label} · {ticket.status.value}: "
             f"{escape(ticket.title)}")
-    return text, [*lines_sections(lines), *quoted(ticket.description)]
+    menu = ([{"type": "actions", "elements": [severity_menu(ticket)]}]
+            if ticket.status is not Status.RESOLVED else [])
+    return text, [*lines_sections(lines), *quoted(ticket.description), *menu]

@@ -54,6 +54,9 @@ class ActionId(StrEnum):
     CSAT_COMMENT_INPUT = "csat_comment_input"
     HOME_PAGE_BACK = "home_page_back"
     HOME_PAGE_ON = "home_page_on"
+    NOT_A_REQUEST = "not_a_request"
+    ASSIGN = "assign_ticket"
+    UNASSIGN = "unassign_ticket"
 
 
 class CallbackId(StrEnum):
@@ -90,6 +93,9 @@ class ModalMetadata(BaseModel):
     person who submits the modal."""
     source_link: str | None = None
     """The message the ticket is opened from (shortcut, reaction), kept on the ticket."""
+    ticket: int | None = Field(default=None, ge=1, le=999_999_999_999)
+    """The ticket the form edits (the shortcut on a message that opened one); None: the
+    form opens a ticket."""
 
 
 class OpenTicketValue(BaseModel):

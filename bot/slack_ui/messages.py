@@ -31,6 +31,7 @@ from bot.domain.tickets import (
     StatusChange,
     Ticket,
     TicketError,
+    awaits_claim,
 )
 from bot.slack_ui.csat import survey
 from bot.slack_ui.ids import (
@@ -40,11 +41,14 @@ from bot.slack_ui.ids import (
     SeverityChoice,
     TicketRef,
 )
+from bot.slack_ui.origin import origin_line
+from bot.slack_ui.picker import assign_block
 from bot.slack_ui.text import (
     cut_plain,
     escape,
     humanize,
     packed,
+    person,
     pieces,
     slack_date,
     slack_len,
@@ -126,12 +130,25 @@ def welcome_message(client: Client) -> tuple[str, list[dict[str, Any]]]:
             f"*Welcome, {escape(client.name)}!* This channel is your line to our support team.\n"
             "Open a ticket with the button below (or `/ticket`), choose how severe it is, "
             "and follow it in its thread: support answers there."
+            + ("\nOr just write here: a message that asks for something becomes a ticket, "
+               "answered in its thread." if client.watch == "messages" else "")
         ))),
         ActionsBlock(elements=[ButtonElement(
             text=PlainTextObject(text="Open a ticket"), action_id=ActionId.OPEN_TICKET,
             value=OpenTicketButton().model_dump_json(), style="primary",
         )]),
     ])
+
+
+def severity_menu(ticket: Ticket) -> dict[str, Any]:
+    """The **Change severity** menu, on the triage post and on the card."""
+    return {
+        "type": "static_select", "action_id": ActionId.CHANGE_SEVERITY.value,
+        "placeholder": plain("Change severity"),
+        "options": [{"text": plain(s.label), "value": SeverityChoice(
+            ticket=ticket.number, severity=s).model_dump_json()}
+            for s in Severity if s is not ticket.severity],
+    }
 
 
 def triage_message(
@@ -162,7 +179,7 @@ def triage_message(
         due = f"respond by {slack_date(window.deadline)}"
     body = [
         f"*{ticket.key}* · {ticket.severity.label} · {escape(ticket.title)}",
-        f"*Client:* {who}    *Reporter:* <@{ticket.reporter}>",
+        f"*Client:* {who}    *Reporter:* {person(ticket.reporter)}",
         f"*Severity:* {ticket.severity.label}    *Deadline:* {due}",
         f"*Status:* {state}    {thread}",
         *clock_lines(clocks),
@@ -175,6 +192,9 @@ def triage_message(
         body.append(f"*Engineering:* <{engineering_link}|hand-off thread>")
     if ticket.source_link:
         body.append(f"*Opened from:* <{ticket.source_link}|the client's message>")
+    origin = origin_line(ticket)
+    if origin:
+        body.append(origin)
     reopened = next((c for c in reversed(ticket.status_changes)
                      if c.old is Status.RESOLVED), None)
     if reopened is not None and ticket.status is not Status.RESOLVED:
@@ -191,7 +211,8 @@ def triage_message(
         actions.append({"type": "button", "text": plain(label), "action_id": action.value,
                         "value": ref, **({"style": style} if style else {})})
 
-    if ticket.status is Status.OPEN:
+    if ticket.status is Status.OPEN or (awaits_claim(ticket)
+                                        and ticket.status is not Status.RESOLVED):
         button("Claim", ActionId.CLAIM, "primary")
     if ticket.status in (Status.WAITING_ON_CLIENT, Status.WITH_ENGINEERING):
         button("Back to support", ActionId.BACK_TO_SUPPORT)
@@ -203,18 +224,15 @@ def triage_message(
         if ticket.status is not Status.OPEN:
             button("Post update to client", ActionId.POST_UPDATE)
         button("Resolve", ActionId.RESOLVE)
-    else:
+    elif ticket.not_request_at is None:
         button("Reopen", ActionId.REOPEN)
+    if ticket.message_ts and ticket.status is not Status.RESOLVED:
+        button("Not a request", ActionId.NOT_A_REQUEST)
     if ticket.status is not Status.RESOLVED:
-        actions.append({
-            "type": "static_select", "action_id": ActionId.CHANGE_SEVERITY.value,
-            "placeholder": plain("Change severity"),
-            "options": [{"text": plain(s.label), "value": SeverityChoice(
-                ticket=ticket.number, severity=s).model_dump_json()}
-                for s in Severity if s is not ticket.severity],
-        })
+        actions.append(severity_menu(ticket))
     if actions:
         blocks.append({"type": "actions", "elements": actions})
+    blocks += assign_block(ticket)
     late = [c.clock.value for c in clocks if c.breached]
     flag = ("BREACHED " if breached and ticket.first_response_at is None else
             f"BREACHED ({', '.join(late)}) " if late else "")

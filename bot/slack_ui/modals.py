@@ -67,6 +67,19 @@ def ticket_modal(meta: ModalMetadata, prefill: OpenTicketValue | None = None) ->
             ]}
 
 
+def edit_ticket_modal(meta: ModalMetadata, ticket: Ticket) -> dict[str, Any]:
+    """The ticket modal filled with a ticket's title, severity and description, to edit
+    it (the shortcut on the message the ticket was opened from)."""
+    view = ticket_modal(meta, OpenTicketValue(title=ticket.title,
+                                              description=ticket.description))
+    severity = {**view["blocks"][1], "element": {**view["blocks"][1]["element"]}}
+    severity["element"]["initial_option"] = next(
+        o for o in severity["element"]["options"] if o["value"] == ticket.severity.value)
+    return {**view, "title": {"type": "plain_text", "text": f"Edit {ticket.key}"},
+            "submit": {"type": "plain_text", "text": "Save"},
+            "blocks": [view["blocks"][0], severity, view["blocks"][2]]}
+
+
 @functools.cache
 def _ticket_frame() -> dict[str, Any]:
     """Everything of the ticket modal but its metadata and blocks."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.domain.assignee_reports import ASSIGNEE_COLUMNS, UNASSIGNED
 from bot.domain.reports import ALL, COLUMNS, Column, Row, Value
 from bot.domain.tickets import Severity, TicketError
 from bot.slack_ui.ids import SECTION_MAX
@@ -41,10 +42,17 @@ def row_line(row: Row, cols: Sequence[Column] = COLUMNS) -> str:
     return f"{who}: {figures}"
 
 
-def report_message(title: str, rows: Sequence[Row], tickets: int
-                   ) -> tuple[str, list[dict[str, Any]]]:
+def assignee_line(row: Row) -> str:
+    who = "Nobody" if row.client == UNASSIGNED else f"<@{row.client}>"
+    figures = " · ".join(f"{c.name} {_shown(c, v)}" for c, v in zip(
+        ASSIGNEE_COLUMNS, row.values, strict=True))
+    return f"{who}: {figures}"
+
+
+def report_message(title: str, rows: Sequence[Row], tickets: int,
+                   assignees: Sequence[Row] = ()) -> tuple[str, list[dict[str, Any]]]:
     """The summary: a client's line over all its severities, then one per severity; all
-    clients' line last, kept when the rest is cut."""
+    clients' line last, kept when the rest is cut; then a line per assignee."""
     text = f"{escape(title)}: {tickets} ticket{'' if tickets == 1 else 's'} opened"
     if not rows:
         return text, [SectionBlock(text=MarkdownTextObject(
@@ -62,6 +70,13 @@ def report_message(title: str, rows: Sequence[Row], tickets: int
     blocks: list[dict[str, Any]] = [heading.to_dict()]
     blocks += [SectionBlock(text=MarkdownTextObject(text=piece)).to_dict()
                for piece in packed(lines, SECTION_MAX)]
+    if assignees:
+        per = ["*By assignee* (who held the ticket at its first response, else its "
+               "assignee):", *(assignee_line(r) for r in assignees[:SUMMARY_LINES])]
+        if len(assignees) > SUMMARY_LINES:
+            per.append(f"…and {len(assignees) - SUMMARY_LINES} more in the CSV.")
+        blocks += [SectionBlock(text=MarkdownTextObject(text=piece)).to_dict()
+                   for piece in packed(per, SECTION_MAX)]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text="Tickets opened in the period, resolved or not. A first response still to "
              "come is pending until its deadline, breached after; met % is met over met "

@@ -159,3 +159,9 @@ def humanize(seconds: float) -> str:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def person(user: str) -> str:
+    """Someone a ticket names: a Slack mention of a user ID, or an email address (an email's
+    reporter), escaped."""
+    return escape(user) if "@" in user else f"<@{user}>"

@@ -126,3 +126,11 @@ async def test_reports_bench_runs() -> None:
     assert "300 tickets opened in it (30 still open)" in out
     assert "300 tickets, " in out and "peak RSS" in out
     assert "20 tickets archived (0 ticket hashes left)" in out and "bytes each" in out
+
+
+async def test_watch_bench_runs() -> None:
+    out = await bench("watch", "--messages", "40", "--rate", "20")
+    assert "40 client messages at 20 a second" in out
+    for figure in ("answer time", "CPU per message", "Redis memory per watched ticket",
+                   "Redis commands per pleasantry", "doubled 0"):
+        assert figure in out

@@ -194,3 +194,21 @@ async def test_moving_a_client_to_another_plan_moves_its_open_tickets(
         finally:
             stop.set()
             await worker
+
+
+async def test_clients_set_watch_is_kept_listed_and_checked(slack: SlackStandIn,
+                                                            redis_url: str) -> None:
+    args = ("clients", "set", "--channel", CLIENT_CHANNEL, "--name", "Acme",
+            "--account-manager", AM)
+    env = bot_env(slack, redis_url)
+    assert (await run_bot(*args, env=env)).code == 0
+    assert "watch=messages" in (await run_bot("clients", "list", env=env)).out
+    assert "just write here" in text_of(slack.posts(CLIENT_CHANNEL)[0])
+    assert (await run_bot(*args, "--watch", "tickets", env=env)).code == 0
+    assert (await run_bot(*args, "--name", "Acme Media", env=env)).code == 0  # kept
+    assert "watch=tickets" in (await run_bot("clients", "list", env=env)).out
+    assert "just write here" not in text_of(slack.posts(CLIENT_CHANNEL)[0])
+    checked = await run_bot("check", env=env)
+    assert "tickets only" in checked.out and "--watch messages" in checked.out
+    bad = await run_bot(*args, "--watch", "everything", env=env)
+    assert bad.code != 0 and "--watch" in bad.err

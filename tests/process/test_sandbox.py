@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.workspace import CLIENT, CLIENT_CHANNEL, ENGINEER, FIRST_MESSAGE
+from bot.sandbox.workspace import CLIENT, CLIENT_CHANNEL, ENGINEER, FIRST_MESSAGE, TRIAGE
 from tests.support.cli import bot_env, run_bot
 from tests.support.sandbox import Sandbox, do, sandbox_in, seen, state_of, stop_sandbox
 from tests.support.servers import free_port, redis_processes
@@ -100,3 +100,25 @@ async def test_a_ticket_reaction_and_the_message_shortcut_reach_the_bot(
                   ts=first["ts"], callback_id="open_support_ticket")
         opened = await seen(lambda: modal_of(ENGINEER.id))
         assert opened["view"]["blocks"][2]["element"]["initial_value"] == FIRST_MESSAGE
+
+
+async def test_the_client_writes_in_the_channel_and_the_ticket_appears_in_triage(
+        sandbox: Sandbox) -> None:
+    async with aiohttp.ClientSession() as http:
+        status, answer = await do(http, sandbox, kind="write", **{"as": CLIENT.id},
+                                  channel=CLIENT_CHANNEL,
+                                  text="Our live stream stopped for every viewer in Europe")
+        assert status == 200, answer
+
+        async def in_triage() -> list[dict[str, Any]]:
+            shown = (await state_of(http, sandbox, ENGINEER.id))["conversations"][TRIAGE]
+            return [m for m in shown["messages"] if "T-1001" in m["text"]]
+
+        posted = (await seen(in_triage))[0]
+        assert "Our live stream stopped for every viewer in Europe" in posted["text"]
+
+        async def card() -> list[dict[str, Any]]:
+            shown = (await state_of(http, sandbox, CLIENT.id))["conversations"][CLIENT_CHANNEL]
+            return [m for m in shown["messages"] if m["thread_ts"] and "T-1001" in m["text"]]
+
+        assert await seen(card)

@@ -3,7 +3,7 @@ keeps it in Redis (clients, once-records, the thread index), and of the staff di
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot.domain.staff import Member, Organisation
 from bot.domain.tickets import Client
@@ -18,6 +18,8 @@ class FakeRecords:
         self.remembered: dict[str, float] = {}
         """Once-records: key -> when it expires."""
         self.threads: dict[tuple[str, str], int] = {}
+        self.latest: dict[tuple[str, str], tuple[int, float]] = {}
+        """Watching messages: (channel, person) -> their latest ticket, and when."""
 
     async def client(self, channel: str) -> Client | None:
         return self.client_records.get(channel)
@@ -37,6 +39,19 @@ class FakeRecords:
     async def index_thread(self, channel: str, thread_ts: str, number: int) -> None:
         self.threads[(channel, thread_ts)] = number
 
+    async def latest_ticket(self, channel: str, user: str) -> tuple[int, float] | None:
+        return self.latest.get((channel, user))
+
+    async def set_latest_ticket(self, channel: str, user: str, number: int, at: float,
+                                ttl: int) -> None:
+        self.latest[(channel, user)] = (number, at)
+
+    async def lock(self, name: str, ttl: float) -> bool:
+        return await self._remember_once(f"lock:{name}", round(ttl))
+
+    async def unlock(self, name: str) -> None:
+        self.remembered.pop(f"lock:{name}", None)
+
     async def _remember_once(self, key: str, ttl: int) -> bool:
         expires = self.remembered.get(key)
         if expires is not None and expires > self.clock():
@@ -53,6 +68,8 @@ class FakeDirectory:
         self.members: dict[str, Member] = {}
         self.group = group
         """The members of the ``SUPPORT_TEAM`` user group; None when it is not a group."""
+        self.statuses: dict[str, str] = {}
+        """User -> their Slack status emoji."""
 
     def add(self, *members: Member) -> None:
         for member in members:
@@ -66,3 +83,33 @@ class FakeDirectory:
 
     async def support_team(self) -> frozenset[str] | None:
         return self.group
+
+    async def status_emoji(self, user: str) -> str:
+        return self.statuses.get(user, "")
+
+
+class FakeRoster:
+    """The ``ports.Roster`` protocol in memory: the last choice, the skipped, and the open
+    tickets each person holds as the store has them."""
+
+    def __init__(self, clock: Callable[[], float],
+                 held: Callable[[str], int] = lambda user: 0) -> None:
+        self.clock = clock
+        self.held = held
+        self.last: str | None = None
+        self.skips: dict[str, float] = {}
+
+    async def take_turn(self, pick: Callable[[str | None], str | None]) -> str | None:
+        chosen = pick(self.last)
+        if chosen is not None:
+            self.last = chosen
+        return chosen
+
+    async def skip(self, user: str, seconds: float) -> None:
+        self.skips[user] = self.clock() + seconds
+
+    async def skipped(self, users: Sequence[str]) -> frozenset[str]:
+        return frozenset(u for u in users if self.skips.get(u, 0.0) > self.clock())
+
+    async def busy(self, users: Sequence[str]) -> dict[str, int]:
+        return {u: self.held(u) for u in users}

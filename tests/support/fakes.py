@@ -50,7 +50,7 @@ from tests.support.fake_records import FakeRecords
 T0 = 1_700_000_000.0
 """Where the fake clock starts (epoch seconds)."""
 
-WRITE_ONCE = ("client_ts", "triage_ts", "engineering_ts")
+WRITE_ONCE = ("client_ts", "triage_ts", "engineering_ts", "card_ts")
 """Message timestamps: a save never deletes them (the real store sets them with HSETNX)."""
 
 Action = Callable[[], Awaitable[object]]
@@ -380,3 +380,9 @@ class FakeStore(FakeRecords):
         if name == "client_ts":
             self.threads.setdefault((ticket.channel, ts), ticket.number)
         return True
+
+    async def clear_message_ts(self, number: int, name: str) -> None:
+        if name not in WRITE_ONCE:
+            raise ValueError(f"{name} is not a message timestamp field")
+        update: dict[str, Any] = {name: None}
+        self.tickets[number] = replace(self.tickets[number], **update)

@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any, Protocol
 
+from bot.sandbox.records import APP_ID, TEAM_ID
 from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import BOT_USER, Message, SlackStandIn
 from tests.support.slackreq import values_by_label
@@ -163,3 +164,56 @@ async def prefilled_by_reaction(app: Driven, text: str, event_id: str
     view = (await app.slack.wait_for(lambda: app.slack.calls_to("views.open")[before:]))[0]
     modal: dict[str, Any] = view.args["view"]
     return button, modal
+
+
+async def client_writes(app: Driven, text: str, *, event_id: str, user: str = CLIENT_USER,
+                        thread_ts: str | None = None, retry_num: int | None = None,
+                        ts: str | None = None) -> str:
+    """A client member writes in the client channel (at the top, or in ``thread_ts``'s
+    thread), and Slack tells the app (``retry_num``: a redelivery of ``ts``'s event); the
+    message's ts."""
+    if ts is None:
+        ts = app.slack.add_message(CLIENT_CHANNEL, user, text, thread_ts)
+    event: dict[str, Any] = {"type": "message", "channel": CLIENT_CHANNEL, "user": user,
+                             "text": text, "ts": ts, "user_team": "T0OTHER001",
+                             "channel_type": "channel"}
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+    response = await app.client.event(event, event_id=event_id, retry_num=retry_num)
+    assert response.status == 200
+    return ts
+
+
+def card_in_thread(app: Driven, ts: str) -> Message | None:
+    """The bot's card in the thread of the client's message at ``ts``, if it is there."""
+    return next((m for m in app.slack.posts(CLIENT_CHANNEL, ts)
+                 if m.user == BOT_USER and "*Status:*" in text_of(m)), None)
+
+
+def element(message: Message, action_id: str) -> tuple[str, dict[str, Any]]:
+    """The element of ``message`` with ``action_id``, and its block's id."""
+    return next((b.get("block_id", ""), e) for b in message.blocks if b["type"] == "actions"
+                for e in b["elements"] if e.get("action_id") == action_id)
+
+
+async def choose(app: Driven, message: Message, action_id: str, *, user: str,
+                 selected_user: str | None = None, option: str | None = None
+                 ) -> tuple[int, dict[str, Any] | None]:
+    """Choose in a menu of ``message``, as Slack sends it: a person in a user picker
+    (``selected_user``), or the menu's option labelled ``option``."""
+    block_id, menu = element(message, action_id)
+    action: dict[str, Any] = {"action_id": action_id, "block_id": block_id,
+                              "type": menu["type"], "action_ts": f"{time.time():.6f}"}
+    if selected_user is not None:
+        action["selected_user"] = selected_user
+    if option is not None:
+        action["selected_option"] = next(o for o in menu["options"]
+                                         if o["text"]["text"] == option)
+    return await app.client.interaction({
+        "type": "block_actions", "team": {"id": TEAM_ID, "domain": "desk-test"},
+        "user": {"id": user, "username": user, "team_id": TEAM_ID},
+        "api_app_id": APP_ID, "trigger_id": f"{time.time():.6f}.trigger",
+        "channel": {"id": message.channel, "name": "x"},
+        "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel},
+        "message": {"ts": message.ts, "text": "", "type": "message"},
+        "actions": [action], "response_url": "https://hooks.example/actions/1"})

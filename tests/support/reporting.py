@@ -72,10 +72,15 @@ def dm_of(slack: SlackStandIn, user: str, marked: str) -> list[Message]:
             .startswith(marked)]
 
 
-async def csv_in_thread(slack: SlackStandIn, message: Message) -> list[dict[str, str]]:
-    """The CSV in the report's thread (it follows the summary)."""
+async def csv_in_thread(slack: SlackStandIn, message: Message, *, by_assignee: bool = False
+                        ) -> list[dict[str, str]]:
+    """The CSV in the report's thread (it follows the summary); ``by_assignee``: the second
+    one, per assignee (``/ticket report`` only)."""
+    def mine(name: str) -> bool:
+        return ("-by-assignee-" in name) is by_assignee
+
     shared = await slack.wait_for(lambda: [f for m in slack.posts(message.channel, message.ts)
-                                           for f in m.files])
+                                           for f in m.files if mine(slack.files[f["id"]].name)])
     assert len(shared) == 1, shared
     content = slack.files[shared[0]["id"]].content
     return list(csv.DictReader(io.StringIO(content.decode())))

@@ -11,11 +11,14 @@ from typing import Any, cast
 
 from bot.adapters.slack import Slack
 from bot.adapters.store import Store
+from bot.bootstrap import auto_settings
 from bot.config import Settings, load_settings
 from bot.delivery.job_run import DeliveryConfig, Deps, Run
+from bot.domain.assignment import Rule
 from bot.domain.jobs import PostClientThread
 from bot.domain.staff import SLACKBOT, Member, Organisation
 from bot.domain.tickets import Client, Severity, Ticket
+from bot.services.assignment import Assignments
 from bot.services.changes import Changes
 from bot.services.channels import Channels
 from bot.services.csat import Ratings
@@ -29,7 +32,7 @@ from bot.services.staff import Actor, StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import NewTicket, Tickets
 from handlers.desk import Desk
-from tests.support.fake_records import FakeDirectory
+from tests.support.fake_records import FakeDirectory, FakeRoster
 from tests.support.fake_slack import FakeSlack
 from tests.support.fakes import FakeClock, FakeStore
 from tests.support.workspace import (
@@ -73,6 +76,8 @@ class World:
     reminders: Reminders
     queries: Queries
     sweeper: Sweeper
+    roster: FakeRoster
+    assignments: Assignments
 
 
 def make_world(*, group: frozenset[str] | None = None, **overrides: Any) -> World:
@@ -105,13 +110,19 @@ def make_world(*, group: frozenset[str] | None = None, **overrides: Any) -> Worl
                           support_lead=settings.support_lead,
                           breach_email_to=settings.support_lead_email if settings.smtp_url
                           else None)
+    auto = auto_settings(settings)
     tickets = Tickets(changes, store, plans, staff, sinks, clock, warn_at=settings.warn_at,
                       intake_limit=settings.intake_limit,
                       claim_is_response=settings.claim_is_response,
-                      reopen_days=settings.reopen_days)
+                      reopen_days=settings.reopen_days, auto_assign=auto.rule is not Rule.NONE)
+    roster = FakeRoster(clock, lambda user: sum(
+        1 for t in store.tickets.values() if t.assignee == user and t.resolved_at is None))
     return World(settings, clock, store, directory, plans, changes, staff, tickets, reminders,
                  Queries(store, plans, staff, store, clock, settings.triage_channel),
-                 Sweeper(store, plans, settings.warn_at, clock))
+                 Sweeper(store, plans, settings.warn_at, clock, auto.rule is not Rule.NONE),
+                 roster,
+                 Assignments(changes, store, staff, directory, directory, roster, sinks, clock,
+                             auto, settings.support_team_ids))
 
 
 async def with_client(w: World, *, manager: str | None = AM, plan: str = "standard",
@@ -164,7 +175,8 @@ def desk_on(w: World, slack: FakeSlack) -> Desk:
                 Ratings(w.changes, w.store, w.plans, w.clock),
                 Channels(w.changes, w.store, _NOT_HERE),
                 once=_NOT_HERE, prefills=_NOT_HERE, identity=interactive.identity,
-                tell=lambda user, text: interactive.post(user, text))
+                tell=lambda user, text: interactive.post(user, text),
+                assignments=w.assignments)
 
 
 def run_on(w: World, slack: FakeSlack, *, again: bool = False) -> Run:

@@ -11,7 +11,12 @@ import pytest
 
 from bot.domain.jobs import (
     JOB,
+    AssignedDM,
+    AssignedNotice,
+    AssignmentNote,
+    AutoAssign,
     BreachEmail,
+    ClientRelay,
     CsatComment,
     DeliverOutbox,
     EmailAck,
@@ -20,6 +25,7 @@ from bot.domain.jobs import (
     EmailOut,
     EngineeringHandoff,
     FireTimer,
+    FollowUpNote,
     GroupAlert,
     Job,
     JobKind,
@@ -31,6 +37,7 @@ from bot.domain.jobs import (
     RefreshHomes,
     RelayUpdate,
     ReminderDM,
+    RemoveCard,
     ReportDM,
     Role,
     SeverityNotice,
@@ -182,6 +189,13 @@ EVERY_JOB: list[Job] = [
     EmailIntoThread(ticket=1001, ref="0123456789abcdef", sender="dana@acme.example",
                     name="Dana", text="Still broken."),
     UnknownSender(sender="eve@else.example", subject="Hi", day=19_700),
+    FollowUpNote(ticket=1001, ts="1796112000.000100", by=CLIENT_USER, text="Also on iOS"),
+    ClientRelay(ticket=1001, ts="1796112000.000200", by=CLIENT_USER, text="About T-1001"),
+    RemoveCard(ticket=1001, round=2),
+    AssignedNotice(ticket=1001, change=0),
+    AssignedDM(ticket=1001, change=0, user=STAFF),
+    AutoAssign(ticket=1001),
+    AssignmentNote(ticket=1001, reason="nobody on shift"),
 ]
 
 

@@ -16,6 +16,7 @@ from typing import Annotated
 
 from pydantic import Field, TypeAdapter
 
+from bot.domain.jobs.assignment import AssignedDM, AssignedNotice, AssignmentNote, AutoAssign
 from bot.domain.jobs.base import JobBase, JobKind, Role
 from bot.domain.jobs.email import (
     EmailAck,
@@ -46,11 +47,17 @@ from bot.domain.jobs.reminders import (
     TriageNote,
 )
 from bot.domain.jobs.reports import CsatComment, ReportDM
+from bot.domain.jobs.watch import ClientRelay, FollowUpNote, RemoveCard
 
 __all__ = [
     "JOB",
     "Armed",
+    "AssignedDM",
+    "AssignedNotice",
+    "AssignmentNote",
+    "AutoAssign",
     "BreachEmail",
+    "ClientRelay",
     "CsatComment",
     "DeliverOutbox",
     "EmailAck",
@@ -59,6 +66,7 @@ __all__ = [
     "EmailOut",
     "EngineeringHandoff",
     "FireTimer",
+    "FollowUpNote",
     "GroupAlert",
     "Job",
     "JobBase",
@@ -71,6 +79,7 @@ __all__ = [
     "RefreshHomes",
     "RelayUpdate",
     "ReminderDM",
+    "RemoveCard",
     "ReportDM",
     "Role",
     "SeverityNotice",
@@ -88,8 +97,9 @@ Job = Annotated[
     PostClientThread | PostTriage | SyncTriage | StatusNotice | SeverityNotice | RelayUpdate
     | EngineeringHandoff | ReactionPrompt | FireTimer | ReminderDM | TriageNote | BreachEmail
     | GroupAlert | ProblemNote | TicketEvent | DeliverOutbox | SyncCard | RefreshHomes
-    | PublishHome | ReportDM | CsatComment | EmailOrigin | EmailAck | EmailOut
-    | EmailIntoThread | UnknownSender,
+    | PublishHome | ReportDM | CsatComment | FollowUpNote | ClientRelay | RemoveCard
+    | AssignedNotice | AssignedDM | AutoAssign | AssignmentNote | EmailOrigin | EmailAck
+    | EmailOut | EmailIntoThread | UnknownSender,
     Field(discriminator="kind"),
 ]
 

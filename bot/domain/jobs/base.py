@@ -34,6 +34,13 @@ class JobKind(StrEnum):
     EMAIL_OUT = "email_out"
     EMAIL_INTO_THREAD = "email_into_thread"
     UNKNOWN_SENDER = "unknown_sender"
+    FOLLOW_UP_NOTE = "follow_up_note"
+    CLIENT_RELAY = "client_relay"
+    REMOVE_CARD = "remove_card"
+    ASSIGNED_NOTICE = "assigned_notice"
+    ASSIGNED_DM = "assigned_dm"
+    AUTO_ASSIGN = "auto_assign"
+    ASSIGNMENT_NOTE = "assignment_note"
 
 
 class Role(StrEnum):

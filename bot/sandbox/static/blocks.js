@@ -58,6 +58,16 @@ function select(element, index, ctx, { input = false, overflow = false } = {}) {
   return node;
 }
 
+// A users_select: the workspace's people (not bots, not other organisations'), as Slack's
+// picker lists them.
+function userSelect(element, index, ctx) {
+  const people = Object.entries(ctx.fmt.people)
+    .filter(([, p]) => !p.bot && !p.external)
+    .map(([id, p]) => ({ value: id, text: { type: "plain_text", text: p.name } }));
+  const initial = people.find((p) => p.value === element.initial_user);
+  return select({ ...element, options: people, initial_option: initial }, index, ctx);
+}
+
 function choices(element, blockId, kind) {
   const box = el("div", { class: `bk-${kind}`, role: kind === "radio" ? "radiogroup" : "group",
     dataset: { input: "1", actionId: element.action_id, type: element.type } });
@@ -100,6 +110,7 @@ function interactive(element, index, ctx, { blockId, input = false, id } = {}) {
     case "button": return button(element, index, ctx);
     case "static_select": return select(element, index, ctx, { input });
     case "overflow": return select(element, index, ctx, { overflow: true });
+    case "users_select": return userSelect(element, index, ctx);
     case "radio_buttons": return choices(element, blockId, "radio");
     case "checkboxes": return choices(element, blockId, "checkbox");
     case "plain_text_input": case "email_text_input": case "url_text_input":
