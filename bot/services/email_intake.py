@@ -14,7 +14,6 @@ import hashlib
 import logging
 from dataclasses import dataclass, replace
 
-from bot.domain import tickets as rules
 from bot.domain.email_in import (
     Inbound,
     bare_subject,
@@ -26,7 +25,7 @@ from bot.domain.email_in import (
     ticket_in_subject,
     title_and_description,
 )
-from bot.domain.jobs import Armed, EmailIntoThread, ProblemNote, SyncTriage, UnknownSender
+from bot.domain.jobs import Armed, EmailIntoThread, ProblemNote, UnknownSender
 from bot.domain.plans import Plan
 from bot.domain.tickets import (
     Client,
@@ -37,11 +36,12 @@ from bot.domain.tickets import (
     TicketError,
     ticket_key,
 )
+from bot.domain.watch import client_wrote
 from bot.services.changes import Changes
 from bot.services.plans import Plans
 from bot.services.ports import FileStash, Now, TicketStore
 from bot.services.staff import Actor
-from bot.services.tickets import NewTicket, OverIntakeLimit, Tickets, status_jobs
+from bot.services.tickets import NewTicket, OverIntakeLimit, Tickets
 
 log = logging.getLogger(__name__)
 
@@ -180,12 +180,14 @@ class EmailIntake:
         post = await self._post(ticket.number, mail, text)
         by = mail.sender
 
+        # INTERNALDATE is to the second: the email came before its next second.
+        at = min(mail.received_at + 1, now)
+
         def change(t: Ticket) -> Ticket:
-            if t.status is Status.RESOLVED and t.resolved_at is not None:
-                t = rules.reopen(t, by, now, within=within)
-            # INTERNALDATE is to the second: the email came before its next second.
-            at = min(mail.received_at + 1, now)
-            changed = rules.record_client_message(t, max(at, t.created_at))
+            # As a client's message in the thread: a wait on them ends, a ticket resolved
+            # lately reopens, one closed as not a request is one again.
+            changed = client_wrote(t, by, max(at, t.created_at), None, now=now,
+                                   reopen_within=within)
             refs = t.mail.refs if t.mail else ()
             if t.mail is not None and mail.message_id not in refs:
                 changed = replace(changed, mail=replace(
@@ -193,10 +195,7 @@ class EmailIntake:
             return changed
 
         def jobs(changed: Ticket) -> list[Armed]:
-            reopened = (changed.status_changes and changed.status_changes[-1].at == now
-                        and changed.status_changes[-1].old is Status.RESOLVED)
-            return [post, *(status_jobs(changed) if reopened
-                            else [Armed(SyncTriage(ticket=changed.number))])]
+            return [post, *self.tickets.client_jobs(changed, now, Actor(by))]
 
         try:
             await self.changes.change(ticket.number, change, jobs=jobs, always=True)
