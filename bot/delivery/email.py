@@ -78,8 +78,10 @@ async def email_ack(mailer: Mailer | None, support_email: str, job: EmailAck, ru
         return
     ticket = loaded.ticket
     assert ticket.mail is not None
+    calendar = loaded.plan.calendar_for(ticket.severity)
     await _send(mailer, run, ticket, job.id, emails.acknowledgement(
-        ticket, ticket.mail, loaded.window, support_email))
+        ticket, ticket.mail, loaded.window, support_email,
+        calendar.timezone if calendar else None))
 
 
 async def email_out(mailer: Mailer | None, support_email: str, directory: Directory,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.domain.email_in import bare_subject, desk_message_id
 from bot.domain.mail import Email
@@ -32,10 +33,17 @@ def subject_of(ticket: Ticket, mail: MailThread) -> str:
     return f"[{ticket.key}] Re: {bare_subject(mail.subject) or ticket.title}"
 
 
-def acknowledgement(ticket: Ticket, mail: MailThread, window: Window,
-                    support_email: str) -> Email:
+def written_out(epoch: float, timezone: str | None) -> str:
+    """A date as an email writes it: in ``timezone`` (the client's calendar's; UTC without
+    one), with its offset."""
+    zone = ZoneInfo(timezone) if timezone else UTC
+    return datetime.fromtimestamp(epoch, zone).strftime("%A %d %B %Y, %H:%M (UTC%z)")
+
+
+def acknowledgement(ticket: Ticket, mail: MailThread, window: Window, support_email: str,
+                    timezone: str | None = None) -> Email:
     """The acknowledgement of a ticket opened by email, threaded on it."""
-    when = datetime.fromtimestamp(window.deadline, UTC).strftime("%A %d %B %Y, %H:%M UTC")
+    when = written_out(window.deadline, timezone)
     body = "\n".join([
         f"Hello {mail.name or mail.sender},",
         "",

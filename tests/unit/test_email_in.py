@@ -21,6 +21,7 @@ from bot.domain.email_in import (
     title_and_description,
 )
 from bot.domain.tickets import Severity
+from bot.slack_ui.emails import written_out
 from tests.support.dovecot import email
 
 SUPPORT = "support@desk.example"
@@ -166,3 +167,9 @@ def test_an_attachment_over_the_limit_is_named_with_its_size_not_copied() -> Non
     assert [(k, a.name) for k, a in kept] == [(0, "log.txt"), (2, "log.txt")]
     assert named == ["video.mov (3.0 MB)"]
     assert copied((big,))[1] == []  # 3 MB is within the desk's limit
+
+
+def test_the_acknowledgements_deadline_is_written_out_in_the_clients_timezone() -> None:
+    noon = 1_796_558_400.0  # 2026-12-06 12:00 UTC
+    assert written_out(noon, None) == "Sunday 06 December 2026, 12:00 (UTC+0000)"
+    assert written_out(noon, "Europe/Rome") == "Sunday 06 December 2026, 13:00 (UTC+0100)"
