@@ -250,7 +250,8 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                         retain_days=settings.retain_days))
     address = settings.mailbox
     mailbox = MailboxReader(address, EmailIntake(
-        tickets, changes, store, plans, clock, store, support_email=settings.support_email or "",
+        tickets, changes, store, plans, clock, store, store,
+        support_email=settings.support_email or "",
         reopen_days=settings.reopen_days), store,
         lease=max(settings.job_lease_seconds, 1.0)) if address else None
     return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import cast
 
@@ -19,6 +20,7 @@ from bot.adapters.keys import (
     latest_key,
     lock_key,
     mail_file_key,
+    mail_ref_key,
     once_key,
     prefill_key,
 )
@@ -63,6 +65,16 @@ class DeskRecords:
             return None
         found = json.loads(raw)
         return str(found["name"]), base64.b64decode(found["data"])
+
+    async def put_mail_ref(self, message_id: str, number: int, ttl: int) -> None:
+        await self.redis.set(mail_ref_key(message_id), number, ex=ttl)
+
+    async def mail_ref(self, message_ids: Sequence[str]) -> int | None:
+        """The ticket of the first of ``message_ids`` that is in a ticket's email thread."""
+        if not message_ids:
+            return None
+        found = await self.redis.mget([mail_ref_key(m) for m in message_ids])
+        return next((int(n) for n in found if n), None)
 
     async def latest_ticket(self, channel: str, user: str) -> tuple[int, float] | None:
         """The ticket ``user``'s latest message in ``channel`` opened or joined, and when."""

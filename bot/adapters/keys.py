@@ -261,6 +261,11 @@ def mail_file_key(key: str) -> str:
     return f"{NS}mailfile:{key}"
 
 
+def mail_ref_key(message_id: str) -> str:
+    """The ticket whose email thread holds this Message-ID (a client's email)."""
+    return f"{NS}mailref:{message_id}"
+
+
 def latest_key(channel: str, user: str) -> str:
     return f"{NS}latest:{channel}:{user}"
 

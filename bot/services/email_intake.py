@@ -39,13 +39,15 @@ from bot.domain.tickets import (
 from bot.domain.watch import client_wrote
 from bot.services.changes import Changes
 from bot.services.plans import Plans
-from bot.services.ports import FileStash, Now, TicketStore
+from bot.services.ports import FileStash, MailRefs, Now, TicketStore
 from bot.services.staff import Actor
 from bot.services.tickets import NewTicket, OverIntakeLimit, Tickets
 
 log = logging.getLogger(__name__)
 
 DAY = 86_400
+REF_TTL = 180 * DAY
+"""How long a client's email is known as part of its ticket's email thread."""
 FILE_TTL = 7 * DAY
 """How long an email's attachment waits in Redis to be uploaded into its thread."""
 
@@ -70,8 +72,10 @@ def email_ref(message_id: str) -> str:
 
 class EmailIntake:
     def __init__(self, tickets: Tickets, changes: Changes, store: TicketStore, plans: Plans,
-                 now: Now, files: FileStash, *, support_email: str, reopen_days: int) -> None:
+                 now: Now, files: FileStash, refs: MailRefs, *, support_email: str,
+                 reopen_days: int) -> None:
         self.tickets = tickets
+        self.refs = refs
         self.files = files
         self.changes = changes
         self.store = store
@@ -109,7 +113,9 @@ class EmailIntake:
 
     async def _answered(self, mail: Inbound, client: Client) -> Ticket | None:
         """The client's ticket this email answers (by its references, or ``[T-n]``)."""
-        number = thread_ticket(mail, self.support_email) or ticket_in_subject(mail.subject)
+        number = (thread_ticket(mail, self.support_email) or ticket_in_subject(mail.subject)
+                  or await self.refs.mail_ref([m for m in (mail.in_reply_to,
+                                                           *reversed(mail.references)) if m]))
         current = await self.store.get(number) if number is not None else None
         if current is None or current.ticket.channel != client.channel:
             return None
@@ -143,6 +149,7 @@ class EmailIntake:
                 hint="It was added to this ticket instead.")))
             return await self._reply(mail, latest, client)
         number = opened.ticket.number
+        await self.refs.put_mail_ref(mail.message_id, number, REF_TTL)
         if mail.attachments:
             await self.store.enqueue(await self._post(number, mail, ""))
         return Taken("opened", number)
@@ -203,6 +210,7 @@ class EmailIntake:
             log.warning("%s: the email %s could not be added: %s", ticket_key(ticket.number),
                         mail.message_id, exc)
             raise
+        await self.refs.put_mail_ref(mail.message_id, ticket.number, REF_TTL)
         log.info("%s: email reply %s from %s", ticket_key(ticket.number), mail.message_id,
                  mail.sender)
         return Taken("replied", ticket.number)

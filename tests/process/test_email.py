@@ -161,6 +161,13 @@ async def test_replies_travel_both_ways_in_the_same_email_thread(
         posted = (await slack.wait_for(lambda: [
             m for m in slack.posts(CLIENT_CHANNEL, origin.ts) if "EU users" in text_of(m)],
             timeout=20))[0]
+        # A colleague answers Dana's own email (not the desk's): it is found by its thread.
+        await asyncio.to_thread(dovecot.deliver, email(
+            "Bob <bob@acme.example>", "Re: Payments down", "Same here in Milan.",
+            In_Reply_To=original["Message-ID"], References=original["Message-ID"]))
+        colleague = (await slack.wait_for(lambda: [
+            m for m in slack.posts(CLIENT_CHANNEL, origin.ts) if "Milan" in text_of(m)],
+            timeout=20))[0]
         async with open_runtime(settings_for(slack, redis_url), redis_url) as runtime:
             waiting = await ticket(runtime, 1001)
     assert answer["To"] == "dana@acme.example" and answer["From"] == USER
@@ -171,6 +178,7 @@ async def test_replies_travel_both_ways_in_the_same_email_thread(
     assert "We rolled back the release; please try again." in body
     assert f"{slack.users[STAFF_2]['name']}, Support" in body  # the author, named
     assert posted.username == "Dana Client (by email)"
+    assert colleague.username == "Bob (by email)"
     assert "rolled back" not in text_of(posted)  # the quoted history is not posted again
     assert waiting.awaiting_since is not None  # a client message: support owes the next one
     assert len(top_level(slack)) == 1  # the reply opened nothing new
