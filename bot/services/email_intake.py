@@ -4,8 +4,10 @@ own, unknown senders) opens nothing and gets nothing.
 
 ``take`` returns once what the email does is in Redis (the ticket with its jobs, or the
 client's message with the post that shows it): only then may the mailbox mark it seen.
-Each email is taken once by its Message-ID: the ticket's creation is once per Message-ID,
-and a reply's post is a job named by it.
+Each email is taken once by its Message-ID: once taken it is remembered for 180 days (read
+again, it does nothing); before that, the ticket's creation is once per Message-ID and a
+reply's post is a job named by it, so a reader that died midway does it again without
+doubling anything.
 """
 
 from __future__ import annotations
@@ -97,6 +99,9 @@ class EmailIntake:
             log.info("email %s from %s is %s: nothing opened, no answer", mail.message_id,
                      mail.sender, reason)
             return Taken("ignored", reason=reason)
+        if await self.refs.mail_ref([mail.message_id]) is not None:
+            log.info("email %s was taken before: nothing more to do", mail.message_id)
+            return Taken("ignored", reason="taken before")
         client = await self.client_of(mail.domain)
         if client is None:
             day = int(self.now() // DAY)
@@ -149,9 +154,10 @@ class EmailIntake:
                 hint="It was added to this ticket instead.")))
             return await self._reply(mail, latest, client)
         number = opened.ticket.number
-        await self.refs.put_mail_ref(mail.message_id, number, REF_TTL)
         if mail.attachments:
             await self.store.enqueue(await self._post(number, mail, ""))
+        # Last: from now on the email is known as taken, whenever it is read again.
+        await self.refs.put_mail_ref(mail.message_id, number, REF_TTL)
         return Taken("opened", number)
 
     async def _post(self, number: int, mail: Inbound, text: str) -> Armed:
