@@ -40,6 +40,7 @@ from bot.domain.tickets import FIRST_NUMBER
 from bot.sandbox.slack_side import SlackClientSide
 from bot.slack_ui.ids import ActionId, ModalMetadata, TicketRef
 from bot.slack_ui.modals import ticket_modal
+from bot.slack_ui.words import words_for
 from tests.support.servers import free_port
 from tests.support.slackreq import SIGNING_SECRET, values_by_label
 
@@ -68,7 +69,7 @@ async def drive(url: str, n: int, concurrency: int, rate: float | None = None) -
     (it holds the desk's modules too) paused it for 30-50 ms, and the pause was charged to
     whichever side was being timed."""
     warmup = WARMUP_ROUNDS * concurrency
-    view = ticket_modal(ModalMetadata(channel=CLIENT_CHANNEL))
+    view = ticket_modal(words_for("en"), ModalMetadata(channel=CLIENT_CHANNEL))
     values = values_by_label(view, {"Title": "Checkout fails", "Severity": "High",
                                     "Description": "502 on every payment."})
     slots = asyncio.Semaphore(concurrency)

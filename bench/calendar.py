@@ -40,7 +40,8 @@ from bot.config.plans import parse_calendars, parse_plans
 from bot.domain.calendar import Calendar, add, day_spans
 from bot.domain.plans import STANDARD, Plan
 from bot.domain.sla import Step, desired_timers, windows
-from bot.domain.tickets import Severity, Status, Ticket, change_status, claim, record_client_message
+from bot.domain.tickets import Severity, Status, Ticket
+from bot.domain.transitions import change_status, claim, record_client_message
 from tests.support.workspace import AM
 
 OFFICE = "office"

@@ -27,10 +27,12 @@ from bench.sweep import IN_FLIGHT, bench_settings, channels
 from bot.bootstrap import Runtime, open_runtime
 from bot.domain.plans import STANDARD
 from bot.domain.sla import desired_timers
-from bot.domain.tickets import Client, Severity, Ticket, claim
+from bot.domain.tickets import Client, Severity, Ticket
+from bot.domain.transitions import claim
 from bot.domain.urgency import urgency
 from bot.services.staff import Actor
 from bot.slack_ui.home import home_view
+from bot.slack_ui.words import words_for
 
 GOAL = 0.100
 """Seconds: the p99 of render plus publish that the desk aims for."""
@@ -88,7 +90,7 @@ async def main(tickets: int, clients: int, rounds: int, spread: float) -> None:
                 for _ in range(rounds):
                     started = time.perf_counter()
                     home = await homes.home(me)
-                    view = home_view(home)
+                    view = home_view(words_for("en"), home)
                     rendered = time.perf_counter()
                     await runtime.slack.publish_home(STAFF, view)
                     done = time.perf_counter()

@@ -29,7 +29,8 @@ from bot.domain.periods import month_of
 from bot.domain.plans import default_plans
 from bot.domain.reports import Outcome, outcome
 from bot.domain.sla import SlaClock
-from bot.domain.tickets import Severity, Status, Ticket, resolve
+from bot.domain.tickets import Severity, Status, Ticket
+from bot.domain.transitions import resolve
 
 DAY = 86_400
 

@@ -36,6 +36,7 @@ from bot.sandbox.slack_side import SlackClientSide
 from bot.sandbox.standin import SlackStandIn
 from bot.slack_ui.ids import ModalMetadata
 from bot.slack_ui.modals import ticket_modal
+from bot.slack_ui.words import words_for
 from bot.web import http_app
 from tests.support.desk import settings_for
 from tests.support.servers import free_port
@@ -105,7 +106,7 @@ async def measure(runtime: Runtime, slack: SlackStandIn, counter: RedisCounts, t
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     await runtime.store.put_client(Client(CLIENT_CHANNEL, "Acme", "standard", AM))
-    view = ticket_modal(ModalMetadata(channel=CLIENT_CHANNEL))
+    view = ticket_modal(words_for("en"), ModalMetadata(channel=CLIENT_CHANNEL))
     values = values_by_label(view, {"Title": "Checkout fails", "Severity": "High",
                                     "Description": "502 on every payment."})
     async with aiohttp.ClientSession() as session:

@@ -36,7 +36,8 @@ from bot.bootstrap import Runtime, open_runtime
 from bot.config import Settings, load_settings
 from bot.domain.plans import STANDARD, Plan
 from bot.domain.sla import desired_timers
-from bot.domain.tickets import Client, Severity, Ticket, claim
+from bot.domain.tickets import Client, Severity, Ticket
+from bot.domain.transitions import claim
 from bot.services.sweep import SweepResult
 from tests.support.workspace import AM
 

@@ -27,6 +27,7 @@ from bot.services.staff import Actor
 from bot.services.tickets import NewTicket
 from bot.slack_ui.ids import ModalMetadata, OpenTicketValue
 from bot.slack_ui.modals import ticket_modal
+from bot.slack_ui.words import words_for
 from tests.support.servers import free_port
 
 WARMUP = 50
@@ -70,7 +71,7 @@ async def main(n: int) -> dict[str, float]:
                     title="Checkout fails")
 
                 async def modal(i: int) -> None:
-                    ticket_modal(modal_meta, prefill)
+                    ticket_modal(words_for("en"), modal_meta, prefill)
 
                 for name, call in (("one Redis command (HGET)", command),
                                    ("opening a ticket", opening),

@@ -35,6 +35,7 @@ from bot.cli.clients import clients
 from bot.cli.dead_letters import dead_letters
 from bot.cli.worker_child import WorkerChild
 from bot.config import ConfigError, Settings, load_settings
+from bot.config.languages import available
 from bot.logs import configure as configure_logging
 from bot.sandbox.command import add_sandbox_parser, sandbox_command
 from bot.web import http_app, metrics_app
@@ -162,6 +163,8 @@ def parser() -> argparse.ArgumentParser:
     cs.add_argument("--account-manager", required=True)
     cs.add_argument("--plan", default="standard")
     cs.add_argument("--phone")
+    cs.add_argument("--language", help="what the client reads is in this language "
+                    f"({', '.join(available())}; default: LANGUAGE)")
     cs.add_argument("--email-domain", action="append", dest="email_domains", metavar="DOMAIN",
                     help="senders of this domain write for this client by email (repeat for "
                     "more; the ones given replace the client's; --email-domain none: none)")

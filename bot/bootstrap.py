@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import partial
 
 import aiohttp
 from redis.exceptions import RedisError
@@ -58,7 +59,7 @@ from bot.services.csat import Ratings
 from bot.services.email_intake import EmailIntake
 from bot.services.home import Homes
 from bot.services.plans import Plans
-from bot.services.ports import Directory, FileStash
+from bot.services.ports import ClientBook, Directory, FileStash
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
 from bot.services.reports import Reports
@@ -68,6 +69,7 @@ from bot.services.staff import StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import Tickets
 from bot.services.watch import Watcher
+from bot.slack_ui.words import Words, words_for
 from handlers.desk import Desk, provide
 
 log = logging.getLogger(__name__)
@@ -104,7 +106,8 @@ class _Without(logging.Filter):
 
 def redis_client(settings: Settings, url: str) -> RedisClient:
     """The client of the desk's Redis: one server, or a cluster with ``REDIS_CLUSTER``."""
-    return connect(url, cluster=settings.redis_cluster, timeout=REDIS_TIMEOUT)
+    return connect(url, cluster=settings.redis_cluster, timeout=REDIS_TIMEOUT,
+                   max_connections=settings.redis_max_connections)
 
 
 def layout(settings: Settings) -> Layout:
@@ -179,6 +182,13 @@ async def clients_followed(store: Store, redis_url: str) -> AsyncIterator[None]:
         await subscriber.aclose()
 
 
+async def words_in(store: ClientBook, language: str, channel: str | None) -> Words:
+    """What is said in ``channel``: its client's language, else ``language``; outside
+    any channel (None), ``language``."""
+    client = await store.client(channel) if channel else None
+    return words_for(client.language if client and client.language else language)
+
+
 def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohttp.ClientSession
           ) -> Runtime:
     keys = layout(settings)
@@ -213,6 +223,8 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                 Ratings(changes, store, plans, clock), Channels(changes, store, outcomes),
                 once=store, prefills=store, identity=interactive.identity,
                 tell=lambda user, text: interactive.post(user, text),
+                words=partial(words_in, store, settings.language),
+                staff_words=words_for(settings.language),
                 assignments=Assignments(changes, store, staff, people, people, roster, sinks,
                                         clock, auto, listed),
                 watcher=Watcher(tickets, changes, store, plans, staff, clock,
@@ -225,7 +237,8 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
     registry = delivery_registry(settings, http, changes, directory, reminders, worker_homes,
                                  viewers, reports, assigner, store)
     deps = Deps(DeliveryConfig(settings.triage_channel, settings.engineering_channel,
-                               settings.reopen_days), store, worker_slack, plans, clock)
+                               settings.reopen_days, settings.language),
+                store, worker_slack, plans, clock)
     bolt_log = logging.getLogger("slack_bolt")
     # Bolt reads SLACK_BOT_TOKEN from the environment too, where the desk's settings have it,
     # and warns that it is unused beside the client it is given: the client has that token.
@@ -242,9 +255,10 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
     finally:
         bolt_log.removeFilter(unused)
     bolt.use(provide(desk))
-    handlers.register(bolt)
+    handlers.register(bolt, words_for(settings.language))
     worker = Worker(queue, registry, deps, clock, Sweeper(store, plans, warn_at, clock,
-                                                         auto.rule is not Rule.NONE),
+                                                         auto.rule is not Rule.NONE,
+                                                         auto.reassign_after),
                     reports=reports, retention=Retention(
                         outcomes, clock, archive_after_days=settings.archive_after_days,
                         retain_days=settings.retain_days))

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.slack_ui.words import Words
 from handlers import actions, commands, csat, errors, events, home, views
 
 
-def register(app: AsyncApp) -> None:
-    """Every surface's listeners on ``app``."""
+def register(app: AsyncApp, staff: Words) -> None:
+    """Every surface's listeners on ``app``; ``staff``: the words of ``LANGUAGE``."""
     events.register(app)
     commands.register(app)
     views.register(app)
     actions.register(app)
     home.register(app)
     csat.register(app)
-    errors.register(app)
+    errors.register(app, staff)

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.connection import redis_unreachable
 from bot.adapters.slack import Retryable, Undeliverable, retried
+from bot.domain.text import N_
 from bot.domain.tickets import TicketError, ticket_key
 from bot.slack_ui import modals
 from bot.slack_ui.ids import (
@@ -29,8 +30,8 @@ from bot.slack_ui.ids import (
     SeverityChoice,
     TicketRef,
 )
-from bot.slack_ui.messages import refusal_text
 from bot.slack_ui.text import as_written
+from bot.slack_ui.words import Words
 from handlers.acking import after_ack, in_time
 from handlers.desk import Desk, Prefills, desk_of
 from handlers.errors import NOT_CHANGED
@@ -41,7 +42,9 @@ log = logging.getLogger(__name__)
 
 TELL_PATIENCE = 10.0
 """How long a message to the clicker waits out Slack's 429 (Retry-After) and 5xx."""
-STALE = "That button is out of date: use the ticket's latest triage post."
+STALE = N_("That button is out of date: use the ticket's latest triage post.")
+SORRY = N_("Sorry, that did not go through: Slack or the desk is not answering. Please try "
+           "again in a minute.")
 
 Change = Callable[[Desk, Click], Coroutine[Any, Any, None] | None]
 """The change a click asks for, or None when its value is not one the desk made."""
@@ -68,26 +71,26 @@ async def acting(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
 
     A change that cannot be decided within the ack budget is decided after the ack."""
     click = read(Click, body, "click")
-    work = change(desk_of(context), click) if click else None
+    desk = desk_of(context)
+    work = change(desk, click) if click else None
     if click is None or work is None:
         await ack()
         if click is not None:
-            after_ack(tell(client, click, STALE), "ephemeral refusal")
+            after_ack(tell_in_words(desk, client, click, STALE), "ephemeral refusal")
         return
 
     async def late(refused: BaseException | None) -> None:
         if isinstance(refused, TicketError):
-            await tell(client, click, refusal_text(refused))
+            await tell_in_words(desk, client, click, refused)
         elif refused is not None:
             log.error("a click on %s failed after the ack: %r", click.action.action_id, refused)
-            await tell(client, click, "Sorry, that did not go through: Slack or the desk is "
-                                      "not answering. Please try again in a minute.")
+            await tell_in_words(desk, client, click, SORRY)
 
     try:
         await in_time(work, "a click", late)
     except TicketError as refused:
         await ack()
-        after_ack(tell(client, click, refusal_text(refused)), "ephemeral refusal")
+        after_ack(tell_in_words(desk, client, click, refused), "ephemeral refusal")
         return
     except Exception as exc:
         if not redis_unreachable(exc):
@@ -95,9 +98,21 @@ async def acting(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
         log.error("Redis did not answer a click on %s: %s", click.action.action_id,
                   type(exc).__name__)
         await ack()
-        after_ack(tell(client, click, NOT_CHANGED), "ephemeral notice")
+        after_ack(tell(client, click, desk.staff_words._(NOT_CHANGED)), "ephemeral notice")
         return
     await ack()
+
+
+async def words_of(desk: Desk, click: Click) -> Words:
+    """The words of where the click was: a client's channel speaks the client's language."""
+    return await desk.words(click.channel.id if click.channel else None)
+
+
+async def tell_in_words(desk: Desk, client: AsyncWebClient, click: Click,
+                        said: str | TicketError) -> None:
+    """``tell`` a text as written (translated here) or a refusal, in the click's words."""
+    w = await words_of(desk, click)
+    await tell(client, click, w.refusal(said) if isinstance(said, TicketError) else w._(said))
 
 
 async def tell(client: AsyncWebClient, click: Click, text: str) -> None:
@@ -229,21 +244,23 @@ async def open_ticket_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
     await ack()
     click = read(Click, body, "click")
     if click and click.trigger_id and click.channel:
+        desk = desk_of(context)
         after_ack(open_prefilled(click, click.channel.id, click.trigger_id, client,
-                                 desk_of(context).prefills), "Open a ticket views.open")
+                                 desk.prefills, desk), "Open a ticket views.open")
 
 
 async def open_prefilled(click: Click, channel: str, trigger_id: str,
-                         client: AsyncWebClient, prefills: Prefills) -> None:
+                         client: AsyncWebClient, prefills: Prefills, desk: Desk) -> None:
     """The ticket modal, pre-filled from the message a reaction prompt was made for."""
     button = value_of(OpenTicketButton, click.action.value) or OpenTicketButton()
     # A pre-fill is a client's message: only ever opened from that client's channel.
     mine = button.prefill is not None and button.prefill.split(":", 1)[0] == channel
     kept = await prefills.prefill(button.prefill) if button.prefill and mine else None
     prefill = value_of(OpenTicketValue, kept) or OpenTicketValue()
+    w = await desk.words(channel)
     await open_form(client, trigger_id, modals.ticket_modal(
-        ModalMetadata(channel=channel, source_link=prefill.source_link), prefill),
-        what=f"Open a ticket in {channel}", tell=lambda text: tell(client, click, text))
+        w, ModalMetadata(channel=channel, source_link=prefill.source_link), prefill),
+        what=f"Open a ticket in {channel}", tell=lambda text: tell(client, click, text), w=w)
 
 
 async def open_support_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
@@ -260,11 +277,12 @@ async def open_from_message(shortcut: Shortcut, client: AsyncWebClient, desk: De
     channel, message = shortcut.channel.id, shortcut.message
     opened = (await desk.watcher.message_ticket(channel, message.ts)
               if desk.watcher is not None else None)
+    w = await desk.words(channel)
     if opened is not None:  # the message opened a ticket: edit it, never a second one
         await open_form(client, shortcut.trigger_id, modals.edit_ticket_modal(
-            ModalMetadata(channel=channel, ticket=opened.number), opened),
+            w, ModalMetadata(channel=channel, ticket=opened.number), opened),
             what=f"{opened.key}: the shortcut", tell=lambda text: ephemeral(
-                client, channel, shortcut.user.id, text))
+                client, channel, shortcut.user.id, text), w=w)
         return
     try:
         link: str | None = (await desk.identity()).permalink(channel, message.ts)
@@ -272,31 +290,38 @@ async def open_from_message(shortcut: Shortcut, client: AsyncWebClient, desk: De
         log.warning("the shortcut in %s: no link to the message (auth.test: %s)", channel, exc)
         link = None
     await open_form(client, shortcut.trigger_id, modals.ticket_modal(
-        ModalMetadata(channel=channel, reporter=message.user, source_link=link),
+        w, ModalMetadata(channel=channel, reporter=message.user, source_link=link),
         OpenTicketValue(description=as_written(message.text or ""))),
         what=f"the shortcut in {channel}",
-        tell=lambda text: ephemeral(client, channel, shortcut.user.id, text))
+        tell=lambda text: ephemeral(client, channel, shortcut.user.id, text), w=w)
 
 
 async def open_note_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                          modal: Callable[[TicketRef], dict[str, Any]]) -> None:
+                          desk: Desk, modal: Callable[[Words, TicketRef], dict[str, Any]]
+                          ) -> None:
     await ack()
     click = read(Click, body, "click")
     ref = value_of(TicketRef, click.action.value) if click else None
     if click and ref and click.trigger_id:
-        after_ack(open_form(client, click.trigger_id, modal(ref),
-                            what=f"{ticket_key(ref.ticket)}: {click.action.action_id}",
-                            tell=lambda text: tell(client, click, text)),
+        after_ack(open_note_form(client, click, ref, desk, modal),
                   f"{click.action.action_id} views.open")
     elif click:
-        after_ack(tell(client, click, STALE), "ephemeral refusal")
+        after_ack(tell_in_words(desk, client, click, STALE), "ephemeral refusal")
 
 
-async def open_resolve_modal(ack: AsyncAck, body: dict[str, Any],
-                             client: AsyncWebClient) -> None:
-    await open_note_modal(ack, body, client, modals.resolve_modal)
+async def open_note_form(client: AsyncWebClient, click: Click, ref: TicketRef, desk: Desk,
+                         modal: Callable[[Words, TicketRef], dict[str, Any]]) -> None:
+    w = await words_of(desk, click)
+    await open_form(client, click.trigger_id or "", modal(w, ref),
+                    what=f"{ticket_key(ref.ticket)}: {click.action.action_id}",
+                    tell=lambda text: tell(client, click, text), w=w)
 
 
-async def open_update_modal(ack: AsyncAck, body: dict[str, Any],
-                            client: AsyncWebClient) -> None:
-    await open_note_modal(ack, body, client, modals.update_modal)
+async def open_resolve_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                             context: AsyncBoltContext) -> None:
+    await open_note_modal(ack, body, client, desk_of(context), modals.resolve_modal)
+
+
+async def open_update_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                            context: AsyncBoltContext) -> None:
+    await open_note_modal(ack, body, client, desk_of(context), modals.update_modal)

@@ -14,6 +14,7 @@ from bot.domain.tickets import TicketError, parse_ticket_key
 from bot.services.staff import Actor
 from bot.slack_ui import messages, modals
 from bot.slack_ui.ids import ModalMetadata, OpenTicketValue
+from bot.slack_ui.listing import report_on_its_way, ticket_listing
 from bot.slack_ui.reports import report_refusal
 from handlers.acking import after_ack
 from handlers.desk import desk_of
@@ -41,12 +42,19 @@ async def ticket_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWe
         return
     trigger = command.get("trigger_id")
     if isinstance(trigger, str):
-        channel, user = command["channel_id"], command["user_id"]
-        after_ack(open_form(
-            client, trigger, modals.ticket_modal(ModalMetadata(channel=channel),
-                                                 OpenTicketValue(title=text)),
-            what=f"/ticket in {channel}",
-            tell=lambda notice: ephemeral(client, channel, user, notice)), "/ticket views.open")
+        after_ack(open_ticket_form(command, client, context, trigger, text),
+                  "/ticket views.open")
+
+
+async def open_ticket_form(command: dict[str, Any], client: AsyncWebClient,
+                           context: AsyncBoltContext, trigger: str, text: str) -> None:
+    """The ticket modal, in the words of the channel ``/ticket`` was typed in."""
+    channel, user = command["channel_id"], command["user_id"]
+    w = await desk_of(context).words(channel)
+    await open_form(client, trigger, modals.ticket_modal(w, ModalMetadata(channel=channel),
+                                                         OpenTicketValue(title=text)),
+                    what=f"/ticket in {channel}",
+                    tell=lambda notice: ephemeral(client, channel, user, notice), w=w)
 
 
 def actor_of(command: dict[str, Any]) -> Actor:
@@ -57,14 +65,15 @@ def actor_of(command: dict[str, Any]) -> Actor:
 async def show_tickets(command: dict[str, Any], client: AsyncWebClient,
                        context: AsyncBoltContext, number: int | None) -> None:
     channel, user = command["channel_id"], command["user_id"]
-    queries = desk_of(context).queries
+    desk = desk_of(context)
+    queries, w = desk.queries, await desk.words(channel)
     try:
         rows = await queries.tickets_for(channel, actor_of(command), only=number)
-        listing = messages.ticket_listing(rows, queries.now(),
-                                          internal=queries.is_internal(channel),
-                                          detailed=number is not None)
+        listing = ticket_listing(w, rows, queries.now(),
+                                 internal=queries.is_internal(channel),
+                                 detailed=number is not None)
     except TicketError as refusal:
-        listing = messages.refusal_text(refusal)
+        listing = messages.refusal_text(w, refusal)
     await ephemeral(client, channel, user, listing)
 
 
@@ -73,9 +82,11 @@ async def ask_report(command: dict[str, Any], client: AsyncWebClient,
     """``/ticket report [period] [client]``: staff get it by DM; others are told why not."""
     channel, user = command["channel_id"], command["user_id"]
     ref = f"asked:{user}:{command.get('trigger_id') or text}"
+    desk = desk_of(context)
+    w = await desk.words(channel)
     try:
-        period, who = await desk_of(context).reports.request(actor_of(command), text, ref)
-        answer = messages.report_on_its_way(period.label, who.name if who else None)
+        period, who = await desk.reports.request(actor_of(command), text, ref)
+        answer = report_on_its_way(w, period.label, who.name if who else None)
     except TicketError as refusal:
-        answer = report_refusal(refusal)
+        answer = report_refusal(w, refusal)
     await ephemeral(client, channel, user, answer)

@@ -17,9 +17,9 @@ from bot.domain.tickets import ticket_key
 from bot.slack_ui.csat import comment_modal
 from bot.slack_ui.ids import ActionId, BlockId, CallbackId, CommentRef, RateId, RatingChoice
 from handlers.acking import after_ack
-from handlers.actions import STALE, acting, tell, ticket_of
+from handlers.actions import STALE, acting, tell, tell_in_words, ticket_of, words_of
 from handlers.desk import Desk, desk_of
-from handlers.payloads import Click, read, value_of
+from handlers.payloads import Click, Submission, read, value_of
 from handlers.replies import open_form
 from handlers.views import answer, read_note
 
@@ -44,24 +44,36 @@ async def rate_ticket(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClien
     await acting(ack, body, client, context, rating)
 
 
-async def open_comment_modal(ack: AsyncAck, body: dict[str, Any],
-                             client: AsyncWebClient) -> None:
+async def open_comment_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                             context: AsyncBoltContext) -> None:
     await ack()
     click = read(Click, body, "click")
     number = ticket_of(click) if click else None
+    desk = desk_of(context)
     if click and number and click.channel and click.trigger_id:
-        after_ack(open_form(client, click.trigger_id, comment_modal(
-            CommentRef(ticket=number, channel=click.channel.id)),
-            what=f"{ticket_key(number)}: CSAT comment",
-            tell=lambda text: tell(client, click, text)), "CSAT comment views.open")
+        after_ack(open_comment_form(client, click, number, desk), "CSAT comment views.open")
     elif click:
-        after_ack(tell(client, click, STALE), "ephemeral refusal")
+        after_ack(tell_in_words(desk, client, click, STALE), "ephemeral refusal")
+
+
+async def open_comment_form(client: AsyncWebClient, click: Click, number: int, desk: Desk
+                            ) -> None:
+    """The comment modal, in the words of the client channel it is opened in."""
+    w = await words_of(desk, click)
+    await open_form(client, click.trigger_id or "", comment_modal(
+        w, CommentRef(ticket=number, channel=click.channel.id if click.channel else "")),
+        what=f"{ticket_key(number)}: CSAT comment",
+        tell=lambda text: tell(client, click, text), w=w)
 
 
 async def submit_comment(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
                          ) -> None:
+    desk = desk_of(context)
+    submitted = read(Submission, body, "submission")
+    meta = value_of(CommentRef, submitted.view.private_metadata) if submitted else None
+    w = await desk.words(meta.channel) if meta else desk.staff_words
     note = await read_note(ack, body, BlockId.CSAT_COMMENT, ActionId.CSAT_COMMENT_INPUT,
-                           "Write your comment.")
+                           w._("Write your comment."), w)
     if note is None:
         return
     submission, _, text = note
@@ -69,6 +81,6 @@ async def submit_comment(ack: AsyncAck, body: dict[str, Any], context: AsyncBolt
     if ref is None:
         await ack()
         return
-    await answer(ack, submission, context, BlockId.CSAT_COMMENT, desk_of(context).ratings
+    await answer(ack, submission, context, w, BlockId.CSAT_COMMENT, desk.ratings
                  .comment(ref.ticket, text, submission.actor, channel=ref.channel,
                           once=submission.view.id))

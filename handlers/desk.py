@@ -18,16 +18,22 @@ from bot.services.queries import Queries
 from bot.services.reports import Reports
 from bot.services.tickets import Tickets
 from bot.services.watch import Watcher
+from bot.slack_ui.words import Words
 
 
 class OnceRecords(Protocol):
     """Slack's deliveries of an event, handled once (by its event id)."""
 
-    async def begin_once(self, key: str, running_ttl: float) -> bool: ...
+    async def begin_once(self, key: str, running_ttl: float, holder: str) -> bool: ...
+
+    async def take_over_once(self, key: str, running_ttl: float, gone: str,
+                             holder: str) -> bool: ...
+
+    async def once_state(self, key: str) -> str | None: ...
 
     async def finish_once(self, key: str, ttl: int) -> None: ...
 
-    async def forget_once(self, key: str) -> None: ...
+    async def forget_once(self, key: str, holder: str) -> None: ...
 
 
 class Prefills(Protocol):
@@ -50,6 +56,11 @@ class Desk:
     """Who the app is (cached ``auth.test``): for permalinks."""
     tell: Callable[[str, str], Awaitable[object]]
     """A direct message to a person (user ID, text): a refusal decided after the ack."""
+    words: Callable[[str | None], Awaitable[Words]]
+    """What is said in a channel (or, for None, outside any: DMs, App Home): a client's
+    channel speaks the client's language, anywhere else speaks ``LANGUAGE``."""
+    staff_words: Words
+    """``LANGUAGE``: what is said where no channel is known."""
     assignments: Assignments
     """Assign to and Unassign."""
     watcher: Watcher | None = None

@@ -8,8 +8,11 @@ gets a 500 and redelivers the event, and the redelivery does the work.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
+import uuid
 from collections.abc import Coroutine
 from typing import Any
 
@@ -22,7 +25,7 @@ from bot.services.staff import Actor
 from bot.services.tickets import OverIntakeLimit
 from bot.services.watch import ClientMessage, SharedFile, Watcher
 from bot.slack_ui.text import as_written
-from handlers.desk import desk_of
+from handlers.desk import OnceRecords, desk_of
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,11 @@ EVENT_ID_TTL = 3600
 RUNNING_TTL = 30.0
 """While an event's work runs, Slack's retries of it are dropped; should the process die
 mid-work, the marker expires and a later retry does the work."""
+
+OTHER_WAIT = 1.5
+"""Seconds a delivery waits for another delivery of its event to finish before it answers
+500 (Slack waits 3 s for an answer)."""
+OTHER_POLL = 0.05
 
 REPLY_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 """Message subtypes that are a person writing (edits, deletions and bots are not)."""
@@ -52,34 +60,91 @@ def register(app: AsyncApp) -> None:
     app.event("channel_shared")(channel_shared)
 
 
+_abandoned: dict[str, tuple[str, float]] = {}
+"""Holds this process could not release (the event's key: the failed delivery's holder,
+until when its hold lasts): Slack's retry of the event, which often comes at once, takes
+the hold over instead of being dropped for ``RUNNING_TTL``."""
+
+
 async def once(body: dict[str, Any], context: AsyncBoltContext,
                work: Coroutine[Any, Any, object]) -> None:
     """Do an event's work once: marked done when the work is done, not when it arrives.
 
-    A retry that comes while the work still runs is dropped; a failure forgets the event,
-    so Slack's retry does the work (the listener's error makes Bolt answer 500).
+    A retry that comes while the work still runs waits for it a little
+    (``_after_the_other``); a failure releases the event's hold, so Slack's retry does the
+    work (the listener's error makes Bolt answer 500). When Redis refuses the release
+    too, the hold is remembered here as abandoned, and a retry reaching this process
+    takes it over.
     """
     event_id = body.get("event_id")
     records = desk_of(context).once
-    key = f"event:{event_id}"
+    key, holder = f"event:{event_id}", uuid.uuid4().hex
     try:
-        begun = not event_id or await records.begin_once(key, RUNNING_TTL)
+        begun = not event_id or await records.begin_once(key, RUNNING_TTL, holder)
+        gone = None if begun else _abandoned.get(key)
+        if gone and gone[1] > time.monotonic():
+            begun = await records.take_over_once(key, RUNNING_TTL, gone[0], holder)
+            if begun:
+                _abandoned.pop(key, None)
+                log.info("event %s: taking over a delivery that failed", event_id)
+        if not begun:
+            begun = await _after_the_other(records, key, holder, event_id)
     except BaseException:
-        work.close()  # Redis did not answer: Slack's retry does the work
-        raise
+        work.close()  # Redis did not answer, or another delivery still holds the event:
+        raise         # Slack's retry does the work
     if not begun:
         work.close()
-        log.info("event %s already handled or being handled: Slack redelivery dropped",
-                 event_id)
+        log.info("event %s already handled: Slack redelivery dropped", event_id)
         return
     try:
         await work
     except BaseException:
         if event_id:
-            await records.forget_once(key)
+            await release(records, key, holder)
         raise
     if event_id:
         await records.finish_once(key, EVENT_ID_TTL)
+
+
+class StillHandled(Exception):
+    """Another delivery of the event still holds it: Slack gets a 500 and delivers it
+    again later, when that delivery has finished it or its hold has lapsed."""
+
+
+async def _after_the_other(records: OnceRecords, key: str, holder: str,
+                           event_id: object) -> bool:
+    """Another delivery holds the event (a retry while the first still works, perhaps in
+    another process): wait for it a little. True when it failed and let go, and this
+    delivery now does the work; False when it is done. Still held after ``OTHER_WAIT``:
+    ``StillHandled``, so that Slack's next retry finds it done or takes it over (answering
+    200 here would end Slack's retries, and a delivery that failed in another process
+    would have lost the event)."""
+    deadline = time.monotonic() + OTHER_WAIT
+    while True:
+        state = await records.once_state(key)
+        if state == "done":
+            return False
+        if state is None and await records.begin_once(key, RUNNING_TTL, holder):
+            log.info("event %s: taking over a delivery that let go of it", event_id)
+            return True
+        if time.monotonic() >= deadline:
+            log.warning("event %s: another delivery still holds it; Slack delivers it "
+                        "again later", event_id)
+            raise StillHandled(key)
+        await asyncio.sleep(OTHER_POLL)
+
+
+async def release(records: OnceRecords, key: str, holder: str) -> None:
+    """Release a failed delivery's hold; if Redis refuses, remember it as abandoned."""
+    try:
+        await records.forget_once(key, holder)
+    except Exception:
+        now = time.monotonic()
+        for stale in [k for k, (_, until) in _abandoned.items() if until <= now]:
+            del _abandoned[stale]
+        _abandoned[key] = (holder, now + RUNNING_TTL)
+        log.warning("%s: its hold could not be released; a retry here takes it over", key,
+                    exc_info=True)
 
 
 def texts(event: dict[str, Any], *names: str) -> list[str] | None:

@@ -212,10 +212,11 @@ return out
 # ``missing``, no marks): KEYS as a ticket script declares them for the first ticket, then
 # the tickets' own keys and their index keys, which the spec names by place: a list of
 # {n, v: the version read, k: its hash, done set and timers, index, timers, missing, s}.
+# A job ``missing`` is armed (when it is due: at once if 0 or past) unless it is queued.
 # ``s`` (the digest of its plan and rules, and its next timer's due) is recorded on the
-# ticket as ``swept``, with its version and how many marks its done set holds
-# (``sweep_scripts.UNSWEPT`` reads it). Returns, per ticket, 1 (rebuilt) or 0 (changed
-# since it was read: left to its change).
+# ticket as ``swept``, with its version, how many marks its done set holds and the ids of
+# the jobs ``missing``, each after a '|' (``sweep_scripts.UNSWEPT`` reads it). Returns,
+# per ticket, 1 (rebuilt) or 0 (changed since it was read: left to its change).
 REBUILD = TICKET_LUA + """
 local out = {}
 for i, t in ipairs(spec) do
@@ -225,12 +226,18 @@ for i, t in ipairs(spec) do
   else
     reindex(t.n, t.index)
     set_timers(t.n, t.timers)
+    local queued = ''
     for _, j in ipairs(t.missing) do
-      if redis.call('HEXISTS', K_JOB, j.id) == 0 then arm(j.id, now, j.payload) end
+      if redis.call('HEXISTS', K_JOB, j.id) == 0 then
+        local at = j.due
+        if at == 0 then at = now end
+        arm(j.id, at, j.payload)
+      end
+      queued = queued .. '|' .. j.id
     end
     if t.s then
-      redis.call('HSET', K_TICKET, 'swept', string.format('%d:%d:%s', t.v,
-                 redis.call('SCARD', K_DONE), t.s))
+      redis.call('HSET', K_TICKET, 'swept', string.format('%d:%d:%s%s', t.v,
+                 redis.call('SCARD', K_DONE), t.s, queued))
     end
     out[i] = 1
   end

@@ -2,18 +2,20 @@
 place are counted in Redis, and only the others come back to be worked out.
 
 A ticket is known to be in place when the record the sweep's last rebuild of it left
-(``swept``: its version, how many marks its done set held, the digest of its plan and
-rules, and its next timer's due; ``scripts.REBUILD``) still holds, word for word:
+(``swept``: its version, how many marks its done set held, the digest of its plan,
+rules and assignment settings, its next timer's due, and the jobs it should have queued
+besides its timers; ``scripts.REBUILD``) still holds, word for word:
 
 - the same version (a change rebuilt its timers since) and as many marks (a timer fired,
   a post went out, a job failed for good or was retried);
-- the same digest as its client's plan has now (a plan, a calendar, the warning share or
-  the rules changed since; ``bot.domain.stamps``);
+- the same digest as its client's plan has now (a plan, a calendar, the warning share,
+  ``ASSIGNMENT`` on or off, ``REASSIGN_AFTER`` or the rules changed since; ``bot.domain.stamps``);
 - no timer due by now since (past its due, which timers it should have changes: a
   warning past its deadline is dropped, a later reminder replaces an earlier one);
 - both its posts made (a post still to come is armed again if it was lost);
-- each of its timers in the queue (or failed for good), and the ticket in the soonest-
-  deadline index (a queue or indices lost or flushed).
+- each of its timers in the queue (or failed for good), each of its other jobs (its
+  automatic assignment, its hand-over check) in the queue, and the ticket in the
+  soonest-deadline index (a queue or indices lost or flushed, a job deleted).
 
 Anything else, and the ticket is worked out and rebuilt as before; a change to its timers
 by any other script deletes the record first (``scripts.TICKET_LUA``'s ``set_timers``).
@@ -43,13 +45,17 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
 local function in_place(f, K_DONE, K_TIMERS)
   if not (f[2] and f[5] and f[6]) then return false end
-  local v, marks, digest, due = string.match(f[2], '^(%d+):(%d+):([%w]+):(%d*)$')
+  local v, marks, digest, due, jobs = string.match(f[2],
+                                                  '^(%d+):(%d+):([%w]+):(%d*)(.*)$')
   if v ~= f[1] or tonumber(marks) ~= redis.call('SCARD', K_DONE)
       or digest ~= (digests[f[3]] or ARGV[3]) then
     return false
   end
   if due ~= '' and tonumber(due) <= now then return false end
   if not redis.call('ZSCORE', K_BY_DUE, f[4]) then return false end
+  for id in string.gmatch(jobs, '|([^|]+)') do
+    if not redis.call('ZSCORE', K_DUE, id) then return false end
+  end
   for _, id in ipairs(redis.call('SMEMBERS', K_TIMERS)) do
     if not redis.call('ZSCORE', K_DUE, id)
         and redis.call('SISMEMBER', K_DONE, 'failed:' .. id) == 0 then

@@ -24,12 +24,11 @@ from bot.bootstrap import (
 )
 from bot.cli import NAME_MAX, Failure
 from bot.config import Settings
+from bot.config.assignment import parse_shifts
+from bot.config.languages import available
 from bot.domain.staff import Member, WhoUnknown
 from bot.domain.text import clean_line
 from bot.domain.tickets import Client
-
-log = logging.getLogger("bot")
-
 
 log = logging.getLogger("bot")
 
@@ -66,6 +65,7 @@ async def check(settings: Settings, url: str) -> bool:
         line(name.upper(), str(shown))
     for problem in settings.missing_for("check"):
         line("missing", problem, good=False)
+    line("languages", f"{', '.join(available())} (a catalog each, under bot/locale)")
     if not settings.smtp_url or not settings.support_lead_email:
         line("email", "SMTP_URL or SUPPORT_LEAD_EMAIL not set: breaches are not emailed")
     print("Redis")
@@ -263,7 +263,8 @@ def check_scopes(auth: AsyncSlackResponse, line: Callable[..., None]) -> bool:
 
 async def check_people(settings: Settings, slack: Slack, registered: Sequence[Client],
                        line: Callable[..., None]) -> bool:
-    """The head of support, then each client: channel, sharing, account manager, plan, pin."""
+    """The head of support, the people given shifts, then each client: channel, sharing,
+    account manager, plan, pin."""
     ok = True
     people: dict[str, str | None] = {}
 
@@ -287,6 +288,11 @@ async def check_people(settings: Settings, slack: Slack, registered: Sequence[Cl
     else:
         result("SUPPORT_LEAD", "not set: breaches are not sent to a head of support",
                warn=True)
+    # Each person given a shift (the calendars they name were checked with the settings).
+    for user, calendar in sorted(parse_shifts(settings.shifts, settings.calendars).items()):
+        problem = await problem_with(user)
+        result("SHIFTS", f"{problem}, yet given the calendar {calendar.name}" if problem
+               else f"{user} is active, on shift by {calendar.name}", warn=problem is not None)
     plans = settings.plan_table
     for client in registered:
         print(f"Client {clean_line(client.name)} ({client.channel})")
@@ -324,6 +330,13 @@ async def check_people(settings: Settings, slack: Slack, registered: Sequence[Cl
         else:
             result("plan", f"{client.plan!r} is not a plan; known: "
                    f"{', '.join(sorted(plans))} (PLANS)", good=False)
+        if client.language is None:
+            result("language", f"{settings.language} (LANGUAGE)")
+        elif client.language in available():
+            result("language", client.language)
+        else:
+            result("language", f"{client.language!r} has no catalog; known: "
+                   f"{', '.join(available())} (clients set --language)", good=False)
         await check_welcome(slack, client, result)
     return ok
 

@@ -17,10 +17,12 @@ from bot.bootstrap import (
 from bot.cli import NAME_MAX, PHONE_MAX, Failure
 from bot.cli.check import require_account_manager
 from bot.config import CHANNEL_ID, USER_ID, Settings
+from bot.config.languages import available
 from bot.domain.text import clean_line
 from bot.domain.tickets import Client
 from bot.domain.watch import Watch
 from bot.slack_ui.messages import welcome_message
+from bot.slack_ui.words import words_for
 
 log = logging.getLogger("bot")
 
@@ -41,6 +43,7 @@ async def clients(settings: Settings, url: str, args: argparse.Namespace) -> Non
             for c in listed:
                 print(f"{c.channel}  {c.name}  plan={c.plan}  account_manager="
                       f"{c.account_manager or '-'}  phone={c.phone or '-'}  watch={c.watch}  "
+                      f"language={c.language or settings.language + ' (LANGUAGE)'}  "
                       f"email_domains={','.join(c.email_domains) or '-'}")
         elif args.action == "remove":
             if not await store.remove_client(args.channel):
@@ -49,17 +52,19 @@ async def clients(settings: Settings, url: str, args: argparse.Namespace) -> Non
         else:
             await set_client(runtime, channel=args.channel, name=args.name,
                              account_manager=args.account_manager, plan=args.plan,
-                             phone=args.phone, watch=args.watch,
+                             phone=args.phone, watch=args.watch, language=args.language,
                              email_domains=args.email_domains)
 
 
 async def set_client(runtime: Runtime, *, channel: str, name: str, account_manager: str,
                      plan: str = "standard", phone: str | None = None,
-                     watch: str | None = None, email_domains: Sequence[str] | None = None
-                     ) -> None:
+                     watch: str | None = None, language: str | None = None,
+                     email_domains: Sequence[str] | None = None) -> None:
     """``clients set``: register or update a client channel, with its welcome message.
     ``watch``: whether plain messages open tickets (None: as before; for a new client,
-    they do); ``email_domains``: the client's email domains (None: keep the ones it has)."""
+    they do). ``language``: what the client reads (None: as before; for a new client,
+    ``LANGUAGE``). ``email_domains``: the client's email domains (None: keep the ones it
+    has)."""
     settings, store = runtime.settings, runtime.store
     problems = []
     domains = email_domains_of(email_domains)
@@ -79,6 +84,9 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
     if plan not in settings.plan_table:
         problems.append(f"--plan {plan!r} is not a plan; known: "
                         f"{', '.join(sorted(settings.plan_table))} (add plans with PLANS)")
+    if language is not None and language not in available():
+        problems.append(f"--language {language!r} is not a language the desk speaks; known: "
+                        f"{', '.join(available())}")
     if problems:
         raise Failure("\n".join(problems))
     await require_account_manager(runtime.slack, account_manager)
@@ -88,10 +96,12 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
                     account_manager=account_manager, phone=clean_line(phone) if phone else None,
                     welcome_ts=previous.welcome_ts if previous else None,
                     watch=watch or (previous.watch if previous else Watch.MESSAGES),
+                    language=language or (previous.language if previous else None),
                     email_domains=(domains if domains is not None else
                                    previous.email_domains if previous else ()))
     slack = runtime.slack
-    text, body = welcome_message(client)
+    text, body = welcome_message(
+        words_for(client.language or settings.language), client)
     try:
         ts = client.welcome_ts
         if ts:
@@ -122,6 +132,10 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
             client.plan, client.account_manager):
         moved = await runtime.worker.sweeper.follow_plan(client.channel)
         print(f"{moved} open ticket(s) of {client.name} now follow plan {client.plan}.")
+    if previous and previous.language != client.language:
+        redrawn = await runtime.worker.sweeper.redraw_cards(client.channel)
+        print(f"{client.name} now reads {client.language}: its welcome message and the "
+              f"cards of {redrawn} open ticket(s) are redrawn.")
 
 
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")

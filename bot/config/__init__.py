@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config.assignment import parse_away, parse_reassign_after, parse_rule, parse_shifts
+from bot.config.languages import available
 from bot.config.plans import parse_calendars, parse_plans
 from bot.domain.mailbox import MailboxAddress, mailbox_address
 from bot.domain.plans import Plan
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_cluster: bool = False
     redis_partitions: int | None = Field(default=None, ge=1, le=1024)
+    redis_max_connections: int = Field(default=100, ge=2, le=100_000)
     triage_channel: str | None = None
     support_lead: str | None = None
     support_lead_email: str | None = None
@@ -75,6 +77,7 @@ class Settings(BaseSettings):
     log_format: str = "text"
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str = "0.0.0.0"
+    language: str = "en"
     assignment: str = "none"
     shifts: str = ""
     away_emoji: str = ":palm_tree:,:face_with_thermometer:,:airplane:"
@@ -145,6 +148,15 @@ class Settings(BaseSettings):
                 f"{value!r} is not a channel ID; give the ID (C0123ABCD), found at the bottom "
                 "of the channel's details in Slack, not its name"
             )
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        known = available()
+        if value not in known:
+            raise ValueError(f"{value!r} is not a language the desk speaks; known: "
+                             f"{', '.join(known)}")
         return value
 
     @field_validator("support_lead")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.config.plans import _json, parse_calendars, parse_duration
+from bot.config.plans import json_object, parse_calendars, parse_duration
 from bot.domain.assignment import Rule
 from bot.domain.calendar import Calendar
 
@@ -32,7 +32,7 @@ def parse_shifts(raw: str, calendars: str) -> dict[str, Calendar]:
         return {}
     known = parse_calendars(calendars)
     shifts = {}
-    for user, name in _json(raw, '{"U0123ABCD": "office"}').items():
+    for user, name in json_object(raw, '{"U0123ABCD": "office"}').items():
         if not USER.match(user):
             raise ValueError(f"{user!r} is not a user ID (U0123ABCD)")
         if name not in known:

@@ -60,7 +60,8 @@ def _object(value: Any, where: str, shape: str) -> dict[str, Any]:
     return value
 
 
-def _json(raw: str, shape: str) -> dict[str, Any]:
+def json_object(raw: str, shape: str) -> dict[str, Any]:
+    """A setting's JSON object (``shape``: an example, for the error message)."""
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -73,7 +74,7 @@ def parse_plans(raw: str, calendars: dict[str, Calendar]) -> dict[str, Plan]:
     plans = default_plans()
     if not raw.strip():
         return plans
-    data = _json(raw, '{"premium": {"critical": 1800, ...}}')
+    data = json_object(raw, '{"premium": {"critical": 1800, ...}}')
     for name, spec in sorted(data.items(), key=lambda item: item[0] != STANDARD):
         if blank(name) or len(name) > PLAN_NAME_MAX or clean_line(name) != name:
             over = f" (it has {len(name)})" if len(name) > PLAN_NAME_MAX else ""
@@ -166,7 +167,7 @@ def parse_calendars(raw: str, today: date | None = None) -> dict[str, Calendar]:
     read from the ``holidays`` package for the years around ``today``)."""
     if not raw.strip():
         return {}
-    data = _json(raw, '{"office": {"timezone": "Europe/Rome", "hours": {...}}}')
+    data = json_object(raw, '{"office": {"timezone": "Europe/Rome", "hours": {...}}}')
     year = (today or date.today()).year
     found = {}
     for name, spec in data.items():

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import partial
 
 from bot.adapters.slack import marker
-from bot.delivery.job_run import Run, load
+from bot.delivery.job_run import Run, client_words, load, staff_words
 from bot.delivery.posts import in_client_thread, since
 from bot.delivery.registry import Consequences, Handlers
 from bot.delivery.reminders import in_triage_thread
@@ -20,6 +20,7 @@ from bot.domain.jobs import (
     JobKind,
     ProblemNote,
 )
+from bot.domain.text import N_
 from bot.services.assignment import RETRY_EVERY, Assignments, NobodyAvailable
 from bot.services.reminders import NotDue
 from bot.slack_ui import assignment as texts
@@ -37,7 +38,8 @@ async def assigned_notice(job: AssignedNotice, run: Run) -> None:
     if assignment.to is None:
         return
     await in_client_thread(run, loaded.ticket, job.id, f"assigned:{job.change}",
-                           texts.assigned_notice(loaded.ticket, assignment))
+                           texts.assigned_notice(client_words(run, loaded.client),
+                                                 loaded.ticket, assignment))
 
 
 async def assigned_dm(job: AssignedDM, run: Run) -> None:
@@ -46,8 +48,8 @@ async def assigned_dm(job: AssignedDM, run: Run) -> None:
             job.id in loaded.ticket.sent):
         return
     ticket = loaded.ticket
-    text = texts.assigned_dm(ticket, loaded.client, ticket.assignments[job.change], job.user,
-                             loaded.thread_link())
+    text = texts.assigned_dm(staff_words(run), ticket, loaded.client,
+                             ticket.assignments[job.change], job.user, loaded.thread_link())
     await run.deps.slack.post_once(job.user, text, None, again=run.again, oldest=since(ticket),
                                    mark=marker(ticket.key, f"assigned:{job.change}/dm:{job.user}"))
     await run.deps.store.mark_done(ticket.number, job.id)
@@ -65,14 +67,15 @@ async def assignment_note(job: AssignmentNote, run: Run) -> None:
     if loaded is None or job.id in loaded.ticket.sent:
         return
     await in_triage_thread(run, loaded, job.id, job.id.rsplit(":", 2)[0] + ":"
-                           + job.id[-12:], texts.assignment_note(job))
+                           + job.id[-12:], texts.assignment_note(staff_words(run), job))
 
 
 def dm_failed(job: AssignedDM, error: str) -> list[Job]:
     """The triage thread is told; an assignee who cannot be reached is skipped for a day and
     a ticket the desk gave them goes to the next person."""
-    note = ProblemNote(ticket=job.ticket, what=f"DM <@{job.user}> about their assignment",
-                       error=error, hint="another engineer should take this ticket over.",
+    note = ProblemNote(ticket=job.ticket, what=N_("DM <@{user}> about their assignment"),
+                       params={"user": job.user}, error=error,
+                       hint=N_("another engineer should take this ticket over."),
                        recipient=job.user)
     if error not in UNREACHABLE:
         return [note]
@@ -80,13 +83,13 @@ def dm_failed(job: AssignedDM, error: str) -> list[Job]:
 
 
 def notice_failed(job: AssignedNotice, error: str) -> list[Job]:
-    return [ProblemNote(ticket=job.ticket, what="post in the client thread", error=error,
-                        hint="The client has not been told.")]
+    return [ProblemNote(ticket=job.ticket, what=N_("post in the client thread"), error=error,
+                        hint=N_("The client has not been told."))]
 
 
 def auto_failed(job: AutoAssign, error: str) -> list[Job]:
-    return [ProblemNote(ticket=job.ticket, what="assign this ticket automatically",
-                        error=error, hint="Assign it with Assign to.")]
+    return [ProblemNote(ticket=job.ticket, what=N_("assign this ticket automatically"),
+                        error=error, hint=N_("Assign it with Assign to."))]
 
 
 def handlers(assignments: Assignments) -> Handlers:

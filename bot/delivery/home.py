@@ -7,7 +7,7 @@ from functools import partial
 
 from bot.adapters.home_viewers import RedisHomeViewers
 from bot.adapters.slack import Undeliverable
-from bot.delivery.job_run import Run
+from bot.delivery.job_run import Run, staff_words
 from bot.delivery.registry import Handlers
 from bot.domain.jobs import Armed, JobKind, PublishHome, RefreshHomes
 from bot.services.home import Homes
@@ -36,7 +36,7 @@ async def publish_home(homes: Homes, viewers: RedisHomeViewers, job: PublishHome
         raise NotDue(wait)
     home = await homes.home(Actor(job.user))
     try:
-        await run.deps.slack.publish_home(job.user, home_view(home))
+        await run.deps.slack.publish_home(job.user, home_view(staff_words(run), home))
     except Undeliverable as refused:
         log.warning("App Home of %s refused for good (%s): no longer kept current", job.user,
                     refused.error)

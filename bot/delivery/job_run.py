@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from bot.adapters.finish import Closing, Finished
 from bot.adapters.slack import Slack
 from bot.adapters.store import Store
+from bot.config.languages import SOURCE
 from bot.domain.identity import Identity
 from bot.domain.plans import Plan
 from bot.domain.sla import Window, response_window
 from bot.domain.tickets import Client, Ticket, Versioned
 from bot.services.plans import Plans
 from bot.services.ports import Now
+from bot.slack_ui.words import Words, words_for
 
 
 class NotReady(Exception):
@@ -32,6 +34,8 @@ class DeliveryConfig:
     engineering_channel: str | None
     reopen_days: int
     """How long a resolved ticket can be reopened (its notice says so)."""
+    language: str = SOURCE
+    """``LANGUAGE``: staff surfaces' language, and clients' without one of their own."""
 
 
 @dataclass(frozen=True)
@@ -110,3 +114,14 @@ async def load(run: Run, number: int) -> Loaded | None:
         return None
     client, plan = await run.deps.plans.client_and_plan(current.ticket.channel)
     return Loaded(current, client, plan, await run.deps.slack.identity())
+
+
+def staff_words(run: Run) -> Words:
+    """What staff read (triage, DMs, the head of support's email): ``LANGUAGE``."""
+    return words_for(run.deps.config.language)
+
+
+def client_words(run: Run, client: Client | None) -> Words:
+    """What a client reads: their language, else ``LANGUAGE``."""
+    return words_for(client.language if client and client.language
+                     else run.deps.config.language)

@@ -12,6 +12,7 @@ from bot.adapters.slack import Undeliverable
 from bot.delivery.job_run import Loaded, Run, load
 from bot.delivery.registry import Consequences, Handlers
 from bot.domain.jobs import Armed, DeliverOutbox, Job, JobKind, ProblemNote, Sink, TicketEvent
+from bot.domain.text import N_
 from bot.domain.tickets import Severity, ticket_key
 from bot.services.sinks import PAGER_ACTIONS
 
@@ -72,7 +73,8 @@ async def deliver_outbox(pager: Pager | None, webhook: Webhook | None, job: Deli
                       job.sink.value, event.seq, event.event, exc.error)
             await store.mark_done(job.ticket, f"failed:{job.sink.value}:{event.id}")
             await store.enqueue(Armed(ProblemNote(
-                ticket=job.ticket, what=f"send the {event.event} event to the {job.sink.value}",
+                ticket=job.ticket, what=N_("send the {event} event to the {sink}"),
+                params={"event": str(event.event), "sink": job.sink.value},
                 error=exc.error, recipient=job.sink.value)))
         await store.outbox_sent(job.sink.value, job.ticket, head)
     await store.enqueue(Armed(job))
@@ -86,9 +88,10 @@ async def misqueued_event(job: TicketEvent, run: Run) -> None:
 
 
 def outbox_failed(job: DeliverOutbox, error: str) -> list[Job]:
-    return [ProblemNote(ticket=job.ticket, what=f"send this ticket's events to the "
-                        f"{job.sink.value}", error=error, hint="They stay queued, and go out "
-                        "with the ticket's next event.", recipient=job.sink.value)]
+    return [ProblemNote(ticket=job.ticket, what=N_("send this ticket's events to the {sink}"),
+                        params={"sink": job.sink.value}, error=error,
+                        hint=N_("They stay queued, and go out with the ticket's next event."),
+                        recipient=job.sink.value)]
 
 
 def handlers(pager: Pager | None, webhook: Webhook | None) -> Handlers:

@@ -10,9 +10,9 @@ from functools import partial
 
 from bot.adapters.finish import Choice, Finished, Posted
 from bot.adapters.slack import CARD, Author, marker
-from bot.delivery.job_run import Loaded, NotReady, Run, load
+from bot.delivery.job_run import Loaded, NotReady, Run, client_words, load, staff_words
 from bot.delivery.registry import Consequences, Handlers
-from bot.domain import tickets as rules
+from bot.domain import transitions as rules
 from bot.domain.jobs import (
     Armed,
     EngineeringHandoff,
@@ -29,7 +29,7 @@ from bot.domain.jobs import (
     SyncTriage,
 )
 from bot.domain.sla import clock_states, is_breached, response_window
-from bot.domain.text import clean_block, clean_line
+from bot.domain.text import N_, clean_block, clean_line
 from bot.domain.tickets import Ticket
 from bot.services.changes import Changes
 from bot.services.ports import Directory
@@ -128,10 +128,11 @@ async def sync_card(job: SyncCard, run: Run) -> None:
 def card_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]:
     ticket, now = loaded.ticket, run.deps.now()
     calendar = loaded.plan.calendar_for(ticket.severity)
-    return client_card(ticket, loaded.client, loaded.window,
+    w = client_words(run, loaded.client)
+    return client_card(w, ticket, loaded.client, loaded.window,
                        breached=is_breached(ticket, loaded.plan, now),
                        clocks=clock_states(ticket, loaded.plan, now),
-                       hours=calendar.describe() if calendar else None)
+                       hours=w.hours(calendar) if calendar else None)
 
 
 def triage_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]:
@@ -142,10 +143,10 @@ def triage_view(loaded: Loaded, run: Run) -> tuple[str, list[dict[str, object]]]
     now = run.deps.now()
     calendar = loaded.plan.calendar_for(ticket.severity)
     return messages.triage_message(
-        ticket, loaded.client, loaded.window, loaded.identity,
+        staff_words(run), ticket, loaded.client, loaded.window, loaded.identity,
         breached=is_breached(ticket, loaded.plan, now), engineering_link=engineering,
         clocks=clock_states(ticket, loaded.plan, now),
-        hours=calendar.describe() if calendar else None)
+        hours=staff_words(run).hours(calendar) if calendar else None)
 
 
 def recorded(ticket: Ticket, posted: Posted | None, done: Finished) -> None:
@@ -179,7 +180,8 @@ async def status_notice(job: StatusNotice, run: Run) -> None:
     if loaded is None or job.change >= len(loaded.ticket.status_changes):
         return
     ticket = loaded.ticket
-    text, body = messages.status_notice(ticket, ticket.status_changes[job.change],
+    text, body = messages.status_notice(client_words(run, loaded.client), ticket,
+                                        ticket.status_changes[job.change],
                                         run.deps.config.reopen_days, csat=loaded.plan.csat)
     await in_client_thread(run, ticket, job.id, f"status:{job.change}", text, body)
 
@@ -190,7 +192,8 @@ async def severity_notice(job: SeverityNotice, run: Run) -> None:
         return
     ticket = loaded.ticket
     shown = replace(ticket, severity_changes=ticket.severity_changes[: job.change + 1])
-    text = messages.severity_notice(shown, response_window(shown, loaded.plan))
+    text = messages.severity_notice(client_words(run, loaded.client), shown,
+                                    response_window(shown, loaded.plan))
     await in_client_thread(run, ticket, job.id, f"severity_notice:{job.change}", text)
 
 
@@ -200,7 +203,8 @@ async def relay_update(changes: Changes, directory: Directory, job: RelayUpdate,
     if loaded is None:
         return
     member = await directory.member(job.by)
-    name = member.name if member and member.name else "Support"
+    w = client_words(run, loaded.client)
+    name = member.name if member and member.name else w._("Support")
     number = loaded.ticket.number
 
     async def posted(ts: str) -> None:
@@ -210,7 +214,8 @@ async def relay_update(changes: Changes, directory: Directory, job: RelayUpdate,
     await in_client_thread(
         run, loaded.ticket, job.id, f"update:{job.ref}", escape(cut_plain(job.text, 3000)),
         messages.message_sections(job.text),
-        author=Author(f"{name} (support)", member.image if member else None), posted=posted)
+        author=Author(w._("{name} (support)", name=name), member.image if member else None),
+        posted=posted)
 
 
 async def engineering_handoff(job: EngineeringHandoff, run: Run) -> None:
@@ -223,7 +228,8 @@ async def engineering_handoff(job: EngineeringHandoff, run: Run) -> None:
         log.warning("%s sent to engineering, but ENGINEERING_CHANNEL is not set", ticket.key)
         return
     text, body = messages.engineering_message(
-        ticket, loaded.client, job.by, loaded.triage_link(run.deps.config.triage_channel))
+        staff_words(run), ticket, loaded.client, job.by,
+        loaded.triage_link(run.deps.config.triage_channel))
     ts = await run.deps.slack.post_once(channel, text, body,
                                         mark=marker(ticket.key, "engineering"),
                                         again=run.again, oldest=since(ticket))
@@ -246,7 +252,9 @@ async def reaction_prompt(job: ReactionPrompt, run: Run) -> None:
         source_link=identity.permalink(job.channel, job.ts))
     key = f"{job.channel}:{job.ts}"
     await run.deps.store.put_prefill(key, prefill.model_dump_json(), PREFILL_TTL)
-    body_text, body = messages.reaction_prompt(OpenTicketButton(prefill=key))
+    client, _ = await run.deps.plans.client_and_plan(job.channel)
+    body_text, body = messages.reaction_prompt(client_words(run, client),
+                                               OpenTicketButton(prefill=key))
     await slack.post_once(
         job.channel, body_text, body, thread_ts=message.get("thread_ts") or job.ts,
         mark=marker(f"{job.channel}:{job.ts}", "reaction_prompt"), again=run.again,
@@ -256,19 +264,19 @@ async def reaction_prompt(job: ReactionPrompt, run: Run) -> None:
 def client_thread_failed(job: PostClientThread, error: str) -> list[Job]:
     """The triage post goes out all the same, and says the client has not seen it."""
     return [PostTriage(ticket=job.ticket), ProblemNote(
-        ticket=job.ticket, what="post this ticket in the client channel", error=error,
-        hint="The client has not seen it. Invite the app to that channel.")]
+        ticket=job.ticket, what=N_("post this ticket in the client channel"), error=error,
+        hint=N_("The client has not seen it. Invite the app to that channel."))]
 
 
 def card_failed(job: SyncCard, error: str) -> list[Job]:
-    return [ProblemNote(ticket=job.ticket, what="bring the ticket's card in the client "
-                        "thread up to date", error=error,
-                        hint="The client sees an older state there.")]
+    return [ProblemNote(ticket=job.ticket,
+                        what=N_("bring the ticket's card in the client thread up to date"),
+                        error=error, hint=N_("The client sees an older state there."))]
 
 
 def notice_failed(job: StatusNotice | SeverityNotice | RelayUpdate, error: str) -> list[Job]:
-    return [ProblemNote(ticket=job.ticket, what="post in the client thread", error=error,
-                        hint="The client has not been told.")]
+    return [ProblemNote(ticket=job.ticket, what=N_("post in the client thread"), error=error,
+                        hint=N_("The client has not been told."))]
 
 
 def handlers(changes: Changes, directory: Directory) -> Handlers:

@@ -10,7 +10,7 @@ from functools import partial
 from bot.adapters.mail import Mailer
 from bot.adapters.metrics import REMINDERS, TIMER_LAG
 from bot.adapters.slack import marker
-from bot.delivery.job_run import Loaded, NotReady, Run, load
+from bot.delivery.job_run import Loaded, NotReady, Run, load, staff_words
 from bot.delivery.posts import since
 from bot.delivery.registry import Consequences, Handlers
 from bot.domain.jobs import (
@@ -25,6 +25,7 @@ from bot.domain.jobs import (
     TriageNote,
 )
 from bot.domain.sla import Step, Window, reminder_current, rung_suffix, windows
+from bot.domain.text import N_
 from bot.services.reminders import Reminders
 from bot.slack_ui import notices
 
@@ -69,16 +70,17 @@ async def reminder_dm(job: ReminderDM, run: Run) -> None:
     if loaded is None:
         return
     ticket, client, now = loaded.ticket, loaded.client, run.deps.now()
+    w = staff_words(run)
     window = fired_window(loaded, job.step, job.generation)
     clock = job.step.clock
     if job.step is Step.UPDATE:
-        text = notices.update_overdue_dm(ticket, client, job.generation / 1000, now,
+        text = notices.update_overdue_dm(w, ticket, client, job.generation / 1000, now,
                                          loaded.thread_link())
     elif job.step.is_breach:
-        text = notices.breach_dm(ticket, client, window, now, loaded.thread_link(),
+        text = notices.breach_dm(w, ticket, client, window, now, loaded.thread_link(),
                                  loaded.triage_link(run.deps.config.triage_channel), clock)
     else:
-        text = notices.warning_dm(ticket, client, window, now, loaded.thread_link(), clock)
+        text = notices.warning_dm(w, ticket, client, window, now, loaded.thread_link(), clock)
     await run.deps.slack.post_once(
         job.user, text, None, again=run.again, oldest=since(ticket),
         mark=marker(ticket.key, f"{notification(job)}/dm:{job.user}"))
@@ -92,13 +94,14 @@ async def triage_note(job: TriageNote, run: Run) -> None:
     ticket, now = loaded.ticket, run.deps.now()
     window = fired_window(loaded, job.step, job.generation)
     clock = job.step.clock
+    w = staff_words(run)
     if job.step is Step.UPDATE:
-        text = notices.update_overdue_note(ticket, job.generation / 1000, now, job.told)
+        text = notices.update_overdue_note(w, ticket, job.generation / 1000, now, job.told)
     elif job.step.is_breach:
-        text = notices.breach_note(ticket, window, now, clock=clock, told=job.told,
+        text = notices.breach_note(w, ticket, window, now, clock=clock, told=job.told,
                                    alerted=job.alerted, emailed=job.emailed)
     else:
-        text = notices.warning_note(ticket, loaded.client, window, now, job.told, clock)
+        text = notices.warning_note(w, ticket, loaded.client, window, now, job.told, clock)
     await in_triage_thread(run, loaded, job.id, f"{notification(job)}/triage", text)
 
 
@@ -109,8 +112,9 @@ async def group_alert(job: GroupAlert, run: Run) -> None:
     if loaded is None:
         return
     ticket = loaded.ticket
-    text = notices.group_alert(ticket, loaded.client, job.step.clock, job.step.is_breach,
-                               job.target, loaded.triage_link(run.deps.config.triage_channel))
+    text = notices.group_alert(staff_words(run), ticket, loaded.client, job.step.clock,
+                               job.step.is_breach, job.target,
+                               loaded.triage_link(run.deps.config.triage_channel))
     if job.target.startswith("S"):
         await in_triage_thread(run, loaded, job.id, f"{notification(job)}/alert", text)
         return
@@ -128,8 +132,9 @@ async def breach_email(mailer: Mailer | None, job: BreachEmail, run: Run) -> Non
         log.warning("%s: breach email dropped: SMTP_URL is not set", loaded.ticket.key)
         return
     email = notices.breach_email(
-        loaded.ticket, loaded.client, fired_window(loaded, job.step, job.generation),
-        run.deps.now(), to=job.to, thread_link=loaded.thread_link(),
+        staff_words(run), loaded.ticket, loaded.client,
+        fired_window(loaded, job.step, job.generation), run.deps.now(), to=job.to,
+        thread_link=loaded.thread_link(),
         triage_link=loaded.triage_link(run.deps.config.triage_channel),
         generation=job.generation, clock=job.step.clock,
         again=rung_suffix(job.rung, job.repeat).replace(":", "."))
@@ -143,7 +148,8 @@ async def problem_note(job: ProblemNote, run: Run) -> None:
     if loaded is None or job.id in loaded.ticket.sent:
         return
     await in_triage_thread(run, loaded, job.id, job.id.split(":", 2)[0] + ":" + job.id[-12:],
-                           notices.problem_note(job.what, job.error, job.hint))
+                           notices.problem_note(staff_words(run), job.what, job.error,
+                                                job.hint, job.params))
 
 
 async def in_triage_thread(run: Run, loaded: Loaded, job_id: str, name: str, text: str) -> None:
@@ -160,9 +166,9 @@ async def in_triage_thread(run: Run, loaded: Loaded, job_id: str, name: str, tex
 
 
 _HINTS = {
-    Role.ACCOUNT_MANAGER: "update the client with `clients set --account-manager`.",
-    Role.HEAD_OF_SUPPORT: "check SUPPORT_LEAD.",
-    Role.ASSIGNEE: "another engineer should take this ticket over.",
+    Role.ACCOUNT_MANAGER: N_("update the client with `clients set --account-manager`."),
+    Role.HEAD_OF_SUPPORT: N_("check SUPPORT_LEAD."),
+    Role.ASSIGNEE: N_("another engineer should take this ticket over."),
 }
 
 
@@ -171,26 +177,28 @@ def _step(step: Step) -> str:
 
 
 def dm_failed(job: ReminderDM, error: str) -> list[Job]:
-    return [ProblemNote(ticket=job.ticket, what=f"DM <@{job.user}> ({job.role.value}) about "
-                        f"the {_step(job.step)}", error=error, hint=_HINTS[job.role],
-                        recipient=job.user)]
+    return [ProblemNote(ticket=job.ticket, what=N_("DM <@{user}> ({role}) about the {step}"),
+                        params={"user": job.user, "role": job.role.value,
+                                "step": _step(job.step)},
+                        error=error, hint=_HINTS[job.role], recipient=job.user)]
 
 
 def email_failed(job: BreachEmail, error: str) -> list[Job]:
-    return [ProblemNote(ticket=job.ticket, what=f"email the breach to {job.to}", error=error,
-                        hint="check SUPPORT_LEAD_EMAIL and SMTP_URL.", recipient=job.to)]
+    return [ProblemNote(ticket=job.ticket, what=N_("email the breach to {to}"),
+                        params={"to": job.to}, error=error,
+                        hint=N_("check SUPPORT_LEAD_EMAIL and SMTP_URL."), recipient=job.to)]
 
 
 def timer_failed(job: FireTimer, error: str) -> list[Job]:
-    return [ProblemNote(ticket=job.ticket, what=f"send the {_step(job.step)} reminder",
-                        error=error, hint="Its deadline is on this post; the desk's log says "
-                        "why.")]
+    return [ProblemNote(ticket=job.ticket, what=N_("send the {step} reminder"),
+                        params={"step": _step(job.step)}, error=error,
+                        hint=N_("Its deadline is on this post; the desk's log says why."))]
 
 
 def alert_failed(job: GroupAlert, error: str) -> list[Job]:
-    return [ProblemNote(ticket=job.ticket, what=f"alert {job.target} about the "
-                        f"{_step(job.step)}", error=error,
-                        hint="Check the ladder in PLANS, and invite the app to the channel.",
+    return [ProblemNote(ticket=job.ticket, what=N_("alert {target} about the {step}"),
+                        params={"target": job.target, "step": _step(job.step)}, error=error,
+                        hint=N_("Check the ladder in PLANS, and invite the app to the channel."),
                         recipient=job.target)]
 
 

@@ -7,10 +7,11 @@ import logging
 from functools import partial
 
 from bot.adapters.slack import Undeliverable, marker
-from bot.delivery.job_run import Run, load
+from bot.delivery.job_run import Run, load, staff_words
 from bot.delivery.registry import Handlers
 from bot.delivery.reminders import in_triage_thread
 from bot.domain.jobs import CsatComment, JobKind, ReportDM
+from bot.domain.text import N_
 from bot.services.reports import Reports
 from bot.slack_ui.csat import comment_note
 from bot.slack_ui.notices import problem_note
@@ -26,9 +27,13 @@ async def report_dm(reports: Reports, job: ReportDM, run: Run) -> None:
         log.warning("report %s: no one to send it to (the client %s has no account "
                     "manager, or is no longer registered)", job.ref, job.channel)
         return
-    kind = "Monthly statement" if job.user is None else "SLA report"
-    title = f"{kind} {job.label} — {report.client.name if report.client else 'all clients'}"
-    text, blocks = report_message(title, report.rows, report.tickets,
+    w = staff_words(run)
+    who = report.client.name if report.client else w._("all clients")
+    period = w.period(job.label)
+    title = (w._("Monthly statement {period} — {client}", period=period, client=who)
+             if job.user is None else
+             w._("SLA report {period} — {client}", period=period, client=who))
+    text, blocks = report_message(w, title, report.rows, report.tickets,
                                   report.assignees if job.user is not None else ())
     slack = run.deps.slack
     try:
@@ -39,11 +44,13 @@ async def report_dm(reports: Reports, job: ReportDM, run: Run) -> None:
                                 thread_ts=ts, again=run.again)
         if job.user is not None and report.assignees:  # the asker's, not a statement
             await slack.upload_once(channel, report.assignee_filename, report.assignee_csv,
-                                    title=f"{title}, by assignee", thread_ts=ts,
+                                    title=w._("{title}, by assignee", title=title), thread_ts=ts,
                                     again=run.again)
     except Undeliverable as refused:
-        await tell_triage(run, job, f"send the {kind.lower()} {job.label} to <@{to}>",
-                          refused.error)
+        what = (w._("send the monthly statement {period} to <@{user}>", period=period,
+                    user=to) if job.user is None else
+                w._("send the SLA report {period} to <@{user}>", period=period, user=to))
+        await tell_triage(run, job, what, refused.error)
         raise
     log.info("report %s sent to %s (%d tickets)", job.ref, to, report.tickets)
 
@@ -61,9 +68,10 @@ async def tell_triage(run: Run, job: ReportDM, what: str, error: str) -> None:
     channel = run.deps.config.triage_channel
     if channel is None:
         return
-    hint = ("Update the client's account manager with `clients set --account-manager`."
+    hint = (N_("Update the client's account manager with `clients set --account-manager`.")
             if job.user is None else "")
-    await run.deps.slack.post_once(channel, problem_note(what, error, hint), None,
+    await run.deps.slack.post_once(channel, problem_note(staff_words(run), what, error, hint),
+                                   None,
                                    mark=marker(job.ref, "problem"), again=run.again,
                                    oldest=since(job, run))
 
@@ -76,7 +84,7 @@ async def csat_comment(job: CsatComment, run: Run) -> None:
     if mine is None or not mine.comment:
         return
     await in_triage_thread(run, loaded, job.id, f"csat_comment:{job.ref}",
-                           comment_note(loaded.ticket, job.user))
+                           comment_note(staff_words(run), loaded.ticket, job.user))
 
 
 def handlers(reports: Reports) -> Handlers:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 
 from bot.adapters.slack import marker
-from bot.delivery.job_run import NotReady, Run, load
+from bot.delivery.job_run import NotReady, Run, client_words, load, staff_words
 from bot.delivery.posts import in_client_thread, since
 from bot.delivery.registry import Consequences, Handlers
 from bot.domain.jobs import ClientRelay, FollowUpNote, Job, JobKind, ProblemNote, RemoveCard
+from bot.domain.text import N_
 from bot.slack_ui import watch
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ async def follow_up_note(job: FollowUpNote, run: Run) -> None:
     ticket = loaded.ticket
     if ticket.triage_ts is None:
         raise NotReady(f"{ticket.key} has no triage post yet")
-    text, body = watch.follow_up_note(job.by, job.text)
+    text, body = watch.follow_up_note(staff_words(run), job.by, job.text)
     await run.deps.slack.post_once(channel, text, body, thread_ts=ticket.triage_ts,
                                    mark=marker(ticket.key, f"follow_up:{job.ts}"),
                                    again=run.again, oldest=since(ticket))
@@ -34,7 +35,8 @@ async def client_relay(job: ClientRelay, run: Run) -> None:
     loaded = await load(run, job.ticket)
     if loaded is None:
         return
-    text, body = watch.client_relay(loaded.ticket, job.by, job.text)
+    text, body = watch.client_relay(client_words(run, loaded.client), loaded.ticket, job.by,
+                                    job.text)
     await in_client_thread(run, loaded.ticket, job.id, f"client_relay:{job.ts}", text, body)
 
 
@@ -51,13 +53,14 @@ async def remove_card(job: RemoveCard, run: Run) -> None:
 
 
 def relay_failed(job: ClientRelay, error: str) -> list[Job]:
-    return [ProblemNote(ticket=job.ticket, what="post the client's message in the ticket's "
-                        "client thread", error=error, hint="It is only in the channel.")]
+    return [ProblemNote(ticket=job.ticket,
+                        what=N_("post the client's message in the ticket's client thread"),
+                        error=error, hint=N_("It is only in the channel."))]
 
 
 def removal_failed(job: RemoveCard, error: str) -> list[Job]:
-    return [ProblemNote(ticket=job.ticket, what="take the card out of the client thread",
-                        error=error, hint="Delete it by hand.")]
+    return [ProblemNote(ticket=job.ticket, what=N_("take the card out of the client thread"),
+                        error=error, hint=N_("Delete it by hand."))]
 
 
 def handlers() -> Handlers:

@@ -15,8 +15,8 @@ from bot.domain.reports import (
     Reported,
     Row,
     Tally,
-    _cell,
     columns,
+    csv_cell,
 )
 from bot.domain.sla import SlaClock
 
@@ -60,5 +60,5 @@ def assignee_csv(rows: Sequence[Row], cols: Sequence[Column] = ASSIGNEE_COLUMNS)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["assignee", *(f"{c.name} (s)" if c.duration else c.name for c in cols)])
     for r in rows:
-        writer.writerow([r.client, *(_cell(v) for v in r.values)])
+        writer.writerow([r.client, *(csv_cell(v) for v in r.values)])
     return out.getvalue()

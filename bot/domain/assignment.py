@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from bot.domain.text import N_
 from bot.domain.tickets import Assignment, Status, StatusChange, Ticket, TicketError
 
 
@@ -22,7 +23,7 @@ def assign(ticket: Ticket, to: str, by: str | None, now: float) -> Ticket:
     """Give the ticket to ``to`` (``by``: who did it; None: the desk). An open ticket becomes
     claimed by them, as their own Claim would make it; it is not a response."""
     if ticket.status is Status.RESOLVED:
-        raise TicketError(f"{ticket.key} is resolved; reopen it to assign it")
+        raise TicketError("{key} is resolved; reopen it to assign it", key=ticket.key)
     if ticket.assignee == to:
         return ticket
     changed = ticket
@@ -37,9 +38,9 @@ def assign(ticket: Ticket, to: str, by: str | None, now: float) -> Ticket:
 def unassign(ticket: Ticket, by: str, now: float) -> Ticket:
     """Take the ticket from its assignee: a claimed ticket is open again (Claim is offered)."""
     if ticket.status is Status.RESOLVED:
-        raise TicketError(f"{ticket.key} is resolved; reopen it first")
+        raise TicketError("{key} is resolved; reopen it first", key=ticket.key)
     if ticket.assignee is None:
-        raise TicketError(f"{ticket.key} is not assigned to anyone")
+        raise TicketError("{key} is not assigned to anyone", key=ticket.key)
     changed = ticket
     if ticket.status is Status.CLAIMED:
         move = StatusChange(at=now, by=by, old=Status.CLAIMED, new=Status.OPEN)
@@ -71,6 +72,22 @@ def silent_since(ticket: Ticket, at: float) -> bool:
     return ticket.last_update_at is None or ticket.last_update_at < at
 
 
+def handover_due(ticket: Ticket, after: float) -> tuple[int, float] | None:
+    """The hand-over check an open ticket should still have to come, ``after`` seconds
+    (``REASSIGN_AFTER``) from its automatic assignment to whoever holds it now: that
+    assignment's index and the check's due; None when it has none (assigned by hand,
+    taken up with its assignee's own Claim, or answered since)."""
+    if ticket.status is Status.RESOLVED or not ticket.assignments:
+        return None
+    index = len(ticket.assignments) - 1
+    held = ticket.assignments[index]
+    if held.by is not None or held.to is None or held.to != ticket.assignee:
+        return None
+    if not silent_since(ticket, held.at):
+        return None
+    return index, held.at + after
+
+
 def holder_at(ticket: Ticket, at: float) -> str | None:
     """Who held the ticket at ``at`` (its assignee then), by its assignments."""
     holder = None
@@ -97,17 +114,17 @@ def available(team: Collection[str], *, on_shift: Collection[str], away: Collect
     (those who held the ticket already, for a hand-over)."""
     members = sorted(set(team) - set(excluded))
     if not members:
-        return Availability((), "nobody else in the support team" if excluded
-                            else "nobody in the support team")
+        return Availability((), N_("nobody else in the support team") if excluded
+                            else N_("nobody in the support team"))
     working = [u for u in members if u in on_shift]
     if not working:
-        return Availability((), "nobody on shift")
+        return Availability((), N_("nobody on shift"))
     present = [u for u in working if u not in away]
     if not present:
-        return Availability((), "everyone away")
+        return Availability((), N_("everyone away"))
     reachable = tuple(u for u in present if u not in unreachable)
     if not reachable:
-        return Availability((), "nobody on shift can be reached by direct message")
+        return Availability((), N_("nobody on shift can be reached by direct message"))
     return Availability(reachable)
 
 

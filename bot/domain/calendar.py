@@ -24,6 +24,8 @@ DAY = 86_400
 ONE_DAY = timedelta(days=1)
 SEARCH_DAYS = 3_700
 """How far ``add`` looks for working time (ten years) before calling a calendar broken."""
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""The days as ``CALENDARS`` names them, Monday first."""
 
 Span = tuple[float, float]
 """An interval of epoch seconds, start inclusive, end exclusive."""
@@ -64,9 +66,9 @@ class Calendar:
     def zone(self) -> ZoneInfo:
         return _zone(self.timezone)
 
-    def describe(self) -> str:
-        """The hours as people read them: ``mon-fri 09:00-13:00, 14:00-18:00 (Europe/Rome)``."""
-        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    def describe(self, names: Sequence[str] = DAY_NAMES) -> str:
+        """The hours as people read them: ``mon-fri 09:00-13:00, 14:00-18:00 (Europe/Rome)``
+        (``names``: the days', Monday first)."""
         groups: list[tuple[int, int, tuple[tuple[int, int], ...]]] = []
         for i, hours in enumerate(self.week):
             if groups and groups[-1][2] == hours and groups[-1][1] == i - 1:

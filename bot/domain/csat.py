@@ -20,7 +20,7 @@ COMMENT_MAX = 3000
 def rate(ticket: Ticket, user: str, score: int, now: float) -> Ticket:
     """``user``'s rating of the ticket: a first one is added, a second click changes it."""
     if score not in SCORES:
-        raise TicketError(f"{score} is not a rating from 1 to 5")
+        raise TicketError("{score} is not a rating from 1 to 5", score=score)
     mine = next((r for r in ticket.ratings if r.user == user), None)
     if mine is not None and mine.score == score:
         return ticket
@@ -36,10 +36,10 @@ def comment(ticket: Ticket, user: str, text: str, now: float) -> Ticket:
     if blank(text):
         raise TicketError("the comment is empty")
     if len(text) > COMMENT_MAX:
-        raise TicketError(f"a comment holds at most {COMMENT_MAX} characters")
+        raise TicketError("a comment holds at most {most} characters", most=COMMENT_MAX)
     mine = next((r for r in ticket.ratings if r.user == user), None)
     if mine is None:
-        raise TicketError(f"rate {ticket.key} first (1 to 5), then add a comment")
+        raise TicketError("rate {key} first (1 to 5), then add a comment", key=ticket.key)
     if mine.comment == text:
         return ticket
     return replace(ticket, ratings=tuple(replace(r, comment=text, at=now) if r.user == user
@@ -56,14 +56,6 @@ class Score:
     @property
     def average(self) -> float | None:
         return self.total / self.count if self.count else None
-
-    def __str__(self) -> str:
-        """``CSAT 5/5 (1 rating)``, ``CSAT 4.5/5 (2 ratings)``."""
-        average = self.average
-        if average is None:
-            return "CSAT: no ratings yet"
-        shown = f"{average:.1f}".removesuffix(".0")
-        return f"CSAT {shown}/5 ({self.count} rating{'' if self.count == 1 else 's'})"
 
 
 def score(scores: Sequence[int]) -> Score:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.domain.calendar import Calendar
 from bot.domain.sla import ClockState, Window
 from bot.domain.tickets import Ticket
 
@@ -16,7 +17,7 @@ class TicketRow:
     breached: bool
     clocks: list[ClockState] = field(default_factory=list)
     """The next-response, update and resolution clocks that apply."""
-    hours: str | None = None
+    hours: Calendar | None = None
     """The business hours the ticket's clocks count, if not 24x7."""
 
 

@@ -7,6 +7,7 @@ a person types gets a period or a refusal (``TicketError``), never another error
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -39,8 +40,11 @@ def month(year: int, number: int, timezone: str = "UTC") -> Period:
 
 
 def month_of(at: float, timezone: str = "UTC", back: int = 0) -> Period:
-    """The month ``at`` falls in (in ``timezone``), or the one ``back`` months before it."""
-    local = datetime.fromtimestamp(at, ZoneInfo(timezone))
+    """The month ``at`` falls in (in ``timezone``), or the one ``back`` months before it.
+
+    Read from the whole second ``at`` falls in: ``fromtimestamp`` rounds to the nearest
+    microsecond, which puts the last half microsecond of a month in the next one."""
+    local = datetime.fromtimestamp(math.floor(at), ZoneInfo(timezone))
     index = local.year * 12 + local.month - 1 - back
     return month(index // 12, index % 12 + 1, timezone)
 
@@ -69,7 +73,8 @@ def parse_report(text: str, now: float, timezone: str = "UTC") -> tuple[Period, 
     if words and (found := _DAYS.match(words[0])):
         days = int(found.group(1))
         if not 1 <= days <= MOST_DAYS:
-            raise TicketError(f"give from 1d to {MOST_DAYS}d, not {words[0]}")
+            raise TicketError("give from 1d to {most}d, not {typed}", most=MOST_DAYS,
+                              typed=words[0])
         return (Period(now - days * DAY, now, f"last {days} day{'' if days == 1 else 's'}"),
                 " ".join(words[1:]))
     return month_of(now, timezone), " ".join(words)
@@ -79,9 +84,10 @@ def _typed_month(typed: str, found: re.Match[str], now: float, timezone: str) ->
     """``YYYY-MM`` as typed: a month from January 1970 to the current one."""
     year, number = int(found.group(1)), int(found.group(2))
     if not 1 <= number <= 12 or year < 1970:
-        raise TicketError(f"{typed} is not a month; use YYYY-MM, e.g. 2026-03")
+        raise TicketError("{typed} is not a month; use YYYY-MM, e.g. 2026-03", typed=typed)
     current = datetime.fromtimestamp(now, ZoneInfo(timezone))
     if (year, number) > (current.year, current.month):
-        raise TicketError(f"{typed} has not begun yet; give a month up to "
-                          f"{current.year:04d}-{current.month:02d}")
+        latest = f"{current.year:04d}-{current.month:02d}"
+        raise TicketError("{typed} has not begun yet; give a month up to {month}",
+                          typed=typed, month=latest)
     return month(year, number, timezone)

@@ -26,6 +26,7 @@ from bot.domain.calendar import Span, elapsed
 from bot.domain.csat import score
 from bot.domain.plans import Plan
 from bot.domain.sla import PAUSED, SlaClock, clock_stopped_at, is_breached, periods
+from bot.domain.text import N_
 from bot.domain.tickets import Severity, Status, Ticket
 
 ALL = "all"
@@ -161,8 +162,8 @@ class Reported:
 
 
 REPORTED: tuple[Reported, ...] = (
-    Reported(SlaClock.INITIAL, "first response", (50, 90, 99), met=True),
-    Reported(SlaClock.RESOLUTION, "resolution", (50, 90)),
+    Reported(SlaClock.INITIAL, N_("first response"), (50, 90, 99), met=True),
+    Reported(SlaClock.RESOLUTION, N_("resolution"), (50, 90)),
 )
 """The clocks reports show, in order. A clock added here is a column more everywhere."""
 
@@ -230,6 +231,11 @@ class Column:
     """A number of seconds (shown as a duration)."""
     share: bool = False
     """A percentage."""
+    template: str = ""
+    """The name as the catalog knows it, with ``{clock}`` and ``{p}`` fields (``name``
+    filled in English); empty: ``name`` itself."""
+    clock: str = ""
+    p: int = 0
 
 
 def _met(clock: SlaClock) -> Callable[[Tally], Value]:
@@ -255,17 +261,20 @@ def _percentile(clock: SlaClock, p: int) -> Callable[[Tally], Value]:
 def columns(reported: Sequence[Reported] = REPORTED) -> list[Column]:
     """Tickets, then each reported clock's met % and pending count (where it has a met %)
     and percentiles, breaches, then CSAT."""
-    found = [Column("tickets", lambda t: t.tickets)]
+    found = [Column(N_("tickets"), lambda t: t.tickets)]
     for r in reported:
         if r.met:
-            found.append(Column(f"{r.label} met %", _met(r.clock), share=True))
-            found.append(Column(f"{r.label} pending", _pending(r.clock)))
-        found += [Column(f"{r.label} p{p}", _percentile(r.clock, p), duration=True)
+            found.append(Column(f"{r.label} met %", _met(r.clock), share=True,
+                                template=N_("{clock} met %"), clock=r.label))
+            found.append(Column(f"{r.label} pending", _pending(r.clock),
+                                template=N_("{clock} pending"), clock=r.label))
+        found += [Column(f"{r.label} p{p}", _percentile(r.clock, p), duration=True,
+                         template=N_("{clock} p{p}"), clock=r.label, p=p)
                   for p in r.percentiles]
-    found.append(Column("breaches", lambda t: t.breaches))
-    found.append(Column("CSAT average", lambda t: score(t.scores).average))
-    found.append(Column("CSAT ratings", lambda t: len(t.scores)))
-    found.append(Column("not a request", lambda t: t.not_request))
+    found.append(Column(N_("breaches"), lambda t: t.breaches))
+    found.append(Column(N_("CSAT average"), lambda t: score(t.scores).average))
+    found.append(Column(N_("CSAT ratings"), lambda t: len(t.scores)))
+    found.append(Column(N_("not a request"), lambda t: t.not_request))
     return found
 
 
@@ -320,7 +329,8 @@ def tickets_in(rows: Sequence[Row]) -> int:
     return sum(int(r.values[0] or 0) for r in rows if r.severity == ALL and not r.everyone)
 
 
-def _cell(value: Value) -> str:
+def csv_cell(value: Value) -> str:
+    """A figure as a CSV cell: blank where none, durations to the millisecond."""
     if value is None:
         return ""
     if isinstance(value, int):
@@ -335,7 +345,7 @@ def to_csv(rows: Sequence[Row], cols: Sequence[Column] = COLUMNS) -> str:
     writer.writerow(["client", "severity",
                      *(f"{c.name} (s)" if c.duration else c.name for c in cols)])
     for r in rows:
-        writer.writerow([_csv_safe(r.client), r.severity, *(_cell(v) for v in r.values)])
+        writer.writerow([_csv_safe(r.client), r.severity, *(csv_cell(v) for v in r.values)])
     return out.getvalue()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain.text import N_
 from bot.domain.tickets import TicketError
 
 SLACKBOT = "USLACKBOT"
@@ -18,8 +19,8 @@ class WhoUnknown(TicketError):
     """Slack could not say in time who is acting; nothing was changed."""
 
     def __init__(self) -> None:
-        super().__init__("Slack did not say in time who you are, so nothing was changed; "
-                         "please try again in a minute")
+        super().__init__(N_("Slack did not say in time who you are, so nothing was changed; "
+                            "please try again in a minute"))
 
 
 @dataclass(frozen=True)

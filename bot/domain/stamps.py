@@ -1,9 +1,9 @@
-"""What a ticket's timers are worked out from, besides the ticket: its plan (with its
-calendar), the warning share and the rules themselves, as a short digest. The sweep
-records it with the timers it arms, and leaves to Redis the tickets whose record still
-holds (``bot.adapters.sweep_scripts``): a plan, a calendar, the warning share or the
-rules (a new release) changed since, and the digest differs, so the ticket is worked out
-again.
+"""What a ticket's timers and jobs are worked out from, besides the ticket: its plan (with
+its calendar), the warning share, the settings of automatic assignment and the rules
+themselves, as a short digest. The sweep records it with the timers it arms, and leaves
+to Redis the tickets whose record still holds (``bot.adapters.sweep_scripts``): a plan, a
+calendar, the warning share, the assignment settings or the rules (a new release)
+changed since, and the digest differs, so the ticket is worked out again.
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from datetime import date
 from enum import Enum
 from pathlib import Path
 
-from bot.domain import calendar, plans, sla, tickets, urgency
+from bot.domain import assignment, calendar, plans, sla, tickets, transitions, urgency
 from bot.domain.plans import Plan
 from bot.domain.sla import Timer
 
 _RULES = hashlib.sha256(b"".join(
     Path(module.__file__ or "").read_bytes()
-    for module in (calendar, plans, sla, tickets, urgency))).hexdigest()
-"""The source of the modules that work out a ticket's timers and urgency."""
+    for module in (assignment, calendar, plans, sla, tickets, transitions, urgency))
+).hexdigest()
+"""The source of the modules that work out a ticket's timers, urgency and assignment jobs."""
 
 
 def _plain(value: object) -> object:
@@ -54,7 +55,11 @@ def next_due(timers: Sequence[Timer], now: float) -> float | None:
     return min((t.due for t in timers if t.due > now), default=None)
 
 
-def rules_stamp(plan: Plan, warn_at: float) -> str:
-    """The digest of what a ticket on ``plan`` has its timers worked out from."""
-    text = json.dumps([_RULES, warn_at, _plain(plan)], separators=(",", ":"))
+def rules_stamp(plan: Plan, warn_at: float,
+                assigning: tuple[bool, float | None] = (False, None)) -> str:
+    """The digest of what a ticket on ``plan`` has its timers and jobs worked out from;
+    ``assigning``: whether the desk assigns (``ASSIGNMENT``) and ``REASSIGN_AFTER``, which
+    decide the assignment jobs it should have."""
+    text = json.dumps([_RULES, warn_at, _plain(plan), _plain(assigning)],
+                      separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]

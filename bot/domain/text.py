@@ -13,6 +13,8 @@ import unicodedata
 
 _BREAKS = re.compile(r"\r\n|[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _SPACES = re.compile(r"[ \t]*\n")
+_ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""The control characters of ASCII (category Cc) but tab and newline."""
 _INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
 """Characters that show nothing yet are neither spaces nor format characters: the combining
 grapheme joiner, the Hangul and Khmer fillers, the blank Braille pattern."""
@@ -22,7 +24,11 @@ _UNSEEN = frozenset(("Cc", "Cf", "Cs", "Zs", "Zl", "Zp"))
 def clean_block(text: str) -> str:
     """Multi-line text: line breaks of every kind as ``\\n``, no control characters."""
     text = _BREAKS.sub("\n", text)
-    kept = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
+    if text.isascii():  # the usual case, without a look at each character
+        kept = _ASCII_CONTROLS.sub("", text)
+    else:
+        kept = "".join(c for c in text
+                       if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
     return _SPACES.sub("\n", kept).strip()
 
 
@@ -37,3 +43,8 @@ def blank(text: str) -> bool:
     return all(c.isspace() or c in _INVISIBLE or unicodedata.category(c) in _UNSEEN
                or "\ufe00" <= c <= "\ufe0f" or "\U000e0100" <= c <= "\U000e01ef"
                for c in text)
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for it)
+    """Marks ``message`` for the catalog where it is written; translated where it is shown."""
+    return message

@@ -1,4 +1,6 @@
-"""The ticket: severities, statuses and the transitions between them.
+"""The ticket: severities, statuses, its record and history, its key; the client it is
+for, and a ticket as read with its version. The transitions between statuses are
+``bot.domain.transitions``.
 
 Pure domain: no Slack, no Redis, no clock of its own (every time is an argument,
 in epoch seconds). Refusals are ``TicketError``s whose text carries no markup.
@@ -7,11 +9,11 @@ in epoch seconds). Refusals are ``TicketError``s whose text carries no markup.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
-from bot.domain.text import blank
+from bot.domain.text import N_
 
 
 class Severity(StrEnum):
@@ -31,10 +33,10 @@ class Severity(StrEnum):
 
 
 _MEANINGS = {
-    Severity.CRITICAL: "Core function down: no login, no video, no payments; unusable",
-    Severity.HIGH: "Major function broken: CMS, encoding or uploads fail",
-    Severity.MEDIUM: "Little or no business impact; mostly how-to questions",
-    Severity.LOW: "No business impact; how-to questions, cosmetic problems",
+    Severity.CRITICAL: N_("Core function down: no login, no video, no payments; unusable"),
+    Severity.HIGH: N_("Major function broken: CMS, encoding or uploads fail"),
+    Severity.MEDIUM: N_("Little or no business impact; mostly how-to questions"),
+    Severity.LOW: N_("No business impact; how-to questions, cosmetic problems"),
 }
 
 
@@ -47,23 +49,24 @@ class Status(StrEnum):
 
 
 class TicketError(Exception):
-    """A change the ticket's rules refuse; the message is fit to show a user."""
+    """A change the ticket's rules refuse; the message is fit to show a user.
+
+    ``message`` is the text as written, with ``{name}`` fields filled from ``params``: the
+    catalog translates the message, then fills it."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.message = message
+        self.params = params
 
 
 class AlreadyClaimed(TicketError):
     """Someone else holds the ticket; ``assignee`` is their user ID (the UI names them)."""
 
     def __init__(self, key: str, assignee: str) -> None:
-        super().__init__(f"{key} is already claimed")
+        super().__init__("{key} is already claimed", key=key)
+        self.key = key
         self.assignee = assignee
-
-
-WORKING_MOVES: dict[Status, frozenset[Status]] = {
-    Status.CLAIMED: frozenset({Status.WAITING_ON_CLIENT, Status.WITH_ENGINEERING}),
-    Status.WAITING_ON_CLIENT: frozenset({Status.CLAIMED, Status.WITH_ENGINEERING}),
-    Status.WITH_ENGINEERING: frozenset({Status.CLAIMED, Status.WAITING_ON_CLIENT}),
-}
-"""Moves between the working statuses; claim, resolve and reopen have rules of their own."""
 
 
 @dataclass(frozen=True)
@@ -204,136 +207,6 @@ def parse_ticket_key(text: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def claim(ticket: Ticket, user: str, now: float, *, claim_is_response: bool) -> Ticket:
-    """Assign an open ticket to ``user``; a claim does not stop the clock unless configured.
-
-    Claiming again what one already holds (a double click) changes nothing; the assignee's
-    Claim of a ticket someone else gave them is recorded: they have taken it up.
-    """
-    if ticket.assignee == user:
-        if awaits_claim(ticket):
-            return replace(ticket, assignments=(*ticket.assignments, Assignment(now, user, user)))
-        return ticket
-    if ticket.assignee is not None:
-        raise AlreadyClaimed(ticket.key, ticket.assignee)
-    if ticket.status is not Status.OPEN:
-        raise TicketError(f"{ticket.key} is {ticket.status.value} and cannot be claimed")
-    claimed = replace(_moved(ticket, Status.CLAIMED, user, now), assignee=user, claimed_at=now,
-                      assignments=(*ticket.assignments, Assignment(now, user, user)))
-    if claim_is_response:
-        claimed = record_response(claimed, now)
-    return claimed
-
-
-def awaits_claim(ticket: Ticket) -> bool:
-    """Given to its assignee by someone else (or by the desk), and not yet taken up by them
-    with their own Claim."""
-    if ticket.assignee is None or not ticket.assignments:
-        return False
-    last = ticket.assignments[-1]
-    return last.to == ticket.assignee and last.by != ticket.assignee
-
-
-def _moved(ticket: Ticket, new: Status, by: str, now: float) -> Ticket:
-    change = StatusChange(at=now, by=by, old=ticket.status, new=new)
-    return replace(ticket, status=new, status_changes=(*ticket.status_changes, change))
-
-
-def change_status(ticket: Ticket, new: Status, by: str, now: float) -> Ticket:
-    """Move between the working statuses (claim, resolve and reopen have their own rules)."""
-    if new is ticket.status:
-        return ticket
-    if new in (Status.RESOLVED, Status.OPEN) or ticket.status is Status.RESOLVED:
-        raise TicketError(f"{ticket.key}: use resolve or reopen for that")
-    if ticket.assignee is None:
-        raise TicketError(f"{ticket.key} must be claimed first")
-    if new not in WORKING_MOVES.get(ticket.status, frozenset()):
-        raise TicketError(f"{ticket.key} cannot go from {ticket.status.value} to {new.value}")
-    return _moved(ticket, new, by, now)
-
-
-def resolve(ticket: Ticket, by: str, now: float, resolution: str) -> Ticket:
-    if ticket.status is Status.RESOLVED:
-        raise TicketError(f"{ticket.key} is already resolved")
-    if blank(resolution):
-        raise TicketError("a resolution note is required")
-    return replace(_moved(ticket, Status.RESOLVED, by, now), resolved_at=now,
-                   resolution=resolution.strip(), awaiting_since=None, awaiting_ts=None)
-
-
-def reopen(ticket: Ticket, by: str, now: float, *, within: float) -> Ticket:
-    """Reopen a resolved ticket within ``within`` seconds of its resolution.
-
-    The initial-response clock is one-shot: a reopened ticket never runs it again.
-    """
-    if ticket.status is not Status.RESOLVED or ticket.resolved_at is None:
-        raise TicketError(f"{ticket.key} is not resolved")
-    if now - ticket.resolved_at > within:
-        raise TicketError(f"{ticket.key} was resolved too long ago to reopen; "
-                          "please open a new ticket")
-    status = Status.CLAIMED if ticket.assignee else Status.OPEN
-    return replace(_moved(ticket, status, by, now), resolved_at=None, resolution=None,
-                   reopened_at=now, previous_resolution=ticket.resolution)
-
-
-def record_response(ticket: Ticket, at: float, ts: str | None = None) -> Ticket:
-    """Record a staff message to the client at ``at`` (``ts``: its timestamp in Slack, when
-    it is in the thread already): the earliest one is the first response (whatever order
-    they come in), the latest is the last update; it answers the client's messages before
-    it."""
-    first, last = ticket.first_response_at, ticket.last_update_at
-    changed = replace(ticket, first_response_at=at if first is None or at < first else first,
-                      last_update_at=at if last is None or at > last else last)
-    if ts is not None:
-        changed = record_staff_message(changed, ts)
-    elif changed.awaiting_since is not None and at >= changed.awaiting_since:
-        changed = replace(changed, awaiting_since=None, awaiting_ts=None)
-    return ticket if changed == ticket else changed
-
-
-def record_staff_message(ticket: Ticket, ts: str) -> Ticket:
-    """Support's message at ``ts`` (Slack's clock) in the client thread, the desk's relayed
-    update as much as a reply: it answers the client's message it follows in the thread."""
-    latest = ts if ticket.staff_ts is None or float(ts) > float(ticket.staff_ts) else None
-    waiting = ticket.awaiting_since
-    answers = waiting is not None and (float(ts) >= float(ticket.awaiting_ts)
-                                       if ticket.awaiting_ts else float(ts) >= waiting)
-    if latest is None and not answers:
-        return ticket
-    changed = replace(ticket, staff_ts=latest) if latest else ticket
-    return replace(changed, awaiting_since=None, awaiting_ts=None) if answers else changed
-
-
-def record_client_message(ticket: Ticket, at: float, ts: str | None = None) -> Ticket:
-    """A message from the client's side in the thread at ``at`` (``ts``: Slack's timestamp):
-    after support's latest message, it starts the wait for support's next response (the
-    earliest such message counts). After is in Slack's order when support's latest message
-    is known there, since the desk's clock and Slack's differ; else by the desk's clock."""
-    last = ticket.last_update_at
-    if ticket.status is Status.RESOLVED or last is None:
-        return ticket
-    if ts is not None and ticket.staff_ts is not None:
-        after = float(ts) > float(ticket.staff_ts)
-    else:
-        after = ts is not None or at >= last
-    earlier = (ticket.awaiting_since is None
-               or (float(ts) < float(ticket.awaiting_ts) if ts and ticket.awaiting_ts
-                   else at < ticket.awaiting_since))
-    if not (after and earlier):
-        return ticket
-    return replace(ticket, awaiting_since=at, awaiting_ts=ts)
-
-
-def change_severity(ticket: Ticket, new: Severity, by: str, now: float) -> Ticket:
-    """Set a new severity, recorded with who and when (the SLA recomputes the deadline)."""
-    if ticket.status is Status.RESOLVED:
-        raise TicketError(f"{ticket.key} is resolved; reopen it to change its severity")
-    if new is ticket.severity:
-        return ticket
-    change = SeverityChange(at=now, by=by, old=ticket.severity, new=new)
-    return replace(ticket, severity=new, severity_changes=(*ticket.severity_changes, change))
-
-
 @dataclass(frozen=True)
 class Client:
     """A customer organisation bound to a Slack channel, on a plan, with an account manager."""
@@ -352,6 +225,8 @@ class Client:
     watch: str = "tickets"
     """``messages``: a client member's plain message opens a ticket; ``tickets``: only the
     ways in that ask for one (a client registered before watching existed)."""
+    language: str | None = None
+    """What the client reads is in this language; None: the desk's ``LANGUAGE``."""
 
 
 @dataclass(frozen=True)

@@ -14,17 +14,19 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from enum import StrEnum
-from typing import Final
+from typing import Final, NamedTuple
 
-from bot.domain.tickets import (
-    Status,
-    StatusChange,
-    Ticket,
-    TicketError,
-    record_client_message,
-    reopen,
-    resolve,
-)
+from bot.domain.tickets import Status, Ticket, TicketError
+from bot.domain.transitions import moved, record_client_message, reopen, resolve
+
+
+class MessageRecords(NamedTuple):
+    """What the desk keeps about a client's message and its author in a channel."""
+
+    thread: int | None
+    """The ticket the message is tied to (it opened, joined or named it), if any."""
+    latest: tuple[int, float] | None
+    """The ticket the author's latest message opened or joined, and when."""
 
 
 class Watch(StrEnum):
@@ -78,6 +80,7 @@ _MARKUP = re.compile(r"<[^<>\s]*(?:\|[^<>]*)?>")
 """Slack's markup of a mention, a channel, a link: ``<@U0123>``, ``<https://...|text>``."""
 _SHORTCODE = re.compile(r":[a-z0-9_+'-]+(?:::skin-tone-[2-6])?:", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
+_QUESTION = re.compile("[?？¿]")
 
 TITLE_MAX: Final = 150
 
@@ -93,9 +96,10 @@ def words(text: str) -> list[str]:
 
 def is_pleasantry(text: str) -> bool:
     """Thanks, an acknowledgement, a greeting or emoji alone: opens nothing, starts no
-    clock. A question mark with any word is a question, never a pleasantry."""
+    clock. A question mark is a question, never a pleasantry: with any word, and alone
+    too (a client's "?" in a ticket's thread asks for news)."""
     found = words(text)
-    if found and "?" in _MARKUP.sub(" ", text):
+    if _QUESTION.search(_MARKUP.sub(" ", text)):
         return False
     return all(w in _WORDS for w in found) and (
         not found or any(w in _CORE for w in found))
@@ -122,19 +126,14 @@ def title_from(text: str, limit: int = TITLE_MAX) -> str:
     return cut.rstrip() + "…"
 
 
-def _moved(ticket: Ticket, new: Status, by: str, at: float) -> Ticket:
-    change = StatusChange(at=at, by=by, old=ticket.status, new=new)
-    return replace(ticket, status=new, status_changes=(*ticket.status_changes, change))
-
-
 def not_a_request(ticket: Ticket, by: str, now: float) -> Ticket:
     """Staff close a ticket opened from a message as not a request: its clocks stop and it
     counts in no report figure (it is resolved, marked so)."""
     if ticket.message_ts is None:
-        raise TicketError(f"{ticket.key} was asked for, not opened from a message")
+        raise TicketError("{key} was asked for, not opened from a message", key=ticket.key)
     if ticket.status is Status.RESOLVED:
-        raise TicketError(f"{ticket.key} is already closed")
-    return replace(_moved(ticket, Status.RESOLVED, by, now), resolved_at=now,
+        raise TicketError("{key} is already closed", key=ticket.key)
+    return replace(moved(ticket, Status.RESOLVED, by, now), resolved_at=now,
                    not_request_at=now, awaiting_since=None, awaiting_ts=None)
 
 
@@ -143,7 +142,7 @@ def request_again(ticket: Ticket, by: str, at: float) -> Ticket:
     open again, unassigned, with a new clock from that message."""
     if ticket.not_request_at is None:
         return ticket
-    return replace(_moved(ticket, Status.OPEN, by, at), created_at=at, resolved_at=None,
+    return replace(moved(ticket, Status.OPEN, by, at), created_at=at, resolved_at=None,
                    not_request_at=None, assignee=None, claimed_at=None,
                    first_response_at=None, last_update_at=None, staff_ts=None,
                    awaiting_since=None, awaiting_ts=None)
@@ -157,7 +156,7 @@ def client_wrote(ticket: Ticket, by: str, at: float, ts: str | None, *, now: flo
     if ticket.not_request_at is not None:
         return request_again(ticket, by, at)
     if ticket.status is Status.WAITING_ON_CLIENT:
-        ticket = _moved(ticket, Status.CLAIMED, by, now)
+        ticket = moved(ticket, Status.CLAIMED, by, now)
     elif (ticket.status is Status.RESOLVED and ticket.resolved_at is not None
           and now - ticket.resolved_at <= reopen_within):
         ticket = reopen(ticket, by, now, within=reopen_within)

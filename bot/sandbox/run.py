@@ -37,6 +37,10 @@ from bot.sandbox.workspace import (
     CLIENT_NAME,
     CLIENT_PHONE,
     FIRST_MESSAGE,
+    ROSSI,
+    ROSSI_CHANNEL,
+    ROSSI_MESSAGE,
+    ROSSI_NAME,
     WORKSPACE_NAME,
     seed,
 )
@@ -87,7 +91,10 @@ async def set_the_scene(runtime: Runtime, slack: SlackStandIn) -> None:
     await runtime.redis.flushdb()
     await set_client(runtime, channel=CLIENT_CHANNEL, name=CLIENT_NAME,
                      account_manager=ACCOUNT_MANAGER.id, plan="standard", phone=CLIENT_PHONE)
+    await set_client(runtime, channel=ROSSI_CHANNEL, name=ROSSI_NAME,
+                     account_manager=ACCOUNT_MANAGER.id, plan="standard", language="it")
     slack.add_message(CLIENT_CHANNEL, CLIENT.id, FIRST_MESSAGE)
+    slack.add_message(ROSSI_CHANNEL, ROSSI.id, ROSSI_MESSAGE)
 
 
 async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:

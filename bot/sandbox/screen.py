@@ -18,7 +18,15 @@ from bot.sandbox.inbox import Inbox
 from bot.sandbox.people import COMMANDS, SHORTCUTS, SLACKBOT
 from bot.sandbox.records import BOT_USER, Message, dm_channel
 from bot.sandbox.standin import SlackStandIn
-from bot.sandbox.workspace import LEAD, PERSONAS, WORKSPACE_NAME, Persona, visible_channels
+from bot.sandbox.workspace import (
+    LEAD,
+    ORGANISATIONS,
+    PERSONAS,
+    SHARED_WITH,
+    WORKSPACE_NAME,
+    Persona,
+    visible_channels,
+)
 from bot.services.changes import Changes
 
 STEP_LABELS = {
@@ -59,8 +67,8 @@ async def upcoming(changes: Changes) -> list[Upcoming]:
 
 def people() -> dict[str, dict[str, Any]]:
     """Everyone a message may name, as the page shows them."""
-    shown = {p.id: {"name": p.name, "role": p.role, "external": p.external}
-             for p in PERSONAS}
+    shown = {p.id: {"name": p.name, "role": p.role, "external": p.external,
+                    "org": ORGANISATIONS.get(p.team)} for p in PERSONAS}
     shown[BOT_USER] = {"name": "Support Desk", "role": "App", "bot": True}
     shown[SLACKBOT] = {"name": "Slackbot", "role": "Slack", "bot": True}
     return shown
@@ -104,7 +112,8 @@ def screen(slack: SlackStandIn, inbox: Inbox, viewer: Persona,
            reminders: list[Upcoming]) -> dict[str, Any]:
     """Everything ``viewer`` sees now, as JSON for the page."""
     channels: list[dict[str, Any]] = [
-        {"id": cid, "name": name, "shared": shared, "kind": "channel"}
+        {"id": cid, "name": name, "shared": shared, "kind": "channel",
+         "org": ORGANISATIONS.get(SHARED_WITH.get(cid, ""))}
         for cid, name, shared in visible_channels(viewer)]
     channels.append({"id": dm_channel(viewer.id), "name": "Support Desk", "kind": "dm",
                      "shared": False})
@@ -112,7 +121,7 @@ def screen(slack: SlackStandIn, inbox: Inbox, viewer: Persona,
         "now": time.time(),
         "workspace": WORKSPACE_NAME,
         "me": {"id": viewer.id, "name": viewer.name, "role": viewer.role, "tz": viewer.tz,
-               "external": viewer.external},
+               "external": viewer.external, "org": ORGANISATIONS.get(viewer.team)},
         "personas": [{"id": p.id, "name": p.name, "role": p.role} for p in PERSONAS],
         "people": people(),
         "channels": channels,

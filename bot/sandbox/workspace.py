@@ -1,8 +1,9 @@
 """The sandbox's demo workspace: who is in it, its channels, and its demo plans.
 
-One client (Acme Media, another organisation, in a shared channel), two support
-engineers, the client's account manager and the head of support. The people's
-timezones differ, so each sees the desk's dates (``<!date^...>``) in their own.
+Two clients, each another organisation in a shared channel: Acme Media, which reads
+English, and Rossi Media, which reads Italian; two support engineers, the clients'
+account manager and the head of support. The people's timezones differ, so each sees
+the desk's dates (``<!date^...>``) in their own.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from bot.sandbox.records import BOT_USER, TEAM_ID, Records
 ACME_TEAM = "T0ACMEMED1"
 """The client's own organisation (a Slack Connect partner of the desk's workspace)."""
 CLIENT_CHANNEL = "C0ACME0001"
+ROSSI_TEAM = "T0ROSSIME1"
+"""The Italian client's organisation."""
+ROSSI_CHANNEL = "C0ROSSI001"
+ROSSI_NAME = "Rossi Media"
 TRIAGE = "C0TRIAGE01"
 ENGINEERING = "C0ENGINE01"
 CLIENT_NAME = "Acme Media"
@@ -41,6 +46,8 @@ class Persona:
 
 CLIENT = Persona("U0CLIENT01", "Dana Reyes", "Client at Acme Media", "America/New_York",
                  ACME_TEAM, "dana@acme-media.example")
+ROSSI = Persona("U0ROSSI001", "Giulia Rossi", "Client at Rossi Media", "Europe/Rome",
+                ROSSI_TEAM, "giulia@rossi-media.example")
 ENGINEER = Persona("U0ENGINE01", "Sam Okafor", "Support engineer", "Europe/London",
                    email="sam@desk-demo.example")
 ENGINEER_2 = Persona("U0ENGINE02", "Priya Natarajan", "Support engineer", "Asia/Kolkata",
@@ -49,14 +56,18 @@ ACCOUNT_MANAGER = Persona("U0AMGR0001", "Morgan Blake", "Account manager", "Euro
                           email="morgan@desk-demo.example")
 LEAD = Persona("U0LEAD0001", "Lee Chen", "Head of support", "America/Los_Angeles",
                email=LEAD_EMAIL)
-PERSONAS = (CLIENT, ENGINEER, ENGINEER_2, ACCOUNT_MANAGER, LEAD)
+PERSONAS = (CLIENT, ROSSI, ENGINEER, ENGINEER_2, ACCOUNT_MANAGER, LEAD)
 BY_ID = {p.id: p for p in PERSONAS}
 FIRST_VISIT = CLIENT
 """Who a visitor is until they choose someone else: where a ticket starts."""
 
-CHANNELS = ((CLIENT_CHANNEL, "acme-support", True), (TRIAGE, "support-triage", False),
-            (ENGINEERING, "engineering", False))
+CHANNELS = ((CLIENT_CHANNEL, "acme-support", True), (ROSSI_CHANNEL, "rossi-support", True),
+            (TRIAGE, "support-triage", False), (ENGINEERING, "engineering", False))
 """(id, name, shared with the client's organisation)."""
+SHARED_WITH = {CLIENT_CHANNEL: ACME_TEAM, ROSSI_CHANNEL: ROSSI_TEAM}
+"""Each shared channel's client organisation: its members see that channel alone."""
+ORGANISATIONS = {ACME_TEAM: CLIENT_NAME, ROSSI_TEAM: ROSSI_NAME}
+"""The clients' organisations by their Slack team, as the page names them."""
 
 DEMO_PLANS: dict[str, Any] = {
     "standard": {
@@ -69,6 +80,9 @@ DEMO_PLANS: dict[str, Any] = {
 FIRST_MESSAGE = ("Hi team, since this morning some of our editors get a blank page when "
                  "they open the video library. Could you have a look?")
 """What the client wrote before the visitor came: react with :ticket: to open a ticket."""
+ROSSI_MESSAGE = ("Buongiorno, da ieri sera i video caricati restano in elaborazione e non "
+                 "vengono pubblicati. Potete verificare?")
+"""What the Italian client wrote before the visitor came."""
 
 
 def seed(slack: Records) -> None:
@@ -87,5 +101,5 @@ def seed(slack: Records) -> None:
 
 
 def visible_channels(persona: Persona) -> list[tuple[str, str, bool]]:
-    """The channels ``persona`` is in: the client only sees its shared channel."""
-    return [c for c in CHANNELS if c[2] or not persona.external]
+    """The channels ``persona`` is in: a client only sees its own shared channel."""
+    return [c for c in CHANNELS if not persona.external or SHARED_WITH.get(c[0]) == persona.team]

@@ -22,6 +22,7 @@ from bot.domain.jobs import (
     AutoAssign,
     SyncTriage,
 )
+from bot.domain.text import N_
 from bot.domain.tickets import Status, Ticket, TicketError, ticket_key
 from bot.services.changes import Changes
 from bot.services.ports import Directory, Now, Presence, Roster, TicketStore
@@ -78,7 +79,7 @@ class Assignments:
 
     async def assign(self, number: int, to: str, actor: Actor) -> None:
         """Assign or reassign the ticket to ``to`` (anyone who may claim)."""
-        await self.staff.require(actor, "assign tickets")
+        await self.staff.require(actor, "Only the support team can assign tickets.")
         if not await self.staff.is_staff(Actor(to)):
             raise TicketError("That person cannot be assigned tickets: only the support "
                               "team can hold them.")
@@ -86,7 +87,7 @@ class Assignments:
         log.info("%s assigned to %s by %s", ticket_key(number), to, actor.user)
 
     async def unassign(self, number: int, actor: Actor) -> None:
-        await self.staff.require(actor, "unassign tickets")
+        await self.staff.require(actor, "Only the support team can unassign tickets.")
         now = self.now()
         await self.changes.change(
             number, lambda t: rules.unassign(t, actor.user, now),
@@ -180,12 +181,15 @@ class Assignments:
             excluded = rules.held_by(ticket)
         found = await self.availability(self.now(), excluded)
         if not found.people:
-            reason = found.nobody or "nobody available"
+            reason = found.nobody or N_("nobody available")
             told = (note or AssignmentNote(ticket=ticket.number)).model_copy(
                 update={"reason": reason})
             await self.store.enqueue(Armed(told))
             if excluded and not await self.team() - excluded:
-                return None  # everyone has held it: it stays where it is, for good
+                # Everyone has held it: it stays where it is, for good (the mark tells the
+                # sweep that this check is done, not lost).
+                await self.store.commit_effects(current, marks=[job.id])
+                return None
             raise NobodyAvailable(reason)
         busy = (await self.roster.busy(found.people)
                 if self.auto.rule is rules.Rule.LEAST_BUSY else None)

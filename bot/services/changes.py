@@ -57,7 +57,7 @@ class Changes:
         for _ in range(CONFLICT_RETRIES):
             current = await self.store.get(number)
             if current is None:
-                raise TicketError(f"{ticket_key(number)} does not exist")
+                raise TicketError("{key} does not exist", key=ticket_key(number))
             changed = apply(current.ticket)
             if changed is current.ticket and not always:
                 return current

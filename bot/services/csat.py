@@ -28,13 +28,14 @@ class Ratings:
         anyone may answer (external members too), while its plan asks for ratings."""
         current = await self.store.get(number)
         if current is None:
-            raise TicketError(f"{ticket_key(number)} is archived: it can no longer be rated")
+            raise TicketError("{key} is archived: it can no longer be rated",
+                              key=ticket_key(number))
         ticket = current.ticket
         if channel != ticket.channel:
-            raise TicketError(f"{ticket.key} can be rated only in its client's channel")
+            raise TicketError("{key} can be rated only in its client's channel", key=ticket.key)
         _, plan = await self.plans.client_and_plan(ticket.channel)
         if not plan.csat:
-            raise TicketError(f"ratings are off for {ticket.key}")
+            raise TicketError("ratings are off for {key}", key=ticket.key)
         return ticket
 
     async def rate(self, number: int, score: int, actor: Actor, *, channel: str) -> None:

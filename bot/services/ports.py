@@ -16,6 +16,7 @@ from bot.domain.staff import Member, Organisation
 from bot.domain.stamps import Swept
 from bot.domain.tickets import Client, IntakeLimit, Ticket, Versioned
 from bot.domain.urgency import Ranked, Ranking, Urgency
+from bot.domain.watch import MessageRecords
 
 Now = Callable[[], float]
 """Epoch seconds now (the desk's clock: Redis's, as ``bot.adapters`` reads it)."""
@@ -87,6 +88,14 @@ class TicketStore(ClientBook, Protocol):
 
     async def set_latest_ticket(self, channel: str, user: str, number: int, at: float,
                                 ttl: int) -> None: ...
+
+    async def lock_message(self, name: str, ttl: float, channel: str, ts: str, user: str
+                           ) -> tuple[bool, MessageRecords]: ...
+
+    async def message_records(self, channel: str, ts: str, user: str) -> MessageRecords: ...
+
+    async def tie_message(self, channel: str, ts: str, number: int, user: str, at: float,
+                          ttl: int, *, unlock: str | None = None) -> None: ...
 
 
 class TicketIndex(Protocol):

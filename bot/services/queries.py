@@ -35,7 +35,7 @@ class Queries:
         """
         internal = self.is_internal(channel)
         if internal:
-            await self.staff.require(actor, "list tickets here")
+            await self.staff.require(actor, "Only the support team can list tickets here.")
         numbers, total = ([only], 1) if only is not None else await self.index.most_urgent(
             most, None if internal else channel)
         now = self.now()
@@ -51,7 +51,7 @@ class Queries:
             calendar = plan.calendar_for(ticket.severity)
             rows.append(TicketRow(ticket, window, is_breached(ticket, plan, now),
                                   clock_states(ticket, plan, now),
-                                  calendar.describe() if calendar else None))
+                                  calendar))
         if only is not None and not rows:
-            raise TicketError(f"{ticket_key(only)} is not a ticket of this channel.")
+            raise TicketError("{key} is not a ticket of this channel.", key=ticket_key(only))
         return Listed(rows, total)

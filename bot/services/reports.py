@@ -68,7 +68,7 @@ class Reports:
     async def request(self, actor: Actor, text: str, ref: str) -> tuple[Period, Client | None]:
         """``/ticket report [period] [client]``: staff only. The report goes to the asker's
         DMs (a job); returns what it covers. Raises a refusal for a bad period or client."""
-        await self.staff.require(actor, "see reports")
+        await self.staff.require(actor, "Only the support team can see reports.")
         period, who = parse_report(text, self.now())
         client = await self.client_named(who) if who else None
         await self.store.enqueue(Armed(ReportDM(
@@ -94,10 +94,11 @@ class Reports:
         if len(match) == 1:
             return match[0]
         if match:
-            raise TicketError(f"{typed!r} names more than one client ({_listed(match)}); "
-                              "give more of the name")
-        raise TicketError(f"No client {typed!r} (clients: "
-                          f"{_listed(clients) or 'none registered'}). Usage: {USAGE}")
+            raise TicketError("{typed} names more than one client ({listed}); give more "
+                              "of the name", typed=repr(typed), listed=_listed(match))
+        raise TicketError("No client {typed} (clients: {listed}). Usage: {usage}",
+                          typed=repr(typed), listed=_listed(clients) or "none registered",
+                          usage=USAGE)
 
     async def _by_name(self, typed: str, clients: list[Client]) -> list[Client]:
         """By the client's name; by its channel's too (Slack's, read only for a ``#name``

@@ -41,15 +41,23 @@ class StaffCheck:
 
     async def is_client_member(self, actor: Actor) -> bool:
         """Someone of the client's side: a member of another organisation or a guest; not
-        a bot, nor any member of the installing organisation (``SUPPORT_TEAM`` aside)."""
+        a bot, nor any member of the installing organisation (``SUPPORT_TEAM`` aside).
+
+        A payload naming another organisation's team settles it without asking Slack who
+        the person is, unless the installing organisation is an Enterprise Grid (whose
+        members may act from any of its workspaces)."""
+        org = await self.directory.organisation()
+        if (actor.team is not None and not org.owns(actor.team) and org.enterprise_id is None
+                and actor.user != SLACKBOT):
+            return True
         member = await self.directory.member(actor.user)
         if member is None or member.is_bot or member.deleted or member.id == SLACKBOT:
             return False
-        return not is_staff(member, await self.directory.organisation(),
-                            payload_team=actor.team, payload_enterprise=actor.enterprise,
-                            support_team=None)
+        return not is_staff(member, org, payload_team=actor.team,
+                            payload_enterprise=actor.enterprise, support_team=None)
 
-    async def require(self, actor: Actor, doing: str) -> None:
-        """Raise NotStaff (``Only the support team can <doing>.``) unless ``actor`` is staff."""
+    async def require(self, actor: Actor, refusal: str) -> None:
+        """Raise NotStaff (``refusal``: "Only the support team can ...") unless ``actor`` is
+        staff."""
         if not await self.is_staff(actor):
-            raise NotStaff(f"Only the support team can {doing}.")
+            raise NotStaff(refusal)

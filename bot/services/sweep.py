@@ -17,7 +17,15 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.domain.jobs import Armed, AutoAssign, EmailOrigin, PostClientThread, PostTriage
+from bot.domain.assignment import handover_due
+from bot.domain.jobs import (
+    Armed,
+    AutoAssign,
+    EmailOrigin,
+    PostClientThread,
+    PostTriage,
+    SyncCard,
+)
 from bot.domain.plans import Plan
 from bot.domain.sla import Timer, desired_timers, running
 from bot.domain.stamps import Swept, next_due, rules_stamp
@@ -54,30 +62,45 @@ class SweepResult:
 
 class Sweeper:
     def __init__(self, store: TicketStore, plans: Plans, warn_at: float, now: Now,
-                 auto_assign: bool = False) -> None:
+                 auto_assign: bool = False, reassign_after: float | None = None) -> None:
         """``auto_assign``: the desk assigns new tickets (``ASSIGNMENT``): one never
-        assigned gets its assignment job back."""
+        assigned gets its assignment job back; ``reassign_after`` (``REASSIGN_AFTER``): a
+        ticket the desk assigned gets its hand-over check back."""
         self.store = store
         self.plans = plans
         self.warn_at = warn_at
         self.now = now
         self.auto_assign = auto_assign
+        self.reassign_after = reassign_after
 
     def repairs(self, ticket: Ticket) -> list[Armed]:
-        """The post jobs a ticket should have (unless they failed for good), and its
-        automatic assignment while it has never been assigned; the store arms those that are
-        not in the queue already."""
-        wanted: list[PostClientThread | PostTriage | AutoAssign | EmailOrigin] = []
+        """The post jobs a ticket should have (unless they failed for good), its automatic
+        assignment while it has never been assigned, and the hand-over check of its
+        automatic assignment until that check has run (due when it was to be: at once when
+        past); the store arms those that are not in the queue already, and counts the
+        ticket in place only while they all are."""
+        wanted: list[Armed] = []
         if ticket.mail is not None and ticket.client_ts is None:
             # A ticket opened by email: its sender is named first, the card in that thread.
-            wanted.append(EmailOrigin(ticket=ticket.number))
+            wanted.append(Armed(EmailOrigin(ticket=ticket.number)))
         elif ticket.card_at is None:
-            wanted.append(PostClientThread(ticket=ticket.number))
+            wanted.append(Armed(PostClientThread(ticket=ticket.number)))
         if ticket.triage_ts is None:
-            wanted.append(PostTriage(ticket=ticket.number))
+            wanted.append(Armed(PostTriage(ticket=ticket.number)))
         if self.auto_assign and ticket.status is Status.OPEN and not ticket.assignments:
-            wanted.append(AutoAssign(ticket=ticket.number))
-        return [Armed(j) for j in wanted if failed(j.id) not in ticket.sent]
+            wanted.append(Armed(AutoAssign(ticket=ticket.number)))
+        check = (handover_due(ticket, self.reassign_after) if self.reassign_after
+                 else None)
+        if check is not None:
+            job = AutoAssign(ticket=ticket.number, after=check[0])
+            if job.id not in ticket.sent:  # it ran and left the ticket where it was
+                wanted.append(Armed(job, check[1]))
+        return [a for a in wanted if failed(a.job.id) not in ticket.sent]
+
+    def stamp(self, plan: Plan) -> str:
+        """The digest of what a ticket on ``plan`` is worked out from, the assignment
+        settings included (they decide which assignment jobs it should have)."""
+        return rules_stamp(plan, self.warn_at, (self.auto_assign, self.reassign_after))
 
     async def sweep(self, heartbeat: Callable[[], Awaitable[object]] | None = None
                     ) -> SweepResult:
@@ -90,8 +113,8 @@ class Sweeper:
         # Every client's plan, read once (an unregistered channel's is the standard plan).
         plans = await self.plans.by_channel()
         standard = self.plans.of(None)
-        rules = {channel: rules_stamp(plan, self.warn_at) for channel, plan in plans.items()}
-        other = rules_stamp(standard, self.warn_at)
+        rules = {channel: self.stamp(plan) for channel, plan in plans.items()}
+        other = self.stamp(standard)
         batches = [numbers[start:start + BATCH] for start in range(0, len(numbers), BATCH)]
         repaired = skipped = in_place = 0
 
@@ -163,4 +186,14 @@ class Sweeper:
         await store.rebuild_many(
             [(v, [], desired_timers(v.ticket, plan, now, warn_at)) for v in mine],
             [urgency(v.ticket, plan, warn_at) for v in mine])
+        return len(mine)
+
+    async def redraw_cards(self, channel: str) -> int:
+        """Redraw the cards of a client's open tickets (its language changed: the card
+        speaks it); how many there were."""
+        store = self.store
+        mine = [v.ticket.number for v in await store.get_many(await store.open_numbers())
+                if v and v.ticket.channel == channel and v.ticket.client_ts]
+        for number in mine:
+            await store.enqueue(Armed(SyncCard(ticket=number)))
         return len(mine)

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.domain import tickets as rules
+from bot.domain import transitions as rules
 from bot.domain.jobs import (
     Armed,
     AutoAssign,
@@ -150,7 +150,8 @@ class Tickets:
     async def open(self, new: NewTicket, actor: Actor) -> OpenedTicket:
         """Save a new ticket with its Slack posts and SLA timers; once per ``new.once``."""
         if new.reporter != actor.user:
-            await self.staff.require(actor, "open a ticket for someone else")
+            await self.staff.require(
+                actor, "Only the support team can open a ticket for someone else.")
         now = self.now()
         client, plan = await self.plans.client_and_plan(new.channel)
         draft = Ticket(number=0, channel=new.channel, reporter=new.reporter,
@@ -177,9 +178,9 @@ class Tickets:
         except TooMany as exc:
             log.warning("%s reached the intake limit (%d tickets an hour) in %s", new.reporter,
                         exc.most, new.channel)
-            raise OverIntakeLimit(f"You have opened {exc.most} tickets in the last hour, the most "
+            raise OverIntakeLimit("You have opened {most} tickets in the last hour, the most "
                               "one person can; add to an open ticket's thread, or try again "
-                              "later") from None
+                              "later", most=exc.most) from None
         ticket = saved.ticket
         if created:
             self.count_opened(ticket.severity.value)
@@ -190,7 +191,7 @@ class Tickets:
         return OpenedTicket(ticket, response_window(ticket, plan))
 
     async def claim(self, number: int, actor: Actor) -> None:
-        await self.staff.require(actor, "claim tickets")
+        await self.staff.require(actor, "Only the support team can claim tickets.")
         now = self.now()
 
         def jobs(changed: Ticket) -> list[Armed]:
@@ -208,7 +209,7 @@ class Tickets:
 
     async def set_status(self, number: int, status: Status, actor: Actor) -> None:
         """Move a ticket between working statuses; to engineering, it is handed over too."""
-        await self.staff.require(actor, "change a ticket's status")
+        await self.staff.require(actor, "Only the support team can change a ticket's status.")
         now = self.now()
 
         def jobs(changed: Ticket) -> list[Armed]:
@@ -226,7 +227,8 @@ class Tickets:
         (``channel``: where the menu was used)."""
         current = await self.store.get(number) if channel is not None else None
         if current is None or current.ticket.channel != channel:
-            await self.staff.require(actor, "change a ticket's severity")
+            await self.staff.require(
+                actor, "Only the support team can change a ticket's severity.")
         now = self.now()
 
         def jobs(changed: Ticket) -> list[Armed]:
@@ -245,7 +247,7 @@ class Tickets:
                      severity.value, actor.user)
 
     async def resolve(self, number: int, resolution: str, actor: Actor) -> None:
-        await self.staff.require(actor, "resolve tickets")
+        await self.staff.require(actor, "Only the support team can resolve tickets.")
         now = self.now()
         await self.changes.change(
             number, lambda t: rules.resolve(t, actor.user, now, clean_block(resolution)),
@@ -257,7 +259,7 @@ class Tickets:
         """Reopen from the client thread (anyone there) or the triage post (staff)."""
         current = await self.store.get(number)
         if current is None:
-            raise TicketError(f"{ticket_key(number)} does not exist.")
+            raise TicketError("{key} does not exist.", key=ticket_key(number))
         if channel != current.ticket.channel and not await self.staff.is_staff(actor):
             raise TicketError("Only the client or the support team can reopen this ticket.")
         now = self.now()
@@ -273,7 +275,7 @@ class Tickets:
         It counts as a message from support to the client: the first response if none was
         yet, and the latest update for the update cadence.
         """
-        await self.staff.require(actor, "post updates to the client")
+        await self.staff.require(actor, "Only the support team can post updates to the client.")
         now = self.now()
         # Relayed even when it changes no time on record (a reply stamped by Slack's clock,
         # ahead of this one, is already the latest update).
@@ -343,7 +345,8 @@ class Tickets:
     async def not_a_request(self, number: int, actor: Actor) -> None:
         """Staff close a ticket opened from a message as not a request: its clocks stop, its
         card leaves the client thread, its triage post says so."""
-        await self.staff.require(actor, "close a ticket as not a request")
+        await self.staff.require(
+            actor, "Only the support team can close a ticket as not a request.")
         now = self.now()
         await self.changes.change(
             number, lambda t: not_a_request(t, actor.user, now),

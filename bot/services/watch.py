@@ -16,8 +16,10 @@ from enum import StrEnum
 
 from bot.domain.jobs import Armed, ClientRelay, FollowUpNote, SeverityNotice, SyncTriage
 from bot.domain.text import clean_block, clean_line
-from bot.domain.tickets import Severity, Status, Ticket, change_severity
+from bot.domain.tickets import Severity, Status, Ticket
+from bot.domain.transitions import change_severity
 from bot.domain.watch import (
+    MessageRecords,
     Watch,
     edited,
     is_pleasantry,
@@ -116,31 +118,40 @@ class Watcher:
         # One message of a person at a time: a follow-up that comes while their request is
         # being opened joins it (Slack may deliver the two at once).
         person = f"watch:{message.channel}:{message.user}"
-        held = await self.hold(person)
+        held, records = await self.hold(person, message)
         try:
-            return await self.taken(message, severity)
-        finally:
+            taken = await self.taken(message, severity, records, person if held else None)
+        except BaseException:
             if held:
                 await self.store.unlock(person)
+            raise
+        if held and taken is not Taken.OPENED:  # opening releases it with its last write
+            await self.store.unlock(person)
+        return taken
 
-    async def hold(self, name: str) -> bool:
-        """Take the lock ``name``, waiting up to ``HOLD_WAIT`` for it; False: went on
-        without (its holder is slow or gone)."""
+    async def hold(self, name: str, message: ClientMessage) -> tuple[bool, MessageRecords]:
+        """Take the lock ``name``, waiting up to ``HOLD_WAIT`` for it (False: went on
+        without, its holder is slow or gone), and read the message's records with it."""
         for _ in range(round(HOLD_WAIT / 0.02)):
-            if await self.store.lock(name, HOLD_TTL):
-                return True
+            locked, records = await self.store.lock_message(
+                name, HOLD_TTL, message.channel, message.ts, message.user)
+            if locked:
+                return True, records
             await asyncio.sleep(0.02)
-        return False
+        return False, await self.store.message_records(message.channel, message.ts,
+                                                       message.user)
 
-    async def taken(self, message: ClientMessage, severity: Severity) -> Taken:
-        """A client member's message that is no pleasantry, under their lock."""
-        if await self.store.ticket_for_thread(message.channel, message.ts) is not None:
+    async def taken(self, message: ClientMessage, severity: Severity, records: MessageRecords,
+                    lock: str | None) -> Taken:
+        """A client member's message that is no pleasantry, under their ``lock`` (None:
+        went on without it), read with it."""
+        if records.thread is not None:
             return Taken.SEEN
         at = min(float(message.ts), self.now())
         for number in ticket_refs(message.text):
             if await self.named(number, message, at):
                 return Taken.NAMED
-        latest = await self.store.latest_ticket(message.channel, message.user)
+        latest = records.latest
         if latest is not None and at - latest[1] <= self.group and await self.join(
                 latest[0], message, at):
             return Taken.JOINED
@@ -155,13 +166,10 @@ class Watcher:
             if latest is not None and await self.join(latest[0], message, at, limit=True):
                 return Taken.JOINED
             raise
-        number = opened.ticket.number
-        # The message's thread is the ticket's: a staff reply there is its response. Tied
-        # before the person's latest ticket is: a redelivery after a failure in between
-        # finds the ticket by the message's own record (in ``open``), never joins it.
-        await self.store.index_thread(message.channel, message.ts, number)
-        await self.store.set_latest_ticket(message.channel, message.user, number, at,
-                                           LATEST_TTL)
+        # The message's thread is the ticket's: a staff reply there is its response. With
+        # it, the person's latest ticket, and their lock released: one round trip.
+        await self.store.tie_message(message.channel, message.ts, opened.ticket.number,
+                                     message.user, at, LATEST_TTL, unlock=lock)
         return Taken.OPENED
 
     async def named(self, number: int, message: ClientMessage, at: float) -> bool:
@@ -185,7 +193,8 @@ class Watcher:
         """A follow-up joins the author's unanswered ticket (shown in its triage thread);
         past the intake limit, their latest open ticket, answered or not."""
         current = await self.store.get(number)
-        if current is None or not joinable(current.ticket, message.channel, limit=limit):
+        if (current is None or not joinable(current.ticket, message.channel, limit=limit)
+                or current.ticket.message_ts == message.ts):  # opened by this message
             return False
         await asyncio.gather(
             self.store.index_thread(message.channel, message.ts, number),
@@ -218,17 +227,19 @@ class Watcher:
                 number, lambda t: withdrawn(t, t.reporter, now),
                 jobs=[Armed(SyncTriage(ticket=number))])
 
-    async def edit(self, number: int, title: str, severity: Severity, description: str,
-                   actor: Actor) -> None:
+    async def edit(self, number: int, title: str | None, severity: Severity,
+                   description: str | None, actor: Actor) -> None:
         """Staff edit a ticket opened from a message (the shortcut on that message): its
-        title and description, and its severity by the severity-change rule."""
-        await self.staff.require(actor, "edit a ticket")
+        title and description (None: kept as it is), and its severity by the
+        severity-change rule."""
+        await self.staff.require(actor, "Only the support team can edit a ticket.")
         now = self.now()
 
         def apply(t: Ticket) -> Ticket:
-            return change_severity(replace(t, title=clean_line(title),
-                                           description=clean_block(description)),
-                                   severity, actor.user, now)
+            return change_severity(replace(
+                t, title=t.title if title is None else clean_line(title),
+                description=t.description if description is None else clean_block(description)),
+                severity, actor.user, now)
 
         def jobs(t: Ticket) -> list[Armed]:
             changes = len(t.severity_changes)

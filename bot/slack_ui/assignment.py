@@ -6,34 +6,45 @@ from __future__ import annotations
 from bot.domain.jobs import AssignmentNote
 from bot.domain.tickets import Assignment, Client, Ticket
 from bot.slack_ui.messages import headline
+from bot.slack_ui.notices import thread_line
+from bot.slack_ui.words import Words
 
 
-def assigned_notice(ticket: Ticket, assignment: Assignment) -> str:
+def assigned_notice(w: Words, ticket: Ticket, assignment: Assignment) -> str:
     """The client thread told who now looks after the ticket."""
-    return (f"<@{assignment.to}> from support is now looking after {ticket.key}.")
+    return w._("<@{user}> from support is now looking after {key}.", user=assignment.to,
+               key=ticket.key)
 
 
-def assigned_dm(ticket: Ticket, client: Client | None, assignment: Assignment, user: str,
-                thread_link: str | None) -> str:
+def assigned_dm(w: Words, ticket: Ticket, client: Client | None, assignment: Assignment,
+                user: str, thread_link: str | None) -> str:
     """To the new assignee, or (handed over by the desk) to the one before them."""
-    link = f"\n<{thread_link}|Open the ticket's thread>" if thread_link else ""
+    head = headline(w, ticket, client)
     if user != assignment.to:
-        return (f":arrows_counterclockwise: {headline(ticket, client)}\n"
-                f"It has passed to <@{assignment.to}>: you are no longer assigned.{link}")
-    by = (f"by <@{assignment.by}>" if assignment.by
-          else "automatically, in turn among the people on shift")
-    return (f":inbox_tray: {headline(ticket, client)}\n"
-            f"You have been assigned this ticket {by}. The client is waiting for your answer "
-            f"in its thread.{link}")
+        return ":arrows_counterclockwise: " + w._(
+            "{headline}\nIt has passed to <@{user}>: you are no longer assigned.",
+            headline=head, user=assignment.to) + thread_line(w, thread_link)
+    said = (w._("{headline}\nYou have been assigned this ticket by <@{user}>. The client is "
+                "waiting for your answer in its thread.", headline=head, user=assignment.by)
+            if assignment.by else
+            w._("{headline}\nYou have been assigned this ticket automatically, in turn among "
+                "the people on shift. The client is waiting for your answer in its thread.",
+                headline=head))
+    return ":inbox_tray: " + said + thread_line(w, thread_link)
 
 
-def assignment_note(job: AssignmentNote) -> str:
-    """The note in the triage thread."""
+def assignment_note(w: Words, job: AssignmentNote) -> str:
+    """The note in the triage thread (``job.reason``: as written, translated here)."""
+    reason = w._(job.reason) if job.reason else ""
     if job.previous is None:
-        return (f":busts_in_silhouette: Not assigned: {job.reason}. It will be assigned as "
-                "soon as someone is available.")
-    why = (f"<@{job.previous}> cannot be reached by direct message (skipped for 24 hours)"
-           if job.unreachable else f"<@{job.previous}> has not answered the client")
+        return ":busts_in_silhouette: " + w._(
+            "Not assigned: {reason}. It will be assigned as soon as someone is available.",
+            reason=reason)
+    why = (w._("<@{user}> cannot be reached by direct message (skipped for 24 hours)",
+               user=job.previous) if job.unreachable else
+           w._("<@{user}> has not answered the client", user=job.previous))
     if job.to is None:
-        return f":busts_in_silhouette: {why}, and {job.reason}: the ticket stays with them."
-    return f":arrows_counterclockwise: {why}: the ticket passed to <@{job.to}>."
+        return ":busts_in_silhouette: " + w._(
+            "{why}, and {reason}: the ticket stays with them.", why=why, reason=reason)
+    return ":arrows_counterclockwise: " + w._("{why}: the ticket passed to <@{user}>.",
+                                              why=why, user=job.to)

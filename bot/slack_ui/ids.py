@@ -165,3 +165,11 @@ class TicketForm(BaseModel):
     title: str
     severity: Severity
     description: str
+
+
+class EditForm(BaseModel):
+    """The form editing a ticket: a title or description it left out is None (kept)."""
+
+    title: str | None
+    severity: Severity
+    description: str | None

@@ -1,10 +1,10 @@
-"""Text for Slack: escaping, cutting to Block Kit's limits, dates, durations."""
+"""Text for Slack: escaping, cutting to Block Kit's limits, durations (dates are in ``words``)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from collections.abc import Callable
 
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 _ENTITY = re.compile(r"&(amp|lt|gt);")
@@ -59,12 +59,14 @@ def cut_plain(text: str, limit: int) -> str:
     return text if slack_len(text) <= limit else text[: within(text, limit - 1)] + "…"
 
 
-def cut_marked(text: str, limit: int) -> str:
-    """``text`` within ``limit`` (as Slack counts), saying how much was left out when cut."""
+def cut_marked(text: str, limit: int, note: Callable[[int], str] | None = None) -> str:
+    """``text`` within ``limit`` (as Slack counts), saying how much was left out when cut
+    (``note``: how, from the count; at most 60 characters)."""
     if slack_len(text) <= limit:
         return text
     kept = text[: within(text, limit - 60)].rstrip()  # room for the note
-    return kept + f" […{len(text) - len(kept)} more characters in the original]"
+    left = len(text) - len(kept)
+    return kept + " " + (note(left) if note else f"[…{left} more characters in the original]")
 
 
 _JOINERS = frozenset("\u200d\u034f")
@@ -138,14 +140,6 @@ def packed(lines: list[str], limit: int) -> list[str]:
     return out
 
 
-def slack_date(epoch: float) -> str:
-    """A time every reader sees in their own timezone (with a UTC fallback)."""
-    fallback = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(epoch)}^{{date_short_pretty}} at {{time}}|{fallback}>"
-
-
-
-
 def humanize(seconds: float) -> str:
     """A duration as people say it: ``45 s``, ``15 min``, ``1 h 5 min``, ``2 d 3 h``."""
     seconds = max(0, round(seconds))
@@ -159,9 +153,3 @@ def humanize(seconds: float) -> str:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
-
-
-def person(user: str) -> str:
-    """Someone a ticket names: a Slack mention of a user ID, or an email address (an email's
-    reporter), escaped."""
-    return escape(user) if "@" in user else f"<@{user}>"

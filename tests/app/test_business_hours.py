@@ -27,7 +27,8 @@ def settings_extra(smtp_sink: SmtpSink) -> dict[str, Any]:
 async def thread_message(app: RunningApp, user: str, thread_ts: str, event_id: str,
                          **extra: Any) -> None:
     response = await app.client.event({
-        "type": "message", "channel": CLIENT_CHANNEL, "user": user, "text": "…",
+        "type": "message", "channel": CLIENT_CHANNEL, "user": user,
+        "text": "Any news? The export still comes out empty.",
         "ts": f"{app.runtime.clock.now():.6f}", "thread_ts": thread_ts, **extra},
         event_id=event_id)
     assert response.status == 200

@@ -147,3 +147,24 @@ async def test_bots_apps_joins_edits_and_stray_thread_replies_open_nothing(
         assert response.status == 200
     await drained(app.runtime)
     assert await app.runtime.store.get(1001) is None and app.slack.posts(TRIAGE) == []
+
+
+async def test_the_shortcut_keeps_a_description_longer_than_its_form_whole(
+        app: RunningApp) -> None:
+    text = "Uploads fail with error 413. " + " ".join(
+        f"Step {i}: the upload of file {i} stops at 99 percent." for i in range(120))
+    assert len(text) > 3000
+    ts = await watched_ticket(app, text)
+    status, _ = await app.client.interaction(shortcut(ts, text, STAFF))
+    assert status == 200
+    view = (await app.slack.wait_for(lambda: app.slack.calls_to("views.open")))[0].args["view"]
+    assert "Description" not in [b["label"]["text"] for b in view["blocks"]
+                                 if b["type"] == "input"]
+    note = json.dumps([b for b in view["blocks"] if b["type"] == "context"])
+    assert "description" in note and "keeps it as it is" in note
+    values = values_by_label(view, {"Title": "Uploads fail with error 413",
+                                    "Severity": "High"})
+    status, body = await app.client.submit(view, values, user=STAFF)
+    assert status == 200 and body is None
+    edited = await ticket(app.runtime, 1001)
+    assert edited.severity is Severity.HIGH and edited.description == text

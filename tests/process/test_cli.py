@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 
@@ -58,6 +59,27 @@ async def test_check_passes_with_a_good_configuration(slack: SlackStandIn,
     assert result.code == 0, result.out + result.err
     assert "auth.test" in result.out and "#support-triage" in result.out
     assert "ERR" not in result.out
+
+
+OFFICE = json.dumps({"office": {"timezone": "UTC", "hours": {"mon-fri": ["09:00-17:00"]}}})
+
+
+async def test_check_reports_the_people_given_shifts(slack: SlackStandIn, redis_url: str,
+                                                     tmp_path: Path) -> None:
+    nobody = "U0NOBODY99"
+    shifts = json.dumps({STAFF: "office", nobody: "office"})
+    result = await run_bot("check", env=bot_env(slack, redis_url, CALENDARS=OFFICE,
+                                                SHIFTS=shifts))
+    assert result.code == 0, result.out + result.err
+    assert f"{STAFF} is active, on shift by office" in result.out
+    [reported] = [line for line in result.out.splitlines()
+                  if line.split()[:2] == ["WRN", "SHIFTS"]]
+    assert f"{nobody} does not exist in Slack" in reported, result.out
+    # A calendar not in CALENDARS is an error of the settings, named.
+    wrong = await run_bot("check", env=bot_env(slack, redis_url, CALENDARS=OFFICE,
+                                               SHIFTS=json.dumps({STAFF: "nights"})),
+                          cwd=tmp_path)
+    assert wrong.code == 2 and "SHIFTS: " in wrong.err and "no calendar 'nights'" in wrong.err
 
 
 async def test_check_fails_when_the_app_is_not_in_the_triage_channel(
@@ -194,6 +216,31 @@ async def test_moving_a_client_to_another_plan_moves_its_open_tickets(
         finally:
             stop.set()
             await worker
+
+
+async def test_clients_set_language_speaks_it_and_check_lists_the_languages(
+        slack: SlackStandIn, redis_url: str) -> None:
+    args = ("clients", "set", "--channel", CLIENT_CHANNEL, "--name", "Rossi Media",
+            "--account-manager", AM)
+    refused = await run_bot(*args, "--language", "fr", env=bot_env(slack, redis_url))
+    assert refused.code != 0 and slack.posts(CLIENT_CHANNEL) == []
+    assert "--language 'fr' is not a language the desk speaks; known: en, it" in refused.err
+    first = await run_bot(*args, "--language", "it", env=bot_env(slack, redis_url))
+    assert first.code == 0, first.err
+    [welcome] = slack.posts(CLIENT_CHANNEL)
+    assert "Benvenuti, Rossi Media!" in text_of(welcome)
+    assert "Apri un ticket" in str(welcome.blocks)
+    listed = await run_bot("clients", "list", env=bot_env(slack, redis_url))
+    assert "language=it" in listed.out
+    checked = await run_bot("check", env=bot_env(slack, redis_url))
+    assert "languages" in checked.out and "en, it" in checked.out
+    assert any(line.split()[1:] == ["language", "it"] for line in checked.out.splitlines())
+    # Back to the default: the welcome message is redrawn in place, in English.
+    again = await run_bot(*args, "--language", "en", env=bot_env(slack, redis_url))
+    assert again.code == 0, again.err
+    assert "Welcome, Rossi Media!" in text_of(welcome) and welcome.updates == 1
+    checked = await run_bot("check", env=bot_env(slack, redis_url))
+    assert any(line.split()[1:] == ["language", "en"] for line in checked.out.splitlines())
 
 
 async def test_clients_set_watch_is_kept_listed_and_checked(slack: SlackStandIn,

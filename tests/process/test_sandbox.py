@@ -10,7 +10,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.workspace import CLIENT, CLIENT_CHANNEL, ENGINEER, FIRST_MESSAGE, TRIAGE
+from bot.sandbox.workspace import (
+    CLIENT,
+    CLIENT_CHANNEL,
+    ENGINEER,
+    FIRST_MESSAGE,
+    ROSSI,
+    ROSSI_CHANNEL,
+    TRIAGE,
+)
 from tests.support.cli import bot_env, run_bot
 from tests.support.sandbox import Sandbox, do, sandbox_in, seen, state_of, stop_sandbox
 from tests.support.servers import free_port, redis_processes
@@ -33,10 +41,16 @@ async def test_the_page_shows_the_demo_workspace_and_ctrl_c_leaves_nothing_behin
             assert page.status == 200 and "Support Desk" in await page.text()
         state = await state_of(http, sandbox)
     assert state["me"]["id"] == CLIENT.id, "a first visit is the client's"
-    assert len(state["personas"]) == 5
+    assert len(state["personas"]) == 6
     assert [c["name"] for c in state["channels"]] == ["acme-support", "Support Desk"]
     welcome = state["conversations"][CLIENT_CHANNEL]["messages"][0]
     assert "Welcome, Acme Media!" in welcome["blocks"][0]["text"]["text"]
+    async with aiohttp.ClientSession() as http:
+        italian = await state_of(http, sandbox, ROSSI.id)
+    # The Italian client sees its own channel alone, in Italian.
+    assert [c["name"] for c in italian["channels"]] == ["rossi-support", "Support Desk"]
+    welcome = italian["conversations"][ROSSI_CHANNEL]["messages"][0]
+    assert "Benvenuti, Rossi Media!" in welcome["blocks"][0]["text"]["text"]
     assert await stop_sandbox(sandbox) == 0
     assert redis_processes(data) == [], "a redis-server outlived the sandbox"
 

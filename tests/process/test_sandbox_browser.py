@@ -82,7 +82,7 @@ async def test_a_ticket_walked_through_the_page(sandbox: Sandbox, browser: Brows
     page = await browser.new_page(viewport={"width": 1400, "height": 860})
     await page.goto(sandbox.url)
     await expect(page.locator("#persona")).to_have_value(CLIENT.id)
-    await expect(page.locator("#persona option")).to_have_count(5)
+    await expect(page.locator("#persona option")).to_have_count(6)
     await page.evaluate("localStorage.setItem('persona', 'U0NOBODY01')")
     await page.reload()
     await expect(page.locator("#persona")).to_have_value(CLIENT.id)

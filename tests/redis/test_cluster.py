@@ -57,6 +57,20 @@ async def test_three_hundred_tickets_land_on_every_master(
     assert all(count >= 60 for count in per_master.values()), per_master
 
 
+async def test_a_burst_on_few_connections_waits_for_them_and_none_fails(
+        cluster: Cluster, slack: SlackStandIn, smtp_sink: SmtpSink) -> None:
+    cluster.flush()
+    async with desk_on(cluster, slack, smtp_sink, redis_max_connections=2) as desk:
+        opened = await asyncio.gather(*(desk.desk.tickets.open(NewTicket(
+            channel=CLIENT_CHANNEL, reporter=STAFF, title=f"Ticket {i}",
+            severity=Severity.LOW, description="d", once=f"burst:{i}"), Actor(STAFF))
+            for i in range(60)))
+        numbers = [o.ticket.number for o in opened]
+        found = await asyncio.gather(*(desk.store.get_many(numbers) for _ in range(10)))
+    assert len(set(numbers)) == 60
+    assert all(v is not None for many in found for v in many)
+
+
 async def test_reports_and_archives_read_every_partition_of_a_cluster(
         cluster: Cluster, slack: SlackStandIn, smtp_sink: SmtpSink) -> None:
     cluster.flush()

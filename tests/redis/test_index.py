@@ -14,7 +14,8 @@ from bot.adapters.index import Index
 from bot.adapters.keys import Layout
 from bot.adapters.store import Store
 from bot.domain.plans import default_plans
-from bot.domain.tickets import Severity, Status, Ticket, Versioned, claim, resolve
+from bot.domain.tickets import Severity, Status, Ticket, Versioned
+from bot.domain.transitions import claim, resolve
 from bot.domain.urgency import NOT_RUNNING, ByDeadline, urgency
 from tests.support.tickets import draft
 

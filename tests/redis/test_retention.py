@@ -14,7 +14,8 @@ from bot.adapters.outcomes import Outcomes
 from bot.adapters.store import Store
 from bot.domain.plans import default_plans
 from bot.domain.reports import outcome
-from bot.domain.tickets import Severity, Ticket, resolve
+from bot.domain.tickets import Severity, Ticket
+from bot.domain.transitions import resolve
 from tests.support.workspace import CLIENT_CHANNEL, STAFF
 
 OTHER = "C0GLOBEX01"

@@ -12,9 +12,12 @@ from redis.asyncio import Redis
 from bot.adapters.keys import Layout
 from bot.adapters.redis_time import RedisTime
 from bot.adapters.store import Store
+from bot.domain.assignment import assign
+from bot.domain.jobs import AutoAssign
 from bot.domain.plans import STANDARD, Plan, default_plans
 from bot.domain.sla import desired_timers
-from bot.domain.tickets import Client, Severity, Ticket, claim
+from bot.domain.tickets import Client, Severity, Ticket
+from bot.domain.transitions import claim
 from bot.domain.urgency import urgency
 from bot.services.plans import Plans
 from bot.services.sweep import Sweeper, SweepResult
@@ -31,9 +34,12 @@ class Desk:
     store: Store
     clock: RedisTime
     plans: dict[str, Plan]
+    auto_assign: bool = False
+    reassign_after: float | None = None
 
     def sweeper(self, warn_at: float = WARN_AT) -> Sweeper:
-        return Sweeper(self.store, Plans(self.store, self.plans), warn_at, self.clock)
+        return Sweeper(self.store, Plans(self.store, self.plans), warn_at, self.clock,
+                       self.auto_assign, self.reassign_after)
 
     async def sweep(self) -> SweepResult:
         return await self.sweeper().sweep()
@@ -187,3 +193,44 @@ async def test_a_ticket_missing_from_the_index_or_a_post_is_worked_out_again(
     for _ in range(2):
         again = await desk.sweep()
         assert (again.in_place, again.repaired) == (1, 1)
+
+
+async def test_a_lost_assignment_job_or_hand_over_check_comes_back_when_it_was_due(
+        desk: Desk) -> None:
+    desk.auto_assign, desk.reassign_after = True, 600.0
+    never = await desk.open()
+    at = desk.clock()
+    given = await desk.open(assign(draft(Severity.HIGH, CLIENT, at=at), "U0STAFF001", None, at))
+    jobs = {AutoAssign(ticket=never).id: (never, None),
+            AutoAssign(ticket=given, after=0).id: (given, round((at + 600) * 1000))}
+    await swept_twice(desk, 2)
+    for job_id, (n, due) in jobs.items():
+        part = LAYOUT.of_ticket(n)
+        assert await desk.store.redis.hget(part.jobs, job_id)
+        if due is not None:
+            assert await desk.store.redis.zscore(part.due, job_id) == due
+        # Deleted from the queue (a bad manual edit, a job dropped): the ticket is not in
+        # place, and its job comes back, due when it was to be.
+        await desk.store.redis.zrem(part.due, job_id)
+        await desk.store.redis.hdel(part.jobs, job_id)
+        result = await desk.sweep()
+        assert (result.tickets, result.in_place) == (2, 1)
+        assert await desk.store.redis.hget(part.jobs, job_id)
+        if due is not None:
+            assert await desk.store.redis.zscore(part.due, job_id) == due
+        assert (await desk.sweep()).in_place == 2
+
+
+async def test_changed_assignment_settings_bring_every_ticket_back(desk: Desk) -> None:
+    at = desk.clock()
+    given = await desk.open(assign(draft(Severity.HIGH, CLIENT, at=at), "U0STAFF001", None, at))
+    await swept_twice(desk, 1)
+    check = AutoAssign(ticket=given, after=0).id
+    part = LAYOUT.of_ticket(given)
+    for auto_assign, reassign_after in [(False, 600.0), (True, 600.0), (True, 900.0),
+                                        (False, None)]:
+        desk.auto_assign, desk.reassign_after = auto_assign, reassign_after
+        assert (await desk.sweep()).in_place == 0
+        assert (await desk.sweep()).in_place == 1
+    # REASSIGN_AFTER set brought the check, due from the assignment.
+    assert await desk.store.redis.zscore(part.due, check) == round((at + 600) * 1000)

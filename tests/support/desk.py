@@ -67,12 +67,13 @@ async def serving(runtime: Runtime, slack: SlackStandIn, *, worker: bool = True
 
 async def register_client(runtime: Runtime, channel: str = CLIENT_CHANNEL, name: str = "Acme Media",
                           manager: str = AM, plan: str = "standard",
-                          phone: str | None = "+1 555 0100") -> None:
+                          phone: str | None = "+1 555 0100", language: str | None = None
+                          ) -> None:
     """``clients set``, as an operator runs it (the welcome message goes to the stand-in)."""
     from bot.cli.clients import set_client
 
     await set_client(runtime, channel=channel, name=name, account_manager=manager, plan=plan,
-                     phone=phone)
+                     phone=phone, language=language)
 
 
 async def ticket(runtime: Runtime, number: int) -> Ticket:

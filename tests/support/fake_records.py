@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from bot.domain.staff import Member, Organisation
 from bot.domain.tickets import Client
+from bot.domain.watch import MessageRecords
 
 
 class FakeRecords:
@@ -48,6 +49,20 @@ class FakeRecords:
 
     async def lock(self, name: str, ttl: float) -> bool:
         return await self._remember_once(f"lock:{name}", round(ttl))
+
+    async def lock_message(self, name: str, ttl: float, channel: str, ts: str, user: str
+                           ) -> tuple[bool, MessageRecords]:
+        return await self.lock(name, ttl), await self.message_records(channel, ts, user)
+
+    async def message_records(self, channel: str, ts: str, user: str) -> MessageRecords:
+        return MessageRecords(self.threads.get((channel, ts)), self.latest.get((channel, user)))
+
+    async def tie_message(self, channel: str, ts: str, number: int, user: str, at: float,
+                          ttl: int, *, unlock: str | None = None) -> None:
+        await self.index_thread(channel, ts, number)
+        await self.set_latest_ticket(channel, user, number, at, ttl)
+        if unlock is not None:
+            await self.unlock(unlock)
 
     async def unlock(self, name: str) -> None:
         self.remembered.pop(f"lock:{name}", None)

@@ -11,7 +11,7 @@
 - the queue is a dict of job id -> (job, due): arming an id already queued replaces its
   payload and may only move it earlier; a ticket's SLA timers are a set of job ids that
   each change replaces (timers no longer wanted are disarmed);
-- ``rebuild_many`` arms only the jobs that are not queued already, due now; ``unswept``
+- ``rebuild_many`` arms only the jobs that are not queued already, when due; ``unswept``
   leaves no ticket in place (the sweep works out every one: what the real store leaves in
   place is tested on Redis).
 
@@ -296,7 +296,7 @@ class FakeStore(FakeRecords):
                 self.urgencies[current.ticket.number] = urgencies[i]
             for a in jobs:
                 if a.job.id not in self.queue:
-                    self._arm(a.job, 0.0)
+                    self._arm(a.job, a.due)
             self._set_timers(current.ticket.number, timers)
             results.append(True)
         return results

@@ -197,10 +197,10 @@ def element(message: Message, action_id: str) -> tuple[str, dict[str, Any]]:
 
 
 async def choose(app: Driven, message: Message, action_id: str, *, user: str,
-                 selected_user: str | None = None, option: str | None = None
-                 ) -> tuple[int, dict[str, Any] | None]:
+                 selected_user: str | None = None, option: str | None = None,
+                 team: str = TEAM_ID) -> tuple[int, dict[str, Any] | None]:
     """Choose in a menu of ``message``, as Slack sends it: a person in a user picker
-    (``selected_user``), or the menu's option labelled ``option``."""
+    (``selected_user``), or the menu's option labelled ``option``; ``user`` of ``team``."""
     block_id, menu = element(message, action_id)
     action: dict[str, Any] = {"action_id": action_id, "block_id": block_id,
                               "type": menu["type"], "action_ts": f"{time.time():.6f}"}
@@ -210,8 +210,8 @@ async def choose(app: Driven, message: Message, action_id: str, *, user: str,
         action["selected_option"] = next(o for o in menu["options"]
                                          if o["text"]["text"] == option)
     return await app.client.interaction({
-        "type": "block_actions", "team": {"id": TEAM_ID, "domain": "desk-test"},
-        "user": {"id": user, "username": user, "team_id": TEAM_ID},
+        "type": "block_actions", "team": {"id": team, "domain": "desk-test"},
+        "user": {"id": user, "username": user, "team_id": team},
         "api_app_id": APP_ID, "trigger_id": f"{time.time():.6f}.trigger",
         "channel": {"id": message.channel, "name": "x"},
         "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel},

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from bot.adapters.slack import Slack
 from bot.adapters.store import Store
-from bot.bootstrap import auto_settings
+from bot.bootstrap import auto_settings, words_in
 from bot.config import Settings, load_settings
 from bot.delivery.job_run import DeliveryConfig, Deps, Run
 from bot.domain.assignment import Rule
@@ -31,6 +32,7 @@ from bot.services.sinks import Sinks
 from bot.services.staff import Actor, StaffCheck
 from bot.services.sweep import Sweeper
 from bot.services.tickets import NewTicket, Tickets
+from bot.slack_ui.words import words_for
 from handlers.desk import Desk
 from tests.support.fake_records import FakeDirectory, FakeRoster
 from tests.support.fake_slack import FakeSlack
@@ -119,7 +121,8 @@ def make_world(*, group: frozenset[str] | None = None, **overrides: Any) -> Worl
         1 for t in store.tickets.values() if t.assignee == user and t.resolved_at is None))
     return World(settings, clock, store, directory, plans, changes, staff, tickets, reminders,
                  Queries(store, plans, staff, store, clock, settings.triage_channel),
-                 Sweeper(store, plans, settings.warn_at, clock, auto.rule is not Rule.NONE),
+                 Sweeper(store, plans, settings.warn_at, clock, auto.rule is not Rule.NONE,
+                         auto.reassign_after),
                  roster,
                  Assignments(changes, store, staff, directory, directory, roster, sinks, clock,
                              auto, settings.support_team_ids))
@@ -176,6 +179,8 @@ def desk_on(w: World, slack: FakeSlack) -> Desk:
                 Channels(w.changes, w.store, _NOT_HERE),
                 once=_NOT_HERE, prefills=_NOT_HERE, identity=interactive.identity,
                 tell=lambda user, text: interactive.post(user, text),
+                words=partial(words_in, w.store, w.settings.language),
+                staff_words=words_for(w.settings.language),
                 assignments=w.assignments)
 
 
@@ -183,7 +188,7 @@ def run_on(w: World, slack: FakeSlack, *, again: bool = False) -> Run:
     """One run of a job by a worker, on the fakes (``again``: a rerun after a failure)."""
     settings = w.settings
     deps = Deps(DeliveryConfig(settings.triage_channel, settings.engineering_channel,
-                               settings.reopen_days),
+                               settings.reopen_days, settings.language),
                 cast(Store, w.store), Slack(slack.client()), w.plans, w.clock)
 
     async def fence() -> None:

@@ -408,3 +408,34 @@ async def test_the_sweep_gives_back_a_lost_assignment_job_and_only_that() -> Non
     await w.sweeper.sweep()
     assert AutoAssign(ticket=never) in w.store.jobs(never)
     assert not [j for j in w.store.jobs(unassigned) if isinstance(j, AutoAssign)]
+
+
+async def test_the_sweep_gives_back_a_lost_hand_over_check_when_due_until_it_has_run(
+        ) -> None:
+    w = auto_world(reassign_after="PT10M")
+    number, first = await open_and_assign(w)
+    answered, _ = await open_and_assign(w)
+    await w.tickets.post_update(answered, "Looking into it.", Actor(STAFF), once="view:8")
+    check = AutoAssign(ticket=number, after=0)
+    w.store.lose_queue()
+    await w.sweeper.sweep()
+    assert w.store.due(check.id) == T0 + 600
+    assert not [j for j in w.store.jobs(answered) if isinstance(j, AutoAssign)]
+    # Lost past its due: it is due still, at once.
+    w.clock.advance(900)
+    w.store.lose_queue()
+    await w.sweeper.sweep()
+    assert w.store.due(check.id) == T0 + 600
+    for after, holder in [(0, STAFF_3), (1, STAFF_2), (2, STAFF_2)]:
+        job = AutoAssign(ticket=number, after=after)
+        w.store.lose_queue()
+        await w.sweeper.sweep()
+        assert job.id in w.store.job_ids(number)
+        await w.assignments.assign_automatically(job)
+        w.store.ack(job.id)
+        assert (await read(w, number)).assignee == holder
+    # Everyone has held it: its last check ran, and no sweep brings it back.
+    w.store.lose_queue()
+    await w.sweeper.sweep()
+    assert not [j for j in w.store.jobs(number) if isinstance(j, AutoAssign)]
+    assert first == STAFF

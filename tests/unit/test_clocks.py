@@ -37,10 +37,8 @@ from bot.domain.sla import (
     windows,
 )
 from bot.domain.sla import SlaClock as Clock
-from bot.domain.tickets import (
-    Severity,
-    Status,
-    Ticket,
+from bot.domain.tickets import Severity, Status, Ticket
+from bot.domain.transitions import (
     change_severity,
     change_status,
     claim,
@@ -878,7 +876,8 @@ def test_an_upgrade_to_a_24x7_severity_counts_the_old_window_in_office_hours() -
 
     from bot.config.plans import parse_calendars, parse_plans
     from bot.domain.sla import response_window
-    from bot.domain.tickets import Severity, Ticket, change_severity
+    from bot.domain.tickets import Severity, Ticket
+    from bot.domain.transitions import change_severity
 
     rome = ZoneInfo("Europe/Rome")
     calendars = parse_calendars('{"office": {"timezone": "Europe/Rome", "hours": '

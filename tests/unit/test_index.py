@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.domain.plans import default_plans
-from bot.domain.tickets import Severity, claim, record_response, resolve
+from bot.domain.tickets import Severity
+from bot.domain.transitions import claim, record_response, resolve
 from bot.domain.urgency import NOT_RUNNING, Standing, Urgency, urgency
 from tests.support.tickets import draft
 

@@ -30,16 +30,13 @@ from bot.domain.reports import (
     to_csv,
 )
 from bot.domain.sla import SlaClock as Clock
-from bot.domain.tickets import (
-    Severity,
-    Status,
-    StatusChange,
-    Ticket,
-    TicketError,
-    resolve,
-)
+from bot.domain.tickets import Severity, Status, StatusChange, Ticket, TicketError
+from bot.domain.transitions import resolve
+from bot.slack_ui.csat import score_line
 from bot.slack_ui.reports import SUMMARY_LINES, report_message
+from bot.slack_ui.words import words_for
 
+EN = words_for("en")
 HOUR = 3600
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC).timestamp()  # a Monday
 ACME, GLOBEX = "C0ACME0001", "C0GLOBEX01"
@@ -261,6 +258,7 @@ typed_periods = st.one_of(
        st.sampled_from(["UTC", "Europe/Rome", "Pacific/Kiritimati", "America/Adak"]))
 @example("9999-12", "", NOW, "UTC")
 @example("1970-01", "", 0.0, "America/Adak")
+@example("", "", 2051222399.9999995, "UTC")  # half a microsecond before a month begins
 def test_every_typed_period_is_one_that_has_begun_or_a_refusal(
         period: str, client: str, now: float, timezone: str) -> None:
     try:
@@ -287,12 +285,13 @@ def test_the_next_statement_is_the_first_at_nine_local_for_the_month_before() ->
 def test_one_rating_per_person_a_second_click_changes_it() -> None:
     ticket = Ticket(1001, ACME, "U1", "t", "d", Severity.LOW, T0)
     rated = csat.rate(csat.rate(ticket, "U1", 3, T0), "U2", 5, T0)
-    assert str(csat.score_of(rated)) == "CSAT 4/5 (2 ratings)"
+    assert score_line(EN, csat.score_of(rated)) == "CSAT 4/5 (2 ratings)"
     changed = csat.rate(rated, "U1", 4, T0 + 1)
     assert [(r.user, r.score) for r in changed.ratings] == [("U1", 4), ("U2", 5)]
-    assert str(csat.score_of(changed)) == "CSAT 4.5/5 (2 ratings)"
+    assert score_line(EN, csat.score_of(changed)) == "CSAT 4.5/5 (2 ratings)"
+    assert score_line(words_for("it"), csat.score_of(changed)) == "CSAT 4,5/5 (2 valutazioni)"
     assert csat.rate(changed, "U1", 4, T0 + 2) is changed
-    assert str(csat.score_of(csat.rate(ticket, "U9", 5, T0))) == "CSAT 5/5 (1 rating)"
+    assert score_line(EN, csat.score_of(csat.rate(ticket, "U9", 5, T0))) == "CSAT 5/5 (1 rating)"
     with pytest.raises(TicketError):
         csat.rate(ticket, "U1", 6, T0)
 
@@ -310,18 +309,18 @@ def test_a_comment_belongs_to_a_rating_and_is_never_cut() -> None:
 def test_a_long_summary_says_how_many_rows_are_only_in_the_csv() -> None:
     outcomes = [done(n, f"C{n:09d}", Severity.HIGH, 60, HOUR) for n in range(30)]
     rows = figures(outcomes, {})
-    text, blocks = report_message("SLA report 2026-11 — all clients", rows, 30)
+    text, blocks = report_message(EN, "SLA report 2026-11 — all clients", rows, 30)
     assert text.startswith("SLA report 2026-11 — all clients: 30 tickets opened")
     shown = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
     assert f"…and {len(rows) - SUMMARY_LINES} more rows in the CSV." in shown
     assert len(blocks) <= 50 and all(len(b["text"]["text"]) <= 3000 for b in blocks
                                      if b["type"] == "section")
-    _, empty = report_message("SLA report 2026-11 — Acme", [], 0)
+    _, empty = report_message(EN, "SLA report 2026-11 — Acme", [], 0)
     assert "No tickets were opened in this period." in empty[0]["text"]["text"]
 
 
 def summary_lines(rows: list[Row]) -> list[str]:
-    _, blocks = report_message("SLA report 2026-11 — all clients", rows, 0)
+    _, blocks = report_message(EN, "SLA report 2026-11 — all clients", rows, 0)
     return "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section").split("\n")
 
 

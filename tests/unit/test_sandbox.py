@@ -15,6 +15,7 @@ from bot.sandbox.standin import SlackStandIn
 from bot.sandbox.workspace import CLIENT, ENGINEER, LEAD
 from bot.slack_ui.ids import ActionId
 from bot.slack_ui.picker import assign_block
+from bot.slack_ui.words import words_for
 
 
 def test_tokens_in_dotenv_count_too(tmp_path: Path) -> None:
@@ -95,9 +96,9 @@ def test_app_home_is_kept_per_person() -> None:
 def test_the_triage_posts_assign_to_picker_sends_whom_a_person_chose() -> None:
     """The page's user picker, as Slack sends a choice in one: ``selected_user``, and the
     block's id (it names the ticket)."""
-    blocks = assign_block(Ticket(number=1001, channel="C0ACME0001", reporter=CLIENT.id,
-                                 title="t", description="d", severity=Severity.HIGH,
-                                 created_at=0.0))
+    blocks = assign_block(words_for("en"), Ticket(
+        number=1001, channel="C0ACME0001", reporter=CLIENT.id, title="t", description="d",
+        severity=Severity.HIGH, created_at=0.0))
     action = chosen_action(blocks, 0, ActionId.ASSIGN, ENGINEER.id)
     assert action["selected_user"] == ENGINEER.id and action["type"] == "users_select"
     assert action["block_id"] == '{"ticket":1001}'

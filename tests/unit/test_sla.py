@@ -16,16 +16,8 @@ from bot.domain.sla import (
     response_window,
     running,
 )
-from bot.domain.tickets import (
-    AlreadyClaimed,
-    Severity,
-    Status,
-    Ticket,
-    TicketError,
-    change_severity,
-    claim,
-    record_response,
-)
+from bot.domain.tickets import AlreadyClaimed, Severity, Status, Ticket, TicketError
+from bot.domain.transitions import change_severity, claim, record_response
 from bot.domain.urgency import urgency
 
 T0 = 1_700_000_000.0

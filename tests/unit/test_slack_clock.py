@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.tickets import (
-    Severity,
-    Ticket,
+from bot.domain.tickets import Severity, Ticket
+from bot.domain.transitions import (
     claim,
     record_client_message,
     record_response,

@@ -48,6 +48,12 @@ def test_a_question_mark_with_any_word_is_never_a_pleasantry(
     assert not is_pleasantry("? " + " ".join([word, *words]))
 
 
+@pytest.mark.parametrize("nudge", ["?", "??", " ? ", "？", "👍?"])
+def test_a_question_mark_alone_asks_for_news(nudge: str) -> None:
+    # A client's "?" in a ticket's thread is a nudge: it starts the next-response clock.
+    assert not is_pleasantry(nudge)
+
+
 @given(st.lists(st.sampled_from(WORDS), max_size=4), OTHER, st.lists(st.sampled_from(WORDS),
                                                                      max_size=4))
 def test_a_word_beyond_the_lists_is_never_a_pleasantry(before: list[str], word: str,

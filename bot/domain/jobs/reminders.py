@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
+from pydantic import Field
+
 from bot.domain.jobs.base import JobBase, JobKind, Role
 from bot.domain.sla import Step, rung_suffix
 
@@ -98,14 +100,17 @@ class ProblemNote(JobBase):
 
     kind: Literal[JobKind.PROBLEM_NOTE] = JobKind.PROBLEM_NOTE
     what: str
-    """What failed, in plain words: ``DM to U0123 (account manager)``."""
+    """What failed, in plain words, as written (the catalog translates it), its ``{name}``
+    fields filled from ``params``: ``DM <@{user}> ({role}) about the {step}``."""
     error: str
     hint: str = ""
     recipient: str | None = None
     """The person who could not be reached, if it was a person."""
+    params: dict[str, str] = Field(default_factory=dict)
 
     @property
     def id(self) -> str:
         """Once per cause: the same person unreachable for the same reason is told once."""
-        cause = hashlib.sha1(f"{self.recipient or self.what}|{self.error}".encode()).hexdigest()
+        what = self.what.format(**self.params) if self.params else self.what
+        cause = hashlib.sha1(f"{self.recipient or what}|{self.error}".encode()).hexdigest()
         return f"problem:{self.ticket}:{cause[:12]}"

@@ -132,7 +132,7 @@ function drawPersonas() {
   chooser.replaceChildren(...S.data.personas.map((p) => el("option",
     { value: p.id, selected: p.id === S.me }, `${esc(p.name)} — ${esc(p.role)}`)));
   document.getElementById("whoami").textContent = S.data.me.external
-    ? "another organisation: Acme Media" : `${S.data.workspace}, ${S.data.me.tz}`;
+    ? `another organisation: ${S.data.me.org}` : `${S.data.workspace}, ${S.data.me.tz}`;
 }
 
 function sideItem(label, active, count, onclick, extra = {}) {
@@ -151,7 +151,8 @@ function drawSidebar() {
   for (const c of S.data.channels) {
     const active = here.view === "channel" && here.channel === c.id;
     const label = c.kind === "dm" ? `💬 ${esc(c.name)}`
-      : `# ${esc(c.name)}${c.shared ? ' <span class="shared" title="Shared with Acme Media">⇄</span>' : ""}`;
+      : `# ${esc(c.name)}${c.shared
+        ? ` <span class="shared" title="Shared with ${esc(c.org || "")}">⇄</span>` : ""}`;
     const item = sideItem(label, active, unread(c.id), () => go({ view: "channel",
       channel: c.id, thread: null }), { dataset: { channel: c.id } });
     (c.kind === "dm" ? dms : items).push(item);

@@ -56,7 +56,7 @@ function message(S, fmt, channel, m, { inThread = false } = {}) {
   node.append(h("div", { class: `avatar${who.bot ? " bot" : ""}` }, e(initials(name))));
   const main = h("div", { class: "msg-main" });
   const tags = (who.bot && !m.username ? ' <span class="tag">APP</span>' : "") +
-    (who.external ? ' <span class="tag ext">Acme Media</span>' : "");
+    (who.external ? ` <span class="tag ext">${e(who.org || "")}</span>` : "");
   main.append(h("div", { class: "msg-head" }, `<b class="author">${e(name)}</b>${tags} ` +
     `<span class="msg-time">${e(clockTime(m.ts, fmt.tz))}</span>` +
     (m.edited ? ' <span class="edited">(edited)</span>' : "")));
@@ -103,7 +103,8 @@ function drawChannel(S, here, fmt) {
   const channel = S.data.channels.find((c) => c.id === here.channel) || S.data.channels[0];
   here.channel = channel.id;
   const title = channel.kind === "dm" ? `💬 ${e(channel.name)}` : `# ${e(channel.name)}`;
-  const note = channel.shared ? '<span class="head-note">Shared with Acme Media</span>' : "";
+  const note = channel.shared
+    ? `<span class="head-note">Shared with ${e(channel.org || "")}</span>` : "";
   document.getElementById("pane-head").innerHTML = `<h2>${title}</h2>${note}`;
   const list = document.getElementById("messages");
   const top = S.data.conversations[channel.id].messages.filter((m) => !m.thread_ts ||
