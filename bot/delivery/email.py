@@ -12,7 +12,7 @@ from functools import partial
 from bot.adapters.finish import Posted
 from bot.adapters.mail import Mailer
 from bot.adapters.slack import Author, marker
-from bot.delivery.job_run import Run, load
+from bot.delivery.job_run import Run, client_words, load
 from bot.delivery.posts import in_client_thread, recorded, since
 from bot.delivery.registry import Consequences, Handlers
 from bot.domain.jobs import (
@@ -80,7 +80,7 @@ async def email_ack(mailer: Mailer | None, support_email: str, job: EmailAck, ru
     assert ticket.mail is not None
     calendar = loaded.plan.calendar_for(ticket.severity)
     await _send(mailer, run, ticket, job.id, emails.acknowledgement(
-        ticket, ticket.mail, loaded.window, support_email,
+        client_words(run, loaded.client), ticket, ticket.mail, loaded.window, support_email,
         calendar.timezone if calendar else None))
 
 
@@ -94,7 +94,8 @@ async def email_out(mailer: Mailer | None, support_email: str, directory: Direct
     member = await directory.member(job.by)
     author = member.name if member and member.name else "Support"
     await _send(mailer, run, ticket, job.id, emails.answer(
-        ticket, ticket.mail, job.ref, author, job.text, support_email))
+        client_words(run, loaded.client), ticket, ticket.mail, job.ref, author, job.text,
+        support_email))
 
 
 async def email_into_thread(files: FileStash, job: EmailIntoThread, run: Run) -> None:

@@ -5,9 +5,7 @@ that names an email's sender and the triage note about an unknown sender."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.domain.email_in import bare_subject, desk_message_id
 from bot.domain.mail import Email
@@ -15,6 +13,7 @@ from bot.domain.sla import Window
 from bot.domain.tickets import MailThread, Ticket
 from bot.slack_ui.messages import lines_sections, quoted
 from bot.slack_ui.text import cut_plain, escape
+from bot.slack_ui.words import Words
 
 
 def _threaded(ticket: Ticket, mail: MailThread, what: str, support_email: str, subject: str,
@@ -33,37 +32,34 @@ def subject_of(ticket: Ticket, mail: MailThread) -> str:
     return f"[{ticket.key}] Re: {bare_subject(mail.subject) or ticket.title}"
 
 
-def written_out(epoch: float, timezone: str | None) -> str:
-    """A date as an email writes it: in ``timezone`` (the client's calendar's; UTC without
-    one), with its offset."""
-    zone = ZoneInfo(timezone) if timezone else UTC
-    return datetime.fromtimestamp(epoch, zone).strftime("%A %d %B %Y, %H:%M (UTC%z)")
-
-
-def acknowledgement(ticket: Ticket, mail: MailThread, window: Window, support_email: str,
-                    timezone: str | None = None) -> Email:
-    """The acknowledgement of a ticket opened by email, threaded on it."""
-    when = written_out(window.deadline, timezone)
+def acknowledgement(w: Words, ticket: Ticket, mail: MailThread, window: Window,
+                    support_email: str, timezone: str | None = None) -> Email:
+    """The acknowledgement of a ticket opened by email, threaded on it, in the client's
+    language, its deadline written out in the client's timezone (UTC without one)."""
     body = "\n".join([
-        f"Hello {mail.name or mail.sender},",
+        w._("Hello {name},", name=mail.name or mail.sender),
         "",
-        f"we have received your email and opened ticket {ticket.key}: {ticket.title}",
+        w._("we have received your email and opened ticket {key}: {title}", key=ticket.key,
+            title=ticket.title),
         "",
-        f"Severity: {ticket.severity.label}",
-        f"Support will answer by: {when}",
+        w._("Severity: {severity}", severity=w.severity(ticket.severity)),
+        w._("Support will answer by: {when}", when=w.written(window.deadline,
+                                                               timezone or "UTC")),
         "",
-        f"Reply to this email to add to the ticket; keep [{ticket.key}] in the subject.",
+        w._("Reply to this email to add to the ticket; keep [{key}] in the subject.",
+            key=ticket.key),
         "",
-        "Support",
+        w._("The support team"),
     ])
     return _threaded(ticket, mail, "ack", support_email, subject_of(ticket, mail), body,
                      auto=True)
 
 
-def answer(ticket: Ticket, mail: MailThread, ref: str, author: str, text: str,
+def answer(w: Words, ticket: Ticket, mail: MailThread, ref: str, author: str, text: str,
            support_email: str) -> Email:
     """Support's message to the client (a reply, an update, the resolution), by ``author``."""
-    body = f"{text}\n\n-- \n{author}, Support\n{ticket.key}: {ticket.title}\n"
+    signed = w._("{author}, support", author=author)
+    body = f"{text}\n\n-- \n{signed}\n{ticket.key}: {ticket.title}\n"
     return _threaded(ticket, mail, "out." + re.sub(r"[^A-Za-z0-9.-]", "-", ref), support_email,
                      subject_of(ticket, mail), body, auto=False)
 

@@ -174,7 +174,7 @@ async def test_replies_travel_both_ways_in_the_same_email_thread(
     assert "Auto-Submitted" not in answer
     body = answer.get_content()
     assert "We rolled back the release; please try again." in body
-    assert f"{slack.users[STAFF_2]['name']}, Support" in body  # the author, named
+    assert f"{slack.users[STAFF_2]['name']}, support" in body  # the author, named
     assert posted.username == "Dana Client (by email)"
     assert colleague.username == "Bob (by email)"
     assert "rolled back" not in text_of(posted)  # the quoted history is not posted again

@@ -20,8 +20,10 @@ from bot.domain.email_in import (
     ticket_in_subject,
     title_and_description,
 )
-from bot.domain.tickets import Severity
-from bot.slack_ui.emails import written_out
+from bot.domain.sla import Window
+from bot.domain.tickets import MailThread, Severity, Ticket
+from bot.slack_ui.emails import acknowledgement
+from bot.slack_ui.words import words_for
 from tests.support.dovecot import email
 
 SUPPORT = "support@desk.example"
@@ -169,7 +171,17 @@ def test_an_attachment_over_the_limit_is_named_with_its_size_not_copied() -> Non
     assert copied((big,))[1] == []  # 3 MB is within the desk's limit
 
 
-def test_the_acknowledgements_deadline_is_written_out_in_the_clients_timezone() -> None:
-    noon = 1_796_558_400.0  # 2026-12-06 12:00 UTC
-    assert written_out(noon, None) == "Sunday 06 December 2026, 12:00 (UTC+0000)"
-    assert written_out(noon, "Europe/Rome") == "Sunday 06 December 2026, 13:00 (UTC+0100)"
+def test_the_acknowledgement_is_in_the_clients_language_and_timezone() -> None:
+    ticket = Ticket(number=1042, channel="C0ACME0001", reporter="dana@acme.example",
+                    title="Pagamenti bloccati", description="", severity=Severity.CRITICAL,
+                    created_at=0.0)
+    mail = MailThread("dana@acme.example", ("<a@acme.example>",), "[Critico] Pagamenti",
+                      name="Dana")
+    window = Window(start=0.0, length=3600, deadline=1_796_558_400.0)  # 12:00 UTC
+    italian = acknowledgement(words_for("it"), ticket, mail, window, SUPPORT, "Europe/Rome")
+    english = acknowledgement(words_for("en"), ticket, mail, window, SUPPORT)
+    assert "Gravità: Critico" in italian.body and "13:00 +0100" in italian.body
+    assert "Buongiorno Dana," in italian.body and "[T-1042]" in italian.body
+    assert "Severity: Critical" in english.body and "2026-12-06 12:00 UTC" in english.body
+    assert italian.subject == "[T-1042] Re: [Critico] Pagamenti"
+    assert ("Auto-Submitted", "auto-replied") in italian.headers
