@@ -124,7 +124,11 @@ async def work(settings: Settings, url: str) -> None:
         _stop_on_signals(stop)
         await runtime.redis.ping()
         settle_heap()
+        mailbox = runtime.mailbox
+        reading = asyncio.create_task(mailbox.run(stop)) if mailbox else None
         await runtime.worker.run(stop)
+        if reading is not None:
+            await reading
 
 
 @contextlib.asynccontextmanager
@@ -161,6 +165,9 @@ def parser() -> argparse.ArgumentParser:
     cs.add_argument("--phone")
     cs.add_argument("--language", help="what the client reads is in this language "
                     f"({', '.join(available())}; default: LANGUAGE)")
+    cs.add_argument("--email-domain", action="append", dest="email_domains", metavar="DOMAIN",
+                    help="senders of this domain write for this client by email (repeat for "
+                    "more; the ones given replace the client's; --email-domain none: none)")
     cs.add_argument("--watch", choices=["messages", "tickets"],
                     help="messages: a client's plain message in the channel opens a ticket "
                          "(the default for a new client); tickets: only /ticket, the button, "

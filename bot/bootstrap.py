@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import bot.delivery.assignment
+import bot.delivery.email
 import bot.delivery.home
 import bot.delivery.outbox
 import bot.delivery.posts
@@ -47,6 +48,7 @@ from bot.adapters.store import Store
 from bot.config import Settings
 from bot.config.assignment import parse_away, parse_reassign_after, parse_rule, parse_shifts
 from bot.delivery.job_run import DeliveryConfig, Deps
+from bot.delivery.mailbox import MailboxReader
 from bot.delivery.registry import Registry
 from bot.delivery.worker import MAX_IDLE, Worker
 from bot.domain.assignment import Rule
@@ -54,9 +56,10 @@ from bot.services.assignment import Assignments, AutoSettings
 from bot.services.changes import Changes
 from bot.services.channels import Channels
 from bot.services.csat import Ratings
+from bot.services.email_intake import EmailIntake
 from bot.services.home import Homes
 from bot.services.plans import Plans
-from bot.services.ports import ClientBook, Directory
+from bot.services.ports import ClientBook, Directory, FileStash
 from bot.services.queries import Queries
 from bot.services.reminders import Reminders
 from bot.services.reports import Reports
@@ -127,6 +130,8 @@ class Runtime:
     plans: Plans
     changes: Changes
     reminders: Reminders
+    mailbox: MailboxReader | None = None
+    """The support mailbox's reader (with ``IMAP_URL``), run beside the worker."""
     metrics_peers: list[str] = field(default_factory=list)
     """``/metrics`` of this desk's other processes on this host (``serve``'s timer loop),
     merged into this one's."""
@@ -230,7 +235,7 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
     worker_homes = Homes(store, plans, StaffCheck(directory, listed), index, viewers, clock,
                          warn_at)
     registry = delivery_registry(settings, http, changes, directory, reminders, worker_homes,
-                                 viewers, reports, assigner)
+                                 viewers, reports, assigner, store)
     deps = Deps(DeliveryConfig(settings.triage_channel, settings.engineering_channel,
                                settings.reopen_days, settings.language),
                 store, worker_slack, plans, clock)
@@ -257,8 +262,14 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                     reports=reports, retention=Retention(
                         outcomes, clock, archive_after_days=settings.archive_after_days,
                         retain_days=settings.retain_days))
+    address = settings.mailbox
+    mailbox = MailboxReader(address, EmailIntake(
+        tickets, changes, store, plans, clock, store, store,
+        support_email=settings.support_email or "",
+        reopen_days=settings.reopen_days), store,
+        lease=max(settings.job_lease_seconds, 1.0)) if address else None
     return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http,
-                   plans, changes, reminders)
+                   plans, changes, reminders, mailbox)
 
 
 def auto_settings(settings: Settings) -> AutoSettings:
@@ -271,7 +282,8 @@ def auto_settings(settings: Settings) -> AutoSettings:
 
 def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: Changes,
                       directory: Directory, reminders: Reminders, homes: Homes,
-                      viewers: RedisHomeViewers, reports: Reports, assigner: Assignments
+                      viewers: RedisHomeViewers, reports: Reports, assigner: Assignments,
+                      files: FileStash
                       ) -> Registry:
     """Each job kind's effect handler, module by module, bound to what it uses; and what
     a job's failing for good leads to, beside its handler."""
@@ -292,4 +304,7 @@ def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: 
     registry.add(bot.delivery.reports.handlers(reports))
     registry.add(bot.delivery.watch.handlers(), bot.delivery.watch.CONSEQUENCES)
     registry.add(bot.delivery.assignment.handlers(assigner), bot.delivery.assignment.CONSEQUENCES)
+    registry.add(bot.delivery.email.handlers(changes, directory, mailer, settings.support_email,
+                                             settings.triage_channel, files),
+                 bot.delivery.email.CONSEQUENCES)
     return registry

@@ -51,6 +51,15 @@ ensure_redis_server() {
   command -v redis-cli >/dev/null || apt_install redis-tools
 }
 
+ensure_dovecot() {  # the email tests' IMAP server: Debian's Dovecot, run by the tests alone
+  if [ ! -x /usr/sbin/dovecot ] && ! command -v dovecot >/dev/null; then
+    apt_install dovecot-imapd
+    # The tests start their own Dovecot on a free loopback port; the system's is not used.
+    if command -v systemctl >/dev/null; then as_root systemctl disable --now dovecot \
+      >/dev/null 2>&1 || true; fi
+  fi
+}
+
 ensure_chromium() {  # the browser test's headless Chromium, and an emoji font for its pages
   if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
     apt_install chromium fonts-noto-color-emoji

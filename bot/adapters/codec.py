@@ -12,6 +12,7 @@ from bot.domain.reports import Outcome
 from bot.domain.sla import SlaClock, Step, Timer, rung_suffix
 from bot.domain.tickets import (
     Assignment,
+    MailThread,
     Rating,
     Severity,
     SeverityChange,
@@ -39,6 +40,8 @@ def encode_ticket(ticket: Ticket) -> tuple[dict[str, str], list[str]]:
                 values[name] = json.dumps([asdict(c) for c in value])
             else:
                 unset.append(name)
+        elif name == "mail":
+            values[name] = json.dumps(asdict(value))
         else:
             values[name] = str(value.value if isinstance(value, Severity | Status) else value)
     return values, unset
@@ -91,8 +94,17 @@ def decode_ticket(raw: dict[str, str], done: set[str] | frozenset[str] = frozens
         if assignments and assignments != "[]" else (),
         "message_ts": get("message_ts"),
         "card_ts": get("card_ts"),
+        "mail": _mail(get("mail")),
         **floats,
     })
+
+
+def _mail(raw: str | None) -> MailThread | None:
+    if not raw:
+        return None
+    found = json.loads(raw)
+    return MailThread(found["sender"], tuple(found["refs"]), found["subject"],
+                      tuple(found.get("cc", ())), found.get("name", ""))
 
 
 _OPTIONAL_FLOATS = ("claimed_at", "first_response_at", "resolved_at", "reopened_at",

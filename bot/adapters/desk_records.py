@@ -4,7 +4,9 @@ is one key or one hash in ``{desk}`` (see ``keys``)."""
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import cast
 
@@ -18,6 +20,8 @@ from bot.adapters.keys import (
     CLIENTS_CHANGED,
     latest_key,
     lock_key,
+    mail_file_key,
+    mail_ref_key,
     once_key,
     prefill_key,
     thread_key,
@@ -82,6 +86,28 @@ class DeskRecords:
 
     async def prefill(self, key: str) -> str | None:
         return cast(str | None, await self.redis.get(prefill_key(key)))
+
+    async def put_file(self, key: str, name: str, data: bytes, ttl: int) -> None:
+        """Keep an email's attachment (``name``, ``data``) under ``key`` for ``ttl`` s."""
+        await self.redis.set(mail_file_key(key), json.dumps(
+            {"name": name, "data": base64.b64encode(data).decode()}), ex=ttl)
+
+    async def file(self, key: str) -> tuple[str, bytes] | None:
+        raw = await self.redis.get(mail_file_key(key))
+        if not raw:
+            return None
+        found = json.loads(raw)
+        return str(found["name"]), base64.b64decode(found["data"])
+
+    async def put_mail_ref(self, message_id: str, number: int, ttl: int) -> None:
+        await self.redis.set(mail_ref_key(message_id), number, ex=ttl)
+
+    async def mail_ref(self, message_ids: Sequence[str]) -> int | None:
+        """The ticket of the first of ``message_ids`` that is in a ticket's email thread."""
+        if not message_ids:
+            return None
+        found = await self.redis.mget([mail_ref_key(m) for m in message_ids])
+        return next((int(n) for n in found if n), None)
 
     async def latest_ticket(self, channel: str, user: str) -> tuple[int, float] | None:
         """The ticket ``user``'s latest message in ``channel`` opened or joined, and when."""

@@ -256,6 +256,16 @@ def intake_key(user: str, bucket: int) -> str:
     return f"{NS}intake:{user}:{bucket}"
 
 
+def mail_file_key(key: str) -> str:
+    """An email's attachment, kept until it is uploaded into the ticket's thread."""
+    return f"{NS}mailfile:{key}"
+
+
+def mail_ref_key(message_id: str) -> str:
+    """The ticket whose email thread holds this Message-ID (a client's email)."""
+    return f"{NS}mailref:{message_id}"
+
+
 def latest_key(channel: str, user: str) -> str:
     return f"{NS}latest:{channel}:{user}"
 

@@ -70,8 +70,12 @@ class Mailer:
 
     def _send(self, email: Email) -> None:
         message = EmailMessage()
-        message["From"] = self.sender
+        message["From"] = email.sender or self.sender
         message["To"] = email.to
+        if email.cc:
+            message["Cc"] = ", ".join(email.cc)
+        for name, value in email.headers:
+            message[name] = value
         message["Subject"] = email.subject
         message["Message-ID"] = email.message_id
         message["Date"] = formatdate(localtime=False)

@@ -82,3 +82,11 @@ def merged(*texts: str) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Merged(list(families.values())))
     return generate_latest(registry)
+EMAILS_READ = Counter("desk_emails_total", "Emails read from the support mailbox, by what they "
+                      "did (opened, replied, ignored, unknown, failed)", ["outcome"],
+                      registry=REGISTRY)
+MAILBOX_ERRORS = Counter("desk_mailbox_errors_total", "Times the support mailbox could not be "
+                         "reached or refused the desk (each retried with backoff)",
+                         registry=REGISTRY)
+MAILBOX_UP = Gauge("desk_mailbox_up", "1 while this process reads the support mailbox "
+                   "logged in, 0 while it cannot", registry=REGISTRY)

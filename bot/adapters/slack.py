@@ -278,7 +278,7 @@ class Slack:
         opened = await slack_call(self.client.conversations_open(users=user))
         return str(opened["channel"]["id"])
 
-    async def upload_once(self, channel: str, filename: str, content: str, *, title: str,
+    async def upload_once(self, channel: str, filename: str, content: str | bytes, *, title: str,
                           thread_ts: str, again: bool) -> None:
         """Upload a file into a thread (``files_upload_v2``), unless ``again`` (a rerun)
         and the thread has a file of that name already."""
@@ -290,4 +290,4 @@ class Slack:
                     return
         await slack_call(self.client.files_upload_v2(
             channel=channel, thread_ts=thread_ts, filename=filename, title=title,
-            content=content.encode()))
+            content=content.encode() if isinstance(content, str) else content))

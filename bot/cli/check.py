@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.adapters.directory import member_from, patiently
+from bot.adapters.imap import MailboxError, opened
 from bot.adapters.slack import Retryable, Slack, Undeliverable, slack_call
 from bot.adapters.store import Store
 from bot.bootstrap import (
@@ -59,6 +60,8 @@ async def check(settings: Settings, url: str) -> bool:
                                                        f"not set (default {field.default})")
         if name == "redis_url" and value:
             shown = without_password(str(value))
+        elif name == "imap_url" and settings.imap_url is not None:
+            shown = without_password(settings.imap_url.get_secret_value())
         line(name.upper(), str(shown))
     for problem in settings.missing_for("check"):
         line("missing", problem, good=False)
@@ -75,12 +78,34 @@ async def check(settings: Settings, url: str) -> bool:
         await redis.aclose()
     except (RedisError, OSError) as exc:
         line("reach", f"{without_password(url)}: {type(exc).__name__}", good=False)
+    ok = await check_mailbox(settings, line) and ok
     if settings.slack_bot_token is None:
         return False
     print("Slack")
     async with aiohttp.ClientSession() as http:
         return await check_slack(settings, Slack(web_client(settings, http, interactive=True)),
                                  line, registered) and ok
+
+
+async def check_mailbox(settings: Settings, line: Callable[..., None]) -> bool:
+    """Log in to the support mailbox (``IMAP_URL``) and say what is in it."""
+    address = settings.mailbox
+    print("Mailbox")
+    if address is None:
+        line("IMAP_URL", "not set: email to support is not read")
+        return True
+    try:
+        async with opened(address) as box:
+            unseen = await box.unseen()
+            line("login", f"{address.where}: {box.exists} messages, {len(unseen)} unseen "
+                 f"({box.secured}; waiting with {'IDLE' if box.idles else 'a poll'})")
+    except (TimeoutError, MailboxError, OSError) as exc:
+        line("login", f"{exc or type(exc).__name__}", good=False)
+        return False
+    if not settings.smtp_url:
+        line("answers", "SMTP_URL not set: email senders get no acknowledgement or answers",
+             warn=True)
+    return True
 
 
 async def check_slack(settings: Settings, slack: Slack, line: Callable[..., None],

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.adapters.slack import Retryable, Slack, Undeliverable, slack_call
@@ -41,7 +43,8 @@ async def clients(settings: Settings, url: str, args: argparse.Namespace) -> Non
             for c in listed:
                 print(f"{c.channel}  {c.name}  plan={c.plan}  account_manager="
                       f"{c.account_manager or '-'}  phone={c.phone or '-'}  watch={c.watch}  "
-                      f"language={c.language or settings.language + ' (LANGUAGE)'}")
+                      f"language={c.language or settings.language + ' (LANGUAGE)'}  "
+                      f"email_domains={','.join(c.email_domains) or '-'}")
         elif args.action == "remove":
             if not await store.remove_client(args.channel):
                 raise Failure(f"No client is registered for channel {args.channel}.")
@@ -49,18 +52,26 @@ async def clients(settings: Settings, url: str, args: argparse.Namespace) -> Non
         else:
             await set_client(runtime, channel=args.channel, name=args.name,
                              account_manager=args.account_manager, plan=args.plan,
-                             phone=args.phone, watch=args.watch, language=args.language)
+                             phone=args.phone, watch=args.watch, language=args.language,
+                             email_domains=args.email_domains)
 
 
 async def set_client(runtime: Runtime, *, channel: str, name: str, account_manager: str,
                      plan: str = "standard", phone: str | None = None,
-                     watch: str | None = None, language: str | None = None) -> None:
+                     watch: str | None = None, language: str | None = None,
+                     email_domains: Sequence[str] | None = None) -> None:
     """``clients set``: register or update a client channel, with its welcome message.
     ``watch``: whether plain messages open tickets (None: as before; for a new client,
     they do). ``language``: what the client reads (None: as before; for a new client,
-    ``LANGUAGE``)."""
+    ``LANGUAGE``). ``email_domains``: the client's email domains (None: keep the ones it
+    has)."""
     settings, store = runtime.settings, runtime.store
     problems = []
+    domains = email_domains_of(email_domains)
+    if isinstance(domains, str):
+        problems.append(domains)
+    else:
+        problems.extend(await domains_taken(runtime, channel, domains or ()))
     if not CHANNEL_ID.match(channel):
         problems.append(f"--channel {channel!r} is not a channel ID (C0123ABCD)")
     if not USER_ID.match(account_manager):
@@ -80,11 +91,14 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
         raise Failure("\n".join(problems))
     await require_account_manager(runtime.slack, account_manager)
     previous = await store.client(channel)
+    assert not isinstance(domains, str)
     client = Client(channel=channel, name=clean_line(name), plan=plan,
                     account_manager=account_manager, phone=clean_line(phone) if phone else None,
                     welcome_ts=previous.welcome_ts if previous else None,
                     watch=watch or (previous.watch if previous else Watch.MESSAGES),
-                    language=language or (previous.language if previous else None))
+                    language=language or (previous.language if previous else None),
+                    email_domains=(domains if domains is not None else
+                                   previous.email_domains if previous else ()))
     slack = runtime.slack
     text, body = welcome_message(
         words_for(client.language or settings.language), client)
@@ -122,6 +136,31 @@ async def set_client(runtime: Runtime, *, channel: str, name: str, account_manag
         redrawn = await runtime.worker.sweeper.redraw_cards(client.channel)
         print(f"{client.name} now reads {client.language}: its welcome message and the "
               f"cards of {redrawn} open ticket(s) are redrawn.")
+
+
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def email_domains_of(given: Sequence[str] | None) -> tuple[str, ...] | str | None:
+    """``--email-domain`` values, lower case and checked (None: not given; ``none``: no
+    domains); a string: what is wrong with them."""
+    if given is None:
+        return None
+    domains = tuple(dict.fromkeys(d.strip().lower().lstrip("@") for d in given))
+    if domains == ("none",):
+        return ()
+    bad = [d for d in domains if not DOMAIN.match(d)]
+    if bad:
+        return (f"--email-domain {', '.join(repr(b) for b in bad)} is not a domain "
+                "(e.g. acme.com)")
+    return domains
+
+
+async def domains_taken(runtime: Runtime, channel: str, domains: Sequence[str]) -> list[str]:
+    """Each of ``domains`` another client has already: an email must name one client."""
+    return [f"--email-domain {d} is {c.name}'s ({c.channel}) already"
+            for c in await runtime.store.clients() if c.channel != channel
+            for d in domains if d in c.email_domains]
 
 
 async def pin(slack: Slack, channel: str, ts: str) -> None:

@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.config.assignment import parse_away, parse_reassign_after, parse_rule, parse_shifts
 from bot.config.languages import available
 from bot.config.plans import parse_calendars, parse_plans
+from bot.domain.mailbox import MailboxAddress, mailbox_address
 from bot.domain.plans import Plan
 
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
@@ -54,6 +55,8 @@ class Settings(BaseSettings):
     support_team: str | None = None
     smtp_url: SecretStr | None = None
     email_from: str | None = None
+    imap_url: SecretStr | None = None
+    support_email: str | None = None
     warn_at: float = 0.75
     claim_is_response: bool = False
     calendars: str = ""
@@ -174,6 +177,21 @@ class Settings(BaseSettings):
     @field_validator("email_from")
     @classmethod
     def _email_from(cls, value: str | None) -> str | None:
+        return cls._email(value)
+
+    @field_validator("imap_url")
+    @classmethod
+    def _imap(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            mailbox_address(value.get_secret_value())  # raises, naming no password
+        return value
+
+    @field_validator("support_email")
+    @classmethod
+    def _support_email(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("imap_url") is not None:
+            raise ValueError("set SUPPORT_EMAIL (the address clients write to) with IMAP_URL: "
+                             "the desk answers from it and knows its own mail by it")
         return cls._email(value)
 
     @field_validator("support_team")
@@ -297,6 +315,11 @@ class Settings(BaseSettings):
     @property
     def plan_table(self) -> dict[str, Plan]:
         return parse_plans(self.plans, parse_calendars(self.calendars))
+
+    @property
+    def mailbox(self) -> MailboxAddress | None:
+        """The support mailbox (``IMAP_URL``), if there is one."""
+        return mailbox_address(self.imap_url.get_secret_value()) if self.imap_url else None
 
     @property
     def bot_token(self) -> str:

@@ -106,6 +106,19 @@ class Rating:
 
 
 @dataclass(frozen=True)
+class MailThread:
+    """A ticket's email thread: the reporter's address, the Message-IDs of the client's
+    emails in it (the first opened the ticket), its subject, and who was copied from the
+    client's domains."""
+
+    sender: str
+    refs: tuple[str, ...]
+    subject: str
+    cc: tuple[str, ...] = ()
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class Ticket:
     number: int
     channel: str
@@ -151,6 +164,8 @@ class Ticket:
     card_ts: str | None = None
     """The card's timestamp, in that message's thread (a ticket asked for: its card is
     ``client_ts``, the thread's first message)."""
+    mail: MailThread | None = None
+    """The email thread of a ticket opened by email: where its answers go."""
     not_request_at: float | None = None
     """When staff closed the ticket as not a request (it is resolved, and counts in no
     report figure)."""
@@ -202,6 +217,11 @@ class Client:
     account_manager: str | None = None
     phone: str | None = None
     welcome_ts: str | None = None
+    email_domains: tuple[str, ...] = ()
+    """Senders of these domains write for this client (their email opens its tickets)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "email_domains", tuple(self.email_domains))
     watch: str = "tickets"
     """``messages``: a client member's plain message opens a ticket; ``tickets``: only the
     ways in that ask for one (a client registered before watching existed)."""

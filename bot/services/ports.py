@@ -179,6 +179,23 @@ class Archive(Protocol):
     async def index_created(self) -> int: ...
 
 
+class FileStash(Protocol):
+    """Where an email's attachments wait until they are uploaded into the ticket's thread."""
+
+    async def put_file(self, key: str, name: str, data: bytes, ttl: int) -> None: ...
+
+    async def file(self, key: str) -> tuple[str, bytes] | None: ...
+
+
+class MailRefs(Protocol):
+    """Which ticket's email thread a client's Message-ID is in (a reply to the client's own
+    email, not to the desk's, is found by it)."""
+
+    async def put_mail_ref(self, message_id: str, number: int, ttl: int) -> None: ...
+
+    async def mail_ref(self, message_ids: Sequence[str]) -> int | None: ...
+
+
 class Presence(Protocol):
     """Whether a person shows they are away: their Slack status emoji (read at most once
     a minute per person)."""

@@ -18,7 +18,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain.assignment import handover_due
-from bot.domain.jobs import Armed, AutoAssign, PostClientThread, PostTriage, SyncCard
+from bot.domain.jobs import (
+    Armed,
+    AutoAssign,
+    EmailOrigin,
+    PostClientThread,
+    PostTriage,
+    SyncCard,
+)
 from bot.domain.plans import Plan
 from bot.domain.sla import Timer, desired_timers, running
 from bot.domain.stamps import Swept, next_due, rules_stamp
@@ -73,7 +80,10 @@ class Sweeper:
         past); the store arms those that are not in the queue already, and counts the
         ticket in place only while they all are."""
         wanted: list[Armed] = []
-        if ticket.card_at is None:
+        if ticket.mail is not None and ticket.client_ts is None:
+            # A ticket opened by email: its sender is named first, the card in that thread.
+            wanted.append(Armed(EmailOrigin(ticket=ticket.number)))
+        elif ticket.card_at is None:
             wanted.append(Armed(PostClientThread(ticket=ticket.number)))
         if ticket.triage_ts is None:
             wanted.append(Armed(PostTriage(ticket=ticket.number)))

@@ -14,6 +14,9 @@ from bot.domain import transitions as rules
 from bot.domain.jobs import (
     Armed,
     AutoAssign,
+    EmailAck,
+    EmailOrigin,
+    EmailOut,
     EngineeringHandoff,
     PostClientThread,
     PostTriage,
@@ -29,6 +32,7 @@ from bot.domain.sla import Window, desired_timers, response_window
 from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import (
     IntakeLimit,
+    MailThread,
     Severity,
     Status,
     Ticket,
@@ -65,10 +69,13 @@ class NewTicket:
     """What makes the request unique (the modal submission): opened at most once."""
     source_link: str | None = None
     at: float | None = None
-    """When the request was made (a watched message's time), if before now."""
+    """When the request was made (a watched message's time, an email's arrival), if before
+    now."""
     message_ts: str | None = None
     """The client's message it is opened from by watching the channel: its thread is the
     ticket's client thread."""
+    mail: MailThread | None = None
+    """The email thread of a ticket opened by email."""
 
 
 class OverIntakeLimit(TicketError):
@@ -86,6 +93,14 @@ def status_jobs(changed: Ticket) -> list[Armed]:
     index = len(changed.status_changes) - 1
     return [Armed(SyncTriage(ticket=changed.number)),
             Armed(StatusNotice(ticket=changed.number, change=index))]
+
+
+def emailed(ticket: Ticket, ref: str, by: str, text: str | None) -> list[Armed]:
+    """Support's message to the client, emailed to the reporter of a ticket opened by
+    email (a reply in the thread, an update, the resolution; not status lines)."""
+    if ticket.mail is None or not text:
+        return []
+    return [Armed(EmailOut(ticket=ticket.number, ref=ref, by=by, text=text))]
 
 
 STATUS_EVENTS = {Status.CLAIMED: "claimed", Status.RESOLVED: "resolved"}
@@ -143,11 +158,15 @@ class Tickets:
                        title=clean_line(new.title), description=clean_block(new.description),
                        severity=new.severity, created_at=min(now, new.at or now),
                        source_link=new.source_link, client_ts=new.message_ts,
-                       message_ts=new.message_ts)
+                       message_ts=new.message_ts, mail=new.mail)
+        # A ticket opened by email: its sender named in the channel first, the card in that
+        # message's thread; and the acknowledgement emailed back.
+        first = ([Armed(EmailOrigin(ticket=0)), Armed(EmailAck(ticket=0))] if new.mail
+                 else [Armed(PostClientThread(ticket=0))])
         try:
             saved, created = await self.store.create(
                 draft, once=new.once, once_ttl=ONCE_TTL,
-                jobs=[Armed(PostClientThread(ticket=0)),
+                jobs=[*first,
                       Armed(PostTriage(ticket=0), now + TRIAGE_WAIT),
                       Armed(RefreshHomes(ticket=0)),
                       *([Armed(AutoAssign(ticket=0))] if self.auto_assign else []),
@@ -232,7 +251,8 @@ class Tickets:
         now = self.now()
         await self.changes.change(
             number, lambda t: rules.resolve(t, actor.user, now, clean_block(resolution)),
-            jobs=self.status_change(now, actor))
+            jobs=lambda t: self.status_change(now, actor)(t) + emailed(
+                t, f"resolved.{len(t.status_changes)}", actor.user, t.resolution))
         log.info("%s resolved by %s", ticket_key(number), actor.user)
 
     async def reopen(self, number: int, actor: Actor, *, channel: str) -> None:
@@ -261,7 +281,8 @@ class Tickets:
         # ahead of this one, is already the latest update).
         await self.changes.change(number, lambda t: rules.record_response(t, now), jobs=lambda t: [
             Armed(RelayUpdate(ticket=number, ref=once, by=actor.user, text=clean_block(text))),
-            Armed(SyncTriage(ticket=number)), *self.responded(t, now, actor)], always=True)
+            Armed(SyncTriage(ticket=number)), *self.responded(t, now, actor),
+            *emailed(t, once, actor.user, clean_block(text))], always=True)
 
     async def record_reply(self, *, channel: str, thread_ts: str, ts: str, actor: Actor,
                            parent: str | None = None, text: str | None = None) -> bool:
@@ -271,7 +292,7 @@ class Tickets:
         request again (a pleasantry does none of these).
 
         ``parent``: who wrote the message that starts the thread, when Slack says; ``text``:
-        what it says, when known."""
+        what it says, when known (a staff message goes to a ticket's email reporter)."""
         number = await self.thread_ticket(channel, thread_ts, parent)
         if number is None:
             return False
@@ -291,7 +312,8 @@ class Tickets:
             return False
         saved = await self.changes.change(
             number, lambda t: rules.record_response(t, max(at, t.created_at), ts),
-            jobs=lambda t: [Armed(SyncTriage(ticket=number)), *self.responded(t, at, actor)])
+            jobs=lambda t: [Armed(SyncTriage(ticket=number)), *self.responded(t, at, actor),
+                            *emailed(t, ts, actor.user, text)])
         if saved.ticket.first_response_at == max(at, saved.ticket.created_at):
             log.info("%s: first response by %s at %s", saved.ticket.key, actor.user, ts)
         return True

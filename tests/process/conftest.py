@@ -6,7 +6,7 @@ stand-in and a real redis-server; and the benchmarks' smoke runs. Fixtures: ``se
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from bot.bootstrap import Runtime, open_runtime
 from bot.sandbox.standin import SlackStandIn
 from tests.support import tiers
 from tests.support.desk import register_client, settings_for
+from tests.support.dovecot import Dovecot, start_dovecot
 from tests.support.once import LEASE, PLANS, SLOW_PLANS
 from tests.support.processes import Served, serve
 from tests.support.sandbox import Sandbox, sandbox_in
@@ -76,3 +77,23 @@ async def sandbox(tmp_path: Path, sandbox_args: list[str], sandbox_env: dict[str
     """``python -m bot sandbox`` in a folder of its own, stopped with Ctrl-C after the test."""
     async with sandbox_in(tmp_path / "sandbox", *sandbox_args, **sandbox_env) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def dovecot_server() -> Iterator[Dovecot]:
+    """A real Dovecot on loopback for the session (``tests.support.dovecot``)."""
+    server = start_dovecot()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def dovecot(dovecot_server: Dovecot) -> Iterator[Dovecot]:
+    """The session's Dovecot with an empty support mailbox, running (started again if a
+    test stopped it)."""
+    if dovecot_server.process is None:
+        dovecot_server.start()
+    dovecot_server.empty()
+    yield dovecot_server
+    if dovecot_server.process is None:
+        dovecot_server.start()

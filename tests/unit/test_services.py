@@ -19,6 +19,10 @@ from bot.domain.jobs import (
     ClientRelay,
     CsatComment,
     DeliverOutbox,
+    EmailAck,
+    EmailIntoThread,
+    EmailOrigin,
+    EmailOut,
     EngineeringHandoff,
     FireTimer,
     FollowUpNote,
@@ -43,6 +47,7 @@ from bot.domain.jobs import (
     SyncTriage,
     TicketEvent,
     TriageNote,
+    UnknownSender,
 )
 from bot.domain.sla import Step
 from bot.domain.staff import SLACKBOT, Member, Organisation, is_staff
@@ -178,6 +183,12 @@ EVERY_JOB: list[Job] = [
     ReportDM(ref="statement:C0ACME0001:2026-11", user=None, start=T0, end=T0 + 86_400,
              label="2026-11", channel=CLIENT),
     CsatComment(ticket=1001, user=CLIENT_USER, ref="view:78"),
+    EmailOrigin(ticket=1001),
+    EmailAck(ticket=1001),
+    EmailOut(ticket=1001, ref="1700000000.000200", by=STAFF, text="Fixed."),
+    EmailIntoThread(ticket=1001, ref="0123456789abcdef", sender="dana@acme.example",
+                    name="Dana", text="Still broken."),
+    UnknownSender(sender="eve@else.example", subject="Hi", day=19_700),
     FollowUpNote(ticket=1001, ts="1796112000.000100", by=CLIENT_USER, text="Also on iOS"),
     ClientRelay(ticket=1001, ts="1796112000.000200", by=CLIENT_USER, text="About T-1001"),
     RemoveCard(ticket=1001, round=2),

@@ -18,6 +18,13 @@ from pydantic import Field, TypeAdapter
 
 from bot.domain.jobs.assignment import AssignedDM, AssignedNotice, AssignmentNote, AutoAssign
 from bot.domain.jobs.base import JobBase, JobKind, Role
+from bot.domain.jobs.email import (
+    EmailAck,
+    EmailIntoThread,
+    EmailOrigin,
+    EmailOut,
+    UnknownSender,
+)
 from bot.domain.jobs.home import PublishHome, RefreshHomes
 from bot.domain.jobs.outbox import DeliverOutbox, Sink, TicketEvent
 from bot.domain.jobs.posts import (
@@ -53,6 +60,10 @@ __all__ = [
     "ClientRelay",
     "CsatComment",
     "DeliverOutbox",
+    "EmailAck",
+    "EmailIntoThread",
+    "EmailOrigin",
+    "EmailOut",
     "EngineeringHandoff",
     "FireTimer",
     "FollowUpNote",
@@ -78,6 +89,7 @@ __all__ = [
     "SyncTriage",
     "TicketEvent",
     "TriageNote",
+    "UnknownSender",
 ]
 
 
@@ -86,7 +98,8 @@ Job = Annotated[
     | EngineeringHandoff | ReactionPrompt | FireTimer | ReminderDM | TriageNote | BreachEmail
     | GroupAlert | ProblemNote | TicketEvent | DeliverOutbox | SyncCard | RefreshHomes
     | PublishHome | ReportDM | CsatComment | FollowUpNote | ClientRelay | RemoveCard
-    | AssignedNotice | AssignedDM | AutoAssign | AssignmentNote,
+    | AssignedNotice | AssignedDM | AutoAssign | AssignmentNote | EmailOrigin | EmailAck
+    | EmailOut | EmailIntoThread | UnknownSender,
     Field(discriminator="kind"),
 ]
 
