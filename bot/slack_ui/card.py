@@ -13,7 +13,7 @@ from typing import Any
 from bot.domain.sla import ClockState, Window
 from bot.domain.tickets import Client, Severity, Status, Ticket
 from bot.slack_ui.messages import clock_lines, lines_sections, quoted, severity_menu
-from bot.slack_ui.text import escape
+from bot.slack_ui.text import escape, person
 from bot.slack_ui.words import Words
 
 
@@ -45,7 +45,8 @@ def client_card(w: Words, ticket: Ticket, client: Client | None, window: Window,
         *clock_lines(w, clocks),
         w._("*Hours:* {hours}", hours=escape(hours)) if hours
         else w._("*Hours:* around the clock (24x7)"),
-        w._("Opened by <@{user}> {when}.", user=ticket.reporter, when=w.date(ticket.created_at)),
+        w._("Opened by {user} {when}.", user=person(ticket.reporter),
+            when=w.date(ticket.created_at)),
     ]
     if (ticket.severity is Severity.CRITICAL and client and client.account_manager
             and ticket.status is not Status.RESOLVED):

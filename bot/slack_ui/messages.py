@@ -46,6 +46,7 @@ from bot.slack_ui.text import (
     cut_plain,
     escape,
     packed,
+    person,
     pieces,
     slack_len,
 )
@@ -183,8 +184,8 @@ def triage_message(
     severity = w.severity(ticket.severity)
     body = [
         f"*{ticket.key}* · {severity} · {escape(ticket.title)}",
-        w._("*Client:* {client}    *Reporter:* <@{reporter}>", client=who,
-            reporter=ticket.reporter),
+        w._("*Client:* {client}    *Reporter:* {reporter}", client=who,
+            reporter=person(ticket.reporter)),
         w._("*Severity:* {severity}    *Deadline:* {due}", severity=severity, due=due),
         w._("*Status:* {state}    {thread}", state=state, thread=thread),
         *clock_lines(w, clocks),

@@ -15,6 +15,15 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
+def person(reporter: str) -> str:
+    """Who opened a ticket, as Slack shows them: a mention of a Slack user ID, or the
+    address of someone who wrote by email (as written, not a broken mention)."""
+    return f"<@{reporter}>" if _USER_ID.fullmatch(reporter) else escape(reporter)
+
+
 def as_written(message_text: str) -> str:
     """A Slack message's ``text`` as its author wrote it: Slack sends ``&``, ``<`` and ``>``
     as entities (``&lt;``), which a form would otherwise show as they are."""

@@ -24,6 +24,7 @@ from bot.domain.identity import Identity
 from bot.domain.listing import Listed, TicketRow
 from bot.domain.reports import Row
 from bot.domain.sla import SlaClock as Clock
+from bot.domain.sla import Window
 from bot.domain.text import clean_block, clean_line
 from bot.domain.tickets import Client, Status, StatusChange, Ticket
 from bot.slack_ui import listing, messages, modals, notices
@@ -56,6 +57,7 @@ from tests.support.strategies.rendered import (
     windows,
 )
 from tests.support.strategies.text import hostile_text
+from tests.support.tickets import draft
 
 RENDERED = settings(max_examples=40, deadline=None, database=None, print_blob=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -194,3 +196,19 @@ def test_the_edit_form_shows_each_text_whole_or_says_it_keeps_it(
 def test_lengths_count_utf16_units_as_slack_may(text: str) -> None:
     # Beyond U+FFFF two units, anything else (a lone surrogate too) one.
     assert slack_len(text) == sum(2 if ord(c) > 0xFFFF else 1 for c in text)
+
+
+def test_a_reporter_who_wrote_by_email_is_named_by_the_address_not_a_broken_mention() -> None:
+    for language in available():
+        w = words_for(language)
+        ticket = replace(draft(), number=1042, reporter="dana@acme.example")
+        window = Window(start=ticket.created_at, length=3600, deadline=ticket.created_at + 3600)
+        _, card = client_card(w, ticket, None, window, breached=False, clocks=[], hours=None)
+        _, post = messages.triage_message(w, ticket, None, window, IDENTITY, breached=False,
+                                          engineering_link=None, clocks=[], hours=None)
+        for blocks in (card, post):
+            shown = json.dumps(blocks)
+            assert "dana@acme.example" in shown and "<@dana" not in shown
+        ticket = replace(ticket, reporter="U0CLIENT01")
+        _, card = client_card(w, ticket, None, window, breached=False, clocks=[], hours=None)
+        assert "<@U0CLIENT01>" in json.dumps(card)
