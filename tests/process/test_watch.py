@@ -82,7 +82,7 @@ async def test_a_client_message_is_a_ticket_warned_on_time_and_answered_in_its_t
 
 
 @pytest.mark.parametrize("serve_env", [{"PLANS": json.dumps(
-    {"standard": {"critical": 4, "message_severity": "critical"}})}])
+    {"standard": {"critical": 10, "message_severity": "critical"}})}])
 async def test_not_a_request_stops_the_clock_and_a_later_message_makes_it_one_again(
         served: Served, redis_url: str) -> None:
     await register_acme(served.slack, redis_url)
@@ -96,7 +96,8 @@ async def test_not_a_request_stops_the_clock_and_a_later_message_makes_it_one_ag
     await served.slack.wait_for(lambda: "Closed as not a request" in text_of(triage))
     assert "Claim" not in buttons(triage)
     created = await created_at(served, redis_url, 1001)
-    await asyncio.sleep(max(0.0, created + 4.5 - time.time()))
+    # Past the warning (7.5 s) and the breach (10 s) it would have had: neither comes.
+    await asyncio.sleep(max(0.0, created + 10.5 - time.time()))
     assert served.slack.calls_to("chat.postMessage", channel=AM) == []
 
     await client_writes(served, "Actually the invoices page fails since the move",
@@ -105,7 +106,7 @@ async def test_not_a_request_stops_the_clock_and_a_later_message_makes_it_one_ag
     await served.slack.wait_for(lambda: "Claim" in buttons(triage))
     assert await created_at(served, redis_url, 1001) > created
     await served.slack.wait_for(
-        lambda: served.slack.calls_to("chat.postMessage", channel=AM), timeout=8)
+        lambda: served.slack.calls_to("chat.postMessage", channel=AM), timeout=15)
 
 
 async def test_a_retry_and_two_processes_make_one_ticket_and_a_number_lands_on_it(
