@@ -158,6 +158,8 @@ async def message(body: dict[str, Any], event: dict[str, Any],
     """Every message Slack tells of: a reply in a thread, a top-level message (watched in
     client channels), an edit or a deletion of one."""
     subtype = event.get("subtype")
+    if not (subtype is None or isinstance(subtype, str)):
+        return  # not a message Slack sends: nothing of ours
     if subtype in ("message_changed", "message_deleted"):
         await changed_message(body, event, context)
     elif event.get("thread_ts") not in (None, event.get("ts")):

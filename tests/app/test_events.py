@@ -63,6 +63,22 @@ async def test_every_subscribed_event_is_answered(app: RunningApp) -> None:
         assert response.status == 200, name
 
 
+@pytest.mark.parametrize("subtype", [[], {}, 7])
+async def test_a_message_whose_subtype_is_not_text_is_answered_and_opens_nothing(
+        app: RunningApp, subtype: object) -> None:
+    # Not what Slack sends, but what anyone may post at the endpoint with a valid signature
+    # from a proxy that rewrites bodies: a 200 and nothing done, never a 500.
+    await register_client(app.runtime)
+    for thread in (None, "1700000000.000001"):
+        event = {"type": "message", "channel": CLIENT_CHANNEL, "user": CLIENT_USER,
+                 "text": "Videos stop on Android", "ts": "1700000000.000002",
+                 "user_team": "T0OTHER001", "subtype": subtype, "thread_ts": thread}
+        answer = await app.client.event(event, event_id=f"EvSubtype{thread is None}")
+        assert answer.status == 200
+    await drained(app.runtime)
+    assert await app.runtime.store.get(1001) is None
+
+
 async def test_a_retry_while_the_first_delivery_still_works_is_not_done_twice(
         app: RunningApp) -> None:
     await register_client(app.runtime)
