@@ -133,6 +133,7 @@ class JobQueue:
         self._ack = redis.register_script(queue_scripts.ACK)
         self._retry = redis.register_script(queue_scripts.RETRY)
         self._revive = redis.register_script(queue_scripts.REVIVE)
+        self._busy = redis.register_script(queue_scripts.BUSY)
         self._turn = 0
         self._waker = Waker(redis, self.layout)
 
@@ -321,6 +322,10 @@ class JobQueue:
         return frozenset([str((await self.redis.info("server"))["run_id"])])
 
     async def busy(self) -> bool:
-        """Whether a job is due now or running: False once everything due has been done."""
-        now = await self.now_ms()
-        return any(due or leased for due, _, _, leased in await self._counts(now))
+        """Whether a job is due now or running: False once everything due has been done.
+        Each partition is read in one script (``BUSY``), so a job finishing meanwhile is
+        never missed between its lease and the follow-up it arms."""
+        for part in self.layout.all:
+            if await self._busy(keys=[part.due, part.lease], args=[int(self._shift())]):
+                return True
+        return False

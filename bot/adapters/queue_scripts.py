@@ -1,6 +1,6 @@
 """The Lua scripts of the job queue (``queue``): claim, renew, ack, retry, dead-letter,
-revive; each one all or nothing, on one partition's slot, every key declared (KEYS[1..6]
-the partition's queue, as ``keys.ARM_LUA`` declares them).
+revive, whether busy; each one all or nothing, on one partition's slot, every key declared
+(KEYS[1..6] the partition's queue, as ``keys.ARM_LUA`` declares them).
 """
 
 from __future__ import annotations
@@ -232,4 +232,14 @@ if spec.lease then acked = ack(spec.lease.id, spec.lease.token, now) end
 if not taken then return {recorded, value, acked, now} end
 return {recorded, value, acked, now, taken, redis.call('HGETALL', K_TICKET),
   redis.call('SMEMBERS', K_DONE)}
+"""
+
+
+BUSY = """
+-- Whether a partition has a job due now or running, read with Redis's own clock in one
+-- step: a job that finishes and arms its follow-up due now is seen before or after, never
+-- in between (KEYS: due, lease; ARGV: the clock's shift in ms).
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
+return redis.call('ZCOUNT', KEYS[1], '-inf', now) + redis.call('ZCARD', KEYS[2])
 """
