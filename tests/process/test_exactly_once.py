@@ -63,13 +63,16 @@ async def test_burst_with_three_workers_one_killed_midway(
     assert_each_once(slack, smtp_sink, keys)
 
 
+@pytest.mark.parametrize("plans", [SLOW_PLANS])
 async def test_sigterm_finishes_the_reminders_in_flight(
         desk: Runtime, slack: SlackStandIn, redis_url: str, smtp_sink: SmtpSink) -> None:
-    env = worker_env(slack, redis_url, smtp_sink)
+    # The slow plan's warning (at 6 s) leaves the worker time to start on a busy machine:
+    # started past the breach, it would send the breach alone.
+    env = worker_env(slack, redis_url, smtp_sink, plans=SLOW_PLANS)
     gate = slack.gates[("chat.postMessage", AM)] = asyncio.Event()
     keys = await open_tickets(desk, 1)
     async with bot_process("worker", env=env) as worker:
-        await slack.wait_for(lambda: slack.held, timeout=10)
+        await slack.wait_for(lambda: slack.held, timeout=15)
         worker.send_signal(signal.SIGTERM)
         await asyncio.sleep(0.5)
         assert worker.returncode is None  # still finishing the DM in flight
