@@ -59,9 +59,11 @@ from tests.support.strategies.rendered import (
 from tests.support.strategies.text import hostile_text
 from tests.support.tickets import draft
 
-RENDERED = settings(max_examples=40, deadline=None, database=None, print_blob=True,
+RENDERED = settings(max_examples=min(40, settings().max_examples), deadline=None,
+                    database=None, print_blob=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
+"""40 examples in the full run; fewer with the fast tier's quick profile."""
 IDENTITY = Identity("T0VENDOR01", "U0DESKBOT1", "https://vendor.slack.com/")
 WORDS = st.sampled_from([words_for(language) for language in available()])
 """Every language the desk speaks: each renders within the same limits."""
