@@ -19,12 +19,12 @@ from tests.support.servers import SmtpSink, start_redis
 from tests.support.workspace import AM, CLIENT_CHANNEL, LEAD, STAFF, STAFF_2
 
 
-async def settled(slack: SlackStandIn, redis_url: str, number: int = 1001) -> int:
-    """Wait until the desk has nothing due or running; how many jobs of ticket ``number``
-    are still armed for later (a reminder, a retry: not the clients' monthly statements)."""
+async def settled(slack: SlackStandIn, redis_url: str, number: int = 1001) -> list[str]:
+    """Wait until the desk has nothing due or running; the jobs of ticket ``number`` still
+    armed for later (a reminder, a retry: not the clients' monthly statements)."""
     async with open_runtime(settings_for(slack, redis_url), redis_url) as runtime:
         await drained(runtime)
-        return len(await armed(runtime, number))
+        return await armed(runtime, number)
 
 
 async def test_ticket_to_claim_against_the_running_process(served: Served,
@@ -101,7 +101,7 @@ async def test_unclaimed_critical_warns_and_breaches_once_each_on_time(
         await slack.wait_for(lambda: smtp_sink.messages and "BREACHED" in text_of(triage))
         received = time.time()
         # Nothing is left to run, now or later: no second warning, breach or email.
-        assert await settled(slack, redis_url) == 0
+        assert await settled(slack, redis_url) == []
     assert 0 <= warning.at - (created + 3) <= 1
     assert 0 <= breach.at - (created + 4) <= 1
     assert received - (created + 4) <= 1.5
@@ -127,6 +127,6 @@ async def test_a_staff_reply_before_the_warning_produces_neither(
         assert await armed(runtime, 1001) == []
     # And past the breach deadline (4 s after opening), neither was sent.
     await asyncio.sleep(max(0.0, created + 4.5 - time.time()))
-    assert await settled(served.slack, redis_url) == 0
+    assert await settled(served.slack, redis_url) == []
     assert served.slack.calls_to("chat.postMessage", channel=AM) == []
     assert served.slack.calls_to("chat.postMessage", channel=LEAD) == []
