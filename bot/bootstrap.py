@@ -49,6 +49,7 @@ from bot.config import Settings
 from bot.config.assignment import parse_away, parse_reassign_after, parse_rule, parse_shifts
 from bot.delivery.job_run import DeliveryConfig, Deps
 from bot.delivery.mailbox import MailboxReader
+from bot.delivery.outage import Outages
 from bot.delivery.registry import Registry
 from bot.delivery.worker import MAX_IDLE, Worker
 from bot.domain.assignment import Rule
@@ -234,8 +235,10 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                            roster, sinks, clock, auto, listed)
     worker_homes = Homes(store, plans, StaffCheck(directory, listed), index, viewers, clock,
                          warn_at)
+    mailer = mailer_of(settings)
     registry = delivery_registry(settings, http, changes, directory, reminders, worker_homes,
-                                 viewers, reports, assigner, store)
+                                 viewers, reports, assigner, store, mailer)
+    probes = {"slack": worker_slack.answers, **({"smtp": mailer.answers} if mailer else {})}
     deps = Deps(DeliveryConfig(settings.triage_channel, settings.engineering_channel,
                                settings.reopen_days, settings.language),
                 store, worker_slack, plans, clock)
@@ -261,7 +264,7 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                                                          auto.reassign_after),
                     reports=reports, retention=Retention(
                         outcomes, clock, archive_after_days=settings.archive_after_days,
-                        retain_days=settings.retain_days))
+                        retain_days=settings.retain_days), outages=Outages(queue, probes))
     address = settings.mailbox
     mailbox = MailboxReader(address, EmailIntake(
         tickets, changes, store, plans, clock, store, store,
@@ -270,6 +273,13 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
         lease=max(settings.job_lease_seconds, 1.0)) if address else None
     return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http,
                    plans, changes, reminders, mailbox)
+
+
+def mailer_of(settings: Settings) -> Mailer | None:
+    """The SMTP client (with ``SMTP_URL``)."""
+    return (Mailer(settings.smtp_url.get_secret_value(),
+                   settings.email_from or "support-desk@localhost")
+            if settings.smtp_url else None)
 
 
 def auto_settings(settings: Settings) -> AutoSettings:
@@ -283,13 +293,9 @@ def auto_settings(settings: Settings) -> AutoSettings:
 def delivery_registry(settings: Settings, http: aiohttp.ClientSession, changes: Changes,
                       directory: Directory, reminders: Reminders, homes: Homes,
                       viewers: RedisHomeViewers, reports: Reports, assigner: Assignments,
-                      files: FileStash
-                      ) -> Registry:
+                      files: FileStash, mailer: Mailer | None) -> Registry:
     """Each job kind's effect handler, module by module, bound to what it uses; and what
     a job's failing for good leads to, beside its handler."""
-    mailer = (Mailer(settings.smtp_url.get_secret_value(),
-                     settings.email_from or "support-desk@localhost")
-              if settings.smtp_url else None)
     pager = (Pager(http, settings.pagerduty_routing_key.get_secret_value(),
                    settings.pagerduty_url) if settings.pagerduty_routing_key else None)
     webhook = (Webhook(http, settings.webhook_url, settings.webhook_secret.get_secret_value())

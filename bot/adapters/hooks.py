@@ -35,12 +35,12 @@ async def _post(session: aiohttp.ClientSession, url: str, body: bytes,
             text = (await r.content.read(400)).decode("utf-8", errors="replace")[:200]
             retry_after = r.headers.get("Retry-After")
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise Retryable(f"cannot reach {what}: {type(exc).__name__}") from exc
+        raise Retryable(f"cannot reach {what}: {type(exc).__name__}", service=what) from exc
     if r.status == 429:
         wait = float(retry_after) if retry_after and retry_after.isdigit() else None
-        raise Retryable(f"{what} answered 429", wait)
+        raise Retryable(f"{what} answered 429", wait, service=what)
     if r.status >= 500:
-        raise Retryable(f"{what} answered {r.status}")
+        raise Retryable(f"{what} answered {r.status}", service=what)
     raise Undeliverable(f"{what} answered {r.status}: {text}")
 
 

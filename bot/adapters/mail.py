@@ -57,29 +57,44 @@ class Mailer:
             error = f"SMTP refused {', '.join(exc.recipients)}: {codes}"
             if all(code >= 500 for code in codes):
                 raise Undeliverable(error) from exc
-            raise Retryable(error) from exc
+            raise Retryable(error, service="smtp") from exc
         except smtplib.SMTPResponseException as exc:
             error = f"SMTP {self.host}:{self.port} answered {exc.smtp_code}"
             if exc.smtp_code >= 500:
                 raise Undeliverable(error) from exc
-            raise Retryable(error) from exc
+            raise Retryable(error, service="smtp") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise Retryable(f"SMTP {self.host}:{self.port}: {type(exc).__name__}") from exc
+            raise Retryable(f"SMTP {self.host}:{self.port}: {type(exc).__name__}",
+                            service="smtp") from exc
         except ValueError as exc:  # the email package refuses a header
             raise Undeliverable(f"the email could not be built: {exc}") from exc
 
-    def _send(self, email: Email) -> None:
-        message = EmailMessage()
-        message["From"] = email.sender or self.sender
-        message["To"] = email.to
-        if email.cc:
-            message["Cc"] = ", ".join(email.cc)
-        for name, value in email.headers:
-            message[name] = value
-        message["Subject"] = email.subject
-        message["Message-ID"] = email.message_id
-        message["Date"] = formatdate(localtime=False)
-        message.set_content(email.body)
+    async def answers(self) -> None:
+        """Whether the server would take an email now, short of sending one: it greets, and
+        answers the sender and a recipient (then is told to forget them) with anything but
+        a 4xx. Retryable while it does not."""
+        try:
+            await asyncio.to_thread(self._greeted)
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code < 500:
+                raise Retryable(f"SMTP {self.host}:{self.port} answered {exc.smtp_code}",
+                                service="smtp") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise Retryable(f"SMTP {self.host}:{self.port}: {type(exc).__name__}",
+                            service="smtp") from exc
+
+    def _greeted(self) -> None:
+        smtp = self._connected()
+        try:
+            for code, _ in (smtp.mail(self.sender), smtp.rcpt(self.sender)):
+                if 400 <= code < 500:
+                    raise smtplib.SMTPResponseException(code, b"not now")
+            smtp.rset()
+        finally:
+            _goodbye(smtp)
+
+    def _connected(self) -> smtplib.SMTP:
+        """A session, greeted, in TLS when the server offers it, logged in when configured."""
         context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if self.tls:
@@ -97,6 +112,25 @@ class Mailer:
                     "sent in clear text; use smtps:// or a server that offers STARTTLS")
             if self.username:
                 smtp.login(self.username, self.password)
+        except BaseException:
+            _goodbye(smtp)
+            raise
+        return smtp
+
+    def _send(self, email: Email) -> None:
+        message = EmailMessage()
+        message["From"] = email.sender or self.sender
+        message["To"] = email.to
+        if email.cc:
+            message["Cc"] = ", ".join(email.cc)
+        for name, value in email.headers:
+            message[name] = value
+        message["Subject"] = email.subject
+        message["Message-ID"] = email.message_id
+        message["Date"] = formatdate(localtime=False)
+        message.set_content(email.body)
+        smtp = self._connected()
+        try:
             smtp.send_message(message)
         finally:
             _goodbye(smtp)

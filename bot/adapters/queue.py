@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,6 +134,7 @@ class JobQueue:
         self._retry = redis.register_script(queue_scripts.RETRY)
         self._revive = redis.register_script(queue_scripts.REVIVE)
         self._busy = redis.register_script(queue_scripts.BUSY)
+        self._due_now = redis.register_script(queue_scripts.DUE_NOW)
         self._turn = 0
         self._waker = Waker(redis, self.layout)
 
@@ -205,6 +206,17 @@ class JobQueue:
         result, dropped = await self._retry(keys=keys, args=args)
         _dropped(int(dropped))
         return {0: "lost", 1: "retry", 2: "dead"}[int(result)]
+
+    async def due_now(self, jobs: Mapping[str, Partition]) -> int:
+        """The jobs (id -> partition) still waiting out their backoff after a failure run
+        now: the service they failed on answers again. How many moved."""
+        by_part: dict[Partition, list[str]] = {}
+        for job_id, part in jobs.items():
+            by_part.setdefault(part, []).append(job_id)
+        moved = 0
+        for part, ids in by_part.items():
+            moved += int(await self._due_now(keys=list(part.queue), args=[self._shift(), *ids]))
+        return moved
 
     async def wait(self, seconds: float) -> None:
         """Block until a job becomes the earliest due of a partition or ``seconds`` pass."""

@@ -169,6 +169,26 @@ arm(ARGV[1], now_ms(ARGV[2]), payload)
 return 1
 """
 
+# ARGV: shift, then ids. Jobs waiting out their backoff after a failure (in retry: they
+# have tries) become due now; a job armed afresh for later, or leased, is left alone. How
+# many moved.
+DUE_NOW = ARM_LUA + """
+local now = now_ms(ARGV[1])
+local moved = 0
+for i = 2, #ARGV do
+  local due = redis.call('ZSCORE', K_DUE, ARGV[i])
+  if due and tonumber(due) > now and redis.call('HEXISTS', K_TRIES, ARGV[i]) == 1 then
+    redis.call('ZADD', K_DUE, now, ARGV[i])
+    moved = moved + 1
+  end
+end
+if moved > 0 then
+  redis.call('LPUSH', K_WAKE, '1')
+  redis.call('LTRIM', K_WAKE, 0, 0)
+end
+return moved
+"""
+
 # A job's last write and its ack in one step. KEYS[7]: its ticket's hash, KEYS[8]: the
 # ticket's done set, KEYS[9] (when given, on the same slot): the index of the client
 # thread being recorded. ARGV[1]: the clock's shift, ARGV[2]: the spec (JSON):

@@ -38,11 +38,14 @@ _TRANSIENT_ERRORS = frozenset({
 
 
 class Retryable(Exception):
-    """Slack could not take the call now; ``retry_after`` is Slack's own wait, when it gave one."""
+    """Slack (or ``service``: ``smtp``, a receiver of events) could not take the call now;
+    ``retry_after`` is its own wait, when it gave one."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None,
+                 service: str = "slack") -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.service = service
 
     @property
     def rate_limited(self) -> bool:
@@ -127,6 +130,10 @@ class Slack:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
         self._identity: Identity | None = None
+
+    async def answers(self) -> None:
+        """Whether Slack answers now (``auth.test``): Retryable while it does not."""
+        await slack_call(self.client.auth_test())
 
     async def identity(self) -> Identity:
         if self._identity is None:

@@ -2,7 +2,8 @@
 
 A worker leases a batch of due jobs, runs each with its handler (renewing its lease
 while it runs) and acks it when done. Slack's 429 pushes the job back by Retry-After (no
-worker sleeps on it); 5xx and connection errors back off exponentially; a permanent
+worker sleeps on it); 5xx and connection errors back off exponentially, and go at once
+when the service answers again (``outage``); a permanent
 refusal is dead-lettered at once, and so is a job out of attempts; either way the
 ticket's triage thread is told. At start and every few minutes it sweeps.
 """
@@ -26,6 +27,7 @@ from bot.adapters.redis_time import RedisTime
 from bot.adapters.slack import Retryable, Undeliverable
 from bot.delivery.hold import Hold, backoff, ticket_of_id
 from bot.delivery.job_run import Deps, LeaseLost, NotReady, Run, Write
+from bot.delivery.outage import Outages
 from bot.delivery.registry import Registry
 from bot.domain.jobs import JOB, Job
 from bot.domain.tickets import ticket_key
@@ -63,11 +65,13 @@ RERUNS = 3
 class Worker:
     def __init__(self, queue: JobQueue, registry: Registry, deps: Deps, clock: RedisTime,
                  sweeper: Sweeper, *, reports: Reports | None = None,
-                 retention: Retention | None = None, batch: int = 100,
-                 concurrency: int = CONCURRENCY, sweep_every: float = SWEEP_EVERY) -> None:
+                 retention: Retention | None = None, outages: Outages | None = None,
+                 batch: int = 100, concurrency: int = CONCURRENCY,
+                 sweep_every: float = SWEEP_EVERY) -> None:
         """``registry``: each job kind's handler; ``sweeper``: the sweep, run at start and
         every ``sweep_every`` s; with it, ``reports`` arms the monthly statements and
-        ``retention`` archives and drops old tickets."""
+        ``retention`` archives and drops old tickets; ``outages``: jobs that failed on a
+        service go again as soon as it answers."""
         self.queue = queue
         self.registry = registry
         self.deps = deps
@@ -75,6 +79,7 @@ class Worker:
         self.sweeper = sweeper
         self.reports = reports
         self.retention = retention
+        self.outages = outages
         self.batch = batch
         self.sweep_every = sweep_every
         self.concurrency = concurrency
@@ -105,6 +110,8 @@ class Worker:
                 self._sweep_again()
                 await self._idle(1.0, stop, asyncio.sleep(1.0))
         await self.finish()
+        if self.outages is not None:
+            await self.outages.close()
         if self._sweep is not None:
             await self._sweep
         log.info("worker stopped")
@@ -315,6 +322,8 @@ class Worker:
                                        dead=self._if_dead(job, str(exc)))
             log.warning("%s: job %s (attempt %d) not done: %s; %s in %.1f s", key, leased.id,
                         leased.attempt, exc, outcome, delay)
+            if outcome == "retry" and not exc.rate_limited and self.outages is not None:
+                self.outages.waits(exc.service, leased)
         except Undeliverable as exc:
             await hold.retry(0, exc.error, final=True, dead=self._if_dead(job, exc.error))
             log.error("%s: job %s refused for good: %s; dead-lettered", key, leased.id,
