@@ -3,8 +3,9 @@
 It starts the embedded Redis (its own ``DATA_DIR`` under the sandbox folder, emptied at
 each start: the stand-in keeps its messages in memory, so a demo starts afresh), an SMTP
 inbox and the Slack stand-in, all on loopback; then the bot as ``serve`` runs it (HTTP at
-``/slack/events`` and the worker), registers the demo client as ``clients set`` does, and
-serves the page. Ctrl-C stops everything, the Redis server too.
+``/slack/events`` and the worker), registers the demo clients as ``clients set`` does,
+has them write their first messages (each opens a ticket, as in Slack) and serves the
+page. Ctrl-C stops everything, the Redis server too.
 """
 
 from __future__ import annotations
@@ -86,15 +87,20 @@ async def fake_slack() -> AsyncIterator[tuple[SlackStandIn, Inbox]]:
         await slack.stop()
 
 
-async def set_the_scene(runtime: Runtime, slack: SlackStandIn) -> None:
-    """A fresh demo: an empty Redis, the client registered, their first message."""
+async def set_the_scene(runtime: Runtime) -> None:
+    """A fresh demo: an empty Redis, the clients registered (watched, as new clients are)."""
     await runtime.redis.flushdb()
     await set_client(runtime, channel=CLIENT_CHANNEL, name=CLIENT_NAME,
                      account_manager=ACCOUNT_MANAGER.id, plan="standard", phone=CLIENT_PHONE)
     await set_client(runtime, channel=ROSSI_CHANNEL, name=ROSSI_NAME,
                      account_manager=ACCOUNT_MANAGER.id, plan="standard", language="it")
-    slack.add_message(CLIENT_CHANNEL, CLIENT.id, FIRST_MESSAGE)
-    slack.add_message(ROSSI_CHANNEL, ROSSI.id, ROSSI_MESSAGE)
+
+
+async def first_words(people: People) -> None:
+    """The clients' first messages, written as in Slack: the desk gets each one's event and
+    opens its ticket (the card in its thread, the post in triage, its clock running)."""
+    await people.write(CLIENT, CLIENT_CHANNEL, FIRST_MESSAGE)
+    await people.write(ROSSI, ROSSI_CHANNEL, ROSSI_MESSAGE)
 
 
 async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
@@ -109,7 +115,7 @@ async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
         assert secret is not None
         with embedded_redis(settings.data_dir) as redis_url:
             async with open_runtime(settings, redis_url) as runtime:
-                await set_the_scene(runtime, slack)
+                await set_the_scene(runtime)
                 bot_port = loopback_port()
                 worker = asyncio.create_task(runtime.worker.run(stop))
                 try:
@@ -119,6 +125,7 @@ async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
                                                secret=secret.get_secret_value())
                         people = People(slack, side, f"http://127.0.0.1:{port}/slack/respond")
                         page = Page(people, inbox, runtime.changes, port)
+                        await first_words(people)
                         async with served(page.app(), port):
                             print(f"The sandbox is ready: open http://127.0.0.1:{port}/ "
                                   "(Ctrl-C stops it)", flush=True)

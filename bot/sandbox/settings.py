@@ -24,6 +24,10 @@ SANDBOX_TOKEN = "xoxb-sandbox-0000-not-a-token"
 """The token the bot shows the stand-in (Settings wants the shape of a bot token)."""
 REAL_TOKEN = re.compile(r"\b(xox[abposre]|xapp)-[0-9A-Za-z-]{8,}")
 TOKEN_NAMES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_USER_TOKEN", "SLACK_TOKEN")
+GROUP_MINUTES = 1.0
+"""A client's follow-ups join their ticket within a minute (not ten), as the demo plans'
+targets are minutes: a visitor who writes as Dana soon after the start, about something
+else, opens a ticket of their own rather than adding to her first one."""
 
 
 class SandboxSettings(Settings):
@@ -68,4 +72,4 @@ def sandbox_settings(*, api_url: str, smtp_port: int, data_dir: Path,
         slack_api_url=api_url, redis_url=None, triage_channel=TRIAGE,
         engineering_channel=ENGINEERING, support_lead=LEAD.id, support_lead_email=LEAD_EMAIL,
         smtp_url=f"smtp://127.0.0.1:{smtp_port}", email_from=DESK_EMAIL,
-        plans=json.dumps(dict(plans)), data_dir=data_dir))
+        group_minutes=GROUP_MINUTES, plans=json.dumps(dict(plans)), data_dir=data_dir))

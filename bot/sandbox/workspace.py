@@ -79,10 +79,10 @@ DEMO_PLANS: dict[str, Any] = {
 
 FIRST_MESSAGE = ("Hi team, since this morning some of our editors get a blank page when "
                  "they open the video library. Could you have a look?")
-"""What the client wrote before the visitor came: react with :ticket: to open a ticket."""
+"""What the client writes as the sandbox starts: it opens the first ticket."""
 ROSSI_MESSAGE = ("Buongiorno, da ieri sera i video caricati restano in elaborazione e non "
                  "vengono pubblicati. Potete verificare?")
-"""What the Italian client wrote before the visitor came."""
+"""What the Italian client writes as the sandbox starts: it opens her first ticket."""
 
 
 def seed(slack: Records) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from bot.sandbox.workspace import ACCOUNT_MANAGER, CLIENT, ENGINEER, LEAD
+from bot.sandbox.workspace import ACCOUNT_MANAGER, CLIENT, ENGINEER, FIRST_MESSAGE, LEAD
 from tests.support.cli import ROOT
 from tests.support.sandbox import Sandbox
 
@@ -90,6 +90,18 @@ async def test_a_ticket_walked_through_the_page(sandbox: Sandbox, browser: Brows
     await expect(sidebar).to_contain_text("acme-support")
     await expect(sidebar).not_to_contain_text("support-triage")
 
+    # Dana's first message has opened a ticket: its card is in the message's thread, and
+    # the engineer sees it in triage.
+    first = page.locator("#messages .msg", has_text=FIRST_MESSAGE[:40])
+    await first.get_by_role("button", name="Reply in thread").click()
+    await expect(page.locator("#thread")).to_contain_text("T-1001 · Medium", timeout=SEEN)
+    await page.locator("#close-thread").click()
+    await be(page, ENGINEER.id)
+    await sidebar.get_by_role("button", name="# support-triage").click()
+    await expect(page.locator("#messages .msg", has_text="T-1001 · Medium")).to_contain_text(
+        "Acme Media")
+    await be(page, CLIENT.id)
+
     # The client opens a Critical ticket; the modal first shows what is missing.
     await page.get_by_role("button", name="Open a ticket").first.click()
     modal = page.get_by_role("dialog", name="Open a support ticket")
@@ -98,7 +110,7 @@ async def test_a_ticket_walked_through_the_page(sandbox: Sandbox, browser: Brows
     await modal.get_by_role("button", name="Cancel").click()
     key = await open_ticket(page, "Videos do not play", "Critical",
                             "Every video shows a black frame since 9:00.")
-    assert key == "T-1001"
+    assert key == "T-1003"
     card = page.locator("#messages .msg", has_text=f"{key} · Critical")
     await expect(card).to_contain_text("Your account manager @Morgan Blake is on alert")
 
@@ -133,7 +145,7 @@ async def test_a_ticket_walked_through_the_page(sandbox: Sandbox, browser: Brows
     # support gets the breach by email.
     await be(page, CLIENT.id)
     other = await open_ticket(page, "Uploads fail", "High", "Every upload stops at 99%.")
-    assert other == "T-1002"
+    assert other == "T-1004"
     await be(page, ACCOUNT_MANAGER.id)
     await sidebar.locator("[data-channel^=D]").click()
     dm = page.locator("#messages")
@@ -156,11 +168,11 @@ async def test_a_ticket_walked_through_the_page(sandbox: Sandbox, browser: Brows
     await sidebar.get_by_role("button", name="Support Desk · Home").click()
     home = page.locator("#messages .home")
     await expect(home).to_contain_text("My tickets (1)", timeout=SEEN)
-    await expect(home).to_contain_text("Unassigned (1)")
+    await expect(home).to_contain_text("Unassigned (3)")
     await expect(home).to_contain_text("Breached (1)")
     row = home.locator(".bk-section", has_text=f"{other} · High").first
     await expect(row).to_contain_text("overdue by")
     await row.get_by_role("button", name="Claim").click()
     await expect(home).to_contain_text("My tickets (2)", timeout=SEEN)
-    await expect(home).to_contain_text("Unassigned (0)")
+    await expect(home).to_contain_text("Unassigned (2)")
     await shoot(page, "home")

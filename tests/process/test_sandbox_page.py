@@ -74,8 +74,8 @@ async def test_a_person_acts_only_where_they_could_and_nothing_malformed_is_kept
         assert first["text"] == FIRST_MESSAGE
         assert await status(ENGINEER.id, kind="write", channel=CLIENT_CHANNEL,
                             text="a reply", thread_ts=first["ts"]) == 200
-        reply = messages(await state_of(http, sandbox, ENGINEER.id), CLIENT_CHANNEL)[-1]
-        assert reply["text"] == "a reply"
+        reply = next(m for m in messages(await state_of(http, sandbox, ENGINEER.id),
+                                         CLIENT_CHANNEL) if m["text"] == "a reply")
         for thread_ts, refused in ((["a"], 400), (5, 400), ({"ts": first["ts"]}, 400),
                                    ("1.000001", 409), (reply["ts"], 409)):
             assert await status(ENGINEER.id, kind="write", channel=CLIENT_CHANNEL,
@@ -99,7 +99,8 @@ async def test_a_person_acts_only_where_they_could_and_nothing_malformed_is_kept
                      {"kind": "write", "channel": dm_channel(ENGINEER.id), "text": "hi Sam"}):
             assert await status(CLIENT.id, **body) == 403, body
         engineer = await state_of(http, sandbox, ENGINEER.id)
-        assert texts(engineer, TRIAGE) == ["a note"]
+        assert "a note" in texts(engineer, TRIAGE)
+        assert not [t for t in texts(engineer, TRIAGE) if "let me in" in t]
         assert messages(engineer, TRIAGE)[-1]["reactions"] == []
         assert "hi Sam" not in texts(engineer, dm_channel(ENGINEER.id))
 
