@@ -2,10 +2,11 @@
 
 It starts the embedded Redis (its own ``DATA_DIR`` under the sandbox folder, emptied at
 each start: the stand-in keeps its messages in memory, so a demo starts afresh), an SMTP
-inbox and the Slack stand-in, all on loopback; then the bot as ``serve`` runs it (HTTP at
-``/slack/events`` and the worker), registers the demo clients as ``clients set`` does,
-has them write their first messages (each opens a ticket, as in Slack) and serves the
-page. Ctrl-C stops everything, the Redis server too.
+inbox and the Slack stand-in, all on loopback, and the support mailbox in memory; then the
+bot as ``serve`` runs it (HTTP at ``/slack/events``, the worker and the mailbox's reader),
+registers the demo clients as ``clients set`` does, has them write their first messages
+(each opens a ticket, as in Slack) and serves the page. Ctrl-C stops everything, the Redis
+server too.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.bootstrap import Runtime, open_runtime
 from bot.cli.clients import set_client
 from bot.cli.worker_child import loopback_port
 from bot.sandbox.inbox import Inbox
+from bot.sandbox.mailbox import Mailboxes, MemoryMailbox
 from bot.sandbox.page import Page
 from bot.sandbox.people import People
 from bot.sandbox.settings import SANDBOX_TOKEN, sandbox_settings
@@ -35,11 +37,13 @@ from bot.sandbox.workspace import (
     ACCOUNT_MANAGER,
     CLIENT,
     CLIENT_CHANNEL,
+    CLIENT_DOMAIN,
     CLIENT_NAME,
     CLIENT_PHONE,
     FIRST_MESSAGE,
     ROSSI,
     ROSSI_CHANNEL,
+    ROSSI_DOMAIN,
     ROSSI_MESSAGE,
     ROSSI_NAME,
     WORKSPACE_NAME,
@@ -88,12 +92,15 @@ async def fake_slack() -> AsyncIterator[tuple[SlackStandIn, Inbox]]:
 
 
 async def set_the_scene(runtime: Runtime) -> None:
-    """A fresh demo: an empty Redis, the clients registered (watched, as new clients are)."""
+    """A fresh demo: an empty Redis, the clients registered (watched, as new clients are;
+    each with its email domain)."""
     await runtime.redis.flushdb()
     await set_client(runtime, channel=CLIENT_CHANNEL, name=CLIENT_NAME,
-                     account_manager=ACCOUNT_MANAGER.id, plan="standard", phone=CLIENT_PHONE)
+                     account_manager=ACCOUNT_MANAGER.id, plan="standard", phone=CLIENT_PHONE,
+                     email_domains=[CLIENT_DOMAIN])
     await set_client(runtime, channel=ROSSI_CHANNEL, name=ROSSI_NAME,
-                     account_manager=ACCOUNT_MANAGER.id, plan="standard", language="it")
+                     account_manager=ACCOUNT_MANAGER.id, plan="standard", language="it",
+                     email_domains=[ROSSI_DOMAIN])
 
 
 async def first_words(people: People) -> None:
@@ -113,18 +120,22 @@ async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
                                     data_dir=data_dir / "data", plans=plans)
         secret = settings.slack_signing_secret
         assert secret is not None
+        mailbox = MemoryMailbox()
         with embedded_redis(settings.data_dir) as redis_url:
-            async with open_runtime(settings, redis_url) as runtime:
+            async with open_runtime(settings, redis_url, mailbox=mailbox.source) as runtime:
                 await set_the_scene(runtime)
                 bot_port = loopback_port()
                 worker = asyncio.create_task(runtime.worker.run(stop))
+                reader = runtime.mailbox
+                assert reader is not None
+                reading = asyncio.create_task(reader.run(stop))
                 try:
                     async with served(http_app(runtime), bot_port), \
                             aiohttp.ClientSession() as session:
                         side = SlackClientSide(f"http://127.0.0.1:{bot_port}", session,
                                                secret=secret.get_secret_value())
                         people = People(slack, side, f"http://127.0.0.1:{port}/slack/respond")
-                        page = Page(people, inbox, runtime.changes, port)
+                        page = Page(people, Mailboxes(inbox, mailbox), runtime.changes, port)
                         await first_words(people)
                         async with served(page.app(), port):
                             print(f"The sandbox is ready: open http://127.0.0.1:{port}/ "
@@ -134,6 +145,7 @@ async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
                 finally:
                     stop.set()
                     await worker
+                    await reading
     log.info("the sandbox has stopped")
 
 

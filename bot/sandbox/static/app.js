@@ -144,8 +144,8 @@ function sideItem(label, active, count, onclick, extra = {}) {
 function drawSidebar() {
   const here = place();
   const counts = S.data.channels.map((c) => unread(c.id));
-  if (unchanged("sidebar", S.me, here, S.data.channels, counts, (S.data.mail || []).length,
-    !!S.data.mail)) return;
+  const mails = S.data.mail ? S.data.mail.mails.length : -1;
+  if (unchanged("sidebar", S.me, here, S.data.channels, counts, mails)) return;
   const items = [el("div", { class: "side-title" }, "Channels")];
   const dms = [el("div", { class: "side-title" }, "Direct messages")];
   for (const c of S.data.channels) {
@@ -161,7 +161,7 @@ function drawSidebar() {
     sideItem("🏠 Support Desk · Home", here.view === "home", 0, () => go({ view: "home" }))];
   if (S.data.mail) {
     apps.push(el("div", { class: "side-title" }, "Email"),
-      sideItem(`✉️ Mailbox`, here.view === "mail", S.data.mail.length,
+      sideItem(`✉️ Mailbox`, here.view === "mail", mails,
         () => go({ view: "mail" })));
   }
   document.getElementById("sidebar").replaceChildren(...items, ...dms, ...apps);
