@@ -38,7 +38,7 @@ class MemoryMailbox:
     emails: dict[int, Fetched] = field(default_factory=dict)
     seen: set[int] = field(default_factory=set)
     watchers: list[Callable[[], None]] = field(default_factory=list)
-    secured: str = "in memory"
+    secured: str = "in memory: no network"
     idles: bool = True
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -46,7 +46,7 @@ class MemoryMailbox:
 
     @property
     def source(self) -> MailboxSource:
-        return MailboxSource(f"{self.address} (in memory)", self.opened)
+        return MailboxSource(self.address, self.opened)
 
     @contextlib.asynccontextmanager
     async def opened(self) -> AsyncIterator[MemoryMailbox]:

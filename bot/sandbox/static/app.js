@@ -72,7 +72,9 @@ async function refresh() {
       S.again = false;
       const asked = S.me;
       const response = await fetch(`/api/state?as=${encodeURIComponent(asked || "")}`);
-      // The person was changed while this was on its way: fetch again for the new one.
+      const data = response.ok ? await response.json() : null;
+      // The person was changed while this was on its way (its body too): fetch again for
+      // the new one.
       if (S.me !== asked) { S.again = true; continue; }
       if (!response.ok) {
         // Someone this sandbox does not have (an old link, an old visit): be the first
@@ -85,7 +87,7 @@ async function refresh() {
         }
         continue;
       }
-      S.data = await response.json();
+      S.data = data;
       S.me = S.data.me.id;
       S.skew = S.data.now - Date.now() / 1000;
       render();
