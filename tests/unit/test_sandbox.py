@@ -48,6 +48,7 @@ def test_the_bot_in_the_sandbox_takes_nothing_from_the_environment(
     assert settings.triage_channel == "C0TRIAGE01" and settings.support_lead == LEAD.id
     assert settings.smtp_url is not None
     assert settings.smtp_url.get_secret_value() == "smtp://127.0.0.1:2"
+    assert settings.support_email == SUPPORT_EMAIL and settings.imap_url is None
 
 
 # -- the stand-in's Slack rules --------------------------------------------------------
