@@ -48,7 +48,7 @@ from bot.adapters.store import Store
 from bot.config import Settings
 from bot.config.assignment import parse_away, parse_reassign_after, parse_rule, parse_shifts
 from bot.delivery.job_run import DeliveryConfig, Deps
-from bot.delivery.mailbox import MailboxReader
+from bot.delivery.mailbox import MailboxReader, MailboxSource, imap_mailbox
 from bot.delivery.outage import Outages
 from bot.delivery.registry import Registry
 from bot.delivery.worker import MAX_IDLE, Worker
@@ -132,16 +132,18 @@ class Runtime:
     changes: Changes
     reminders: Reminders
     mailbox: MailboxReader | None = None
-    """The support mailbox's reader (with ``IMAP_URL``), run beside the worker."""
+    """The support mailbox's reader (with ``IMAP_URL``, or the mailbox ``open_runtime``
+    was given), run beside the worker."""
     metrics_peers: list[str] = field(default_factory=list)
     """``/metrics`` of this desk's other processes on this host (``serve``'s timer loop),
     merged into this one's."""
 
 
 @contextlib.asynccontextmanager
-async def open_runtime(settings: Settings, redis_url: str,
-                       clock: RedisTime | None = None) -> AsyncIterator[Runtime]:
-    """Build the desk on one Redis client and one HTTP connection pool; close them after."""
+async def open_runtime(settings: Settings, redis_url: str, clock: RedisTime | None = None,
+                       mailbox: MailboxSource | None = None) -> AsyncIterator[Runtime]:
+    """Build the desk on one Redis client and one HTTP connection pool; close them after.
+    ``mailbox``: the support mailbox to read (None: the one at ``IMAP_URL``, if set)."""
     redis = redis_client(settings, redis_url)
     clock = clock or RedisTime()
     # One pool for every Slack call (slack-sdk opens a session per call otherwise: a TCP
@@ -149,7 +151,7 @@ async def open_runtime(settings: Settings, redis_url: str,
     # client for each lazy listener.
     http = aiohttp.ClientSession()
     try:
-        runtime = build(settings, redis, clock, http)
+        runtime = build(settings, redis, clock, http, mailbox)
         with contextlib.suppress(RedisError, OSError):
             await clock.calibrate(redis)  # a Redis that is down is reported by the caller
         calibrating = asyncio.create_task(clock.keep_calibrated(redis))
@@ -190,8 +192,8 @@ async def words_in(store: ClientBook, language: str, channel: str | None) -> Wor
     return words_for(client.language if client and client.language else language)
 
 
-def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohttp.ClientSession
-          ) -> Runtime:
+def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohttp.ClientSession,
+          mailbox: MailboxSource | None = None) -> Runtime:
     keys = layout(settings)
     store = Store(redis, clock.shift_ms, keys, thread_ttl=settings.retain_days * 86_400)
     outcomes = Outcomes(redis, keys, clock.shift_ms)
@@ -266,13 +268,14 @@ def build(settings: Settings, redis: RedisClient, clock: RedisTime, http: aiohtt
                         outcomes, clock, archive_after_days=settings.archive_after_days,
                         retain_days=settings.retain_days), outages=Outages(queue, probes))
     address = settings.mailbox
-    mailbox = MailboxReader(address, EmailIntake(
+    source = mailbox or (imap_mailbox(address) if address else None)
+    reader = MailboxReader(source, EmailIntake(
         tickets, changes, store, plans, clock, store, store,
         support_email=settings.support_email or "",
         reopen_days=settings.reopen_days), store,
-        lease=max(settings.job_lease_seconds, 1.0)) if address else None
+        lease=max(settings.job_lease_seconds, 1.0)) if source else None
     return Runtime(settings, redis, clock, store, queue, interactive, desk, bolt, worker, http,
-                   plans, changes, reminders, mailbox)
+                   plans, changes, reminders, reader)
 
 
 def mailer_of(settings: Settings) -> Mailer | None:

@@ -15,12 +15,11 @@ import contextlib
 import re
 import ssl
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 from aioimaplib import aioimaplib
 
-from bot.domain.mailbox import MailboxAddress
+from bot.domain.mailbox import Fetched, MailboxAddress
 
 TIMEOUT = 20.0
 
@@ -28,14 +27,6 @@ TIMEOUT = 20.0
 class MailboxError(Exception):
     """The mailbox cannot be reached or refused a command (the message says which, never
     the password)."""
-
-
-@dataclass(frozen=True)
-class Fetched:
-    uid: int
-    raw: bytes
-    received_at: float
-    """INTERNALDATE: when the message reached the mailbox."""
 
 
 _FETCH = re.compile(rb'UID (\d+).*?INTERNALDATE "([^"]+)"', re.DOTALL)

@@ -3,21 +3,29 @@
 fallback; each unseen email taken (``EmailIntake``) and marked seen only after what it does
 is in Redis. A mailbox that is down or refuses the login is retried with backoff, logged
 and counted in ``/metrics``: nothing is lost, since nothing is marked seen before it is
-taken."""
+taken.
+
+The reader reads a ``SupportMailbox``, opened anew after each failure: the IMAP one
+(``bot.adapters.imap``) in production, one in memory in the sandbox."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from functools import partial
+from typing import Protocol
 
 from redis.exceptions import RedisError
 
-from bot.adapters.imap import Mailbox, MailboxError, opened
+from bot.adapters.imap import MailboxError, opened
 from bot.adapters.mail_read import read_email
 from bot.adapters.metrics import EMAILS_READ, MAILBOX_ERRORS, MAILBOX_UP
 from bot.adapters.store import Store
-from bot.domain.mailbox import MailboxAddress
+from bot.domain.mailbox import Fetched, MailboxAddress
 from bot.domain.tickets import TicketError
 from bot.services.email_intake import EmailIntake
 
@@ -32,10 +40,52 @@ POLL_SECONDS = 30.0
 BACKOFF_MAX = 300.0
 
 
+class SupportMailbox(Protocol):
+    """An open session on the support mailbox, as the reader uses it."""
+
+    @property
+    def secured(self) -> str:
+        """How the session is protected, for the log (``TLS``, ``STARTTLS``, ...)."""
+        ...
+
+    @property
+    def idles(self) -> bool:
+        """Whether ``wait`` hears of new mail at once (else it only waits: a poll)."""
+        ...
+
+    async def unseen(self) -> list[int]:
+        """The UIDs of the emails not marked seen, oldest first."""
+        ...
+
+    async def fetch(self, uid: int) -> Fetched | None:
+        """An email, read without marking it seen (None: it is gone)."""
+        ...
+
+    async def mark_seen(self, uid: int) -> None: ...
+
+    async def wait(self, seconds: float) -> None:
+        """Return when new mail may have come, or after ``seconds``."""
+        ...
+
+
+@dataclass(frozen=True)
+class MailboxSource:
+    """Where the reader reads: ``where`` names it in logs (never a password), ``open``
+    opens a session on it (closed after the block)."""
+
+    where: str
+    open: Callable[[], AbstractAsyncContextManager[SupportMailbox]]
+
+
+def imap_mailbox(address: MailboxAddress) -> MailboxSource:
+    """The support mailbox at ``IMAP_URL``."""
+    return MailboxSource(address.where, partial(opened, address))
+
+
 class MailboxReader:
-    def __init__(self, address: MailboxAddress, intake: EmailIntake, store: Store, *,
+    def __init__(self, source: MailboxSource, intake: EmailIntake, store: Store, *,
                  poll: float = POLL_SECONDS, lease: float = LEASE_SECONDS) -> None:
-        self.address = address
+        self.source = source
         self.intake = intake
         self.store = store
         self.poll = poll
@@ -74,9 +124,9 @@ class MailboxReader:
         MAILBOX_UP.set(0)
 
     async def _read(self, stop: asyncio.Event) -> None:
-        async with opened(self.address) as box:
+        async with self.source.open() as box:
             MAILBOX_UP.set(1)
-            log.info("reading the support mailbox %s (%s; %s)", self.address.where, box.secured,
+            log.info("reading the support mailbox %s (%s; %s)", self.source.where, box.secured,
                      "IDLE" if box.idles else f"polled every {self.poll:.0f} s")
             while not stop.is_set():
                 await self._drain(box)
@@ -92,7 +142,7 @@ class MailboxReader:
                     return
                 waiting.result()
 
-    async def _drain(self, box: Mailbox) -> None:
+    async def _drain(self, box: SupportMailbox) -> None:
         for uid in await box.unseen():
             fetched = await box.fetch(uid)
             if fetched is None:

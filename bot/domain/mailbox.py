@@ -1,4 +1,5 @@
-"""Where the support mailbox is (``IMAP_URL``), read and checked: pure, no I/O.
+"""Where the support mailbox is (``IMAP_URL``), read and checked, and an email as read from
+it: pure, no I/O.
 
 ``imaps://`` is TLS from the start; with ``imap://`` the desk asks for STARTTLS, and goes
 without only to a loopback host (the password never travels in clear).
@@ -9,6 +10,16 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """An email in the support mailbox: its UID there, its bytes, when it arrived."""
+
+    uid: int
+    raw: bytes
+    received_at: float
+    """INTERNALDATE: when the message reached the mailbox."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@
 ``GET /api/state?as=U...`` (what that person sees, ``bot.sandbox.screen``), listens to
 ``GET /api/stream`` (server-sent events: a new version after every change, so messages
 appear without a reload) and posts what the visitor does to ``POST /api/do``, which
-``bot.sandbox.people`` turns into the signed requests Slack would send the app. A first
+``bot.sandbox.people`` turns into the signed requests Slack would send the app (or, for a
+client's email, ``bot.sandbox.mailbox`` into an email in the support mailbox). A first
 visit (no ``as``) is the client's. Only the page itself may use this server (``guard``).
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from bot.sandbox.inbox import Inbox
+from bot.sandbox.mailbox import Mailboxes
 from bot.sandbox.people import NotAllowed, NotAnswered, People, may_see
 from bot.sandbox.records import Ephemeral
 from bot.sandbox.screen import screen, upcoming
@@ -116,16 +117,17 @@ def guard(port: int) -> Middleware:
 
 
 class Page:
-    def __init__(self, people: People, inbox: Inbox, changes: Changes, port: int) -> None:
+    def __init__(self, people: People, mail: Mailboxes, changes: Changes, port: int) -> None:
         self.people = people
         self.port = port
-        self.inbox = inbox
+        self.mail = mail
         self.changes = changes
         self.version = 0
         self.closing = False
         self._tick = asyncio.Event()
         people.slack.watchers.append(self.bump)
-        inbox.watchers.append(self.bump)
+        mail.inbox.watchers.append(self.bump)
+        mail.mailbox.watchers.append(self.bump)
 
     def bump(self) -> None:
         """Something changed: every open page fetches its state again."""
@@ -161,7 +163,7 @@ class Page:
     async def state(self, request: web.Request) -> web.Response:
         viewer = self.persona(request.query.get("as") or FIRST_VISIT.id)
         reminders = await upcoming(self.changes)
-        shown = screen(self.people.slack, self.inbox, viewer, reminders)
+        shown = screen(self.people.slack, self.mail, viewer, reminders)
         return web.json_response({"version": self.version, **shown})
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
@@ -186,10 +188,13 @@ class Page:
             body = await request.json()
             if not isinstance(body, dict):
                 raise ValueError("send a JSON object")
-            doing = DOINGS.get(str(body.get("kind")))
-            if doing is None:
+            kind = str(body.get("kind"))
+            if kind == "email":  # not Slack: an email to the support address
+                self.mail.write(self.persona(body.get("as")), body)
+            elif (doing := DOINGS.get(kind)) is not None:
+                await doing(self.people, self.persona(body.get("as")), body)
+            else:
                 raise ValueError(f"unknown kind: {body.get('kind')}")
-            await doing(self.people, self.persona(body.get("as")), body)
         except (ValueError, TypeError) as exc:
             return web.json_response({"error": str(exc)}, status=400)
         except NotAllowed as exc:

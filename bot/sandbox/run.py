@@ -2,9 +2,11 @@
 
 It starts the embedded Redis (its own ``DATA_DIR`` under the sandbox folder, emptied at
 each start: the stand-in keeps its messages in memory, so a demo starts afresh), an SMTP
-inbox and the Slack stand-in, all on loopback; then the bot as ``serve`` runs it (HTTP at
-``/slack/events`` and the worker), registers the demo client as ``clients set`` does, and
-serves the page. Ctrl-C stops everything, the Redis server too.
+inbox and the Slack stand-in, all on loopback, and the support mailbox in memory; then the
+bot as ``serve`` runs it (HTTP at ``/slack/events``, the worker and the mailbox's reader),
+registers the demo clients as ``clients set`` does, has them write their first messages
+(each opens a ticket, as in Slack) and serves the page. Ctrl-C stops everything, the Redis
+server too.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.bootstrap import Runtime, open_runtime
 from bot.cli.clients import set_client
 from bot.cli.worker_child import loopback_port
 from bot.sandbox.inbox import Inbox
+from bot.sandbox.mailbox import Mailboxes, MemoryMailbox
 from bot.sandbox.page import Page
 from bot.sandbox.people import People
 from bot.sandbox.settings import SANDBOX_TOKEN, sandbox_settings
@@ -34,11 +37,13 @@ from bot.sandbox.workspace import (
     ACCOUNT_MANAGER,
     CLIENT,
     CLIENT_CHANNEL,
+    CLIENT_DOMAIN,
     CLIENT_NAME,
     CLIENT_PHONE,
     FIRST_MESSAGE,
     ROSSI,
     ROSSI_CHANNEL,
+    ROSSI_DOMAIN,
     ROSSI_MESSAGE,
     ROSSI_NAME,
     WORKSPACE_NAME,
@@ -86,15 +91,23 @@ async def fake_slack() -> AsyncIterator[tuple[SlackStandIn, Inbox]]:
         await slack.stop()
 
 
-async def set_the_scene(runtime: Runtime, slack: SlackStandIn) -> None:
-    """A fresh demo: an empty Redis, the client registered, their first message."""
+async def set_the_scene(runtime: Runtime) -> None:
+    """A fresh demo: an empty Redis, the clients registered (watched, as new clients are;
+    each with its email domain)."""
     await runtime.redis.flushdb()
     await set_client(runtime, channel=CLIENT_CHANNEL, name=CLIENT_NAME,
-                     account_manager=ACCOUNT_MANAGER.id, plan="standard", phone=CLIENT_PHONE)
+                     account_manager=ACCOUNT_MANAGER.id, plan="standard", phone=CLIENT_PHONE,
+                     email_domains=[CLIENT_DOMAIN])
     await set_client(runtime, channel=ROSSI_CHANNEL, name=ROSSI_NAME,
-                     account_manager=ACCOUNT_MANAGER.id, plan="standard", language="it")
-    slack.add_message(CLIENT_CHANNEL, CLIENT.id, FIRST_MESSAGE)
-    slack.add_message(ROSSI_CHANNEL, ROSSI.id, ROSSI_MESSAGE)
+                     account_manager=ACCOUNT_MANAGER.id, plan="standard", language="it",
+                     email_domains=[ROSSI_DOMAIN])
+
+
+async def first_words(people: People) -> None:
+    """The clients' first messages, written as in Slack: the desk gets each one's event and
+    opens its ticket (the card in its thread, the post in triage, its clock running)."""
+    await people.write(CLIENT, CLIENT_CHANNEL, FIRST_MESSAGE)
+    await people.write(ROSSI, ROSSI_CHANNEL, ROSSI_MESSAGE)
 
 
 async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
@@ -107,18 +120,23 @@ async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
                                     data_dir=data_dir / "data", plans=plans)
         secret = settings.slack_signing_secret
         assert secret is not None
+        mailbox = MemoryMailbox()
         with embedded_redis(settings.data_dir) as redis_url:
-            async with open_runtime(settings, redis_url) as runtime:
-                await set_the_scene(runtime, slack)
+            async with open_runtime(settings, redis_url, mailbox=mailbox.source) as runtime:
+                await set_the_scene(runtime)
                 bot_port = loopback_port()
                 worker = asyncio.create_task(runtime.worker.run(stop))
+                reader = runtime.mailbox
+                assert reader is not None
+                reading = asyncio.create_task(reader.run(stop))
                 try:
                     async with served(http_app(runtime), bot_port), \
                             aiohttp.ClientSession() as session:
                         side = SlackClientSide(f"http://127.0.0.1:{bot_port}", session,
                                                secret=secret.get_secret_value())
                         people = People(slack, side, f"http://127.0.0.1:{port}/slack/respond")
-                        page = Page(people, inbox, runtime.changes, port)
+                        page = Page(people, Mailboxes(inbox, mailbox), runtime.changes, port)
+                        await first_words(people)
                         async with served(page.app(), port):
                             print(f"The sandbox is ready: open http://127.0.0.1:{port}/ "
                                   "(Ctrl-C stops it)", flush=True)
@@ -127,6 +145,7 @@ async def run(port: int, data_dir: Path, plans: Mapping[str, Any]) -> None:
                 finally:
                     stop.set()
                     await worker
+                    await reading
     log.info("the sandbox has stopped")
 
 

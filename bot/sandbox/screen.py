@@ -1,6 +1,7 @@
 """What one person of the sandbox sees: their channels and direct messages with the app,
 the messages and threads in them (with the ephemeral ones meant for them), their open
-modal, their App Home, the head of support's mailbox, and when the next reminders are due.
+modal, their App Home, their mailbox (the head of support's, a client's), and when the
+next reminders are due.
 
 The page renders it as it comes: Block Kit is passed through untouched, so whatever the
 app sends (new surfaces included) shows as the app made it.
@@ -14,12 +15,11 @@ from typing import Any
 
 from bot.domain.sla import Step
 from bot.domain.tickets import ticket_key
-from bot.sandbox.inbox import Inbox
+from bot.sandbox.mailbox import Mailboxes
 from bot.sandbox.people import COMMANDS, SHORTCUTS, SLACKBOT
 from bot.sandbox.records import BOT_USER, Message, dm_channel
 from bot.sandbox.standin import SlackStandIn
 from bot.sandbox.workspace import (
-    LEAD,
     ORGANISATIONS,
     PERSONAS,
     SHARED_WITH,
@@ -108,7 +108,7 @@ def modal_of(slack: SlackStandIn, viewer: str) -> dict[str, Any] | None:
             "depth": len(slack.modals.get(viewer, []))}
 
 
-def screen(slack: SlackStandIn, inbox: Inbox, viewer: Persona,
+def screen(slack: SlackStandIn, mail: Mailboxes, viewer: Persona,
            reminders: list[Upcoming]) -> dict[str, Any]:
     """Everything ``viewer`` sees now, as JSON for the page."""
     channels: list[dict[str, Any]] = [
@@ -129,7 +129,9 @@ def screen(slack: SlackStandIn, inbox: Inbox, viewer: Persona,
                           for c in channels},
         "modal": modal_of(slack, viewer.id),
         "home": slack.homes.get(viewer.id),
-        "mail": ([m.as_json() for m in inbox.to(LEAD.email)] if viewer is LEAD else None),
+        "mail": (None if (mails := mail.of(viewer)) is None
+                 else {"address": viewer.email, "mails": [m.as_json() for m in mails],
+                       "write_to": mail.mailbox.address if mail.may_write(viewer) else None}),
         "reminders": [r.as_json() for r in reminders],
         "commands": [] if viewer.external else list(COMMANDS),
         "shortcuts": [] if viewer.external else [

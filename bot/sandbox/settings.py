@@ -18,12 +18,23 @@ from typing import Any
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from bot.config import Settings, validated
-from bot.sandbox.workspace import DESK_EMAIL, ENGINEERING, LEAD, LEAD_EMAIL, TRIAGE
+from bot.sandbox.workspace import (
+    DESK_EMAIL,
+    ENGINEERING,
+    LEAD,
+    LEAD_EMAIL,
+    SUPPORT_EMAIL,
+    TRIAGE,
+)
 
 SANDBOX_TOKEN = "xoxb-sandbox-0000-not-a-token"
 """The token the bot shows the stand-in (Settings wants the shape of a bot token)."""
 REAL_TOKEN = re.compile(r"\b(xox[abposre]|xapp)-[0-9A-Za-z-]{8,}")
 TOKEN_NAMES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_USER_TOKEN", "SLACK_TOKEN")
+GROUP_MINUTES = 1.0
+"""A client's follow-ups join their ticket within a minute (not ten), as the demo plans'
+targets are minutes: a visitor who writes as Dana soon after the start, about something
+else, opens a ticket of their own rather than adding to her first one."""
 
 
 class SandboxSettings(Settings):
@@ -61,11 +72,13 @@ def real_tokens(env: Mapping[str, str] | None = None, dotenv: Path = Path(".env"
 
 def sandbox_settings(*, api_url: str, smtp_port: int, data_dir: Path,
                      plans: Mapping[str, Any], signing_secret: str | None = None) -> Settings:
-    """The bot's settings in the sandbox: the stand-in, the inbox, the demo workspace."""
+    """The bot's settings in the sandbox: the stand-in, the inbox, the demo workspace (its
+    support address: the clients' email goes to the sandbox's mailbox in memory)."""
     return validated(SandboxSettings, dict(
         slack_bot_token=SANDBOX_TOKEN,
         slack_signing_secret=signing_secret or secrets.token_hex(16),
         slack_api_url=api_url, redis_url=None, triage_channel=TRIAGE,
         engineering_channel=ENGINEERING, support_lead=LEAD.id, support_lead_email=LEAD_EMAIL,
         smtp_url=f"smtp://127.0.0.1:{smtp_port}", email_from=DESK_EMAIL,
-        plans=json.dumps(dict(plans)), data_dir=data_dir))
+        support_email=SUPPORT_EMAIL,
+        group_minutes=GROUP_MINUTES, plans=json.dumps(dict(plans)), data_dir=data_dir))

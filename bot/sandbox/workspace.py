@@ -26,6 +26,9 @@ CLIENT_NAME = "Acme Media"
 CLIENT_PHONE = "+1 555 0100"
 LEAD_EMAIL = "lee.chen@desk-demo.example"
 DESK_EMAIL = "support-desk@desk-demo.example"
+"""Where the desk's alerts come from (``EMAIL_FROM``)."""
+SUPPORT_EMAIL = "support@desk-demo.example"
+"""The address clients write to, and the desk answers them from (``SUPPORT_EMAIL``)."""
 WORKSPACE_NAME = "Desk Demo"
 
 
@@ -56,6 +59,8 @@ ACCOUNT_MANAGER = Persona("U0AMGR0001", "Morgan Blake", "Account manager", "Euro
                           email="morgan@desk-demo.example")
 LEAD = Persona("U0LEAD0001", "Lee Chen", "Head of support", "America/Los_Angeles",
                email=LEAD_EMAIL)
+CLIENT_DOMAIN = CLIENT.email.rpartition("@")[2]
+ROSSI_DOMAIN = ROSSI.email.rpartition("@")[2]
 PERSONAS = (CLIENT, ROSSI, ENGINEER, ENGINEER_2, ACCOUNT_MANAGER, LEAD)
 BY_ID = {p.id: p for p in PERSONAS}
 FIRST_VISIT = CLIENT
@@ -79,10 +84,10 @@ DEMO_PLANS: dict[str, Any] = {
 
 FIRST_MESSAGE = ("Hi team, since this morning some of our editors get a blank page when "
                  "they open the video library. Could you have a look?")
-"""What the client wrote before the visitor came: react with :ticket: to open a ticket."""
+"""What the client writes as the sandbox starts: it opens the first ticket."""
 ROSSI_MESSAGE = ("Buongiorno, da ieri sera i video caricati restano in elaborazione e non "
                  "vengono pubblicati. Potete verificare?")
-"""What the Italian client wrote before the visitor came."""
+"""What the Italian client writes as the sandbox starts: it opens her first ticket."""
 
 
 def seed(slack: Records) -> None:

@@ -17,6 +17,7 @@ from bot.sandbox.workspace import (
     FIRST_MESSAGE,
     ROSSI,
     ROSSI_CHANNEL,
+    ROSSI_MESSAGE,
     TRIAGE,
 )
 from tests.support.cli import bot_env, run_bot
@@ -82,6 +83,32 @@ async def test_it_refuses_real_looking_tokens_unless_forced(tmp_path: Path) -> N
         pass  # it starts; and stops with Ctrl-C, exiting 0
 
 
+async def test_the_clients_first_messages_have_opened_their_tickets(sandbox: Sandbox) -> None:
+    async with aiohttp.ClientSession() as http:
+        async def cards(who: str, channel: str) -> list[dict[str, Any]]:
+            shown = (await state_of(http, sandbox, who))["conversations"][channel]["messages"]
+            first = next(m for m in shown if m["user"] == who)
+            return [m for m in shown if m["thread_ts"] == first["ts"] and m["ts"] != first["ts"]
+                    and "T-100" in m["text"]]
+
+        async def in_triage() -> list[str]:
+            shown = (await state_of(http, sandbox, ENGINEER.id))["conversations"][TRIAGE]
+            found = [m["text"] for m in shown["messages"] if "T-100" in m["text"]]
+            return found if len(found) == 2 else []
+
+        dana = (await state_of(http, sandbox, CLIENT.id))["conversations"][CLIENT_CHANNEL]
+        assert dana["messages"][1]["text"] == FIRST_MESSAGE
+        card = (await seen(lambda: cards(CLIENT.id, CLIENT_CHANNEL)))[0]
+        assert "T-1001" in card["text"] and "Medium" in card["text"]
+        italian = (await seen(lambda: cards(ROSSI.id, ROSSI_CHANNEL)))[0]
+        assert "T-1002 · Medio · aperto" in italian["text"]
+        triage = await seen(in_triage)
+        assert sorted(triage) == [f"T-1001 · Medium: {FIRST_MESSAGE}",
+                                  f"T-1002 · Medium: {ROSSI_MESSAGE}"]
+        reminders = (await state_of(http, sandbox, ENGINEER.id))["reminders"]
+        assert {r["ticket"] for r in reminders} >= {"T-1001", "T-1002"}, "their clocks run"
+
+
 async def test_a_ticket_reaction_and_the_message_shortcut_reach_the_bot(
         sandbox: Sandbox) -> None:
     async with aiohttp.ClientSession() as http:
@@ -91,15 +118,19 @@ async def test_a_ticket_reaction_and_the_message_shortcut_reach_the_bot(
 
         async def prompt() -> list[dict[str, Any]]:
             shown = (await state_of(http, sandbox, CLIENT.id))["conversations"][CLIENT_CHANNEL]
-            return [m for m in shown["messages"] if m["thread_ts"] == first["ts"]]
+            return [m for m in shown["messages"] if m["thread_ts"] == note["ts"]]
 
         async def modal_of(who: str) -> Any:
             return (await state_of(http, sandbox, who))["modal"]
 
-        first = (await state_of(http, sandbox, CLIENT.id)
-                 )["conversations"][CLIENT_CHANNEL]["messages"][1]
-        assert first["text"] == FIRST_MESSAGE
-        await act(kind="react", **{"as": CLIENT.id}, channel=CLIENT_CHANNEL, ts=first["ts"],
+        # A message that opened no ticket (staff write in the shared channel too): the
+        # client's :ticket: reaction offers to open one from it.
+        said = "Tonight at 22:00 we upgrade the player: expect a minute without video."
+        await act(kind="write", **{"as": ENGINEER.id}, channel=CLIENT_CHANNEL, text=said)
+        note = (await state_of(http, sandbox, CLIENT.id)
+                )["conversations"][CLIENT_CHANNEL]["messages"][-1]
+        assert note["text"] == said
+        await act(kind="react", **{"as": CLIENT.id}, channel=CLIENT_CHANNEL, ts=note["ts"],
                   name="ticket")
         asked = await seen(prompt)
         assert "Open a support ticket from this message?" in asked[0]["text"]
@@ -108,17 +139,24 @@ async def test_a_ticket_reaction_and_the_message_shortcut_reach_the_bot(
         modal = await seen(lambda: modal_of(CLIENT.id))
         assert modal["view"]["title"]["text"] == "Open a support ticket"
         description = modal["view"]["blocks"][2]["element"]["initial_value"]
-        assert description.startswith("Hi team, since this morning")
+        assert description.startswith("Tonight at 22:00")
 
         await act(kind="shortcut", **{"as": ENGINEER.id}, channel=CLIENT_CHANNEL,
-                  ts=first["ts"], callback_id="open_support_ticket")
+                  ts=note["ts"], callback_id="open_support_ticket")
         opened = await seen(lambda: modal_of(ENGINEER.id))
-        assert opened["view"]["blocks"][2]["element"]["initial_value"] == FIRST_MESSAGE
+        assert opened["view"]["blocks"][2]["element"]["initial_value"] == said
 
 
 async def test_the_client_writes_in_the_channel_and_the_ticket_appears_in_triage(
         sandbox: Sandbox) -> None:
     async with aiohttp.ClientSession() as http:
+        # Her first ticket is answered: what she writes next is not a follow-up of it.
+        first = (await state_of(http, sandbox, CLIENT.id)
+                 )["conversations"][CLIENT_CHANNEL]["messages"][1]
+        status, answer = await do(http, sandbox, kind="write", **{"as": ENGINEER.id},
+                                  channel=CLIENT_CHANNEL, thread_ts=first["ts"],
+                                  text="Looking into it: which browser?")
+        assert status == 200, answer
         status, answer = await do(http, sandbox, kind="write", **{"as": CLIENT.id},
                                   channel=CLIENT_CHANNEL,
                                   text="Our live stream stopped for every viewer in Europe")
@@ -126,13 +164,13 @@ async def test_the_client_writes_in_the_channel_and_the_ticket_appears_in_triage
 
         async def in_triage() -> list[dict[str, Any]]:
             shown = (await state_of(http, sandbox, ENGINEER.id))["conversations"][TRIAGE]
-            return [m for m in shown["messages"] if "T-1001" in m["text"]]
+            return [m for m in shown["messages"] if "T-1003" in m["text"]]
 
         posted = (await seen(in_triage))[0]
         assert "Our live stream stopped for every viewer in Europe" in posted["text"]
 
         async def card() -> list[dict[str, Any]]:
             shown = (await state_of(http, sandbox, CLIENT.id))["conversations"][CLIENT_CHANNEL]
-            return [m for m in shown["messages"] if m["thread_ts"] and "T-1001" in m["text"]]
+            return [m for m in shown["messages"] if m["thread_ts"] and "T-1003" in m["text"]]
 
         assert await seen(card)

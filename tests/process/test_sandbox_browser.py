@@ -1,12 +1,13 @@
 """The sandbox's page in a real browser (Debian's headless Chromium, driven by Playwright):
 a ticket from intake to claim and first response, and another one to its warning and
-breach, seen as each person sees them, then claimed from App Home. Screenshots go to
-build/screenshots/."""
+breach, seen as each person sees them, then claimed from App Home; a client who writes by
+email and is answered by email. Screenshots go to build/screenshots/."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +15,14 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from bot.sandbox.workspace import ACCOUNT_MANAGER, CLIENT, ENGINEER, LEAD
+from bot.sandbox.workspace import (
+    ACCOUNT_MANAGER,
+    CLIENT,
+    ENGINEER,
+    FIRST_MESSAGE,
+    LEAD,
+    SUPPORT_EMAIL,
+)
 from tests.support.cli import ROOT
 from tests.support.sandbox import Sandbox
 
@@ -90,6 +98,18 @@ async def test_a_ticket_walked_through_the_page(sandbox: Sandbox, browser: Brows
     await expect(sidebar).to_contain_text("acme-support")
     await expect(sidebar).not_to_contain_text("support-triage")
 
+    # Dana's first message has opened a ticket: its card is in the message's thread, and
+    # the engineer sees it in triage.
+    first = page.locator("#messages .msg", has_text=FIRST_MESSAGE[:40])
+    await first.get_by_role("button", name="Reply in thread").click()
+    await expect(page.locator("#thread")).to_contain_text("T-1001 · Medium", timeout=SEEN)
+    await page.locator("#close-thread").click()
+    await be(page, ENGINEER.id)
+    await sidebar.get_by_role("button", name="# support-triage").click()
+    await expect(page.locator("#messages .msg", has_text="T-1001 · Medium")).to_contain_text(
+        "Acme Media")
+    await be(page, CLIENT.id)
+
     # The client opens a Critical ticket; the modal first shows what is missing.
     await page.get_by_role("button", name="Open a ticket").first.click()
     modal = page.get_by_role("dialog", name="Open a support ticket")
@@ -98,7 +118,7 @@ async def test_a_ticket_walked_through_the_page(sandbox: Sandbox, browser: Brows
     await modal.get_by_role("button", name="Cancel").click()
     key = await open_ticket(page, "Videos do not play", "Critical",
                             "Every video shows a black frame since 9:00.")
-    assert key == "T-1001"
+    assert key == "T-1003"
     card = page.locator("#messages .msg", has_text=f"{key} · Critical")
     await expect(card).to_contain_text("Your account manager @Morgan Blake is on alert")
 
@@ -133,7 +153,7 @@ async def test_a_ticket_walked_through_the_page(sandbox: Sandbox, browser: Brows
     # support gets the breach by email.
     await be(page, CLIENT.id)
     other = await open_ticket(page, "Uploads fail", "High", "Every upload stops at 99%.")
-    assert other == "T-1002"
+    assert other == "T-1004"
     await be(page, ACCOUNT_MANAGER.id)
     await sidebar.locator("[data-channel^=D]").click()
     dm = page.locator("#messages")
@@ -156,11 +176,71 @@ async def test_a_ticket_walked_through_the_page(sandbox: Sandbox, browser: Brows
     await sidebar.get_by_role("button", name="Support Desk · Home").click()
     home = page.locator("#messages .home")
     await expect(home).to_contain_text("My tickets (1)", timeout=SEEN)
-    await expect(home).to_contain_text("Unassigned (1)")
+    await expect(home).to_contain_text("Unassigned (3)")
     await expect(home).to_contain_text("Breached (1)")
     row = home.locator(".bk-section", has_text=f"{other} · High").first
     await expect(row).to_contain_text("overdue by")
     await row.get_by_role("button", name="Claim").click()
     await expect(home).to_contain_text("My tickets (2)", timeout=SEEN)
-    await expect(home).to_contain_text("Unassigned (0)")
+    await expect(home).to_contain_text("Unassigned (2)")
     await shoot(page, "home")
+
+
+async def test_a_client_writes_by_email_and_is_answered_by_email(sandbox: Sandbox,
+                                                                  browser: Browser) -> None:
+    page = await browser.new_page(viewport={"width": 1400, "height": 860})
+    await page.goto(sandbox.url)
+    await expect(page.locator("#persona")).to_have_value(CLIENT.id)
+    sidebar = page.locator("#sidebar")
+
+    # Dana writes to the support address from her mailbox: the desk acknowledges it.
+    await sidebar.get_by_role("button", name="Mailbox").click()
+    compose = page.get_by_role("form", name="New email")
+    await expect(compose.get_by_label("From")).to_have_value(CLIENT.email)
+    await expect(compose.get_by_label("To")).to_have_value(SUPPORT_EMAIL)
+    await compose.get_by_label("Subject").fill("[High] Export fails")
+    await compose.get_by_label("Message").fill("The CSV export stops with an error since noon.")
+    await compose.get_by_role("button", name="Send").click()
+    ack = page.locator("#messages .mail", has_text="Re: [High] Export fails")
+    await expect(ack).to_contain_text("[T-1003] Re: [High] Export fails", timeout=SEEN)
+    await expect(ack).to_contain_text("Severity: High")
+    await expect(compose.get_by_label("Subject")).to_have_value("")
+
+    # The ticket is in her channel, its card in the thread of the post naming her email.
+    await sidebar.get_by_role("button", name="# acme-support").click()
+    post = page.locator("#messages .msg", has_text="Export fails")
+    await expect(post).to_contain_text(CLIENT.email)
+    await post.get_by_role("button", name="Reply in thread").click()
+    await expect(page.locator("#thread")).to_contain_text("T-1003 · High", timeout=SEEN)
+
+    # Sam sees it in triage, and answers in the client's thread.
+    await be(page, ENGINEER.id)
+    await sidebar.get_by_role("button", name="# support-triage").click()
+    await expect(page.locator("#messages .msg", has_text="T-1003 · High")).to_contain_text(
+        "Export fails")
+    await sidebar.get_by_role("button", name="# acme-support").click()
+    await post.get_by_role("button", name="Reply in thread").click()
+    await page.locator("#reply-text").fill("Which file do you export: the monthly report?")
+    await page.locator("#reply-text").press("Enter")
+    await expect(page.locator("#thread")).to_contain_text("the monthly report?")
+
+    # Dana gets the answer by email, in the same email thread, and replies to it.
+    await be(page, CLIENT.id)
+    await sidebar.get_by_role("button", name="Mailbox").click()
+    answer = page.locator("#messages .mail", has_text="the monthly report?")
+    await expect(answer).to_contain_text("[T-1003]", timeout=SEEN)
+    thread = page.locator("#messages .mail-thread", has_text="the monthly report?")
+    await expect(thread.locator(".mail")).to_have_count(3)
+    await answer.get_by_role("button", name="Reply").click()
+    await expect(compose.get_by_label("Subject")).to_have_value(re.compile(r"^Re: \[T-1003\]"))
+    await compose.get_by_label("Message").fill("Yes, the monthly report, every time.")
+    await compose.get_by_role("button", name="Send").click()
+    await expect(thread.locator(".mail")).to_have_count(4)
+    await shoot(page, "client-mail")
+
+    # Her reply is in the ticket's thread in Slack, as hers.
+    await be(page, ENGINEER.id)
+    await sidebar.get_by_role("button", name="# acme-support").click()
+    await post.get_by_role("button", name="Reply in thread").click()
+    await expect(page.locator("#thread")).to_contain_text("the monthly report, every time",
+                                                          timeout=SEEN)

@@ -9,7 +9,14 @@ from typing import Any
 import aiohttp
 
 from bot.sandbox.records import dm_channel
-from bot.sandbox.workspace import CLIENT, CLIENT_CHANNEL, ENGINEER, FIRST_MESSAGE, TRIAGE
+from bot.sandbox.workspace import (
+    CLIENT,
+    CLIENT_CHANNEL,
+    ENGINEER,
+    FIRST_MESSAGE,
+    ROSSI,
+    TRIAGE,
+)
 from bot.slack_ui.ids import ActionId
 from tests.support.sandbox import Sandbox, do, seen, state_of
 
@@ -74,8 +81,8 @@ async def test_a_person_acts_only_where_they_could_and_nothing_malformed_is_kept
         assert first["text"] == FIRST_MESSAGE
         assert await status(ENGINEER.id, kind="write", channel=CLIENT_CHANNEL,
                             text="a reply", thread_ts=first["ts"]) == 200
-        reply = messages(await state_of(http, sandbox, ENGINEER.id), CLIENT_CHANNEL)[-1]
-        assert reply["text"] == "a reply"
+        reply = next(m for m in messages(await state_of(http, sandbox, ENGINEER.id),
+                                         CLIENT_CHANNEL) if m["text"] == "a reply")
         for thread_ts, refused in ((["a"], 400), (5, 400), ({"ts": first["ts"]}, 400),
                                    ("1.000001", 409), (reply["ts"], 409)):
             assert await status(ENGINEER.id, kind="write", channel=CLIENT_CHANNEL,
@@ -99,7 +106,8 @@ async def test_a_person_acts_only_where_they_could_and_nothing_malformed_is_kept
                      {"kind": "write", "channel": dm_channel(ENGINEER.id), "text": "hi Sam"}):
             assert await status(CLIENT.id, **body) == 403, body
         engineer = await state_of(http, sandbox, ENGINEER.id)
-        assert texts(engineer, TRIAGE) == ["a note"]
+        assert "a note" in texts(engineer, TRIAGE)
+        assert not [t for t in texts(engineer, TRIAGE) if "let me in" in t]
         assert messages(engineer, TRIAGE)[-1]["reactions"] == []
         assert "hi Sam" not in texts(engineer, dm_channel(ENGINEER.id))
 
@@ -122,3 +130,32 @@ async def test_a_person_acts_only_where_they_could_and_nothing_malformed_is_kept
 
 async def client_modal(http: aiohttp.ClientSession, sandbox: Sandbox) -> Any:
     return (await state_of(http, sandbox, CLIENT.id))["modal"]
+
+
+async def test_only_a_client_emails_the_support_address_and_from_her_own_address(
+        sandbox: Sandbox) -> None:
+    async with aiohttp.ClientSession() as http:
+        async def status(who: str, **body: Any) -> int:
+            return (await do(http, sandbox, **{"as": who}, kind="email", **body))[0]
+
+        good = {"subject": "[Critical] Player down", "text": "No video plays."}
+        assert await status(ENGINEER.id, **good) == 403
+        assert await status(CLIENT.id, **good, **{"from": ROSSI.email}) == 403
+        for body in ({**good, "subject": ""}, {**good, "text": 5},
+                     {**good, "subject": "a\r\nBcc: x@acme-media.example"},
+                     {**good, "to": "someone@elsewhere.example"}, {**good, "in_reply_to": 1}):
+            assert await status(CLIENT.id, **body) == 400, body
+        assert await status(CLIENT.id, **good, in_reply_to="<T-1001.ack@desk-demo.example>"
+                            ) == 409
+        assert (await state_of(http, sandbox, CLIENT.id))["mail"]["mails"] == []
+        assert (await state_of(http, sandbox, ENGINEER.id))["mail"] is None
+
+        assert await status(ROSSI.id, **good) == 200
+
+        async def in_triage() -> list[str]:
+            return [t for t in texts(await state_of(http, sandbox, ENGINEER.id), TRIAGE)
+                    if t.startswith("T-1003 · Critical")]
+
+        assert await seen(in_triage)
+        sent = (await state_of(http, sandbox, ROSSI.id))["mail"]["mails"][0]
+        assert (sent["subject"], sent["to"]) == (good["subject"], ["support@desk-demo.example"])

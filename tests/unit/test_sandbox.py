@@ -1,18 +1,24 @@
 """The sandbox without its process: real-looking tokens found, the bot's settings taken from
-nothing in the environment; and the stand-in's Slack rules the sandbox relies on."""
+nothing in the environment; the stand-in's Slack rules the sandbox relies on; the support
+mailbox in memory, read as the desk reads a mailbox."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
+from bot.adapters.mail_read import read_email
+from bot.delivery.mailbox import SupportMailbox
 from bot.domain.tickets import Severity, Ticket
-from bot.sandbox.people import chosen_action
+from bot.sandbox.inbox import Inbox, Mail
+from bot.sandbox.mailbox import Mailboxes, MemoryMailbox
+from bot.sandbox.people import NotAllowed, chosen_action
 from bot.sandbox.records import dm_channel
 from bot.sandbox.settings import real_tokens, sandbox_settings
 from bot.sandbox.standin import SlackStandIn
-from bot.sandbox.workspace import CLIENT, ENGINEER, LEAD
+from bot.sandbox.workspace import CLIENT, ENGINEER, LEAD, ROSSI, SUPPORT_EMAIL
 from bot.slack_ui.ids import ActionId
 from bot.slack_ui.picker import assign_block
 from bot.slack_ui.words import words_for
@@ -42,6 +48,7 @@ def test_the_bot_in_the_sandbox_takes_nothing_from_the_environment(
     assert settings.triage_channel == "C0TRIAGE01" and settings.support_lead == LEAD.id
     assert settings.smtp_url is not None
     assert settings.smtp_url.get_secret_value() == "smtp://127.0.0.1:2"
+    assert settings.support_email == SUPPORT_EMAIL and settings.imap_url is None
 
 
 # -- the stand-in's Slack rules --------------------------------------------------------
@@ -104,3 +111,50 @@ def test_the_triage_posts_assign_to_picker_sends_whom_a_person_chose() -> None:
     assert action["block_id"] == '{"ticket":1001}'
     with pytest.raises(LookupError):
         chosen_action(blocks, 0, ActionId.ASSIGN, None)
+
+
+# -- the support mailbox in memory -----------------------------------------------------
+
+async def test_a_clients_reply_is_threaded_on_the_desks_email_and_wakes_the_reader_at_once(
+        ) -> None:
+    desk_ack = Mail(SUPPORT_EMAIL, (CLIENT.email,), "[T-1003] Re: Export fails", "We have it.",
+                    1.0, "<T-1003.ack@desk-demo.example>", "<first@acme-media.example>",
+                    ("<first@acme-media.example>",))
+    mail = Mailboxes(Inbox(mails=[desk_ack]), MemoryMailbox())
+    box: SupportMailbox = mail.mailbox
+    waiting = asyncio.create_task(box.wait(30))
+    await asyncio.sleep(0)
+    mail.write(CLIENT, {"subject": "Re: [T-1003] Re: Export fails", "text": "Every time.",
+                        "in_reply_to": desk_ack.message_id})
+    await asyncio.wait_for(waiting, 1)  # woken at once, not after the poll's 30 s
+    [uid] = await box.unseen()
+    fetched = await box.fetch(uid)
+    assert fetched is not None
+    read = read_email(fetched.raw, fetched.received_at)  # as the desk's reader reads it
+    assert (read.sender, read.sender_name) == (CLIENT.email, CLIENT.name)
+    assert read.in_reply_to == desk_ack.message_id
+    assert read.references == ("<first@acme-media.example>", desk_ack.message_id)
+    assert read.text.strip() == "Every time."
+    await box.mark_seen(uid)
+    assert await box.unseen() == []
+    shown = mail.of(CLIENT)
+    assert shown is not None and [m.thread for m in shown] == ["<first@acme-media.example>"] * 2
+
+
+def test_only_a_client_writes_from_her_own_address_and_nothing_half_checked_is_kept() -> None:
+    mail = Mailboxes(Inbox(), MemoryMailbox())
+    good = {"subject": "[High] Export fails", "text": "Since noon."}
+    for who, body, refused in (
+            (ENGINEER, good, NotAllowed), (CLIENT, {**good, "from": ROSSI.email}, NotAllowed),
+            (CLIENT, {**good, "to": "sales@desk-demo.example"}, ValueError),
+            (CLIENT, {**good, "subject": " "}, ValueError),
+            (CLIENT, {**good, "subject": "Export\nBcc: all@acme-media.example"}, ValueError),
+            (CLIENT, {**good, "subject": "x" * 301}, ValueError),
+            (CLIENT, {"subject": "Export fails"}, ValueError),
+            (CLIENT, {**good, "text": ["Since noon."]}, ValueError),
+            (CLIENT, {**good, "in_reply_to": 5}, ValueError),
+            (CLIENT, {**good, "in_reply_to": "<T-1.ack@desk-demo.example>"}, LookupError)):
+        with pytest.raises(refused):
+            mail.write(who, body)
+    assert mail.mailbox.emails == {}
+    assert mail.of(ENGINEER) is None and mail.of(LEAD) == []

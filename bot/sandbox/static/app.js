@@ -72,7 +72,9 @@ async function refresh() {
       S.again = false;
       const asked = S.me;
       const response = await fetch(`/api/state?as=${encodeURIComponent(asked || "")}`);
-      // The person was changed while this was on its way: fetch again for the new one.
+      const data = response.ok ? await response.json() : null;
+      // The person was changed while this was on its way (its body too): fetch again for
+      // the new one.
       if (S.me !== asked) { S.again = true; continue; }
       if (!response.ok) {
         // Someone this sandbox does not have (an old link, an old visit): be the first
@@ -85,7 +87,7 @@ async function refresh() {
         }
         continue;
       }
-      S.data = await response.json();
+      S.data = data;
       S.me = S.data.me.id;
       S.skew = S.data.now - Date.now() / 1000;
       render();
@@ -144,8 +146,8 @@ function sideItem(label, active, count, onclick, extra = {}) {
 function drawSidebar() {
   const here = place();
   const counts = S.data.channels.map((c) => unread(c.id));
-  if (unchanged("sidebar", S.me, here, S.data.channels, counts, (S.data.mail || []).length,
-    !!S.data.mail)) return;
+  const mails = S.data.mail ? S.data.mail.mails.length : -1;
+  if (unchanged("sidebar", S.me, here, S.data.channels, counts, mails)) return;
   const items = [el("div", { class: "side-title" }, "Channels")];
   const dms = [el("div", { class: "side-title" }, "Direct messages")];
   for (const c of S.data.channels) {
@@ -161,7 +163,7 @@ function drawSidebar() {
     sideItem("🏠 Support Desk · Home", here.view === "home", 0, () => go({ view: "home" }))];
   if (S.data.mail) {
     apps.push(el("div", { class: "side-title" }, "Email"),
-      sideItem(`✉️ Mailbox`, here.view === "mail", S.data.mail.length,
+      sideItem(`✉️ Mailbox`, here.view === "mail", mails,
         () => go({ view: "mail" })));
   }
   document.getElementById("sidebar").replaceChildren(...items, ...dms, ...apps);

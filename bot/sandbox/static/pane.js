@@ -1,4 +1,4 @@
-// The main pane (a channel, App Home or the mailbox), the thread beside it, and the modal
+// The main pane (a channel, App Home or a mailbox), the thread beside it, and the modal
 // on top: messages with their blocks, reactions, replies and the message's actions.
 
 const { el: h, renderBlocks, collectValues, restoreValues } = window.Blocks;
@@ -162,18 +162,91 @@ function drawHome(S, fmt) {
   list.firstChild.append(body);
 }
 
-function drawMail(S) {
-  document.getElementById("pane-head").innerHTML = "<h2>✉️ Mailbox</h2>" +
-    `<span class="head-note">${e(S.data.me.name)}'s email</span>`;
-  document.getElementById("composer").hidden = true;
-  const list = document.getElementById("messages");
-  const mails = S.data.mail.slice().reverse();
-  if (window.App.unchanged("pane", S.me, "mail", mails)) return;
-  list.replaceChildren(...(mails.length ? mails.map((m) => h("article", { class: "mail" },
+// A mailbox as a mail program shows it: each email thread (by its first Message-ID), the
+// latest first, its emails in order; a client writes to the support address, a new email
+// or a reply to one of the desk's emails to her.
+let replying = null;
+let composing = null;
+
+function threads(mails) {
+  const found = new Map();
+  for (const m of mails) {
+    if (!found.has(m.thread)) found.set(m.thread, []);
+    found.get(m.thread).push(m);
+  }
+  return [...found.values()].sort((a, b) => b[b.length - 1].at - a[a.length - 1].at);
+}
+
+function replyTo(m) {
+  replying = m;
+  const note = document.getElementById("mail-replying");
+  note.hidden = false;
+  note.firstChild.textContent = `Replying to “${m.subject}”`;
+  const subject = document.getElementById("mail-subject");
+  subject.value = /^re:/i.test(m.subject) ? m.subject : `Re: ${m.subject}`;
+  document.getElementById("mail-text").focus();
+}
+
+function newEmail() {
+  replying = null;
+  document.getElementById("mail-replying").hidden = true;
+}
+
+function drawCompose(S, shown) {
+  const { api } = window.App;
+  const form = document.getElementById("mail-compose");
+  const box = S.data.mail;
+  form.hidden = !(shown && box && box.write_to);
+  if (form.hidden) return;
+  if (composing !== S.me) {  // another person: not their draft, not their reply
+    composing = S.me;
+    form.reset();
+    newEmail();
+  }
+  document.getElementById("mail-from").value = box.address;
+  document.getElementById("mail-to").value = box.write_to;
+  document.getElementById("mail-unreply").onclick = newEmail;
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const subject = document.getElementById("mail-subject");
+    const text = document.getElementById("mail-text");
+    const sent = await api("email", { subject: subject.value, text: text.value,
+      in_reply_to: replying ? replying.id : null });
+    if (sent) {
+      subject.value = "";
+      text.value = "";
+      newEmail();
+    }
+  };
+}
+
+function mailNode(S, m) {
+  const mine = S.data.mail.write_to && m.from.includes(S.data.mail.address);
+  const node = h("article", { class: `mail${mine ? " sent" : ""}`, dataset: { id: m.id } },
     `<div class="mail-subject">${e(m.subject)}</div><div class="mail-meta">From ${e(m.from)} ` +
     `to ${e(m.to.join(", "))} · ${e(new Date(m.at * 1000).toLocaleString("en-US",
-      { timeZone: S.data.me.tz }))}</div><pre class="mail-body">${e(m.body)}</pre>`))
-    : [h("div", { class: "empty" }, "No email yet.")]));
+      { timeZone: S.data.me.tz }))}</div><pre class="mail-body">${e(m.body)}</pre>`);
+  if (S.data.mail.write_to && !mine) {
+    node.append(h("button", { type: "button", class: "bk-button", onclick: () => replyTo(m) },
+      "Reply"));
+  }
+  return node;
+}
+
+function drawMail(S) {
+  document.getElementById("pane-head").innerHTML = "<h2>✉️ Mailbox</h2>" +
+    `<span class="head-note">${e(S.data.me.name)}'s email, ${e(S.data.mail.address)}</span>`;
+  document.getElementById("composer").hidden = true;
+  const list = document.getElementById("messages");
+  const mails = S.data.mail.mails;
+  if (window.App.unchanged("pane", S.me, "mail", mails)) return;
+  list.replaceChildren(...(mails.length ? threads(mails).map((thread) => {
+    const section = h("section", { class: "mail-thread", dataset: { thread: thread[0].thread } },
+      `<div class="mail-thread-head">${thread.length} ` +
+      `${thread.length === 1 ? "email" : "emails"}</div>`);
+    section.append(...thread.map((m) => mailNode(S, m)));
+    return section;
+  }) : [h("div", { class: "empty" }, "No email yet.")]));
 }
 
 function drawModal(S, fmt) {
@@ -214,8 +287,10 @@ function drawModal(S, fmt) {
 }
 
 function draw(S, here, fmt) {
+  const mail = here.view === "mail" && !!S.data.mail;
+  drawCompose(S, mail);
   if (here.view === "home") drawHome(S, fmt);
-  else if (here.view === "mail" && S.data.mail) drawMail(S);
+  else if (mail) drawMail(S);
   else {
     here.view = "channel";
     drawChannel(S, here, fmt);
