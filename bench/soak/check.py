@@ -1,0 +1,386 @@
+"""The soak's checker: what reached Slack, SMTP and the hooks against what the SLA rules
+(``bench.soak.rules``) say the run's history called for.
+
+Each delivery that is a warning or a breach (a DM, a triage note, the breach email, a
+hook's event, the triage post's first version saying BREACHED) is classified by its
+recipient and text, and matched with the notification it is; the rest (cards,
+acknowledgements, ratings...) is not looked at. Then per kind: how many were expected,
+delivered, lost, doubled, early, late, sent although answered, or unexpected; and each
+ticket whose triage post ends disagreeing with its history.
+
+``python -m bench.soak.check RUN_FOLDER`` prints the report and exits 1 on any problem.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.soak import record
+from bench.soak.record import Config, Delivery
+from bench.soak.rules import (
+    GRACE,
+    SETTLE,
+    TOLERANCE,
+    Due,
+    Final,
+    Span,
+    dues,
+    finals,
+    histories,
+    kind_name,
+)
+
+NUMBER = re.compile(r"\bT-(\d+)\b")
+KEY = re.compile(r"\[(k\d+)\]")
+DATE = re.compile(r"<!date\^(\d+)\^")
+MAIL_DEADLINE = re.compile(r"^Deadline:\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$", re.M)
+WAITING = {"No response yet": "initial", "The client is waiting for an answer": "next",
+           "Not resolved yet": "resolution"}
+CLOCKS = {"first response": "initial", "response": "initial", "next response": "next",
+          "update": "update", "resolution": "resolution"}
+DM_BREACH = re.compile(r"^:rotating_light: \*SLA breached(?: \(([^)]+)\))?\*")
+NOTE_WARNING = re.compile(r"^:hourglass_flowing_sand: (.+?) on T-\d+: ")
+NOTE_BREACH = re.compile(r"^:rotating_light: T-\d+ breached its (.+?) deadline \(")
+MAIL_BREACH = re.compile(r"^\[SLA breach(?:: ([^\]]+))?\] T-\d+ ")
+STEPS = {"warning": "warning", "next_warning": "warning", "breach": "breach",
+         "next_breach": "breach"}
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A delivery that is a warning or breach notification, as the checker reads it."""
+
+    at: float
+    ticket: str
+    clock: str
+    step: str
+    medium: str
+    to: str
+    deadline: float | None
+    """The deadline it names, when it names one (to tell generations apart)."""
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        return self.ticket, self.clock, self.step, self.medium, self.to
+
+
+def due_key(due: Due) -> tuple[str, str, str, str, str]:
+    return due.ticket, due.clock, due.step, due.medium, due.to
+
+
+def ticket_of(text: str, keys: dict[int, str]) -> str | None:
+    number = NUMBER.search(text)
+    if number and int(number.group(1)) in keys:
+        return keys[int(number.group(1))]
+    key = KEY.search(text)
+    return key.group(1) if key else (f"T-{number.group(1)}" if number else None)
+
+
+def slack_kind(d: Delivery, triage: str) -> tuple[str, str, str, float | None] | None:
+    """(clock, step, medium, deadline) of a Slack post that is a warning or a breach."""
+    text, date = d.text, DATE.search(d.text)
+    deadline = float(date.group(1)) if date else None
+    if d.method != "chat.postMessage":
+        return None
+    if d.to[:1] in ("U", "W") and not d.thread_ts:
+        if text.startswith(":hourglass_flowing_sand: "):
+            clock = next((c for phrase, c in WAITING.items() if f"\n{phrase}: " in text), "?")
+            return clock, "warning", "dm", deadline
+        if breach := DM_BREACH.match(text):
+            return CLOCKS.get(breach.group(1) or "first response", "?"), "breach", "dm", deadline
+    elif d.to == triage and d.thread_ts:
+        if warning := NOTE_WARNING.match(text):
+            return WAITING.get(warning.group(1), "?"), "warning", "note", deadline
+        if breach := NOTE_BREACH.match(text):
+            return CLOCKS.get(breach.group(1), "?"), "breach", "note", deadline
+    return None
+
+
+def hook_kind(d: Delivery) -> tuple[str, str, str | None, float | None] | None:
+    """(clock, step, ticket, deadline) of a hook's warning or breach event."""
+    try:
+        body: dict[str, Any] = json.loads(d.text)
+    except ValueError:
+        return None
+    payload = body.get("payload") or {}
+    event = body.get("event") or payload.get("class") or d.method
+    data = body.get("data") or payload.get("custom_details") or {}
+    if event not in ("warning", "breach", "escalation"):
+        return None
+    step = STEPS.get(str(data.get("step")), str(data.get("step")))
+    due = data.get("due")
+    deadline = float(due) if step == "breach" and isinstance(due, int | float) else None
+    ticket = body.get("ticket") or body.get("dedup_key")
+    return (CLOCKS.get(str(data.get("clock")), "?"), step,
+            str(ticket) if ticket else None, deadline)
+
+
+def classify(d: Delivery, config: Config, keys: dict[int, str]) -> Seen | None:
+    """The notification ``d`` is, or None when it is none (``keys``: number -> key)."""
+    if d.channel == "slack":
+        found = slack_kind(d, config.triage)
+        ticket = ticket_of(d.text, keys)
+        if found is None or ticket is None:
+            return None
+        clock, step, medium, deadline = found
+        return Seen(d.at, ticket, clock, step, medium, d.to if medium == "dm" else "",
+                    deadline)
+    if d.channel == "mail":
+        subject = d.text.split("\n", 1)[0]
+        breach, ticket = MAIL_BREACH.match(subject), ticket_of(subject, keys)
+        if breach is None or ticket is None:
+            return None
+        when = MAIL_DEADLINE.search(d.text)
+        deadline = (datetime.strptime(when.group(1), "%Y-%m-%d %H:%M:%S").replace(
+            tzinfo=UTC).timestamp() if when else None)
+        to = config.lead_email if config.lead_email in d.to.split(",") else d.to
+        return Seen(d.at, ticket, CLOCKS.get(breach.group(1) or "first response", "?"),
+                    "breach", "email", to, deadline)
+    event = hook_kind(d)
+    if event is None:
+        return None
+    clock, step, named, deadline = event
+    ticket = ticket_of(named or "", keys) or named or "?"
+    return Seen(d.at, ticket, clock, step, d.channel, d.to, deadline)
+
+
+def flagged_posts(deliveries: Iterable[Delivery], config: Config, keys: dict[int, str]
+                  ) -> tuple[list[Seen], dict[str, Delivery]]:
+    """The first version of each triage post that says BREACHED, and each post's last
+    version (by ticket)."""
+    versions: dict[str, list[Delivery]] = {}
+    for d in sorted(deliveries, key=lambda d: d.at):
+        if d.channel == "slack" and d.to == config.triage and not d.thread_ts and d.ts and (
+                d.method in ("chat.postMessage", "chat.update")):
+            versions.setdefault(d.ts, []).append(d)
+    flags, last = [], {}
+    for posts in versions.values():
+        ticket = ticket_of(posts[0].text.split("\n", 1)[0], keys)
+        if ticket is None:
+            continue
+        last[ticket] = posts[-1]
+        first = next((p for p in posts if breached(p)), None)
+        if first is not None:
+            flags.append(Seen(first.at, ticket, "initial", "breach", "post", "", None))
+    return flags, last
+
+
+def breached(post: Delivery) -> bool:
+    return bool(re.match(r"BREACHED T-\d+ ", post.text))
+
+
+def resolved(post: Delivery) -> bool:
+    return bool(re.search(r"^\*Status:\* Resolved\b", post.text, re.M))
+
+
+@dataclass
+class Row:
+    expected: int = 0
+    delivered: int = 0
+    lost: int = 0
+    doubled: int = 0
+    early: int = 0
+    late: int = 0
+    answered: int = 0
+    unexpected: int = 0
+
+
+@dataclass(frozen=True)
+class Problem:
+    ticket: str
+    number: int | None
+    kind: str
+    what: str
+    due: Span | None = None
+    latest: float | None = None
+    delivered: float | None = None
+
+
+@dataclass
+class Report:
+    config: Config
+    rows: dict[str, Row] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    states: list[Problem] = field(default_factory=list)
+    late_outside: list[float] = field(default_factory=list)
+    """Seconds after the due time's end, of deliveries due outside any fault window."""
+    late_inside: list[float] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.states
+
+    def row(self, kind: str) -> Row:
+        return self.rows.setdefault(kind, Row())
+
+
+@dataclass
+class Slot:
+    due: Due
+    got: list[Seen] = field(default_factory=list)
+
+
+def distance(at: float, due: Due) -> float:
+    return max(0.0, due.due.lo - at, at - due.latest)
+
+
+def match(found: Sequence[Due], seen: Iterable[Seen]) -> tuple[list[Slot], list[Seen]]:
+    """Each delivery to the notification it is (the deadline it names, when it names one,
+    tells generations apart; else the nearest due time); those that are none."""
+    slots = [Slot(d) for d in found]
+    index: dict[tuple[str, str, str, str, str], list[Slot]] = {}
+    for slot in slots:
+        index.setdefault(due_key(slot.due), []).append(slot)
+    stray = []
+    for s in sorted(seen, key=lambda s: s.at):
+        candidates = index.get(s.key, [])
+        if s.deadline is not None:
+            named = s.deadline
+            candidates = [c for c in candidates if c.due.deadline.lo - GRACE <= named
+                          <= c.due.deadline.hi + GRACE] or candidates
+        if not candidates:
+            stray.append(s)
+            continue
+        free = [c for c in candidates if not c.got]
+        min(free or candidates, key=lambda c: distance(s.at, c.due)).got.append(s)
+    return slots, stray
+
+
+def judge(report: Report, slot: Slot, numbers: dict[str, int | None]) -> None:
+    due, row = slot.due, report.row(slot.due.kind)
+
+    def problem(what: str, at: float | None = None) -> None:
+        report.problems.append(Problem(due.ticket, numbers.get(due.ticket), due.kind, what,
+                                       due.due, due.latest, at))
+    if due.running == "no":
+        for s in slot.got:
+            row.answered += 1
+            problem("sent although answered", s.at)
+        return
+    row.expected += due.running == "yes"
+    if not slot.got:
+        if due.running == "yes":
+            row.lost += 1
+            problem("lost")
+        return
+    first = slot.got[0].at
+    row.delivered += 1
+    if first < due.due.lo - TOLERANCE:
+        row.early += 1
+        problem("early", first)
+    elif first > due.latest:
+        row.late += 1
+        problem("late", first)
+    inside = due.latest > due.due.hi + GRACE + 1e-9
+    (report.late_inside if inside else report.late_outside).append(first - due.due.hi)
+    for s in slot.got[1:]:
+        row.doubled += 1
+        problem("doubled", s.at)
+
+
+def state_problems(report: Report, wanted: Sequence[Final], last: dict[str, Delivery],
+                   opened_by: dict[str, float]) -> None:
+    for final in wanted:
+        post = last.get(final.ticket)
+
+        def problem(what: str, at: float | None = None, final: Final = final) -> None:
+            report.states.append(Problem(final.ticket, final.number, "triage post", what,
+                                         delivered=at))
+        if post is None:
+            if final.number is not None and opened_by[final.ticket] < report.config.ended - SETTLE:
+                problem("no triage post")
+            continue
+        if final.breached is not None and breached(post) != final.breached:
+            problem("shows BREACHED" if breached(post) else "does not show BREACHED", post.at)
+        if final.resolved is not None and resolved(post) != final.resolved:
+            problem("reads resolved" if resolved(post) else "does not read resolved", post.at)
+
+
+def run_check(config: Config, actions: Sequence[record.Action], faults: Sequence[record.Fault],
+              deliveries: Sequence[Delivery]) -> Report:
+    if not config.ended:
+        config = Config(**{**config.__dict__, "ended": max(
+            [config.started, *(a.answered for a in actions), *(d.at for d in deliveries)])})
+    found = histories(actions)
+    keys = {h.number: h.ticket for h in found.values() if h.number is not None}
+    numbers = {h.ticket: h.number for h in found.values()}
+    receivers = sorted({(d.channel, d.to) for d in deliveries if d.channel in ("webhook", "pager")})
+    wanted = dues(config, actions, faults, receivers)
+    flags, last = flagged_posts(deliveries, config, keys)
+    seen = [s for d in deliveries if (s := classify(d, config, keys)) is not None]
+    slots, stray = match(wanted, [*seen, *flags])
+    report = Report(config)
+    for slot in slots:
+        judge(report, slot, numbers)
+    for s in stray:
+        kind = kind_name(s.clock, s.step, s.medium, role_of(s, config))
+        report.row(kind).unexpected += 1
+        report.problems.append(Problem(s.ticket, numbers.get(s.ticket), kind, "unexpected",
+                                       delivered=s.at))
+    state_problems(report, finals(config, actions, wanted), last,
+                   {h.ticket: h.opened.lo for h in found.values()})
+    return report
+
+
+def role_of(s: Seen, config: Config) -> str:
+    if s.to == config.lead:
+        return "head of support"
+    ams = {c.get("account_manager") for c in config.clients.values()}
+    return "account manager" if s.to in ams else "assignee"
+
+
+def check(folder: Path) -> Report:
+    return run_check(record.config(folder), record.actions(folder), record.faults(folder),
+                     record.deliveries(folder))
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def render(report: Report) -> str:
+    config, t0 = report.config, report.config.started
+    lines = [f"{'kind':<44}{'expected':>9}{'deliv.':>7}{'lost':>5}{'double':>7}"
+             f"{'early':>6}{'late':>5}{'answd':>6}{'unexp':>6}"]
+    for kind, r in sorted(report.rows.items()):
+        lines.append(f"{kind:<44}{r.expected:>9}{r.delivered:>7}{r.lost:>5}{r.doubled:>7}"
+                     f"{r.early:>6}{r.late:>5}{r.answered:>6}{r.unexpected:>6}")
+    for name, values in (("outside fault windows", report.late_outside),
+                         ("inside fault windows", report.late_inside)):
+        if values:
+            p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+            lines.append(f"lateness {name} ({len(values)}): p50 {p50:.2f} s, p99 {p99:.2f} s"
+                         f" (compressed: p50 {p50 * config.compression / 60:.1f} min, "
+                         f"p99 {p99 * config.compression / 60:.1f} min)")
+    for p in [*report.problems, *report.states]:
+        number = f"T-{p.number}" if p.number is not None else "T-?"
+        due = f" due [{p.due.lo - t0:.2f}, {p.due.hi - t0:.2f}] s" if p.due else ""
+        latest = f" latest {p.latest - t0:.2f} s" if p.latest is not None else ""
+        at = f" delivered {p.delivered - t0:.2f} s" if p.delivered is not None else ""
+        lines.append(f"{p.what.upper()}: {p.ticket} {number} {p.kind}:{due}{latest}{at}")
+    lines.append("OK" if report.ok else
+                 f"FAILED: {len(report.problems)} notification problems, "
+                 f"{len(report.states)} triage posts disagreeing with their history")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print("usage: python -m bench.soak.check RUN_FOLDER", file=sys.stderr)
+        return 2
+    report = check(Path(args[0]))
+    print(render(report))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
