@@ -1,12 +1,11 @@
 """The soak's checker: what reached Slack, SMTP and the hooks against what the SLA rules
 (``bench.soak.rules``) say the run's history called for.
 
-Each delivery that is a warning or a breach (a DM, a triage note, the breach email, a
-hook's event, the triage post's first version saying BREACHED) is classified by its
-recipient and text, and matched with the notification it is; the rest (cards,
-acknowledgements, ratings...) is not looked at. Then per kind: how many were expected,
-delivered, lost, doubled, early, late, sent although answered, or unexpected; and each
-ticket whose triage post ends disagreeing with its history.
+Each warning or breach delivered (a DM, a triage note, the breach email, a hook's event,
+the triage post's first version saying BREACHED) is classified by recipient and text and
+matched with the notification it is; the rest (cards, acknowledgements...) is ignored.
+Then per kind: expected, delivered, lost, doubled, early, late, sent although answered,
+unexpected; and each ticket whose triage post ends disagreeing with its history.
 
 ``python -m bench.soak.check RUN_FOLDER`` prints the report and exits 1 on any problem.
 """
@@ -49,6 +48,8 @@ DM_BREACH = re.compile(r"^:rotating_light: \*SLA breached(?: \(([^)]+)\))?\*")
 NOTE_WARNING = re.compile(r"^:hourglass_flowing_sand: (.+?) on T-\d+: ")
 NOTE_BREACH = re.compile(r"^:rotating_light: T-\d+ breached its (.+?) deadline \(")
 MAIL_BREACH = re.compile(r"^\[SLA breach(?:: ([^\]]+))?\] T-\d+ ")
+FLAG = re.compile(r"BREACHED T-\d+ ")
+RESOLVED = re.compile(r"^\*Status:\* Resolved\b", re.M)
 STEPS = {"warning": "warning", "next_warning": "warning", "breach": "breach",
          "next_breach": "breach"}
 
@@ -69,10 +70,6 @@ class Seen:
     @property
     def key(self) -> tuple[str, str, str, str, str]:
         return self.ticket, self.clock, self.step, self.medium, self.to
-
-
-def due_key(due: Due) -> tuple[str, str, str, str, str]:
-    return due.ticket, due.clock, due.step, due.medium, due.to
 
 
 def ticket_of(text: str, keys: dict[int, str]) -> str | None:
@@ -166,23 +163,19 @@ def flagged_posts(deliveries: Iterable[Delivery], config: Config, keys: dict[int
         if ticket is None:
             continue
         last[ticket] = posts[-1]
-        first = next((p for p in posts if breached(p)), None)
+        first = next((p for p in posts if FLAG.match(p.text)), None)
         if first is not None:
             flags.append(Seen(first.at, ticket, "initial", "breach", "post", "", None))
     return flags, last
 
 
-def breached(post: Delivery) -> bool:
-    return bool(re.match(r"BREACHED T-\d+ ", post.text))
-
-
-def resolved(post: Delivery) -> bool:
-    return bool(re.search(r"^\*Status:\* Resolved\b", post.text, re.M))
-
-
 @dataclass
 class Row:
+    """Per kind: the notifications required, those allowed but not required (``either``),
+    those delivered, and each sort of problem."""
+
     expected: int = 0
+    either: int = 0
     delivered: int = 0
     lost: int = 0
     doubled: int = 0
@@ -237,7 +230,7 @@ def match(found: Sequence[Due], seen: Iterable[Seen]) -> tuple[list[Slot], list[
     slots = [Slot(d) for d in found]
     index: dict[tuple[str, str, str, str, str], list[Slot]] = {}
     for slot in slots:
-        index.setdefault(due_key(slot.due), []).append(slot)
+        index.setdefault(slot.due.key, []).append(slot)
     stray = []
     for s in sorted(seen, key=lambda s: s.at):
         candidates = index.get(s.key, [])
@@ -265,10 +258,12 @@ def judge(report: Report, slot: Slot, numbers: dict[str, int | None]) -> None:
             problem("sent although answered", s.at)
         return
     row.expected += due.running == "yes"
+    row.either += due.running == "maybe"
     if not slot.got:
         if due.running == "yes":
             row.lost += 1
-            problem("lost")
+            stopped = due.stopped is not None and due.stopped.lo <= due.latest
+            problem("lost (answered while a fault held it back)" if stopped else "lost")
         return
     first = slot.got[0].at
     row.delivered += 1
@@ -297,10 +292,11 @@ def state_problems(report: Report, wanted: Sequence[Final], last: dict[str, Deli
             if final.number is not None and opened_by[final.ticket] < report.config.ended - SETTLE:
                 problem("no triage post")
             continue
-        if final.breached is not None and breached(post) != final.breached:
-            problem("shows BREACHED" if breached(post) else "does not show BREACHED", post.at)
-        if final.resolved is not None and resolved(post) != final.resolved:
-            problem("reads resolved" if resolved(post) else "does not read resolved", post.at)
+        flag, resolved = bool(FLAG.match(post.text)), bool(RESOLVED.search(post.text))
+        if final.breached is not None and flag != final.breached:
+            problem("shows BREACHED" if flag else "does not show BREACHED", post.at)
+        if final.resolved is not None and resolved != final.resolved:
+            problem("reads resolved" if resolved else "does not read resolved", post.at)
 
 
 def run_check(config: Config, actions: Sequence[record.Action], faults: Sequence[record.Fault],
@@ -310,6 +306,10 @@ def run_check(config: Config, actions: Sequence[record.Action], faults: Sequence
             [config.started, *(a.answered for a in actions), *(d.at for d in deliveries)])})
     found = histories(actions)
     keys = {h.number: h.ticket for h in found.values() if h.number is not None}
+    for d in deliveries:  # a triage post names both (a ticket the runner lost track of)
+        if d.to == config.triage and d.method == "chat.postMessage" and not d.thread_ts and (
+                (n := NUMBER.search(d.text)) and (k := KEY.search(d.text))):
+            keys.setdefault(int(n.group(1)), k.group(1))
     numbers = {h.ticket: h.number for h in found.values()}
     receivers = sorted({(d.channel, d.to) for d in deliveries if d.channel in ("webhook", "pager")})
     wanted = dues(config, actions, faults, receivers)
@@ -348,11 +348,12 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 def render(report: Report) -> str:
     config, t0 = report.config, report.config.started
-    lines = [f"{'kind':<44}{'expected':>9}{'deliv.':>7}{'lost':>5}{'double':>7}"
-             f"{'early':>6}{'late':>5}{'answd':>6}{'unexp':>6}"]
+    heads = ("expected", "either", "delivered", "lost", "doubled", "early", "late",
+             "answered", "unexpected")
+    lines = ["kind".ljust(42) + "".join(f"{h:>{len(h) + 2}}" for h in heads)]
     for kind, r in sorted(report.rows.items()):
-        lines.append(f"{kind:<44}{r.expected:>9}{r.delivered:>7}{r.lost:>5}{r.doubled:>7}"
-                     f"{r.early:>6}{r.late:>5}{r.answered:>6}{r.unexpected:>6}")
+        lines.append(kind.ljust(42) + "".join(f"{getattr(r, h):>{len(h) + 2}}" for h in heads))
+    lines.append("(either: allowed once, not required; answered: sent although answered)")
     for name, values in (("outside fault windows", report.late_outside),
                          ("inside fault windows", report.late_inside)):
         if values:

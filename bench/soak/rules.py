@@ -1,27 +1,25 @@
-"""The SLA rules as the soak's checker reads them: which warnings and breaches a run's
-history calls for, to whom, and when, written again from the product's documented rules
-(none of the desk's code): a checker that reused it would agree with its mistakes.
+"""The SLA rules as the soak's checker reads them, written again from the product's
+documented rules (none of the desk's code: a checker reusing it would share its mistakes):
+which warnings and breaches a run's history calls for, to whom, and when.
 
-Every instant the history gives is uncertain (``Span``): the desk's time of an action lies
-between when it was sent and when its answer came back. So each notification is due
-within a span, and its clock was surely running then, surely stopped, or either.
+Each instant of the history is uncertain (``Span``): the desk took an action between when
+it was sent and when its answer came back. So a notification is due within a span, and
+its clock surely ran then, surely had stopped, or either.
 
-- Initial response: from the ticket's creation to the first staff reply or resolution,
-  never paused, never run again after a reopen. Warning at ``warn_at`` of the target: a
-  DM to the client's account manager and to the assignee, a triage note; breach at the
-  target: a DM to the head of support, an email to them, a triage note, the triage post
-  marked BREACHED, a ``breach`` event to each webhook and pager (a ``warning`` event to
-  each webhook).
-- Next response: from a client's message after a staff one, when none runs, to the next
+- Initial response: from creation to the first staff reply or resolution; never paused,
+  never again after a reopen. Warning at ``warn_at`` of the target: a DM to the account
+  manager and the assignee, a triage note, a webhook ``warning``; breach at the target: a
+  DM to the head of support, an email to them, a triage note, the triage post BREACHED,
+  a ``breach`` event to each webhook and pager.
+- Next response: from a client's message after a staff one (when none runs) to the next
   staff message or the resolution; paused while waiting on the client. A pause moves the
-  deadline, and with it the generation: each generation warns and breaches once, its
-  warning at once on resuming when its due time has passed.
-- Past a deadline only the breach is sent: a warning whose latest allowed delivery comes
-  after the breach's earliest due time may be skipped.
+  deadline, so the generation: each warns and breaches once (its warning at once on
+  resuming, if due by then). Past a deadline only the breach is sent.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
@@ -97,10 +95,16 @@ class Due:
     latest: float
     """Its latest allowed delivery (``allowed``)."""
     running: Running
+    stopped: Span | None = None
+    """When its clock stopped (or paused), if it did."""
 
     @property
     def kind(self) -> str:
         return kind_name(self.clock, self.step, self.medium, self.role)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        return self.ticket, self.clock, self.step, self.medium, self.to
 
 
 def kind_name(clock: str, step: str, medium: str, role: str = "") -> str:
@@ -120,34 +124,42 @@ class History:
     opened: Span
     number: int | None = None
     actions: list[Action] = field(default_factory=list)
+    certain: bool = True
+    """False: its opening failed as far as the runner knows, but may have been taken."""
 
 
-def when(action: Action) -> Span:
-    """The desk's time of ``action``: a message is stamped by Slack's ``ts`` (the desk
-    takes the earlier of it and its own clock)."""
-    ts = action.detail.get("ts")
-    if action.kind in ("staff_reply", "client_reply") and ts is not None:
-        return Span(min(float(ts), action.sent), min(float(ts), action.answered))
+def took(action: Action) -> Span:
+    """When the desk took ``action``: what stops, pauses and resumes a clock acts then."""
     return Span(action.sent, action.answered)
+
+
+def stamped(action: Action) -> Span:
+    """The time the desk records for ``action``: a message's is Slack's ``ts`` (the
+    earlier of it and the desk's clock), which starts the next-response clock."""
+    ts = action.detail.get("ts")
+    if ts is None:
+        return took(action)
+    return Span(min(float(ts), action.sent), min(float(ts), action.answered))
 
 
 def opened_at(action: Action) -> Span:
     if "ts" in action.detail:
         return Span(float(action.detail["ts"]), float(action.detail["ts"]))
-    if "arrived" in action.detail:
+    if "arrived" in action.detail:  # the mailbox's time, in whole seconds, of the delivery
         arrived = float(action.detail["arrived"])
-        return Span(arrived, arrived + 1.0)
+        return Span(arrived, max(arrived, float(math.floor(action.answered))))
     return Span(action.sent, action.answered)
 
 
 def histories(actions: Iterable[Action]) -> dict[str, History]:
     found: dict[str, History] = {}
     for action in sorted(actions, key=lambda a: a.sent):
-        if not action.ok:
-            continue
         if action.kind == "open":
             found[action.ticket] = History(action.ticket, str(action.detail["client"]),
-                                           str(action.detail["severity"]), opened_at(action))
+                                           str(action.detail["severity"]), opened_at(action),
+                                           certain=action.ok)
+        elif not action.ok:
+            continue
         elif action.ticket in found:
             history = found[action.ticket]
             if action.kind == "numbered":
@@ -177,7 +189,7 @@ class Walk:
 def walk(history: History, target: float | None, warn_at: float) -> Walk:
     state = Walk()
 
-    def close(end: Span) -> None:
+    def close(end: Span | None) -> None:
         if state.begin is not None and state.awaiting is not None and target:
             state.segments.append(next_segment(state.awaiting, state.begin, end,
                                                state.pauses, target, warn_at))
@@ -194,7 +206,7 @@ def walk(history: History, target: float | None, warn_at: float) -> Walk:
         state.paused = None
 
     for action in history.actions:
-        at, kind = when(action), action.kind
+        at, kind = took(action), action.kind
         user = action.detail.get("user")
         if kind == "staff_reply":
             close(at)
@@ -207,9 +219,11 @@ def walk(history: History, target: float | None, warn_at: float) -> Walk:
                 state.status = "claimed"
                 resume(at)
             if state.staff_spoke and state.awaiting is None:
-                state.awaiting, state.begin, state.pauses = at, at, []
+                start = stamped(action)
+                state.awaiting, state.begin, state.pauses = start, start, []
         elif kind in ("claim", "assign") and isinstance(user, str):
-            if kind == "assign" or state.assignee is None:
+            if (state.status == "open" and state.assignee is None) or (
+                    kind == "assign" and state.status != "resolved"):
                 if state.assignee != user:
                     state.assignments.append((at, user))
                 state.assignee = user
@@ -230,9 +244,7 @@ def walk(history: History, target: float | None, warn_at: float) -> Walk:
         elif kind == "reopen" and state.status == "resolved":
             state.status = "claimed" if state.assignee else "open"
             state.resolved.append((at, False))
-    if state.begin is not None and state.awaiting is not None and target:
-        state.segments.append(next_segment(state.awaiting, state.begin, None, state.pauses,
-                                           target, warn_at))
+    close(None)
     return state
 
 
@@ -249,7 +261,7 @@ def next_segment(start: Span, begin: Span, end: Span | None, pauses: list[tuple[
 
 
 def initial_segment(history: History, target: float, warn_at: float) -> Segment:
-    stop = next((when(a) for a in history.actions if a.kind in ("staff_reply", "resolve")),
+    stop = next((took(a) for a in history.actions if a.kind in ("staff_reply", "resolve")),
                 None)
     start = history.opened
     return Segment("initial", start, stop,
@@ -257,13 +269,15 @@ def initial_segment(history: History, target: float, warn_at: float) -> Segment:
                    Span(start.lo + target, start.hi + target))
 
 
-def running_at(segment: Segment, due: Span, ended: float) -> Running:
-    if due.hi >= ended - SETTLE:
-        return "maybe"
+def running_at(segment: Segment, due: Span, until: float, ended: float) -> Running:
+    """Whether the clock surely ran from ``due`` until ``until`` (then the notification is
+    required, if due soon enough before the run ended), surely stopped before ``due``, or
+    either: a notification may fire as late as ``GRACE`` after its due time, and a
+    warning may be dropped as stale up to its latest delivery."""
     end = segment.end
-    if end is None or end.lo > due.hi:
-        return "yes"
-    return "no" if end.hi < due.lo - TOLERANCE else "maybe"
+    if end is not None and end.hi < due.lo - TOLERANCE:
+        return "no"
+    return "yes" if (end is None or end.lo > until) and due.hi < ended - SETTLE else "maybe"
 
 
 def assignees(walked: Walk, due: Span, latest: float) -> tuple[str | None, set[str]]:
@@ -283,17 +297,21 @@ def segment_dues(history: History, segment: Segment, walked: Walk, manager: str,
     of support, the triage thread and post, and each hook receiver ((kind, name))."""
     dues: list[Due] = []
     breach_latest = allowed(segment.deadline.hi, faults)
-    breach_running = running_at(segment, segment.deadline, config.ended)
+    breach_running = running_at(segment, segment.deadline, segment.deadline.hi + GRACE,
+                                config.ended)
 
     def due(step: Step, medium: Medium, to: str = "", role: str = "",
             running: Running | None = None) -> None:
         span = segment.warning if step == "warning" else segment.deadline
         latest = allowed(span.hi, faults)
-        state = running or running_at(segment, span, config.ended)
+        until = latest if step == "warning" else span.hi + GRACE
+        state = running or running_at(segment, span, until, config.ended)
         if step == "warning" and state == "yes" and segment.deadline.lo <= latest:
             state = "maybe"  # the breach was due at once: only it is sent
+        if not history.certain and state == "yes":
+            state = "maybe"
         dues.append(Due(history.ticket, segment.clock, step, medium, to, role, span,
-                        segment.deadline, latest, state))
+                        segment.deadline, latest, state, segment.end))
 
     warned_latest = allowed(segment.warning.hi, faults)
     sure, maybe = assignees(walked, segment.warning, warned_latest)
@@ -314,7 +332,7 @@ def segment_dues(history: History, segment: Segment, walked: Walk, manager: str,
             due("warning", "webhook", name)
         due("breach", "webhook" if channel == "webhook" else "pager", name)
     if segment.clock == "initial":
-        replied = next((when(a) for a in history.actions if a.kind == "staff_reply"), None)
+        replied = next((took(a) for a in history.actions if a.kind == "staff_reply"), None)
         flag = breach_running
         if flag == "yes" and replied is not None and replied.lo <= breach_latest:
             flag = "maybe"  # answered before the post was redrawn: it never says BREACHED
@@ -356,7 +374,7 @@ def finals(config: Config, actions: Iterable[Action], found: Sequence[Due]) -> l
     for history in histories(actions).values():
         walked = walk(history, None, config.warn_at)
         settled = config.ended - SETTLE
-        replied = next((when(a) for a in history.actions if a.kind == "staff_reply"), None)
+        replied = next((took(a) for a in history.actions if a.kind == "staff_reply"), None)
         post = posts.get(history.ticket)
         breached: bool | None = None
         if replied is not None:

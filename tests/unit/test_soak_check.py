@@ -64,6 +64,9 @@ class Run:
                  severity="high", title=self.ticket.title, ts=self.opened)
         self.act("numbered", self.opened + 0.5, self.opened + 0.5, number=7)
         self.post(self.opened + 0.3)
+        self.deliveries.append(Delivery("webhook", self.opened + 0.3, "webhook", json.dumps(
+            {"id": "T-7:1", "event": "opened", "ticket": "T-7", "seq": 1, "at": self.opened,
+             "data": {"severity": "high", "status": "open"}}), "opened"))
 
     def act(self, kind: Any, sent: float, answered: float | None = None,
             **detail: Any) -> None:
@@ -178,7 +181,8 @@ def test_a_dropped_notification_is_lost_and_fails_the_run(tmp_path: Path) -> Non
 
 def test_a_notification_sent_twice_is_doubled(tmp_path: Path) -> None:
     run = unanswered()
-    run.deliveries.append(replace(run.deliveries[1], at=run.deliveries[1].at + 3))
+    warned = next(d for d in run.deliveries if d.to == AM)
+    run.deliveries.append(replace(warned, at=warned.at + 3))
     assert problems(run.write(tmp_path)) == [("doubled", "initial warning DM to account manager")]
 
 
@@ -217,6 +221,33 @@ def test_lateness_in_a_fault_window_is_allowed_up_to_its_end_and_two_seconds(
         assert problems(run.write(tmp_path / str(late))) == found
     report = check(tmp_path / "1.9")
     assert len(report.late_inside) == 5 and max(report.late_inside) > 20
+
+
+def test_a_reply_the_desk_took_only_after_the_deadline_may_or_may_not_stop_the_breach(
+        tmp_path: Path) -> None:
+    """Slack stamped the reply before the deadline, the desk took it after: the breach may
+    have fired in between."""
+    for sent in (True, False):
+        run = Run()
+        run.act("staff_reply", run.opened + 39.5, run.opened + 41, user=STAFF,
+                ts=run.opened + 39)
+        run.warning(run.opened + 30.2, run.opened + 40)
+        if sent:
+            run.breach(run.opened + 40.1, run.opened + 40, skip="post")
+        assert problems(run.write(tmp_path / str(sent))) == []
+
+
+def test_a_breach_never_told_because_the_reply_came_while_the_worker_was_down(
+        tmp_path: Path) -> None:
+    """A warning answered while a fault held it back is stale, and may be dropped; a
+    breach is a fact: not telling it is lost, and said so."""
+    run = Run()
+    run.faults.append(Fault("kill_worker", run.opened + 29, run.opened + 50))
+    run.act("staff_reply", run.opened + 45, user=STAFF, ts=run.opened + 45)
+    assert set(problems(run.write(tmp_path))) == {
+        ("lost (answered while a fault held it back)", kind) for kind in (
+            "initial breach DM to head of support", "initial breach email",
+            "initial breach triage note", "initial breach webhook event")}
 
 
 def test_the_assignee_is_warned_too_and_the_breach_stays_on_the_triage_post(
