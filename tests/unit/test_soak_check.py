@@ -250,6 +250,23 @@ def test_a_breach_never_told_because_the_reply_came_while_the_worker_was_down(
             "initial breach triage note", "initial breach webhook event")}
 
 
+def test_a_ticket_whose_opening_seemed_to_fail_may_have_its_notifications_or_none(
+        tmp_path: Path) -> None:
+    for told in (True, False):
+        run = unanswered() if told else Run()
+        run.actions[0] = replace(run.actions[0], ok=False)
+        del run.actions[1]  # never numbered: the number comes from the triage post
+        assert problems(run.write(tmp_path / str(told))) == []
+
+
+def test_a_warning_for_a_ticket_nobody_opened_is_unexpected(tmp_path: Path) -> None:
+    run = unanswered()
+    run.actions = run.actions[2:]
+    assert set(problems(run.write(tmp_path))) >= {
+        ("unexpected", "initial warning DM to account manager"),
+        ("unexpected", "initial breach DM to head of support")}
+
+
 def test_the_assignee_is_warned_too_and_the_breach_stays_on_the_triage_post(
         tmp_path: Path) -> None:
     run = Run()
