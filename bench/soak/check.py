@@ -280,8 +280,8 @@ def judge(report: Report, slot: Slot, numbers: dict[str, int | None]) -> None:
         problem("doubled", s.at)
 
 
-def state_problems(report: Report, wanted: Sequence[Final], last: dict[str, Delivery],
-                   opened_by: dict[str, float]) -> None:
+def state_problems(report: Report, wanted: Sequence[Final], last: dict[str, Delivery]
+                   ) -> None:
     for final in wanted:
         post = last.get(final.ticket)
 
@@ -289,7 +289,7 @@ def state_problems(report: Report, wanted: Sequence[Final], last: dict[str, Deli
             report.states.append(Problem(final.ticket, final.number, "triage post", what,
                                          delivered=at))
         if post is None:
-            if final.number is not None and opened_by[final.ticket] < report.config.ended - SETTLE:
+            if final.opened is not None and final.opened < report.config.ended - SETTLE:
                 problem("no triage post")
             continue
         flag, resolved = bool(FLAG.match(post.text)), bool(RESOLVED.search(post.text))
@@ -324,8 +324,7 @@ def run_check(config: Config, actions: Sequence[record.Action], faults: Sequence
         report.row(kind).unexpected += 1
         report.problems.append(Problem(s.ticket, numbers.get(s.ticket), kind, "unexpected",
                                        delivered=s.at))
-    state_problems(report, finals(config, actions, wanted), last,
-                   {h.ticket: h.opened.lo for h in found.values()})
+    state_problems(report, finals(config, actions, wanted), last)
     return report
 
 

@@ -308,8 +308,8 @@ def segment_dues(history: History, segment: Segment, walked: Walk, manager: str,
         state = running or running_at(segment, span, until, config.ended)
         if step == "warning" and state == "yes" and segment.deadline.lo <= latest:
             state = "maybe"  # the breach was due at once: only it is sent
-        if not history.certain and state == "yes":
-            state = "maybe"
+        if state == "yes" and not (history.certain and history.number):
+            state = "maybe"  # the runner saw its opening fail, or never saw its number
         dues.append(Due(history.ticket, segment.clock, step, medium, to, role, span,
                         segment.deadline, latest, state, segment.end))
 
@@ -366,6 +366,8 @@ class Final:
     number: int | None
     breached: bool | None
     resolved: bool | None
+    opened: float | None
+    """When it was surely opened (None: its opening may have failed)."""
 
 
 def finals(config: Config, actions: Iterable[Action], found: Sequence[Due]) -> list[Final]:
@@ -387,5 +389,6 @@ def finals(config: Config, actions: Iterable[Action], found: Sequence[Due]) -> l
         if walked.resolved:
             at, resolve = walked.resolved[-1]
             resolved = resolve if at.hi < settled else None
-        result.append(Final(history.ticket, history.number, breached, resolved))
+        result.append(Final(history.ticket, history.number, breached, resolved,
+                            history.opened.hi if history.certain else None))
     return result

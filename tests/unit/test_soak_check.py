@@ -259,6 +259,12 @@ def test_a_ticket_whose_opening_seemed_to_fail_may_have_its_notifications_or_non
         assert problems(run.write(tmp_path / str(told))) == []
 
 
+def test_a_ticket_opened_without_a_triage_post_disagrees(tmp_path: Path) -> None:
+    run = Run()
+    del run.actions[1], run.deliveries[0]
+    assert problems(run.write(tmp_path)) == [("no triage post", "triage post")]
+
+
 def test_a_warning_for_a_ticket_nobody_opened_is_unexpected(tmp_path: Path) -> None:
     run = unanswered()
     run.actions = run.actions[2:]
