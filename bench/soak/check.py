@@ -365,6 +365,9 @@ def render(report: Report) -> str:
         due = f" due [{p.due.lo - t0:.2f}, {p.due.hi - t0:.2f}] s" if p.due else ""
         latest = f" latest {p.latest - t0:.2f} s" if p.latest is not None else ""
         at = f" delivered {p.delivered - t0:.2f} s" if p.delivered is not None else ""
+        if p.delivered is not None and p.due is not None:
+            late = p.delivered - p.due.hi
+            at += f" ({late:+.2f} s, {late * config.compression / 60:+.1f} min compressed)"
         lines.append(f"{p.what.upper()}: {p.ticket} {number} {p.kind}:{due}{latest}{at}")
     lines.append("OK" if report.ok else
                  f"FAILED: {len(report.problems)} notification problems, "
