@@ -1,13 +1,11 @@
 """A vendor's traffic, seeded: tickets arriving on a daily curve, every way in (the modal,
 a watched message, a :ticket: reaction, an email), and each ticket's life as people live
-it: engineers claim, assign, answer, wait on the client, send to engineering, resolve;
+it: engineers claim, answer, wait on the client, send to engineering, resolve;
 clients write back, reopen and rate. Times are fractions of the plan's targets, so the
 same seed plays the same month at any compression.
 
-Each request goes to one of the running ``serve`` processes (as a load balancer would),
-and is sent again as Slack sends it again: an event up to three more times when the answer
-is not a 2xx within 3 s, a click once more by the person who clicked. Every action is
-written down (``actions.jsonl``) with when it was sent and when it was answered."""
+Requests go the way Slack sends them (``bench.soak.slack_way``). Every action is written
+down (``actions.jsonl``) with when it was sent and when it was answered."""
 
 from __future__ import annotations
 
@@ -19,24 +17,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
-
 from bench.soak.record import Action, ActionKind, write_line
-from bench.soak.world import CLIENTS, STAFF, TRIAGE, SoakClient, World
-from bot.sandbox.records import APP_ID, TEAM_ID
-from bot.sandbox.slack_side import SlackClientSide
+from bench.soak.slack_way import RETRIES, NotTaken, SlackWay
+from bench.soak.world import CLIENTS, STAFF, TRIAGE, SoakClient
+from bot.sandbox.records import TEAM_ID
 from tests.support.dovecot import email
 from tests.support.flows import buttons
-from tests.support.slackreq import SIGNING_SECRET, values_by_label
 
 SEVERITIES = ("critical", "high", "medium", "low")
 SEVERITY_WEIGHTS = (0.25, 0.35, 0.25, 0.15)
-RETRIES = (0.3, 0.6, 1.2)
-"""Seconds between Slack's tries of an event (its 1 min and 5 min, compressed)."""
-
-
-class NotTaken(Exception):
-    """Every try of a request failed: the person's action had no effect."""
 
 
 @dataclass
@@ -87,11 +76,8 @@ def draw(rng: random.Random, n: int, email_on: bool) -> Life:
 
 
 @dataclass
-class Traffic:
-    world: World
-    rng: random.Random
-    email_on: bool
-    serial: int = 0
+class Traffic(SlackWay):
+    email_on: bool = True
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
     tickets: int = 0
@@ -106,93 +92,6 @@ class Traffic:
         chosen = self.rng.choice(people or list(client.people))
         self.last_wrote[chosen] = time.time()
         return chosen
-
-    # -- the way to the desk, as Slack goes it -----------------------------------------
-
-    def _next(self, prefix: str) -> str:
-        self.serial += 1
-        return f"{prefix}{self.serial:08d}"
-
-    async def _send(self, send: Callable[[SlackClientSide, int], Awaitable[int]]) -> None:
-        """``send`` to a live ``serve`` until one answers 2xx (as Slack's retries do)."""
-        session = self.world.session
-        assert session is not None
-        for attempt, pause in enumerate((0.0, *RETRIES)):
-            await asyncio.sleep(pause)
-            alive = self.world.alive or self.world.serves
-            serve = self.rng.choice(alive)
-            side = SlackClientSide(serve.url, session, secret=SIGNING_SECRET)
-            try:
-                if 200 <= await send(side, attempt) < 300:
-                    return
-            except (aiohttp.ClientError, TimeoutError):
-                pass
-        raise NotTaken
-
-    async def event(self, event: dict[str, Any]) -> None:
-        event_id = self._next("Ev")
-
-        async def send(side: SlackClientSide, attempt: int) -> int:
-            response = await side.event(event, event_id=event_id,
-                                        retry_num=attempt or None)
-            return response.status
-        await self._send(send)
-
-    async def interact(self, payload: dict[str, Any]) -> dict[str, Any] | None:
-        answer: list[dict[str, Any] | None] = [None]
-
-        async def send(side: SlackClientSide, _: int) -> int:
-            status, body = await side.interaction(payload)
-            answer[0] = body
-            return status
-        await self._send(send)
-        return answer[0]
-
-    async def command(self, user: str, channel: str, text: str) -> str:
-        trigger = self._next("") + ".trigger"
-
-        async def send(side: SlackClientSide, _: int) -> int:
-            response = await side.post_form({
-                "token": "legacy", "team_id": TEAM_ID, "team_domain": "desk",
-                "channel_id": channel, "channel_name": "x", "user_id": user,
-                "user_name": user, "command": "/ticket", "text": text,
-                "api_app_id": APP_ID, "response_url": "https://hooks.example/c/1",
-                "trigger_id": trigger})
-            return response.status
-        await self._send(send)
-        return trigger
-
-    def click_payload(self, user: str, team: str, channel: str, ts: str,
-                      element: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        trigger = self._next("") + ".trigger"
-        return trigger, {
-            "type": "block_actions", "team": {"id": team, "domain": "x"},
-            "user": {"id": user, "username": user, "team_id": team}, "api_app_id": APP_ID,
-            "trigger_id": trigger, "channel": {"id": channel, "name": "x"},
-            "container": {"type": "message", "message_ts": ts, "channel_id": channel},
-            "message": {"ts": ts, "text": "", "type": "message"},
-            "actions": [{"action_id": element["action_id"], "block_id": "b",
-                         "value": element.get("value", ""), "type": "button",
-                         "action_ts": str(time.time())}],
-            "response_url": "https://hooks.example/a/1"}
-
-    async def modal(self, trigger: str, timeout: float = 8.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while trigger not in self.world.slack.opened:
-            if time.monotonic() > deadline:
-                raise NotTaken
-            await asyncio.sleep(0.05)
-        return self.world.slack.opened.pop(trigger)
-
-    async def submit(self, view: dict[str, Any], answers: dict[str, str | None], user: str,
-                     team: str = TEAM_ID) -> dict[str, Any] | None:
-        submitted = {**view, "id": self._next("V"), "team_id": team,
-                     "state": {"values": values_by_label(view, answers)}, "hash": "1.h",
-                     "app_id": APP_ID}
-        return await self.interact({
-            "type": "view_submission", "team": {"id": team, "domain": "x"},
-            "user": {"id": user, "username": user, "team_id": team}, "api_app_id": APP_ID,
-            "trigger_id": self._next("") + ".trigger", "view": submitted})
 
     # -- what people do ----------------------------------------------------------------
 
