@@ -6,19 +6,21 @@ from __future__ import annotations
 import ast
 import asyncio
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.support.cli import ROOT
 
 
-async def bench(module: str, *args: str) -> str:
+async def bench(module: str, *args: str, code: int = 0) -> str:
+    """What ``python -m bench.module *args`` printed; it must exit with ``code``."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", f"bench.{module}", *args, cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await asyncio.wait_for(process.communicate(), 240)
     text = out.decode()
-    assert process.returncode == 0, text
+    assert process.returncode == code, text
     return text
 
 
@@ -134,3 +136,15 @@ async def test_watch_bench_runs() -> None:
     for figure in ("answer time", "CPU per message", "Redis memory per watched ticket",
                    "Redis commands per pleasantry", "doubled 0"):
         assert figure in out
+
+
+async def test_the_soak_notices_a_warning_slack_lost(tmp_path: Path) -> None:
+    # Slack says ok to the first "No response yet" warning and shows it to nobody: the
+    # checker, which reads only what reached Slack, must call it lost and fail the run.
+    out = await bench("soak", "--minutes", "0.75", "--per-day", "2000", "--faults-each", "0",
+                      "--drain", "15", "--folder", str(tmp_path), "--drop", "No response yet",
+                      code=1)
+    assert "Soak: seed 1, 100x" in out and "tickets " in out
+    lost = [line for line in out.splitlines() if line.startswith("LOST:")]
+    assert any("initial warning" in line for line in lost), out
+    assert "FAILED" in out
