@@ -33,7 +33,7 @@ async def soak(folder: Path, args: argparse.Namespace) -> int:
     write_config(folder, config)
     seconds = args.minutes * 60
     async with world(folder, args.compression, email=not args.no_email, drop=args.drop,
-                     lease=args.lease) as w:
+                     lease=args.lease, cluster=args.cluster) as w:
         traffic = Traffic(w, random.Random(args.seed), email_on=w.dovecot is not None)
         chaos = Chaos(w, random.Random(args.seed + 1), lease=args.lease)
         began = time.time()
@@ -70,6 +70,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--folder", type=Path)
     parser.add_argument("--no-email", action="store_true", help="no Dovecot: no email")
+    parser.add_argument("--cluster", action="store_true",
+                        help="a Redis Cluster (three masters, three replicas): a master is "
+                        "killed and its replica promoted instead of Redis restarting")
     parser.add_argument("--drop", help="lose the first notification whose text has this, to "
                         "see the checker catch it")
     args = parser.parse_args()

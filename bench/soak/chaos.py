@@ -1,5 +1,6 @@
 """Faults on a seeded schedule: a ``serve`` or a worker killed (SIGKILL) and started
-again, Redis killed and started again from its append-only file, Slack answering 429 with
+again, Redis killed and started again from its append-only file (on a cluster: a master
+killed and its replica promoted), Slack answering 429 with
 Retry-After or 503 for a while, ``users.info`` slow, the SMTP server refusing, the IMAP
 server restarting. Each is written down (``faults.jsonl``) with when it began and when
 the desk could work again: the checker allows what fell due inside a fault until 2 s after
@@ -19,7 +20,8 @@ from bench.soak.world import World
 
 SLACK_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.open",
                  "views.publish", "users.info", "conversations.open", "chat.getPermalink",
-                 "reactions.add", "conversations.replies", "files.getUploadURLExternal")
+                 "reactions.add", "conversations.replies", "files.getUploadURLExternal",
+                 "auth.test")
 """What a Slack outage refuses (everything the desk calls in a soak)."""
 
 
@@ -74,6 +76,11 @@ class Chaos:
         await asyncio.to_thread(self.world.restart_redis, self.rng.uniform(0.2, 1.0))
         self._log("redis_restart", start, time.time())
 
+    async def redis_failover(self) -> None:
+        start = time.time()
+        port = await asyncio.to_thread(self.world.fail_over, self.rng)
+        self._log("redis_failover", start, time.time(), port)
+
     async def slack_down(self, status: int) -> None:
         slack = self.world.slack
 
@@ -113,7 +120,8 @@ class Chaos:
     def kinds(self) -> dict[FaultKind, Callable[[], Coroutine[Any, Any, None]]]:
         kinds: dict[FaultKind, Callable[[], Coroutine[Any, Any, None]]] = {
             "kill_serve": self.kill_serve, "kill_worker": self.kill_worker,
-            "redis_restart": self.redis_restart,
+            **({"redis_failover": self.redis_failover} if self.world.cluster else
+               {"redis_restart": self.redis_restart}),
             "slack_429": lambda: self.slack_down(429), "slack_5xx": lambda: self.slack_down(503),
             "slow_users_info": self.slow_users_info, "smtp_refusing": self.smtp_refusing}
         if self.world.dovecot is not None:

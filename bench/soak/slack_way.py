@@ -23,6 +23,10 @@ RETRIES = (0.3, 0.6, 1.2)
 """Seconds between Slack's tries of an event (its 1 min and 5 min, compressed)."""
 
 
+AGAIN = (1.0, 2.0, 3.0)
+"""Seconds a person waits before trying again what the desk said it could not do."""
+
+
 class NotTaken(Exception):
     """Every try of a request failed: the person's action had no effect."""
 
@@ -112,10 +116,18 @@ class SlackWay:
 
     async def submit(self, view: dict[str, Any], answers: dict[str, str | None], user: str,
                      team: str = TEAM_ID) -> dict[str, Any] | None:
+        """Send the form as ``user`` fills it in; again, as a person would, while the desk
+        answers that it could not save it (Redis out of reach, say)."""
         submitted = {**view, "id": self._next("V"), "team_id": team,
                      "state": {"values": values_by_label(view, answers)}, "hash": "1.h",
                      "app_id": APP_ID}
-        return await self.interact({
-            "type": "view_submission", "team": {"id": team, "domain": "x"},
-            "user": {"id": user, "username": user, "team_id": team}, "api_app_id": APP_ID,
-            "trigger_id": self._next("") + ".trigger", "view": submitted})
+        for pause in (0.0, *AGAIN):
+            await asyncio.sleep(pause)
+            body = await self.interact({
+                "type": "view_submission", "team": {"id": team, "domain": "x"},
+                "user": {"id": user, "username": user, "team_id": team},
+                "api_app_id": APP_ID, "trigger_id": self._next("") + ".trigger",
+                "view": submitted})
+            if not (body and body.get("response_action") == "errors"):
+                return body
+        raise NotTaken

@@ -10,6 +10,7 @@ down (``actions.jsonl``) with when it was sent and when it was answered."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import random
 import time
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.soak.record import Action, ActionKind, write_line
-from bench.soak.slack_way import RETRIES, NotTaken, SlackWay
+from bench.soak.slack_way import AGAIN, RETRIES, NotTaken, SlackWay
 from bench.soak.world import CLIENTS, STAFF, TRIAGE, SoakClient
 from bot.sandbox.records import TEAM_ID
 from tests.support.dovecot import email
@@ -198,15 +199,26 @@ class Traffic(SlackWay):
     async def click(self, life: Life, kind: ActionKind, number: int, text: str, user: str,
                     then: Callable[[str], Awaitable[Any]] | None = None) -> None:
         """``user`` clicks ``text`` on the triage post (if it shows it)."""
-        found = self.button(number, text)
-        if found is None:
+        if self.button(number, text) is None:
             return
-        trigger, payload = self.click_payload(user, TEAM_ID, TRIAGE, found[0], found[1])
 
         async def doing() -> None:
-            await self.interact(payload)
-            if then is not None:
-                await then(trigger)
+            # Again, as a person would, while the button is still there: the desk could
+            # not do it (Redis out of reach, say) and said so.
+            for pause in (0.0, *AGAIN):
+                await asyncio.sleep(pause)
+                found = self.button(number, text)
+                if found is None:
+                    return
+                trigger, payload = self.click_payload(user, TEAM_ID, TRIAGE, *found)
+                await self.interact(payload)
+                if then is not None:
+                    with contextlib.suppress(NotTaken):  # its form did not open: again
+                        await then(trigger)
+                with contextlib.suppress(NotTaken):
+                    await self.found(lambda: self.button(number, text) is None, 4.0)
+                    return
+            raise NotTaken
         await self.act(kind, life, doing(), user=user)
 
     async def write(self, life: Life, kind: ActionKind, number: int, user: str) -> None:

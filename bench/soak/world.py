@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -30,6 +32,7 @@ from bench.soak.record import Config, Delivery, write_line
 from bot.sandbox.records import BOT_USER
 from bot.sandbox.standin import SlackStandIn
 from tests.support.cli import ROOT, bot_env, run_bot
+from tests.support.cluster import Cluster, Node, start_cluster, wait_for_failover
 from tests.support.dovecot import Dovecot, start_dovecot
 from tests.support.hooks_standin import WEBHOOK_SECRET, Receiver
 from tests.support.processes import healthy, stop
@@ -111,6 +114,13 @@ class Sink:
         self.refusing = False
         self.count = 0
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any,  # noqa: N802
+                          address: str, rcpt_options: list[str]) -> str:
+        if self.refusing:  # as a server short of resources says it: no recipient for now
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if self.refusing:
@@ -250,7 +260,8 @@ class Serve:
 class World:
     folder: Path
     compression: float
-    redis: RedisServer
+    redis: RedisServer | None
+    """One Redis server (None on a cluster)."""
     slack: RecordingSlack
     sink: Sink
     hooks: Hooks
@@ -258,6 +269,7 @@ class World:
     env: dict[str, str]
     serves: list[Serve] = field(default_factory=list)
     session: aiohttp.ClientSession | None = None
+    cluster: Cluster | None = None
 
     @property
     def plans(self) -> dict[str, dict[str, dict[str, float | None]]]:
@@ -300,9 +312,43 @@ class World:
     def restart_redis(self, down: float) -> None:
         """SIGKILL Redis (what its append-only file has, it keeps), and start it again on its
         port after ``down`` seconds."""
+        assert self.redis is not None
         self.redis.kill()
         time.sleep(down)
         self.redis = start_redis(self.redis.dir, appendonly=True, port=self.redis.port)
+
+    def fail_over(self, rng: random.Random) -> str:
+        """SIGKILL one master of the cluster; once its replica serves its slots, start it
+        again (it comes back as that replica's replica). The port killed."""
+        assert self.cluster is not None
+        victim = rng.choice(self.cluster.masters())
+        victim.process.kill()
+        victim.process.wait()
+        wait_for_failover(self.cluster, victim)
+        victim.process = restarted(victim)
+        wait_until_serving(self.cluster)
+        return str(victim.port)
+
+
+def restarted(node: Node) -> subprocess.Popen[bytes]:
+    """A cluster node started again as it was first started (its ``nodes.conf`` makes it
+    rejoin)."""
+    args = node.process.args
+    assert isinstance(args, list)
+    return subprocess.Popen([str(a) for a in args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def wait_until_serving(cluster: Cluster, timeout: float = 20) -> None:
+    """Until every node answers and says the cluster is ok."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with suppress(Exception):
+            if all(n.client().cluster("INFO").get("cluster_state") == "ok"
+                   for n in cluster.nodes):
+                return
+        time.sleep(0.1)
+    raise RuntimeError("the cluster did not settle after the failover")
 
 
 def config_for(seed: int, compression: float, warn_at: float = 0.75) -> Config:
@@ -341,9 +387,11 @@ async def register(env: dict[str, str]) -> None:
 
 @asynccontextmanager
 async def world(folder: Path, compression: float, serves: int = 2,
-                email: bool = True, drop: str | None = None, lease: float = 5.0
-                ) -> AsyncIterator[World]:
-    redis = start_redis(folder / "redis", appendonly=True)
+                email: bool = True, drop: str | None = None, lease: float = 5.0,
+                cluster: bool = False) -> AsyncIterator[World]:
+    nodes = start_cluster(folder / "cluster") if cluster else None
+    redis = None if nodes else start_redis(folder / "redis", appendonly=True)
+    redis_url = nodes.url if nodes else redis.url if redis else ""
     slack = seeded_slack(folder, drop)
     await slack.start()
     sink = Sink(folder)
@@ -352,7 +400,8 @@ async def world(folder: Path, compression: float, serves: int = 2,
     hooks.folder = folder
     await hooks.start()
     dovecot = start_dovecot() if email and shutil.which("dovecot") else None
-    env = bot_env(slack, redis.url, PLANS=plans_setting(plan_targets(compression)),
+    env = bot_env(slack, redis_url, REDIS_CLUSTER="true" if nodes else "false",
+                  PLANS=plans_setting(plan_targets(compression)),
                   SUPPORT_LEAD_EMAIL=LEAD_EMAIL, SMTP_URL=f"smtp://127.0.0.1:{sink.port}",
                   EMAIL_FROM="alerts@vendor.example", WEBHOOK_URL=hooks.url,
                   WEBHOOK_SECRET=WEBHOOK_SECRET, TRIAGE_CHANNEL=TRIAGE, SUPPORT_LEAD=LEAD,
@@ -362,7 +411,8 @@ async def world(folder: Path, compression: float, serves: int = 2,
     if dovecot is not None:
         env.update({"IMAP_URL": dovecot.url(), "SUPPORT_EMAIL": "support@desk.example",
                     "SSL_CERT_FILE": str(dovecot.cert)})
-    the_world = World(folder, compression, redis, slack, sink, hooks, dovecot, env)
+    the_world = World(folder, compression, redis, slack, sink, hooks, dovecot, env,
+                      cluster=nodes)
     try:
         await register(env)
         for n in range(serves):
@@ -379,4 +429,7 @@ async def world(folder: Path, compression: float, serves: int = 2,
         await hooks.stop()
         sink.stop()
         await slack.stop()
-        the_world.redis.stop()
+        if the_world.redis is not None:
+            the_world.redis.stop()
+        if nodes is not None:
+            nodes.stop()

@@ -13,12 +13,12 @@ import pytest
 from tests.support.cli import ROOT
 
 
-async def bench(module: str, *args: str, code: int = 0) -> str:
+async def bench(module: str, *args: str, code: int = 0, timeout: float = 240) -> str:
     """What ``python -m bench.module *args`` printed; it must exit with ``code``."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", f"bench.{module}", *args, cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    out, _ = await asyncio.wait_for(process.communicate(), 240)
+    out, _ = await asyncio.wait_for(process.communicate(), timeout)
     text = out.decode()
     assert process.returncode == code, text
     return text
@@ -148,3 +148,17 @@ async def test_the_soak_notices_a_warning_slack_lost(tmp_path: Path) -> None:
     lost = [line for line in out.splitlines() if line.startswith("LOST:")]
     assert any("initial warning" in line for line in lost), out
     assert "FAILED" in out
+
+
+async def test_the_short_soak_loses_doubles_and_delays_nothing_through_every_fault(
+        tmp_path: Path) -> None:
+    # Three minutes of a vendor's traffic at 100x (some 800 tickets, every way in) through
+    # each fault once: kills of serve and of a worker, Redis restarted, Slack 429 and 503,
+    # a slow users.info, SMTP refusing, the IMAP server restarting.
+    out = await bench("soak", "--minutes", "3", "--per-day", "3000", "--faults-each", "1",
+                      "--drain", "30", "--seed", "5", "--folder", str(tmp_path), timeout=420)
+    injected = out.split("faults injected: ")[1].splitlines()[0]
+    for kind in ("kill_serve", "kill_worker", "redis_restart", "slack_429", "slack_5xx",
+                 "slow_users_info", "smtp_refusing", "imap_restart"):
+        assert f"{kind} 1" in injected, out
+    assert out.splitlines()[-2] == "OK", out
