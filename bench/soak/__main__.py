@@ -39,10 +39,8 @@ async def soak(folder: Path, args: argparse.Namespace) -> int:
         began = time.time()
         await asyncio.gather(traffic.run(seconds, args.per_day),
                              chaos.run(seconds - args.drain, args.faults_each))
+        await traffic.close()
         ended = time.time()
-        for task in list(traffic.tasks):
-            task.cancel()
-        await asyncio.gather(*traffic.tasks, return_exceptions=True)
         write_config(folder, dataclasses.replace(config, ended=ended))
         print(f"Soak: seed {args.seed}, {args.compression:g}x, {ended - began:.0f} s real "
               f"({(ended - began) * args.compression / 3600:.1f} h compressed) on {machine()}")

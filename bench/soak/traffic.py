@@ -83,6 +83,9 @@ class Traffic(SlackWay):
     errors: list[str] = field(default_factory=list)
     tickets: int = 0
     last_wrote: dict[str, float] = field(default_factory=dict)
+    closing: bool = False
+    acting: int = 0
+    """Actions under way (``close`` lets them finish)."""
 
     def person(self, client: SoakClient) -> str:
         """One of the client's people who has written nothing for a while: a message
@@ -100,10 +103,13 @@ class Traffic(SlackWay):
                   **detail: Any) -> bool:
         sent = time.time()
         ok = True
+        self.acting += 1
         try:
             await doing
         except NotTaken:
             ok = False
+        finally:
+            self.acting -= 1
         write_line(self.world.folder / "actions.jsonl",
                    Action(kind, life.key, sent, time.time(), ok, detail))
         return ok
@@ -303,10 +309,23 @@ class Traffic(SlackWay):
                     life, "reopen", number, "reopen_ticket")))
         for at, step in sorted(steps, key=lambda s: s[0]):
             await asyncio.sleep(max(0.0, start + at - time.time()))
+            if self.closing:
+                return
             try:
                 await step()
             except NotTaken:
                 self.errors.append(f"{life.key} T-{number}: a step found nothing to act on")
+
+    async def close(self, patience: float = 30.0) -> None:
+        """The run ends: nobody starts anything more, what people are in the middle of is
+        finished (and written down), then the lives still waiting for their next step end."""
+        self.closing = True
+        deadline = time.monotonic() + patience
+        while self.acting and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
 
     async def run(self, seconds: float, per_day: float) -> None:
         """Tickets for ``seconds``, ``per_day`` a compressed day on average, more by day

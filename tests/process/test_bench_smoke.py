@@ -150,6 +150,7 @@ async def test_the_soak_notices_a_warning_slack_lost(tmp_path: Path) -> None:
     assert "FAILED" in out
 
 
+@pytest.mark.timeout(480)  # three minutes of traffic, the world's start and the check
 async def test_the_short_soak_loses_doubles_and_delays_nothing_through_every_fault(
         tmp_path: Path) -> None:
     # Three minutes of a vendor's traffic at 100x (some 800 tickets, every way in) through
