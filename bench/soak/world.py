@@ -26,7 +26,7 @@ from bench.soak.receivers import Hooks, RecordingSlack, Sink
 from bench.soak.record import Config
 from bot.sandbox.records import BOT_USER
 from tests.support.cli import ROOT, bot_env, run_bot
-from tests.support.cluster import Cluster, Node, start_cluster, wait_for_failover
+from tests.support.cluster import Cluster, Node, settled, start_cluster, wait_for_failover
 from tests.support.dovecot import Dovecot, start_dovecot
 from tests.support.hooks_standin import WEBHOOK_SECRET
 from tests.support.processes import healthy, stop
@@ -184,7 +184,7 @@ class World:
         victim.process.wait()
         wait_for_failover(self.cluster, victim)
         victim.process = restarted(victim)
-        wait_until_serving(self.cluster)
+        settled(self.cluster)
         return str(victim.port)
 
 
@@ -195,18 +195,6 @@ def restarted(node: Node) -> subprocess.Popen[bytes]:
     assert isinstance(args, list)
     return subprocess.Popen([str(a) for a in args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-
-
-def wait_until_serving(cluster: Cluster, timeout: float = 20) -> None:
-    """Until every node answers and says the cluster is ok."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with suppress(Exception):
-            if all(n.client().cluster("INFO").get("cluster_state") == "ok"
-                   for n in cluster.nodes):
-                return
-        time.sleep(0.1)
-    raise RuntimeError("the cluster did not settle after the failover")
 
 
 def config_for(seed: int, compression: float, warn_at: float = 0.75) -> Config:

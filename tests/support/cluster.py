@@ -133,6 +133,17 @@ def wait_for_failover(cluster: Cluster, killed: Node, timeout: float = 15) -> No
            "no replica took over", timeout)
 
 
+def settled(cluster: Cluster, timeout: float = 20) -> None:
+    """Until every node answers and says the cluster is ok (a node started again, say)."""
+    def ok(node: Node) -> bool:
+        try:
+            return _answers(node) and _serving(node)
+        except redis.RedisError:  # still loading its data, say
+            return False
+
+    _until(lambda: all(ok(n) for n in cluster.nodes), "the cluster did not settle", timeout)
+
+
 def replicated(master: Node, timeout: float = 5) -> None:
     """Until the master's replica acknowledged every write the master took so far (Redis
     replicates asynchronously: a master killed before that takes its last writes along)."""
